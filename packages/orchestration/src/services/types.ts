@@ -1,0 +1,133 @@
+// The service layer's contract. REST routes and gRPC handlers depend only on this interface; the engine
+// implements it. Every method takes the calling Principal first and throws AppError (from @tasker/shared/errors)
+// for every expected failure: NOT_FOUND, VALIDATION_FAILED (with details.fields), INVALID_STATE, ALREADY_EXISTS…
+import type {
+  ClaimInput,
+  ClaimedStep,
+  CompleteStepInput,
+  CreateTaskInput,
+  DlqEntry,
+  DlqInvestigationItem,
+  DlqListQuery,
+  DlqStats,
+  DlqUpdateInput,
+  FailStepInput,
+  HealthReport,
+  HeartbeatInput,
+  JsonObject,
+  LeaseState,
+  Page,
+  RegisterWorkerInput,
+  ReleaseLeasesInput,
+  StalenessItem,
+  Step,
+  StepAudit,
+  StepManualAction,
+  StepResultAck,
+  Task,
+  TaskContextView,
+  TaskListQuery,
+  TaskStatusEvent,
+  TaskSummary,
+  TaskWithSteps,
+  Template,
+  TemplateList,
+  TemplateRegistration,
+  TemplateValidation,
+  WatchOptions,
+  WorkerInfo,
+} from '@tasker/shared';
+import type { PerformanceMetrics, BottleneckAnalysis } from '@tasker/shared';
+import type { Principal } from '@tasker/shared/permissions';
+
+export interface TaskService {
+  /** One transaction: template, input schema, identity, task + steps + edges + transitions + first enqueue. */
+  create(principal: Principal, input: CreateTaskInput): Promise<Task>;
+  get(principal: Principal, taskUuid: string): Promise<Task>;
+  getWithSteps(principal: Principal, taskUuid: string): Promise<TaskWithSteps>;
+  list(principal: Principal, query: TaskListQuery): Promise<Page<Task>>;
+  /** Cancels the task and every unfinished step; INVALID_STATE when the task is already terminal. */
+  cancel(principal: Principal, taskUuid: string, input: { reason: string | null; performedBy: string | null }): Promise<Task>;
+  getContext(principal: Principal, taskUuid: string): Promise<TaskContextView>;
+  summary(principal: Principal, taskUuid: string): Promise<TaskSummary>;
+  /** Continues an `error` task whose failed steps were fixed; audited; resolves its pending DLQ entry. */
+  resume(principal: Principal, taskUuid: string, input: { performedBy: string; reason: string }): Promise<Task>;
+}
+
+export interface StepService {
+  list(principal: Principal, taskUuid: string): Promise<Step[]>;
+  /** NOT_FOUND also when the step belongs to another task. */
+  get(principal: Principal, taskUuid: string, stepUuid: string): Promise<Step>;
+  applyManualAction(principal: Principal, taskUuid: string, stepUuid: string, action: StepManualAction): Promise<Step>;
+  /** Newest first. */
+  audit(principal: Principal, taskUuid: string, stepUuid: string): Promise<StepAudit[]>;
+}
+
+export interface TemplateService {
+  list(principal: Principal, filter: { namespace?: string }): Promise<TemplateList>;
+  get(principal: Principal, namespace: string, name: string, version: string): Promise<Template>;
+  /** Validates a raw template (already-parsed YAML/JSON object, or YAML text); never throws for template problems. */
+  validate(principal: Principal, raw: unknown): Promise<TemplateValidation>;
+  /** Registers raw templates; VALIDATION_FAILED listing every problem; INVALID_STATE for changed content without force. */
+  register(principal: Principal, raws: unknown[], options: { force: boolean }): Promise<TemplateRegistration[]>;
+}
+
+export interface WorkerService {
+  register(principal: Principal, input: RegisterWorkerInput): Promise<WorkerInfo>;
+  list(principal: Principal): Promise<WorkerInfo[]>;
+  /** Long-poll: resolves with [] after waitMs, or early when `signal` aborts (client hung up). */
+  claim(principal: Principal, input: ClaimInput, signal?: AbortSignal): Promise<ClaimedStep[]>;
+  heartbeat(principal: Principal, input: HeartbeatInput): Promise<LeaseState[]>;
+  /** INVALID_STATE ("lease lost") when the token is stale; nothing changes then. */
+  complete(principal: Principal, input: CompleteStepInput): Promise<StepResultAck>;
+  fail(principal: Principal, input: FailStepInput): Promise<StepResultAck>;
+  /** A draining worker gives leases back: the steps return to `enqueued` without counting an attempt failure. */
+  release(principal: Principal, input: ReleaseLeasesInput): Promise<LeaseState[]>;
+}
+
+export interface TaskEventService {
+  /** Replay from `afterEventId`, then live; keepalives; ends after the terminal task event or on abort. */
+  watch(principal: Principal, taskUuid: string, options: WatchOptions): AsyncIterable<TaskStatusEvent>;
+}
+
+export interface DlqService {
+  list(principal: Principal, query: DlqListQuery): Promise<DlqEntry[]>;
+  getByTask(principal: Principal, taskUuid: string): Promise<DlqEntry>;
+  update(principal: Principal, dlqEntryUuid: string, input: DlqUpdateInput): Promise<DlqEntry>;
+  stats(principal: Principal): Promise<DlqStats[]>;
+  investigationQueue(principal: Principal, limit: number): Promise<DlqInvestigationItem[]>;
+  staleness(principal: Principal, limit: number): Promise<StalenessItem[]>;
+}
+
+export interface AnalyticsService {
+  performance(principal: Principal, hours: number): Promise<PerformanceMetrics>;
+  bottlenecks(principal: Principal, options: { limit: number; minExecutions: number; hours: number }): Promise<BottleneckAnalysis>;
+}
+
+export interface HealthService {
+  live(): Promise<HealthReport>;
+  /** status `ready` or `not_ready` (the transports answer 503 / UNAVAILABLE for the latter). */
+  ready(): Promise<HealthReport>;
+  detailed(): Promise<HealthReport>;
+  /** Cheap, cached readiness for grpc.health.v1 and probes; listeners fire on change. */
+  isReady(): boolean;
+  onReadinessChange(listener: (ready: boolean) => void): () => void;
+}
+
+export interface ConfigService {
+  /** The allow-listed safe view; never URLs, secrets or keys. */
+  safe(principal: Principal): JsonObject;
+}
+
+/** Everything the transports are handed. Optional members arrive with their issues. */
+export interface Services {
+  tasks: TaskService;
+  steps: StepService;
+  templates: TemplateService;
+  workers: WorkerService;
+  taskEvents: TaskEventService;
+  health: HealthService;
+  config: ConfigService;
+  dlq?: DlqService;
+  analytics?: AnalyticsService;
+}

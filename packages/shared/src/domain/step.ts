@@ -1,0 +1,83 @@
+import type { JsonObject, JsonValue } from './json.js';
+import type { StepState } from './states.js';
+
+/** The last failure a worker (or the lease sweeper) reported for a step. */
+export interface StepError {
+  message: string;
+  errorType: string | null;
+  retryable: boolean;
+  statusCode: number | null;
+}
+
+/** A workflow step with its readiness fields (domain.md §3, §6 StepResponse). */
+export interface Step {
+  stepUuid: string;
+  taskUuid: string;
+  name: string;
+  state: StepState;
+  handlerCallable: string;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+  results: JsonValue | null;
+  dependenciesSatisfied: boolean;
+  retryEligible: boolean;
+  readyForExecution: boolean;
+  totalParents: number;
+  completedParents: number;
+  attempts: number;
+  maxAttempts: number;
+  retryable: boolean;
+  lastFailureAt: Date | null;
+  nextRetryAt: Date | null;
+  lastAttemptedAt: Date | null;
+  backoffRequestSeconds: number | null;
+  lastError: StepError | null;
+}
+
+export const STEP_MANUAL_ACTION_TYPES = ['reset_for_retry', 'resolve_manually', 'complete_manually'] as const;
+export type StepManualActionType = (typeof STEP_MANUAL_ACTION_TYPES)[number];
+
+/** Operator action on one step (PATCH …/workflow_steps/{uuid}, ResolveStep). */
+export type StepManualAction =
+  | { type: 'reset_for_retry'; reason: string; performedBy: string }
+  | { type: 'resolve_manually'; reason: string; performedBy: string }
+  | {
+      type: 'complete_manually';
+      reason: string;
+      performedBy: string;
+      result: JsonValue;
+      metadata?: JsonObject;
+    };
+
+/** What an audit row records. */
+export const STEP_AUDIT_ACTIONS = [
+  'worker_result',
+  'lease_expired',
+  'reset_for_retry',
+  'resolve_manually',
+  'complete_manually',
+  'cancel',
+] as const;
+export type StepAuditAction = (typeof STEP_AUDIT_ACTIONS)[number];
+
+/** One audit row of a step: a worker result or an operator action, newest first in listings. */
+export interface StepAudit {
+  auditUuid: string;
+  stepUuid: string;
+  taskUuid: string;
+  stepName: string;
+  /** Global event id of the transition this row belongs to. */
+  eventId: number;
+  recordedAt: Date;
+  action: StepAuditAction;
+  workerId: string | null;
+  performedBy: string | null;
+  reason: string | null;
+  correlationId: string | null;
+  success: boolean;
+  executionTimeMs: number | null;
+  result: JsonValue | null;
+  fromState: StepState | null;
+  toState: StepState;
+}

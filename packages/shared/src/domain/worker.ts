@@ -1,0 +1,115 @@
+import type { JsonObject, JsonValue } from './json.js';
+import type { StepState, TaskState } from './states.js';
+
+export interface RegisterWorkerInput {
+  workerId: string;
+  hostname: string;
+  version: string;
+  namespaces: string[];
+  handlers: string[];
+  metadata: JsonObject;
+}
+
+/** A registered worker; `live` when it was seen within the configured liveness window. */
+export interface WorkerInfo {
+  workerId: string;
+  hostname: string;
+  version: string;
+  namespaces: string[];
+  handlers: string[];
+  metadata: JsonObject;
+  registeredAt: Date;
+  lastSeenAt: Date;
+  live: boolean;
+}
+
+export interface ClaimInput {
+  workerId: string;
+  /** Empty = every namespace. */
+  namespaces: string[];
+  /** Empty = any handler. */
+  handlerNames: string[];
+  maxSteps: number;
+  /** Long-poll budget; 0 = answer at once. */
+  waitMs: number;
+}
+
+/** A step handed to a worker, with everything its handler needs. */
+export interface ClaimedStep {
+  taskUuid: string;
+  stepUuid: string;
+  stepName: string;
+  namespace: string;
+  taskName: string;
+  taskVersion: string;
+  handler: { callable: string; method: string | null; initialization: JsonObject };
+  context: JsonObject;
+  /** Parent step name → its result. */
+  parentResults: Record<string, JsonValue>;
+  attempt: number;
+  maxAttempts: number;
+  /** Fencing token: changes on every claim; results carrying an older one are refused. */
+  leaseToken: string;
+  leaseExpiresAt: Date;
+  timeoutSeconds: number | null;
+  correlationId: string;
+}
+
+export interface LeaseRef {
+  stepUuid: string;
+  leaseToken: string;
+}
+
+export type LeaseStatus = 'valid' | 'cancelled' | 'lost';
+
+export interface HeartbeatInput {
+  workerId: string;
+  leases: LeaseRef[];
+}
+
+export interface LeaseState {
+  stepUuid: string;
+  status: LeaseStatus;
+  leaseExpiresAt: Date | null;
+}
+
+export interface CompleteStepInput {
+  workerId: string;
+  stepUuid: string;
+  leaseToken: string;
+  result: JsonValue;
+  executionTimeMs: number | null;
+  metadata: JsonObject | null;
+}
+
+export interface StepFailure {
+  message: string;
+  errorType: string | null;
+  retryable: boolean;
+  /** Server-requested delay (Retry-After); capped by the step's max backoff. */
+  retryAfterSeconds: number | null;
+  statusCode: number | null;
+  backtrace: string | null;
+  context: JsonObject | null;
+}
+
+export interface FailStepInput {
+  workerId: string;
+  stepUuid: string;
+  leaseToken: string;
+  error: StepFailure;
+  executionTimeMs: number | null;
+}
+
+/** Where a reported result left the step and its task. */
+export interface StepResultAck {
+  stepUuid: string;
+  stepState: StepState;
+  taskState: TaskState;
+  nextRetryAt: Date | null;
+}
+
+export interface ReleaseLeasesInput {
+  workerId: string;
+  leases: LeaseRef[];
+}
