@@ -1,0 +1,129 @@
+// The one typed interface of the SDK, identical for both transports. It mirrors the orchestration service layer
+// (packages/orchestration/src/services/types.ts) minus the principal, which the server derives from credentials.
+import type {
+  BottleneckAnalysis,
+  ClaimInput,
+  ClaimedStep,
+  CompleteStepInput,
+  CreateTaskInput,
+  DlqEntry,
+  DlqInvestigationItem,
+  DlqListQuery,
+  DlqStats,
+  DlqUpdateInput,
+  FailStepInput,
+  HealthReport,
+  HeartbeatInput,
+  JsonObject,
+  LeaseState,
+  Page,
+  PerformanceMetrics,
+  RegisterWorkerInput,
+  ReleaseLeasesInput,
+  StalenessItem,
+  Step,
+  StepAudit,
+  StepManualAction,
+  StepResultAck,
+  Task,
+  TaskContextView,
+  TaskListQuery,
+  TaskStatusEvent,
+  TaskSummary,
+  TaskWithSteps,
+  Template,
+  TemplateList,
+  TemplateRegistration,
+  TemplateValidation,
+  WatchOptions,
+  WorkerInfo,
+} from '@tasker/shared';
+
+/** Transport used to reach orchestration. Both expose exactly the same operations and errors. */
+export type Transport = 'rest' | 'grpc';
+
+/** Task list filters; `limit` defaults to 25 and `offset` to 0. */
+export type TaskListOptions = Partial<TaskListQuery>;
+
+export interface TasksApi {
+  /** Creates a task. Retried on UNAVAILABLE/BACKPRESSURE only when `idempotencyKey` is set. */
+  create(input: CreateTaskInput): Promise<Task>;
+  get(taskUuid: string): Promise<Task>;
+  getWithSteps(taskUuid: string): Promise<TaskWithSteps>;
+  list(options?: TaskListOptions): Promise<Page<Task>>;
+  cancel(taskUuid: string, options?: { reason?: string; performedBy?: string }): Promise<Task>;
+  context(taskUuid: string): Promise<TaskContextView>;
+  summary(taskUuid: string): Promise<TaskSummary>;
+  resume(taskUuid: string, input: { performedBy: string; reason: string }): Promise<Task>;
+  /**
+   * The task's events in order: history first, then live, ending after the terminal event. Reconnects on its own
+   * after a transport failure and resumes from the last `eventId` it yielded, so no event is missed or repeated.
+   */
+  watch(taskUuid: string, options?: WatchOptions): AsyncIterable<TaskStatusEvent>;
+}
+
+export interface StepsApi {
+  list(taskUuid: string): Promise<Step[]>;
+  get(taskUuid: string, stepUuid: string): Promise<Step>;
+  applyManualAction(taskUuid: string, stepUuid: string, action: StepManualAction): Promise<Step>;
+  audit(taskUuid: string, stepUuid: string): Promise<StepAudit[]>;
+}
+
+export interface TemplatesApi {
+  list(filter?: { namespace?: string }): Promise<TemplateList>;
+  get(namespace: string, name: string, version: string): Promise<Template>;
+  /** Validates a template object (or YAML text) without registering it. */
+  validate(raw: unknown): Promise<TemplateValidation>;
+  register(raws: unknown[], options?: { force?: boolean }): Promise<TemplateRegistration[]>;
+}
+
+export interface WorkersApi {
+  register(input: RegisterWorkerInput): Promise<WorkerInfo>;
+  list(): Promise<WorkerInfo[]>;
+  /** Long-poll for work; resolves with [] after `waitMs`, or early when `signal` aborts. */
+  claim(input: ClaimInput, signal?: AbortSignal): Promise<ClaimedStep[]>;
+  heartbeat(input: HeartbeatInput): Promise<LeaseState[]>;
+  complete(input: CompleteStepInput): Promise<StepResultAck>;
+  fail(input: FailStepInput): Promise<StepResultAck>;
+  release(input: ReleaseLeasesInput): Promise<LeaseState[]>;
+}
+
+export interface DlqApi {
+  list(query?: Partial<DlqListQuery>): Promise<DlqEntry[]>;
+  getByTask(taskUuid: string): Promise<DlqEntry>;
+  update(dlqEntryUuid: string, input: DlqUpdateInput): Promise<DlqEntry>;
+  stats(): Promise<DlqStats[]>;
+  investigationQueue(limit?: number): Promise<DlqInvestigationItem[]>;
+  staleness(limit?: number): Promise<StalenessItem[]>;
+}
+
+export interface AnalyticsApi {
+  performance(hours?: number): Promise<PerformanceMetrics>;
+  bottlenecks(options?: { limit?: number; minExecutions?: number; hours?: number }): Promise<BottleneckAnalysis>;
+}
+
+export interface HealthApi {
+  live(): Promise<HealthReport>;
+  /** Resolves with the report whether or not the server is ready (status `ready` / `not_ready`). */
+  ready(): Promise<HealthReport>;
+  detailed(): Promise<HealthReport>;
+}
+
+export interface ConfigApi {
+  /** The server's safe configuration view (never URLs, secrets or keys). */
+  get(): Promise<JsonObject>;
+}
+
+/** A connected client. Call `close()` to release channels. */
+export interface TaskerClient {
+  readonly transport: Transport;
+  readonly tasks: TasksApi;
+  readonly steps: StepsApi;
+  readonly templates: TemplatesApi;
+  readonly workers: WorkersApi;
+  readonly dlq: DlqApi;
+  readonly analytics: AnalyticsApi;
+  readonly health: HealthApi;
+  readonly config: ConfigApi;
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+// The one place a postgres.js pool is configured, so every process (server, migrate CLI, tests) reads rows
+// the same way.
+import postgres from 'postgres';
+import type { ConnectionParameters, Notice, Sql } from 'postgres';
+
+export interface SqlOptions {
+  /** Pool size. Default 10. */
+  max?: number;
+  /** Give up opening a connection after this long. Default 10 s. */
+  connectTimeoutSeconds?: number;
+  /** Close connections idle this long; 0 = never. Default 300 s. */
+  idleTimeoutSeconds?: number;
+  /** Recycle connections after this long; null = never. Default postgres.js's 30–60 min. */
+  maxLifetimeSeconds?: number | null;
+  /** `statement_timeout` of every connection; 0 = none. Default 0. */
+  statementTimeoutMs?: number;
+  /** Shown in `pg_stat_activity`. Default `tasker`. */
+  applicationName?: string;
+  /** Default: notices are dropped (migrations raise "already exists, skipping" ones on purpose). */
+  onNotice?: (notice: Notice) => void;
+}
+
+/**
+ * int8 → JS number. postgres.js returns strings by default; our int8 values are event ids (a sequence) and
+ * counts, far below 2^53 (at 100k events/s the sequence needs ~2,800 years to get there), so numbers
+ * are exact and let `event_id` be compared and serialised as is. `numeric` stays a string.
+ */
+const int8AsNumber = {
+  to: 20,
+  from: [20],
+  serialize: (value: number | bigint | string) => String(value),
+  parse: (raw: string) => Number(raw),
+};
+
+/**
+ * A postgres.js pool with our conventions: int8 as number, timestamptz as Date (postgres.js default), jsonb
+ * parsed, no column-name transform (repositories convert snake_case rows to domain objects themselves),
+ * notices dropped, `application_name` set.
+ */
+export function createSql(url: string, options: SqlOptions = {}): Sql {
+  const connection: Partial<ConnectionParameters> = { application_name: options.applicationName ?? 'tasker' };
+  if (options.statementTimeoutMs !== undefined && options.statementTimeoutMs > 0) {
+    connection['statement_timeout'] = options.statementTimeoutMs;
+  }
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    idle_timeout: options.idleTimeoutSeconds ?? 300,
+    ...(options.maxLifetimeSeconds !== undefined ? { max_lifetime: options.maxLifetimeSeconds } : {}),
+    onnotice: options.onNotice ?? (() => undefined),
+    connection,
+    types: { int8: int8AsNumber },
+  });
+  // The custom type only changes how int8 is parsed; callers work with the plain `Sql` type everywhere.
+  return sql as unknown as Sql;
+}

@@ -1,0 +1,84 @@
+// API keys: digests only. The plain key exists once, in the response to its creation.
+import type { Sql } from 'postgres';
+import type { StoredApiKey } from '../auth/authenticate.js';
+
+export interface ApiKeyRow {
+  keyUuid: string;
+  description: string;
+  permissions: string[];
+  namespaces: string[] | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+interface DbApiKey {
+  key_uuid: string;
+  key_sha256: Buffer;
+  description: string | null;
+  permissions: string[];
+  namespaces: string[] | null;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+function toRow(r: DbApiKey): ApiKeyRow {
+  return {
+    keyUuid: r.key_uuid,
+    description: r.description ?? '',
+    permissions: r.permissions,
+    namespaces: r.namespaces,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+export async function findApiKeyByDigest(sql: Sql, digest: Buffer): Promise<StoredApiKey | undefined> {
+  const [r] = await sql<DbApiKey[]>`
+    select * from tasker.api_keys where key_sha256 = ${digest}`;
+  if (!r) return undefined;
+  return {
+    digest: r.key_sha256,
+    description: r.description ?? '',
+    permissions: r.permissions,
+    namespaces: r.namespaces,
+    revokedAt: r.revoked_at,
+    expiresAt: r.expires_at,
+  };
+}
+
+export async function touchApiKey(sql: Sql, digest: Buffer): Promise<void> {
+  // Coarse on purpose: one write per key per minute at most, not one per request.
+  await sql`
+    update tasker.api_keys set last_used_at = now()
+    where key_sha256 = ${digest} and (last_used_at is null or last_used_at < now() - interval '1 minute')`;
+}
+
+export async function insertApiKey(
+  sql: Sql,
+  input: { digest: Buffer; description: string; permissions: string[]; namespaces: string[] | null; expiresAt: Date | null },
+): Promise<ApiKeyRow> {
+  const [r] = await sql<DbApiKey[]>`
+    insert into tasker.api_keys (key_sha256, description, permissions, namespaces, expires_at)
+    values (${input.digest}, ${input.description}, ${input.permissions}, ${input.namespaces}, ${input.expiresAt})
+    -- Re-inserting a known digest (dev key on restart) returns the row as it is: a revoked key stays revoked.
+    on conflict (key_sha256) do update set key_sha256 = excluded.key_sha256
+    returning *`;
+  return toRow(r as DbApiKey);
+}
+
+export async function revokeApiKey(sql: Sql, keyUuid: string): Promise<ApiKeyRow | undefined> {
+  const [r] = await sql<DbApiKey[]>`
+    update tasker.api_keys set revoked_at = coalesce(revoked_at, now()) where key_uuid = ${keyUuid} returning *`;
+  return r ? toRow(r) : undefined;
+}
+
+export async function listApiKeys(sql: Sql): Promise<ApiKeyRow[]> {
+  const rows = await sql<DbApiKey[]>`select * from tasker.api_keys order by created_at desc`;
+  return rows.map(toRow);
+}
