@@ -15,6 +15,7 @@ const bufBin = join(repoRoot, 'node_modules', '.bin', 'buf');
 const expectedServices = [
   'grpc.health.v1.Health',
   'tasker.v1.AnalyticsService',
+  'tasker.v1.AuthService',
   'tasker.v1.ConfigService',
   'tasker.v1.DlqService',
   'tasker.v1.HealthService',

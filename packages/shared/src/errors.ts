@@ -33,6 +33,11 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly http: number; re
 export const ERROR_CODE_TRAILER = 'error-code';
 /** gRPC trailer carrying the retry delay in whole seconds (the HTTP side uses `Retry-After`). */
 export const RETRY_AFTER_TRAILER = 'retry-after';
+/**
+ * Binary gRPC trailer carrying an AppError's `details` as UTF-8 JSON (REST puts them in the error body), e.g.
+ * `{fields:[{path,message}]}`, or the full health report of a not-ready CheckReadiness.
+ */
+export const ERROR_DETAILS_TRAILER = 'error-details-bin';
 
 /** REST error body. */
 export interface ErrorBody {

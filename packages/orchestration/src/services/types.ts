@@ -38,6 +38,7 @@ import type {
   WorkerInfo,
 } from '@tasker/shared';
 import type { PerformanceMetrics, BottleneckAnalysis } from '@tasker/shared';
+import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from '@tasker/shared';
 import type { Principal } from '@tasker/shared/permissions';
 
 export interface TaskService {
@@ -119,6 +120,19 @@ export interface ConfigService {
   safe(principal: Principal): JsonObject;
 }
 
+/** Stored API keys. The caller's own grants and namespace scope bound what it may issue and see. */
+export interface ApiKeyService {
+  /**
+   * Issues a key; the plain key is in the result only. VALIDATION_FAILED for unknown grants or a past expiry;
+   * PERMISSION_DENIED naming a grant the caller does not hold, or a namespace scope wider than its own.
+   */
+  create(principal: Principal, input: CreateApiKeyInput): Promise<CreatedApiKey>;
+  /** Newest first, revoked ones included, without secrets; a scoped caller sees keys within its scope only. */
+  list(principal: Principal): Promise<ApiKey[]>;
+  /** Idempotent; NOT_FOUND for an unknown key or one outside the caller's scope. */
+  revoke(principal: Principal, keyUuid: string): Promise<ApiKey>;
+}
+
 /** Everything the transports are handed. Optional members arrive with their issues. */
 export interface Services {
   tasks: TaskService;
@@ -130,4 +144,5 @@ export interface Services {
   config: ConfigService;
   dlq?: DlqService;
   analytics?: AnalyticsService;
+  apiKeys: ApiKeyService;
 }

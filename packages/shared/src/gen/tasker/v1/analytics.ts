@@ -48,7 +48,11 @@ export interface GetPerformanceMetricsResponse {
     | Date
     | undefined;
   /** When the figures were computed. */
-  calculatedAt: Date | undefined;
+  calculatedAt:
+    | Date
+    | undefined;
+  /** Window length in hours the figures cover; 0 = all time. */
+  windowHours: number;
 }
 
 /** Request of AnalyticsService.GetBottleneckAnalysis. */
@@ -185,6 +189,8 @@ export interface GetBottleneckAnalysisResponse {
     | undefined;
   /** Human-readable suggestions derived from the figures. */
   recommendations: string[];
+  /** Window length in hours the figures cover; 0 = all time. */
+  windowHours: number;
 }
 
 function createBaseGetPerformanceMetricsRequest(): GetPerformanceMetricsRequest {
@@ -269,6 +275,7 @@ function createBaseGetPerformanceMetricsResponse(): GetPerformanceMetricsRespons
     systemHealthScore: 0,
     analysisPeriodStart: undefined,
     calculatedAt: undefined,
+    windowHours: 0,
   };
 }
 
@@ -312,6 +319,9 @@ export const GetPerformanceMetricsResponse: MessageFns<GetPerformanceMetricsResp
     }
     if (message.calculatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.calculatedAt), writer.uint32(106).fork()).join();
+    }
+    if (message.windowHours !== 0) {
+      writer.uint32(112).uint32(message.windowHours);
     }
     return writer;
   },
@@ -433,6 +443,14 @@ export const GetPerformanceMetricsResponse: MessageFns<GetPerformanceMetricsResp
             message.calculatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.windowHours = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -512,6 +530,11 @@ export const GetPerformanceMetricsResponse: MessageFns<GetPerformanceMetricsResp
         : isSet(object.calculated_at)
         ? fromJsonTimestamp(object.calculated_at)
         : undefined,
+      windowHours: isSet(object.windowHours)
+        ? globalThis.Number(object.windowHours)
+        : isSet(object.window_hours)
+        ? globalThis.Number(object.window_hours)
+        : 0,
     };
   },
 
@@ -556,6 +579,9 @@ export const GetPerformanceMetricsResponse: MessageFns<GetPerformanceMetricsResp
     if (message.calculatedAt !== undefined) {
       obj.calculatedAt = message.calculatedAt.toISOString();
     }
+    if (message.windowHours !== 0) {
+      obj.windowHours = Math.round(message.windowHours);
+    }
     return obj;
   },
 
@@ -577,6 +603,7 @@ export const GetPerformanceMetricsResponse: MessageFns<GetPerformanceMetricsResp
     message.systemHealthScore = object.systemHealthScore ?? 0;
     message.analysisPeriodStart = object.analysisPeriodStart ?? undefined;
     message.calculatedAt = object.calculatedAt ?? undefined;
+    message.windowHours = object.windowHours ?? 0;
     return message;
   },
 };
@@ -1860,7 +1887,7 @@ export const ResourceUtilization: MessageFns<ResourceUtilization> = {
 };
 
 function createBaseGetBottleneckAnalysisResponse(): GetBottleneckAnalysisResponse {
-  return { slowSteps: [], slowTasks: [], resourceUtilization: undefined, recommendations: [] };
+  return { slowSteps: [], slowTasks: [], resourceUtilization: undefined, recommendations: [], windowHours: 0 };
 }
 
 export const GetBottleneckAnalysisResponse: MessageFns<GetBottleneckAnalysisResponse> = {
@@ -1876,6 +1903,9 @@ export const GetBottleneckAnalysisResponse: MessageFns<GetBottleneckAnalysisResp
     }
     for (const v of message.recommendations) {
       writer.uint32(34).string(v!);
+    }
+    if (message.windowHours !== 0) {
+      writer.uint32(40).uint32(message.windowHours);
     }
     return writer;
   },
@@ -1925,6 +1955,14 @@ export const GetBottleneckAnalysisResponse: MessageFns<GetBottleneckAnalysisResp
             message.recommendations.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.windowHours = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1957,6 +1995,11 @@ export const GetBottleneckAnalysisResponse: MessageFns<GetBottleneckAnalysisResp
       recommendations: globalThis.Array.isArray(object?.recommendations)
         ? object.recommendations.map((e: any) => globalThis.String(e))
         : [],
+      windowHours: isSet(object.windowHours)
+        ? globalThis.Number(object.windowHours)
+        : isSet(object.window_hours)
+        ? globalThis.Number(object.window_hours)
+        : 0,
     };
   },
 
@@ -1974,6 +2017,9 @@ export const GetBottleneckAnalysisResponse: MessageFns<GetBottleneckAnalysisResp
     if (message.recommendations?.length) {
       obj.recommendations = message.recommendations;
     }
+    if (message.windowHours !== 0) {
+      obj.windowHours = Math.round(message.windowHours);
+    }
     return obj;
   },
 
@@ -1988,6 +2034,7 @@ export const GetBottleneckAnalysisResponse: MessageFns<GetBottleneckAnalysisResp
       ? ResourceUtilization.fromPartial(object.resourceUtilization)
       : undefined;
     message.recommendations = object.recommendations?.map((e) => e) || [];
+    message.windowHours = object.windowHours ?? 0;
     return message;
   },
 };

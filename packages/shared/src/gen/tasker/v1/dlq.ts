@@ -153,7 +153,11 @@ export interface ListEntriesRequest {
     | number
     | undefined;
   /** Number of entries to skip; 0 when absent. */
-  offset?: number | undefined;
+  offset?:
+    | number
+    | undefined;
+  /** Only entries of tasks in this template namespace. */
+  namespace?: string | undefined;
 }
 
 /** Response of DlqService.ListEntries. */
@@ -652,7 +656,7 @@ export const DlqEntry: MessageFns<DlqEntry> = {
 };
 
 function createBaseListEntriesRequest(): ListEntriesRequest {
-  return { resolutionStatus: undefined, reason: undefined, limit: undefined, offset: undefined };
+  return { resolutionStatus: undefined, reason: undefined, limit: undefined, offset: undefined, namespace: undefined };
 }
 
 export const ListEntriesRequest: MessageFns<ListEntriesRequest> = {
@@ -668,6 +672,9 @@ export const ListEntriesRequest: MessageFns<ListEntriesRequest> = {
     }
     if (message.offset !== undefined) {
       writer.uint32(32).uint32(message.offset);
+    }
+    if (message.namespace !== undefined) {
+      writer.uint32(42).string(message.namespace);
     }
     return writer;
   },
@@ -717,6 +724,14 @@ export const ListEntriesRequest: MessageFns<ListEntriesRequest> = {
             message.offset = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -739,6 +754,7 @@ export const ListEntriesRequest: MessageFns<ListEntriesRequest> = {
       reason: isSet(object.reason) ? dlqReasonFromJSON(object.reason) : undefined,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : undefined,
       offset: isSet(object.offset) ? globalThis.Number(object.offset) : undefined,
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : undefined,
     };
   },
 
@@ -756,6 +772,9 @@ export const ListEntriesRequest: MessageFns<ListEntriesRequest> = {
     if (message.offset !== undefined) {
       obj.offset = Math.round(message.offset);
     }
+    if (message.namespace !== undefined) {
+      obj.namespace = message.namespace;
+    }
     return obj;
   },
 
@@ -768,6 +787,7 @@ export const ListEntriesRequest: MessageFns<ListEntriesRequest> = {
     message.reason = object.reason ?? undefined;
     message.limit = object.limit ?? undefined;
     message.offset = object.offset ?? undefined;
+    message.namespace = object.namespace ?? undefined;
     return message;
   },
 };

@@ -161,7 +161,11 @@ export interface Step {
     | number
     | undefined;
   /** The last failure, if any attempt failed. */
-  lastError: StepError | undefined;
+  lastError:
+    | StepError
+    | undefined;
+  /** Handler callable the step runs (the template step's `handler.callable`). */
+  handlerCallable: string;
 }
 
 /** One audit record of a step: a state change with its attribution. */
@@ -437,6 +441,7 @@ function createBaseStep(): Step {
     lastAttemptedAt: undefined,
     backoffRequestSeconds: undefined,
     lastError: undefined,
+    handlerCallable: "",
   };
 }
 
@@ -504,6 +509,9 @@ export const Step: MessageFns<Step> = {
     }
     if (message.lastError !== undefined) {
       StepError.encode(message.lastError, writer.uint32(170).fork()).join();
+    }
+    if (message.handlerCallable !== "") {
+      writer.uint32(178).string(message.handlerCallable);
     }
     return writer;
   },
@@ -689,6 +697,14 @@ export const Step: MessageFns<Step> = {
             message.lastError = StepError.decode(reader, reader.uint32());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.handlerCallable = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -788,6 +804,11 @@ export const Step: MessageFns<Step> = {
         : isSet(object.last_error)
         ? StepError.fromJSON(object.last_error)
         : undefined,
+      handlerCallable: isSet(object.handlerCallable)
+        ? globalThis.String(object.handlerCallable)
+        : isSet(object.handler_callable)
+        ? globalThis.String(object.handler_callable)
+        : "",
     };
   },
 
@@ -856,6 +877,9 @@ export const Step: MessageFns<Step> = {
     if (message.lastError !== undefined) {
       obj.lastError = StepError.toJSON(message.lastError);
     }
+    if (message.handlerCallable !== "") {
+      obj.handlerCallable = message.handlerCallable;
+    }
     return obj;
   },
 
@@ -887,6 +911,7 @@ export const Step: MessageFns<Step> = {
     message.lastError = (object.lastError !== undefined && object.lastError !== null)
       ? StepError.fromPartial(object.lastError)
       : undefined;
+    message.handlerCallable = object.handlerCallable ?? "";
     return message;
   },
 };

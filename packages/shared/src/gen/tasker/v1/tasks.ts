@@ -541,6 +541,18 @@ export interface Task {
   healthStatus: TaskHealthStatus;
   /** completed_steps / total_steps x 100, rounded to 2 decimals. */
   completionPercentage: number;
+  /** Deduplication key given at creation; absent when none was given. */
+  idempotencyKey?:
+    | string
+    | undefined;
+  /** When the creation request arrived. */
+  requestedAt:
+    | Date
+    | undefined;
+  /** Steps in `waiting_for_retry`. */
+  waitingForRetrySteps: number;
+  /** Steps in `cancelled`. */
+  cancelledSteps: number;
 }
 
 /** Request of TaskService.CreateTask (REST TaskRequest). */
@@ -669,7 +681,11 @@ export interface ListTasksRequest {
   /** Tasks carrying all of these tags. */
   tags: string[];
   /** Ordering; created_at descending when absent. */
-  sort: TaskSort | undefined;
+  sort:
+    | TaskSort
+    | undefined;
+  /** Template version. */
+  version?: string | undefined;
 }
 
 /** Response of TaskService.ListTasks. */
@@ -685,7 +701,11 @@ export interface CancelTaskRequest {
   /** Task id (UUID). */
   taskUuid: string;
   /** Why the task is cancelled; recorded in the transition. */
-  reason?: string | undefined;
+  reason?:
+    | string
+    | undefined;
+  /** Who cancels (REST `cancelled_by`); recorded in the transition. The caller's principal when absent. */
+  performedBy?: string | undefined;
 }
 
 /** Response of TaskService.CancelTask. */
@@ -785,7 +805,11 @@ export interface StepSummaryError {
   /** Whether the failure allowed a retry. */
   retryable: boolean;
   /** HTTP-like status code reported by the handler. */
-  statusCode?: number | undefined;
+  statusCode?:
+    | number
+    | undefined;
+  /** Error message reported by the handler (or the server, e.g. for an expired lease). */
+  message: string;
 }
 
 /** Short form of a step in a task summary. */
@@ -930,6 +954,10 @@ function createBaseTask(): Task {
     recommendedAction: RecommendedAction.RECOMMENDED_ACTION_UNSPECIFIED,
     healthStatus: TaskHealthStatus.TASK_HEALTH_STATUS_UNSPECIFIED,
     completionPercentage: 0,
+    idempotencyKey: undefined,
+    requestedAt: undefined,
+    waitingForRetrySteps: 0,
+    cancelledSteps: 0,
   };
 }
 
@@ -1015,6 +1043,18 @@ export const Task: MessageFns<Task> = {
     }
     if (message.completionPercentage !== 0) {
       writer.uint32(217).double(message.completionPercentage);
+    }
+    if (message.idempotencyKey !== undefined) {
+      writer.uint32(226).string(message.idempotencyKey);
+    }
+    if (message.requestedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.requestedAt), writer.uint32(234).fork()).join();
+    }
+    if (message.waitingForRetrySteps !== 0) {
+      writer.uint32(240).uint32(message.waitingForRetrySteps);
+    }
+    if (message.cancelledSteps !== 0) {
+      writer.uint32(248).uint32(message.cancelledSteps);
     }
     return writer;
   },
@@ -1248,6 +1288,38 @@ export const Task: MessageFns<Task> = {
             message.completionPercentage = reader.double();
             continue;
           }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.requestedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.waitingForRetrySteps = reader.uint32();
+            continue;
+          }
+          case 31: {
+            if (tag !== 248) {
+              break;
+            }
+
+            message.cancelledSteps = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1363,6 +1435,26 @@ export const Task: MessageFns<Task> = {
         : isSet(object.completion_percentage)
         ? globalThis.Number(object.completion_percentage)
         : 0,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : undefined,
+      requestedAt: isSet(object.requestedAt)
+        ? fromJsonTimestamp(object.requestedAt)
+        : isSet(object.requested_at)
+        ? fromJsonTimestamp(object.requested_at)
+        : undefined,
+      waitingForRetrySteps: isSet(object.waitingForRetrySteps)
+        ? globalThis.Number(object.waitingForRetrySteps)
+        : isSet(object.waiting_for_retry_steps)
+        ? globalThis.Number(object.waiting_for_retry_steps)
+        : 0,
+      cancelledSteps: isSet(object.cancelledSteps)
+        ? globalThis.Number(object.cancelledSteps)
+        : isSet(object.cancelled_steps)
+        ? globalThis.Number(object.cancelled_steps)
+        : 0,
     };
   },
 
@@ -1449,6 +1541,18 @@ export const Task: MessageFns<Task> = {
     if (message.completionPercentage !== 0) {
       obj.completionPercentage = floatToJson(message.completionPercentage);
     }
+    if (message.idempotencyKey !== undefined) {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.requestedAt !== undefined) {
+      obj.requestedAt = message.requestedAt.toISOString();
+    }
+    if (message.waitingForRetrySteps !== 0) {
+      obj.waitingForRetrySteps = Math.round(message.waitingForRetrySteps);
+    }
+    if (message.cancelledSteps !== 0) {
+      obj.cancelledSteps = Math.round(message.cancelledSteps);
+    }
     return obj;
   },
 
@@ -1484,6 +1588,10 @@ export const Task: MessageFns<Task> = {
     message.recommendedAction = object.recommendedAction ?? RecommendedAction.RECOMMENDED_ACTION_UNSPECIFIED;
     message.healthStatus = object.healthStatus ?? TaskHealthStatus.TASK_HEALTH_STATUS_UNSPECIFIED;
     message.completionPercentage = object.completionPercentage ?? 0;
+    message.idempotencyKey = object.idempotencyKey ?? undefined;
+    message.requestedAt = object.requestedAt ?? undefined;
+    message.waitingForRetrySteps = object.waitingForRetrySteps ?? 0;
+    message.cancelledSteps = object.cancelledSteps ?? 0;
     return message;
   },
 };
@@ -2296,6 +2404,7 @@ function createBaseListTasksRequest(): ListTasksRequest {
     sourceSystem: undefined,
     tags: [],
     sort: undefined,
+    version: undefined,
   };
 }
 
@@ -2334,6 +2443,9 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     }
     if (message.sort !== undefined) {
       TaskSort.encode(message.sort, writer.uint32(82).fork()).join();
+    }
+    if (message.version !== undefined) {
+      writer.uint32(90).string(message.version);
     }
     return writer;
   },
@@ -2441,6 +2553,14 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
             message.sort = TaskSort.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2477,6 +2597,7 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
         : undefined,
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       sort: isSet(object.sort) ? TaskSort.fromJSON(object.sort) : undefined,
+      version: isSet(object.version) ? globalThis.String(object.version) : undefined,
     };
   },
 
@@ -2512,6 +2633,9 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     if (message.sort !== undefined) {
       obj.sort = TaskSort.toJSON(message.sort);
     }
+    if (message.version !== undefined) {
+      obj.version = message.version;
+    }
     return obj;
   },
 
@@ -2532,6 +2656,7 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     message.sourceSystem = object.sourceSystem ?? undefined;
     message.tags = object.tags?.map((e) => e) || [];
     message.sort = (object.sort !== undefined && object.sort !== null) ? TaskSort.fromPartial(object.sort) : undefined;
+    message.version = object.version ?? undefined;
     return message;
   },
 };
@@ -2624,7 +2749,7 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
 };
 
 function createBaseCancelTaskRequest(): CancelTaskRequest {
-  return { taskUuid: "", reason: undefined };
+  return { taskUuid: "", reason: undefined, performedBy: undefined };
 }
 
 export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
@@ -2634,6 +2759,9 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
     }
     if (message.reason !== undefined) {
       writer.uint32(18).string(message.reason);
+    }
+    if (message.performedBy !== undefined) {
+      writer.uint32(26).string(message.performedBy);
     }
     return writer;
   },
@@ -2667,6 +2795,14 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
             message.reason = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.performedBy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2687,6 +2823,11 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
         ? globalThis.String(object.task_uuid)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : undefined,
+      performedBy: isSet(object.performedBy)
+        ? globalThis.String(object.performedBy)
+        : isSet(object.performed_by)
+        ? globalThis.String(object.performed_by)
+        : undefined,
     };
   },
 
@@ -2698,6 +2839,9 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
     if (message.reason !== undefined) {
       obj.reason = message.reason;
     }
+    if (message.performedBy !== undefined) {
+      obj.performedBy = message.performedBy;
+    }
     return obj;
   },
 
@@ -2708,6 +2852,7 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
     const message = createBaseCancelTaskRequest();
     message.taskUuid = object.taskUuid ?? "";
     message.reason = object.reason ?? undefined;
+    message.performedBy = object.performedBy ?? undefined;
     return message;
   },
 };
@@ -3591,7 +3736,7 @@ export const TaskSummaryTemplate: MessageFns<TaskSummaryTemplate> = {
 };
 
 function createBaseStepSummaryError(): StepSummaryError {
-  return { errorType: undefined, retryable: false, statusCode: undefined };
+  return { errorType: undefined, retryable: false, statusCode: undefined, message: "" };
 }
 
 export const StepSummaryError: MessageFns<StepSummaryError> = {
@@ -3604,6 +3749,9 @@ export const StepSummaryError: MessageFns<StepSummaryError> = {
     }
     if (message.statusCode !== undefined) {
       writer.uint32(24).int32(message.statusCode);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
     }
     return writer;
   },
@@ -3645,6 +3793,14 @@ export const StepSummaryError: MessageFns<StepSummaryError> = {
             message.statusCode = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3670,6 +3826,7 @@ export const StepSummaryError: MessageFns<StepSummaryError> = {
         : isSet(object.status_code)
         ? globalThis.Number(object.status_code)
         : undefined,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
     };
   },
 
@@ -3684,6 +3841,9 @@ export const StepSummaryError: MessageFns<StepSummaryError> = {
     if (message.statusCode !== undefined) {
       obj.statusCode = Math.round(message.statusCode);
     }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
     return obj;
   },
 
@@ -3695,6 +3855,7 @@ export const StepSummaryError: MessageFns<StepSummaryError> = {
     message.errorType = object.errorType ?? undefined;
     message.retryable = object.retryable ?? false;
     message.statusCode = object.statusCode ?? undefined;
+    message.message = object.message ?? "";
     return message;
   },
 };

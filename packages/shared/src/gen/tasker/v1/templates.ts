@@ -8,11 +8,156 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { CallContext, CallOptions } from "nice-grpc-common";
 import { Struct } from "../../google/protobuf/struct.js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
 import { StepType, stepTypeFromJSON, stepTypeToJSON, stepTypeToNumber } from "./common.js";
 
 export const protobufPackage = "tasker.v1";
 
 export const protobufFileName = "tasker/v1/templates.proto";
+
+/**
+ * How a template derives the identity that deduplicates its tasks. REST uses the snake_case value without the
+ * prefix. An `idempotency_key` given at creation always wins.
+ */
+export enum IdentityStrategy {
+  /** IDENTITY_STRATEGY_UNSPECIFIED - Never sent by the server; rejected as INVALID_ARGUMENT when a client sends it. */
+  IDENTITY_STRATEGY_UNSPECIFIED = "IDENTITY_STRATEGY_UNSPECIFIED",
+  /** IDENTITY_STRATEGY_STRICT - Hash of the template and the normalised context: the same request twice is ALREADY_EXISTS. */
+  IDENTITY_STRATEGY_STRICT = "IDENTITY_STRATEGY_STRICT",
+  /** IDENTITY_STRATEGY_CALLER_PROVIDED - Hash of the template and the caller's idempotency_key, which is then required. */
+  IDENTITY_STRATEGY_CALLER_PROVIDED = "IDENTITY_STRATEGY_CALLER_PROVIDED",
+  /** IDENTITY_STRATEGY_ALWAYS_UNIQUE - Every request creates a new task. */
+  IDENTITY_STRATEGY_ALWAYS_UNIQUE = "IDENTITY_STRATEGY_ALWAYS_UNIQUE",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function identityStrategyFromJSON(object: any): IdentityStrategy {
+  switch (object) {
+    case 0:
+    case "IDENTITY_STRATEGY_UNSPECIFIED":
+      return IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED;
+    case 1:
+    case "IDENTITY_STRATEGY_STRICT":
+      return IdentityStrategy.IDENTITY_STRATEGY_STRICT;
+    case 2:
+    case "IDENTITY_STRATEGY_CALLER_PROVIDED":
+      return IdentityStrategy.IDENTITY_STRATEGY_CALLER_PROVIDED;
+    case 3:
+    case "IDENTITY_STRATEGY_ALWAYS_UNIQUE":
+      return IdentityStrategy.IDENTITY_STRATEGY_ALWAYS_UNIQUE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return IdentityStrategy.UNRECOGNIZED;
+  }
+}
+
+export function identityStrategyToJSON(object: IdentityStrategy): string {
+  switch (object) {
+    case IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED:
+      return "IDENTITY_STRATEGY_UNSPECIFIED";
+    case IdentityStrategy.IDENTITY_STRATEGY_STRICT:
+      return "IDENTITY_STRATEGY_STRICT";
+    case IdentityStrategy.IDENTITY_STRATEGY_CALLER_PROVIDED:
+      return "IDENTITY_STRATEGY_CALLER_PROVIDED";
+    case IdentityStrategy.IDENTITY_STRATEGY_ALWAYS_UNIQUE:
+      return "IDENTITY_STRATEGY_ALWAYS_UNIQUE";
+    case IdentityStrategy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function identityStrategyToNumber(object: IdentityStrategy): number {
+  switch (object) {
+    case IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED:
+      return 0;
+    case IdentityStrategy.IDENTITY_STRATEGY_STRICT:
+      return 1;
+    case IdentityStrategy.IDENTITY_STRATEGY_CALLER_PROVIDED:
+      return 2;
+    case IdentityStrategy.IDENTITY_STRATEGY_ALWAYS_UNIQUE:
+      return 3;
+    case IdentityStrategy.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
+/** How the delay between attempts of a step grows. REST uses the snake_case value without the prefix. */
+export enum BackoffKind {
+  /** BACKOFF_KIND_UNSPECIFIED - Never sent by the server; rejected as INVALID_ARGUMENT when a client sends it. */
+  BACKOFF_KIND_UNSPECIFIED = "BACKOFF_KIND_UNSPECIFIED",
+  /** BACKOFF_KIND_NONE - No delay. */
+  BACKOFF_KIND_NONE = "BACKOFF_KIND_NONE",
+  /** BACKOFF_KIND_LINEAR - base x attempt. */
+  BACKOFF_KIND_LINEAR = "BACKOFF_KIND_LINEAR",
+  /** BACKOFF_KIND_EXPONENTIAL - base x 2^(attempt - 1). */
+  BACKOFF_KIND_EXPONENTIAL = "BACKOFF_KIND_EXPONENTIAL",
+  /** BACKOFF_KIND_FIBONACCI - base x fibonacci(attempt). */
+  BACKOFF_KIND_FIBONACCI = "BACKOFF_KIND_FIBONACCI",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function backoffKindFromJSON(object: any): BackoffKind {
+  switch (object) {
+    case 0:
+    case "BACKOFF_KIND_UNSPECIFIED":
+      return BackoffKind.BACKOFF_KIND_UNSPECIFIED;
+    case 1:
+    case "BACKOFF_KIND_NONE":
+      return BackoffKind.BACKOFF_KIND_NONE;
+    case 2:
+    case "BACKOFF_KIND_LINEAR":
+      return BackoffKind.BACKOFF_KIND_LINEAR;
+    case 3:
+    case "BACKOFF_KIND_EXPONENTIAL":
+      return BackoffKind.BACKOFF_KIND_EXPONENTIAL;
+    case 4:
+    case "BACKOFF_KIND_FIBONACCI":
+      return BackoffKind.BACKOFF_KIND_FIBONACCI;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return BackoffKind.UNRECOGNIZED;
+  }
+}
+
+export function backoffKindToJSON(object: BackoffKind): string {
+  switch (object) {
+    case BackoffKind.BACKOFF_KIND_UNSPECIFIED:
+      return "BACKOFF_KIND_UNSPECIFIED";
+    case BackoffKind.BACKOFF_KIND_NONE:
+      return "BACKOFF_KIND_NONE";
+    case BackoffKind.BACKOFF_KIND_LINEAR:
+      return "BACKOFF_KIND_LINEAR";
+    case BackoffKind.BACKOFF_KIND_EXPONENTIAL:
+      return "BACKOFF_KIND_EXPONENTIAL";
+    case BackoffKind.BACKOFF_KIND_FIBONACCI:
+      return "BACKOFF_KIND_FIBONACCI";
+    case BackoffKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function backoffKindToNumber(object: BackoffKind): number {
+  switch (object) {
+    case BackoffKind.BACKOFF_KIND_UNSPECIFIED:
+      return 0;
+    case BackoffKind.BACKOFF_KIND_NONE:
+      return 1;
+    case BackoffKind.BACKOFF_KIND_LINEAR:
+      return 2;
+    case BackoffKind.BACKOFF_KIND_EXPONENTIAL:
+      return 3;
+    case BackoffKind.BACKOFF_KIND_FIBONACCI:
+      return 4;
+    case BackoffKind.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
 
 /** A namespace with its template count. */
 export interface NamespaceSummary {
@@ -65,7 +210,50 @@ export interface TemplateStep {
   /** Step kind. */
   stepType: StepType;
   /** Hard limit of one attempt, in seconds. */
-  timeoutSeconds?: number | undefined;
+  timeoutSeconds?:
+    | number
+    | undefined;
+  /** Method of the handler callable, when the template names one. */
+  handlerMethod?:
+    | string
+    | undefined;
+  /** Resolver that locates the handler, when the template names one. */
+  handlerResolver?:
+    | string
+    | undefined;
+  /** Handler configuration (template `handler.initialization`); empty when the template gives none. */
+  handlerInitialization:
+    | { [key: string]: any }
+    | undefined;
+  /** Growth of the delay between attempts (template `retry.backoff`). */
+  backoff: BackoffKind;
+  /** Delay before the first retry, in milliseconds (template `retry.backoff_base_ms`). */
+  backoffBaseMs: number;
+  /** Longest delay between attempts, in milliseconds (template `retry.max_backoff_ms`). */
+  maxBackoffMs: number;
+  /** Share, 0-1, by which each delay is randomised up or down (template `retry.jitter`). */
+  jitter: number;
+}
+
+/**
+ * Staleness overrides of a template: the longest time a task may spend in a state before it is moved to the
+ * dead letter queue. An absent field uses the server's configured threshold.
+ */
+export interface TemplateLifecycle {
+  /** Longest total run time, in minutes. */
+  maxDurationMinutes?:
+    | number
+    | undefined;
+  /** Longest time in waiting_for_dependencies, in minutes. */
+  maxWaitingForDependenciesMinutes?:
+    | number
+    | undefined;
+  /** Longest time in waiting_for_retry, in minutes. */
+  maxWaitingForRetryMinutes?:
+    | number
+    | undefined;
+  /** Longest time in steps_in_process, in minutes. */
+  maxStepsInProcessMinutes?: number | undefined;
 }
 
 /** A registered template. */
@@ -86,6 +274,30 @@ export interface Template {
     | undefined;
   /** The template's steps in definition order. */
   steps: TemplateStep[];
+  /** Registry id (UUID v7). Empty on a worker's own surface: a template loaded by a worker has no registry row. */
+  templateUuid: string;
+  /** How tasks of this template are deduplicated. */
+  identityStrategy: IdentityStrategy;
+  /** JSON Schema every task context must satisfy; absent when the template has none. */
+  inputSchema:
+    | { [key: string]: any }
+    | undefined;
+  /** Staleness overrides; absent when the template sets none. */
+  lifecycle:
+    | TemplateLifecycle
+    | undefined;
+  /** Free-form metadata of the template; absent when it has none. */
+  metadata:
+    | { [key: string]: any }
+    | undefined;
+  /** Hash of the registered definition; changes when the definition does. Empty on a worker's own surface. */
+  contentHash: string;
+  /** First registration time. Absent on a worker's own surface. */
+  createdAt:
+    | Date
+    | undefined;
+  /** Time of the last registration that changed the definition. Absent on a worker's own surface. */
+  updatedAt: Date | undefined;
 }
 
 /** One problem found in a template definition. */
@@ -402,6 +614,13 @@ function createBaseTemplateStep(): TemplateStep {
     dependencies: [],
     stepType: StepType.STEP_TYPE_UNSPECIFIED,
     timeoutSeconds: undefined,
+    handlerMethod: undefined,
+    handlerResolver: undefined,
+    handlerInitialization: undefined,
+    backoff: BackoffKind.BACKOFF_KIND_UNSPECIFIED,
+    backoffBaseMs: 0,
+    maxBackoffMs: 0,
+    jitter: 0,
   };
 }
 
@@ -433,6 +652,27 @@ export const TemplateStep: MessageFns<TemplateStep> = {
     }
     if (message.timeoutSeconds !== undefined) {
       writer.uint32(72).uint32(message.timeoutSeconds);
+    }
+    if (message.handlerMethod !== undefined) {
+      writer.uint32(82).string(message.handlerMethod);
+    }
+    if (message.handlerResolver !== undefined) {
+      writer.uint32(90).string(message.handlerResolver);
+    }
+    if (message.handlerInitialization !== undefined) {
+      Struct.encode(Struct.wrap(message.handlerInitialization), writer.uint32(98).fork()).join();
+    }
+    if (message.backoff !== BackoffKind.BACKOFF_KIND_UNSPECIFIED) {
+      writer.uint32(104).int32(backoffKindToNumber(message.backoff));
+    }
+    if (message.backoffBaseMs !== 0) {
+      writer.uint32(112).uint32(message.backoffBaseMs);
+    }
+    if (message.maxBackoffMs !== 0) {
+      writer.uint32(120).uint32(message.maxBackoffMs);
+    }
+    if (message.jitter !== 0) {
+      writer.uint32(129).double(message.jitter);
     }
     return writer;
   },
@@ -522,6 +762,62 @@ export const TemplateStep: MessageFns<TemplateStep> = {
             message.timeoutSeconds = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.handlerMethod = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.handlerResolver = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.handlerInitialization = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.backoff = backoffKindFromJSON(reader.int32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.backoffBaseMs = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.maxBackoffMs = reader.uint32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 129) {
+              break;
+            }
+
+            message.jitter = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -571,6 +867,33 @@ export const TemplateStep: MessageFns<TemplateStep> = {
         : isSet(object.timeout_seconds)
         ? globalThis.Number(object.timeout_seconds)
         : undefined,
+      handlerMethod: isSet(object.handlerMethod)
+        ? globalThis.String(object.handlerMethod)
+        : isSet(object.handler_method)
+        ? globalThis.String(object.handler_method)
+        : undefined,
+      handlerResolver: isSet(object.handlerResolver)
+        ? globalThis.String(object.handlerResolver)
+        : isSet(object.handler_resolver)
+        ? globalThis.String(object.handler_resolver)
+        : undefined,
+      handlerInitialization: isObject(object.handlerInitialization)
+        ? object.handlerInitialization
+        : isObject(object.handler_initialization)
+        ? object.handler_initialization
+        : undefined,
+      backoff: isSet(object.backoff) ? backoffKindFromJSON(object.backoff) : BackoffKind.BACKOFF_KIND_UNSPECIFIED,
+      backoffBaseMs: isSet(object.backoffBaseMs)
+        ? globalThis.Number(object.backoffBaseMs)
+        : isSet(object.backoff_base_ms)
+        ? globalThis.Number(object.backoff_base_ms)
+        : 0,
+      maxBackoffMs: isSet(object.maxBackoffMs)
+        ? globalThis.Number(object.maxBackoffMs)
+        : isSet(object.max_backoff_ms)
+        ? globalThis.Number(object.max_backoff_ms)
+        : 0,
+      jitter: isSet(object.jitter) ? globalThis.Number(object.jitter) : 0,
     };
   },
 
@@ -603,6 +926,27 @@ export const TemplateStep: MessageFns<TemplateStep> = {
     if (message.timeoutSeconds !== undefined) {
       obj.timeoutSeconds = Math.round(message.timeoutSeconds);
     }
+    if (message.handlerMethod !== undefined) {
+      obj.handlerMethod = message.handlerMethod;
+    }
+    if (message.handlerResolver !== undefined) {
+      obj.handlerResolver = message.handlerResolver;
+    }
+    if (message.handlerInitialization !== undefined) {
+      obj.handlerInitialization = message.handlerInitialization;
+    }
+    if (message.backoff !== BackoffKind.BACKOFF_KIND_UNSPECIFIED) {
+      obj.backoff = backoffKindToJSON(message.backoff);
+    }
+    if (message.backoffBaseMs !== 0) {
+      obj.backoffBaseMs = Math.round(message.backoffBaseMs);
+    }
+    if (message.maxBackoffMs !== 0) {
+      obj.maxBackoffMs = Math.round(message.maxBackoffMs);
+    }
+    if (message.jitter !== 0) {
+      obj.jitter = floatToJson(message.jitter);
+    }
     return obj;
   },
 
@@ -620,12 +964,172 @@ export const TemplateStep: MessageFns<TemplateStep> = {
     message.dependencies = object.dependencies?.map((e) => e) || [];
     message.stepType = object.stepType ?? StepType.STEP_TYPE_UNSPECIFIED;
     message.timeoutSeconds = object.timeoutSeconds ?? undefined;
+    message.handlerMethod = object.handlerMethod ?? undefined;
+    message.handlerResolver = object.handlerResolver ?? undefined;
+    message.handlerInitialization = object.handlerInitialization ?? undefined;
+    message.backoff = object.backoff ?? BackoffKind.BACKOFF_KIND_UNSPECIFIED;
+    message.backoffBaseMs = object.backoffBaseMs ?? 0;
+    message.maxBackoffMs = object.maxBackoffMs ?? 0;
+    message.jitter = object.jitter ?? 0;
+    return message;
+  },
+};
+
+function createBaseTemplateLifecycle(): TemplateLifecycle {
+  return {
+    maxDurationMinutes: undefined,
+    maxWaitingForDependenciesMinutes: undefined,
+    maxWaitingForRetryMinutes: undefined,
+    maxStepsInProcessMinutes: undefined,
+  };
+}
+
+export const TemplateLifecycle: MessageFns<TemplateLifecycle> = {
+  encode(message: TemplateLifecycle, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxDurationMinutes !== undefined) {
+      writer.uint32(8).uint32(message.maxDurationMinutes);
+    }
+    if (message.maxWaitingForDependenciesMinutes !== undefined) {
+      writer.uint32(16).uint32(message.maxWaitingForDependenciesMinutes);
+    }
+    if (message.maxWaitingForRetryMinutes !== undefined) {
+      writer.uint32(24).uint32(message.maxWaitingForRetryMinutes);
+    }
+    if (message.maxStepsInProcessMinutes !== undefined) {
+      writer.uint32(32).uint32(message.maxStepsInProcessMinutes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateLifecycle {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateLifecycle();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.maxDurationMinutes = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxWaitingForDependenciesMinutes = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxWaitingForRetryMinutes = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxStepsInProcessMinutes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateLifecycle {
+    return {
+      maxDurationMinutes: isSet(object.maxDurationMinutes)
+        ? globalThis.Number(object.maxDurationMinutes)
+        : isSet(object.max_duration_minutes)
+        ? globalThis.Number(object.max_duration_minutes)
+        : undefined,
+      maxWaitingForDependenciesMinutes: isSet(object.maxWaitingForDependenciesMinutes)
+        ? globalThis.Number(object.maxWaitingForDependenciesMinutes)
+        : isSet(object.max_waiting_for_dependencies_minutes)
+        ? globalThis.Number(object.max_waiting_for_dependencies_minutes)
+        : undefined,
+      maxWaitingForRetryMinutes: isSet(object.maxWaitingForRetryMinutes)
+        ? globalThis.Number(object.maxWaitingForRetryMinutes)
+        : isSet(object.max_waiting_for_retry_minutes)
+        ? globalThis.Number(object.max_waiting_for_retry_minutes)
+        : undefined,
+      maxStepsInProcessMinutes: isSet(object.maxStepsInProcessMinutes)
+        ? globalThis.Number(object.maxStepsInProcessMinutes)
+        : isSet(object.max_steps_in_process_minutes)
+        ? globalThis.Number(object.max_steps_in_process_minutes)
+        : undefined,
+    };
+  },
+
+  toJSON(message: TemplateLifecycle): unknown {
+    const obj: any = {};
+    if (message.maxDurationMinutes !== undefined) {
+      obj.maxDurationMinutes = Math.round(message.maxDurationMinutes);
+    }
+    if (message.maxWaitingForDependenciesMinutes !== undefined) {
+      obj.maxWaitingForDependenciesMinutes = Math.round(message.maxWaitingForDependenciesMinutes);
+    }
+    if (message.maxWaitingForRetryMinutes !== undefined) {
+      obj.maxWaitingForRetryMinutes = Math.round(message.maxWaitingForRetryMinutes);
+    }
+    if (message.maxStepsInProcessMinutes !== undefined) {
+      obj.maxStepsInProcessMinutes = Math.round(message.maxStepsInProcessMinutes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TemplateLifecycle>): TemplateLifecycle {
+    return TemplateLifecycle.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TemplateLifecycle>): TemplateLifecycle {
+    const message = createBaseTemplateLifecycle();
+    message.maxDurationMinutes = object.maxDurationMinutes ?? undefined;
+    message.maxWaitingForDependenciesMinutes = object.maxWaitingForDependenciesMinutes ?? undefined;
+    message.maxWaitingForRetryMinutes = object.maxWaitingForRetryMinutes ?? undefined;
+    message.maxStepsInProcessMinutes = object.maxStepsInProcessMinutes ?? undefined;
     return message;
   },
 };
 
 function createBaseTemplate(): Template {
-  return { name: "", namespace: "", version: "", description: undefined, configuration: undefined, steps: [] };
+  return {
+    name: "",
+    namespace: "",
+    version: "",
+    description: undefined,
+    configuration: undefined,
+    steps: [],
+    templateUuid: "",
+    identityStrategy: IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED,
+    inputSchema: undefined,
+    lifecycle: undefined,
+    metadata: undefined,
+    contentHash: "",
+    createdAt: undefined,
+    updatedAt: undefined,
+  };
 }
 
 export const Template: MessageFns<Template> = {
@@ -647,6 +1151,30 @@ export const Template: MessageFns<Template> = {
     }
     for (const v of message.steps) {
       TemplateStep.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.templateUuid !== "") {
+      writer.uint32(58).string(message.templateUuid);
+    }
+    if (message.identityStrategy !== IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED) {
+      writer.uint32(64).int32(identityStrategyToNumber(message.identityStrategy));
+    }
+    if (message.inputSchema !== undefined) {
+      Struct.encode(Struct.wrap(message.inputSchema), writer.uint32(74).fork()).join();
+    }
+    if (message.lifecycle !== undefined) {
+      TemplateLifecycle.encode(message.lifecycle, writer.uint32(82).fork()).join();
+    }
+    if (message.metadata !== undefined) {
+      Struct.encode(Struct.wrap(message.metadata), writer.uint32(90).fork()).join();
+    }
+    if (message.contentHash !== "") {
+      writer.uint32(98).string(message.contentHash);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(106).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -712,6 +1240,70 @@ export const Template: MessageFns<Template> = {
             message.steps.push(TemplateStep.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.templateUuid = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.identityStrategy = identityStrategyFromJSON(reader.int32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.inputSchema = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.lifecycle = TemplateLifecycle.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.metadata = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.contentHash = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -732,6 +1324,38 @@ export const Template: MessageFns<Template> = {
       description: isSet(object.description) ? globalThis.String(object.description) : undefined,
       configuration: isObject(object.configuration) ? object.configuration : undefined,
       steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => TemplateStep.fromJSON(e)) : [],
+      templateUuid: isSet(object.templateUuid)
+        ? globalThis.String(object.templateUuid)
+        : isSet(object.template_uuid)
+        ? globalThis.String(object.template_uuid)
+        : "",
+      identityStrategy: isSet(object.identityStrategy)
+        ? identityStrategyFromJSON(object.identityStrategy)
+        : isSet(object.identity_strategy)
+        ? identityStrategyFromJSON(object.identity_strategy)
+        : IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED,
+      inputSchema: isObject(object.inputSchema)
+        ? object.inputSchema
+        : isObject(object.input_schema)
+        ? object.input_schema
+        : undefined,
+      lifecycle: isSet(object.lifecycle) ? TemplateLifecycle.fromJSON(object.lifecycle) : undefined,
+      metadata: isObject(object.metadata) ? object.metadata : undefined,
+      contentHash: isSet(object.contentHash)
+        ? globalThis.String(object.contentHash)
+        : isSet(object.content_hash)
+        ? globalThis.String(object.content_hash)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
     };
   },
 
@@ -755,6 +1379,30 @@ export const Template: MessageFns<Template> = {
     if (message.steps?.length) {
       obj.steps = message.steps.map((e) => TemplateStep.toJSON(e));
     }
+    if (message.templateUuid !== "") {
+      obj.templateUuid = message.templateUuid;
+    }
+    if (message.identityStrategy !== IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED) {
+      obj.identityStrategy = identityStrategyToJSON(message.identityStrategy);
+    }
+    if (message.inputSchema !== undefined) {
+      obj.inputSchema = message.inputSchema;
+    }
+    if (message.lifecycle !== undefined) {
+      obj.lifecycle = TemplateLifecycle.toJSON(message.lifecycle);
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = message.metadata;
+    }
+    if (message.contentHash !== "") {
+      obj.contentHash = message.contentHash;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
     return obj;
   },
 
@@ -769,6 +1417,16 @@ export const Template: MessageFns<Template> = {
     message.description = object.description ?? undefined;
     message.configuration = object.configuration ?? undefined;
     message.steps = object.steps?.map((e) => TemplateStep.fromPartial(e)) || [];
+    message.templateUuid = object.templateUuid ?? "";
+    message.identityStrategy = object.identityStrategy ?? IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED;
+    message.inputSchema = object.inputSchema ?? undefined;
+    message.lifecycle = (object.lifecycle !== undefined && object.lifecycle !== null)
+      ? TemplateLifecycle.fromPartial(object.lifecycle)
+      : undefined;
+    message.metadata = object.metadata ?? undefined;
+    message.contentHash = object.contentHash ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
     return message;
   },
 };
@@ -1464,6 +2122,10 @@ export interface TemplateServiceClient<CallOptionsExt = {}> {
   ): Promise<ValidateTemplateResponse>;
 }
 
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -1472,6 +2134,28 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

@@ -303,13 +303,13 @@ export interface LeaseRef {
   leaseToken: string;
 }
 
-/** The server's view of one lease after a heartbeat. */
+/** The server's view of one lease after a heartbeat or a release. */
 export interface LeaseHeartbeatResult {
   /** Step id. */
   stepUuid: string;
   /** Whether the worker may continue. */
   status: LeaseStatus;
-  /** New expiry for a VALID lease. */
+  /** New expiry for a VALID lease after a heartbeat; absent otherwise. */
   leaseExpiresAt: Date | undefined;
 }
 
@@ -353,6 +353,8 @@ export interface CompleteStepResponse {
   stepState: StepState;
   /** The task's state after the result was applied. */
   taskState: TaskState;
+  /** Earliest time of a next attempt; absent for a completed step, which is never retried. */
+  nextRetryAt: Date | undefined;
 }
 
 /** A handler failure. */
@@ -421,6 +423,11 @@ export interface ReleaseLeasesRequest {
 export interface ReleaseLeasesResponse {
   /** Steps whose lease was current and is now released; others had already been lost. */
   releasedStepUuids: string[];
+  /**
+   * One result per requested lease: VALID when it was current and is now released (no expiry), LOST or
+   * CANCELLED when the worker no longer held it.
+   */
+  leases: LeaseHeartbeatResult[];
 }
 
 /** Request of WorkerService.RegisterTemplates. */
@@ -2346,7 +2353,12 @@ export const CompleteStepRequest: MessageFns<CompleteStepRequest> = {
 };
 
 function createBaseCompleteStepResponse(): CompleteStepResponse {
-  return { stepUuid: "", stepState: StepState.STEP_STATE_UNSPECIFIED, taskState: TaskState.TASK_STATE_UNSPECIFIED };
+  return {
+    stepUuid: "",
+    stepState: StepState.STEP_STATE_UNSPECIFIED,
+    taskState: TaskState.TASK_STATE_UNSPECIFIED,
+    nextRetryAt: undefined,
+  };
 }
 
 export const CompleteStepResponse: MessageFns<CompleteStepResponse> = {
@@ -2359,6 +2371,9 @@ export const CompleteStepResponse: MessageFns<CompleteStepResponse> = {
     }
     if (message.taskState !== TaskState.TASK_STATE_UNSPECIFIED) {
       writer.uint32(24).int32(taskStateToNumber(message.taskState));
+    }
+    if (message.nextRetryAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextRetryAt), writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2400,6 +2415,14 @@ export const CompleteStepResponse: MessageFns<CompleteStepResponse> = {
             message.taskState = taskStateFromJSON(reader.int32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nextRetryAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2429,6 +2452,11 @@ export const CompleteStepResponse: MessageFns<CompleteStepResponse> = {
         : isSet(object.task_state)
         ? taskStateFromJSON(object.task_state)
         : TaskState.TASK_STATE_UNSPECIFIED,
+      nextRetryAt: isSet(object.nextRetryAt)
+        ? fromJsonTimestamp(object.nextRetryAt)
+        : isSet(object.next_retry_at)
+        ? fromJsonTimestamp(object.next_retry_at)
+        : undefined,
     };
   },
 
@@ -2443,6 +2471,9 @@ export const CompleteStepResponse: MessageFns<CompleteStepResponse> = {
     if (message.taskState !== TaskState.TASK_STATE_UNSPECIFIED) {
       obj.taskState = taskStateToJSON(message.taskState);
     }
+    if (message.nextRetryAt !== undefined) {
+      obj.nextRetryAt = message.nextRetryAt.toISOString();
+    }
     return obj;
   },
 
@@ -2454,6 +2485,7 @@ export const CompleteStepResponse: MessageFns<CompleteStepResponse> = {
     message.stepUuid = object.stepUuid ?? "";
     message.stepState = object.stepState ?? StepState.STEP_STATE_UNSPECIFIED;
     message.taskState = object.taskState ?? TaskState.TASK_STATE_UNSPECIFIED;
+    message.nextRetryAt = object.nextRetryAt ?? undefined;
     return message;
   },
 };
@@ -3022,13 +3054,16 @@ export const ReleaseLeasesRequest: MessageFns<ReleaseLeasesRequest> = {
 };
 
 function createBaseReleaseLeasesResponse(): ReleaseLeasesResponse {
-  return { releasedStepUuids: [] };
+  return { releasedStepUuids: [], leases: [] };
 }
 
 export const ReleaseLeasesResponse: MessageFns<ReleaseLeasesResponse> = {
   encode(message: ReleaseLeasesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.releasedStepUuids) {
       writer.uint32(10).string(v!);
+    }
+    for (const v of message.leases) {
+      LeaseHeartbeatResult.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -3054,6 +3089,14 @@ export const ReleaseLeasesResponse: MessageFns<ReleaseLeasesResponse> = {
             message.releasedStepUuids.push(reader.string());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leases.push(LeaseHeartbeatResult.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3073,6 +3116,9 @@ export const ReleaseLeasesResponse: MessageFns<ReleaseLeasesResponse> = {
         : globalThis.Array.isArray(object?.released_step_uuids)
         ? object.released_step_uuids.map((e: any) => globalThis.String(e))
         : [],
+      leases: globalThis.Array.isArray(object?.leases)
+        ? object.leases.map((e: any) => LeaseHeartbeatResult.fromJSON(e))
+        : [],
     };
   },
 
@@ -3080,6 +3126,9 @@ export const ReleaseLeasesResponse: MessageFns<ReleaseLeasesResponse> = {
     const obj: any = {};
     if (message.releasedStepUuids?.length) {
       obj.releasedStepUuids = message.releasedStepUuids;
+    }
+    if (message.leases?.length) {
+      obj.leases = message.leases.map((e) => LeaseHeartbeatResult.toJSON(e));
     }
     return obj;
   },
@@ -3090,6 +3139,7 @@ export const ReleaseLeasesResponse: MessageFns<ReleaseLeasesResponse> = {
   fromPartial(object: DeepPartial<ReleaseLeasesResponse>): ReleaseLeasesResponse {
     const message = createBaseReleaseLeasesResponse();
     message.releasedStepUuids = object.releasedStepUuids?.map((e) => e) || [];
+    message.leases = object.leases?.map((e) => LeaseHeartbeatResult.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,0 +1,236 @@
+// TaskerClient over gRPC: domain in, tasker.v1 messages (the shared proto converters) on the wire, domain out.
+import { isTerminalTaskState, type JsonObject } from '@tasker/shared';
+import * as pb from '@tasker/shared/convert/proto/index';
+import { parse as parseYaml } from 'yaml';
+import { TaskerError, isTaskerError } from '../errors.js';
+import { decodeResponse } from './decode.js';
+import { isRetryable, type OperationName } from '../operations.js';
+import type { ResolvedOptions } from '../options.js';
+import { withRetry } from '../retry.js';
+import { templateSource } from '../template-source.js';
+import type { TaskerClient } from '../types.js';
+import { watchTask } from '../watch.js';
+import * as gaps from './proto-gaps.js';
+import { notReadyReport } from './health-report.js';
+import { createStreamWatchSource } from './stream-source.js';
+import { GrpcTransport, type GrpcCallSettings, type GrpcServices } from './transport.js';
+import type { CallOptions } from 'nice-grpc';
+
+function unsupported(field: string): TaskerError {
+  return new TaskerError({
+    code: 'VALIDATION_FAILED',
+    message: `${field} is not supported over gRPC`,
+    transport: 'grpc',
+    details: { fields: [{ path: field, message: 'is not supported over gRPC' }] },
+  });
+}
+
+/** RegisterTemplates carries Structs: YAML text is parsed here, as the server would parse it over REST. */
+function templateObject(raw: unknown, index: number): JsonObject {
+  const source = templateSource(raw);
+  if (typeof source !== 'string') return source;
+  try {
+    return parseYaml(source) as JsonObject;
+  } catch (error) {
+    throw new TaskerError({
+      code: 'VALIDATION_FAILED',
+      message: `templates[${index}] is not valid YAML`,
+      transport: 'grpc',
+      details: { fields: [{ path: `templates[${index}]`, message: error instanceof Error ? error.message : 'is not valid YAML' }] },
+    });
+  }
+}
+
+/** Creates the gRPC implementation of {@link TaskerClient}. */
+export function createGrpcClient(options: ResolvedOptions): TaskerClient {
+  const grpc = new GrpcTransport(options);
+
+  /** One operation: spread over replicas, retried per the idempotency table, the answer converted to the domain. */
+  async function call<R, T>(
+    operation: OperationName,
+    invoke: (services: GrpcServices, callOptions: CallOptions) => Promise<R>,
+    convert: (response: R) => T,
+    settings: GrpcCallSettings & { hasKey?: boolean } = {},
+  ): Promise<T> {
+    const start = grpc.nextStart();
+    const policy = { retryable: isRetryable(operation, settings.hasKey ?? false), policy: options.retry, signal: settings.signal };
+    const response = await withRetry(policy, (n) => grpc.unary(grpc.replica(start, n), settings, invoke));
+    return decodeResponse(operation, () => convert(response));
+  }
+
+  const tasks: TaskerClient['tasks'] = {
+    create: (input) =>
+      call('tasks.create', (s, o) => s.tasks.createTask(pb.createTaskInputToProto(input), o), (r) => gaps.completeTask(pb.createTaskResponseFromProto(r)), {
+        hasKey: input.idempotencyKey !== undefined,
+      }),
+    get: (taskUuid) =>
+      call('tasks.get', (s, o) => s.tasks.getTask(pb.getTaskRequestToProto({ taskUuid, includeSteps: false, includeContext: false }), o), (r) =>
+        gaps.completeTask(pb.getTaskResponseFromProto(r).task),
+      ),
+    getWithSteps: (taskUuid) =>
+      call('tasks.getWithSteps', (s, o) => s.tasks.getTask(pb.getTaskRequestToProto({ taskUuid, includeSteps: true, includeContext: false }), o), (r) => {
+        const got = pb.getTaskResponseFromProto(r);
+        return { task: gaps.completeTask(got.task), steps: (got.steps ?? []).map(gaps.completeStep) };
+      }),
+    async list(listOptions = {}) {
+      const query = { limit: 25, offset: 0, ...listOptions };
+      if (query.version !== undefined) throw unsupported('version');
+      return call('tasks.list', (s, o) => s.tasks.listTasks(pb.taskListQueryToProto(query), o), (r) => {
+        const page = pb.taskPageFromProto(r, query.limit);
+        return { ...page, items: page.items.map(gaps.completeTask) };
+      });
+    },
+    cancel: (taskUuid, cancelOptions = {}) =>
+      call(
+        'tasks.cancel',
+        (s, o) => s.tasks.cancelTask(pb.cancelTaskRequestToProto({ taskUuid, input: { reason: cancelOptions.reason ?? null, performedBy: cancelOptions.performedBy ?? null } }), o),
+        (r) => gaps.completeTask(pb.requiredTaskFromProto(r.task)),
+      ),
+    context: (taskUuid) =>
+      call('tasks.context', (s, o) => s.tasks.getTaskContext({ taskUuid }, o), (r) => pb.taskContextFromProto(r.context, taskUuid)),
+    summary: (taskUuid) =>
+      call('tasks.summary', (s, o) => s.tasks.getTaskSummary({ taskUuid }, o), (r) => gaps.completeSummary(pb.taskSummaryFromProto(r))),
+    resume: (taskUuid, input) =>
+      call('tasks.resume', (s, o) => s.tasks.resumeTask(pb.resumeTaskRequestToProto({ taskUuid, input }), o), (r) =>
+        gaps.completeTask(pb.requiredTaskFromProto(r.task)),
+      ),
+    watch(taskUuid, watchOptions = {}) {
+      const source = createStreamWatchSource(grpc, {
+        isTerminal: async (uuid, signal) => isTerminalTaskState((await tasks.get(uuid)).state) && !signal.aborted,
+      });
+      return watchTask(source, taskUuid, watchOptions, options.watchReconnect);
+    },
+  };
+
+  const stepRef = (taskUuid: string, stepUuid: string) => pb.stepRefToProto({ taskUuid, stepUuid });
+  const steps: TaskerClient['steps'] = {
+    list: (taskUuid) =>
+      call('steps.list', (s, o) => s.steps.listSteps(pb.listStepsRequestToProto({ taskUuid, page: null }), o), (r) => pb.stepListFromProto(r).map(gaps.completeStep)),
+    get: (taskUuid, stepUuid) =>
+      call('steps.get', (s, o) => s.steps.getStep(stepRef(taskUuid, stepUuid), o), (r) => gaps.completeStep(pb.stepFromProto(required(r.step, 'step')))),
+    applyManualAction: (taskUuid, stepUuid, action) =>
+      call('steps.applyManualAction', (s, o) => s.steps.resolveStep(pb.resolveStepRequestToProto({ taskUuid, stepUuid, action }), o), (r) =>
+        gaps.completeStep(pb.stepFromProto(required(r.step, 'step'))),
+      ),
+    audit: (taskUuid, stepUuid) =>
+      call('steps.audit', (s, o) => s.steps.getStepAudit(stepRef(taskUuid, stepUuid), o), (r) => r.auditRecords.map((a) => pb.stepAuditFromProto(a))),
+  };
+
+  const templates: TaskerClient['templates'] = {
+    list: (filter = {}) =>
+      call('templates.list', (s, o) => s.templates.listTemplates(pb.listTemplatesRequestToProto(filter), o), (r) => pb.templateListFromProto(r)),
+    get: (namespace, name, version) =>
+      call('templates.get', (s, o) => s.templates.getTemplate(pb.getTemplateRequestToProto({ namespace, name, version }), o), (r) =>
+        gaps.completeTemplate(pb.templateFromProto(r.template)),
+      ),
+    async validate(raw) {
+      const request = pb.validateTemplateRequestToProto(templateSource(raw));
+      return call('templates.validate', (s, o) => s.templates.validateTemplate(request, o), (r) => pb.templateValidationFromProto(r));
+    },
+    async register(raws, registerOptions = {}) {
+      const request = pb.registerTemplatesRequestToProto({ raws: raws.map(templateObject), force: registerOptions.force ?? false });
+      return call('templates.register', (s, o) => s.workers.registerTemplates(request, o), (r) => pb.templateRegistrationsFromProto(r));
+    },
+  };
+
+  const workers: TaskerClient['workers'] = {
+    register: (input) =>
+      call('workers.register', (s, o) => s.workers.registerWorker(pb.registerWorkerInputToProto(input), o), (r) => pb.workerFromProto(r.worker)),
+    list: () => call('workers.list', (s, o) => s.workers.listWorkers({}, o), (r) => r.workers.map((w) => pb.workerFromProto(w))),
+    async claim(input, signal) {
+      try {
+        return await call('workers.claim', (s, o) => s.workers.claimSteps(pb.claimInputToProto(input), o), (r) => r.steps.map((c) => pb.claimedStepFromProto(c)), {
+          timeoutMs: options.timeoutMs + input.waitMs,
+          signal,
+        });
+      } catch (error) {
+        // Giving up the wait is the caller's decision, not a failure: nothing was claimed for it.
+        if (signal?.aborted === true && !isTaskerError(error)) return [];
+        throw error;
+      }
+    },
+    heartbeat: (input) =>
+      call('workers.heartbeat', (s, o) => s.workers.heartbeat(pb.heartbeatInputToProto(input), o), (r) => pb.leaseStatesFromProto(r)),
+    complete: (input) =>
+      call('workers.complete', (s, o) => s.workers.completeStep(pb.completeStepInputToProto(input), o), (r) => gaps.completeAck(pb.completeAckFromProto(r))),
+    fail: (input) => call('workers.fail', (s, o) => s.workers.failStep(pb.failStepInputToProto(input), o), (r) => pb.failAckFromProto(r)),
+    release: (input) =>
+      call('workers.release', (s, o) => s.workers.releaseLeases(pb.releaseInputToProto(input), o), (r) =>
+        gaps.releasedLeaseStates(input.leases, pb.releaseResultFromProto(r)),
+      ),
+  };
+
+  const dlq: TaskerClient['dlq'] = {
+    async list(query = {}) {
+      const q = { limit: 50, offset: 0, ...query };
+      if (q.namespace !== undefined) throw unsupported('namespace');
+      return call('dlq.list', (s, o) => s.dlq.listEntries(pb.dlqListQueryToProto(q), o), (r) => r.entries.map((e) => pb.dlqEntryFromProto(e)));
+    },
+    getByTask: (taskUuid) => call('dlq.getByTask', (s, o) => s.dlq.getEntryByTask({ taskUuid }, o), (r) => pb.dlqEntryFromProto(r.entry)),
+    update: (dlqEntryUuid, input) =>
+      call('dlq.update', (s, o) => s.dlq.updateInvestigation(pb.dlqUpdateToProto({ dlqEntryUuid, input }), o), (r) => pb.dlqUpdateResponseFromProto(r)),
+    stats: () => call('dlq.stats', (s, o) => s.dlq.getStats({}, o), (r) => r.stats.map((x) => pb.dlqStatsFromProto(x))),
+    investigationQueue: (limit) =>
+      call('dlq.investigationQueue', (s, o) => s.dlq.getInvestigationQueue({ limit }, o), (r) => r.entries.map((e) => pb.dlqInvestigationItemFromProto(e))),
+    staleness: (limit) =>
+      call('dlq.staleness', (s, o) => s.dlq.getStalenessMonitoring({ limit }, o), (r) => r.entries.map((e) => pb.stalenessItemFromProto(e))),
+  };
+
+  // The proto's documented default window when `hours` is absent.
+  const DEFAULT_HOURS = 24;
+  const analytics: TaskerClient['analytics'] = {
+    performance: (hours) =>
+      call('analytics.performance', (s, o) => s.analytics.getPerformanceMetrics({ hours }, o), (r) =>
+        gaps.completePerformance(pb.performanceMetricsFromProto(r), hours ?? DEFAULT_HOURS),
+      ),
+    bottlenecks: (o = {}) =>
+      call(
+        'analytics.bottlenecks',
+        (s, co) => s.analytics.getBottleneckAnalysis({ limit: o.limit, minExecutions: o.minExecutions, hours: o.hours }, co),
+        (r) => gaps.completeBottlenecks(pb.bottleneckAnalysisFromProto(r), o.hours ?? DEFAULT_HOURS),
+      ),
+  };
+
+  const health: TaskerClient['health'] = {
+    live: () => call('health.live', (s, o) => s.health.checkLiveness({}, o), (r) => pb.healthReportFromProto(r)),
+    async ready() {
+      // Not ready is an answer here (REST's 503 body), not a failure to retry: only unreachable replicas are.
+      const start = grpc.nextStart();
+      return withRetry({ retryable: isRetryable('health.ready'), policy: options.retry }, async (n) => {
+        try {
+          const response = await grpc.unary(grpc.replica(start, n), {}, (s, o) => s.health.checkReadiness({}, o));
+          return decodeResponse('health.ready', () => pb.healthReportFromProto(response));
+        } catch (error) {
+          const report = notReadyReport(error);
+          if (report === undefined) throw error;
+          return report;
+        }
+      });
+    },
+    detailed: () => call('health.detailed', (s, o) => s.health.checkDetailedHealth({}, o), (r) => pb.healthReportFromProto(r)),
+  };
+
+  const config: TaskerClient['config'] = {
+    get: () => call('config.get', (s, o) => s.config.getConfig({}, o), (r) => pb.safeConfigFromProto(r)),
+  };
+
+  return {
+    transport: 'grpc',
+    tasks,
+    steps,
+    templates,
+    workers,
+    dlq,
+    analytics,
+    health,
+    config,
+    async close() {
+      grpc.close();
+    },
+  };
+}
+
+function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw new Error(`${field} is missing`);
+  return value;
+}

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { OPERATIONS, isRetryable } from './operations.js';
+
+describe('idempotency table', () => {
+  it('retries create only with an idempotency key', () => {
+    expect(isRetryable('tasks.create')).toBe(false);
+    expect(isRetryable('tasks.create', true)).toBe(true);
+  });
+
+  it('never retries operations that could act twice', () => {
+    for (const op of ['tasks.cancel', 'tasks.resume', 'steps.applyManualAction', 'workers.claim', 'workers.complete', 'workers.fail'] as const) {
+      expect(OPERATIONS[op]).toBe('once');
+      expect(isRetryable(op, true)).toBe(false);
+    }
+  });
+
+  it('retries reads', () => {
+    expect(isRetryable('tasks.get')).toBe(true);
+    expect(isRetryable('dlq.stats')).toBe(true);
+    expect(isRetryable('tasks.watch')).toBe(false);
+  });
+});

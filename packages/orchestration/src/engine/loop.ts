@@ -1,0 +1,96 @@
+// A background loop (sweeper, promoter, staleness, queue depth): runs `run`, sleeps, repeats. `run` may ask
+// for a different next delay (0 = more work right away); `wake(at)` brings the next run forward. One run at a
+// time; stop() waits for the running one. Failures are logged and reported through status(), never thrown.
+import type { LoopStatus } from '../services/health.js';
+import { errorMessage, type EngineLogger } from './logger.js';
+
+export interface Loop {
+  start(): void;
+  stop(): Promise<void>;
+  /** Run no later than `at` (default: now). */
+  wake(at?: Date): void;
+  status(): LoopStatus;
+}
+
+export interface LoopOptions {
+  name: string;
+  intervalMs: number;
+  /** Returns the delay before the next run in ms; undefined = intervalMs. */
+  run: () => Promise<number | undefined>;
+  logger: EngineLogger;
+}
+
+export function createLoop(options: LoopOptions): Loop {
+  let running = false;
+  let stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  let nextAt = Number.POSITIVE_INFINITY;
+  let current: Promise<void> | undefined;
+  let wakeRequested = false;
+  const state: LoopStatus = { running: false, lastRunAt: null, lastError: null };
+
+  const schedule = (delayMs: number): void => {
+    if (stopped) return;
+    const at = Date.now() + Math.max(0, delayMs);
+    if (timer !== undefined && at >= nextAt) return;
+    if (timer !== undefined) clearTimeout(timer);
+    nextAt = at;
+    timer = setTimeout(tick, Math.max(0, delayMs));
+  };
+
+  const tick = (): void => {
+    timer = undefined;
+    nextAt = Number.POSITIVE_INFINITY;
+    if (stopped) return;
+    if (running) {
+      wakeRequested = true;
+      return;
+    }
+    running = true;
+    current = (async () => {
+      let delay: number | undefined;
+      try {
+        delay = await options.run();
+        state.lastError = null;
+      } catch (err) {
+        state.lastError = errorMessage(err);
+        options.logger.warn({ loop: options.name, err: state.lastError }, 'engine loop run failed');
+      } finally {
+        state.lastRunAt = new Date();
+        running = false;
+      }
+      if (wakeRequested) {
+        wakeRequested = false;
+        schedule(0);
+      } else {
+        schedule(delay ?? options.intervalMs);
+      }
+    })();
+  };
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      state.running = true;
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      state.running = false;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      await current;
+    },
+    wake(at) {
+      if (stopped) return;
+      if (running) {
+        if (at === undefined || at.getTime() <= Date.now()) wakeRequested = true;
+        else schedule(at.getTime() - Date.now());
+        return;
+      }
+      schedule(at === undefined ? 0 : at.getTime() - Date.now());
+    },
+    status: () => ({ ...state }),
+  };
+}

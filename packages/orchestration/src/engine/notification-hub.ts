@@ -1,0 +1,121 @@
+// One LISTEN connection per process (postgres.js keeps a single dedicated connection for all of an Sql's
+// listens) fanned out in memory: `tasker_steps` wakes claim waiters, `tasker_events` wakes task watchers.
+// After a reconnect notifications may have been missed, so every subscriber is told to re-check.
+import type { ListenMeta, Sql } from 'postgres';
+import { errorMessage, type EngineLogger } from './logger.js';
+
+export const STEPS_CHANNEL = 'tasker_steps';
+export const EVENTS_CHANNEL = 'tasker_events';
+
+/** Payload of `tasker_steps` (tasker.notify_steps_ready): steps became claimable in a namespace. */
+export interface StepsReady {
+  namespace: string;
+  count: number;
+  handlers: string[];
+}
+
+export function parseStepsReady(payload: string): StepsReady | undefined {
+  try {
+    const value = JSON.parse(payload) as { n?: unknown; c?: unknown; h?: unknown };
+    if (typeof value.n !== 'string') return undefined;
+    return {
+      namespace: value.n,
+      count: typeof value.c === 'number' ? value.c : 1,
+      handlers: Array.isArray(value.h) ? value.h.filter((h): h is string => typeof h === 'string') : [],
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface NotificationHub {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  onStepsReady(listener: (ready: StepsReady) => void): () => void;
+  /** Called for every notification about `taskUuid` (a transition of it committed). */
+  onTaskEvent(taskUuid: string, listener: () => void): () => void;
+  /** Called when the listen connection was (re)established: anything may have been missed. */
+  onReconnect(listener: () => void): () => void;
+  /** The listen connection is up. */
+  isListening(): boolean;
+}
+
+export function createNotificationHub(sql: Sql, logger: EngineLogger): NotificationHub {
+  const stepListeners = new Set<(ready: StepsReady) => void>();
+  const taskListeners = new Map<string, Set<() => void>>();
+  const reconnectListeners = new Set<() => void>();
+  const metas: ListenMeta[] = [];
+  let listening = false;
+  let connects = 0;
+
+  const safely = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      logger.error({ err: errorMessage(err) }, 'notification listener failed');
+    }
+  };
+
+  const onListen = (): void => {
+    listening = true;
+    connects += 1;
+    // The first connect of each channel is the start itself; later ones are reconnects after a drop.
+    if (connects > 2) {
+      logger.warn({ connects }, 'LISTEN connection re-established; waking every waiter');
+      for (const listener of reconnectListeners) safely(listener);
+    }
+  };
+
+  return {
+    async start() {
+      metas.push(
+        await sql.listen(
+          STEPS_CHANNEL,
+          (payload) => {
+            const ready = parseStepsReady(payload);
+            if (ready === undefined) return;
+            for (const listener of stepListeners) safely(() => listener(ready));
+          },
+          onListen,
+        ),
+      );
+      metas.push(
+        await sql.listen(
+          EVENTS_CHANNEL,
+          (payload) => {
+            const listeners = taskListeners.get(payload);
+            if (listeners === undefined) return;
+            for (const listener of listeners) safely(listener);
+          },
+          onListen,
+        ),
+      );
+    },
+    async stop() {
+      listening = false;
+      const all = metas.splice(0);
+      await Promise.all(all.map((m) => m.unlisten().catch(() => undefined)));
+    },
+    onStepsReady(listener) {
+      stepListeners.add(listener);
+      return () => stepListeners.delete(listener);
+    },
+    onTaskEvent(taskUuid, listener) {
+      let set = taskListeners.get(taskUuid);
+      if (set === undefined) {
+        set = new Set();
+        taskListeners.set(taskUuid, set);
+      }
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) taskListeners.delete(taskUuid);
+      };
+    },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
+    isListening: () => listening,
+  };
+}

@@ -1,0 +1,93 @@
+// In-process template cache for task creation: (namespace, name, version) → the registered template, its
+// compiled input schema (compiled once per content hash) and the step rows a task gets. Entries live
+// `templates.cache_ttl_ms` (0 = no cache) and are dropped when this process registers the template. Another
+// replica's forced update is caught at creation anyway: create_task compares the cached content hash with the
+// row and raises TK001 on a mismatch, and the caller reloads (so a stale entry never creates a task).
+import { parseTemplate, type TemplateDefaults } from '@tasker/shared/domain/template-parse';
+import { compileJsonSchema, type CompiledSchema } from '@tasker/shared/domain/template-schema';
+import type { Template, TemplateDefinition } from '@tasker/shared';
+import type { StepInsert } from '../repositories/tasks.js';
+import { templateFromRow } from '../repositories/rows.js';
+import { findTemplate } from '../repositories/templates.js';
+import type { Db } from '../repositories/tasks.js';
+
+export interface ResolvedTemplate {
+  template: Template;
+  /** The definition with this process's config defaults and environment overrides applied. */
+  effective: TemplateDefinition;
+  steps: StepInsert[];
+  validateInput: CompiledSchema | null;
+}
+
+export interface TemplateCacheOptions {
+  ttlMs: number;
+  defaults: Partial<TemplateDefaults>;
+  environment: string;
+}
+
+function key(namespace: string, name: string, version: string): string {
+  return `${namespace}\u0000${name}\u0000${version}`;
+}
+
+export function stepInsertsOf(definition: TemplateDefinition): StepInsert[] {
+  return definition.steps.map((s) => ({
+    name: s.name,
+    step_type: s.type,
+    handler_callable: s.handler.callable,
+    handler_method: s.handler.method,
+    initialization: s.handler.initialization,
+    retryable: s.retry.retryable,
+    max_attempts: s.retry.maxAttempts,
+    backoff_kind: s.retry.backoff,
+    backoff_base_ms: s.retry.backoffBaseMs,
+    backoff_max_ms: s.retry.maxBackoffMs,
+    backoff_jitter: s.retry.jitter,
+    timeout_seconds: s.timeoutSeconds,
+    parents: s.dependencies,
+  }));
+}
+
+export interface TemplateCache {
+  /** undefined when no such template is registered. */
+  resolve(namespace: string, name: string, version: string): Promise<ResolvedTemplate | undefined>;
+  invalidate(namespace: string, name: string, version: string): void;
+}
+
+export function createTemplateCache(sql: Db, options: TemplateCacheOptions): TemplateCache {
+  const entries = new Map<string, { value: ResolvedTemplate; loadedAt: number }>();
+  const validators = new Map<string, CompiledSchema | null>();
+
+  const build = (template: Template): ResolvedTemplate => {
+    // Re-parse what was registered with this process's defaults for the keys the template left out; the
+    // stored definition was normalised with the reference defaults so its content hash never depends on config.
+    const parsed = parseTemplate(template.configuration, { defaults: options.defaults, environment: options.environment });
+    const effective = parsed.ok ? parsed.definition : template.definition;
+    let validateInput = validators.get(template.contentHash);
+    if (validateInput === undefined) {
+      const schema = effective.inputSchema;
+      const compiled = schema === null ? undefined : compileJsonSchema(schema);
+      validateInput = compiled?.ok ? compiled.validate : null;
+      validators.set(template.contentHash, validateInput);
+    }
+    return { template, effective, steps: stepInsertsOf(effective), validateInput };
+  };
+
+  return {
+    async resolve(namespace, name, version) {
+      const k = key(namespace, name, version);
+      const hit = entries.get(k);
+      if (hit !== undefined && Date.now() - hit.loadedAt < options.ttlMs) return hit.value;
+      const row = await findTemplate(sql, namespace, name, version);
+      if (row === undefined) {
+        entries.delete(k);
+        return undefined;
+      }
+      const value = build(templateFromRow(row));
+      if (options.ttlMs > 0) entries.set(k, { value, loadedAt: Date.now() });
+      return value;
+    },
+    invalidate(namespace, name, version) {
+      entries.delete(key(namespace, name, version));
+    },
+  };
+}

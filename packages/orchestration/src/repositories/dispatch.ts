@@ -1,0 +1,167 @@
+// Dispatch and results: one call into the engine's SQL functions (migrations 0013–0014) each.
+import type { ClaimedStep, JsonObject, JsonValue, LeaseRef, StepState, TaskState } from '@tasker/shared';
+import type { JSONValue } from 'postgres';
+import type { Db } from './tasks.js';
+
+interface ClaimRow {
+  task_uuid: string;
+  step_uuid: string;
+  step_name: string;
+  namespace: string;
+  task_name: string;
+  task_version: string;
+  handler_callable: string;
+  handler_method: string | null;
+  initialization: JsonObject;
+  context: JsonObject;
+  parent_results: Record<string, JsonValue>;
+  attempt: number;
+  max_attempts: number;
+  lease_token: string;
+  lease_expires_at: Date;
+  timeout_seconds: number | null;
+  correlation_id: string;
+}
+
+export async function claimSteps(
+  sql: Db,
+  args: { workerId: string; namespaces: readonly string[] | null; handlers: readonly string[] | null; max: number; leaseMs: number },
+): Promise<ClaimedStep[]> {
+  const rows = await sql<ClaimRow[]>`
+    SELECT * FROM tasker.claim_steps(${args.workerId}, ${args.namespaces as string[] | null}::text[],
+      ${args.handlers as string[] | null}::text[], ${args.max}, ${args.leaseMs})`;
+  return rows.map((r) => ({
+    taskUuid: r.task_uuid,
+    stepUuid: r.step_uuid,
+    stepName: r.step_name,
+    namespace: r.namespace,
+    taskName: r.task_name,
+    taskVersion: r.task_version,
+    handler: { callable: r.handler_callable, method: r.handler_method, initialization: r.initialization },
+    context: r.context,
+    parentResults: r.parent_results,
+    attempt: r.attempt,
+    maxAttempts: r.max_attempts,
+    leaseToken: r.lease_token,
+    leaseExpiresAt: r.lease_expires_at,
+    timeoutSeconds: r.timeout_seconds,
+    correlationId: r.correlation_id,
+  }));
+}
+
+export type LeaseCheck = 'valid' | 'cancelled' | 'lost';
+
+export async function heartbeatLeases(
+  sql: Db,
+  args: { workerId: string; leases: readonly LeaseRef[]; leaseMs: number },
+): Promise<{ stepUuid: string; status: LeaseCheck; leaseExpiresAt: Date | null }[]> {
+  const rows = await sql<{ step_uuid: string; status: LeaseCheck; lease_expires_at: Date | null }[]>`
+    SELECT * FROM tasker.heartbeat_leases(${args.workerId}, ${args.leases.map((l) => l.stepUuid)}::uuid[],
+      ${args.leases.map((l) => l.leaseToken)}::uuid[], ${args.leaseMs})`;
+  return rows.map((r) => ({ stepUuid: r.step_uuid, status: r.status, leaseExpiresAt: r.lease_expires_at }));
+}
+
+export type ResultOutcome = 'ok' | 'not_found' | 'lease_lost' | 'cancelled';
+
+export interface ResultRow {
+  outcome: ResultOutcome;
+  stepState: StepState | null;
+  taskState: TaskState | null;
+  nextRetryAt: Date | null;
+}
+
+interface RawResultRow {
+  outcome: ResultOutcome;
+  step_state: StepState | null;
+  task_state: TaskState | null;
+  next_retry_at: Date | null;
+}
+
+function toResult(row: RawResultRow | undefined): ResultRow {
+  return {
+    outcome: row?.outcome ?? 'not_found',
+    stepState: row?.step_state ?? null,
+    taskState: row?.task_state ?? null,
+    nextRetryAt: row?.next_retry_at ?? null,
+  };
+}
+
+export async function completeStep(
+  sql: Db,
+  args: {
+    stepUuid: string;
+    leaseToken: string;
+    workerId: string;
+    result: JsonValue;
+    executionTimeMs: number | null;
+    metadata: JsonObject | null;
+    namespaces: readonly string[] | null;
+  },
+): Promise<ResultRow> {
+  const metadata = args.metadata === null ? null : sql.json(args.metadata as JSONValue);
+  const [row] = await sql<RawResultRow[]>`
+    SELECT * FROM tasker.complete_step(${args.stepUuid}, ${args.leaseToken}, ${args.workerId},
+      ${sql.json(args.result as JSONValue)}, ${args.executionTimeMs}, ${metadata}::jsonb,
+      ${args.namespaces as string[] | null}::text[])`;
+  return toResult(row);
+}
+
+export async function failStep(
+  sql: Db,
+  args: {
+    stepUuid: string;
+    leaseToken: string;
+    workerId: string;
+    error: JsonObject;
+    retryable: boolean;
+    retryAfterMs: number | null;
+    executionTimeMs: number | null;
+    multiplier: number;
+    namespaces: readonly string[] | null;
+  },
+): Promise<ResultRow> {
+  const [row] = await sql<RawResultRow[]>`
+    SELECT * FROM tasker.fail_step(${args.stepUuid}, ${args.leaseToken}, ${args.workerId},
+      ${sql.json(args.error as JSONValue)}, ${args.retryable}, ${args.retryAfterMs}::bigint, ${args.executionTimeMs},
+      ${args.multiplier}, ${args.namespaces as string[] | null}::text[])`;
+  return toResult(row);
+}
+
+export type ReleaseStatus = 'released' | 'cancelled' | 'lease_lost' | 'not_found';
+
+export async function releaseLeases(
+  sql: Db,
+  args: { workerId: string; leases: readonly LeaseRef[]; namespaces: readonly string[] | null },
+): Promise<{ stepUuid: string; status: ReleaseStatus }[]> {
+  const rows = await sql<{ step_uuid: string; status: ReleaseStatus }[]>`
+    SELECT * FROM tasker.release_leases(${args.workerId}, ${args.leases.map((l) => l.stepUuid)}::uuid[],
+      ${args.leases.map((l) => l.leaseToken)}::uuid[], ${args.namespaces as string[] | null}::text[])`;
+  return rows.map((r) => ({ stepUuid: r.step_uuid, status: r.status }));
+}
+
+export interface SweptLease {
+  stepUuid: string;
+  taskUuid: string;
+  errorType: 'lease_expired' | 'timeout';
+  stepState: StepState;
+  nextRetryAt: Date | null;
+}
+
+export async function sweepExpiredLeases(sql: Db, args: { limit: number; multiplier: number }): Promise<SweptLease[]> {
+  const rows = await sql<
+    { step_uuid: string; task_uuid: string; error_type: SweptLease['errorType']; step_state: StepState; next_retry_at: Date | null }[]
+  >`SELECT * FROM tasker.sweep_expired_leases(${args.limit}, ${args.multiplier})`;
+  return rows.map((r) => ({
+    stepUuid: r.step_uuid,
+    taskUuid: r.task_uuid,
+    errorType: r.error_type,
+    stepState: r.step_state,
+    nextRetryAt: r.next_retry_at,
+  }));
+}
+
+export async function promoteDueRetries(sql: Db, limit: number): Promise<{ promoted: number; nextDueAt: Date | null }> {
+  const [row] = await sql<{ promoted: number; next_due_at: Date | null }[]>`
+    SELECT * FROM tasker.promote_due_retries(${limit})`;
+  return { promoted: row?.promoted ?? 0, nextDueAt: row?.next_due_at ?? null };
+}

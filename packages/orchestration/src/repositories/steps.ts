@@ -1,0 +1,58 @@
+// Step queries: read models and the operator action (one call into tasker.apply_step_action).
+import type { JsonValue, StepState, TaskState } from '@tasker/shared';
+import type { JSONValue } from 'postgres';
+import type { StepAuditRow, StepRow } from './rows.js';
+import type { Db } from './tasks.js';
+
+const STEP_COLUMNS = `step_uuid, task_uuid, name, state, handler_callable, retryable, max_attempts, attempts,
+  total_parents, unsatisfied_parents, results, last_error, backoff_request_seconds, next_retry_at,
+  last_attempted_at, last_failure_at, created_at, updated_at, completed_at`;
+
+/** Steps of a task in creation order (template order within one creation). */
+export async function listSteps(sql: Db, taskUuid: string): Promise<StepRow[]> {
+  return sql<StepRow[]>`
+    SELECT ${sql.unsafe(STEP_COLUMNS)} FROM tasker.steps WHERE task_uuid = ${taskUuid} ORDER BY created_at, step_uuid`;
+}
+
+/** The step only when it belongs to `taskUuid`. */
+export async function findStep(sql: Db, taskUuid: string, stepUuid: string): Promise<StepRow | undefined> {
+  const [row] = await sql<StepRow[]>`
+    SELECT ${sql.unsafe(STEP_COLUMNS)} FROM tasker.steps WHERE step_uuid = ${stepUuid} AND task_uuid = ${taskUuid}`;
+  return row;
+}
+
+/** Audit rows of a step, newest first. */
+export async function listStepAudit(sql: Db, taskUuid: string, stepUuid: string): Promise<StepAuditRow[]> {
+  return sql<StepAuditRow[]>`
+    SELECT a.audit_uuid, a.step_uuid, a.task_uuid, s.name AS step_name, a.event_id, a.recorded_at, a.action,
+           a.worker_id, a.performed_by, a.reason, t.correlation_id::text AS correlation_id, a.success,
+           a.execution_time_ms, a.result, a.from_state, a.to_state
+    FROM tasker.step_audit a
+    JOIN tasker.steps s ON s.step_uuid = a.step_uuid
+    JOIN tasker.tasks t ON t.task_uuid = a.task_uuid
+    WHERE a.step_uuid = ${stepUuid} AND a.task_uuid = ${taskUuid}
+    ORDER BY a.event_id DESC`;
+}
+
+export type StepActionOutcome = 'ok' | 'not_found' | 'invalid_state';
+
+export async function applyStepAction(
+  sql: Db,
+  args: {
+    taskUuid: string;
+    stepUuid: string;
+    action: 'reset_for_retry' | 'resolve_manually' | 'complete_manually';
+    actor: string;
+    reason: string;
+    result: JsonValue | null;
+    audit: JsonValue | null;
+    namespaces: readonly string[] | null;
+  },
+): Promise<{ outcome: StepActionOutcome; stepState: StepState | null; taskState: TaskState | null }> {
+  const result = args.result === null ? null : sql.json(args.result as JSONValue);
+  const audit = args.audit === null ? null : sql.json(args.audit as JSONValue);
+  const [row] = await sql<{ outcome: StepActionOutcome; step_state: StepState | null; task_state: TaskState | null }[]>`
+    SELECT * FROM tasker.apply_step_action(${args.taskUuid}, ${args.stepUuid}, ${args.action}, ${args.actor},
+      ${args.reason}, ${result}::jsonb, ${audit}::jsonb, ${args.namespaces as string[] | null}::text[])`;
+  return { outcome: row?.outcome ?? 'not_found', stepState: row?.step_state ?? null, taskState: row?.task_state ?? null };
+}

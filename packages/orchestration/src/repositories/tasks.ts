@@ -1,0 +1,157 @@
+// Task queries. The writing ones call the engine's SQL functions (migrations 0011–0012), one round trip each.
+import type { JsonObject, TaskListQuery, TaskState } from '@tasker/shared';
+import type { ISql, JSONValue } from 'postgres';
+import { dlqEntryFromRow, type DlqEntryRow, type TaskRow } from './rows.js';
+
+export type Db = ISql;
+
+/** The create_task payload (snake_case keys as the SQL function reads them). */
+export interface TaskInsert {
+  template_uuid: string;
+  template_hash?: string;
+  namespace: string;
+  name: string;
+  version: string;
+  context: JsonObject;
+  initiator: string;
+  source_system: string;
+  reason: string;
+  priority: number;
+  tags: string[];
+  correlation_id?: string;
+  parent_correlation_id?: string;
+  identity_hash: string;
+  idempotency_key?: string;
+}
+
+/** One step of a create_task payload: the template step with its effective policy. */
+export interface StepInsert {
+  name: string;
+  step_type: string;
+  handler_callable: string;
+  handler_method: string | null;
+  initialization: JsonObject;
+  retryable: boolean;
+  max_attempts: number;
+  backoff_kind: string;
+  backoff_base_ms: number;
+  backoff_max_ms: number;
+  backoff_jitter: number;
+  timeout_seconds: number | null;
+  parents: string[];
+}
+
+/** Task, steps, edges, transitions and first enqueue in one call; throws 23505 / TK001 (see repositories/errors). */
+export async function insertTask(sql: Db, task: TaskInsert, steps: readonly StepInsert[]): Promise<TaskRow> {
+  const [row] = await sql<TaskRow[]>`
+    SELECT * FROM tasker.create_task(${sql.json(task as unknown as JSONValue)}, ${sql.json(steps as unknown as JSONValue)})`;
+  if (row === undefined) throw new Error('create_task returned no row');
+  return row;
+}
+
+export async function findTaskUuidByIdentityHash(sql: Db, identityHash: string): Promise<string | undefined> {
+  const [row] = await sql<{ task_uuid: string }[]>`
+    SELECT task_uuid FROM tasker.tasks WHERE identity_hash = ${identityHash}`;
+  return row?.task_uuid;
+}
+
+export async function findTask(sql: Db, taskUuid: string): Promise<TaskRow | undefined> {
+  const [row] = await sql<TaskRow[]>`SELECT * FROM tasker.tasks WHERE task_uuid = ${taskUuid}`;
+  return row;
+}
+
+const SORT_COLUMNS = {
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  priority: 'priority',
+  completed_at: 'completed_at',
+} as const;
+
+/**
+ * A page of tasks matching every filter, newest first by default, with the total count (a window count over
+ * the same filters, so one round trip). `namespaces` is the caller's scope (null = all).
+ */
+export async function listTasks(
+  sql: Db,
+  query: TaskListQuery,
+  namespaces: readonly string[] | null,
+): Promise<{ rows: TaskRow[]; total: number }> {
+  const filters = [
+    namespaces === null ? sql`` : sql`AND namespace = ANY (${namespaces as string[]}::text[])`,
+    query.namespace === undefined ? sql`` : sql`AND namespace = ${query.namespace}`,
+    query.name === undefined ? sql`` : sql`AND name = ${query.name}`,
+    query.version === undefined ? sql`` : sql`AND version = ${query.version}`,
+    query.states === undefined || query.states.length === 0 ? sql`` : sql`AND state = ANY (${query.states}::text[])`,
+    query.initiator === undefined ? sql`` : sql`AND initiator = ${query.initiator}`,
+    query.sourceSystem === undefined ? sql`` : sql`AND source_system = ${query.sourceSystem}`,
+    query.tags === undefined || query.tags.length === 0 ? sql`` : sql`AND tags @> ${query.tags}::text[]`,
+    query.createdAfter === undefined ? sql`` : sql`AND created_at >= ${query.createdAfter}`,
+    query.createdBefore === undefined ? sql`` : sql`AND created_at < ${query.createdBefore}`,
+  ];
+  const where = filters.reduce((acc, f) => sql`${acc} ${f}`, sql`WHERE true`);
+  const sortField = SORT_COLUMNS[query.sort?.field ?? 'created_at'];
+  const direction = query.sort?.direction === 'asc' ? sql`ASC` : sql`DESC`;
+  const rows = await sql<(TaskRow & { total_count: number })[]>`
+    SELECT t.*, count(*) OVER () AS total_count
+    FROM tasker.tasks t
+    ${where}
+    ORDER BY ${sql(sortField)} ${direction} NULLS LAST, task_uuid ${direction}
+    LIMIT ${query.limit} OFFSET ${query.offset}`;
+  if (rows.length > 0 || query.offset === 0) {
+    const total = rows[0]?.total_count ?? 0;
+    return { rows: rows.map((r): TaskRow => {
+      const { total_count: _ignored, ...row } = r;
+      return row;
+    }), total };
+  }
+  // Past the last page the window count has no row to ride on.
+  const [count] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM tasker.tasks ${where}`;
+  return { rows: [], total: count?.n ?? 0 };
+}
+
+export type TaskActionOutcome = 'ok' | 'not_found' | 'invalid_state';
+
+export async function cancelTask(
+  sql: Db,
+  taskUuid: string,
+  actor: string,
+  reason: string | null,
+  namespaces: readonly string[] | null,
+): Promise<{ outcome: TaskActionOutcome; taskState: TaskState | null }> {
+  const [row] = await sql<{ outcome: TaskActionOutcome; task_state: TaskState | null }[]>`
+    SELECT * FROM tasker.cancel_task(${taskUuid}, ${actor}, ${reason}, ${namespaces as string[] | null}::text[])`;
+  return { outcome: row?.outcome ?? 'not_found', taskState: row?.task_state ?? null };
+}
+
+export async function resumeTask(
+  sql: Db,
+  taskUuid: string,
+  actor: string,
+  reason: string,
+  namespaces: readonly string[] | null,
+): Promise<{ outcome: TaskActionOutcome; taskState: TaskState | null; detail: string | null }> {
+  const [row] = await sql<{ outcome: TaskActionOutcome; task_state: TaskState | null; detail: string | null }[]>`
+    SELECT * FROM tasker.resume_task(${taskUuid}, ${actor}, ${reason}, ${namespaces as string[] | null}::text[])`;
+  return { outcome: row?.outcome ?? 'not_found', taskState: row?.task_state ?? null, detail: row?.detail ?? null };
+}
+
+/** Unclaimed ready steps across all tasks (backpressure); walks the small partial claim index. */
+export async function countEnqueuedSteps(sql: Db): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM tasker.steps WHERE state = 'enqueued'`;
+  return row?.n ?? 0;
+}
+
+export async function findLatestDlqEntry(sql: Db, taskUuid: string) {
+  const [row] = await sql<DlqEntryRow[]>`
+    SELECT * FROM tasker.dlq_entries WHERE task_uuid = ${taskUuid} ORDER BY dlq_timestamp DESC LIMIT 1`;
+  return row === undefined ? undefined : dlqEntryFromRow(row);
+}
+
+/** Step name → results of every step of the task that has results. */
+export async function findStepOutputs(sql: Db, taskUuid: string): Promise<JsonObject> {
+  const [row] = await sql<{ outputs: JsonObject }[]>`
+    SELECT coalesce(jsonb_object_agg(name, results ORDER BY created_at, name), '{}'::jsonb) AS outputs
+    FROM tasker.steps WHERE task_uuid = ${taskUuid} AND results IS NOT NULL`;
+  return row?.outputs ?? {};
+}

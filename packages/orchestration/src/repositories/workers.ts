@@ -1,0 +1,26 @@
+// Worker registry rows. Claims and heartbeats refresh last_seen_at inside their own SQL functions.
+import type { RegisterWorkerInput } from '@tasker/shared';
+import type { JSONValue } from 'postgres';
+import type { WorkerRow } from './rows.js';
+import type { Db } from './tasks.js';
+
+export async function upsertWorker(sql: Db, input: RegisterWorkerInput): Promise<WorkerRow> {
+  const [row] = await sql<WorkerRow[]>`
+    INSERT INTO tasker.workers (worker_id, hostname, version, namespaces, handlers, metadata)
+    VALUES (${input.workerId}, ${input.hostname}, ${input.version}, ${input.namespaces}::text[], ${input.handlers}::text[],
+            ${sql.json(input.metadata as JSONValue)})
+    ON CONFLICT (worker_id) DO UPDATE SET
+      hostname = excluded.hostname, version = excluded.version, namespaces = excluded.namespaces,
+      handlers = excluded.handlers, metadata = excluded.metadata, last_seen_at = now()
+    RETURNING *`;
+  if (row === undefined) throw new Error('worker upsert returned no row');
+  return row;
+}
+
+/** Workers serving any namespace of `scope` (null = every worker), most recently seen first. */
+export async function listWorkers(sql: Db, scope: readonly string[] | null): Promise<WorkerRow[]> {
+  return sql<WorkerRow[]>`
+    SELECT * FROM tasker.workers
+    WHERE ${scope === null ? sql`true` : sql`namespaces && ${scope as string[]}::text[]`}
+    ORDER BY last_seen_at DESC, worker_id`;
+}

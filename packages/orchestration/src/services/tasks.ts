@@ -1,0 +1,235 @@
+// Tasks: creation (one round trip for the write), reads, cancel, resume.
+import type { CreateTaskInput, JsonObject, Task, TaskSummary } from '@tasker/shared';
+import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
+import { checkAgainstSchema } from '@tasker/shared/domain/template-schema';
+import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
+import type { Sql } from 'postgres';
+import { CONSTRAINTS, isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors.js';
+import { computeIdentityHash } from '../engine/identity.js';
+import type { ResolvedTemplate, TemplateCache } from '../engine/template-cache.js';
+import { isStaleTemplateError, retryOnDeadlock } from '../repositories/errors.js';
+import { stepFromRow, taskFromRow, type TaskRow } from '../repositories/rows.js';
+import { listSteps } from '../repositories/steps.js';
+import {
+  cancelTask,
+  findLatestDlqEntry,
+  findStepOutputs,
+  findTask,
+  findTaskUuidByIdentityHash,
+  insertTask,
+  listTasks,
+  resumeTask,
+  type TaskInsert,
+} from '../repositories/tasks.js';
+import { assertUuid, scopeOf, taskNotFound, templateNotFound } from './access.js';
+import type { TaskService } from './types.js';
+
+export interface TaskServiceDeps {
+  sql: Sql;
+  cache: TemplateCache;
+  backpressure: { maxPendingSteps: number; retryAfterSeconds: number };
+  /** Unclaimed ready steps as last measured; undefined until the first measurement. */
+  queueDepth: () => number | undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function checkCreateInput(input: CreateTaskInput): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const text = (value: string, path: string, max: number): void => {
+    if (value.length > max) problems.push({ path, message: `must be at most ${max} characters` });
+  };
+  text(input.initiator, 'initiator', 255);
+  text(input.sourceSystem, 'source_system', 255);
+  text(input.reason, 'reason', 500);
+  if (input.priority !== undefined && (!Number.isInteger(input.priority) || input.priority < -100 || input.priority > 100)) {
+    problems.push({ path: 'priority', message: 'must be an integer between -100 and 100' });
+  }
+  (input.tags ?? []).forEach((tag, i) => {
+    if (typeof tag !== 'string' || tag.length === 0 || tag.length > 255) {
+      problems.push({ path: `tags[${i}]`, message: 'must be a non-empty string of at most 255 characters' });
+    }
+  });
+  if (input.correlationId !== undefined && !UUID.test(input.correlationId)) {
+    problems.push({ path: 'correlation_id', message: 'must be a UUID' });
+  }
+  if (input.parentCorrelationId !== undefined && !UUID.test(input.parentCorrelationId)) {
+    problems.push({ path: 'parent_correlation_id', message: 'must be a UUID' });
+  }
+  if (input.idempotencyKey !== undefined && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)) {
+    problems.push({ path: 'idempotency_key', message: 'must be 1-255 characters' });
+  }
+  return problems;
+}
+
+export function createTaskService(deps: TaskServiceDeps): TaskService {
+  const { sql, cache } = deps;
+
+  async function loadVisible(principal: Principal, taskUuid: string): Promise<TaskRow> {
+    assertUuid(taskUuid, 'task_uuid');
+    const row = await findTask(sql, taskUuid);
+    if (row === undefined || !canAccessNamespace(principal, row.namespace)) throw taskNotFound(taskUuid);
+    return row;
+  }
+
+  function buildInsert(input: CreateTaskInput, resolved: ResolvedTemplate): TaskInsert {
+    const schemaProblems = resolved.validateInput === null ? [] : checkAgainstSchema(resolved.validateInput, input.context, 'context');
+    if (schemaProblems.length > 0) throw validationError(schemaProblems, 'Task context does not match the template input_schema');
+    const identityHash = computeIdentityHash(resolved.effective.identityStrategy, input, input.context, input.idempotencyKey);
+    if (identityHash === undefined) {
+      throw validationError([{ path: 'idempotency_key', message: 'is required: the template uses identity strategy caller_provided' }]);
+    }
+    const insert: TaskInsert = {
+      template_uuid: resolved.template.templateUuid,
+      template_hash: resolved.template.contentHash,
+      namespace: input.namespace,
+      name: input.name,
+      version: input.version,
+      context: input.context,
+      initiator: input.initiator,
+      source_system: input.sourceSystem,
+      reason: input.reason,
+      priority: input.priority ?? 0,
+      tags: input.tags ?? [],
+      identity_hash: identityHash,
+    };
+    if (input.correlationId !== undefined) insert.correlation_id = input.correlationId;
+    if (input.parentCorrelationId !== undefined) insert.parent_correlation_id = input.parentCorrelationId;
+    if (input.idempotencyKey !== undefined) insert.idempotency_key = input.idempotencyKey;
+    return insert;
+  }
+
+  async function resolveTemplate(input: CreateTaskInput): Promise<ResolvedTemplate> {
+    const resolved = await cache.resolve(input.namespace, input.name, input.version);
+    if (resolved === undefined) throw templateNotFound(input.namespace, input.name, input.version);
+    return resolved;
+  }
+
+  return {
+    async create(principal, input) {
+      if (!canAccessNamespace(principal, input.namespace)) throw templateNotFound(input.namespace, input.name, input.version);
+      const problems = checkCreateInput(input);
+      if (problems.length > 0) throw validationError(problems);
+      const depth = deps.queueDepth();
+      if (depth !== undefined && depth >= deps.backpressure.maxPendingSteps) {
+        throw new AppError('BACKPRESSURE', `${depth} steps are waiting for workers; try again later`, {
+          retryAfterSeconds: deps.backpressure.retryAfterSeconds,
+          details: { queue_depth: depth, max_queue_depth: deps.backpressure.maxPendingSteps },
+        });
+      }
+      let resolved = await resolveTemplate(input);
+      for (let attempt = 1; ; attempt += 1) {
+        const insert = buildInsert(input, resolved);
+        try {
+          return taskFromRow(await insertTask(sql, insert, resolved.steps));
+        } catch (err) {
+          if (isUniqueViolation(err, CONSTRAINTS.taskIdentityHash)) {
+            const existing = await findTaskUuidByIdentityHash(sql, insert.identity_hash);
+            throw new AppError('ALREADY_EXISTS', 'A task with the same identity already exists', {
+              details: existing === undefined ? {} : { task_uuid: existing },
+            });
+          }
+          if (isForeignKeyViolation(err, CONSTRAINTS.taskTemplate)) {
+            throw templateNotFound(input.namespace, input.name, input.version);
+          }
+          if (!isStaleTemplateError(err) || attempt >= 2) throw err;
+          cache.invalidate(input.namespace, input.name, input.version);
+          resolved = await resolveTemplate(input);
+        }
+      }
+    },
+
+    async get(principal, taskUuid) {
+      return taskFromRow(await loadVisible(principal, taskUuid));
+    },
+
+    async getWithSteps(principal, taskUuid) {
+      const row = await loadVisible(principal, taskUuid);
+      const now = new Date();
+      const steps = await listSteps(sql, taskUuid);
+      return { task: taskFromRow(row), steps: steps.map((s) => stepFromRow(s, now)) };
+    },
+
+    async list(principal, query) {
+      const { rows, total } = await listTasks(sql, query, scopeOf(principal));
+      return { items: rows.map(taskFromRow), total, limit: query.limit, offset: query.offset };
+    },
+
+    async cancel(principal, taskUuid, input): Promise<Task> {
+      assertUuid(taskUuid, 'task_uuid');
+      const actor = input.performedBy ?? principal.subject;
+      const result = await retryOnDeadlock(() => cancelTask(sql, taskUuid, actor, input.reason, scopeOf(principal)));
+      if (result.outcome === 'not_found') throw taskNotFound(taskUuid);
+      if (result.outcome === 'invalid_state') {
+        throw new AppError('INVALID_STATE', `Task ${taskUuid} is ${result.taskState} and cannot be cancelled`, {
+          details: { task_uuid: taskUuid, state: result.taskState },
+        });
+      }
+      return taskFromRow(await loadVisible(principal, taskUuid));
+    },
+
+    async getContext(principal, taskUuid) {
+      const row = await loadVisible(principal, taskUuid);
+      const outputs = await findStepOutputs(sql, taskUuid);
+      const merged: JsonObject = { ...row.context, ...outputs };
+      return { taskUuid, inputs: row.context, outputs, merged };
+    },
+
+    async summary(principal, taskUuid): Promise<TaskSummary> {
+      const row = await loadVisible(principal, taskUuid);
+      const [stepRows, dlq, resolved] = await Promise.all([
+        listSteps(sql, taskUuid),
+        findLatestDlqEntry(sql, taskUuid),
+        cache.resolve(row.namespace, row.name, row.version),
+      ]);
+      const now = new Date();
+      const templateSteps = resolved?.effective.steps ?? [];
+      return {
+        task: taskFromRow(row),
+        template: {
+          steps: templateSteps.map((s) => ({
+            name: s.name,
+            stepType: s.type,
+            handler: s.handler.callable,
+            dependencies: s.dependencies,
+            retryable: s.retry.retryable,
+            maxAttempts: s.retry.maxAttempts,
+          })),
+        },
+        steps: stepRows.map((r) => {
+          const s = stepFromRow(r, now);
+          return {
+            stepUuid: s.stepUuid,
+            name: s.name,
+            state: s.state,
+            createdAt: s.createdAt,
+            completedAt: s.completedAt,
+            lastAttemptedAt: s.lastAttemptedAt,
+            attempts: s.attempts,
+            maxAttempts: s.maxAttempts,
+            dependenciesSatisfied: s.dependenciesSatisfied,
+            retryEligible: s.retryEligible,
+            error: s.lastError,
+          };
+        }),
+        dlq: {
+          inDlq: dlq?.resolutionStatus === 'pending',
+          dlqReason: dlq?.reason ?? null,
+          resolutionStatus: dlq?.resolutionStatus ?? null,
+        },
+      };
+    },
+
+    async resume(principal, taskUuid, input) {
+      assertUuid(taskUuid, 'task_uuid');
+      const result = await retryOnDeadlock(() => resumeTask(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal)));
+      if (result.outcome === 'not_found') throw taskNotFound(taskUuid);
+      if (result.outcome === 'invalid_state') {
+        throw new AppError('INVALID_STATE', `Task ${taskUuid} cannot be resumed: ${result.detail ?? result.taskState}`, {
+          details: { task_uuid: taskUuid, state: result.taskState },
+        });
+      }
+      return taskFromRow(await loadVisible(principal, taskUuid));
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { DLQ_REASONS, DLQ_RESOLUTION_STATUSES, STALENESS_HEALTH_STATUSES } from '../../domain/dlq.js';
+import { TASK_EVENT_TYPES } from '../../domain/events.js';
+import { STEP_STATES, TASK_STATES } from '../../domain/states.js';
+import { STEP_MANUAL_ACTION_TYPES } from '../../domain/step.js';
+import { EXECUTION_STATUSES, HEALTH_STATUSES, RECOMMENDED_ACTIONS, TASK_SORT_FIELDS } from '../../domain/task.js';
+import { BACKOFF_KINDS, IDENTITY_STRATEGIES, STEP_TYPES } from '../../domain/template.js';
+import { AppError } from '../../errors.js';
+import * as common from '../../gen/tasker/v1/common.js';
+import * as dlq from '../../gen/tasker/v1/dlq.js';
+import * as steps from '../../gen/tasker/v1/steps.js';
+import * as tasks from '../../gen/tasker/v1/tasks.js';
+import * as templates from '../../gen/tasker/v1/templates.js';
+import * as workers from '../../gen/tasker/v1/workers.js';
+import * as e from './enums.js';
+
+interface EnumCase {
+  name: string;
+  pb: Record<string, string>;
+  domain: readonly string[];
+  toMap: Record<string, string>;
+  fromMap: Record<string, string>;
+  encode: (v: never) => string;
+  decode: (v: never, field: string) => string;
+}
+
+const c = (x: EnumCase) => x;
+const CASES: EnumCase[] = [
+  c({ name: 'TaskState', pb: common.TaskState, domain: TASK_STATES, toMap: e.TASK_STATE_TO_PROTO, fromMap: e.TASK_STATE_FROM_PROTO, encode: e.taskStateToProto, decode: e.taskStateFromProto }),
+  c({ name: 'StepState', pb: common.StepState, domain: STEP_STATES, toMap: e.STEP_STATE_TO_PROTO, fromMap: e.STEP_STATE_FROM_PROTO, encode: e.stepStateToProto, decode: e.stepStateFromProto }),
+  c({ name: 'StepType', pb: common.StepType, domain: STEP_TYPES, toMap: e.STEP_TYPE_TO_PROTO, fromMap: e.STEP_TYPE_FROM_PROTO, encode: e.stepTypeToProto, decode: e.stepTypeFromProto }),
+  c({ name: 'DlqResolutionStatus', pb: common.DlqResolutionStatus, domain: DLQ_RESOLUTION_STATUSES, toMap: e.DLQ_RESOLUTION_STATUS_TO_PROTO, fromMap: e.DLQ_RESOLUTION_STATUS_FROM_PROTO, encode: e.dlqResolutionStatusToProto, decode: e.dlqResolutionStatusFromProto }),
+  c({ name: 'DlqReason', pb: common.DlqReason, domain: DLQ_REASONS, toMap: e.DLQ_REASON_TO_PROTO, fromMap: e.DLQ_REASON_FROM_PROTO, encode: e.dlqReasonToProto, decode: e.dlqReasonFromProto }),
+  c({ name: 'SortDirection', pb: common.SortDirection, domain: ['asc', 'desc'], toMap: e.SORT_DIRECTION_TO_PROTO, fromMap: e.SORT_DIRECTION_FROM_PROTO, encode: e.sortDirectionToProto, decode: e.sortDirectionFromProto }),
+  c({ name: 'ExecutionStatus', pb: tasks.ExecutionStatus, domain: EXECUTION_STATUSES, toMap: e.EXECUTION_STATUS_TO_PROTO, fromMap: e.EXECUTION_STATUS_FROM_PROTO, encode: e.executionStatusToProto, decode: e.executionStatusFromProto }),
+  c({ name: 'RecommendedAction', pb: tasks.RecommendedAction, domain: RECOMMENDED_ACTIONS, toMap: e.RECOMMENDED_ACTION_TO_PROTO, fromMap: e.RECOMMENDED_ACTION_FROM_PROTO, encode: e.recommendedActionToProto, decode: e.recommendedActionFromProto }),
+  c({ name: 'TaskHealthStatus', pb: tasks.TaskHealthStatus, domain: HEALTH_STATUSES, toMap: e.TASK_HEALTH_STATUS_TO_PROTO, fromMap: e.TASK_HEALTH_STATUS_FROM_PROTO, encode: e.taskHealthStatusToProto, decode: e.taskHealthStatusFromProto }),
+  c({ name: 'TaskSortField', pb: tasks.TaskSortField, domain: TASK_SORT_FIELDS, toMap: e.TASK_SORT_FIELD_TO_PROTO, fromMap: e.TASK_SORT_FIELD_FROM_PROTO, encode: e.taskSortFieldToProto, decode: e.taskSortFieldFromProto }),
+  c({ name: 'TaskUpdateType', pb: tasks.TaskUpdateType, domain: TASK_EVENT_TYPES, toMap: e.TASK_EVENT_TYPE_TO_PROTO, fromMap: e.TASK_EVENT_TYPE_FROM_PROTO, encode: e.taskEventTypeToProto, decode: e.taskEventTypeFromProto }),
+  c({ name: 'StepManualActionType', pb: steps.StepManualActionType, domain: STEP_MANUAL_ACTION_TYPES, toMap: e.STEP_MANUAL_ACTION_TYPE_TO_PROTO, fromMap: e.STEP_MANUAL_ACTION_TYPE_FROM_PROTO, encode: e.stepManualActionTypeToProto, decode: e.stepManualActionTypeFromProto }),
+  c({ name: 'StalenessHealthStatus', pb: dlq.StalenessHealthStatus, domain: STALENESS_HEALTH_STATUSES, toMap: e.STALENESS_HEALTH_STATUS_TO_PROTO, fromMap: e.STALENESS_HEALTH_STATUS_FROM_PROTO, encode: e.stalenessHealthStatusToProto, decode: e.stalenessHealthStatusFromProto }),
+  c({ name: 'LeaseStatus', pb: workers.LeaseStatus, domain: ['valid', 'cancelled', 'lost'], toMap: e.LEASE_STATUS_TO_PROTO, fromMap: e.LEASE_STATUS_FROM_PROTO, encode: e.leaseStatusToProto, decode: e.leaseStatusFromProto }),
+  c({ name: 'IdentityStrategy', pb: templates.IdentityStrategy, domain: IDENTITY_STRATEGIES, toMap: e.IDENTITY_STRATEGY_TO_PROTO, fromMap: e.IDENTITY_STRATEGY_FROM_PROTO, encode: e.identityStrategyToProto, decode: e.identityStrategyFromProto }),
+  c({ name: 'BackoffKind', pb: templates.BackoffKind, domain: BACKOFF_KINDS, toMap: e.BACKOFF_KIND_TO_PROTO, fromMap: e.BACKOFF_KIND_FROM_PROTO, encode: e.backoffKindToProto, decode: e.backoffKindFromProto }),
+  c({ name: 'TemplateRegistrationOutcome', pb: workers.TemplateRegistrationOutcome, domain: ['created', 'unchanged', 'updated'], toMap: e.TEMPLATE_REGISTRATION_OUTCOME_TO_PROTO, fromMap: e.TEMPLATE_REGISTRATION_OUTCOME_FROM_PROTO, encode: e.templateRegistrationOutcomeToProto, decode: e.templateRegistrationOutcomeFromProto }),
+];
+
+/** Proto values without a domain twin: the domain encodes them as a (type, state) pair instead. */
+const ONE_WAY: Record<string, string[]> = { TaskUpdateType: ['TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY'] };
+
+function specified(pb: Record<string, string>): string[] {
+  return Object.values(pb).filter((v) => !v.endsWith('_UNSPECIFIED') && v !== 'UNRECOGNIZED');
+}
+
+function rejection(run: () => unknown): AppError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each(CASES)('$name', (k) => {
+  it('maps every domain value to a distinct proto value and back', () => {
+    expect(Object.keys(k.toMap).sort()).toEqual([...k.domain].sort());
+    const encoded = k.domain.map((d) => k.encode(d as never));
+    expect(new Set(encoded).size).toBe(k.domain.length);
+    for (const d of k.domain) expect(k.decode(k.encode(d as never) as never, 'f')).toBe(d);
+  });
+
+  it('decodes every specified proto value, and re-encodes it', () => {
+    expect(Object.keys(k.fromMap).sort()).toEqual(specified(k.pb).sort());
+    for (const p of specified(k.pb)) {
+      const d = k.decode(p as never, 'f');
+      expect(k.domain).toContain(d);
+      if (!(ONE_WAY[k.name] ?? []).includes(p)) expect(k.encode(d as never)).toBe(p);
+    }
+  });
+
+  it('rejects UNSPECIFIED and UNRECOGNIZED as VALIDATION_FAILED naming the field', () => {
+    const unspecified = Object.values(k.pb).find((v) => v.endsWith('_UNSPECIFIED'));
+    expect(unspecified).toBeDefined();
+    for (const bad of [unspecified, 'UNRECOGNIZED']) {
+      const err = rejection(() => k.decode(bad as never, 'some.field'));
+      expect(err.code).toBe('VALIDATION_FAILED');
+      expect(err.message).toContain('some.field');
+      expect(err.details).toEqual({ fields: [{ path: 'some.field', message: expect.stringContaining(String(bad)) }] });
+    }
+  });
+});

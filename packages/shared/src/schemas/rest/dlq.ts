@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { DLQ_REASONS, DLQ_RESOLUTION_STATUSES, STALENESS_HEALTH_STATUSES } from '../../domain/dlq.js';
+import { JsonObjectSchema, TaskStateSchema, TimestampSchema, UuidSchema, intParam, named } from './common.js';
+
+// Enums are snake_case, like everywhere else (the reference's PascalCase DLQ enums were drift).
+export const DlqReasonSchema = named('DlqReason', z.enum(DLQ_REASONS));
+export const DlqResolutionStatusSchema = named('DlqResolutionStatus', z.enum(DLQ_RESOLUTION_STATUSES));
+
+export const DlqEntrySchema = named(
+  'DlqEntry',
+  z.object({
+    dlq_entry_uuid: UuidSchema,
+    task_uuid: UuidSchema,
+    original_state: TaskStateSchema,
+    dlq_reason: DlqReasonSchema,
+    dlq_timestamp: TimestampSchema,
+    resolution_status: DlqResolutionStatusSchema,
+    resolution_timestamp: TimestampSchema.nullable(),
+    resolution_notes: z.string().nullable(),
+    resolved_by: z.string().nullable(),
+    task_snapshot: JsonObjectSchema,
+    metadata: JsonObjectSchema.nullable(),
+    created_at: TimestampSchema,
+    updated_at: TimestampSchema,
+  }),
+);
+export type DlqEntryResponse = z.infer<typeof DlqEntrySchema>;
+
+export const DlqEntryListResponseSchema = z.array(DlqEntrySchema);
+
+export const DlqListQuerySchema = z.strictObject({
+  resolution_status: DlqResolutionStatusSchema.optional(),
+  dlq_reason: DlqReasonSchema.optional(),
+  namespace: z.string().min(1).max(255).optional(),
+  limit: intParam(1, 1000).default(50),
+  offset: intParam(0, 1_000_000_000).default(0),
+});
+export type DlqListQueryParams = z.infer<typeof DlqListQuerySchema>;
+
+export const DlqEntryParamsSchema = z.object({ dlq_entry_uuid: UuidSchema });
+
+/** PATCH /v1/dlq/entry/{dlq_entry_uuid}: only the given fields change. */
+export const DlqUpdateRequestSchema = named(
+  'DlqUpdateRequest',
+  z.strictObject({
+    resolution_status: DlqResolutionStatusSchema.optional(),
+    resolution_notes: z.string().min(1).max(5000).optional(),
+    resolved_by: z.string().min(1).max(255).optional(),
+    metadata: JsonObjectSchema.optional(),
+  }),
+);
+export type DlqUpdateRequest = z.infer<typeof DlqUpdateRequestSchema>;
+
+export const DlqStatsSchema = named(
+  'DlqStats',
+  z.object({
+    dlq_reason: DlqReasonSchema,
+    total_entries: z.number().int(),
+    pending: z.number().int(),
+    manually_resolved: z.number().int(),
+    permanent_failures: z.number().int(),
+    cancelled: z.number().int(),
+    oldest_entry: TimestampSchema.nullable(),
+    newest_entry: TimestampSchema.nullable(),
+    avg_resolution_time_minutes: z.number().nullable(),
+  }),
+);
+export type DlqStatsResponse = z.infer<typeof DlqStatsSchema>;
+export const DlqStatsListResponseSchema = z.array(DlqStatsSchema);
+
+export const DlqLimitQuerySchema = z.strictObject({ limit: intParam(1, 1000).default(100) });
+
+export const DlqInvestigationItemSchema = named(
+  'DlqInvestigationItem',
+  z.object({
+    dlq_entry_uuid: UuidSchema,
+    task_uuid: UuidSchema,
+    original_state: TaskStateSchema,
+    dlq_reason: DlqReasonSchema,
+    dlq_timestamp: TimestampSchema,
+    minutes_in_dlq: z.number(),
+    namespace_name: z.string().nullable(),
+    task_name: z.string().nullable(),
+    current_state: TaskStateSchema.nullable(),
+    time_in_state_minutes: z.number().nullable(),
+    priority_score: z.number(),
+  }),
+);
+export type DlqInvestigationItemResponse = z.infer<typeof DlqInvestigationItemSchema>;
+export const DlqInvestigationQueueResponseSchema = z.array(DlqInvestigationItemSchema);
+
+export const StalenessItemSchema = named(
+  'StalenessItem',
+  z.object({
+    task_uuid: UuidSchema,
+    namespace_name: z.string().nullable(),
+    task_name: z.string().nullable(),
+    current_state: TaskStateSchema,
+    time_in_state_minutes: z.number(),
+    task_age_minutes: z.number(),
+    staleness_threshold_minutes: z.number(),
+    health_status: z.enum(STALENESS_HEALTH_STATUSES),
+    priority: z.number(),
+  }),
+);
+export type StalenessItemResponse = z.infer<typeof StalenessItemSchema>;
+export const StalenessResponseSchema = z.array(StalenessItemSchema);

@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import { TASK_STATES } from '../../domain/states.js';
+import { STEP_TYPES } from '../../domain/template.js';
+import {
+  EXECUTION_STATUSES,
+  HEALTH_STATUSES,
+  RECOMMENDED_ACTIONS,
+  TASK_SORT_FIELDS,
+} from '../../domain/task.js';
+import {
+  BooleanParamSchema,
+  JsonObjectSchema,
+  PaginationSchema,
+  StepStateSchema,
+  TaskStateSchema,
+  TimestampSchema,
+  UuidSchema,
+  intParam,
+  listParam,
+  named,
+} from './common.js';
+import { DlqReasonSchema, DlqResolutionStatusSchema } from './dlq.js';
+import { StepResponseSchema } from './step.js';
+
+const label = z.string().min(1).max(255);
+
+/** POST /v1/tasks. Unknown fields are rejected. */
+export const CreateTaskRequestSchema = named(
+  'CreateTaskRequest',
+  z.strictObject({
+    namespace: label,
+    name: label,
+    version: z.string().min(1).max(50),
+    context: JsonObjectSchema,
+    initiator: label,
+    source_system: label,
+    reason: z.string().min(1).max(500),
+    priority: z.number().int().min(-100).max(100).optional(),
+    tags: z.array(z.string().min(1).max(128)).max(100).optional(),
+    correlation_id: UuidSchema.optional(),
+    parent_correlation_id: UuidSchema.optional(),
+    idempotency_key: z.string().min(1).max(255).optional(),
+    options: z.record(z.string(), z.string()).optional(),
+  }),
+);
+export type CreateTaskRequest = z.infer<typeof CreateTaskRequestSchema>;
+
+/** Task as returned by every task route (reference TaskResponse, plus the fields the reference lacked). */
+export const TaskResponseSchema = named(
+  'Task',
+  z.object({
+    task_uuid: UuidSchema,
+    namespace: z.string(),
+    name: z.string(),
+    version: z.string(),
+    status: TaskStateSchema.describe('Current task state'),
+    context: JsonObjectSchema,
+    initiator: z.string(),
+    source_system: z.string(),
+    reason: z.string(),
+    priority: z.number().int(),
+    tags: z.array(z.string()),
+    correlation_id: UuidSchema,
+    parent_correlation_id: UuidSchema.nullable(),
+    idempotency_key: z.string().nullable(),
+    requested_at: TimestampSchema,
+    created_at: TimestampSchema,
+    updated_at: TimestampSchema,
+    completed_at: TimestampSchema.nullable(),
+    total_steps: z.number().int(),
+    pending_steps: z.number().int(),
+    in_progress_steps: z.number().int(),
+    completed_steps: z.number().int(),
+    failed_steps: z.number().int(),
+    ready_steps: z.number().int(),
+    enqueued_steps: z.number().int(),
+    waiting_for_retry_steps: z.number().int(),
+    cancelled_steps: z.number().int(),
+    completion_percentage: z.number(),
+    execution_status: z.enum(EXECUTION_STATUSES),
+    recommended_action: z.enum(RECOMMENDED_ACTIONS),
+    health_status: z.enum(HEALTH_STATUSES),
+    steps: z.array(StepResponseSchema).optional().describe('Present only with `include_steps=true`'),
+  }),
+);
+export type TaskResponse = z.infer<typeof TaskResponseSchema>;
+
+/** GET /v1/tasks. Unknown parameters are rejected so a misspelt filter never silently matches everything. */
+export const TaskListQuerySchema = z.strictObject({
+  page: intParam(1, 1_000_000).default(1),
+  per_page: intParam(1, 100).default(25),
+  namespace: label.optional(),
+  name: label.optional(),
+  version: z.string().min(1).max(50).optional(),
+  state: listParam(TaskStateSchema)
+    .optional()
+    .describe(`Tasks in any of these states (${TASK_STATES.join(', ')}); repeat the parameter or separate with commas`),
+  initiator: label.optional(),
+  source_system: label.optional(),
+  tags: listParam(z.string().min(1))
+    .optional()
+    .describe('Tasks carrying every one of these tags; repeat the parameter or separate with commas'),
+  created_after: TimestampSchema.optional(),
+  created_before: TimestampSchema.optional(),
+  sort_by: z.enum(TASK_SORT_FIELDS).optional(),
+  sort_direction: z.enum(['asc', 'desc']).optional(),
+});
+export type TaskListQueryParams = z.infer<typeof TaskListQuerySchema>;
+
+export const TaskListResponseSchema = named(
+  'TaskList',
+  z.object({ tasks: z.array(TaskResponseSchema), pagination: PaginationSchema }),
+);
+export type TaskListResponse = z.infer<typeof TaskListResponseSchema>;
+
+export const TaskGetQuerySchema = z.strictObject({ include_steps: BooleanParamSchema.optional() });
+
+/** DELETE /v1/tasks/{task_uuid}: an optional body. */
+export const CancelTaskRequestSchema = named(
+  'CancelTaskRequest',
+  z.strictObject({
+    reason: z.string().min(1).max(1000).optional(),
+    cancelled_by: label.optional(),
+  }),
+);
+export type CancelTaskRequest = z.infer<typeof CancelTaskRequestSchema>;
+
+/** POST /v1/tasks/{task_uuid}/resume. */
+export const ResumeTaskRequestSchema = named(
+  'ResumeTaskRequest',
+  z.strictObject({ performed_by: label, reason: z.string().min(1).max(1000) }),
+);
+export type ResumeTaskRequest = z.infer<typeof ResumeTaskRequestSchema>;
+
+export const TaskContextResponseSchema = named(
+  'TaskContext',
+  z.object({
+    task_uuid: UuidSchema,
+    inputs: JsonObjectSchema,
+    outputs: JsonObjectSchema.describe('Step name → result'),
+    merged: JsonObjectSchema,
+  }),
+);
+export type TaskContextResponse = z.infer<typeof TaskContextResponseSchema>;
+
+export const StepSummarySchema = named(
+  'StepSummary',
+  z.object({
+    step_uuid: UuidSchema,
+    name: z.string(),
+    current_state: StepStateSchema,
+    created_at: TimestampSchema,
+    completed_at: TimestampSchema.nullable(),
+    last_attempted_at: TimestampSchema.nullable(),
+    attempts: z.number().int(),
+    max_attempts: z.number().int(),
+    dependencies_satisfied: z.boolean(),
+    retry_eligible: z.boolean(),
+    error: z
+      .object({
+        error_type: z.string().nullable(),
+        retryable: z.boolean(),
+        status_code: z.number().int().nullable(),
+        message: z.string(),
+      })
+      .nullable(),
+  }),
+);
+
+export const TaskSummaryResponseSchema = named(
+  'TaskSummary',
+  z.object({
+    task: TaskResponseSchema,
+    template: z.object({
+      steps: z.array(
+        z.object({
+          name: z.string(),
+          step_type: z.enum(STEP_TYPES),
+          handler: z.string(),
+          dependencies: z.array(z.string()),
+          retryable: z.boolean(),
+          max_attempts: z.number().int(),
+        }),
+      ),
+    }),
+    steps: z.array(StepSummarySchema),
+    dlq: z.object({
+      in_dlq: z.boolean(),
+      dlq_reason: DlqReasonSchema.nullable(),
+      resolution_status: DlqResolutionStatusSchema.nullable(),
+    }),
+    links: z.object({ self: z.string(), steps: z.string(), events: z.string(), context: z.string() }),
+  }),
+);
+export type TaskSummaryResponse = z.infer<typeof TaskSummaryResponseSchema>;

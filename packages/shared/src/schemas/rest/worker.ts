@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import {
+  JsonObjectSchema,
+  JsonValueSchema,
+  StepStateSchema,
+  TaskStateSchema,
+  TimestampSchema,
+  UuidSchema,
+  named,
+} from './common.js';
+
+const workerId = z.string().min(1).max(255);
+/** Fencing token handed out by a claim (a UUID); it changes on every claim. */
+const leaseToken = UuidSchema;
+const names = z.array(z.string().min(1).max(255)).max(1000);
+
+export const RegisterWorkerRequestSchema = named(
+  'RegisterWorkerRequest',
+  z.strictObject({
+    worker_id: workerId,
+    hostname: z.string().min(1).max(255),
+    version: z.string().min(1).max(64),
+    namespaces: names.default([]),
+    handlers: names.default([]),
+    metadata: JsonObjectSchema.default({}),
+  }),
+);
+export type RegisterWorkerRequest = z.infer<typeof RegisterWorkerRequestSchema>;
+
+export const WorkerSchema = named(
+  'Worker',
+  z.object({
+    worker_id: z.string(),
+    hostname: z.string(),
+    version: z.string(),
+    namespaces: z.array(z.string()),
+    handlers: z.array(z.string()),
+    metadata: JsonObjectSchema,
+    registered_at: TimestampSchema,
+    last_seen_at: TimestampSchema,
+    live: z.boolean().describe('Seen within the liveness window'),
+  }),
+);
+export type WorkerResponse = z.infer<typeof WorkerSchema>;
+export const WorkerListResponseSchema = z.array(WorkerSchema);
+
+export const ClaimRequestSchema = named(
+  'ClaimRequest',
+  z.strictObject({
+    worker_id: workerId,
+    namespaces: names.default([]).describe('Empty = every namespace'),
+    handler_names: names.default([]).describe('Empty = any handler'),
+    max_steps: z.number().int().min(1).max(1000).default(1),
+    wait_ms: z.number().int().min(0).max(600_000).default(0).describe('Long-poll budget; 0 answers at once'),
+  }),
+);
+export type ClaimRequest = z.infer<typeof ClaimRequestSchema>;
+
+export const ClaimedStepSchema = named(
+  'ClaimedStep',
+  z.object({
+    task_uuid: UuidSchema,
+    step_uuid: UuidSchema,
+    step_name: z.string(),
+    namespace: z.string(),
+    task_name: z.string(),
+    task_version: z.string(),
+    handler: z.object({ callable: z.string(), method: z.string().nullable(), initialization: JsonObjectSchema }),
+    context: JsonObjectSchema,
+    parent_results: z.record(z.string(), JsonValueSchema).describe('Parent step name → its result'),
+    attempt: z.number().int(),
+    max_attempts: z.number().int(),
+    lease_token: UuidSchema.describe('Fencing token: send it back with the result'),
+    lease_expires_at: TimestampSchema,
+    timeout_seconds: z.number().nullable(),
+    correlation_id: z.string(),
+  }),
+);
+export type ClaimedStepResponse = z.infer<typeof ClaimedStepSchema>;
+
+export const ClaimResponseSchema = named('ClaimResponse', z.object({ steps: z.array(ClaimedStepSchema) }));
+export type ClaimResponse = z.infer<typeof ClaimResponseSchema>;
+
+const leaseRef = z.strictObject({ step_uuid: UuidSchema, lease_token: leaseToken });
+
+export const HeartbeatRequestSchema = named(
+  'HeartbeatRequest',
+  z.strictObject({ worker_id: workerId, leases: z.array(leaseRef).max(1000) }),
+);
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
+
+export const ReleaseRequestSchema = named(
+  'ReleaseRequest',
+  z.strictObject({ worker_id: workerId, leases: z.array(leaseRef).max(1000) }),
+);
+export type ReleaseRequest = z.infer<typeof ReleaseRequestSchema>;
+
+export const LeaseStateSchema = named(
+  'LeaseState',
+  z.object({
+    step_uuid: UuidSchema,
+    status: z.enum(['valid', 'cancelled', 'lost']),
+    lease_expires_at: TimestampSchema.nullable(),
+  }),
+);
+export const LeaseStatesResponseSchema = named('LeaseStates', z.object({ leases: z.array(LeaseStateSchema) }));
+export type LeaseStatesResponse = z.infer<typeof LeaseStatesResponseSchema>;
+
+const executionTimeMs = z.number().min(0).nullable().optional();
+
+export const CompleteStepRequestSchema = named(
+  'CompleteStepRequest',
+  z.strictObject({
+    worker_id: workerId,
+    step_uuid: UuidSchema,
+    lease_token: leaseToken,
+    result: JsonValueSchema,
+    execution_time_ms: executionTimeMs,
+    metadata: JsonObjectSchema.nullable().optional(),
+  }),
+);
+export type CompleteStepRequest = z.infer<typeof CompleteStepRequestSchema>;
+
+export const FailStepRequestSchema = named(
+  'FailStepRequest',
+  z.strictObject({
+    worker_id: workerId,
+    step_uuid: UuidSchema,
+    lease_token: leaseToken,
+    error: z.strictObject({
+      message: z.string().max(10_000),
+      error_type: z.string().max(255).nullable().optional(),
+      retryable: z.boolean().default(true),
+      retry_after_seconds: z.number().min(0).nullable().optional(),
+      status_code: z.number().int().nullable().optional(),
+      backtrace: z.string().max(100_000).nullable().optional(),
+      context: JsonObjectSchema.nullable().optional(),
+    }),
+    execution_time_ms: executionTimeMs,
+  }),
+);
+export type FailStepRequest = z.infer<typeof FailStepRequestSchema>;
+
+export const StepResultAckSchema = named(
+  'StepResultAck',
+  z.object({
+    step_uuid: UuidSchema,
+    step_state: StepStateSchema,
+    task_state: TaskStateSchema,
+    next_retry_at: TimestampSchema.nullable(),
+  }),
+);
+export type StepResultAckResponse = z.infer<typeof StepResultAckSchema>;

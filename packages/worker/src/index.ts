@@ -1,0 +1,19 @@
+// @tasker/worker: run step handlers for Tasker orchestration over gRPC or REST.
+export { createWorker, WORKER_DEFAULTS } from './runtime.js';
+export { PermanentError, RetryableError, StepAbortError, toStepFailure } from './errors.js';
+export type { PermanentErrorOptions, RetryableErrorOptions } from './errors.js';
+export { TemplateLoadError, prepareTemplates, readTemplatesDir, validateForWorker } from './templates.js';
+export type { LoadedTemplate, TemplateSource, WorkerTemplateValidation } from './templates.js';
+export { createJsonLogger, silentLogger } from './logger.js';
+export type {
+  Handler,
+  OrchestrationConnection,
+  OrchestrationOption,
+  StepAbortReason,
+  StepContext,
+  Worker,
+  WorkerLogger,
+  WorkerOptions,
+  WorkerState,
+  WorkerSurfacesOptions,
+} from './types.js';

@@ -1,0 +1,185 @@
+// The worker's gRPC surface (default :9191): the four worker_surface services, grpc.health.v1 following
+// readiness, and reflection v1. Template and config services need the surface key if one is set.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { HealthCheck } from '@tasker/shared';
+import { parseAddress } from '@tasker/shared/config';
+import { templateToProto } from '@tasker/shared/convert/proto/template';
+import { AppError, ERROR_CODE_TRAILER, ERROR_TABLE, isAppError } from '@tasker/shared/errors';
+import {
+  WorkerConfigServiceDefinition,
+  WorkerHealthServiceDefinition,
+  WorkerMetricsServiceDefinition,
+  WorkerTemplateServiceDefinition,
+  type WorkerSystemInfo as PbWorkerSystemInfo,
+} from '@tasker/shared/gen/tasker/v1/worker_surface';
+import type { HealthCheck as PbHealthCheck } from '@tasker/shared/gen/tasker/v1/health';
+import { ServerError, createServer, type CallContext, type ServerMiddlewareCall } from 'nice-grpc';
+import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
+import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
+import type { LoadedTemplate } from '../templates.js';
+import {
+  detailedView,
+  findTemplate,
+  handlerMetadata,
+  keyMatches,
+  readinessView,
+  systemInfo,
+  templateSummaries,
+  type SurfaceSource,
+} from './source.js';
+
+export interface GrpcSurfaceOptions {
+  apiKey?: string;
+  apiKeyHeader?: string;
+}
+
+export interface GrpcSurface {
+  readonly address: string;
+  /** grpc.health.v1 status of the server and every service. */
+  setServing(serving: boolean): void;
+  stop(graceMs?: number): Promise<void>;
+}
+
+const PROTECTED_SERVICES: readonly string[] = [WorkerTemplateServiceDefinition.fullName, WorkerConfigServiceDefinition.fullName];
+
+function descriptorSet(): Uint8Array {
+  const sharedEntry = createRequire(import.meta.url).resolve('@tasker/shared');
+  return readFileSync(join(dirname(sharedEntry), 'gen', 'descriptor_set.bin'));
+}
+
+function checksToProto(checks: Record<string, HealthCheck>): Record<string, PbHealthCheck> {
+  return Object.fromEntries(
+    Object.entries(checks).map(([k, c]) => [k, c.message === null ? { status: c.status, durationMs: c.durationMs } : { status: c.status, message: c.message, durationMs: c.durationMs }]),
+  );
+}
+
+function systemInfoToProto(source: SurfaceSource): PbWorkerSystemInfo {
+  return systemInfo(source);
+}
+
+function templateProto(t: LoadedTemplate) {
+  const d = t.definition;
+  return templateToProto({
+    namespace: d.namespace,
+    name: d.name,
+    version: d.version,
+    description: d.description,
+    configuration: t.configuration,
+    steps: d.steps.map((s) => ({
+      name: s.name,
+      description: s.description,
+      type: s.type,
+      handlerCallable: s.handler.callable,
+      dependencies: s.dependencies,
+      retryable: s.retry.retryable,
+      maxAttempts: s.retry.maxAttempts,
+      timeoutSeconds: s.timeoutSeconds,
+      resultSchema: s.resultSchema,
+    })),
+  });
+}
+
+function serviceOf(path: string): string {
+  return path.split('/')[1] ?? '';
+}
+
+export async function startGrpcSurface(address: string, source: SurfaceSource, options: GrpcSurfaceOptions = {}): Promise<GrpcSurface> {
+  const parsed = parseAddress(address);
+  if (parsed === undefined) throw new Error(`worker gRPC address must be host:port, got ${address}`);
+  const header = options.apiKeyHeader ?? 'x-api-key';
+
+  // Errors and the surface key in one middleware: AppError → the shared table's status plus the error-code trailer.
+  async function* guard<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
+    try {
+      if (options.apiKey !== undefined && PROTECTED_SERVICES.includes(serviceOf(call.method.path))) {
+        if (!keyMatches(context.metadata.get(header) as string | undefined, options.apiKey)) {
+          throw new AppError('UNAUTHENTICATED', `missing or invalid ${header}`);
+        }
+      }
+      return yield* call.next(call.request, context);
+    } catch (err) {
+      if (err instanceof ServerError || !isAppError(err)) throw err;
+      context.trailer.set(ERROR_CODE_TRAILER, err.code);
+      throw new ServerError(ERROR_TABLE[err.code].grpc, err.message);
+    }
+  }
+
+  const server = createServer().use(guard);
+  server.add(WorkerHealthServiceDefinition, {
+    async checkLiveness() {
+      return { status: 'alive', timestamp: new Date(), workerId: source.workerId };
+    },
+    async checkReadiness() {
+      const v = readinessView(source);
+      if (v.status !== 'ready') {
+        const failing = Object.entries(v.checks).filter(([, c]) => c.status !== 'healthy').map(([n, c]) => `${n} ${c.status}`);
+        throw new AppError('UNAVAILABLE', `not ready: ${failing.join(', ') || 'starting'}`);
+      }
+      return { status: v.status, timestamp: v.timestamp, workerId: v.workerId, checks: checksToProto(v.checks), systemInfo: systemInfoToProto(source) };
+    },
+    async checkDetailedHealth() {
+      const v = detailedView(source);
+      return { status: v.status, timestamp: v.timestamp, workerId: v.workerId, checks: checksToProto(v.checks), systemInfo: systemInfoToProto(source) };
+    },
+  });
+  server.add(WorkerTemplateServiceDefinition, {
+    async listTemplates(request) {
+      const templates = templateSummaries(source, request.namespace);
+      return {
+        supportedNamespaces: [...source.namespaces()],
+        templateCount: templates.length,
+        templates: templates.map((t) => (t.description === null ? { ...t, description: undefined } : { ...t, description: t.description })),
+        workerCapabilities: [...source.handlerNames()],
+      };
+    },
+    async getTemplate(request) {
+      const found = findTemplate(source, request.namespace, request.name, request.version);
+      if (found === undefined) throw new AppError('NOT_FOUND', `template ${request.namespace}/${request.name}@${request.version} is not loaded by this worker`);
+      return { template: templateProto(found), handlerMetadata: handlerMetadata(found), cached: true };
+    },
+    async validateTemplate(request) {
+      const raw = request.source?.$case === 'yaml' ? request.source.value : request.source?.value;
+      if (raw === undefined) throw new AppError('VALIDATION_FAILED', 'source: set definition or yaml');
+      const v = source.validate(raw);
+      return { valid: v.valid, errors: v.errors, requiredCapabilities: v.requiredCapabilities, stepHandlers: v.stepHandlers };
+    },
+  });
+  server.add(WorkerConfigServiceDefinition, {
+    async getConfig() {
+      const { metadata, ...config } = source.safeConfig() as { metadata: { timestamp: string; environment: string; version: string } };
+      return { metadata: { timestamp: new Date(metadata.timestamp), environment: metadata.environment, version: metadata.version }, config };
+    },
+  });
+  server.add(WorkerMetricsServiceDefinition, {
+    async getMetrics() {
+      return { prometheusText: await source.metrics.text(), samples: await source.metrics.samples() };
+    },
+  });
+
+  const served = [WorkerHealthServiceDefinition, WorkerTemplateServiceDefinition, WorkerConfigServiceDefinition, WorkerMetricsServiceDefinition].map((d) => d.fullName);
+  const health = HealthState();
+  server.add(HealthDefinition, HealthServiceImpl(health));
+  server.add(ServerReflectionService, ServerReflection(descriptorSet(), [...served, HealthDefinition.fullName]));
+  const setServing = (serving: boolean) => {
+    for (const name of ['', ...served]) health.setStatus(serving ? 'healthy' : 'unhealthy', name);
+  };
+  setServing(source.isReady());
+
+  const port = await server.listen(`${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}:${parsed.port}`);
+  return {
+    address: `${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}:${port}`,
+    setServing,
+    async stop(graceMs = 2000) {
+      setServing(false);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), graceMs);
+      });
+      // Health Watch streams never end on their own; past the grace period they are cut.
+      if ((await Promise.race([server.shutdown(), expired])) === 'expired') server.forceShutdown();
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// The public shapes of the worker package: handlers, the step context they receive, and the options of
+// createWorker.
+import type { TaskerClient } from '@tasker/client/types';
+import type { JsonObject, JsonValue } from '@tasker/shared';
+
+/** pino-compatible subset: structured fields first, message second. */
+export interface WorkerLogger {
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+  /** A logger that adds `bindings` to every line. */
+  child(bindings: Record<string, unknown>): WorkerLogger;
+}
+
+/** Why a step's `signal` fired. */
+export type StepAbortReason = 'cancelled' | 'lease_lost' | 'timeout' | 'shutdown';
+
+/** What a handler receives for one attempt of one step. */
+export interface StepContext {
+  readonly taskUuid: string;
+  readonly stepUuid: string;
+  readonly stepName: string;
+  readonly namespace: string;
+  readonly taskName: string;
+  readonly taskVersion: string;
+  readonly correlationId: string;
+  /** The task's input context. */
+  readonly context: JsonObject;
+  /** The step's `handler.initialization` from the template (environment overrides applied by the server). */
+  readonly config: JsonObject;
+  /** Results of the step's ancestors, by step name. */
+  readonly parentResults: Readonly<Record<string, JsonValue>>;
+  /** This attempt's number, starting at 1. */
+  readonly attempt: number;
+  /** Total runs allowed including the first. */
+  readonly maxAttempts: number;
+  /** The template's `handler.method`, when it names one. */
+  readonly method: string | null;
+  /** Bound with task_uuid, step_uuid, step_name, namespace and correlation_id. */
+  readonly logger: WorkerLogger;
+  /**
+   * Fires when the task is cancelled, the lease is lost, the step's timeout passes or the worker shuts down;
+   * `signal.reason` is a {@link StepAbortError} naming which. After it fires, the result is not reported
+   * (a timeout is reported as a retryable `handler_timeout` failure).
+   */
+  readonly signal: AbortSignal;
+}
+
+/** A step handler: resolves with the step's JSON result, or throws (see RetryableError / PermanentError). */
+export type Handler = (ctx: StepContext) => Promise<JsonValue>;
+
+/** How the worker reaches orchestration. */
+export interface OrchestrationConnection {
+  transport: 'grpc' | 'rest';
+  /** One orchestration address (`host:port`, or `http(s)://host:port` for REST). */
+  address?: string;
+  /** Several replicas; calls are spread across them and fail over on UNAVAILABLE. */
+  addresses?: string[];
+  credentials?: { apiKey?: string; token?: string };
+}
+
+/** Either a connection description or a ready client (tests, embedding in a process that already has one). */
+export type OrchestrationOption = OrchestrationConnection | { client: TaskerClient };
+
+export interface WorkerSurfacesOptions {
+  /** `host:port` of the worker's REST surface, or false/absent for none. */
+  rest?: string | false;
+  /** `host:port` of the worker's gRPC surface, or false/absent for none. */
+  grpc?: string | false;
+  /** When set, templates and config on both surfaces require this key (health and metrics stay public). */
+  apiKey?: string;
+  /** Header / metadata key carrying the surface API key. Default `x-api-key`. */
+  apiKeyHeader?: string;
+}
+
+export interface WorkerOptions {
+  orchestration: OrchestrationOption;
+  /** Handler callable (as named by templates' `handler.callable`) → function. */
+  handlers: Record<string, Handler>;
+  /** Template definitions (parsed YAML objects or YAML text) to validate, register and serve. */
+  templates?: unknown[];
+  /** Directory of `*.yaml` / `*.yml` templates, read at start (added to `templates`). */
+  templatesDir?: string;
+  /** Namespaces to claim from. Default: the namespaces of the loaded templates. */
+  namespaces?: string[];
+  /** Handlers run at once. Default 10. */
+  concurrency?: number;
+  /** Limit of one handler run unless the step sets `timeout_seconds`. Default 30 000. */
+  handlerTimeoutMs?: number;
+  /** On stop, how long running handlers may finish before their leases are released. Default 30 000. */
+  drainTimeoutMs?: number;
+  /** Long-poll wait per claim (the server caps it). Default 20 000. */
+  claimWaitMs?: number;
+  /** Fixed heartbeat period; default a third of the shortest lease held (100 ms – 10 s). */
+  heartbeatIntervalMs?: number;
+  /** Default `<hostname>-<pid>-<random>`. */
+  workerId?: string;
+  /** Reported to orchestration and on the surfaces. Default the package version. */
+  version?: string;
+  /** Reported on the surfaces. Default `development`. */
+  environment?: string;
+  /** Overwrite registered templates whose content changed (the reference's behaviour). Default true. */
+  forceTemplates?: boolean;
+  /** Default JSON lines on stderr at `info`. */
+  logger?: WorkerLogger;
+  surfaces?: WorkerSurfacesOptions;
+  /** Extra allow-listed facts shown by the config surface (never secrets). */
+  safeConfig?: JsonObject;
+}
+
+export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
+
+export interface Worker {
+  readonly workerId: string;
+  readonly state: WorkerState;
+  /** Validates templates (throws on missing handlers), serves the surfaces, registers, then starts claiming. */
+  start(): Promise<void>;
+  /** Graceful drain: stop claiming, let running steps finish up to drainTimeoutMs, release the rest. */
+  stop(): Promise<void>;
+  /** Bound surface addresses (`host:port`), after start. */
+  surfaceAddresses(): { rest: string | null; grpc: string | null };
+  /** Prometheus text of the worker's metrics. */
+  metricsText(): Promise<string>;
+}
