@@ -2,6 +2,7 @@
 // (STYLE §3) recovered from the HTTP status + body, or the gRPC status + `error-code` trailer.
 import {
   ERROR_CODE_TRAILER,
+  ERROR_DETAILS_TRAILER,
   ERROR_TABLE,
   RETRY_AFTER_TRAILER,
   errorCodeFromGrpc,
@@ -13,7 +14,7 @@ import type { Metadata, Status } from 'nice-grpc-common';
 import type { Transport } from './types.js';
 
 /** Binary trailer in which the server sends an error's `details` as UTF-8 JSON (the gRPC twin of the REST body's). */
-export const ERROR_DETAILS_TRAILER = 'error-details-bin';
+export { ERROR_DETAILS_TRAILER };
 
 /** Fields of a {@link TaskerError}. */
 export interface TaskerErrorInit {

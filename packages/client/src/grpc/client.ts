@@ -10,20 +10,10 @@ import { withRetry } from '../retry.js';
 import { templateSource } from '../template-source.js';
 import type { TaskerClient } from '../types.js';
 import { watchTask } from '../watch.js';
-import * as gaps from './proto-gaps.js';
 import { notReadyReport } from './health-report.js';
 import { createStreamWatchSource } from './stream-source.js';
 import { GrpcTransport, type GrpcCallSettings, type GrpcServices } from './transport.js';
 import type { CallOptions } from 'nice-grpc';
-
-function unsupported(field: string): TaskerError {
-  return new TaskerError({
-    code: 'VALIDATION_FAILED',
-    message: `${field} is not supported over gRPC`,
-    transport: 'grpc',
-    details: { fields: [{ path: field, message: 'is not supported over gRPC' }] },
-  });
-}
 
 /** RegisterTemplates carries Structs: YAML text is parsed here, as the server would parse it over REST. */
 function templateObject(raw: unknown, index: number): JsonObject {
@@ -60,40 +50,34 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
 
   const tasks: TaskerClient['tasks'] = {
     create: (input) =>
-      call('tasks.create', (s, o) => s.tasks.createTask(pb.createTaskInputToProto(input), o), (r) => gaps.completeTask(pb.createTaskResponseFromProto(r)), {
+      call('tasks.create', (s, o) => s.tasks.createTask(pb.createTaskInputToProto(input), o), (r) => pb.createTaskResponseFromProto(r), {
         hasKey: input.idempotencyKey !== undefined,
       }),
     get: (taskUuid) =>
       call('tasks.get', (s, o) => s.tasks.getTask(pb.getTaskRequestToProto({ taskUuid, includeSteps: false, includeContext: false }), o), (r) =>
-        gaps.completeTask(pb.getTaskResponseFromProto(r).task),
+        pb.getTaskResponseFromProto(r).task,
       ),
     getWithSteps: (taskUuid) =>
       call('tasks.getWithSteps', (s, o) => s.tasks.getTask(pb.getTaskRequestToProto({ taskUuid, includeSteps: true, includeContext: false }), o), (r) => {
         const got = pb.getTaskResponseFromProto(r);
-        return { task: gaps.completeTask(got.task), steps: (got.steps ?? []).map(gaps.completeStep) };
+        return { task: got.task, steps: got.steps ?? [] };
       }),
     async list(listOptions = {}) {
       const query = { limit: 25, offset: 0, ...listOptions };
-      if (query.version !== undefined) throw unsupported('version');
-      return call('tasks.list', (s, o) => s.tasks.listTasks(pb.taskListQueryToProto(query), o), (r) => {
-        const page = pb.taskPageFromProto(r, query.limit);
-        return { ...page, items: page.items.map(gaps.completeTask) };
-      });
+      return call('tasks.list', (s, o) => s.tasks.listTasks(pb.taskListQueryToProto(query), o), (r) => pb.taskPageFromProto(r, query.limit));
     },
     cancel: (taskUuid, cancelOptions = {}) =>
       call(
         'tasks.cancel',
         (s, o) => s.tasks.cancelTask(pb.cancelTaskRequestToProto({ taskUuid, input: { reason: cancelOptions.reason ?? null, performedBy: cancelOptions.performedBy ?? null } }), o),
-        (r) => gaps.completeTask(pb.requiredTaskFromProto(r.task)),
+        (r) => pb.requiredTaskFromProto(r.task),
       ),
     context: (taskUuid) =>
       call('tasks.context', (s, o) => s.tasks.getTaskContext({ taskUuid }, o), (r) => pb.taskContextFromProto(r.context, taskUuid)),
     summary: (taskUuid) =>
-      call('tasks.summary', (s, o) => s.tasks.getTaskSummary({ taskUuid }, o), (r) => gaps.completeSummary(pb.taskSummaryFromProto(r))),
+      call('tasks.summary', (s, o) => s.tasks.getTaskSummary({ taskUuid }, o), (r) => pb.taskSummaryFromProto(r)),
     resume: (taskUuid, input) =>
-      call('tasks.resume', (s, o) => s.tasks.resumeTask(pb.resumeTaskRequestToProto({ taskUuid, input }), o), (r) =>
-        gaps.completeTask(pb.requiredTaskFromProto(r.task)),
-      ),
+      call('tasks.resume', (s, o) => s.tasks.resumeTask(pb.resumeTaskRequestToProto({ taskUuid, input }), o), (r) => pb.requiredTaskFromProto(r.task)),
     watch(taskUuid, watchOptions = {}) {
       const source = createStreamWatchSource(grpc, {
         isTerminal: async (uuid, signal) => isTerminalTaskState((await tasks.get(uuid)).state) && !signal.aborted,
@@ -105,12 +89,12 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
   const stepRef = (taskUuid: string, stepUuid: string) => pb.stepRefToProto({ taskUuid, stepUuid });
   const steps: TaskerClient['steps'] = {
     list: (taskUuid) =>
-      call('steps.list', (s, o) => s.steps.listSteps(pb.listStepsRequestToProto({ taskUuid, page: null }), o), (r) => pb.stepListFromProto(r).map(gaps.completeStep)),
+      call('steps.list', (s, o) => s.steps.listSteps(pb.listStepsRequestToProto({ taskUuid, page: null }), o), (r) => pb.stepListFromProto(r)),
     get: (taskUuid, stepUuid) =>
-      call('steps.get', (s, o) => s.steps.getStep(stepRef(taskUuid, stepUuid), o), (r) => gaps.completeStep(pb.stepFromProto(required(r.step, 'step')))),
+      call('steps.get', (s, o) => s.steps.getStep(stepRef(taskUuid, stepUuid), o), (r) => pb.stepFromProto(required(r.step, 'step'))),
     applyManualAction: (taskUuid, stepUuid, action) =>
       call('steps.applyManualAction', (s, o) => s.steps.resolveStep(pb.resolveStepRequestToProto({ taskUuid, stepUuid, action }), o), (r) =>
-        gaps.completeStep(pb.stepFromProto(required(r.step, 'step'))),
+        pb.stepFromProto(required(r.step, 'step')),
       ),
     audit: (taskUuid, stepUuid) =>
       call('steps.audit', (s, o) => s.steps.getStepAudit(stepRef(taskUuid, stepUuid), o), (r) => r.auditRecords.map((a) => pb.stepAuditFromProto(a))),
@@ -121,7 +105,7 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
       call('templates.list', (s, o) => s.templates.listTemplates(pb.listTemplatesRequestToProto(filter), o), (r) => pb.templateListFromProto(r)),
     get: (namespace, name, version) =>
       call('templates.get', (s, o) => s.templates.getTemplate(pb.getTemplateRequestToProto({ namespace, name, version }), o), (r) =>
-        gaps.completeTemplate(pb.templateFromProto(r.template)),
+        pb.templateFromProto(r.template),
       ),
     async validate(raw) {
       const request = pb.validateTemplateRequestToProto(templateSource(raw));
@@ -152,18 +136,15 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
     heartbeat: (input) =>
       call('workers.heartbeat', (s, o) => s.workers.heartbeat(pb.heartbeatInputToProto(input), o), (r) => pb.leaseStatesFromProto(r)),
     complete: (input) =>
-      call('workers.complete', (s, o) => s.workers.completeStep(pb.completeStepInputToProto(input), o), (r) => gaps.completeAck(pb.completeAckFromProto(r))),
+      call('workers.complete', (s, o) => s.workers.completeStep(pb.completeStepInputToProto(input), o), (r) => pb.completeAckFromProto(r)),
     fail: (input) => call('workers.fail', (s, o) => s.workers.failStep(pb.failStepInputToProto(input), o), (r) => pb.failAckFromProto(r)),
     release: (input) =>
-      call('workers.release', (s, o) => s.workers.releaseLeases(pb.releaseInputToProto(input), o), (r) =>
-        gaps.releasedLeaseStates(input.leases, pb.releaseResultFromProto(r)),
-      ),
+      call('workers.release', (s, o) => s.workers.releaseLeases(pb.releaseInputToProto(input), o), (r) => pb.releaseResultFromProto(r)),
   };
 
   const dlq: TaskerClient['dlq'] = {
     async list(query = {}) {
       const q = { limit: 50, offset: 0, ...query };
-      if (q.namespace !== undefined) throw unsupported('namespace');
       return call('dlq.list', (s, o) => s.dlq.listEntries(pb.dlqListQueryToProto(q), o), (r) => r.entries.map((e) => pb.dlqEntryFromProto(e)));
     },
     getByTask: (taskUuid) => call('dlq.getByTask', (s, o) => s.dlq.getEntryByTask({ taskUuid }, o), (r) => pb.dlqEntryFromProto(r.entry)),
@@ -176,18 +157,14 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
       call('dlq.staleness', (s, o) => s.dlq.getStalenessMonitoring({ limit }, o), (r) => r.entries.map((e) => pb.stalenessItemFromProto(e))),
   };
 
-  // The proto's documented default window when `hours` is absent.
-  const DEFAULT_HOURS = 24;
   const analytics: TaskerClient['analytics'] = {
     performance: (hours) =>
-      call('analytics.performance', (s, o) => s.analytics.getPerformanceMetrics({ hours }, o), (r) =>
-        gaps.completePerformance(pb.performanceMetricsFromProto(r), hours ?? DEFAULT_HOURS),
-      ),
+      call('analytics.performance', (s, o) => s.analytics.getPerformanceMetrics({ hours }, o), (r) => pb.performanceMetricsFromProto(r)),
     bottlenecks: (o = {}) =>
       call(
         'analytics.bottlenecks',
         (s, co) => s.analytics.getBottleneckAnalysis({ limit: o.limit, minExecutions: o.minExecutions, hours: o.hours }, co),
-        (r) => gaps.completeBottlenecks(pb.bottleneckAnalysisFromProto(r), o.hours ?? DEFAULT_HOURS),
+        (r) => pb.bottleneckAnalysisFromProto(r),
       ),
   };
 

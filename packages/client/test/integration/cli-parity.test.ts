@@ -1,6 +1,6 @@
 // Every read command of the `tasker` CLI, run as a subprocess over REST and over gRPC against the same server
 // and the same objects, prints the same JSON. The only allowed differences: values that depend on the moment
-// of the call (listed per command), and the documented gRPC contract gaps (helpers/proto-gaps.ts).
+// of the call (listed per command).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient, type TaskerClient } from '../../src/index.js';
 import { bundleCli, cliRunner } from './helpers/cli.js';
 import { differingPaths } from './helpers/json-diff.js';
-import { knownProtoGaps } from './helpers/proto-gaps.js';
 import { LINEAR, LINEAR_YAML, claimStep, completeStep, linearInput } from './helpers/scenario.js';
 import { TEST_API_KEY, startTestServers, type TestServers } from './helpers/servers.js';
 
@@ -104,13 +103,9 @@ it('every read command prints the same JSON over REST and gRPC', async () => {
     const [viaRest, viaGrpc] = await Promise.all(
       (['rest', 'grpc'] as const).map((t) => cli.json(['--transport', t, '--address', servers.address[t], ...args])),
     );
-    const allowed = [...knownProtoGaps(name), ...(MOMENT_OF_CALL[name] ?? [])];
-    const differing = differingPaths(viaRest, viaGrpc);
-    const unexpected = differing.filter((p) => !allowed.includes(p));
+    const allowed = MOMENT_OF_CALL[name] ?? [];
+    const unexpected = differingPaths(viaRest, viaGrpc).filter((p) => !allowed.includes(p));
     if (unexpected.length > 0) problems.push(`${name}: ${unexpected.join(', ')}`);
-    // A gap that closed must leave the list, so the list stays the truth.
-    const closed = knownProtoGaps(name).filter((p) => !differing.includes(p));
-    if (closed.length > 0) problems.push(`${name}: no longer differs in ${closed.join(', ')}`);
   }
   expect(problems).toEqual([]);
 }, 300_000);

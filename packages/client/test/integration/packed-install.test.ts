@@ -15,7 +15,13 @@ import { TEST_API_KEY, startTestServers, type TestServers } from './helpers/serv
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
-const readme = readFileSync(join(repo, 'docs/readme-sdk-cli.md'), 'utf8');
+/** The SDK and CLI section of the README, between its markers. */
+const readme = (() => {
+  const text = readFileSync(join(repo, 'README.md'), 'utf8');
+  const match = /<!-- sdk-cli:begin[^>]*-->([\s\S]*?)<!-- sdk-cli:end -->/.exec(text);
+  if (!match?.[1]) throw new Error('README.md has no sdk-cli section');
+  return match[1];
+})();
 const JWT_SECRET = 'packed-install-hs256-secret-0123456789';
 
 /** The fenced code blocks of the README snippet in `language`. */

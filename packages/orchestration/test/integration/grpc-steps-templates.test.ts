@@ -98,7 +98,7 @@ describe('TemplateService', () => {
     expect(list.templates.map((t) => `${t.namespace}/${t.name}/${t.version}`)).toEqual(['billing/invoice_settlement/1.0.0']);
     expect(list.namespaces).toEqual([expect.objectContaining({ name: 'billing', templateCount: 1 })]);
     const template = templateFromProto((await h.clients.templates.getTemplate({ namespace: 'billing', name: 'invoice_settlement', version: '1.0.0' })).template);
-    expect(template.steps.map((s) => [s.name, s.handlerCallable, s.dependencies])).toEqual([
+    expect(template.definition.steps.map((s) => [s.name, s.handler.callable, s.dependencies])).toEqual([
       ['load_invoice', 'Billing.LoadInvoice', []],
       ['compute_tax', 'Billing.ComputeTax', ['load_invoice']],
       ['charge_card', 'Billing.ChargeCard', ['compute_tax']],

@@ -58,6 +58,7 @@ async function runOnce(scenario: Scenario, transport: 'rest' | 'grpc'): Promise<
     grpc,
     token,
     cleanup: (fn) => cleanups.push(fn),
+    setOperationalState: (state) => runtime.runtime.health.setOperationalState(state),
   };
   try {
     return { outcome: await scenario[transport](ctx), token };

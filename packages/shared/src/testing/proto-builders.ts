@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { Step, StepAudit } from '../domain/step.js';
 import type { Task } from '../domain/task.js';
 import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '../domain/dlq.js';
+import type { Template } from '../domain/template.js';
 import type { ClaimedStep } from '../domain/worker.js';
 import {
   makeClaimedStep,
@@ -14,6 +15,8 @@ import {
   makeStep,
   makeStepAudit,
   makeTask,
+  makeTemplate,
+  makeTemplateStep,
 } from './builders.js';
 
 interface MessageCodec<T> {
@@ -68,6 +71,32 @@ export function makeMinimalStepAudit(overrides: Partial<StepAudit> = {}): StepAu
     fromState: null,
     ...overrides,
   });
+}
+
+/** Every nullable definition field null, handler without method/resolver/initialization, the smallest retry policy. */
+export function makeMinimalTemplate(overrides: Partial<Template> = {}): Template {
+  const t = makeTemplate();
+  return {
+    ...t,
+    definition: {
+      ...t.definition,
+      description: null,
+      inputSchema: null,
+      lifecycle: null,
+      metadata: null,
+      steps: [
+        makeTemplateStep({
+          description: null,
+          handler: { callable: 'Billing.LoadInvoice', method: null, resolver: null, initialization: {} },
+          retry: { retryable: false, maxAttempts: 0, backoff: 'none', backoffBaseMs: 1, maxBackoffMs: 1, jitter: 0 },
+          timeoutSeconds: null,
+          resultSchema: null,
+        }),
+      ],
+    },
+    configuration: {},
+    ...overrides,
+  };
 }
 
 export function makeMinimalClaimedStep(overrides: Partial<ClaimedStep> = {}): ClaimedStep {

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { HealthCheck } from '@tasker/shared';
 import { parseAddress } from '@tasker/shared/config';
-import { templateToProto } from '@tasker/shared/convert/proto/template';
+import { templateDefinitionToProto } from '@tasker/shared/convert/proto/template';
 import { AppError, ERROR_CODE_TRAILER, ERROR_TABLE, isAppError } from '@tasker/shared/errors';
 import {
   WorkerConfigServiceDefinition,
@@ -60,25 +60,7 @@ function systemInfoToProto(source: SurfaceSource): PbWorkerSystemInfo {
 }
 
 function templateProto(t: LoadedTemplate) {
-  const d = t.definition;
-  return templateToProto({
-    namespace: d.namespace,
-    name: d.name,
-    version: d.version,
-    description: d.description,
-    configuration: t.configuration,
-    steps: d.steps.map((s) => ({
-      name: s.name,
-      description: s.description,
-      type: s.type,
-      handlerCallable: s.handler.callable,
-      dependencies: s.dependencies,
-      retryable: s.retry.retryable,
-      maxAttempts: s.retry.maxAttempts,
-      timeoutSeconds: s.timeoutSeconds,
-      resultSchema: s.resultSchema,
-    })),
-  });
+  return templateDefinitionToProto(t.definition, t.configuration);
 }
 
 function serviceOf(path: string): string {

@@ -15,7 +15,6 @@ import { ServerError, Status, type CallContext, type ServerMiddleware, type Serv
 import type { GrpcLogger } from '../context.js';
 
 // Older importers of the trailer name from here; the name itself lives with the error table.
-export { ERROR_DETAILS_TRAILER } from '@tasker/shared/errors';
 
 const GENERIC_INTERNAL_MESSAGE = 'internal error';
 

@@ -21,7 +21,7 @@ import {
   type ClientMiddlewareCall,
 } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import { ERROR_DETAILS_TRAILER } from '../middleware/errors.js';
+import { ERROR_DETAILS_TRAILER } from '@tasker/shared/errors';
 
 /** A failed call, decoded the way clients decode it: status, AppError code, retry-after, details. */
 export class GrpcCallError extends Error {

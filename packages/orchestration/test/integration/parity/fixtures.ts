@@ -36,10 +36,13 @@ export const WRAP_UP_HANDLER = 'ParityWorker.WrapUp';
 
 /** The linear chain in a second namespace: list filters must tell the two apart. */
 export const OTHER_NAMESPACE = 'parity_alt';
+/** A second version of the linear chain: the list's version filter must tell the two apart. */
+export const LINEAR_NEXT_VERSION = '1.1.0';
 
 export async function registerParityTemplates(services: Services, principal: ParityContext['principal']): Promise<void> {
   const elsewhere = LINEAR_TEMPLATE.replace(`namespace_name: ${PARITY_NAMESPACE}`, `namespace_name: ${OTHER_NAMESPACE}`);
-  await services.templates.register(principal, [LINEAR_TEMPLATE, WORKER_TEMPLATE, elsewhere], { force: true });
+  const next = LINEAR_TEMPLATE.replace('version: 1.0.0', `version: ${LINEAR_NEXT_VERSION}`);
+  await services.templates.register(principal, [LINEAR_TEMPLATE, WORKER_TEMPLATE, elsewhere, next], { force: true });
 }
 
 export function linearTaskInput(ctx: ParityContext, overrides: Partial<CreateTaskInput> = {}): CreateTaskInput {
@@ -137,6 +140,17 @@ export async function stepInError(ctx: ParityContext): Promise<{ taskUuid: strin
     if (Date.now() > deadline) throw new Error(`step stuck in ${current.state}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A worker task in `error` (its `work` step failed for good), with its pending DLQ entry. */
+export async function taskInError(ctx: ParityContext): Promise<{ taskUuid: string; stepUuid: string }> {
+  const failed = await stepInError(ctx);
+  const deadline = Date.now() + 10_000;
+  while ((await ctx.services.tasks.get(ctx.principal, failed.taskUuid)).state !== 'error') {
+    if (Date.now() > deadline) throw new Error('task never reached error');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return failed;
 }
 
 /** A syntactically valid UUID no row has. */

@@ -5,9 +5,12 @@
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_TIMESTAMP = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/g;
 
-/** Keys whose values are unique per run by nature (not by contract). */
-const OPAQUE_KEYS = new Set(['leaseToken', 'durationMs', 'contentHash']);
-const ORDINAL_KEYS = new Set(['eventId']);
+/**
+ * Keys whose values are unique per run by nature (not by contract). A DLQ entry's task snapshot is the stored
+ * row, so its snake_case keys appear too: the identity hash covers the run's context, the event cursor is global.
+ */
+const OPAQUE_KEYS = new Set(['leaseToken', 'durationMs', 'contentHash', 'identity_hash']);
+const ORDINAL_KEYS = new Set(['eventId', 'last_event_id']);
 
 export function normaliseRun(value: unknown, token: string): unknown {
   const uuids = new Map<string, string>();

@@ -1,5 +1,6 @@
 // The parity suite's vocabulary: a scenario runs the same operation through REST and through gRPC and
 // returns an Outcome of comparable domain values; the runner compares the two after normalisation.
+import type { OperationalState } from '@tasker/shared';
 import type { ErrorCode } from '@tasker/shared/errors';
 import type { Principal } from '@tasker/shared/permissions';
 import type { Services } from '../../../src/services/types.js';
@@ -20,6 +21,8 @@ export interface ParityContext {
   token: string;
   /** Registers a teardown that runs after this transport's run (errors are ignored). */
   cleanup(fn: () => Promise<unknown>): void;
+  /** Moves the shared runtime's readiness (e.g. to `graceful_shutdown`); restore it in a cleanup. */
+  setOperationalState(state: OperationalState): void;
 }
 
 export type Run = (ctx: ParityContext) => Promise<Outcome>;

@@ -72,11 +72,11 @@ describe('DLQ messages', () => {
 
 describe('DLQ requests', () => {
   it('round-trips list queries and applies the REST bounds', () => {
-    const full = { resolutionStatus: 'pending' as const, reason: 'manual_dlq' as const, limit: 10, offset: 30 };
+    const full = { resolutionStatus: 'pending' as const, reason: 'manual_dlq' as const, namespace: 'billing', limit: 10, offset: 30 };
     expect(dlqListQueryFromProto(wire(ListEntriesRequest, dlqListQueryToProto(full)))).toEqual(full);
     expect(dlqListQueryFromProto({})).toEqual({ limit: 50, offset: 0 });
-    const bad = { limit: 0, resolutionStatus: DlqResolutionStatus.DLQ_RESOLUTION_STATUS_UNSPECIFIED, reason: DlqReason.DLQ_REASON_UNSPECIFIED };
-    expect(validationFieldsOf(() => dlqListQueryFromProto(bad))).toEqual(['limit', 'reason', 'resolution_status']);
+    const bad = { limit: 0, resolutionStatus: DlqResolutionStatus.DLQ_RESOLUTION_STATUS_UNSPECIFIED, reason: DlqReason.DLQ_REASON_UNSPECIFIED, namespace: '' };
+    expect(validationFieldsOf(() => dlqListQueryFromProto(bad))).toEqual(['limit', 'namespace', 'reason', 'resolution_status']);
   });
 
   it('round-trips updates, partial and full', () => {

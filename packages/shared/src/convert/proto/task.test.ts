@@ -11,7 +11,6 @@ import {
 } from '../../gen/tasker/v1/tasks.js';
 import { makeCreateTaskInput, makeStep, makeTask, makeUuid } from '../../testing/builders.js';
 import { makeMinimalStep, makeMinimalTask, wire, distinctVariants } from '../../testing/proto-builders.js';
-import { toStepProtoView } from './step.js';
 import {
   cancelTaskRequestFromProto,
   cancelTaskRequestToProto,
@@ -29,7 +28,6 @@ import {
   taskPageFromProto,
   taskPageToProto,
   taskToProto,
-  toTaskProtoView,
 } from './task.js';
 
 function fieldsOf(run: () => unknown): string[] {
@@ -49,17 +47,13 @@ describe('Task', () => {
     ['fully populated', makeTask()],
     ...distinctVariants(makeTask()),
     ['minimal', makeMinimalTask()],
-  ])('round-trips the proto-carried fields over the wire (%s)', (_, task) => {
-    expect(taskFromProto(wire(PbTask, taskToProto(task)))).toEqual(toTaskProtoView(task));
+  ])('round-trips every field over the wire (%s)', (_, task) => {
+    expect(taskFromProto(wire(PbTask, taskToProto(task)))).toEqual(task);
   });
 
-  it('drops exactly the fields the contract lacks', () => {
-    const view = toTaskProtoView(makeTask());
-    expect(view).not.toHaveProperty('idempotencyKey');
-    expect(view).not.toHaveProperty('requestedAt');
-    expect(view.execution).not.toHaveProperty('waitingForRetrySteps');
-    expect(view.execution).not.toHaveProperty('cancelledSteps');
-    expect(Object.keys(view.execution)).toHaveLength(11);
+  it('rejects a task without its request time', () => {
+    const pb = { ...taskToProto(makeTask()), requestedAt: undefined };
+    expect(fieldsOf(() => taskFromProto(pb))).toEqual(['task.requested_at']);
   });
 
   it('rejects a task whose state is UNSPECIFIED', () => {
@@ -120,13 +114,13 @@ describe('GetTask response', () => {
     const steps = [makeStep({ taskUuid: task.taskUuid }), makeMinimalStep({ taskUuid: task.taskUuid })];
     const context = { taskUuid: task.taskUuid, inputs: { a: 1 }, outputs: { s: { b: [true] } }, merged: { a: 1, s: { b: [true] } } };
     const back = getTaskResponseFromProto(wire(GetTaskResponse, getTaskResponseToProto({ task, steps, context })));
-    expect(back).toEqual({ task: toTaskProtoView(task), steps: steps.map(toStepProtoView), context });
+    expect(back).toEqual({ task, steps, context });
   });
 
   it('leaves steps and context absent when not asked for', () => {
     const task = makeMinimalTask();
     const back = getTaskResponseFromProto(wire(GetTaskResponse, getTaskResponseToProto({ task, steps: null, context: null })));
-    expect(back).toEqual({ task: toTaskProtoView(task), steps: null, context: null });
+    expect(back).toEqual({ task, steps: null, context: null });
   });
 });
 
@@ -137,6 +131,7 @@ describe('ListTasksRequest', () => {
       offset: 20,
       namespace: 'billing',
       name: 'invoice',
+      version: '1.2.0',
       states: ['pending' as const, 'resolved_manually' as const],
       initiator: 'me',
       sourceSystem: 'web',
@@ -159,8 +154,9 @@ describe('ListTasksRequest', () => {
       pagination: { limit: 1001 },
       states: [TaskState.TASK_STATE_COMPLETE, TaskState.TASK_STATE_UNSPECIFIED],
       namespace: '',
+      version: 'v'.repeat(51),
     });
-    expect(fieldsOf(() => taskListQueryFromProto(req)).sort()).toEqual(['namespace', 'pagination.limit', 'states[1]']);
+    expect(fieldsOf(() => taskListQueryFromProto(req)).sort()).toEqual(['namespace', 'pagination.limit', 'states[1]', 'version']);
     expect(fieldsOf(() => taskListQueryFromProto(ListTasksRequest.fromPartial({ pagination: { limit: 0 } })))).toEqual(['pagination.limit']);
   });
 
@@ -168,13 +164,13 @@ describe('ListTasksRequest', () => {
     const page = { items: [makeTask(), makeMinimalTask()], total: 7, limit: 2, offset: 2 };
     const pb = wire(ListTasksResponse, taskPageToProto(page));
     expect(pb.pagination).toEqual({ total: 7, count: 2, offset: 2, hasMore: true });
-    expect(taskPageFromProto(pb, 2)).toEqual({ ...page, items: page.items.map(toTaskProtoView) });
+    expect(taskPageFromProto(pb, 2)).toEqual(page);
   });
 });
 
 describe('Cancel, resume, context', () => {
   it('round-trips a cancel and a resume', () => {
-    const cancel = { taskUuid: makeUuid(), input: { reason: 'no longer needed', performedBy: null } };
+    const cancel = { taskUuid: makeUuid(), input: { reason: 'no longer needed', performedBy: 'ops' } };
     expect(cancelTaskRequestFromProto(cancelTaskRequestToProto(cancel))).toEqual(cancel);
     const bare = { taskUuid: makeUuid(), input: { reason: null, performedBy: null } };
     expect(cancelTaskRequestFromProto(cancelTaskRequestToProto(bare))).toEqual(bare);
@@ -184,6 +180,10 @@ describe('Cancel, resume, context', () => {
 
   it('rejects a bad task uuid naming the field', () => {
     expect(fieldsOf(() => cancelTaskRequestFromProto({ taskUuid: 'nope' }))).toEqual(['task_uuid']);
+    expect(fieldsOf(() => cancelTaskRequestFromProto({ taskUuid: makeUuid(), reason: '', performedBy: 'p'.repeat(256) })).sort()).toEqual([
+      'performed_by',
+      'reason',
+    ]);
     expect(fieldsOf(() => resumeTaskRequestFromProto({ taskUuid: '', performedBy: '', reason: '' })).sort()).toEqual([
       'performed_by',
       'reason',

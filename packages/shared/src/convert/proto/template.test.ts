@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { StepType } from '../../gen/tasker/v1/common.js';
 import {
+  BackoffKind,
   GetTemplateRequest,
+  IdentityStrategy,
   ListTemplatesResponse,
   Template as PbTemplate,
   ValidateTemplateRequest,
@@ -9,7 +11,7 @@ import {
 } from '../../gen/tasker/v1/templates.js';
 import { RegisterTemplatesRequest, RegisterTemplatesResponse } from '../../gen/tasker/v1/workers.js';
 import { makeTemplate, makeTemplateStep } from '../../testing/builders.js';
-import { validationFieldsOf, wire, distinctVariants } from '../../testing/proto-builders.js';
+import { makeMinimalTemplate, validationFieldsOf, wire, distinctVariants } from '../../testing/proto-builders.js';
 import {
   getTemplateRequestFromProto,
   getTemplateRequestToProto,
@@ -17,6 +19,8 @@ import {
   listTemplatesRequestToProto,
   registerTemplatesRequestFromProto,
   registerTemplatesRequestToProto,
+  templateDefinitionFromProto,
+  templateDefinitionToProto,
   templateFromProto,
   templateListFromProto,
   templateListToProto,
@@ -25,24 +29,23 @@ import {
   templateToProto,
   templateValidationFromProto,
   templateValidationToProto,
-  toTemplateProtoView,
   validateTemplateRequestFromProto,
   validateTemplateRequestToProto,
 } from './template.js';
 
-const minimalTemplate = () => {
+/** Empty objects are values, not absence: `{}` schemas and a lifecycle without overrides must survive. */
+const emptyObjectsTemplate = () => {
   const t = makeTemplate();
   return {
     ...t,
     definition: {
       ...t.definition,
-      description: null,
-      inputSchema: null,
-      lifecycle: null,
-      metadata: null,
-      steps: [makeTemplateStep({ description: null, timeoutSeconds: null, resultSchema: null })],
+      identityStrategy: 'always_unique' as const,
+      inputSchema: {},
+      metadata: {},
+      lifecycle: { maxDurationMinutes: null, maxWaitingForDependenciesMinutes: 5, maxWaitingForRetryMinutes: null, maxStepsInProcessMinutes: null },
+      steps: [makeTemplateStep({ resultSchema: {}, retry: { ...makeTemplateStep().retry, backoff: 'fibonacci' } })],
     },
-    configuration: {},
   };
 };
 
@@ -50,11 +53,26 @@ describe('Template', () => {
   it.each([
     ['fully populated', makeTemplate()],
     ...distinctVariants(makeTemplate()),
-    ['minimal', minimalTemplate()],
-  ])('round-trips the proto-carried view over the wire (%s)', (_, template) => {
-    const view = toTemplateProtoView(template);
-    expect(templateFromProto(wire(PbTemplate, templateToProto(template)))).toEqual(view);
-    expect(templateFromProto(templateToProto(view))).toEqual(view);
+    ['minimal', makeMinimalTemplate()],
+    ['empty objects and a partial lifecycle', emptyObjectsTemplate()],
+  ])('round-trips every field over the wire (%s)', (_, template) => {
+    expect(templateFromProto(wire(PbTemplate, templateToProto(template)))).toEqual(template);
+  });
+
+  it('round-trips a definition without a registry row (a worker surface)', () => {
+    const { definition, configuration } = makeTemplate();
+    const pb = wire(PbTemplate, templateDefinitionToProto(definition, configuration));
+    expect(templateDefinitionFromProto(pb)).toEqual({ definition, configuration });
+    expect(validationFieldsOf(() => templateFromProto(pb))).toEqual(['template.content_hash', 'template.template_uuid']);
+  });
+
+  it('rejects UNSPECIFIED identity strategy and backoff', () => {
+    const pb = templateToProto(makeTemplate());
+    pb.identityStrategy = IdentityStrategy.IDENTITY_STRATEGY_UNSPECIFIED;
+    pb.steps[1]!.backoff = BackoffKind.BACKOFF_KIND_UNSPECIFIED;
+    expect(() => templateFromProto(pb)).toThrow(/identity_strategy/);
+    pb.identityStrategy = IdentityStrategy.IDENTITY_STRATEGY_STRICT;
+    expect(validationFieldsOf(() => templateFromProto(pb))).toEqual(['template.steps[1].backoff']);
   });
 
   it('carries every step type', () => {
@@ -63,7 +81,7 @@ describe('Template', () => {
     );
     const t = makeTemplate();
     const template = { ...t, definition: { ...t.definition, steps } };
-    expect(templateFromProto(templateToProto(template)).steps.map((s) => s.type)).toEqual(steps.map((s) => s.type));
+    expect(templateFromProto(templateToProto(template)).definition.steps.map((s) => s.type)).toEqual(steps.map((s) => s.type));
     const pb = templateToProto(template);
     pb.steps[0]!.stepType = StepType.STEP_TYPE_UNSPECIFIED;
     expect(validationFieldsOf(() => templateFromProto(pb))).toEqual(['template.steps[0].step_type']);

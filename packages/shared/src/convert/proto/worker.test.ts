@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseStatus, CompleteStepRequest, FailStepRequest, HeartbeatResponse, RegisterWorkerRequest, ClaimedStep as PbClaimedStep, Worker as PbWorker, ClaimStepsRequest, HeartbeatRequest, ReleaseLeasesRequest } from '../../gen/tasker/v1/workers.js';
+import { LeaseStatus, CompleteStepRequest, FailStepRequest, HeartbeatResponse, RegisterWorkerRequest, ClaimedStep as PbClaimedStep, Worker as PbWorker, ClaimStepsRequest, HeartbeatRequest, ReleaseLeasesRequest, ReleaseLeasesResponse, CompleteStepResponse } from '../../gen/tasker/v1/workers.js';
 import {
   makeClaimedStep,
   makeCompleteStepInput,
@@ -76,6 +76,11 @@ describe('claims', () => {
   ])('round-trips a claimed step (%s)', (_, step) => {
     expect(claimedStepFromProto(wire(PbClaimedStep, claimedStepToProto(step)))).toEqual(step);
   });
+
+  it('rejects a claimed step without its handler', () => {
+    const pb = { ...claimedStepToProto(makeClaimedStep()), handler: undefined };
+    expect(validationFieldsOf(() => claimedStepFromProto(pb, 'steps[0]'))).toEqual(['steps[0].handler']);
+  });
 });
 
 describe('leases', () => {
@@ -99,12 +104,16 @@ describe('leases', () => {
     expect(validationFieldsOf(() => leaseStatesFromProto(unspecified))).toEqual(['leases[0].status']);
   });
 
-  it('reports released leases as the ones still valid', () => {
+  it('round-trips released lease states, and lists the released ids for older clients', () => {
     const states = [
-      { stepUuid: 'a', status: 'valid' as const, leaseExpiresAt: null },
-      { stepUuid: 'b', status: 'lost' as const, leaseExpiresAt: null },
+      { stepUuid: makeUuid(), status: 'valid' as const, leaseExpiresAt: null },
+      { stepUuid: makeUuid(), status: 'lost' as const, leaseExpiresAt: null },
+      { stepUuid: makeUuid(), status: 'cancelled' as const, leaseExpiresAt: null },
     ];
-    expect(releaseResultFromProto(releaseResultToProto(states))).toEqual(['a']);
+    const pb = wire(ReleaseLeasesResponse, releaseResultToProto(states));
+    expect(releaseResultFromProto(pb)).toEqual(states);
+    expect(pb.releasedStepUuids).toEqual([states[0]!.stepUuid]);
+    expect(releaseResultFromProto(wire(ReleaseLeasesResponse, releaseResultToProto([])))).toEqual([]);
   });
 });
 
@@ -114,6 +123,7 @@ describe('results', () => {
     ...distinctVariants(makeCompleteStepInput({ leaseToken: makeUuid() })),
     ['minimal', makeCompleteStepInput({ leaseToken: makeUuid(), result: null, executionTimeMs: null, metadata: null })],
     ['scalar result', makeCompleteStepInput({ leaseToken: makeUuid(), result: 42 })],
+    ['a measured 0 ms run (not "unmeasured")', makeCompleteStepInput({ leaseToken: makeUuid(), executionTimeMs: 0 })],
   ])('round-trips a completion (%s)', (_, input) => {
     expect(completeStepInputFromProto(wire(CompleteStepRequest, completeStepInputToProto(input)))).toEqual(input);
   });
@@ -147,7 +157,8 @@ describe('results', () => {
     const ack = { stepUuid: makeUuid(), stepState: 'waiting_for_retry' as const, taskState: 'steps_in_process' as const, nextRetryAt: new Date('2024-01-01T00:00:05Z') };
     expect(failAckFromProto(failAckToProto(ack))).toEqual(ack);
     expect(failAckFromProto(failAckToProto({ ...ack, nextRetryAt: null }))).toEqual({ ...ack, nextRetryAt: null });
-    const { nextRetryAt: _n, ...complete } = { ...ack, stepState: 'enqueued_for_orchestration' as const };
-    expect(completeAckFromProto(completeAckToProto({ ...complete, nextRetryAt: null }))).toEqual(complete);
+    const complete = { ...ack, stepState: 'enqueued_for_orchestration' as const, nextRetryAt: null };
+    expect(completeAckFromProto(wire(CompleteStepResponse, completeAckToProto(complete)))).toEqual(complete);
+    expect(completeAckFromProto(wire(CompleteStepResponse, completeAckToProto(ack)))).toEqual(ack);
   });
 });

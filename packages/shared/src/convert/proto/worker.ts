@@ -221,8 +221,8 @@ export function leaseStatesFromProto(r: PbHeartbeatResponse | PbReleaseLeasesRes
 }
 
 /** proto3 uint64 has no presence: 0 ms means "not reported", the domain's null. */
-function executionTimeFromProto(ms: number): number | null {
-  return ms === 0 ? null : ms;
+function executionTimeFromProto(ms: number | undefined): number | null {
+  return ms ?? null;
 }
 
 export function completeStepInputFromProto(req: PbCompleteStepRequest): CompleteStepInput {
@@ -249,7 +249,7 @@ export function completeStepInputToProto(i: CompleteStepInput): PbCompleteStepRe
     leaseToken: i.leaseToken,
     // JSON null is a legitimate handler result; it travels as NULL_VALUE.
     result: i.result,
-    executionTimeMs: i.executionTimeMs ?? 0,
+    ...(i.executionTimeMs === null ? {} : { executionTimeMs: i.executionTimeMs }),
     metadata: nullableToProto(i.metadata),
   };
 }
@@ -299,7 +299,7 @@ export function failStepInputToProto(i: FailStepInput): PbFailStepRequest {
       backtrace: nullableToProto(i.error.backtrace),
       context: nullableToProto(i.error.context),
     },
-    executionTimeMs: i.executionTimeMs ?? 0,
+    ...(i.executionTimeMs === null ? {} : { executionTimeMs: i.executionTimeMs }),
   };
 }
 

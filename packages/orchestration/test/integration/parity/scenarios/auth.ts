@@ -28,7 +28,7 @@ import {
   type Channel,
   type ClientMiddlewareCall,
 } from 'nice-grpc';
-import { ERROR_DETAILS_TRAILER } from '../../../../src/grpc/middleware/errors.js';
+import { ERROR_DETAILS_TRAILER } from '@tasker/shared/errors';
 import { GrpcCallError } from '../../../../src/grpc/testing/clients.js';
 import { MISSING_UUID, PARITY_NAMESPACE } from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';

@@ -30,8 +30,4 @@ export const NOT_COMPARABLE: ReadonlyArray<{ what: string; why: string }> = [
     what: 'Step list paging (ListSteps `pagination`)',
     why: 'REST returns every step of a task; the gRPC window is tested in the gRPC suite.',
   },
-  {
-    what: 'Task list `version` filter, DLQ list `namespace` filter, cancel `cancelled_by`',
-    why: 'REST-only request fields: the proto messages have no such field.',
-  },
 ];

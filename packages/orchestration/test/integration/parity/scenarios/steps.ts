@@ -5,7 +5,6 @@ import {
   stepAuditFromProto,
   stepFromProto,
   stepListFromProto,
-  toStepProtoView,
 } from '@tasker/shared/convert/proto/index';
 import { stepAuditFromRest, stepFromRest, stepManualActionToRest } from '@tasker/shared/convert/rest/index';
 import { StepAuditListResponseSchema, StepListResponseSchema, StepResponseSchema } from '@tasker/shared/schemas/rest/index';
@@ -14,7 +13,7 @@ import { grpcOutcome } from '../grpc-outcome.js';
 import { restOutcome } from '../rest-client.js';
 import type { ParityContext, Run, Scenario } from '../types.js';
 
-const restStep = (b: Parameters<typeof stepFromRest>[0]) => toStepProtoView(stepFromRest(b));
+const restStep = stepFromRest;
 
 /** A fresh task and the uuid of its step `name`. */
 async function taskStep(ctx: ParityContext, name = 'second'): Promise<{ taskUuid: string; stepUuid: string }> {

@@ -9,11 +9,10 @@ import {
   performanceMetricsFromProto,
   safeConfigFromProto,
   stalenessItemFromProto,
-  toBottleneckAnalysisProtoView,
-  toPerformanceMetricsProtoView,
 } from '@tasker/shared/convert/proto/index';
 import {
   bottleneckAnalysisFromRest,
+  dlqListQueryToRest,
   dlqEntryFromRest,
   dlqInvestigationItemFromRest,
   dlqStatsFromRest,
@@ -32,10 +31,14 @@ import {
   SafeConfigResponseSchema,
   StalenessResponseSchema,
 } from '@tasker/shared/schemas/rest/index';
-import { createTask } from '../fixtures.js';
+import type { DlqListQuery, HealthReport } from '@tasker/shared';
+import { errorCodeFromHttpStatus } from '@tasker/shared/errors';
+import { expect } from 'vitest';
+import { GrpcCallError } from '../../../../src/grpc/testing/clients.js';
+import { createTask, OTHER_NAMESPACE, PARITY_NAMESPACE, taskInError } from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';
 import { restOutcome } from '../rest-client.js';
-import type { Scenario } from '../types.js';
+import type { Outcome, ParityContext, Scenario } from '../types.js';
 
 /** Minutes-in-state figures grow between the two calls. */
 function withoutElapsedMinutes(value: unknown): unknown {
@@ -44,6 +47,21 @@ function withoutElapsedMinutes(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, /Minutes$|InDlq$|priorityScore/.test(k) ? '<elapsed>' : withoutElapsedMinutes(v)]));
   }
   return value;
+}
+
+/** Readiness goes false as on SIGTERM, until this run's cleanup. */
+function draining(ctx: ParityContext): void {
+  ctx.setOperationalState('graceful_shutdown');
+  ctx.cleanup(async () => ctx.setOperationalState('normal'));
+}
+
+const dlqQuery = (namespace: string): DlqListQuery => ({ resolutionStatus: 'pending', reason: 'max_retries_exceeded', namespace, limit: 1, offset: 0 });
+
+/** This run's entry (the newest pending one of its namespace), and what the same filters find in another namespace. */
+function inAndOutOfNamespace(here: Outcome, elsewhere: Outcome): Outcome {
+  if (!here.ok) return here;
+  if (!elsewhere.ok) return elsewhere;
+  return { ok: true, value: { here: here.value, elsewhere: elsewhere.value } };
 }
 
 export const SYSTEM_SCENARIOS: Scenario[] = [
@@ -64,6 +82,32 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     grpc: async (ctx) => grpcOutcome(ctx.grpc.health.checkReadiness({}), healthReportFromProto),
   },
   {
+    name: 'readiness while draining: not ready, with the full report',
+    check: (value) => {
+      const { code, report } = value as { code: string; report: HealthReport };
+      expect([code, report.status, report.info?.operationalState]).toEqual(['UNAVAILABLE', 'not_ready', 'graceful_shutdown']);
+      expect(Object.keys(report.checks).sort()).toEqual(['database', 'migrations']);
+    },
+    restCall: 'GET /health/ready (503 body)',
+    grpcCall: 'HealthService.CheckReadiness (UNAVAILABLE details)',
+    expect: 'ok',
+    rest: async (ctx) => {
+      draining(ctx);
+      const res = await ctx.rest.call('GET', '/health/ready');
+      if (res.status !== 503) return { ok: true, value: { code: null, report: res.body } };
+      return { ok: true, value: { code: errorCodeFromHttpStatus(res.status), report: healthReportFromRest(HealthResponseSchema.parse(res.body)) } };
+    },
+    grpc: async (ctx) => {
+      draining(ctx);
+      try {
+        return { ok: true, value: { code: null, report: healthReportFromProto(await ctx.grpc.health.checkReadiness({})) } };
+      } catch (err) {
+        if (!(err instanceof GrpcCallError)) throw err;
+        return { ok: true, value: { code: err.code, report: healthReportFromRest(HealthResponseSchema.parse(err.details)) } };
+      }
+    },
+  },
+  {
     name: 'detailed health',
     restCall: 'GET /health/detailed',
     grpcCall: 'HealthService.CheckDetailedHealth',
@@ -80,18 +124,28 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     grpc: async (ctx) => grpcOutcome(ctx.grpc.config.getConfig({}), safeConfigFromProto),
   },
   {
-    name: 'list DLQ entries by status',
-    restCall: 'GET /v1/dlq?resolution_status&limit&offset',
+    name: 'list DLQ entries by status, reason and namespace',
+    check: (value) => {
+      const { here, elsewhere } = value as { here: Array<{ taskUuid: string }>; elsewhere: unknown[] };
+      expect([here.length, elsewhere.length]).toEqual([1, 0]);
+    },
+    restCall: 'GET /v1/dlq?resolution_status&dlq_reason&namespace&limit&offset',
     grpcCall: 'DlqService.ListEntries',
     expect: 'ok',
-    rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', '/v1/dlq', { query: { resolution_status: 'pending', limit: '5', offset: '0' } }), DlqEntryListResponseSchema, (b) =>
-        b.map(dlqEntryFromRest),
-      ),
-    grpc: async (ctx) =>
-      grpcOutcome(ctx.grpc.dlq.listEntries(dlqListQueryToProto({ resolutionStatus: 'pending', limit: 5, offset: 0 })), (r) =>
-        r.entries.map((e) => dlqEntryFromProto(e)),
-      ),
+    rest: async (ctx) => {
+      await taskInError(ctx);
+      const list = async (namespace: string) =>
+        restOutcome(await ctx.rest.call('GET', '/v1/dlq', { query: dlqListQueryToRest(dlqQuery(namespace)) }), DlqEntryListResponseSchema, (b) =>
+          b.map(dlqEntryFromRest),
+        );
+      return inAndOutOfNamespace(await list(PARITY_NAMESPACE), await list(OTHER_NAMESPACE));
+    },
+    grpc: async (ctx) => {
+      await taskInError(ctx);
+      const list = (namespace: string) =>
+        grpcOutcome(ctx.grpc.dlq.listEntries(dlqListQueryToProto(dlqQuery(namespace))), (r) => r.entries.map((e) => dlqEntryFromProto(e)));
+      return inAndOutOfNamespace(await list(PARITY_NAMESPACE), await list(OTHER_NAMESPACE));
+    },
   },
   {
     name: 'the DLQ entry of a task that has none',
@@ -143,9 +197,7 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     grpcCall: 'AnalyticsService.GetPerformanceMetrics',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', '/v1/analytics/performance', { query: { hours: '0' } }), PerformanceMetricsSchema, (b) =>
-        toPerformanceMetricsProtoView(performanceMetricsFromRest(b)),
-      ),
+      restOutcome(await ctx.rest.call('GET', '/v1/analytics/performance', { query: { hours: '0' } }), PerformanceMetricsSchema, performanceMetricsFromRest),
     grpc: async (ctx) => grpcOutcome(ctx.grpc.analytics.getPerformanceMetrics({ hours: 0 }), performanceMetricsFromProto),
   },
   {
@@ -154,9 +206,7 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     grpcCall: 'AnalyticsService.GetBottleneckAnalysis',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', '/v1/analytics/bottlenecks', { query: { limit: '3', min_executions: '1', hours: '24' } }), BottleneckAnalysisSchema, (b) =>
-        toBottleneckAnalysisProtoView(bottleneckAnalysisFromRest(b)),
-      ),
+      restOutcome(await ctx.rest.call('GET', '/v1/analytics/bottlenecks', { query: { limit: '3', min_executions: '1', hours: '24' } }), BottleneckAnalysisSchema, bottleneckAnalysisFromRest),
     grpc: async (ctx) => grpcOutcome(ctx.grpc.analytics.getBottleneckAnalysis({ limit: 3, minExecutions: 1, hours: 24 }), bottleneckAnalysisFromProto),
   },
 ];

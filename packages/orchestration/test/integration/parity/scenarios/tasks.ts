@@ -1,7 +1,8 @@
 // Task scenarios: create (every field), get, get with steps, context, summary, list with filters, cancel, resume.
 import { randomUUID } from 'node:crypto';
-import type { CreateTaskInput, TaskListQuery } from '@tasker/shared';
+import type { CreateTaskInput, Task, TaskListQuery } from '@tasker/shared';
 import {
+  cancelTaskRequestToProto,
   createTaskInputToProto,
   createTaskResponseFromProto,
   getTaskResponseFromProto,
@@ -10,12 +11,10 @@ import {
   taskListQueryToProto,
   taskPageFromProto,
   taskSummaryFromProto,
-  toStepProtoView,
-  toTaskProtoView,
-  toTaskSummaryProtoView,
   requiredTaskFromProto,
 } from '@tasker/shared/convert/proto/index';
 import {
+  cancelTaskInputToRest,
   createTaskInputToRest,
   resumeTaskInputToRest,
   taskContextFromRest,
@@ -31,7 +30,7 @@ import {
   TaskResponseSchema,
   TaskSummaryResponseSchema,
 } from '@tasker/shared/schemas/rest/index';
-import { createTask, linearTaskInput, OTHER_NAMESPACE, stepInError } from '../fixtures.js';
+import { createTask, LINEAR_NEXT_VERSION, linearTaskInput, OTHER_NAMESPACE, taskInError } from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';
 import { restOutcome } from '../rest-client.js';
 import { expect } from 'vitest';
@@ -48,7 +47,7 @@ function fullInput(ctx: ParityContext): CreateTaskInput {
   });
 }
 
-/** The response and the stored row: fields the proto Task lacks (idempotency key, options' effects) still must match. */
+/** The response and the stored row: what the transport stored must match too, not only what it answered. */
 async function withStored(ctx: ParityContext, outcome: Outcome): Promise<Outcome> {
   if (!outcome.ok) return outcome;
   const response = outcome.value as { taskUuid: string };
@@ -56,7 +55,7 @@ async function withStored(ctx: ParityContext, outcome: Outcome): Promise<Outcome
   return { ok: true, value: { response, stored: await ctx.services.tasks.get(ctx.principal, response.taskUuid) } };
 }
 
-const restTask = (b: Parameters<typeof taskFromRest>[0]) => toTaskProtoView(taskFromRest(b));
+const restTask = taskFromRest;
 
 const LISTED = 'listed';
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,6 +66,7 @@ function listQuery(ctx: ParityContext, window: { since: Date; until: Date }): Ta
     offset: 0,
     namespace: 'parity',
     name: 'parity_linear',
+    version: '1.0.0',
     states: ['pending', 'initializing', 'enqueuing_steps', 'steps_in_process', 'waiting_for_dependencies'],
     initiator: `parity-${ctx.token}`,
     sourceSystem: 'parity-suite',
@@ -93,6 +93,7 @@ async function listFixture(ctx: ParityContext): Promise<{ since: Date; until: Da
   await createTask(ctx, { tags: [ctx.token], priority: 0 });
   await createTask(ctx, { tags, priority: 0, name: 'parity_worker' });
   await createTask(ctx, { tags, priority: 0, namespace: OTHER_NAMESPACE });
+  await createTask(ctx, { tags, priority: 0, version: LINEAR_NEXT_VERSION });
   const gone = await createTask(ctx, { tags, priority: 0 });
   await ctx.services.tasks.cancel(ctx.principal, gone.taskUuid, { reason: 'excluded by the state filter', performedBy: null });
   await pause(50);
@@ -102,12 +103,24 @@ async function listFixture(ctx: ParityContext): Promise<{ since: Date; until: Da
   return { since, until };
 }
 
+const cancellation = { reason: 'parity cancel', performedBy: 'parity-ops' };
+
+/** The cancelled task and the audit trail of its first step, where the cancel records who performed it. */
+async function withCancelAudit(ctx: ParityContext, outcome: Outcome): Promise<Outcome> {
+  if (!outcome.ok) return outcome;
+  const task = outcome.value as Task;
+  const [first] = await ctx.services.steps.list(ctx.principal, task.taskUuid);
+  if (first === undefined) throw new Error('the cancelled task has no steps');
+  return { ok: true, value: { task, audit: await ctx.services.steps.audit(ctx.principal, task.taskUuid, first.stepUuid) } };
+}
+
 export const TASK_SCENARIOS: Scenario[] = [
   {
     name: 'create a task with every field',
     check: (value, { token }) => {
       const { response, stored } = value as { response: Record<string, unknown>; stored: Record<string, unknown> };
       expect(response).toMatchObject({ priority: 42, tags: [token, 'vip'], sourceSystem: 'parity-suite', reason: 'parity check' });
+      expect(response).toMatchObject({ idempotencyKey: `idem-${token}` });
       expect(stored).toMatchObject({ idempotencyKey: `idem-${token}` });
       expect(response.parentCorrelationId).toEqual(expect.any(String));
     },
@@ -151,10 +164,7 @@ export const TASK_SCENARIOS: Scenario[] = [
     rest: async (ctx) => {
       const task = await createTask(ctx);
       const res = await ctx.rest.call('GET', `/v1/tasks/${task.taskUuid}`, { query: { include_steps: 'true' } });
-      return restOutcome(res, TaskResponseSchema, (b) => {
-        const v = taskWithStepsFromRest(b);
-        return { task: toTaskProtoView(v.task), steps: v.steps.map(toStepProtoView) };
-      });
+      return restOutcome(res, TaskResponseSchema, taskWithStepsFromRest);
     },
     grpc: async (ctx) => {
       const task = await createTask(ctx);
@@ -186,7 +196,7 @@ export const TASK_SCENARIOS: Scenario[] = [
     rest: async (ctx) => {
       const task = await createTask(ctx);
       const res = await ctx.rest.call('GET', `/v1/tasks/${task.taskUuid}/summary`);
-      return restOutcome(res, TaskSummaryResponseSchema, (b) => toTaskSummaryProtoView(taskSummaryFromRest(b)));
+      return restOutcome(res, TaskSummaryResponseSchema, taskSummaryFromRest);
     },
     grpc: async (ctx) => {
       const task = await createTask(ctx);
@@ -199,16 +209,13 @@ export const TASK_SCENARIOS: Scenario[] = [
       const page = value as { total: number; items: Array<{ priority: number }> };
       expect([page.total, page.items.map((t) => t.priority)]).toEqual([3, [1, 2]]);
     },
-    restCall: 'GET /v1/tasks?namespace&name&state&initiator&source_system&tags&created_after&created_before&sort_by&sort_direction&page&per_page',
+    restCall: 'GET /v1/tasks?namespace&name&version&state&initiator&source_system&tags&created_after&created_before&sort_by&sort_direction&page&per_page',
     grpcCall: 'TaskService.ListTasks',
     expect: 'ok',
     rest: async (ctx) => {
       const query = listQuery(ctx, await listFixture(ctx));
       const res = await ctx.rest.call('GET', '/v1/tasks', { query: taskListQueryToRest(query) });
-      return restOutcome(res, TaskListResponseSchema, (b) => {
-        const page = taskPageFromRest(b);
-        return { ...page, items: page.items.map(toTaskProtoView) };
-      });
+      return restOutcome(res, TaskListResponseSchema, taskPageFromRest);
     },
     grpc: async (ctx) => {
       const query = listQuery(ctx, await listFixture(ctx));
@@ -216,18 +223,25 @@ export const TASK_SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'cancel a task with a reason',
-    restCall: 'DELETE /v1/tasks/{task_uuid}',
-    grpcCall: 'TaskService.CancelTask',
+    name: 'cancel a task with a reason and who cancels',
+    check: (value) => {
+      const { task, audit } = value as { task: { state: string }; audit: Array<Record<string, unknown>> };
+      expect(task.state).toBe('cancelled');
+      expect(audit[0]).toMatchObject({ action: 'cancel', performedBy: 'parity-ops', reason: 'parity cancel' });
+    },
+    restCall: 'DELETE /v1/tasks/{task_uuid} {reason, cancelled_by}',
+    grpcCall: 'TaskService.CancelTask (reason, performed_by)',
     expect: 'ok',
     rest: async (ctx) => {
       const task = await createTask(ctx);
-      const res = await ctx.rest.call('DELETE', `/v1/tasks/${task.taskUuid}`, { json: { reason: 'parity cancel' } });
-      return restOutcome(res, TaskResponseSchema, restTask);
+      const body = cancelTaskInputToRest(cancellation);
+      const res = await ctx.rest.call('DELETE', `/v1/tasks/${task.taskUuid}`, { json: body });
+      return withCancelAudit(ctx, restOutcome(res, TaskResponseSchema, restTask));
     },
     grpc: async (ctx) => {
       const task = await createTask(ctx);
-      return grpcOutcome(ctx.grpc.tasks.cancelTask({ taskUuid: task.taskUuid, reason: 'parity cancel' }), (r) => requiredTaskFromProto(r.task));
+      const req = cancelTaskRequestToProto({ taskUuid: task.taskUuid, input: cancellation });
+      return withCancelAudit(ctx, await grpcOutcome(ctx.grpc.tasks.cancelTask(req), (r) => requiredTaskFromProto(r.task)));
     },
   },
   {
@@ -282,12 +296,7 @@ export const TASK_SCENARIOS: Scenario[] = [
 
 /** A task in `error` whose failed step an operator resolved: ready to be resumed. */
 async function erroredAndFixed(ctx: ParityContext): Promise<string> {
-  const { taskUuid, stepUuid } = await stepInError(ctx);
-  const deadline = Date.now() + 10_000;
-  while ((await ctx.services.tasks.get(ctx.principal, taskUuid)).state !== 'error') {
-    if (Date.now() > deadline) throw new Error('task never reached error');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { taskUuid, stepUuid } = await taskInError(ctx);
   await ctx.services.steps.applyManualAction(ctx.principal, taskUuid, stepUuid, { type: 'resolve_manually', reason: 'fixed upstream', performedBy: 'ops' });
   return taskUuid;
 }

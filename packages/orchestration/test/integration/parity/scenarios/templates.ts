@@ -7,7 +7,6 @@ import {
   templateListFromProto,
   templateRegistrationsFromProto,
   templateValidationFromProto,
-  toTemplateProtoView,
   validateTemplateRequestToProto,
 } from '@tasker/shared/convert/proto/index';
 import {
@@ -54,9 +53,7 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     grpcCall: 'TemplateService.GetTemplate',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', `/v1/templates/${PARITY_NAMESPACE}/parity_linear/1.0.0`), TemplateResponseSchema, (b) =>
-        toTemplateProtoView(templateFromRest(b)),
-      ),
+      restOutcome(await ctx.rest.call('GET', `/v1/templates/${PARITY_NAMESPACE}/parity_linear/1.0.0`), TemplateResponseSchema, templateFromRest),
     grpc: async (ctx) =>
       grpcOutcome(ctx.grpc.templates.getTemplate({ namespace: PARITY_NAMESPACE, name: 'parity_linear', version: '1.0.0' }), (r) => templateFromProto(r.template)),
   },

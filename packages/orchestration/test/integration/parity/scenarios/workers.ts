@@ -1,5 +1,4 @@
 // Worker protocol scenarios: register, list, claim, heartbeat, complete, fail, release, and a stale lease.
-import type { StepResultAck } from '@tasker/shared';
 import {
   claimInputToProto,
   claimedStepFromProto,
@@ -36,6 +35,7 @@ import {
 import { PARITY_NAMESPACE, WORK_HANDLER, WRAP_UP_HANDLER, claimWork, createWorkerTask } from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';
 import { restOutcome } from '../rest-client.js';
+import { expect } from 'vitest';
 import type { ParityContext, Scenario } from '../types.js';
 
 /** A well-formed lease token no claim ever issued. */
@@ -61,9 +61,6 @@ const claimInput = (ctx: ParityContext) => ({
 /** Only this run's workers: the registry also holds the other transport's. */
 const ownWorkers = (ctx: ParityContext) => (workers: Array<{ workerId: string }>) => workers.filter((w) => w.workerId.includes(ctx.token));
 
-/** CompleteStepResponse has no next_retry_at: compare what both carry. */
-const withoutRetry = ({ nextRetryAt: _n, ...ack }: StepResultAck) => ack;
-
 const retryableFailure = {
   message: 'upstream timeout',
   errorType: 'timeout',
@@ -73,6 +70,14 @@ const retryableFailure = {
   backtrace: 'at work()',
   context: { attempt: 1 },
 };
+
+/** The run's claimed `work` lease, and a lease on its task's other step that no claim issued. */
+async function heldAndStaleLeases(ctx: ParityContext) {
+  const { task, step, workerId } = await claimWork(ctx);
+  const other = (await ctx.services.steps.list(ctx.principal, task.taskUuid)).find((s) => s.stepUuid !== step.stepUuid);
+  if (other === undefined) throw new Error('the worker task has a single step');
+  return { workerId, leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }, { stepUuid: other.stepUuid, leaseToken: STALE_TOKEN }] };
+}
 
 export const WORKER_SCENARIOS: Scenario[] = [
   {
@@ -140,9 +145,7 @@ export const WORKER_SCENARIOS: Scenario[] = [
     rest: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
       const input = { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: { rows: [1, 2] }, executionTimeMs: 12, metadata: { host: 'h' } };
-      return restOutcome(await ctx.rest.call('POST', '/v1/workers/complete', { json: completeStepInputToRest(input) }), StepResultAckSchema, (b) =>
-        withoutRetry(stepResultAckFromRest(b)),
-      );
+      return restOutcome(await ctx.rest.call('POST', '/v1/workers/complete', { json: completeStepInputToRest(input) }), StepResultAckSchema, stepResultAckFromRest);
     },
     grpc: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
@@ -183,20 +186,23 @@ export const WORKER_SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'release a held lease',
+    name: 'release a held lease and a stale one',
+    check: (value) => {
+      expect((value as Array<{ status: string; leaseExpiresAt: unknown }>).map((l) => [l.status, l.leaseExpiresAt])).toEqual([
+        ['valid', null],
+        ['lost', null],
+      ]);
+    },
     restCall: 'POST /v1/workers/release',
     grpcCall: 'WorkerService.ReleaseLeases',
     expect: 'ok',
     rest: async (ctx) => {
-      const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }] };
+      const input = await heldAndStaleLeases(ctx);
       const res = await ctx.rest.call('POST', '/v1/workers/release', { json: releaseInputToRest(input) });
-      // The proto answers the released step ids only: the leases that were still valid.
-      return restOutcome(res, LeaseStatesResponseSchema, (b) => leaseStatesFromRest(b).filter((l) => l.status === 'valid').map((l) => l.stepUuid));
+      return restOutcome(res, LeaseStatesResponseSchema, leaseStatesFromRest);
     },
     grpc: async (ctx) => {
-      const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }] };
+      const input = await heldAndStaleLeases(ctx);
       return grpcOutcome(ctx.grpc.workers.releaseLeases(releaseInputToProto(input)), releaseResultFromProto);
     },
   },

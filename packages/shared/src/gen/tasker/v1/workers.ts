@@ -339,8 +339,10 @@ export interface CompleteStepRequest {
   result:
     | any
     | undefined;
-  /** Handler run time. */
-  executionTimeMs: number;
+  /** Handler run time; absent when the worker did not measure it (0 is a real, sub-millisecond run). */
+  executionTimeMs?:
+    | number
+    | undefined;
   /** Extra facts about the run stored with the result. */
   metadata: { [key: string]: any } | undefined;
 }
@@ -395,8 +397,8 @@ export interface FailStepRequest {
   error:
     | StepFailure
     | undefined;
-  /** Handler run time. */
-  executionTimeMs: number;
+  /** Handler run time; absent when the worker did not measure it (0 is a real, sub-millisecond run). */
+  executionTimeMs?: number | undefined;
 }
 
 /** Response of WorkerService.FailStep. */
@@ -2188,7 +2190,14 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
 };
 
 function createBaseCompleteStepRequest(): CompleteStepRequest {
-  return { workerId: "", stepUuid: "", leaseToken: "", result: undefined, executionTimeMs: 0, metadata: undefined };
+  return {
+    workerId: "",
+    stepUuid: "",
+    leaseToken: "",
+    result: undefined,
+    executionTimeMs: undefined,
+    metadata: undefined,
+  };
 }
 
 export const CompleteStepRequest: MessageFns<CompleteStepRequest> = {
@@ -2205,7 +2214,7 @@ export const CompleteStepRequest: MessageFns<CompleteStepRequest> = {
     if (message.result !== undefined) {
       Value.encode(Value.wrap(message.result), writer.uint32(34).fork()).join();
     }
-    if (message.executionTimeMs !== 0) {
+    if (message.executionTimeMs !== undefined) {
       writer.uint32(40).uint64(message.executionTimeMs);
     }
     if (message.metadata !== undefined) {
@@ -2309,7 +2318,7 @@ export const CompleteStepRequest: MessageFns<CompleteStepRequest> = {
         ? globalThis.Number(object.executionTimeMs)
         : isSet(object.execution_time_ms)
         ? globalThis.Number(object.execution_time_ms)
-        : 0,
+        : undefined,
       metadata: isObject(object.metadata) ? object.metadata : undefined,
     };
   },
@@ -2328,7 +2337,7 @@ export const CompleteStepRequest: MessageFns<CompleteStepRequest> = {
     if (message.result !== undefined) {
       obj.result = message.result;
     }
-    if (message.executionTimeMs !== 0) {
+    if (message.executionTimeMs !== undefined) {
       obj.executionTimeMs = Math.round(message.executionTimeMs);
     }
     if (message.metadata !== undefined) {
@@ -2346,7 +2355,7 @@ export const CompleteStepRequest: MessageFns<CompleteStepRequest> = {
     message.stepUuid = object.stepUuid ?? "";
     message.leaseToken = object.leaseToken ?? "";
     message.result = object.result === undefined ? undefined : object.result;
-    message.executionTimeMs = object.executionTimeMs ?? 0;
+    message.executionTimeMs = object.executionTimeMs ?? undefined;
     message.metadata = object.metadata ?? undefined;
     return message;
   },
@@ -2676,7 +2685,7 @@ export const StepFailure: MessageFns<StepFailure> = {
 };
 
 function createBaseFailStepRequest(): FailStepRequest {
-  return { workerId: "", stepUuid: "", leaseToken: "", error: undefined, executionTimeMs: 0 };
+  return { workerId: "", stepUuid: "", leaseToken: "", error: undefined, executionTimeMs: undefined };
 }
 
 export const FailStepRequest: MessageFns<FailStepRequest> = {
@@ -2693,7 +2702,7 @@ export const FailStepRequest: MessageFns<FailStepRequest> = {
     if (message.error !== undefined) {
       StepFailure.encode(message.error, writer.uint32(34).fork()).join();
     }
-    if (message.executionTimeMs !== 0) {
+    if (message.executionTimeMs !== undefined) {
       writer.uint32(40).uint64(message.executionTimeMs);
     }
     return writer;
@@ -2786,7 +2795,7 @@ export const FailStepRequest: MessageFns<FailStepRequest> = {
         ? globalThis.Number(object.executionTimeMs)
         : isSet(object.execution_time_ms)
         ? globalThis.Number(object.execution_time_ms)
-        : 0,
+        : undefined,
     };
   },
 
@@ -2804,7 +2813,7 @@ export const FailStepRequest: MessageFns<FailStepRequest> = {
     if (message.error !== undefined) {
       obj.error = StepFailure.toJSON(message.error);
     }
-    if (message.executionTimeMs !== 0) {
+    if (message.executionTimeMs !== undefined) {
       obj.executionTimeMs = Math.round(message.executionTimeMs);
     }
     return obj;
@@ -2821,7 +2830,7 @@ export const FailStepRequest: MessageFns<FailStepRequest> = {
     message.error = (object.error !== undefined && object.error !== null)
       ? StepFailure.fromPartial(object.error)
       : undefined;
-    message.executionTimeMs = object.executionTimeMs ?? 0;
+    message.executionTimeMs = object.executionTimeMs ?? undefined;
     return message;
   },
 };
