@@ -85,14 +85,18 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     const completed = (await cli().json([...global(), 'task', 'complete-step', uuid, receipt.stepUuid, '--result', '{"sent":true}', '--metadata', '{"channel":"mail"}', '--reason', 'sent by hand'])) as Record<string, unknown>;
     expect(completed).toMatchObject({ current_state: 'complete' });
 
-    // The task resumed after an `error`, so the first watch ends there; --after continues from that cursor.
+    // One watch replays the resumed task through its superseded `error` to `complete` (exit 0); --after from the
+    // error's cursor continues from there.
     const first = await cli().run([...global(), 'task', 'watch', uuid, '--output', 'json']);
-    const firstEvents = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event_id: number; task_state: string });
-    expect(first.code).toBe(6);
-    expect(firstEvents.at(-1)?.task_state).toBe('error');
-    const rest = await cli().run([...global(), 'task', 'watch', uuid, '--after', String(firstEvents.at(-1)!.event_id), '--output', 'json']);
+    const firstEvents = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event_id: number; type: string; task_state: string });
+    expect(first.code).toBe(0);
+    const errorEvent = firstEvents.find((e) => e.type === 'task_error');
+    expect(errorEvent?.task_state).toBe('error');
+    expect(firstEvents.at(-1)).toMatchObject({ type: 'task_complete', task_state: 'complete' });
+    const rest = await cli().run([...global(), 'task', 'watch', uuid, '--after', String(errorEvent!.event_id), '--output', 'json']);
     expect(rest.code).toBe(0);
-    expect(JSON.parse(rest.stdout.trim().split('\n').at(-1)!)).toMatchObject({ type: 'task_complete', task_state: 'complete' });
+    const restEvents = rest.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event_id: number });
+    expect(restEvents.map((e) => e.event_id)).toEqual(firstEvents.filter((e) => e.event_id > errorEvent!.event_id).map((e) => e.event_id));
   });
 
   it('create --watch follows a task live to completion (plain lines off a TTY)', async () => {

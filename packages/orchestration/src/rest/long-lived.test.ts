@@ -11,6 +11,7 @@ import { closeApp } from './plumbing.js';
 import { formatSseEvent } from './routes/task-events.js';
 import { makeFakeServices } from './testing/fake-services.js';
 import { makeTestConfig } from './testing/test-config.js';
+import { readSse } from './testing/sse.js';
 
 const TASK_UUID = '0190a4f0-5a1b-7c3d-8e4f-000000000001';
 let app: FastifyInstance | undefined;
@@ -94,40 +95,6 @@ describe('claim long-poll', () => {
     app = undefined;
   });
 });
-
-interface SseMessage {
-  id?: string;
-  event?: string;
-  data?: string;
-  comment?: string;
-}
-
-/** Reads SSE messages until the stream ends (or `stopAfter` messages). */
-async function readSse(res: Response, stopAfter = Infinity): Promise<SseMessage[]> {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const messages: SseMessage[] = [];
-  let buffer = '';
-  while (messages.length < stopAfter) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0 && messages.length < stopAfter) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const message: SseMessage = {};
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) message.comment = line.slice(1).trim();
-        else if (line.startsWith('id: ')) message.id = line.slice(4);
-        else if (line.startsWith('event: ')) message.event = line.slice(7);
-        else if (line.startsWith('data: ')) message.data = line.slice(6);
-      }
-      messages.push(message);
-    }
-  }
-  await reader.cancel().catch(() => undefined);
-  return messages;
-}
 
 function watchServices(
   events: (options: WatchOptions) => AsyncIterable<TaskStatusEvent>,
