@@ -45,6 +45,9 @@ export const OPERATIONS = {
   'workers.complete': 'once',
   'workers.fail': 'once',
   'workers.release': 'once',
+  'auth.createKey': 'once',
+  'auth.listKeys': 'idempotent',
+  'auth.revokeKey': 'idempotent',
   'dlq.list': 'idempotent',
   'dlq.getByTask': 'idempotent',
   // Sets absolute values; repeating it stores the same investigation.

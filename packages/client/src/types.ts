@@ -38,6 +38,7 @@ import type {
   WatchOptions,
   WorkerInfo,
 } from '@tasker/shared';
+import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from '@tasker/shared/domain/auth';
 
 /** Transport used to reach orchestration. Both expose exactly the same operations and errors. */
 export type Transport = 'rest' | 'grpc';
@@ -114,6 +115,15 @@ export interface ConfigApi {
   get(): Promise<JsonObject>;
 }
 
+export interface AuthApi {
+  /** Creates a stored API key; the plain key is in the answer only (keep it: it is never shown again). */
+  createKey(input: CreateApiKeyInput): Promise<CreatedApiKey>;
+  /** Stored keys (digests only: the plain keys are never returned). */
+  listKeys(): Promise<ApiKey[]>;
+  /** Revokes a key; it is refused from then on. Revoking a revoked key returns it unchanged. */
+  revokeKey(keyUuid: string): Promise<ApiKey>;
+}
+
 /** A connected client. Call `close()` to release channels. */
 export interface TaskerClient {
   readonly transport: Transport;
@@ -125,5 +135,7 @@ export interface TaskerClient {
   readonly analytics: AnalyticsApi;
   readonly health: HealthApi;
   readonly config: ConfigApi;
+  /** API key administration (needs `auth:manage_keys`). */
+  readonly auth: AuthApi;
   close(): Promise<void>;
 }

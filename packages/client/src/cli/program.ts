@@ -1,6 +1,7 @@
 // The `tasker` command tree: global options on the root, one group per resource.
 import { Command, Option } from 'commander';
 import { TaskerError } from '../errors.js';
+import { registerApiKeyCommands } from './commands/api-keys.js';
 import { registerAuthCommands } from './commands/auth.js';
 import { registerDlqCommands } from './commands/dlq.js';
 import { registerStepCommands } from './commands/steps.js';
@@ -50,7 +51,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerAnalyticsCommands(group('analytics', 'Performance and bottleneck analysis'), ctx);
   registerWorkerCommands(group('worker', 'Registered workers'), ctx);
   registerSystemCommands(program, ctx);
-  registerAuthCommands(group('auth', 'JWT helpers: generate and validate tokens'), ctx);
+  const auth = group('auth', 'API keys (create, list, revoke) and JWT helpers (generate, validate)');
+  registerAuthCommands(auth, ctx);
+  registerApiKeyCommands(auth, ctx);
   return program;
 }
 

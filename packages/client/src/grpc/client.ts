@@ -142,6 +142,14 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
       call('workers.release', (s, o) => s.workers.releaseLeases(pb.releaseInputToProto(input), o), (r) => pb.releaseResultFromProto(r)),
   };
 
+  const auth: TaskerClient['auth'] = {
+    createKey: (input) =>
+      call('auth.createKey', (s, o) => s.auth.createApiKey(pb.createApiKeyInputToProto(input), o), (r) => pb.createdApiKeyFromProto(r)),
+    listKeys: () => call('auth.listKeys', (s, o) => s.auth.listApiKeys({}, o), (r) => pb.apiKeyListFromProto(r)),
+    revokeKey: (keyUuid) =>
+      call('auth.revokeKey', (s, o) => s.auth.revokeApiKey(pb.revokeApiKeyRequestToProto(keyUuid), o), (r) => pb.revokedApiKeyFromProto(r)),
+  };
+
   const dlq: TaskerClient['dlq'] = {
     async list(query = {}) {
       const q = { limit: 50, offset: 0, ...query };
@@ -198,6 +206,7 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
     templates,
     workers,
     dlq,
+    auth,
     analytics,
     health,
     config,

@@ -2,6 +2,7 @@
 // call primitives: credentials as metadata, per-attempt deadline, trailer capture, error decoding.
 import { AnalyticsServiceDefinition } from '@tasker/shared/gen/tasker/v1/analytics';
 import { ConfigServiceDefinition } from '@tasker/shared/gen/tasker/v1/config';
+import { AuthServiceDefinition } from '@tasker/shared/gen/tasker/v1/auth';
 import { DlqServiceDefinition } from '@tasker/shared/gen/tasker/v1/dlq';
 import { HealthServiceDefinition } from '@tasker/shared/gen/tasker/v1/health';
 import { StepServiceDefinition } from '@tasker/shared/gen/tasker/v1/steps';
@@ -33,6 +34,7 @@ export interface GrpcServices {
   analytics: Client<typeof AnalyticsServiceDefinition>;
   health: Client<typeof HealthServiceDefinition>;
   config: Client<typeof ConfigServiceDefinition>;
+  auth: Client<typeof AuthServiceDefinition>;
 }
 
 /** One orchestration address with its channel and service clients. */
@@ -79,6 +81,7 @@ export class GrpcTransport {
           analytics: createClient(AnalyticsServiceDefinition, channel),
           health: createClient(HealthServiceDefinition, channel),
           config: createClient(ConfigServiceDefinition, channel),
+          auth: createClient(AuthServiceDefinition, channel),
         },
       };
     });

@@ -153,6 +153,21 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
     },
   };
 
+  const auth: TaskerClient['auth'] = {
+    async createKey(input) {
+      const body = rest.createApiKeyInputToRest(input);
+      return rest.createdApiKeyFromRest(await call('auth.createKey', schemas.CreatedApiKeyResponseSchema, { method: 'POST', path: '/v1/auth/keys', body }));
+    },
+    async listKeys() {
+      return rest.apiKeyListFromRest(await call('auth.listKeys', schemas.ApiKeyListResponseSchema, { method: 'GET', path: '/v1/auth/keys' }));
+    },
+    async revokeKey(keyUuid) {
+      return rest.revokedApiKeyFromRest(
+        await call('auth.revokeKey', schemas.RevokedApiKeyResponseSchema, { method: 'DELETE', path: `/v1/auth/keys/${seg(keyUuid)}` }),
+      );
+    },
+  };
+
   const dlq: TaskerClient['dlq'] = {
     async list(query = {}) {
       const params = rest.dlqListQueryToRest({ limit: 50, offset: 0, ...query });
@@ -221,6 +236,7 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
     templates,
     workers,
     dlq,
+    auth,
     analytics,
     health,
     config,

@@ -19,7 +19,7 @@ export function registerDlqCommands(dlq: Command, ctx: CliContext): void {
     .description('DLQ entries, newest first')
     .addOption(new Option('--status <status>', 'only this resolution status').choices(DLQ_RESOLUTION_STATUSES))
     .addOption(new Option('--reason <reason>', 'only this reason').choices(DLQ_REASONS))
-    .option('--namespace <namespace>', 'only this namespace (REST only)')
+    .option('--namespace <namespace>', 'only this namespace')
     .option('--limit <n>', 'entries (1-1000)', intOption('--limit', 1, 1000), 50)
     .option('--offset <n>', 'skip this many', intOption('--offset', 0), 0)
     .action(

@@ -4,6 +4,7 @@
 import type { Config, ConfigOverrides } from '@tasker/shared/config';
 import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../../../../orchestration/src/auth/authenticate.js';
+import { findApiKeyByDigest } from '../../../../orchestration/src/repositories/api-keys.js';
 import { createGrpcServer, type GrpcServer } from '../../../../orchestration/src/grpc/server.js';
 import { buildRestApp } from '../../../../orchestration/src/rest/app.js';
 import { closeApp } from '../../../../orchestration/src/rest/plumbing.js';
@@ -35,11 +36,15 @@ export interface TestServerOptions {
 
 export async function startTestServers(options: TestServerOptions = {}): Promise<TestServers> {
   const auth: ConfigOverrides['auth'] = options.auth
-    ? { enabled: true, api_keys: { enabled: true, keys: [{ key: TEST_API_KEY, permissions: ['tasks:*', 'steps:*', 'templates:*', 'dlq:*', 'system:*', 'workers:*', 'worker:*'], description: 'client tests' }] } }
+    ? { enabled: true, api_keys: { enabled: true, keys: [{ key: TEST_API_KEY, permissions: ['tasks:*', 'steps:*', 'templates:*', 'dlq:*', 'system:*', 'workers:*', 'worker:*', 'auth:*'], description: 'client tests' }] } }
     : { enabled: false };
   const runtime = await startTestRuntime({ ...options.config, auth: { ...options.config?.auth, ...auth } });
   const { services, config } = runtime;
-  const authenticate = createAuthenticator(config.auth);
+  // Stored keys (created through the admin API) are looked up live, so a revocation takes effect at once.
+  const authenticate = createAuthenticator(config.auth, {
+    apiKeys: { findByDigest: (digest) => findApiKeyByDigest(runtime.sql, digest) },
+    apiKeyCacheMs: 0,
+  });
   let app: FastifyInstance | undefined;
   let grpc: GrpcServer | undefined;
   let restPort = 0;
