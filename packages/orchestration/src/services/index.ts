@@ -1,5 +1,6 @@
 // The runtime: services for the transports plus the engine that runs behind them (one LISTEN connection,
 // claim waiters, lease sweeper, retry promoter, staleness detector, templates.dir loading, health probe).
+import { readFileSync } from 'node:fs';
 import type { Config } from '@tasker/shared/config';
 import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
@@ -34,7 +35,7 @@ export interface RuntimeOptions {
   config: Config;
   /** pino-like; default silent. */
   logger?: EngineLogger;
-  /** Reported by health info. Default 0.1.0. */
+  /** Reported by health info. Default: @tasker/orchestration's package version. */
   version?: string;
   /** Migrations directory for the readiness check. Default the repository's migrations/. */
   migrationsDir?: string;
@@ -52,6 +53,9 @@ export interface Runtime {
   /** Readiness off, streams and long-polls end, loops stop. Does not close `sql`. Idempotent. */
   stop(): Promise<void>;
 }
+
+/** This package's version, reported by health info. */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Who registers the templates of templates.dir (shown as registered_by). */
 const TEMPLATE_DIR_PRINCIPAL: Principal = { ...ALL_PERMISSIONS_PRINCIPAL, subject: 'templates.dir' };
@@ -80,7 +84,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const health = createHealthService({
     sql,
-    version: options.version ?? '0.1.0',
+    version: options.version ?? PACKAGE_VERSION,
     environment: config.environment,
     poolMax: config.database.pool_max,
     pendingMigrations: () => pendingMigrations(sql, options.migrationsDir),
