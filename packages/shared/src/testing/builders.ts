@@ -1,6 +1,7 @@
 // Fixture builders for tests of every package: realistic, fully populated domain objects (every nullable
 // field set) that take overrides. Minimal fixtures are built by overriding with nulls and empty lists.
 import type { BottleneckAnalysis, PerformanceMetrics } from '../domain/analytics.js';
+import type { ApiKey, CreateApiKeyInput } from '../domain/auth.js';
 import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '../domain/dlq.js';
 import type { TaskStatusEvent } from '../domain/events.js';
 import type { HealthReport } from '../domain/health.js';
@@ -436,4 +437,28 @@ export function makeBottleneckAnalysis(overrides: Partial<BottleneckAnalysis> = 
     recommendations: ['look at compute_tax'],
     ...overrides,
   };
+}
+
+/** A stored API key with every optional field set. */
+export function makeApiKey(overrides: Partial<ApiKey> = {}): ApiKey {
+  return {
+    keyUuid: makeUuid(),
+    description: 'billing worker',
+    permissions: ['worker:*', 'tasks:read'],
+    namespaces: ['billing', 'shipping'],
+    createdAt: makeDate(0),
+    expiresAt: makeDate(3600),
+    revokedAt: makeDate(60),
+    lastUsedAt: makeDate(30),
+    ...overrides,
+  };
+}
+
+/** A stored API key with nothing optional: no grants, every namespace, never expires, never used. */
+export function makeMinimalApiKey(): ApiKey {
+  return makeApiKey({ permissions: [], namespaces: null, expiresAt: null, revokedAt: null, lastUsedAt: null });
+}
+
+export function makeCreateApiKeyInput(overrides: Partial<CreateApiKeyInput> = {}): CreateApiKeyInput {
+  return { description: 'ops', permissions: ['dlq:*', 'tasks:read'], namespaces: ['billing'], expiresAt: makeDate(86_400), ...overrides };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiKey, CreateApiKeyInput } from '../../domain/auth.js';
+import type { CreateApiKeyInput } from '../../domain/auth.js';
 import {
   ApiKey as PbApiKey,
   CreateApiKeyRequest,
@@ -8,7 +8,7 @@ import {
   RevokeApiKeyRequest,
   RevokeApiKeyResponse,
 } from '../../gen/tasker/v1/auth.js';
-import { makeDate, makeUuid } from '../../testing/builders.js';
+import { makeApiKey, makeCreateApiKeyInput, makeMinimalApiKey, makeUuid } from '../../testing/builders.js';
 import { validationFieldsOf, wire } from '../../testing/proto-builders.js';
 import {
   apiKeyFromProto,
@@ -25,32 +25,9 @@ import {
   revokedApiKeyToProto,
 } from './auth.js';
 
-const fullKey = (): ApiKey => ({
-  keyUuid: makeUuid(),
-  description: 'billing worker',
-  permissions: ['worker:*', 'tasks:read'],
-  namespaces: ['billing', 'shipping'],
-  createdAt: makeDate(0),
-  expiresAt: makeDate(3600),
-  revokedAt: makeDate(60),
-  lastUsedAt: makeDate(30),
-});
-
-const minimalKey = (): ApiKey => ({
-  ...fullKey(),
-  permissions: [],
-  namespaces: null,
-  expiresAt: null,
-  revokedAt: null,
-  lastUsedAt: null,
-});
-
-const fullInput: CreateApiKeyInput = {
-  description: 'ops',
-  permissions: ['dlq:*', 'tasks:read'],
-  namespaces: ['billing'],
-  expiresAt: makeDate(86_400),
-};
+const fullKey = makeApiKey;
+const minimalKey = makeMinimalApiKey;
+const fullInput = makeCreateApiKeyInput();
 
 describe('API key creation ↔ proto', () => {
   it.each([

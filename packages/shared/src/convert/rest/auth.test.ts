@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiKey, CreateApiKeyInput } from '../../domain/auth.js';
+import type { CreateApiKeyInput } from '../../domain/auth.js';
 import {
   ApiKeyListResponseSchema,
   ApiKeySchema,
@@ -7,7 +7,7 @@ import {
   CreatedApiKeyResponseSchema,
   RevokedApiKeyResponseSchema,
 } from '../../schemas/rest/auth.js';
-import { makeDate, makeUuid } from '../../testing/builders.js';
+import { makeApiKey, makeCreateApiKeyInput, makeMinimalApiKey } from '../../testing/builders.js';
 import {
   apiKeyFromRest,
   apiKeyListFromRest,
@@ -23,32 +23,9 @@ import {
 
 const wire = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));
 
-const fullKey = (): ApiKey => ({
-  keyUuid: makeUuid(),
-  description: 'billing worker',
-  permissions: ['worker:*', 'tasks:read'],
-  namespaces: ['billing', 'shipping'],
-  createdAt: makeDate(0),
-  expiresAt: makeDate(3600),
-  revokedAt: makeDate(60),
-  lastUsedAt: makeDate(30),
-});
-
-const minimalKey = (): ApiKey => ({
-  ...fullKey(),
-  permissions: [],
-  namespaces: null,
-  expiresAt: null,
-  revokedAt: null,
-  lastUsedAt: null,
-});
-
-const fullInput: CreateApiKeyInput = {
-  description: 'ops',
-  permissions: ['dlq:*', 'tasks:read'],
-  namespaces: ['billing'],
-  expiresAt: makeDate(86_400),
-};
+const fullKey = makeApiKey;
+const minimalKey = makeMinimalApiKey;
+const fullInput = makeCreateApiKeyInput();
 
 describe('API keys ↔ REST', () => {
   it.each([
