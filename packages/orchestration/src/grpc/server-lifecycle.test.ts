@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import type { TaskStatusEvent, WatchOptions } from '@tasker/shared';
 import { makeTaskStatusEvent, makeUuid } from '@tasker/shared/testing/builders';
 import { TaskUpdateType } from '@tasker/shared/gen/tasker/v1/tasks';
-import { Client, Metadata as GrpcMetadata, credentials, type ServiceError } from '@grpc/grpc-js';
-import { ClaimStepsRequest, ClaimStepsResponse } from '@tasker/shared/gen/tasker/v1/workers';
 import { ChannelCredentials, Status } from 'nice-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthService, Services } from '../services/types.js';
 import { grpcErrorOf } from './testing/clients.js';
+import { claimWithDeadline } from './testing/deadline-client.js';
 import { makeStubServices, startGrpcHarness, type GrpcHarness } from './testing/harness.js';
 
 // The standard health client (nice-grpc-server-health's definition) decodes ServingStatus as numbers.
@@ -80,26 +79,6 @@ describe('StreamTaskStatus', () => {
 });
 
 describe('deadlines', () => {
-  // nice-grpc clients have no deadline option of their own: a plain grpc-js client sends the grpc-timeout header.
-  function claimWithDeadline(address: string, deadlineMs: number): Promise<ServiceError | null> {
-    const client = new Client(address, credentials.createInsecure());
-    const request = ClaimStepsRequest.fromPartial({ workerId: 'w', maxSteps: 1, waitMs: 60_000 });
-    return new Promise((resolve) => {
-      client.makeUnaryRequest(
-        '/tasker.v1.WorkerService/ClaimSteps',
-        (r: ClaimStepsRequest) => Buffer.from(ClaimStepsRequest.encode(r).finish()),
-        (b: Buffer) => ClaimStepsResponse.decode(b),
-        request,
-        new GrpcMetadata(),
-        { deadline: Date.now() + deadlineMs },
-        (err) => {
-          client.close();
-          resolve(err);
-        },
-      );
-    });
-  }
-
   it('aborts the long poll of ClaimSteps when the call deadline passes', async () => {
     let claimSignal: AbortSignal | undefined;
     harness = await startGrpcHarness(
@@ -114,7 +93,7 @@ describe('deadlines', () => {
       }),
     );
     const started = Date.now();
-    const err = await claimWithDeadline(harness.address, 300);
+    const err = await claimWithDeadline(harness.address, { workerId: 'w', maxSteps: 1, waitMs: 60_000 }, 300);
     expect(err?.code).toBe(Status.DEADLINE_EXCEEDED);
     await untilAborted(claimSignal);
     expect(claimSignal?.aborted).toBe(true);

@@ -1,11 +1,11 @@
 // WorkerService over a real server and runtime: every RPC's success and failure codes, fencing, and the call
 // deadline reaching the claim long poll.
-import { Client, credentials, Metadata as GrpcMetadata, type ServiceError } from '@grpc/grpc-js';
 import { StepState, TaskState } from '@tasker/shared/gen/tasker/v1/common';
-import { ClaimStepsRequest, ClaimStepsResponse, LeaseStatus, TemplateRegistrationOutcome } from '@tasker/shared/gen/tasker/v1/workers';
+import { LeaseStatus, TemplateRegistrationOutcome } from '@tasker/shared/gen/tasker/v1/workers';
 import { parse as parseYaml } from 'yaml';
 import { Status } from 'nice-grpc';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { claimWithDeadline } from '../../src/grpc/testing/deadline-client.js';
 import { grpcErrorOf, useGrpcRuntime } from './helpers/grpc-client.js';
 import { readFixtureTemplate, TEST_PRINCIPAL } from './helpers/runtime.js';
 
@@ -143,28 +143,8 @@ describe('claims, heartbeats and results', () => {
 });
 
 describe('deadline propagation', () => {
-  // nice-grpc clients carry no deadline of their own: a plain grpc-js client sends the grpc-timeout header.
-  function claimWithDeadline(deadlineMs: number): Promise<ServiceError | null> {
-    const client = new Client(h.address, credentials.createInsecure());
-    const request = ClaimStepsRequest.fromPartial({ workerId: 'w-deadline', namespaces: [NAMESPACE], maxSteps: 1, waitMs: 30_000 });
-    return new Promise((resolve) => {
-      client.makeUnaryRequest(
-        '/tasker.v1.WorkerService/ClaimSteps',
-        (r: ClaimStepsRequest) => Buffer.from(ClaimStepsRequest.encode(r).finish()),
-        (b: Buffer) => ClaimStepsResponse.decode(b),
-        request,
-        new GrpcMetadata(),
-        { deadline: Date.now() + deadlineMs },
-        (err) => {
-          client.close();
-          resolve(err);
-        },
-      );
-    });
-  }
-
   it('ends the long poll when the call deadline passes: a later step goes to the next claimer', async () => {
-    const err = await claimWithDeadline(300);
+    const err = await claimWithDeadline(h.address, { workerId: 'w-deadline', namespaces: [NAMESPACE], maxSteps: 1, waitMs: 30_000 }, 300);
     expect(err?.code).toBe(Status.DEADLINE_EXCEEDED);
     const taskUuid = await newTask();
     const { steps } = await h.clients.workers.claimSteps({ workerId: 'w-after', namespaces: [NAMESPACE], maxSteps: 1, waitMs: 5_000 });
