@@ -93,7 +93,7 @@ describe('deploy/kubernetes', () => {
     }
     const config = configOf(orchestration);
     expect(config.database.url).toBe(secret['stringData']['DATABASE_URL']);
-    expect(config.grpc.reflection).toBe(false);
+    expect(config.grpc.reflection.enabled).toBe(false);
   });
 
   it('probes the orchestration server on its public health routes and configured ports', () => {

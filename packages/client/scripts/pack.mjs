@@ -63,12 +63,17 @@ function dependencies(dir, workspace) {
   return deps;
 }
 
-/** Copies `from/dist` (shipped files only) and `extra` entries into `to`, writes the package.json, packs. */
-function stage(packageDir, name, extra, manifest) {
+/**
+ * Copies `from/dist` (shipped files only, without the `serverOnly` folders) and `extra` entries into `to`,
+ * writes the package.json, packs.
+ */
+function stage(packageDir, name, extra, manifest, serverOnly = []) {
   const to = join(out, name.replace('@tasker/', ''));
   rmSync(to, { recursive: true, force: true });
   mkdirSync(to, { recursive: true });
-  cpSync(join(packageDir, 'dist'), join(to, 'dist'), { recursive: true, filter: shipped });
+  const excluded = serverOnly.map((folder) => join(packageDir, 'dist', folder));
+  const filter = (path) => !excluded.some((folder) => path === folder || path.startsWith(`${folder}/`)) && shipped(path);
+  cpSync(join(packageDir, 'dist'), join(to, 'dist'), { recursive: true, filter });
   for (const entry of extra) cpSync(join(packageDir, entry), join(to, entry), { recursive: true });
   writeFileSync(join(to, 'package.json'), `${JSON.stringify(manifest(to), null, 2)}\n`);
   const file = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: to, encoding: 'utf8' }).trim().split('\n').pop();
@@ -98,7 +103,8 @@ const shared = stage(sharedDir, '@tasker/shared', [], (to) => ({
   exports: distExports,
   engines: { node: '>=20' },
   dependencies: dependencies(join(to, 'dist'), {}),
-}));
+  // The gRPC server kit (shared by orchestration and the worker) is no part of what an SDK user installs.
+}), ['grpc']);
 
 const client = stage(clientDir, '@tasker/client', ['bin'], (to) => ({
   name: clientPkg.name,

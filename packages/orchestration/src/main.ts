@@ -2,16 +2,20 @@
 // (server.ts), prints where to reach it, and shuts down gracefully on SIGTERM/SIGINT (a second signal exits
 // at once).
 import { ConfigError, loadConfig } from '@tasker/shared/config';
+import { DevKeyFileError } from '@tasker/shared/dev-key';
 import { startServer } from './server.js';
 
 async function main(): Promise<void> {
   const config = loadConfig({ env: process.env });
-  const server = await startServer(config, { logger: { level: config.logging.level } });
+  const server = await startServer(config, {
+    logger: { level: config.logging.level },
+    explicitDevelopment: process.env['TASKER_ENV'] === 'development',
+  });
 
   const lines = [
     `Tasker orchestration (${config.environment}) is running`,
     `  REST API:      ${server.restUrl}/v1`,
-    `  gRPC:          ${server.grpcAddress} (reflection on; grpc.health.v1)`,
+    `  gRPC:          ${server.grpcAddress} (grpc.health.v1; reflection ${config.grpc.reflection.enabled ? (config.grpc.reflection.public ? 'on, public' : 'on, needs a credential') : 'off'})`,
     `  API docs (UI): ${server.docsUrl}`,
     `  OpenAPI:       ${server.openApiUrl}`,
     `  Health:        ${server.restUrl}/health/ready`,
@@ -23,6 +27,7 @@ async function main(): Promise<void> {
   else if (server.devKey?.created) {
     lines.push(`  Dev admin key: ${server.devKey.key}`, `                 (saved to ${server.devKey.file}; shown only once)`);
   } else if (server.devKey) lines.push(`  Dev admin key: in ${server.devKey.file}`);
+  else if (server.devKeySkipped !== undefined) lines.push(`  Auth:          ${server.devKeySkipped}`);
   console.log(lines.join('\n'));
 
   // One Ctrl-C under npm/tsx can arrive twice within milliseconds (terminal process group + wrapper forwarding):
@@ -50,6 +55,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // Config errors list every problem for a human; anything else keeps its stack.
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof DevKeyFileError ? err.message : err);
   process.exit(1);
 });

@@ -25,6 +25,12 @@ export interface StartServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Credential check override (tests); by default built from `config.auth` with the stored API keys. */
   authenticate?: Authenticate;
+  /**
+   * Development mode was asked for explicitly (TASKER_ENV=development): the dev admin key may then be created
+   * in a database given by DATABASE_URL too. Without it, only the embedded database (owned by this process)
+   * gets one: an unset TASKER_ENV must never plant an admin key in somebody's server.
+   */
+  explicitDevelopment?: boolean;
 }
 
 export interface RunningServer {
@@ -42,6 +48,8 @@ export interface RunningServer {
   metrics: TaskerMetrics;
   /** The dev admin key file and whether this start created it (the key is printed only then). */
   devKey: { file: string; key: string; created: boolean } | undefined;
+  /** Why no dev admin key was set up although `auth.dev_key_file` is configured (printed by main). */
+  devKeySkipped: string | undefined;
   /**
    * Graceful stop, in order: stop accepting and end SSE streams and long polls (Fastify preClose), let
    * in-flight requests finish (at most `shutdown.grace_ms`), stop the engine, close the pool, stop the
@@ -107,11 +115,18 @@ export async function startServer(config: Config, options: StartServerOptions = 
     undo.push(() => sql.end({ timeout: 5 }));
     await migrate(sql);
 
-    // Secure by default (ARCHITECTURE §7): with auth on and a dev key file configured (development), make sure
-    // an admin key exists so the CLI and the example worker work at once.
+    // Secure by default: with auth on and a dev key file configured (development), make sure an admin key
+    // exists so the CLI and the example worker work at once, but only in a database this process owns (the
+    // embedded one) or when development mode was asked for explicitly.
     let devKey: RunningServer['devKey'];
+    let devKeySkipped: string | undefined;
     if (config.auth.enabled && config.auth.dev_key_file !== null) {
-      devKey = { file: config.auth.dev_key_file, ...(await ensureDevApiKey(sql, config.auth.dev_key_file)) };
+      if (embedded !== undefined || options.explicitDevelopment === true) {
+        devKey = { file: config.auth.dev_key_file, ...(await ensureDevApiKey(sql, config.auth.dev_key_file)) };
+      } else {
+        devKeySkipped =
+          'no dev admin key: DATABASE_URL names a database this process does not own and TASKER_ENV is not set to development';
+      }
     }
     const authenticate =
       options.authenticate ??
@@ -169,6 +184,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
       openApiUrl: `${restUrl}${OPENAPI_JSON_PATH}`,
       embeddedDatabase: embedded,
       devKey,
+      devKeySkipped,
       metrics,
       close: () =>
         (closing ??= unwind().then((failures) => {

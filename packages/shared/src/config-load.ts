@@ -36,6 +36,7 @@ export const CONFIG_ENV_VARS: readonly { name: string; path: string; kind: EnvKi
   { name: 'TASKER_EMBEDDED_PG_PORT', path: 'database.embedded.port', kind: 'int' },
   { name: 'TASKER_REST_ADDRESS', path: 'rest.address', kind: 'string' },
   { name: 'TASKER_GRPC_ADDRESS', path: 'grpc.address', kind: 'string' },
+  { name: 'TASKER_GRPC_REFLECTION', path: 'grpc.reflection.enabled', kind: 'bool' },
   { name: 'TASKER_TEMPLATE_PATH', path: 'templates.dir', kind: 'string' },
   { name: 'TASKER_LOG_LEVEL', path: 'logging.level', kind: 'string' },
   { name: 'TASKER_AUTH_ENABLED', path: 'auth.enabled', kind: 'bool' },

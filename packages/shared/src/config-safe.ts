@@ -28,6 +28,7 @@ export const SafeConfigSchema = z.strictObject({
   grpc: z.strictObject({
     port: z.number().int(),
     reflection: z.boolean(),
+    reflection_public: z.boolean(),
     tls_enabled: z.boolean(),
     max_concurrent_streams: z.number().int(),
   }),
@@ -103,7 +104,8 @@ export function toSafeConfig(config: Config, options: SafeConfigOptions = {}): S
     },
     grpc: {
       port: parseAddress(config.grpc.address)?.port ?? 0,
-      reflection: config.grpc.reflection,
+      reflection: config.grpc.reflection.enabled,
+      reflection_public: config.grpc.reflection.public,
       tls_enabled: config.grpc.tls.enabled,
       max_concurrent_streams: config.grpc.max_concurrent_streams,
     },

@@ -98,7 +98,7 @@ export const ConfigInputSchema = z.strictObject({
   }),
   grpc: z.strictObject({
     address,
-    reflection: z.boolean(),
+    reflection: z.strictObject({ enabled: z.boolean(), public: z.boolean() }),
     keepalive_time_ms: millis,
     keepalive_timeout_ms: millis,
     max_concurrent_streams: count,

@@ -40,6 +40,9 @@ describe('loadConfig: files', () => {
     expect(config.database.url).toBeNull();
     expect(config.database.embedded).toEqual({ port: 5433, data_dir: join('.tasker', 'pg') });
     expect(config.auth.enabled).toBe(true);
+    // Reflection is a development convenience: on and public there, off by default everywhere else.
+    expect(config.grpc.reflection).toEqual({ enabled: true, public: true });
+    expect(loadConfig({ env: { TASKER_ENV: 'test' } }).grpc.reflection).toEqual({ enabled: false, public: false });
     expect(config.backoff).toEqual({ default_base_ms: 1000, multiplier: 2, max_backoff_ms: 3_600_000, jitter_ratio: 0.15 });
     expect(config.staleness.thresholds).toEqual({
       waiting_for_dependencies_minutes: 15,
@@ -75,7 +78,7 @@ describe('loadConfig: files', () => {
 
   it('applies the production overlay', () => {
     const config = loadConfig({ env: { TASKER_ENV: 'production' } });
-    expect(config.grpc.reflection).toBe(false);
+    expect(config.grpc.reflection).toEqual({ enabled: false, public: false });
     expect(config.grpc.max_concurrent_streams).toBe(500);
     expect(config.database.pool_max).toBe(50);
     expect(config.auth.dev_key_file).toBeNull();
@@ -135,7 +138,7 @@ describe('loadConfig: files', () => {
     writeFileSync(file, stringify({ ...full, logging: { level: 'debug' } }));
     const config = loadConfig({ env: { TASKER_CONFIG_PATH: file, TASKER_ENV: 'test' } });
     expect(config.logging.level).toBe('debug');
-    expect(config.grpc.reflection).toBe(false);
+    expect(config.grpc.reflection.enabled).toBe(false);
     expect(config.environment).toBe('test');
     expect(config.backoff.default_base_ms).toBe(1000);
 
@@ -285,7 +288,7 @@ describe('toSafeConfig', () => {
     expect(safe.auth.api_key_count).toBe(2);
     expect(safe.metadata).toEqual({ timestamp: '2030-01-01T00:00:00.000Z', environment: 'production', version: '1.2.3' });
     expect(safe.rest.port).toBe(8080);
-    expect(safe.grpc).toMatchObject({ port: 9190, reflection: false, tls_enabled: true });
+    expect(safe.grpc).toMatchObject({ port: 9190, reflection: false, reflection_public: false, tls_enabled: true });
     expect(safe.database_pools.max_connections).toBe(50);
   });
 

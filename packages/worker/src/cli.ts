@@ -1,10 +1,10 @@
 // `tasker-worker`: loads handler modules and templates, reads the same config as orchestration (worker
 // section + env), and runs a worker until SIGTERM/SIGINT, which drain it and exit 0.
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '@tasker/shared/config';
+import { DevKeyFileError, readDevKeyFile } from '@tasker/shared/dev-key';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createJsonLogger, type LogLevelName } from './logger.js';
 import { createWorker } from './runtime.js';
@@ -63,11 +63,19 @@ export function resolveCredentials(config: Config, env: NodeJS.ProcessEnv): { ap
   const token = env['TASKER_WORKER_TOKEN']?.trim();
   if (token) return { token };
   const file = config.auth.dev_key_file;
-  if (file !== null && existsSync(file)) {
-    const key = readFileSync(file, 'utf8').trim();
-    if (key !== '') return { apiKey: key };
+  // Throws DevKeyFileError (a file others can read, or not a generated key): main prints it and exits 2.
+  const key = file === null ? undefined : readDevKeyFile(file);
+  return key === undefined ? {} : { apiKey: key };
+}
+
+function credentialsOrExit(config: Config, env: NodeJS.ProcessEnv): { apiKey?: string; token?: string } {
+  try {
+    return resolveCredentials(config, env);
+  } catch (err) {
+    if (!(err instanceof DevKeyFileError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
   }
-  return {};
 }
 
 function buildProgram(): Command {
@@ -121,7 +129,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     orchestration: {
       transport: opts.transport ?? w.orchestration.transport,
       addresses: opts.orchestration ?? [...w.orchestration.addresses],
-      credentials: resolveCredentials(config, env),
+      credentials: credentialsOrExit(config, env),
     },
     handlers,
     ...(opts.templates !== undefined ? { templatesDir: opts.templates } : {}),
@@ -139,6 +147,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           rest: opts.restAddress ?? w.rest_address,
           grpc: opts.grpcAddress ?? w.grpc_address,
           apiKeyHeader: config.auth.api_keys.header,
+          reflection: config.grpc.reflection,
           ...(surfaceKey ? { apiKey: surfaceKey } : {}),
         }
       : { rest: false, grpc: false },

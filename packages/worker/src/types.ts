@@ -72,6 +72,11 @@ export interface WorkerSurfacesOptions {
   apiKey?: string;
   /** Header / metadata key carrying the surface API key. Default `x-api-key`. */
   apiKeyHeader?: string;
+  /**
+   * grpc.reflection.v1 on the gRPC surface (config `grpc.reflection`). Default: off. When on and not public,
+   * it needs the surface key like templates and config (public anyway when no surface key is set).
+   */
+  reflection?: { enabled: boolean; public: boolean };
 }
 
 export interface WorkerOptions {

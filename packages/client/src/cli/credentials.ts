@@ -1,7 +1,8 @@
 // Where the CLI finds its credential, first match wins: --token, --api-key, TASKER_TOKEN, TASKER_API_KEY, then
 // the dev admin key that orchestration writes on first start in development (<data dir>/dev-api-key).
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { DevKeyFileError, readDevKeyFile } from '@tasker/shared/dev-key';
+import { UsageError } from './exit-codes.js';
 
 /** Where a credential may come from (flags, environment, working directory). */
 export interface CredentialSources {
@@ -31,7 +32,11 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-/** The credential to present, and where it came from (shown by `--verbose` style diagnostics). */
+/**
+ * The credential to present, and where it came from (shown by `--verbose` style diagnostics).
+ * @throws UsageError when the dev key file is readable by others or holds no generated key (the message says
+ *   how to fix it): an admin credential is never used from a file anyone may have written.
+ */
 export function resolveCredential(sources: CredentialSources): Credential {
   const token = nonEmpty(sources.token);
   if (token !== undefined) return { kind: 'token', value: token, source: '--token' };
@@ -42,11 +47,12 @@ export function resolveCredential(sources: CredentialSources): Credential {
   const envKey = nonEmpty(sources.env.TASKER_API_KEY);
   if (envKey !== undefined) return { kind: 'api_key', value: envKey, source: 'TASKER_API_KEY' };
   const path = devKeyPath(sources.env, sources.cwd);
+  let fileKey: string | undefined;
   try {
-    const fileKey = nonEmpty(readFileSync(path, 'utf8'));
-    if (fileKey !== undefined) return { kind: 'api_key', value: fileKey, source: path };
-  } catch {
-    // No dev key: the server may run with auth off.
+    fileKey = readDevKeyFile(path);
+  } catch (err) {
+    if (err instanceof DevKeyFileError) throw new UsageError(err.message);
+    // Unreadable for another reason (a directory, no permission): as if absent; the server may run with auth off.
   }
-  return { kind: 'none' };
+  return fileKey === undefined ? { kind: 'none' } : { kind: 'api_key', value: fileKey, source: path };
 }

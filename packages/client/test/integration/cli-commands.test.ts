@@ -164,7 +164,7 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
   it('finds the dev key file, and validates templates', async () => {
     const dataDir = join(cwd, `data-${transport}`);
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(join(dataDir, 'dev-api-key'), `${TEST_API_KEY}\n`);
+    writeFileSync(join(dataDir, 'dev-api-key'), `${TEST_API_KEY}\n`, { mode: 0o600 });
     const listed = await cli().run([...global(), 'task', 'list', '--tag', tag, '--output', 'json'], { env: { TASKER_API_KEY: undefined, TASKER_DATA_DIR: dataDir } });
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { tasks: unknown[] }).tasks.length).toBeGreaterThanOrEqual(3);

@@ -55,7 +55,7 @@ beforeAll(async () => {
   await sdk.close();
   // The dev key file the README points at.
   mkdirSync(join(scratch, '.tasker'), { recursive: true });
-  writeFileSync(join(scratch, '.tasker/dev-api-key'), `${TEST_API_KEY}\n`);
+  writeFileSync(join(scratch, '.tasker/dev-api-key'), `${TEST_API_KEY}\n`, { mode: 0o600 });
   writeFileSync(
     join(scratch, 'tsconfig.json'),
     JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', types: ['node'] }, include: ['example.ts'] }),

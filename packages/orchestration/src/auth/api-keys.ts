@@ -1,10 +1,10 @@
 // Issuing and revoking stored API keys, and the dev-mode admin key (ARCHITECTURE §7: secure by default, yet
 // `npm start` works at once: the first start writes an admin key under the data dir, prints it once, and the
 // CLI and example worker read it from there).
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Sql } from 'postgres';
+import { generateApiKey, readDevKeyFile } from '@tasker/shared/dev-key';
 import { AppError, validationError } from '@tasker/shared/errors';
 import { isValidGrant, PERMISSION_RESOURCES } from '@tasker/shared/permissions';
 import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../repositories/api-keys.js';
@@ -12,10 +12,6 @@ import { sha256 } from './authenticate.js';
 
 /** Every resource wildcard: what the dev admin key carries. */
 export const ADMIN_GRANTS: readonly string[] = PERMISSION_RESOURCES.map((r) => `${r}:*`);
-
-export function generateApiKey(): string {
-  return `tsk_${randomBytes(32).toString('base64url')}`;
-}
 
 export interface CreateApiKeyInput {
   description: string;
@@ -46,14 +42,10 @@ export { listApiKeys };
 /**
  * Makes sure the dev admin key in `file` exists and is accepted by the database (which may be newer than the
  * file). Returns the key and whether it was created now (the caller prints it then).
+ * @throws DevKeyFileError when the file is readable by others or holds something else than a generated key.
  */
 export async function ensureDevApiKey(sql: Sql, file: string): Promise<{ key: string; created: boolean }> {
-  let key: string | undefined;
-  try {
-    key = (await readFile(file, 'utf8')).trim() || undefined;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  let key = readDevKeyFile(file);
   const created = key === undefined;
   key ??= generateApiKey();
   await insertApiKey(sql, {

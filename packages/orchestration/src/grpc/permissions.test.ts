@@ -18,11 +18,12 @@ describe('GRPC_METHOD_PERMISSIONS', () => {
 
   it('maps every method to a known permission or public', () => {
     for (const requirement of Object.values(GRPC_METHOD_PERMISSIONS)) {
-      expect(requirement === 'public' || (PERMISSIONS as readonly string[]).includes(requirement)).toBe(true);
+      expect(requirement === 'public' || requirement === 'authenticated' || (PERMISSIONS as readonly string[]).includes(requirement)).toBe(true);
     }
   });
 
-  it('keeps health and reflection public, and nothing else', () => {
+  it('keeps health public and reflection behind a credential, and nothing else', () => {
+    expect(grpcMethodRequirement('/grpc.reflection.v1.ServerReflection/ServerReflectionInfo')).toBe('authenticated');
     const publicPaths = Object.entries(GRPC_METHOD_PERMISSIONS)
       .filter(([, p]) => p === 'public')
       .map(([path]) => path)
@@ -31,7 +32,6 @@ describe('GRPC_METHOD_PERMISSIONS', () => {
       [
         '/grpc.health.v1.Health/Check',
         '/grpc.health.v1.Health/Watch',
-        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
         '/tasker.v1.HealthService/CheckDetailedHealth',
         '/tasker.v1.HealthService/CheckHealth',
         '/tasker.v1.HealthService/CheckLiveness',

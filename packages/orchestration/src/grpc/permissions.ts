@@ -35,14 +35,19 @@ export const SERVED_DEFINITIONS = [
   HealthDefinition,
 ] as const;
 
-export const REFLECTION_METHOD_PATH = '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo';
+import { REFLECTION_METHOD_PATH } from '@tasker/shared/grpc';
+
+export { REFLECTION_METHOD_PATH };
 
 export type GrpcMethodPath =
   | MethodPaths<(typeof SERVED_DEFINITIONS)[number]>
   | typeof REFLECTION_METHOD_PATH;
 
-/** `public`: no credential is needed (health probes, reflection). */
-export type GrpcMethodRequirement = Permission | 'public';
+/**
+ * `public`: no credential is needed (health probes). `authenticated`: any valid credential, no permission
+ * (reflection outside development; config `grpc.reflection.public` makes it public instead).
+ */
+export type GrpcMethodRequirement = Permission | 'public' | 'authenticated';
 
 export const GRPC_METHOD_PERMISSIONS = {
   '/tasker.v1.TaskService/CreateTask': 'tasks:create',
@@ -86,7 +91,7 @@ export const GRPC_METHOD_PERMISSIONS = {
   '/tasker.v1.AuthService/RevokeApiKey': 'auth:manage_keys',
   '/grpc.health.v1.Health/Check': 'public',
   '/grpc.health.v1.Health/Watch': 'public',
-  [REFLECTION_METHOD_PATH]: 'public',
+  [REFLECTION_METHOD_PATH]: 'authenticated',
 } as const satisfies Record<GrpcMethodPath, GrpcMethodRequirement>;
 
 /** What `path` requires; `undefined` for a path not in the table (the middleware refuses those). */

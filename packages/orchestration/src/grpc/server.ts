@@ -1,5 +1,6 @@
 // The gRPC server: every tasker.v1 service the runtime provides, grpc.health.v1 following readiness, and
-// reflection v1 over exactly what is registered. Middleware order: errors → call lifetime → auth → handler.
+// reflection v1 over exactly what is registered (when enabled). Middleware order: metrics → errors → call
+// lifetime → auth → handler.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,9 +18,9 @@ import { createServer } from 'nice-grpc';
 import type { TaskerMetrics } from '../metrics/index.js';
 import { createMetricsMiddleware } from './middleware/metrics.js';
 import { HealthDefinition, HealthServiceImpl } from 'nice-grpc-server-health';
-import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
+import { createErrorsMiddleware, createReflection, guardDefinition, type GrpcLogger } from '@tasker/shared/grpc';
 import type { Services } from '../services/types.js';
-import { stderrLogger, type GrpcLogger } from './context.js';
+import { stderrLogger } from './context.js';
 import { createAnalyticsHandlers } from './handlers/analytics.js';
 import { createAuthHandlers } from './handlers/auth.js';
 import { createConfigHandlers } from './handlers/config.js';
@@ -32,7 +33,6 @@ import { createWorkerHandlers } from './handlers/workers.js';
 import { bindGrpcHealthStatus } from './health-status.js';
 import { createAuthMiddleware, type Authenticate } from './middleware/auth.js';
 import { createCallTracker } from './middleware/deadline.js';
-import { createErrorsMiddleware } from './middleware/errors.js';
 import { grpcServerCredentials, grpcServerOptions } from './transport.js';
 
 export interface GrpcServerOptions {
@@ -68,31 +68,41 @@ export function createGrpcServer(services: Services, config: Config, opts: GrpcS
   const server = (opts.metrics ? base.use(createMetricsMiddleware(opts.metrics)) : base)
     .use(createErrorsMiddleware(logger))
     .use(calls.middleware)
-    .use(createAuthMiddleware({ enabled: config.auth.enabled, apiKeyHeader: config.auth.api_keys.header, ...opts }));
+    .use(
+      createAuthMiddleware({
+        enabled: config.auth.enabled,
+        apiKeyHeader: config.auth.api_keys.header,
+        publicReflection: config.grpc.reflection.public,
+        ...opts,
+      }),
+    );
 
+  // Every definition is guarded: a request its decoder refuses is answered INVALID_ARGUMENT by the errors
+  // middleware instead of failing inside grpc-js.
   const tasker: string[] = [];
   const add = <D extends { fullName: string }>(definition: D, register: (d: D) => void) => {
     register(definition);
     tasker.push(definition.fullName);
   };
-  add(TaskServiceDefinition, (d) => server.add(d, createTaskHandlers(services)));
-  add(StepServiceDefinition, (d) => server.add(d, createStepHandlers(services.steps)));
-  add(TemplateServiceDefinition, (d) => server.add(d, createTemplateHandlers(services.templates)));
+  add(TaskServiceDefinition, (d) => server.add(guardDefinition(d), createTaskHandlers(services)));
+  add(StepServiceDefinition, (d) => server.add(guardDefinition(d), createStepHandlers(services.steps)));
+  add(TemplateServiceDefinition, (d) => server.add(guardDefinition(d), createTemplateHandlers(services.templates)));
   // Optional services are registered only when the runtime has them: reflection and health then show
   // their absence, and calls get UNIMPLEMENTED instead of a stand-in.
   const { analytics, dlq } = services;
-  if (analytics !== undefined) add(AnalyticsServiceDefinition, (d) => server.add(d, createAnalyticsHandlers(analytics)));
-  if (dlq !== undefined) add(DlqServiceDefinition, (d) => server.add(d, createDlqHandlers(dlq)));
-  add(HealthServiceDefinition, (d) => server.add(d, createHealthHandlers(services.health)));
-  add(ConfigServiceDefinition, (d) => server.add(d, createConfigHandlers(services.config)));
-  add(WorkerServiceDefinition, (d) => server.add(d, createWorkerHandlers(services)));
-  add(AuthServiceDefinition, (d) => server.add(d, createAuthHandlers(services.apiKeys)));
+  if (analytics !== undefined) add(AnalyticsServiceDefinition, (d) => server.add(guardDefinition(d), createAnalyticsHandlers(analytics)));
+  if (dlq !== undefined) add(DlqServiceDefinition, (d) => server.add(guardDefinition(d), createDlqHandlers(dlq)));
+  add(HealthServiceDefinition, (d) => server.add(guardDefinition(d), createHealthHandlers(services.health)));
+  add(ConfigServiceDefinition, (d) => server.add(guardDefinition(d), createConfigHandlers(services.config)));
+  add(WorkerServiceDefinition, (d) => server.add(guardDefinition(d), createWorkerHandlers(services)));
+  add(AuthServiceDefinition, (d) => server.add(guardDefinition(d), createAuthHandlers(services.apiKeys)));
 
   const health = bindGrpcHealthStatus(services.health, tasker);
-  server.add(HealthDefinition, HealthServiceImpl(health.state));
+  server.add(guardDefinition(HealthDefinition), HealthServiceImpl(health.state));
   const serviceNames = [...tasker, HEALTH_V1];
-  if (config.grpc.reflection) {
-    server.add(ServerReflectionService, ServerReflection(readFileSync(descriptorSetPath()), serviceNames));
+  if (config.grpc.reflection.enabled) {
+    const reflection = createReflection(readFileSync(descriptorSetPath()), serviceNames);
+    server.add(guardDefinition(reflection.definition), reflection.implementation);
   }
 
   let stopping: Promise<void> | undefined;

@@ -53,11 +53,11 @@ export type LeaseCheck = 'valid' | 'cancelled' | 'lost';
 
 export async function heartbeatLeases(
   sql: Db,
-  args: { workerId: string; leases: readonly LeaseRef[]; leaseMs: number },
+  args: { workerId: string; leases: readonly LeaseRef[]; leaseMs: number; namespaces: readonly string[] | null },
 ): Promise<{ stepUuid: string; status: LeaseCheck; leaseExpiresAt: Date | null }[]> {
   const rows = await sql<{ step_uuid: string; status: LeaseCheck; lease_expires_at: Date | null }[]>`
     SELECT * FROM tasker.heartbeat_leases(${args.workerId}, ${args.leases.map((l) => l.stepUuid)}::uuid[],
-      ${args.leases.map((l) => l.leaseToken)}::uuid[], ${args.leaseMs})`;
+      ${args.leases.map((l) => l.leaseToken)}::uuid[], ${args.leaseMs}, ${args.namespaces as string[] | null}::text[])`;
   return rows.map((r) => ({ stepUuid: r.step_uuid, status: r.status, leaseExpiresAt: r.lease_expires_at }));
 }
 

@@ -1,6 +1,6 @@
 // The REST app, built in one place; listening happens in server.ts. Order matters: the onRoute hook that
 // attaches permissions and the request-wide hooks are installed before any route is registered.
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '@tasker/shared/config';
 import type { Services } from '../services/types.js';
@@ -14,6 +14,7 @@ import {
   installRequestDeadline,
   installRequestIdHeader,
   installShutdownSignal,
+  redactUrl,
   requestIdFor,
 } from './plumbing.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
@@ -37,6 +38,28 @@ export interface RestAppOptions {
   onRoute?: (route: RouteOptions) => void;
   /** Prometheus registry: request latency per route is observed and `GET /metrics` serves it. */
   metrics?: TaskerMetrics;
+}
+
+type LoggerOption = NonNullable<FastifyServerOptions['logger']>;
+
+/** Fastify's request serializer, with credentials in the query string redacted from the logged URL. */
+function withRedactedUrls(logger: LoggerOption, apiKeyHeader: string): LoggerOption {
+  if (logger === false) return false;
+  const options = logger === true ? {} : (logger as Exclude<LoggerOption, boolean>);
+  const serializers = (options as { serializers?: Record<string, unknown> }).serializers ?? {};
+  return {
+    ...options,
+    serializers: {
+      ...serializers,
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url, apiKeyHeader),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  } as LoggerOption;
 }
 
 /**
@@ -74,7 +97,9 @@ export async function buildRestApp(
   opts: RestAppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    logger: withRedactedUrls(opts.logger ?? false, config.auth.api_keys.header),
+    // Requests arriving while closing get our 503 (installShutdownSignal), not Fastify's own body.
+    return503OnClosing: false,
     bodyLimit: config.rest.body_limit_bytes,
     requestTimeout: config.rest.request_timeout_ms,
     genReqId: requestIdFor,
@@ -97,6 +122,7 @@ export async function buildRestApp(
     opts.onRoute?.(route);
   });
   installRequestIdHeader(app);
+  const closing = installShutdownSignal(app);
   installCors(app, config.rest.cors_origins, config.auth.api_keys.header);
   installAuthHook(app, {
     enabled: config.auth.enabled,
@@ -104,7 +130,6 @@ export async function buildRestApp(
     apiKeyHeader: config.auth.api_keys.header,
   });
   installRequestDeadline(app, config.rest.request_timeout_ms);
-  const closing = installShutdownSignal(app);
 
   await registerOpenApi(app, { apiKeyHeader: config.auth.api_keys.header });
 

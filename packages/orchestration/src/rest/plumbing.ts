@@ -66,16 +66,60 @@ export function installCors(app: FastifyInstance, origins: readonly string[], ap
   });
 }
 
+/** Retry-After of the 503 answered while shutting down: another replica (or this one restarted) takes it. */
+export const SHUTDOWN_RETRY_AFTER_SECONDS = 1;
+
 /**
  * Aborts when the server starts closing (Fastify `preClose`, before it waits for open connections): long
- * polls return early and SSE streams end, so shutdown isn't held up by them.
+ * polls return early and SSE streams end, so shutdown isn't held up by them. From then on a new request
+ * (one that arrives on a kept-alive connection) is answered 503 UNAVAILABLE in the error table's shape with
+ * `Retry-After`, before authentication; requests already running finish. Install before the auth hook.
  */
 export function installShutdownSignal(app: FastifyInstance): AbortSignal {
   const closing = new AbortController();
   app.addHook('preClose', async () => {
     closing.abort(new Error('server shutting down'));
   });
+  app.addHook('onRequest', async () => {
+    if (closing.signal.aborted) {
+      throw new AppError('UNAVAILABLE', 'server is shutting down', { retryAfterSeconds: SHUTDOWN_RETRY_AFTER_SECONDS });
+    }
+  });
   return closing.signal;
+}
+
+/** Query parameters whose values are credentials (compared case-insensitively, `-` and `_` alike). */
+const CREDENTIAL_PARAMS = new Set(['api_key', 'apikey', 'x_api_key', 'key', 'token', 'access_token', 'id_token', 'refresh_token', 'jwt', 'authorization', 'auth', 'password', 'secret', 'client_secret']);
+
+function isCredentialParam(name: string, extra: ReadonlySet<string>): boolean {
+  const normalised = name.toLowerCase().replaceAll('-', '_');
+  return CREDENTIAL_PARAMS.has(normalised) || extra.has(normalised);
+}
+
+/**
+ * `url` as it may be logged: the value of any query parameter that looks like a credential (`?api_key=…`,
+ * `?token=…`, the configured API-key header's name) replaced by `[REDACTED]`. Credentials are only accepted
+ * in headers, but a client that puts one in the URL must not get it written to the request log.
+ */
+export function redactUrl(url: string, apiKeyHeader = 'x-api-key'): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const extra = new Set([apiKeyHeader.toLowerCase().replaceAll('-', '_')]);
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      let name = eq === -1 ? pair : pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name.replaceAll('+', ' '));
+      } catch {
+        // A malformed escape: judged as written.
+      }
+      return eq !== -1 && isCredentialParam(name, extra) ? `${pair.slice(0, eq)}=[REDACTED]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, q)}?${query}`;
 }
 
 /**

@@ -70,8 +70,14 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     },
 
     async list(principal) {
+      // A scoped caller sees the workers serving one of its namespaces, and of each only those namespaces:
+      // what other tenants run where is not its business.
       const now = new Date();
-      return (await listWorkers(sql, scopeOf(principal))).map((r) => workerFromRow(r, engine.workerLivenessSeconds, now));
+      const scope = scopeOf(principal);
+      return (await listWorkers(sql, scope)).map((r) => {
+        const worker = workerFromRow(r, engine.workerLivenessSeconds, now);
+        return scope === null ? worker : { ...worker, namespaces: worker.namespaces.filter((ns) => scope.includes(ns)) };
+      });
     },
 
     async claim(principal, input, signal): Promise<ClaimedStep[]> {
@@ -123,9 +129,9 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       }
     },
 
-    async heartbeat(_principal, input): Promise<LeaseState[]> {
+    async heartbeat(principal, input): Promise<LeaseState[]> {
       if (input.leases.length === 0) return [];
-      return heartbeatLeases(sql, { workerId: input.workerId, leases: input.leases, leaseMs });
+      return heartbeatLeases(sql, { workerId: input.workerId, leases: input.leases, leaseMs, namespaces: scopeOf(principal) });
     },
 
     async complete(principal, input) {

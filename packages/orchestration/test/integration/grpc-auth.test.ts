@@ -5,6 +5,7 @@ import { Status } from 'nice-grpc';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/auth/authenticate.js';
 import { mintToken } from '../../src/auth/test-tokens.js';
+import { listServicesThroughReflection } from '../../src/grpc/testing/reflection-client.js';
 import { grpcErrorOf, useGrpcRuntime } from './helpers/grpc-client.js';
 
 const SECRET = 'grpc-auth-test-secret-0123456789abcdef';
@@ -13,6 +14,8 @@ const MISSING = '0190a4f0-5a1b-7c3d-8e4f-00000000beef';
 
 const h = useGrpcRuntime({
   config: {
+    // Outside development reflection, when turned on, needs a credential like any other RPC.
+    grpc: { reflection: { enabled: true, public: false } },
     auth: {
       enabled: true,
       jwt: { hs256_secret: SECRET, algorithms: ['HS256'] },
@@ -54,6 +57,15 @@ describe('authentication', () => {
     const keyed = h.connect({ metadata: { 'x-api-key': API_KEY } });
     expect((await grpcErrorOf(keyed.steps.listSteps({ taskUuid: MISSING }))).code).toBe('NOT_FOUND');
     expect((await grpcErrorOf(keyed.config.getConfig({}))).code).toBe('PERMISSION_DENIED');
+  });
+
+  it('asks reflection for a valid credential (any permission) unless grpc.reflection.public', async () => {
+    await expect(listServicesThroughReflection(h.address)).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
+    await expect(listServicesThroughReflection(h.address, { 'x-api-key': 'not-a-key-we-know-about' })).rejects.toMatchObject({
+      code: Status.UNAUTHENTICATED,
+    });
+    expect(await listServicesThroughReflection(h.address, { 'x-api-key': API_KEY })).toContain('tasker.v1.TaskService');
+    expect(await listServicesThroughReflection(h.address, { authorization: `Bearer ${await token([])}` })).toContain('grpc.health.v1.Health');
   });
 
   it('keeps health public', async () => {

@@ -6,9 +6,13 @@ import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { ChannelCredentials, createChannel, createClient, type ServiceDefinition } from 'nice-grpc';
 import { describe, expect, it } from 'vitest';
+import { Status as GrpcStatus } from 'nice-grpc';
+import { loadConfig } from '@tasker/shared/config';
+import { createGrpcServer } from '../../src/grpc/server.js';
+import { listServicesThroughReflection } from '../../src/grpc/testing/reflection-client.js';
 import { useGrpcRuntime } from './helpers/grpc-client.js';
 
-const h = useGrpcRuntime();
+const h = useGrpcRuntime({ config: { grpc: { reflection: { enabled: true, public: true } } } });
 
 // grpc.reflection.v1 by hand (field numbers from grpc/reflection/v1/reflection.proto).
 type ReflectionRequest = { listServices: string } | { fileContainingSymbol: string } | { fileByFilename: string };
@@ -168,6 +172,19 @@ async function callReflected(address: string, files: Map<string, FileDescriptorP
 }
 
 describe('server reflection v1', () => {
+  it('is off unless config turns it on (the development overlay does)', async () => {
+    const config = loadConfig({ env: { TASKER_ENV: 'test' }, overrides: { auth: { enabled: false } } });
+    expect(config.grpc.reflection.enabled).toBe(false);
+    const server = createGrpcServer(h.services, config);
+    const { port } = await server.listen('127.0.0.1:0');
+    try {
+      await expect(listServicesThroughReflection(`127.0.0.1:${port}`)).rejects.toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
+      expect(await listServicesThroughReflection(h.address)).toEqual(expect.arrayContaining([...h.server.serviceNames]));
+    } finally {
+      await server.shutdown();
+    }
+  });
+
   it('lists exactly the registered services and describes each of them', async () => {
     const session = reflectionSession(h.address);
     try {

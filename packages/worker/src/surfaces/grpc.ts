@@ -1,12 +1,15 @@
 // The worker's gRPC surface (default :9191): the four worker_surface services, grpc.health.v1 following
-// readiness, and reflection v1. Template and config services need the surface key if one is set.
+// readiness, and reflection v1 when enabled. Template and config services (and reflection, unless public)
+// need the surface key if one is set. Decoding and error translation are the orchestration server's
+// (@tasker/shared/grpc): a malformed message is INVALID_ARGUMENT, never a stalled process.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { HealthCheck } from '@tasker/shared';
 import { parseAddress } from '@tasker/shared/config';
 import { templateDefinitionToProto } from '@tasker/shared/convert/proto/template';
-import { AppError, ERROR_CODE_TRAILER, ERROR_TABLE, isAppError } from '@tasker/shared/errors';
+import { AppError } from '@tasker/shared/errors';
+import { createErrorsMiddleware, createReflection, guardDefinition, REFLECTION_SERVICE_NAME, stderrLogger, type GrpcLogger } from '@tasker/shared/grpc';
 import {
   WorkerConfigServiceDefinition,
   WorkerHealthServiceDefinition,
@@ -15,9 +18,8 @@ import {
   type WorkerSystemInfo as PbWorkerSystemInfo,
 } from '@tasker/shared/gen/tasker/v1/worker_surface';
 import type { HealthCheck as PbHealthCheck } from '@tasker/shared/gen/tasker/v1/health';
-import { ServerError, createServer, type CallContext, type ServerMiddlewareCall } from 'nice-grpc';
+import { createServer, type CallContext, type ServerMiddlewareCall } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
-import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import type { LoadedTemplate } from '../templates.js';
 import {
   detailedView,
@@ -33,6 +35,8 @@ import {
 export interface GrpcSurfaceOptions {
   apiKey?: string;
   apiKeyHeader?: string;
+  reflection?: { enabled: boolean; public: boolean };
+  logger?: GrpcLogger;
 }
 
 export interface GrpcSurface {
@@ -72,24 +76,21 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
   if (parsed === undefined) throw new Error(`worker gRPC address must be host:port, got ${address}`);
   const header = options.apiKeyHeader ?? 'x-api-key';
 
-  // Errors and the surface key in one middleware: AppError → the shared table's status plus the error-code trailer.
-  async function* guard<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
-    try {
-      if (options.apiKey !== undefined && PROTECTED_SERVICES.includes(serviceOf(call.method.path))) {
-        if (!keyMatches(context.metadata.get(header) as string | undefined, options.apiKey)) {
-          throw new AppError('UNAUTHENTICATED', `missing or invalid ${header}`);
-        }
+  const reflection = options.reflection ?? { enabled: false, public: false };
+  const protectedServices = reflection.public ? PROTECTED_SERVICES : [...PROTECTED_SERVICES, REFLECTION_SERVICE_NAME];
+
+  // The surface key, inside the shared errors middleware (which turns its AppError into UNAUTHENTICATED).
+  async function* surfaceKey<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
+    if (options.apiKey !== undefined && protectedServices.includes(serviceOf(call.method.path))) {
+      if (!keyMatches(context.metadata.get(header) as string | undefined, options.apiKey)) {
+        throw new AppError('UNAUTHENTICATED', `missing or invalid ${header}`);
       }
-      return yield* call.next(call.request, context);
-    } catch (err) {
-      if (err instanceof ServerError || !isAppError(err)) throw err;
-      context.trailer.set(ERROR_CODE_TRAILER, err.code);
-      throw new ServerError(ERROR_TABLE[err.code].grpc, err.message);
     }
+    return yield* call.next(call.request, context);
   }
 
-  const server = createServer().use(guard);
-  server.add(WorkerHealthServiceDefinition, {
+  const server = createServer().use(createErrorsMiddleware(options.logger ?? stderrLogger)).use(surfaceKey);
+  server.add(guardDefinition(WorkerHealthServiceDefinition), {
     async checkLiveness() {
       return { status: 'alive', timestamp: new Date(), workerId: source.workerId };
     },
@@ -106,7 +107,7 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
       return { status: v.status, timestamp: v.timestamp, workerId: v.workerId, checks: checksToProto(v.checks), systemInfo: systemInfoToProto(source) };
     },
   });
-  server.add(WorkerTemplateServiceDefinition, {
+  server.add(guardDefinition(WorkerTemplateServiceDefinition), {
     async listTemplates(request) {
       const templates = templateSummaries(source, request.namespace);
       return {
@@ -128,13 +129,13 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
       return { valid: v.valid, errors: v.errors, requiredCapabilities: v.requiredCapabilities, stepHandlers: v.stepHandlers };
     },
   });
-  server.add(WorkerConfigServiceDefinition, {
+  server.add(guardDefinition(WorkerConfigServiceDefinition), {
     async getConfig() {
       const { metadata, ...config } = source.safeConfig() as { metadata: { timestamp: string; environment: string; version: string } };
       return { metadata: { timestamp: new Date(metadata.timestamp), environment: metadata.environment, version: metadata.version }, config };
     },
   });
-  server.add(WorkerMetricsServiceDefinition, {
+  server.add(guardDefinition(WorkerMetricsServiceDefinition), {
     async getMetrics() {
       return { prometheusText: await source.metrics.text(), samples: await source.metrics.samples() };
     },
@@ -142,8 +143,11 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
 
   const served = [WorkerHealthServiceDefinition, WorkerTemplateServiceDefinition, WorkerConfigServiceDefinition, WorkerMetricsServiceDefinition].map((d) => d.fullName);
   const health = HealthState();
-  server.add(HealthDefinition, HealthServiceImpl(health));
-  server.add(ServerReflectionService, ServerReflection(descriptorSet(), [...served, HealthDefinition.fullName]));
+  server.add(guardDefinition(HealthDefinition), HealthServiceImpl(health));
+  if (reflection.enabled) {
+    const service = createReflection(descriptorSet(), [...served, HealthDefinition.fullName]);
+    server.add(guardDefinition(service.definition), service.implementation);
+  }
   const setServing = (serving: boolean) => {
     for (const name of ['', ...served]) health.setStatus(serving ? 'healthy' : 'unhealthy', name);
   };

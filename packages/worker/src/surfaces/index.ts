@@ -16,11 +16,12 @@ export async function startSurfaces(options: WorkerSurfacesOptions | undefined, 
     ...(options?.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(options?.apiKeyHeader !== undefined ? { apiKeyHeader: options.apiKeyHeader.toLowerCase() } : {}),
   };
+  const reflection = options?.reflection ?? { enabled: false, public: false };
   let rest: { app: FastifyInstance; address: string } | undefined;
   let grpc: GrpcSurface | undefined;
   try {
     if (typeof options?.rest === 'string') rest = await startRestSurface(options.rest, source, auth);
-    if (typeof options?.grpc === 'string') grpc = await startGrpcSurface(options.grpc, source, auth);
+    if (typeof options?.grpc === 'string') grpc = await startGrpcSurface(options.grpc, source, { ...auth, reflection });
   } catch (err) {
     await rest?.app.close();
     throw err;

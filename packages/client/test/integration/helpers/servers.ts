@@ -13,7 +13,8 @@ import { startTestRuntime, type TestRuntime } from '../../../../orchestration/te
 import type { Transport } from '../../../src/types.js';
 
 /** The admin API key the test servers accept when auth is on. */
-export const TEST_API_KEY = 'client-tests-admin-key-0123456789';
+/** Of the generated form (`tsk_` + 43 base64url characters), so it is also accepted from a dev key file. */
+export const TEST_API_KEY = `tsk_${'client-tests-admin-key-0123456789'.padEnd(43, 'x')}`;
 
 export interface TestServers {
   runtime: TestRuntime;

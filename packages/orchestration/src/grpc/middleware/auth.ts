@@ -1,13 +1,13 @@
 // Authentication and authorization: the raw credentials from metadata (`authorization`, the configured API-key
 // key) go to the injected authenticator, the same function the REST hook calls, so a credential gets the same
-// verdict on both transports; then the permission of the one table. Public methods (health, reflection) skip
-// the credential check. With auth disabled every caller is the all-permissions principal; with auth enabled
+// verdict on both transports; then the permission of the one table. Public methods (health) skip the
+// credential check; reflection needs a valid credential unless config makes it public. With auth disabled every caller is the all-permissions principal; with auth enabled
 // and no authenticator every protected call is refused.
 import { AppError } from '@tasker/shared/errors';
 import { ALL_PERMISSIONS_PRINCIPAL, assertPermission, type Principal } from '@tasker/shared/permissions';
 import type { CallContext, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc';
 import type { PrincipalContext } from '../context.js';
-import { grpcMethodRequirement } from '../permissions.js';
+import { grpcMethodRequirement, REFLECTION_METHOD_PATH } from '../permissions.js';
 
 /** What a call presents; undefined when the metadata key is absent. Same shape as the REST hook's. */
 export interface CallCredentials {
@@ -25,6 +25,8 @@ export interface AuthOptions {
   /** Metadata key of the API key (config `auth.api_keys.header`, lowercase). */
   apiKeyHeader: string;
   authenticate?: Authenticate | undefined;
+  /** Serve reflection without a credential (config `grpc.reflection.public`, development); otherwise it needs one. */
+  publicReflection?: boolean;
 }
 
 /** The caller of a public method while auth is on: no permissions, no namespaces (as on REST). */
@@ -49,7 +51,8 @@ export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<Pri
     call: ServerMiddlewareCall<Request, Response, PrincipalContext>,
     context: CallContext,
   ) {
-    const requirement = grpcMethodRequirement(call.method.path);
+    const declared = grpcMethodRequirement(call.method.path);
+    const requirement = call.method.path === REFLECTION_METHOD_PATH && options.publicReflection === true ? 'public' : declared;
     if (requirement === undefined) {
       // Fail closed: a method nobody classified is nobody's to call.
       throw new AppError('PERMISSION_DENIED', `no permission is defined for ${call.method.path}`);
@@ -64,7 +67,7 @@ export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<Pri
         throw new AppError('UNAUTHENTICATED', 'authentication is enabled but this server has no authenticator configured');
       }
       principal = await options.authenticate(credentialsFromMetadata(context.metadata, options.apiKeyHeader));
-      assertPermission(principal, requirement);
+      if (requirement !== 'authenticated') assertPermission(principal, requirement);
     }
     return yield* call.next(call.request, { ...context, principal });
   };

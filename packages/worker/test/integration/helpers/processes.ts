@@ -84,8 +84,11 @@ export interface Orchestration {
   stop(): Promise<void>;
 }
 
-/** Orchestration on a fresh clone of the migrated template database, auth off, test config (2 s leases). */
-export async function startOrchestration(): Promise<Orchestration> {
+/**
+ * Orchestration on a fresh clone of the migrated template database, auth off, test config (2 s leases);
+ * `env` adds to or overrides the process environment.
+ */
+export async function startOrchestration(env: Record<string, string> = {}): Promise<Orchestration> {
   const adminUrl = inject('databaseUrl');
   const database = uniqueDatabaseName('e2e');
   await createDatabase(adminUrl, database, inject('templateDatabase'));
@@ -101,6 +104,7 @@ export async function startOrchestration(): Promise<Orchestration> {
     TASKER_AUTH_ENABLED: 'false',
     TASKER_DATA_DIR: dataDir,
     TASKER_LOG_LEVEL: 'warn',
+    ...env,
   });
   const restUrl = `http://${restAddress}`;
   const cleanup = async () => {
@@ -140,11 +144,18 @@ export async function startOrchestration(): Promise<Orchestration> {
 export interface WorkerProcess {
   process: RunningProcess;
   restUrl: string;
+  /** The worker's own gRPC surface (`127.0.0.1:port`). */
+  grpcAddress: string;
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** `tasker-worker` with the example handlers and templates; resolves once its /health/ready says ready. */
-export async function startWorkerProcess(orchestration: Orchestration, transport: 'grpc' | 'rest', extraArgs: string[] = []): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  orchestration: Orchestration,
+  transport: 'grpc' | 'rest',
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<WorkerProcess> {
   const [restPort, grpcPort] = [await freePort(), await freePort()];
   const proc = launch([WORKER_BIN, '--handlers', './examples/handlers/index.ts', '--templates', './examples/templates', ...extraArgs], {
     TASKER_ENV: 'test',
@@ -153,6 +164,7 @@ export async function startWorkerProcess(orchestration: Orchestration, transport
     TASKER_WORKER_REST_ADDRESS: `127.0.0.1:${restPort}`,
     TASKER_WORKER_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
     TASKER_LOG_LEVEL: 'info',
+    ...env,
   });
   const restUrl = `http://127.0.0.1:${restPort}`;
   try {
@@ -169,5 +181,5 @@ export async function startWorkerProcess(orchestration: Orchestration, transport
     await proc.stop('SIGKILL');
     throw new Error(`${(err as Error).message}\n--- worker output ---\n${proc.output()}`);
   }
-  return { process: proc, restUrl, stop: (signal = 'SIGTERM') => proc.stop(signal) };
+  return { process: proc, restUrl, grpcAddress: `127.0.0.1:${grpcPort}`, stop: (signal = 'SIGTERM') => proc.stop(signal) };
 }
