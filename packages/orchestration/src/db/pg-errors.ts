@@ -37,8 +37,6 @@ export const CONSTRAINTS = {
   stepEdge: 'step_edges_pkey',
   /** A second open (pending) DLQ entry for a task. */
   dlqOnePendingPerTask: 'dlq_entries_one_pending_per_task',
-  /** A second unfinished attempt (lease) for a step. */
-  attemptOneOpenPerStep: 'step_attempts_one_open_per_step',
   /** Lease tokens are unique across all attempts. */
   attemptLeaseToken: 'step_attempts_pkey',
   /** Two API keys with the same digest. */

@@ -43,9 +43,7 @@ export async function summarizeCohort(sql: Sql, f: CohortFilter): Promise<Cohort
            avg(extract(epoch from t.completed_at - t.created_at)::float8) filter (where t.state = 'complete')
              as complete_seconds,
            min(t.created_at) as earliest,
-           sum(t.steps_pending) as pending, sum(t.steps_enqueued) as enqueued, sum(t.steps_in_progress) as in_progress,
-           sum(t.steps_enqueued_for_orchestration) as enqueued_for_orchestration,
-           sum(t.steps_enqueued_as_error_for_orchestration) as enqueued_as_error_for_orchestration,
+           sum(t.steps_pending) as pending, sum(t.steps_active) as active,
            sum(t.steps_waiting_for_retry) as waiting_for_retry, sum(t.steps_complete) as complete,
            sum(t.steps_error) as error, sum(t.steps_cancelled) as cancelled,
            sum(t.steps_resolved_manually) as resolved_manually
@@ -56,12 +54,20 @@ export async function summarizeCohort(sql: Sql, f: CohortFilter): Promise<Cohort
   const stepCounts = Object.fromEntries(STEP_STATES.map((s) => [s, 0])) as Record<StepState, number>;
   let averageCompleteSeconds: number | null = null;
   let earliestCreatedAt: Date | null = null;
+  // Tasks count enqueued and running steps together; the running ones are few and counted from the steps.
+  const [running] = await sql<{ n: number }[]>`
+    select count(*)::int as n from tasker.steps s join tasker.tasks t on t.task_uuid = s.task_uuid
+    where s.state = 'in_progress' ${cohort(sql, f)}`;
+  let active = 0;
   for (const r of rows) {
     taskCounts[r.state] = r.tasks;
-    for (const s of STEP_STATES) stepCounts[s] += Number(r[s] ?? 0);
+    active += Number(r['active'] ?? 0);
+    for (const s of STEP_STATES) if (s !== 'enqueued' && s !== 'in_progress') stepCounts[s] += Number(r[s] ?? 0);
     if (r.state === 'complete') averageCompleteSeconds = r.complete_seconds;
     if (earliestCreatedAt === null || r.earliest < earliestCreatedAt) earliestCreatedAt = r.earliest;
   }
+  stepCounts.in_progress = running?.n ?? 0;
+  stepCounts.enqueued = active - stepCounts.in_progress;
   return { taskCounts, stepCounts, averageCompleteSeconds, earliestCreatedAt };
 }
 

@@ -63,7 +63,21 @@ export async function heartbeatLeases(
 
 export type ResultOutcome = 'ok' | 'not_found' | 'lease_lost' | 'cancelled';
 
+/** One worker result as tasker.report_results reads it. */
+export type ResultInput =
+  | { status: 'completed'; stepUuid: string; leaseToken: string; result: JsonValue; executionTimeMs: number | null; metadata: JsonObject | null }
+  | {
+      status: 'failed';
+      stepUuid: string;
+      leaseToken: string;
+      error: JsonObject;
+      retryable: boolean;
+      retryAfterMs: number | null;
+      executionTimeMs: number | null;
+    };
+
 export interface ResultRow {
+  stepUuid: string;
   outcome: ResultOutcome;
   stepState: StepState | null;
   taskState: TaskState | null;
@@ -71,60 +85,43 @@ export interface ResultRow {
 }
 
 interface RawResultRow {
+  step_uuid: string;
   outcome: ResultOutcome;
   step_state: StepState | null;
   task_state: TaskState | null;
   next_retry_at: Date | null;
 }
 
-function toResult(row: RawResultRow | undefined): ResultRow {
-  return {
-    outcome: row?.outcome ?? 'not_found',
-    stepState: row?.step_state ?? null,
-    taskState: row?.task_state ?? null,
-    nextRetryAt: row?.next_retry_at ?? null,
-  };
+function resultPayload(r: ResultInput): JsonObject {
+  const exec = r.executionTimeMs === null ? null : Math.round(r.executionTimeMs);
+  return r.status === 'completed'
+    ? { status: 'completed', step_uuid: r.stepUuid, lease_token: r.leaseToken, result: r.result, execution_time_ms: exec, metadata: r.metadata }
+    : {
+        status: 'failed',
+        step_uuid: r.stepUuid,
+        lease_token: r.leaseToken,
+        error: r.error,
+        retryable: r.retryable,
+        retry_after_ms: r.retryAfterMs,
+        execution_time_ms: exec,
+      };
 }
 
-export async function completeStep(
+/** Applies many results in one call (tasker.report_results); one row per result, in input order. */
+export async function reportResults(
   sql: Db,
-  args: {
-    stepUuid: string;
-    leaseToken: string;
-    workerId: string;
-    result: JsonValue;
-    executionTimeMs: number | null;
-    metadata: JsonObject | null;
-    namespaces: readonly string[] | null;
-  },
-): Promise<ResultRow> {
-  const metadata = args.metadata === null ? null : sql.json(args.metadata as JSONValue);
-  const [row] = await sql<RawResultRow[]>`
-    SELECT * FROM tasker.complete_step(${args.stepUuid}, ${args.leaseToken}, ${args.workerId},
-      ${sql.json(args.result as JSONValue)}, ${args.executionTimeMs}, ${metadata}::jsonb,
-      ${args.namespaces as string[] | null}::text[])`;
-  return toResult(row);
-}
-
-export async function failStep(
-  sql: Db,
-  args: {
-    stepUuid: string;
-    leaseToken: string;
-    workerId: string;
-    error: JsonObject;
-    retryable: boolean;
-    retryAfterMs: number | null;
-    executionTimeMs: number | null;
-    multiplier: number;
-    namespaces: readonly string[] | null;
-  },
-): Promise<ResultRow> {
-  const [row] = await sql<RawResultRow[]>`
-    SELECT * FROM tasker.fail_step(${args.stepUuid}, ${args.leaseToken}, ${args.workerId},
-      ${sql.json(args.error as JSONValue)}, ${args.retryable}, ${args.retryAfterMs}::bigint, ${args.executionTimeMs},
+  args: { workerId: string; results: readonly ResultInput[]; multiplier: number; namespaces: readonly string[] | null },
+): Promise<ResultRow[]> {
+  const rows = await sql<RawResultRow[]>`
+    SELECT * FROM tasker.report_results(${args.workerId}, ${sql.json(args.results.map(resultPayload) as JSONValue)},
       ${args.multiplier}, ${args.namespaces as string[] | null}::text[])`;
-  return toResult(row);
+  return rows.map((r) => ({
+    stepUuid: r.step_uuid,
+    outcome: r.outcome,
+    stepState: r.step_state,
+    taskState: r.task_state,
+    nextRetryAt: r.next_retry_at,
+  }));
 }
 
 export type ReleaseStatus = 'released' | 'cancelled' | 'lease_lost' | 'not_found';

@@ -1,5 +1,7 @@
-// Task event replay: task and step transitions of one task in event_id order after a cursor. Both history
-// tables are keyed (task_uuid, event_id), so each side is one index range scan.
+// Task event replay: task and step events of one task in event_id order after a cursor. Task events are
+// task_transitions (keyed (task_uuid, event_id)); step events come from the unified view tasker.step_events
+// (transitions, finished attempts, the dispatch cycle in flight), filtered on its cursor_event_id so every
+// branch is an index range scan.
 import type { StepState, TaskState } from '@tasker/shared';
 import type { Db } from './tasks.js';
 
@@ -31,10 +33,10 @@ export async function replayTaskEvents(
        WHERE task_uuid = ${args.taskUuid} AND event_id > ${args.afterEventId}
        ORDER BY event_id LIMIT ${args.limit})
       UNION ALL
-      (SELECT st.event_id, 'step', st.step_uuid, s.name, st.to_state, st.attempt, st.created_at
-       FROM tasker.step_transitions st JOIN tasker.steps s ON s.step_uuid = st.step_uuid
-       WHERE st.task_uuid = ${args.taskUuid} AND st.event_id > ${args.afterEventId}
-       ORDER BY st.event_id LIMIT ${args.limit})
+      (SELECT se.event_id, 'step', se.step_uuid, s.name, se.to_state, se.attempt, se.created_at
+       FROM tasker.step_events se JOIN tasker.steps s ON s.step_uuid = se.step_uuid
+       WHERE se.task_uuid = ${args.taskUuid} AND se.cursor_event_id > ${args.afterEventId} AND se.event_id > ${args.afterEventId}
+       ORDER BY se.event_id LIMIT ${args.limit})
     ) e
     ORDER BY event_id LIMIT ${args.limit}`;
 }

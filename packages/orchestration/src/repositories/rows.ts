@@ -37,13 +37,12 @@ export interface TaskRow {
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
-  last_event_id: number;
   steps_total: number;
   steps_pending: number;
-  steps_enqueued: number;
+  /** Enqueued + running: one counter, so a claim leaves the task row alone. */
+  steps_active: number;
+  /** Counted from the steps by the read (tasks.ts `withStepsInProgress`), not stored. */
   steps_in_progress: number;
-  steps_enqueued_for_orchestration: number;
-  steps_enqueued_as_error_for_orchestration: number;
   steps_waiting_for_retry: number;
   steps_complete: number;
   steps_error: number;
@@ -55,10 +54,11 @@ export function countsFromRow(row: TaskRow): StepCounts {
   return {
     total: row.steps_total,
     pending: row.steps_pending,
-    enqueued: row.steps_enqueued,
+    enqueued: row.steps_active - row.steps_in_progress,
     inProgress: row.steps_in_progress,
-    enqueuedForOrchestration: row.steps_enqueued_for_orchestration,
-    enqueuedAsErrorForOrchestration: row.steps_enqueued_as_error_for_orchestration,
+    // Passed through inside one transaction: no step rests there (docs/engine.md, "History").
+    enqueuedForOrchestration: 0,
+    enqueuedAsErrorForOrchestration: 0,
     waitingForRetry: row.steps_waiting_for_retry,
     complete: row.steps_complete,
     error: row.steps_error,

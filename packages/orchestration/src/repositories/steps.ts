@@ -21,17 +21,42 @@ export async function findStep(sql: Db, taskUuid: string, stepUuid: string): Pro
   return row;
 }
 
-/** Audit rows of a step, newest first. */
+/**
+ * Audit rows of a step, newest first: what workers reported (its finished attempts) and what operators did
+ * (their step transitions, payload in metadata), plus the step_audit rows written before attempts carried
+ * their events (0017). A cancelled running attempt is the cancel's audit row; releases are not audited.
+ */
 export async function listStepAudit(sql: Db, taskUuid: string, stepUuid: string): Promise<StepAuditRow[]> {
   return sql<StepAuditRow[]>`
-    SELECT a.audit_uuid, a.step_uuid, a.task_uuid, s.name AS step_name, a.event_id, a.recorded_at, a.action,
-           a.worker_id, a.performed_by, a.reason, t.correlation_id::text AS correlation_id, a.success,
-           a.execution_time_ms, a.result, a.from_state, a.to_state
-    FROM tasker.step_audit a
-    JOIN tasker.steps s ON s.step_uuid = a.step_uuid
-    JOIN tasker.tasks t ON t.task_uuid = a.task_uuid
-    WHERE a.step_uuid = ${stepUuid} AND a.task_uuid = ${taskUuid}
-    ORDER BY a.event_id DESC`;
+    SELECT x.*, s.name AS step_name, t.correlation_id::text AS correlation_id
+    FROM (
+      SELECT a.audit_uuid, a.step_uuid, a.task_uuid, a.event_id, a.recorded_at, a.action, a.worker_id, a.performed_by,
+             a.reason, a.success, a.execution_time_ms, a.result, a.from_state, a.to_state
+      FROM tasker.step_audit a
+      WHERE a.step_uuid = ${stepUuid} AND a.task_uuid = ${taskUuid}
+      UNION ALL
+      SELECT a.lease_token, a.step_uuid, a.task_uuid, a.finish_event_id, a.finished_at,
+             CASE a.outcome WHEN 'lease_expired' THEN 'lease_expired' WHEN 'cancelled' THEN 'cancel' ELSE 'worker_result' END,
+             a.worker_id, CASE WHEN a.outcome = 'cancelled' THEN a.finished_by END,
+             a.error->>'message', a.outcome IN ('completed', 'cancelled'), a.execution_time_ms,
+             CASE WHEN a.outcome = 'completed' THEN st.results ELSE a.error END,
+             'in_progress', a.to_state
+      FROM tasker.step_attempts a JOIN tasker.steps st ON st.step_uuid = a.step_uuid
+      WHERE a.step_uuid = ${stepUuid} AND a.task_uuid = ${taskUuid} AND a.finish_event_id IS NOT NULL
+        AND a.outcome <> 'released'
+      UNION ALL
+      -- A stable id for the action's audit row: its (task, event) hashed into an RFC 9562 version-8 UUID.
+      SELECT overlay(overlay(md5(tr.task_uuid::text || ':' || tr.event_id) PLACING '8' FROM 13) PLACING '8' FROM 17)::uuid,
+             tr.step_uuid, tr.task_uuid, tr.event_id, tr.created_at,
+             tr.event, NULL, tr.actor, tr.reason, true, NULL, tr.metadata->'payload', tr.from_state, tr.to_state
+      FROM tasker.step_transitions tr
+      WHERE tr.step_uuid = ${stepUuid} AND tr.task_uuid = ${taskUuid}
+        AND tr.event IN ('reset_for_retry', 'resolve_manually', 'complete_manually', 'cancel')
+        AND NOT EXISTS (SELECT 1 FROM tasker.step_audit o WHERE o.task_uuid = tr.task_uuid AND o.event_id = tr.event_id)
+    ) x
+    JOIN tasker.steps s ON s.step_uuid = x.step_uuid
+    JOIN tasker.tasks t ON t.task_uuid = x.task_uuid
+    ORDER BY x.event_id DESC`;
 }
 
 export type StepActionOutcome = 'ok' | 'not_found' | 'invalid_state';

@@ -41,12 +41,22 @@ export interface StepInsert {
   parents: string[];
 }
 
+/**
+ * How many of a task's steps run now: the task row keeps enqueued and running steps in one counter
+ * (steps_active), readers that show the split count it through steps_dispatched_idx.
+ */
+function withStepsInProgress(sql: Db) {
+  return sql`(SELECT count(*)::int FROM tasker.steps s WHERE s.state = 'in_progress' AND s.task_uuid = t.task_uuid)
+    AS steps_in_progress`;
+}
+
 /** Task, steps, edges, transitions and first enqueue in one call; throws 23505 / TK001 (see repositories/errors). */
 export async function insertTask(sql: Db, task: TaskInsert, steps: readonly StepInsert[]): Promise<TaskRow> {
-  const [row] = await sql<TaskRow[]>`
+  const [row] = await sql<Omit<TaskRow, 'steps_in_progress'>[]>`
     SELECT * FROM tasker.create_task(${sql.json(task as unknown as JSONValue)}, ${sql.json(steps as unknown as JSONValue)})`;
   if (row === undefined) throw new Error('create_task returned no row');
-  return row;
+  // Nothing of a task created by this very call has been claimed yet.
+  return { ...row, steps_in_progress: 0 };
 }
 
 export async function findTaskUuidByIdentityHash(sql: Db, identityHash: string): Promise<string | undefined> {
@@ -56,7 +66,7 @@ export async function findTaskUuidByIdentityHash(sql: Db, identityHash: string):
 }
 
 export async function findTask(sql: Db, taskUuid: string): Promise<TaskRow | undefined> {
-  const [row] = await sql<TaskRow[]>`SELECT * FROM tasker.tasks WHERE task_uuid = ${taskUuid}`;
+  const [row] = await sql<TaskRow[]>`SELECT t.*, ${withStepsInProgress(sql)} FROM tasker.tasks t WHERE t.task_uuid = ${taskUuid}`;
   return row;
 }
 
@@ -91,12 +101,16 @@ export async function listTasks(
   const where = filters.reduce((acc, f) => sql`${acc} ${f}`, sql`WHERE true`);
   const sortField = SORT_COLUMNS[query.sort?.field ?? 'created_at'];
   const direction = query.sort?.direction === 'asc' ? sql`ASC` : sql`DESC`;
+  // The in-progress count only for the page's rows, after the limit.
   const rows = await sql<(TaskRow & { total_count: number })[]>`
-    SELECT t.*, count(*) OVER () AS total_count
-    FROM tasker.tasks t
-    ${where}
-    ORDER BY ${sql(sortField)} ${direction} NULLS LAST, task_uuid ${direction}
-    LIMIT ${query.limit} OFFSET ${query.offset}`;
+    SELECT t.*, ${withStepsInProgress(sql)} FROM (
+      SELECT t.*, count(*) OVER () AS total_count
+      FROM tasker.tasks t
+      ${where}
+      ORDER BY ${sql(sortField)} ${direction} NULLS LAST, task_uuid ${direction}
+      LIMIT ${query.limit} OFFSET ${query.offset}
+    ) t
+    ORDER BY ${sql(sortField)} ${direction} NULLS LAST, task_uuid ${direction}`;
   if (rows.length > 0 || query.offset === 0) {
     const total = rows[0]?.total_count ?? 0;
     return { rows: rows.map((r): TaskRow => {

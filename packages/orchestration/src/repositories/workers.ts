@@ -24,3 +24,8 @@ export async function listWorkers(sql: Db, scope: readonly string[] | null): Pro
     WHERE ${scope === null ? sql`true` : sql`namespaces && ${scope as string[]}::text[]`}
     ORDER BY last_seen_at DESC, worker_id`;
 }
+
+/** Refreshes a claiming worker's last_seen_at (creating its row if it never registered). */
+export async function touchWorker(sql: Db, workerId: string, namespaces: readonly string[] | null, handlers: readonly string[] | null): Promise<void> {
+  await sql`SELECT tasker.touch_worker(${workerId}, ${namespaces as string[] | null}::text[], ${handlers as string[] | null}::text[])`;
+}

@@ -19,6 +19,8 @@ import type {
   Page,
   RegisterWorkerInput,
   ReleaseLeasesInput,
+  ReportResultsInput,
+  ReportResultsOutput,
   StalenessItem,
   Step,
   StepAudit,
@@ -82,6 +84,11 @@ export interface WorkerService {
   /** INVALID_STATE ("lease lost") when the token is stale; nothing changes then. */
   complete(principal: Principal, input: CompleteStepInput): Promise<StepResultAck>;
   fail(principal: Principal, input: FailStepInput): Promise<StepResultAck>;
+  /**
+   * Many results (completions and failures mixed) in one call, each with its own outcome (a refused one changes
+   * nothing); optionally claims more steps in the same call, so a freed slot never waits for a round trip.
+   */
+  reportResults(principal: Principal, input: ReportResultsInput): Promise<ReportResultsOutput>;
   /** A draining worker gives leases back: the steps return to `enqueued` without counting an attempt failure. */
   release(principal: Principal, input: ReleaseLeasesInput): Promise<LeaseState[]>;
 }

@@ -1,13 +1,13 @@
 // The worker protocol: register, long-poll claim, heartbeat, complete / fail with the lease token, release.
-import type { ClaimedStep, JsonObject, LeaseState, StepResultAck } from '@tasker/shared';
+import type { ClaimedStep, JsonObject, LeaseState, StepFailure, StepResultAck, StepResultReport } from '@tasker/shared';
 import { AppError } from '@tasker/shared/errors';
-import { canAccessNamespace } from '@tasker/shared/permissions';
+import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import type { ClaimWaiters } from '../engine/claim-waiters.js';
 import { retryOnDeadlock } from '../repositories/errors.js';
-import { claimSteps, completeStep, failStep, heartbeatLeases, releaseLeases, type ResultRow } from '../repositories/dispatch.js';
+import { claimSteps, heartbeatLeases, releaseLeases, reportResults, type ResultInput, type ResultRow } from '../repositories/dispatch.js';
 import { workerFromRow } from '../repositories/rows.js';
-import { listWorkers, upsertWorker } from '../repositories/workers.js';
+import { listWorkers, touchWorker, upsertWorker } from '../repositories/workers.js';
 import { effectiveNamespaces, scopeOf } from './access.js';
 import type { WorkerService } from './types.js';
 
@@ -40,6 +40,36 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** A worker's registry row is refreshed at most this often by its claims (a read when fresh is work too). */
+const TOUCH_INTERVAL_MS = 1_000;
+
+function failureJson(e: StepFailure): JsonObject {
+  return {
+    message: e.message,
+    error_type: e.errorType,
+    retryable: e.retryable,
+    status_code: e.statusCode,
+    backtrace: e.backtrace,
+    context: e.context,
+    retry_after_seconds: e.retryAfterSeconds,
+  };
+}
+
+function resultInput(r: StepResultReport): ResultInput {
+  if (r.kind === 'completed') {
+    return { status: 'completed', stepUuid: r.stepUuid, leaseToken: r.leaseToken, result: r.result, executionTimeMs: r.executionTimeMs, metadata: r.metadata };
+  }
+  return {
+    status: 'failed',
+    stepUuid: r.stepUuid,
+    leaseToken: r.leaseToken,
+    error: failureJson(r.error),
+    retryable: r.error.retryable,
+    retryAfterMs: r.error.retryAfterSeconds === null ? null : Math.round(r.error.retryAfterSeconds * 1000),
+    executionTimeMs: r.executionTimeMs,
+  };
+}
+
 function toAck(stepUuid: string, result: ResultRow): StepResultAck {
   if (result.outcome === 'not_found') {
     throw new AppError('NOT_FOUND', `Step ${stepUuid} not found`, { details: { step_uuid: stepUuid } });
@@ -57,6 +87,26 @@ function toAck(stepUuid: string, result: ResultRow): StepResultAck {
 export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   const { sql, engine } = deps;
   const leaseMs = engine.leaseSeconds * 1000;
+  const touchedAt = new Map<string, number>();
+
+  /** Liveness of a claiming worker: one registry write per worker and second, not one per claim. */
+  async function touch(workerId: string, namespaces: readonly string[] | null, handlers: readonly string[] | null): Promise<void> {
+    const now = Date.now();
+    if ((touchedAt.get(workerId) ?? 0) > now - TOUCH_INTERVAL_MS) return;
+    touchedAt.set(workerId, now);
+    if (touchedAt.size > 10_000) touchedAt.clear();
+    await touchWorker(sql, workerId, namespaces, handlers);
+  }
+
+  async function applyResults(principal: Principal, workerId: string, results: readonly StepResultReport[]): Promise<ResultRow[]> {
+    const rows = await retryOnDeadlock(() =>
+      reportResults(sql, { workerId, results: results.map(resultInput), multiplier: deps.backoffMultiplier, namespaces: scopeOf(principal) }),
+    );
+    let earliest: Date | null = null;
+    for (const r of rows) if (r.nextRetryAt !== null && (earliest === null || r.nextRetryAt < earliest)) earliest = r.nextRetryAt;
+    if (earliest !== null) deps.onRetryScheduled(earliest);
+    return rows;
+  }
 
   return {
     async register(principal, input) {
@@ -91,6 +141,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         await sleep(waitMs, signal);
         return [];
       }
+      await touch(input.workerId, namespaces, handlers);
       const filter = {
         namespaces: namespaces === null ? null : new Set(namespaces),
         handlers: handlers === null ? null : new Set(handlers),
@@ -135,43 +186,31 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     },
 
     async complete(principal, input) {
-      const result = await completeStep(sql, {
-        stepUuid: input.stepUuid,
-        leaseToken: input.leaseToken,
-        workerId: input.workerId,
-        result: input.result,
-        executionTimeMs: input.executionTimeMs,
-        metadata: input.metadata,
-        namespaces: scopeOf(principal),
-      });
-      return toAck(input.stepUuid, result);
+      const [result] = await applyResults(principal, input.workerId, [{ kind: 'completed', ...input }]);
+      return toAck(input.stepUuid, result!);
     },
 
     async fail(principal, input) {
-      const e = input.error;
-      const error: JsonObject = {
-        message: e.message,
-        error_type: e.errorType,
-        retryable: e.retryable,
-        status_code: e.statusCode,
-        backtrace: e.backtrace,
-        context: e.context,
-        retry_after_seconds: e.retryAfterSeconds,
+      const [result] = await applyResults(principal, input.workerId, [{ kind: 'failed', ...input }]);
+      return toAck(input.stepUuid, result!);
+    },
+
+    async reportResults(principal, input) {
+      const rows = input.results.length === 0 ? [] : await applyResults(principal, input.workerId, input.results);
+      let claimed: ClaimedStep[] = [];
+      const wanted = Math.min(Math.max(0, Math.trunc(input.claim?.maxSteps ?? 0)), engine.maxClaimBatch);
+      if (input.claim !== null && wanted > 0 && !deps.isStopped()) {
+        const namespaces = effectiveNamespaces(principal, input.claim.namespaces);
+        if (namespaces === null || namespaces.length > 0) {
+          const handlers = input.claim.handlerNames.length === 0 ? null : input.claim.handlerNames;
+          await touch(input.workerId, namespaces, handlers);
+          claimed = await retryOnDeadlock(() => claimSteps(sql, { workerId: input.workerId, namespaces, handlers, max: wanted, leaseMs }));
+        }
+      }
+      return {
+        outcomes: rows.map((r) => ({ stepUuid: r.stepUuid, outcome: r.outcome, stepState: r.stepState, taskState: r.taskState, nextRetryAt: r.nextRetryAt })),
+        claimed,
       };
-      const result = await failStep(sql, {
-        stepUuid: input.stepUuid,
-        leaseToken: input.leaseToken,
-        workerId: input.workerId,
-        error,
-        retryable: e.retryable,
-        retryAfterMs: e.retryAfterSeconds === null ? null : Math.round(e.retryAfterSeconds * 1000),
-        executionTimeMs: input.executionTimeMs,
-        multiplier: deps.backoffMultiplier,
-        namespaces: scopeOf(principal),
-      });
-      const ack = toAck(input.stepUuid, result);
-      if (ack.nextRetryAt !== null) deps.onRetryScheduled(ack.nextRetryAt);
-      return ack;
     },
 
     async release(principal, input): Promise<LeaseState[]> {

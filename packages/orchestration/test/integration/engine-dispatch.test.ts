@@ -62,8 +62,9 @@ describe('claims', () => {
     expect(ids).toHaveLength(500);
     expect(new Set(ids).size).toBe(500);
     expect(claimed.every((s) => s.stepName.startsWith('root_') && s.attempt === 1)).toBe(true);
+    // A running attempt is its step row (lease token, holder); its attempt row is written when it ends.
     const [counts] = await rt.sql<{ attempts: number; in_progress: number; enqueued: number }[]>`
-      SELECT (SELECT count(*)::int FROM tasker.step_attempts) AS attempts,
+      SELECT (SELECT count(DISTINCT lease_token)::int FROM tasker.steps WHERE state = 'in_progress') AS attempts,
              (SELECT count(*)::int FROM tasker.steps WHERE state = 'in_progress') AS in_progress,
              (SELECT count(*)::int FROM tasker.steps WHERE state = 'enqueued') AS enqueued`;
     expect(counts).toEqual({ attempts: 500, in_progress: 500, enqueued: 0 });

@@ -28,12 +28,12 @@ afterAll(async () => {
 
 afterEach(stopWorkerLoops);
 
-/** Every transition of the task (and its steps), in event_id order, as the stream should report it. */
+/** Every event of the task (and its steps: the unified history), in event_id order, as the stream should report it. */
 async function fullHistory(taskUuid: string): Promise<{ eventId: number; kind: string; state: string }[]> {
   return rt.sql<{ eventId: number; kind: string; state: string }[]>`
     SELECT event_id AS "eventId", 'task' AS kind, to_state AS state FROM tasker.task_transitions WHERE task_uuid = ${taskUuid}
     UNION ALL
-    SELECT event_id, 'step', to_state FROM tasker.step_transitions WHERE task_uuid = ${taskUuid}
+    SELECT event_id, 'step', to_state FROM tasker.step_events WHERE task_uuid = ${taskUuid}
     ORDER BY 1`;
 }
 

@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 
 /** The statement must fail with exactly this SQLSTATE on exactly this constraint. */
-async function expectRejected(statement: PromiseLike<unknown>, code: string, constraint: string): Promise<void> {
+async function expectRejected(statement: PromiseLike<unknown>, code: string, constraint: string | undefined): Promise<void> {
   const error: unknown = await statement.then(
     () => undefined,
     (e: unknown) => e,
@@ -56,7 +56,7 @@ describe('tasks', () => {
 
   it('rejects negative step counters and counters that do not add up to steps_total', async () => {
     await expectRejected(
-      insertTask(db.sql, template, { steps_total: 0, steps_pending: -1, steps_enqueued: 1 }),
+      insertTask(db.sql, template, { steps_total: 0, steps_pending: -1, steps_active: 1 }),
       check,
       'tasks_step_counts_nonnegative',
     );
@@ -194,19 +194,22 @@ describe('history', () => {
     );
   });
 
-  it('allows one open attempt per step and ties audit rows to a transition of their task', async () => {
+  it('records only finished attempts, each with a path the machine allows, and ties audit rows to a transition', async () => {
     const task = await insertTask(db.sql, template);
     const step = await insertStep(db.sql, task);
-    const attempt = (token: string) => db.sql`
-      INSERT INTO tasker.step_attempts (lease_token, task_uuid, step_uuid, attempt, worker_id)
-      VALUES (${token}, ${task}, ${step}, 1, 'w1')`;
-    await attempt(randomUUID());
-    await expectRejected(attempt(randomUUID()), unique, CONSTRAINTS.attemptOneOpenPerStep);
-    await expectRejected(
-      db.sql`UPDATE tasker.step_attempts SET outcome = 'completed' WHERE step_uuid = ${step}`,
-      check,
-      'step_attempts_finished_check',
-    );
+    const attempt = (columns: Record<string, unknown>) => db.sql`
+      INSERT INTO tasker.step_attempts ${db.sql({
+        lease_token: randomUUID(), task_uuid: task, step_uuid: step, attempt: 1, worker_id: 'w1', finished_at: new Date(),
+        outcome: 'completed', to_state: 'complete', finish_event: 'complete_result>complete', claim_event_id: 10,
+        finish_event_id: 11, ...columns,
+      } as Record<string, string | number | Date | null>)}`;
+    await attempt({});
+    // A running attempt is its step row: an attempt row without an end is refused.
+    await expectRejected(attempt({ finished_at: null }), SQLSTATE.notNullViolation, undefined);
+    await expectRejected(attempt({ finish_event: 'complete' }), check, 'step_attempts_machine_check');
+    await expectRejected(attempt({ to_state: 'error', finish_event: 'fail_result>fail' }), check, 'step_attempts_machine_check');
+    await expectRejected(attempt({ claim_event_id: 12 }), check, 'step_attempts_events_check');
+    await attempt({ outcome: 'failed', to_state: 'waiting_for_retry', finish_event: 'fail_result>wait_for_retry' });
     await expectRejected(
       db.sql`INSERT INTO tasker.step_audit (event_id, task_uuid, step_uuid, action, success, to_state)
              VALUES (-1, ${task}, ${step}, 'worker_result', true, 'complete')`,
@@ -323,17 +326,26 @@ describe('the hot path the schema is built for', () => {
     expect(order.slice(1, 3).sort()).toEqual(['thumbs', 'transcribe']);
     expect(order[3]).toBe('publish');
 
-    const [task] = await db.sql`SELECT steps_total, steps_complete, last_event_id FROM tasker.tasks WHERE task_uuid = ${taskUuid}`;
+    const [task] = await db.sql`SELECT steps_total, steps_complete FROM tasker.tasks WHERE task_uuid = ${taskUuid}`;
     expect(task).toMatchObject({ steps_total: 4, steps_complete: 4 });
-    // Replaying the task's history from a cursor yields its events in order, ending at last_event_id.
-    const history = await db.sql<{ event_id: number }[]>`
-      SELECT event_id FROM tasker.task_transitions WHERE task_uuid = ${taskUuid} AND event_id > 0
-      UNION ALL
-      SELECT event_id FROM tasker.step_transitions WHERE task_uuid = ${taskUuid} AND event_id > 0
-      ORDER BY event_id`;
-    const ids = history.map((r) => r.event_id);
-    expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(ids.at(-1)).toBe(task?.['last_event_id']);
+    // Every step's history is the path create → enqueued → in_progress → complete, one event each, in id order:
+    // each step rests in 3 states and its one attempt row carries all but the creation of a non-root.
+    const history = await db.sql<{ name: string; events: string[]; ids: number[] }[]>`
+      SELECT s.name, array_agg(se.event ORDER BY se.event_id) AS events, array_agg(se.event_id ORDER BY se.event_id) AS ids
+      FROM tasker.step_events se JOIN tasker.steps s USING (step_uuid)
+      WHERE se.task_uuid = ${taskUuid} GROUP BY s.name ORDER BY s.name`;
+    const expected: Record<string, string[]> = {
+      fetch: ['create>enqueue', 'claim', 'complete_result>complete'],
+      publish: ['create', 'enqueue', 'claim', 'complete_result>complete'],
+      thumbs: ['create', 'enqueue', 'claim', 'complete_result>complete'],
+      transcribe: ['create', 'enqueue', 'claim', 'complete_result>complete'],
+    };
+    expect(Object.fromEntries(history.map((h) => [h.name, h.events]))).toEqual(expected);
+    for (const h of history) expect(h.ids).toEqual([...h.ids].sort((a, b) => a - b));
+    const [{ rows }] = await db.sql<{ rows: number }[]>`
+      SELECT (SELECT count(*) FROM tasker.step_attempts WHERE task_uuid = ${taskUuid})::int
+           + (SELECT count(*) FROM tasker.step_transitions WHERE task_uuid = ${taskUuid})::int AS rows`;
+    expect(rows).toBe(4 + 3);
   });
 
   it('reports every kind of drift between a task and its rows', async () => {
@@ -342,16 +354,17 @@ describe('the hot path the schema is built for', () => {
       { name: 'a', parents: [] },
       { name: 'b', parents: ['a'] },
     ]);
-    await db.sql`UPDATE tasker.tasks SET steps_pending = steps_pending - 1, steps_enqueued = steps_enqueued + 1 WHERE task_uuid = ${taskUuid}`;
+    await db.sql`UPDATE tasker.tasks SET steps_pending = steps_pending - 1, steps_active = steps_active + 1 WHERE task_uuid = ${taskUuid}`;
     await db.sql`UPDATE tasker.steps SET unsatisfied_parents = 0 WHERE step_uuid = ${steps['b'] ?? ''}`;
-    await db.sql`UPDATE tasker.steps SET state = 'error' WHERE step_uuid = ${steps['a'] ?? ''}`;
+    // The root's enqueue event lived on its row (its dispatch cycle): the drifted row lost it.
+    await db.sql`UPDATE tasker.steps SET state = 'error', enqueue_event_id = NULL WHERE step_uuid = ${steps['a'] ?? ''}`;
     const found = await violations(taskUuid);
     for (const expected of [
       /steps_pending is 0, but 1 steps are pending/,
-      /steps_enqueued is 2, but 0 steps are enqueued/,
+      /steps_active is 2, but 0 steps are active/,
       /steps_error is 0, but 1 steps are error/,
       /step b: unsatisfied_parents is 0, but 1 parents/,
-      /step a is error, but its latest transition enters enqueued/,
+      /step a is error, but its latest event enters \(no event\)/,
     ]) {
       expect(found.some((line) => expected.test(line)), `${expected} in ${JSON.stringify(found)}`).toBe(true);
     }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { followPath } from './event-path.js';
 import { STEP_STATES, type StepState } from './states.js';
 
 /**
@@ -115,4 +116,16 @@ export function listStepTransitions(): { from: StepState; event: StepEvent; to: 
   return STEP_STATES.flatMap((from) =>
     allowedStepEvents(from).map((event) => ({ from, event, to: STEP_TRANSITIONS[from][event] as StepState })),
   );
+}
+
+function isStepEvent(event: string): event is StepEvent {
+  return (STEP_EVENTS as readonly string[]).includes(event);
+}
+
+/**
+ * Where a recorded path (`complete_result>complete`, `create>enqueue`) leads from `from` (null = the step's
+ * creation, which starts with `create` into pending), or undefined when the machine forbids a hop.
+ */
+export function stepPathEnd(from: StepState | null, path: string): StepState | undefined {
+  return followPath(from, path, { initial: 'pending', isEvent: isStepEvent, next: findNextStepState });
 }

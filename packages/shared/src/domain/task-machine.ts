@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { followPath } from './event-path.js';
 import { TASK_STATES, type TaskState } from './states.js';
 
 /**
@@ -146,4 +147,16 @@ export function listTaskTransitions(): { from: TaskState; event: TaskEvent; to: 
   return TASK_STATES.flatMap((from) =>
     allowedTaskEvents(from).map((event) => ({ from, event, to: TASK_TRANSITIONS[from][event] as TaskState })),
   );
+}
+
+function isTaskEvent(event: string): event is TaskEvent {
+  return (TASK_EVENTS as readonly string[]).includes(event);
+}
+
+/**
+ * Where a recorded path (`step_completed>all_steps_successful`) leads from `from` (null = the task's creation,
+ * which starts with `create` into pending), or undefined when the machine forbids a hop.
+ */
+export function taskPathEnd(from: TaskState | null, path: string): TaskState | undefined {
+  return followPath(from, path, { initial: 'pending', isEvent: isTaskEvent, next: findNextTaskState });
 }

@@ -113,3 +113,43 @@ export interface ReleaseLeasesInput {
   workerId: string;
   leases: LeaseRef[];
 }
+
+/** One result in a batch: a completion or a failure, each fenced by its lease token. */
+export type StepResultReport =
+  | { kind: 'completed'; stepUuid: string; leaseToken: string; result: JsonValue; executionTimeMs: number | null; metadata: JsonObject | null }
+  | { kind: 'failed'; stepUuid: string; leaseToken: string; error: StepFailure; executionTimeMs: number | null };
+
+/** What a claim made alongside a batch of results asks for (the slots those results free, and any idle ones). */
+export interface ClaimAlongside {
+  maxSteps: number;
+  /** Empty = every namespace the caller may serve. */
+  namespaces: string[];
+  /** Empty = any handler. */
+  handlerNames: string[];
+}
+
+export interface ReportResultsInput {
+  workerId: string;
+  results: StepResultReport[];
+  /** Claim more steps in the same call, after the results are applied (never waits); null = none. */
+  claim: ClaimAlongside | null;
+}
+
+/** How one reported result was taken: applied, or refused with nothing changed. */
+export type StepResultOutcomeKind = 'ok' | 'lease_lost' | 'cancelled' | 'not_found';
+
+export interface StepResultOutcome {
+  stepUuid: string;
+  outcome: StepResultOutcomeKind;
+  /** The step's state after the result (ok), or as it stands (refused); null when not found. */
+  stepState: StepState | null;
+  taskState: TaskState | null;
+  nextRetryAt: Date | null;
+}
+
+export interface ReportResultsOutput {
+  /** One per reported result, in the order reported. */
+  outcomes: StepResultOutcome[];
+  /** Steps claimed for the caller in the same call (empty unless `claim` asked). */
+  claimed: ClaimedStep[];
+}

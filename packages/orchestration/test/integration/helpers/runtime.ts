@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { ClaimedStep, JsonValue, StepState, Task, TaskState, TemplateRegistration } from '@tasker/shared';
 import { loadConfig, type Config, type ConfigOverrides } from '@tasker/shared/config';
 import { isAppError } from '@tasker/shared/errors';
-import { nextStepState, type StepEvent } from '@tasker/shared/domain/step-machine';
-import { nextTaskState, type TaskEvent } from '@tasker/shared/domain/task-machine';
+import { stepPathEnd } from '@tasker/shared/domain/step-machine';
+import { taskPathEnd } from '@tasker/shared/domain/task-machine';
 import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import { inject } from 'vitest';
@@ -269,6 +269,15 @@ export async function invariantViolations(sql: Sql, taskUuid: string): Promise<s
   return rows.map((r) => r.v);
 }
 
+/** States a transaction passes through but nothing rests in: never the end of a recorded event. */
+const PASS_THROUGH_STATES: readonly string[] = [
+  'initializing',
+  'enqueuing_steps',
+  'evaluating_results',
+  'enqueued_for_orchestration',
+  'enqueued_as_error_for_orchestration',
+];
+
 export interface HistoryRow {
   eventId: number;
   from: string | null;
@@ -276,45 +285,47 @@ export interface HistoryRow {
   event: string;
 }
 
-/** The task's transitions and each step's (by step name), in event_id order. */
+/**
+ * The task's transitions and each step's events (by step name), in event_id order. Step events come from the
+ * unified history (tasker.step_events: transitions, finished attempts, the dispatch cycle in flight).
+ */
 export async function transitionHistory(sql: Sql, taskUuid: string): Promise<{ task: HistoryRow[]; steps: Map<string, HistoryRow[]> }> {
   const task = await sql<HistoryRow[]>`
     SELECT event_id AS "eventId", from_state AS "from", to_state AS "to", event
     FROM tasker.task_transitions WHERE task_uuid = ${taskUuid} ORDER BY event_id`;
   const stepRows = await sql<(HistoryRow & { name: string })[]>`
-    SELECT st.event_id AS "eventId", st.from_state AS "from", st.to_state AS "to", st.event, s.name
-    FROM tasker.step_transitions st JOIN tasker.steps s ON s.step_uuid = st.step_uuid
-    WHERE st.task_uuid = ${taskUuid} ORDER BY st.event_id`;
+    SELECT se.event_id AS "eventId", se.from_state AS "from", se.to_state AS "to", se.event, s.name
+    FROM tasker.step_events se JOIN tasker.steps s ON s.step_uuid = se.step_uuid
+    WHERE se.task_uuid = ${taskUuid} ORDER BY se.event_id`;
   const steps = new Map<string, HistoryRow[]>();
   for (const { name, ...row } of stepRows) steps.set(name, [...(steps.get(name) ?? []), row]);
   return { task: [...task], steps };
 }
 
 /**
- * Problems with the task's and steps' histories as paths of the state machines: each starts with `create`
- * into pending, each next row leaves the state the previous one entered, and nextTaskState / nextStepState
- * agree with every (from, event, to). [] = valid.
+ * Problems with the task's and steps' histories as paths of the state machines: each starts from nothing with
+ * a path beginning with `create`, each next row leaves the state the previous one entered, and every recorded
+ * path (`complete_result>complete`) is one the machine allows, hop by hop, ending where the row says.
+ * Only resting states are recorded, so no row enters a state a transaction merely passes through. [] = valid.
  */
 export async function historyProblems(sql: Sql, taskUuid: string): Promise<string[]> {
   const { task, steps } = await transitionHistory(sql, taskUuid);
   const problems: string[] = [];
-  const check = (label: string, rows: HistoryRow[], next: (from: string, event: string) => string): void => {
+  const check = (label: string, rows: HistoryRow[], end: (from: string | null, path: string) => string | undefined): void => {
     rows.forEach((row, i) => {
-      if (i === 0) {
-        if (row.from !== null || row.event !== 'create' || row.to !== 'pending') problems.push(`${label}: first transition is ${JSON.stringify(row)}`);
-        return;
+      if (i === 0 && (row.from !== null || !row.event.startsWith('create'))) {
+        problems.push(`${label}: first transition is ${JSON.stringify(row)}`);
       }
-      const previous = rows[i - 1] as HistoryRow;
-      if (row.from !== previous.to) problems.push(`${label}: #${row.eventId} leaves ${row.from}, but was ${previous.to}`);
-      try {
-        const to = next(row.from ?? '', row.event);
-        if (to !== row.to) problems.push(`${label}: ${row.from} --${row.event}--> ${row.to}, machine says ${to}`);
-      } catch (err) {
-        problems.push(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+      if (i > 0) {
+        const previous = rows[i - 1] as HistoryRow;
+        if (row.from !== previous.to) problems.push(`${label}: #${row.eventId} leaves ${row.from}, but was ${previous.to}`);
       }
+      const to = end(row.from, row.event);
+      if (to !== row.to) problems.push(`${label}: ${row.from} --${row.event}--> ${row.to}, machine says ${to}`);
+      if (PASS_THROUGH_STATES.includes(row.to)) problems.push(`${label}: #${row.eventId} rests in ${row.to}`);
     });
   };
-  check('task', task, (from, event) => nextTaskState(from as TaskState, event as TaskEvent));
-  for (const [name, rows] of steps) check(`step ${name}`, rows, (from, event) => nextStepState(from as StepState, event as StepEvent));
+  check('task', task, (from, path) => taskPathEnd(from as TaskState | null, path));
+  for (const [name, rows] of steps) check(`step ${name}`, rows, (from, path) => stepPathEnd(from as StepState | null, path));
   return problems;
 }

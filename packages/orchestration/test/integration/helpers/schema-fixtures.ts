@@ -64,8 +64,9 @@ export interface StepSpec {
 }
 
 /**
- * A task in steps_in_process with its steps, edges and full history, consistent in every respect
- * tasker.task_invariant_violations checks: roots enqueued, the rest pending. Returns step uuids by name.
+ * A task in steps_in_process with its steps, edges and history, consistent in every respect
+ * tasker.task_invariant_violations checks: roots enqueued (their creation is their dispatch cycle's enqueue
+ * event, kept on the row), the rest pending with a `create` transition. Returns step uuids by name.
  */
 export async function createConsistentTask(
   sql: Sql,
@@ -78,15 +79,11 @@ export async function createConsistentTask(
       state: 'steps_in_process',
       steps_total: specs.length,
       steps_pending: specs.length - roots,
-      steps_enqueued: roots,
+      steps_active: roots,
     });
     await tx`
       INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, event)
-      SELECT ${taskUuid}, f, t, e
-      FROM unnest(${[null, 'pending', 'initializing', 'enqueuing_steps']}::text[],
-                  ${['pending', 'initializing', 'enqueuing_steps', 'steps_in_process']}::text[],
-                  ${['create', 'start', 'ready_steps_found', 'steps_enqueued']}::text[]) WITH ORDINALITY AS x(f, t, e, n)
-      ORDER BY n`;
+      VALUES (${taskUuid}, NULL, 'steps_in_process', 'create>start>ready_steps_found>steps_enqueued')`;
     const steps: Record<string, string> = {};
     for (const spec of specs) {
       const root = spec.parents.length === 0;
@@ -99,13 +96,12 @@ export async function createConsistentTask(
         ...(root ? { enqueued_at: new Date() } : {}),
       });
       steps[spec.name] = stepUuid;
-      await tx`
-        INSERT INTO tasker.step_transitions (task_uuid, step_uuid, from_state, to_state, event)
-        VALUES (${taskUuid}, ${stepUuid}, NULL, 'pending', 'create')`;
       if (root) {
+        await tx`UPDATE tasker.steps SET enqueue_event_id = nextval('tasker.event_id_seq') WHERE step_uuid = ${stepUuid}`;
+      } else {
         await tx`
           INSERT INTO tasker.step_transitions (task_uuid, step_uuid, from_state, to_state, event)
-          VALUES (${taskUuid}, ${stepUuid}, 'pending', 'enqueued', 'enqueue')`;
+          VALUES (${taskUuid}, ${stepUuid}, NULL, 'pending', 'create')`;
       }
     }
     for (const spec of specs) {
@@ -115,18 +111,15 @@ export async function createConsistentTask(
           VALUES (${taskUuid}, ${steps[parent] ?? null}, ${steps[spec.name] ?? null})`;
       }
     }
-    await tx`
-      UPDATE tasker.tasks SET last_event_id = (
-        SELECT greatest(max(event_id), (SELECT max(event_id) FROM tasker.step_transitions WHERE task_uuid = ${taskUuid}))
-        FROM tasker.task_transitions WHERE task_uuid = ${taskUuid})
-      WHERE task_uuid = ${taskUuid}`;
     return { taskUuid, steps };
   });
 }
 
 /**
- * Claims the first ready step of `namespace` in ONE statement: the step (SKIP LOCKED), its task's lock
- * before any event id is drawn, the lease, the attempt row, the transition and the counters.
+ * Claims the first ready step of `namespace` in ONE statement, writing ONE row: the step (SKIP LOCKED), its
+ * task's lock before any event id is drawn, then the lease and the claim's event id on the step row. The
+ * attempt row is written when the attempt ends; the task's counters do not change (enqueued and running
+ * steps are both `active`).
  */
 export async function claimStep(
   sql: Sql,
@@ -141,84 +134,63 @@ export async function claimStep(
       LIMIT 1
       FOR UPDATE SKIP LOCKED
     ), locked AS (
-      SELECT t.task_uuid FROM tasker.tasks t JOIN candidate c USING (task_uuid) FOR UPDATE OF t
-    ), claimed AS (
-      UPDATE tasker.steps s
-      SET state = 'in_progress', attempts = s.attempts + 1, last_attempted_at = now(), updated_at = now(),
-          lease_token = gen_random_uuid(), lease_expires_at = now() + interval '60 seconds', leased_by = ${workerId}
-      FROM candidate c JOIN locked l USING (task_uuid)
-      WHERE s.step_uuid = c.step_uuid
-      RETURNING s.step_uuid, s.task_uuid, s.attempts, s.lease_token
-    ), attempt AS (
-      INSERT INTO tasker.step_attempts (lease_token, task_uuid, step_uuid, attempt, worker_id)
-      SELECT lease_token, task_uuid, step_uuid, attempts, ${workerId} FROM claimed
-    ), transition AS (
-      INSERT INTO tasker.step_transitions (task_uuid, step_uuid, from_state, to_state, event, attempt, actor)
-      SELECT task_uuid, step_uuid, 'enqueued', 'in_progress', 'claim', attempts, ${workerId} FROM claimed
-      RETURNING task_uuid, event_id
-    ), task AS (
-      UPDATE tasker.tasks t
-      SET steps_enqueued = t.steps_enqueued - 1, steps_in_progress = t.steps_in_progress + 1,
-          last_event_id = tr.event_id, updated_at = now()
-      FROM transition tr WHERE t.task_uuid = tr.task_uuid
+      SELECT t.task_uuid FROM tasker.tasks t JOIN candidate c USING (task_uuid) FOR NO KEY UPDATE OF t
     )
-    SELECT step_uuid, lease_token FROM claimed`;
+    UPDATE tasker.steps s
+    SET state = 'in_progress', attempts = s.attempts + 1, last_attempted_at = now(), updated_at = now(),
+        lease_token = gen_random_uuid(), lease_expires_at = now() + interval '60 seconds', leased_by = ${workerId},
+        claim_event_id = nextval('tasker.event_id_seq')
+    FROM candidate c JOIN locked l USING (task_uuid)
+    WHERE s.step_uuid = c.step_uuid
+    RETURNING s.step_uuid, s.lease_token`;
   return row === undefined ? undefined : { stepUuid: row.step_uuid, leaseToken: row.lease_token };
 }
 
 /**
- * Completes a step in ONE statement, fenced by its lease token: the step (through for-orchestration to
- * complete), its attempt, its children's parent counters (a child reaching 0 is enqueued), every
- * transition, and the task's counters and last_event_id. A stale token matches nothing and changes nothing.
+ * Completes a step in ONE statement, fenced by its lease token: the attempt row (carrying the cycle's enqueue
+ * and claim events and the finish `complete_result>complete`), the step, its children's parent counters (a
+ * child reaching 0 is enqueued, its enqueue event on its row), and the task's counters. A stale token matches
+ * nothing and changes nothing.
  */
 export async function completeStep(sql: Sql, stepUuid: string, leaseToken: string, result: JSONValue): Promise<boolean> {
   const rows = await sql`
-    WITH locked AS (
-      SELECT t.task_uuid FROM tasker.tasks t JOIN tasker.steps s USING (task_uuid)
+    WITH running AS (
+      SELECT s.* FROM tasker.steps s JOIN tasker.tasks t USING (task_uuid)
       WHERE s.step_uuid = ${stepUuid} AND s.lease_token = ${leaseToken} AND s.state = 'in_progress'
-      FOR UPDATE OF t
+      FOR UPDATE OF t, s
+    ), attempt AS (
+      INSERT INTO tasker.step_attempts (lease_token, task_uuid, step_uuid, attempt, worker_id, claimed_at, finished_at,
+                                        outcome, to_state, finish_event, enqueue_event_id, enqueue_from, enqueued_at,
+                                        claim_event_id, finish_event_id)
+      SELECT r.lease_token, r.task_uuid, r.step_uuid, r.attempts, r.leased_by, r.last_attempted_at, now(), 'completed',
+             'complete', 'complete_result>complete', r.enqueue_event_id, r.enqueue_from, r.enqueued_at, r.claim_event_id,
+             nextval('tasker.event_id_seq')
+      FROM running r
     ), done AS (
       UPDATE tasker.steps s
       SET state = 'complete', results = ${sql.json(result)}, completed_at = now(), updated_at = now(),
-          lease_token = NULL, lease_expires_at = NULL, leased_by = NULL
-      FROM locked l
-      WHERE s.step_uuid = ${stepUuid} AND s.task_uuid = l.task_uuid
-        AND s.lease_token = ${leaseToken} AND s.state = 'in_progress'
-      RETURNING s.step_uuid, s.task_uuid, s.attempts
-    ), attempt AS (
-      UPDATE tasker.step_attempts a SET finished_at = now(), outcome = 'completed'
-      FROM done WHERE a.lease_token = ${leaseToken}
+          lease_token = NULL, lease_expires_at = NULL, leased_by = NULL, enqueue_event_id = NULL, enqueue_from = NULL,
+          claim_event_id = NULL
+      FROM running r
+      WHERE s.step_uuid = r.step_uuid
+      RETURNING s.step_uuid, s.task_uuid
     ), children AS (
       UPDATE tasker.steps c
       SET unsatisfied_parents = c.unsatisfied_parents - 1,
           state = CASE WHEN c.unsatisfied_parents = 1 AND c.state = 'pending' THEN 'enqueued' ELSE c.state END,
           enqueued_at = CASE WHEN c.unsatisfied_parents = 1 AND c.state = 'pending' THEN now() ELSE c.enqueued_at END,
+          enqueue_event_id = CASE WHEN c.unsatisfied_parents = 1 AND c.state = 'pending'
+                                  THEN nextval('tasker.event_id_seq') ELSE c.enqueue_event_id END,
+          enqueue_from = CASE WHEN c.unsatisfied_parents = 1 AND c.state = 'pending' THEN 'pending' ELSE c.enqueue_from END,
           updated_at = now()
       FROM done JOIN tasker.step_edges e ON e.parent_step_uuid = done.step_uuid
       WHERE c.step_uuid = e.child_step_uuid
-      RETURNING c.step_uuid, c.state, c.attempts
-    ), events AS (
-      SELECT nextval('tasker.event_id_seq') AS event_id, x.*
-      FROM (
-        SELECT 1 AS ord, step_uuid, 'in_progress' AS from_state, 'enqueued_for_orchestration' AS to_state,
-               'complete_result' AS event, attempts FROM done
-        UNION ALL
-        SELECT 2, step_uuid, 'enqueued_for_orchestration', 'complete', 'complete', attempts FROM done
-        UNION ALL
-        SELECT 3, step_uuid, 'pending', 'enqueued', 'enqueue', attempts FROM children WHERE state = 'enqueued'
-      ) x
-      ORDER BY x.ord, x.step_uuid
-    ), transitions AS (
-      INSERT INTO tasker.step_transitions (event_id, task_uuid, step_uuid, from_state, to_state, event, attempt)
-      SELECT e.event_id, l.task_uuid, e.step_uuid, e.from_state, e.to_state, e.event, e.attempts
-      FROM events e CROSS JOIN locked l
+      RETURNING c.step_uuid, c.state
     ), task AS (
       UPDATE tasker.tasks t
-      SET steps_in_progress = t.steps_in_progress - 1,
-          steps_complete = t.steps_complete + 1,
+      SET steps_complete = t.steps_complete + 1,
           steps_pending = t.steps_pending - (SELECT count(*) FROM children WHERE state = 'enqueued'),
-          steps_enqueued = t.steps_enqueued + (SELECT count(*) FROM children WHERE state = 'enqueued'),
-          last_event_id = (SELECT max(event_id) FROM events),
+          steps_active = t.steps_active - 1 + (SELECT count(*) FROM children WHERE state = 'enqueued'),
           updated_at = now()
       FROM done WHERE t.task_uuid = done.task_uuid
     )

@@ -66,7 +66,7 @@ export interface SeededTask {
   stepUuids: Record<string, string>;
 }
 
-// Shortest allowed event paths (migrations/0010_engine_core.sql) from creation to each state.
+// Shortest allowed event paths (the machines of migrations/0018) from creation to each state, hop by hop.
 const TASK_PATH_TO: Record<TaskState, readonly [string, TaskState][]> = (() => {
   const started: [string, TaskState][] = [['create', 'pending'], ['start', 'initializing']];
   const running: [string, TaskState][] = [...started, ['ready_steps_found', 'enqueuing_steps'], ['steps_enqueued', 'steps_in_process']];
@@ -106,23 +106,37 @@ const STEP_PATH_TO: Record<StepState, readonly [string, StepState][]> = (() => {
   };
 })();
 
-/** History rows along `path`: all at `start` except the last, which enters the current state at `end`. */
+/** States a transaction passes through: the history records the state it comes to rest in instead. */
+const PASSED_THROUGH: readonly string[] = ['initializing', 'enqueuing_steps', 'evaluating_results', 'enqueued_for_orchestration', 'enqueued_as_error_for_orchestration'];
+
+/**
+ * History rows along `path`, one per state it rests in (passed-through hops join the event of the next rest,
+ * as the engine records them); all at `start` except the last, which enters the current state at `end`.
+ */
 function historyRows<S extends string>(path: readonly [string, S][], start: Date, end: Date) {
-  return path.map(([event, to], i) => ({
-    event,
-    from_state: i === 0 ? null : (path[i - 1] as [string, S])[1],
-    to_state: to,
-    created_at: i === path.length - 1 ? end : start,
-  }));
+  const rows: { event: string; from_state: S | null; to_state: S; created_at: Date }[] = [];
+  let from: S | null = null;
+  let events: string[] = [];
+  path.forEach(([event, to], i) => {
+    events.push(event);
+    const last = i === path.length - 1;
+    if (!last && PASSED_THROUGH.includes(to)) return;
+    rows.push({ event: events.join('>'), from_state: from, to_state: to, created_at: last ? end : start });
+    from = to;
+    events = [];
+  });
+  return rows;
 }
 
 const TERMINAL_TASK: readonly TaskState[] = ['complete', 'error', 'cancelled', 'resolved_manually'];
+// Enqueued and running steps share one task counter; nothing rests in the *_for_orchestration states, but a
+// seed may put a step there (to see how readers cope), and it is counted as active then.
 const STEP_COUNTER: Record<StepState, string> = {
   pending: 'steps_pending',
-  enqueued: 'steps_enqueued',
-  in_progress: 'steps_in_progress',
-  enqueued_for_orchestration: 'steps_enqueued_for_orchestration',
-  enqueued_as_error_for_orchestration: 'steps_enqueued_as_error_for_orchestration',
+  enqueued: 'steps_active',
+  in_progress: 'steps_active',
+  enqueued_for_orchestration: 'steps_active',
+  enqueued_as_error_for_orchestration: 'steps_active',
   waiting_for_retry: 'steps_waiting_for_retry',
   complete: 'steps_complete',
   error: 'steps_error',
@@ -166,11 +180,6 @@ export async function seedTask(sql: Sql, input: SeedTaskInput): Promise<SeededTa
     const stepUuids: Record<string, string> = {};
     for (const step of steps) stepUuids[step.name] = await insertStep(tx as unknown as Sql, taskUuid, input, step);
 
-    await tx`
-      update tasker.tasks set last_event_id = greatest(
-        (select max(event_id) from tasker.task_transitions where task_uuid = ${taskUuid}),
-        coalesce((select max(event_id) from tasker.step_transitions where task_uuid = ${taskUuid}), 0))
-      where task_uuid = ${taskUuid}`;
     return { taskUuid, namespace: template.namespace, stepUuids };
   });
 }
@@ -207,14 +216,16 @@ async function insertStep(sql: Sql, taskUuid: string, task: SeedTaskInput, step:
   if (row === undefined) throw new Error('step insert returned nothing');
   const stepUuid = row.step_uuid;
 
+  // Attempt rows are written when attempts end: a running one is the step row itself. Their events are in the
+  // step's transitions here (the form rows written before 0017 have).
   for (const [i, claimedAt] of claims.entries()) {
     const last = i === claims.length - 1;
-    const open = last && running;
-    const outcome = open ? null : last && step.state === 'complete' ? 'completed' : 'failed';
-    const finished = open ? null : last ? finishedAt : (claims[i + 1] as Date);
+    if (last && running) continue;
+    const outcome = last && step.state === 'complete' ? 'completed' : 'failed';
+    const finished = last ? finishedAt : (claims[i + 1] as Date);
     await sql`
       insert into tasker.step_attempts ${sql({
-        lease_token: open ? (leaseToken as string) : randomUUID(),
+        lease_token: randomUUID(),
         task_uuid: taskUuid,
         step_uuid: stepUuid,
         attempt: i + 1,
@@ -222,7 +233,7 @@ async function insertStep(sql: Sql, taskUuid: string, task: SeedTaskInput, step:
         claimed_at: claimedAt,
         finished_at: finished,
         outcome,
-        execution_time_ms: finished === null ? null : Math.max(0, finished.getTime() - claimedAt.getTime()),
+        execution_time_ms: Math.max(0, finished.getTime() - claimedAt.getTime()),
       })}`;
   }
   for (const h of historyRows(STEP_PATH_TO[step.state], createdAt, finishedAt)) {

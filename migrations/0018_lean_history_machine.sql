@@ -1,0 +1,333 @@
+-- Lean history, part 2 of 3: the state machines over paths, the named step counters, and the helpers every
+-- engine function shares (part 3 holds the operations). The single-hop tables (task_next_state,
+-- step_next_state) stay the source the CHECK constraints fold over; packages/shared/src/domain/*-machine.ts
+-- hold the same tables and the same folding, and an integration test compares them pair by pair.
+
+-- The task state an event leads to, or NULL when the machine forbids it.
+CREATE FUNCTION tasker.task_next_state(p_from text, p_event text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  RETURN CASE p_from || '/' || p_event
+    WHEN 'pending/start' THEN 'initializing'
+    WHEN 'pending/cancel' THEN 'cancelled'
+    WHEN 'initializing/ready_steps_found' THEN 'enqueuing_steps'
+    WHEN 'initializing/no_steps_found' THEN 'complete'
+    WHEN 'initializing/no_dependencies_ready' THEN 'waiting_for_dependencies'
+    WHEN 'initializing/cancel' THEN 'cancelled'
+    WHEN 'enqueuing_steps/steps_enqueued' THEN 'steps_in_process'
+    WHEN 'enqueuing_steps/enqueue_failed' THEN 'error'
+    WHEN 'enqueuing_steps/cancel' THEN 'cancelled'
+    WHEN 'steps_in_process/step_completed' THEN 'evaluating_results'
+    WHEN 'steps_in_process/step_failed' THEN 'evaluating_results'
+    WHEN 'steps_in_process/staleness_timeout' THEN 'error'
+    WHEN 'steps_in_process/cancel' THEN 'cancelled'
+    WHEN 'evaluating_results/ready_steps_found' THEN 'enqueuing_steps'
+    WHEN 'evaluating_results/no_dependencies_ready' THEN 'waiting_for_dependencies'
+    WHEN 'evaluating_results/all_steps_successful' THEN 'complete'
+    WHEN 'evaluating_results/steps_in_flight' THEN 'steps_in_process'
+    WHEN 'evaluating_results/retry_scheduled' THEN 'waiting_for_retry'
+    WHEN 'evaluating_results/permanent_failure' THEN 'blocked_by_failures'
+    WHEN 'evaluating_results/cancel' THEN 'cancelled'
+    WHEN 'waiting_for_dependencies/step_completed' THEN 'evaluating_results'
+    WHEN 'waiting_for_dependencies/step_failed' THEN 'evaluating_results'
+    WHEN 'waiting_for_dependencies/dependencies_ready' THEN 'evaluating_results'
+    WHEN 'waiting_for_dependencies/staleness_timeout' THEN 'error'
+    WHEN 'waiting_for_dependencies/cancel' THEN 'cancelled'
+    WHEN 'waiting_for_retry/step_completed' THEN 'evaluating_results'
+    WHEN 'waiting_for_retry/step_failed' THEN 'evaluating_results'
+    WHEN 'waiting_for_retry/retry_ready' THEN 'enqueuing_steps'
+    WHEN 'waiting_for_retry/staleness_timeout' THEN 'error'
+    WHEN 'waiting_for_retry/cancel' THEN 'cancelled'
+    WHEN 'blocked_by_failures/give_up' THEN 'error'
+    WHEN 'blocked_by_failures/manual_resolution' THEN 'resolved_manually'
+    WHEN 'blocked_by_failures/resume' THEN 'evaluating_results'
+    WHEN 'blocked_by_failures/cancel' THEN 'cancelled'
+    WHEN 'error/resume' THEN 'evaluating_results'
+  END;
+END $$;
+
+-- Where a path of events ('a>b>c') leads from p_from (NULL = nothing yet: the path must start with `create`),
+-- or NULL when any hop is forbidden.
+CREATE FUNCTION tasker.task_path_end(p_from text, p_path text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  v_state text := p_from;
+  v_event text;
+  v_first boolean := true;
+BEGIN
+  FOREACH v_event IN ARRAY string_to_array(p_path, '>') LOOP
+    IF v_first AND p_from IS NULL THEN
+      IF v_event <> 'create' THEN RETURN NULL; END IF;
+      v_state := 'pending';
+    ELSE
+      v_state := tasker.task_next_state(v_state, v_event);
+      IF v_state IS NULL THEN RETURN NULL; END IF;
+    END IF;
+    v_first := false;
+  END LOOP;
+  RETURN v_state;
+END $$;
+
+CREATE FUNCTION tasker.step_path_end(p_from text, p_path text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  v_state text := p_from;
+  v_event text;
+  v_first boolean := true;
+BEGIN
+  FOREACH v_event IN ARRAY string_to_array(p_path, '>') LOOP
+    IF v_first AND p_from IS NULL THEN
+      IF v_event <> 'create' THEN RETURN NULL; END IF;
+      v_state := 'pending';
+    ELSE
+      v_state := tasker.step_next_state(v_state, v_event);
+      IF v_state IS NULL THEN RETURN NULL; END IF;
+    END IF;
+    v_first := false;
+  END LOOP;
+  RETURN v_state;
+END $$;
+
+-- The CHECK constraints of both history tables call these; a path is allowed when it ends where the row says.
+CREATE OR REPLACE FUNCTION tasker.task_transition_allowed(p_from text, p_event text, p_to text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  RETURN p_to IS NOT NULL AND tasker.task_path_end(p_from, p_event) IS NOT DISTINCT FROM p_to;
+END $$;
+
+CREATE OR REPLACE FUNCTION tasker.step_transition_allowed(p_from text, p_event text, p_to text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  RETURN p_to IS NOT NULL AND tasker.step_path_end(p_from, p_event) IS NOT DISTINCT FROM p_to;
+END $$;
+
+-- The enqueue event of a dispatch cycle, by where the step came from.
+CREATE FUNCTION tasker.enqueue_event_name(p_from text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE p_from WHEN 'pending' THEN 'enqueue' WHEN 'waiting_for_retry' THEN 'retry' ELSE 'create>enqueue' END
+$$;
+
+-- A finished attempt's path must be one the machine allows from in_progress, and fit its outcome.
+ALTER TABLE tasker.step_attempts ADD CONSTRAINT step_attempts_machine_check CHECK (
+  finish_event_id IS NULL OR (
+    tasker.step_transition_allowed('in_progress', finish_event, to_state)
+    AND CASE outcome
+      WHEN 'completed' THEN to_state = 'complete'
+      WHEN 'failed' THEN to_state IN ('waiting_for_retry', 'error')
+      WHEN 'lease_expired' THEN to_state IN ('waiting_for_retry', 'error')
+      WHEN 'cancelled' THEN to_state = 'cancelled'
+      WHEN 'released' THEN to_state = 'enqueued'
+    END));
+
+-- Per-state step counters of a task, by name. enqueued and in_progress share `active`.
+CREATE TYPE tasker.step_counts AS (
+  pending integer, active integer, waiting_for_retry integer, complete integer, error integer, cancelled integer,
+  resolved_manually integer);
+
+CREATE FUNCTION tasker.counts_of(t tasker.tasks) RETURNS tasker.step_counts
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT ROW(t.steps_pending, t.steps_active, t.steps_waiting_for_retry, t.steps_complete, t.steps_error,
+             t.steps_cancelled, t.steps_resolved_manually)::tasker.step_counts
+$$;
+
+-- c after p_n steps moved from p_from (NULL = created) to p_to.
+CREATE FUNCTION tasker.counts_move(c tasker.step_counts, p_from text, p_to text, p_n integer DEFAULT 1)
+RETURNS tasker.step_counts
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF p_n = 0 THEN RETURN c; END IF;
+  CASE p_from
+    WHEN 'pending' THEN c.pending := c.pending - p_n;
+    WHEN 'enqueued', 'in_progress' THEN c.active := c.active - p_n;
+    WHEN 'waiting_for_retry' THEN c.waiting_for_retry := c.waiting_for_retry - p_n;
+    WHEN 'complete' THEN c.complete := c.complete - p_n;
+    WHEN 'error' THEN c.error := c.error - p_n;
+    WHEN 'cancelled' THEN c.cancelled := c.cancelled - p_n;
+    WHEN 'resolved_manually' THEN c.resolved_manually := c.resolved_manually - p_n;
+    ELSE NULL;
+  END CASE;
+  CASE p_to
+    WHEN 'pending' THEN c.pending := c.pending + p_n;
+    WHEN 'enqueued', 'in_progress' THEN c.active := c.active + p_n;
+    WHEN 'waiting_for_retry' THEN c.waiting_for_retry := c.waiting_for_retry + p_n;
+    WHEN 'complete' THEN c.complete := c.complete + p_n;
+    WHEN 'error' THEN c.error := c.error + p_n;
+    WHEN 'cancelled' THEN c.cancelled := c.cancelled + p_n;
+    WHEN 'resolved_manually' THEN c.resolved_manually := c.resolved_manually + p_n;
+  END CASE;
+  RETURN c;
+END $$;
+
+-- The one decision after steps of a locked task moved (domain finalization): given the row as locked, the
+-- counters after the moves, the event that brings a resting task into evaluating_results (step_completed,
+-- step_failed, resume; NULL = none) and how many steps this call dispatched, it picks where the task comes to
+-- rest, writes ONE transition naming the path when that differs from where it rested, and ONE update of the
+-- task row when its state or counters changed; on give-up it opens the DLQ entry. Returns the new state.
+-- While a step is in error nothing new is dispatched (callers hold children back); work already enqueued,
+-- running or in backoff finishes, and once none is left the task gives up (→ error + DLQ max_retries_exceeded).
+CREATE FUNCTION tasker.settle_task(
+  p_task tasker.tasks, p_counts tasker.step_counts, p_entry text, p_enqueued integer, p_actor text,
+  p_reason text DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  c tasker.step_counts := p_counts;
+  v_from text := p_task.state;
+  v_state text := p_task.state;
+  v_path text[] := '{}';
+  v_reason text := p_reason;
+BEGIN
+  IF p_entry IS NOT NULL AND tasker.task_next_state(v_state, p_entry) = 'evaluating_results' THEN
+    v_path := v_path || p_entry;
+    IF c.error > 0 THEN
+      v_path := v_path || 'permanent_failure'::text;
+      v_state := 'blocked_by_failures';
+      v_reason := coalesce(v_reason, format('%s step(s) failed permanently', c.error));
+    ELSIF c.complete + c.resolved_manually = p_task.steps_total THEN
+      v_path := v_path || 'all_steps_successful'::text;
+      v_state := 'complete';
+    ELSIF p_enqueued > 0 THEN
+      v_path := v_path || ARRAY['ready_steps_found', 'steps_enqueued'];
+      v_state := 'steps_in_process';
+    ELSIF c.active > 0 THEN
+      v_path := v_path || 'steps_in_flight'::text;
+      v_state := 'steps_in_process';
+    ELSIF c.waiting_for_retry > 0 THEN
+      v_path := v_path || 'retry_scheduled'::text;
+      v_state := 'waiting_for_retry';
+    ELSE
+      v_path := v_path || 'no_dependencies_ready'::text;
+      v_state := 'waiting_for_dependencies';
+    END IF;
+  END IF;
+  IF v_state = 'blocked_by_failures' AND c.error > 0 AND c.active + c.waiting_for_retry = 0 THEN
+    v_path := v_path || 'give_up'::text;
+    v_state := 'error';
+    v_reason := coalesce(v_reason, 'no step left running; failed steps need an operator');
+  END IF;
+
+  IF v_state <> v_from THEN
+    PERFORM tasker.insert_task_transition(p_task.task_uuid, v_from, v_state, array_to_string(v_path, '>'), p_actor,
+              v_reason, CASE WHEN p_enqueued > 0 THEN jsonb_build_object('count', p_enqueued) ELSE '{}'::jsonb END);
+  END IF;
+  IF v_state <> v_from OR c IS DISTINCT FROM tasker.counts_of(p_task) THEN
+    UPDATE tasker.tasks t SET
+      steps_pending = c.pending, steps_active = c.active, steps_waiting_for_retry = c.waiting_for_retry,
+      steps_complete = c.complete, steps_error = c.error, steps_cancelled = c.cancelled,
+      steps_resolved_manually = c.resolved_manually,
+      state = v_state,
+      state_entered_at = CASE WHEN v_state <> v_from THEN now() ELSE t.state_entered_at END,
+      completed_at = CASE
+        WHEN v_state NOT IN ('complete', 'error', 'cancelled', 'resolved_manually') THEN NULL
+        WHEN v_state <> v_from OR t.completed_at IS NULL THEN now()
+        ELSE t.completed_at END,
+      updated_at = now()
+    WHERE t.task_uuid = p_task.task_uuid;
+  END IF;
+  IF v_state = 'error' AND v_from <> 'error' THEN
+    INSERT INTO tasker.dlq_entries (task_uuid, original_state, reason, task_snapshot)
+    VALUES (p_task.task_uuid, 'blocked_by_failures', 'max_retries_exceeded', tasker.task_snapshot(p_task.task_uuid))
+    ON CONFLICT (task_uuid) WHERE resolution_status = 'pending' DO NOTHING;
+  END IF;
+  RETURN v_state;
+END $$;
+
+-- Decrements the unsatisfied-parent counter of each child of p_step; a pending child whose last parent this
+-- was becomes enqueued in the same update (its enqueue event drawn now), unless p_hold (the task is blocked:
+-- it stays pending until resume). Returns how many were enqueued and their handlers. O(edges of the step).
+CREATE FUNCTION tasker.release_children(p_step uuid, p_hold boolean, OUT o_enqueued integer, OUT o_handlers text[])
+LANGUAGE plpgsql AS $$
+BEGIN
+  WITH children AS (
+    SELECT c.step_uuid AS sid, (c.unsatisfied_parents = 1 AND c.state = 'pending' AND NOT p_hold) AS go
+    FROM tasker.step_edges e JOIN tasker.steps c ON c.step_uuid = e.child_step_uuid
+    WHERE e.parent_step_uuid = p_step
+  ), moved AS (
+    UPDATE tasker.steps c SET
+      unsatisfied_parents = c.unsatisfied_parents - 1,
+      state = CASE WHEN x.go THEN 'enqueued' ELSE c.state END,
+      enqueued_at = CASE WHEN x.go THEN now() ELSE c.enqueued_at END,
+      enqueue_event_id = CASE WHEN x.go THEN nextval('tasker.event_id_seq') ELSE c.enqueue_event_id END,
+      enqueue_from = CASE WHEN x.go THEN 'pending' ELSE c.enqueue_from END,
+      updated_at = now()
+    FROM children x
+    WHERE c.step_uuid = x.sid
+    RETURNING x.go, c.handler_callable
+  )
+  SELECT count(*) FILTER (WHERE moved.go)::integer, array_agg(moved.handler_callable) FILTER (WHERE moved.go)
+  INTO o_enqueued, o_handlers FROM moved;
+END $$;
+
+-- Ends the running attempt of s (locked, in_progress): writes its attempt row carrying the cycle's enqueue
+-- and claim events and the finish event drawn now. p_event is the path from in_progress to p_to.
+CREATE FUNCTION tasker.record_attempt(
+  s tasker.steps, p_outcome text, p_event text, p_to text, p_actor text, p_exec_ms integer, p_error jsonb,
+  p_metadata jsonb DEFAULT NULL, p_retry_delay_ms bigint DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_ev bigint := nextval('tasker.event_id_seq');
+BEGIN
+  INSERT INTO tasker.step_attempts (lease_token, task_uuid, step_uuid, attempt, worker_id, claimed_at, finished_at,
+                                    outcome, execution_time_ms, error, to_state, finish_event, finished_by, metadata,
+                                    retry_delay_ms, enqueue_event_id, enqueue_from, enqueued_at, claim_event_id,
+                                    finish_event_id)
+  VALUES (s.lease_token, s.task_uuid, s.step_uuid, s.attempts, s.leased_by, s.last_attempted_at, now(),
+          p_outcome, p_exec_ms, p_error, p_to, p_event, p_actor, p_metadata, p_retry_delay_ms,
+          -- claim_event_id is NULL for a claim made before this version: step_transitions holds that one.
+          s.enqueue_event_id, s.enqueue_from, s.enqueued_at, s.claim_event_id, v_ev);
+  RETURN v_ev;
+END $$;
+
+-- Moves a dispatch cycle's enqueue event from the step row into step_transitions: the step leaves enqueued
+-- without an attempt (cancelled, resolved or completed by an operator) and the event must outlive the row's
+-- cycle columns.
+CREATE FUNCTION tasker.flush_enqueue_event(s tasker.steps) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF s.enqueue_event_id IS NULL THEN
+    RETURN;
+  END IF;
+  INSERT INTO tasker.step_transitions (event_id, task_uuid, step_uuid, from_state, to_state, event, attempt, created_at)
+  VALUES (s.enqueue_event_id, s.task_uuid, s.step_uuid, s.enqueue_from, 'enqueued', tasker.enqueue_event_name(s.enqueue_from),
+          s.attempts, s.enqueued_at);
+END $$;
+
+-- The retry decision after a failed attempt of s: waiting_for_retry when the failure and the step are
+-- retryable and runs are left (delay: the worker's Retry-After capped at the step's max backoff, else the
+-- step's backoff policy), else error.
+CREATE FUNCTION tasker.retry_decision(
+  s tasker.steps, p_retryable boolean, p_retry_after_ms bigint, p_multiplier double precision,
+  OUT o_state text, OUT o_next_retry_at timestamptz, OUT o_delay_ms bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_retryable AND s.retryable AND s.attempts < s.max_attempts THEN
+    o_delay_ms := CASE WHEN p_retry_after_ms IS NOT NULL THEN least(p_retry_after_ms, s.backoff_max_ms)
+                       ELSE tasker.backoff_delay_ms(s.backoff_kind, s.backoff_base_ms, s.backoff_max_ms, s.backoff_jitter,
+                                                    s.attempts, p_multiplier) END;
+    o_state := 'waiting_for_retry';
+    o_next_retry_at := now() + o_delay_ms * interval '1 millisecond';
+  ELSE
+    o_state := 'error';
+  END IF;
+END $$;
+
+-- A failed attempt of s (worker failure or expired lease): its attempt row and the step row, in one go.
+-- Returns the state the step came to rest in and when it may run again.
+CREATE FUNCTION tasker.fail_running_step(
+  s tasker.steps, p_kind text, p_error jsonb, p_retryable boolean, p_retry_after_ms bigint,
+  p_multiplier double precision, p_actor text, p_exec_ms integer, OUT o_state text, OUT o_next_retry_at timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+  d record;
+BEGIN
+  d := tasker.retry_decision(s, p_retryable, p_retry_after_ms, p_multiplier);
+  o_state := d.o_state;
+  o_next_retry_at := d.o_next_retry_at;
+  PERFORM tasker.record_attempt(s, CASE WHEN p_kind = 'lease_expired' THEN 'lease_expired' ELSE 'failed' END,
+            p_kind || CASE WHEN o_state = 'error' THEN '>fail' ELSE '>wait_for_retry' END, o_state, p_actor, p_exec_ms,
+            p_error, NULL, d.o_delay_ms);
+  UPDATE tasker.steps x SET state = o_state, next_retry_at = o_next_retry_at,
+         backoff_request_seconds = CASE WHEN p_retry_after_ms IS NULL THEN NULL ELSE ceil(p_retry_after_ms / 1000.0)::integer END,
+         last_error = p_error, last_failure_at = now(), lease_token = NULL, lease_expires_at = NULL, leased_by = NULL,
+         enqueue_event_id = NULL, enqueue_from = NULL, claim_event_id = NULL, updated_at = now()
+  WHERE x.step_uuid = s.step_uuid;
+END $$;
