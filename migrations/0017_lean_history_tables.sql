@@ -85,7 +85,13 @@ ALTER TABLE tasker.step_attempts
         AND (claim_event_id IS NULL OR claim_event_id < finish_event_id)
         AND (enqueue_event_id IS NULL OR enqueue_event_id < coalesce(claim_event_id, finish_event_id))));
 -- Event replay of a task: every attempt holding an event after the cursor (its events are ≤ finish_event_id).
-CREATE INDEX step_attempts_events_idx ON tasker.step_attempts (task_uuid, finish_event_id) WHERE finish_event_id IS NOT NULL;
+-- Also the one index for a task's or a step's attempts (audit, analytics): a task's attempts are few, so
+-- (task_uuid, step_uuid, claimed_at) is not worth a second index entry per attempt.
+CREATE INDEX step_attempts_events_idx ON tasker.step_attempts (task_uuid, finish_event_id);
+DROP INDEX tasker.step_attempts_step_idx;
+-- A step's own transitions are found within its task's (primary key (task_uuid, event_id)): one index entry
+-- fewer per transition.
+DROP INDEX tasker.step_transitions_step_idx;
 
 -- Events may name a path: steps joined by '>' (e.g. create>start>ready_steps_found>steps_enqueued).
 ALTER TABLE tasker.task_transitions

@@ -135,7 +135,11 @@ END $$;
 -- attempts + 1, a fresh lease token (the fencing token), a lease of min(p_lease_ms, timeout_seconds) and the
 -- claim's event id, all on the step row. Nothing else is written: the attempt row comes when it ends, and the
 -- task's counters do not change (enqueued and running are both `active`). Returns what the handler needs.
-CREATE FUNCTION tasker.claim_steps(p_worker text, p_namespaces text[], p_handlers text[], p_max integer, p_lease_ms integer)
+-- p_skip_busy_tasks: leave steps whose task another transaction holds (a claim made in a transaction that
+-- already locked other tasks, report_and_claim, must not wait for a task lock out of order).
+CREATE FUNCTION tasker.claim_steps(
+  p_worker text, p_namespaces text[], p_handlers text[], p_max integer, p_lease_ms integer,
+  p_skip_busy_tasks boolean DEFAULT false)
 RETURNS TABLE (
   task_uuid uuid, step_uuid uuid, step_name text, namespace text, task_name text, task_version text,
   handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb,
@@ -163,7 +167,16 @@ BEGIN
     RETURN;
   END IF;
   -- Event ids of a task are drawn under its row lock.
-  PERFORM 1 FROM tasker.tasks t WHERE t.task_uuid = ANY (v_tasks) ORDER BY t.task_uuid FOR NO KEY UPDATE;
+  IF p_skip_busy_tasks THEN
+    v_tasks := ARRAY(SELECT t.task_uuid FROM tasker.tasks t WHERE t.task_uuid = ANY (v_tasks)
+                     ORDER BY t.task_uuid FOR NO KEY UPDATE SKIP LOCKED);
+    v_ids := ARRAY(SELECT s.step_uuid FROM tasker.steps s WHERE s.step_uuid = ANY (v_ids) AND s.task_uuid = ANY (v_tasks));
+    IF cardinality(v_ids) = 0 THEN
+      RETURN;
+    END IF;
+  ELSE
+    PERFORM 1 FROM tasker.tasks t WHERE t.task_uuid = ANY (v_tasks) ORDER BY t.task_uuid FOR NO KEY UPDATE;
+  END IF;
 
   RETURN QUERY
   WITH moved AS (
@@ -174,13 +187,14 @@ BEGIN
     WHERE s.step_uuid = ANY (v_ids)
     RETURNING s.*
   )
+  -- LATERAL: each step's task by its primary key, whatever the planner thinks of the CTE's size.
   SELECT m.task_uuid, m.step_uuid, m.name, m.namespace, t.name, t.version, m.handler_callable, m.handler_method,
          m.initialization, t.context,
          coalesce((SELECT jsonb_object_agg(p.name, p.results)
                    FROM tasker.step_edges e JOIN tasker.steps p ON p.step_uuid = e.parent_step_uuid
                    WHERE e.child_step_uuid = m.step_uuid), '{}'::jsonb),
          m.attempts, m.max_attempts, m.lease_token, m.lease_expires_at, m.timeout_seconds, t.correlation_id
-  FROM moved m JOIN tasker.tasks t ON t.task_uuid = m.task_uuid
+  FROM moved m CROSS JOIN LATERAL (SELECT * FROM tasker.tasks x WHERE x.task_uuid = m.task_uuid) t
   ORDER BY m.priority DESC, m.enqueued_at, m.step_uuid;
 
   PERFORM tasker.notify_task_event(x) FROM unnest(v_tasks) AS x;
@@ -191,53 +205,66 @@ END $$;
 -- (outcome lease_lost, or cancelled when the task or step was cancelled under it), an unknown step or one
 -- outside p_namespaces is not_found. Results are applied task by task (tasks locked in task_uuid order, so two
 -- batches never deadlock), and each task settles once for all its results. One row per result, in input order.
-CREATE FUNCTION tasker.report_results(p_worker text, p_results jsonb, p_multiplier double precision, p_namespaces text[])
+-- p_notify false: the caller wakes claimers itself (report_and_claim, for what it did not claim at once).
+CREATE FUNCTION tasker.report_results(
+  p_worker text, p_results jsonb, p_multiplier double precision, p_namespaces text[], p_notify boolean DEFAULT true)
 RETURNS TABLE (step_uuid uuid, outcome text, step_state text, task_state text, next_retry_at timestamptz)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-  r record;
   t tasker.tasks;
   s tasker.steps;
   c tasker.step_counts;
   f record;
   rel record;
-  v_task uuid;
+  v jsonb;
+  v_n integer := jsonb_array_length(p_results);
+  v_ids uuid[];
+  v_known uuid[];
+  v_known_tasks uuid[];
   v_tasks uuid[];
+  v_pos integer;
+  v_task uuid;
   v_group_start integer := 1;
   v_entry text;
   v_enqueued integer := 0;
   v_handlers text[] := '{}';
   v_state text;
-  o_ords bigint[] := '{}';
+  o_ords integer[] := '{}';
   o_ids uuid[] := '{}';
   o_outcomes text[] := '{}';
   o_step_states text[] := '{}';
   o_task_states text[] := '{}';
   o_next timestamptz[] := '{}';
 BEGIN
-  SELECT array_agg(DISTINCT x.task_uuid ORDER BY x.task_uuid) INTO v_tasks
-  FROM jsonb_array_elements(p_results) AS e(value)
-  JOIN tasker.steps x ON x.step_uuid = (e.value->>'step_uuid')::uuid;
+  -- Every lookup below goes through a primary key (= ANY of an array): never a join against the input, whose
+  -- size the planner cannot know.
+  v_ids := ARRAY(SELECT (e->>'step_uuid')::uuid FROM jsonb_array_elements(p_results) AS e);
+  SELECT array_agg(x.step_uuid ORDER BY x.task_uuid, x.step_uuid), array_agg(x.task_uuid ORDER BY x.task_uuid, x.step_uuid)
+  INTO v_known, v_known_tasks FROM tasker.steps x WHERE x.step_uuid = ANY (v_ids);
+  v_tasks := ARRAY(SELECT DISTINCT u FROM unnest(v_known_tasks) AS u ORDER BY u);
   PERFORM 1 FROM tasker.tasks x WHERE x.task_uuid = ANY (v_tasks) ORDER BY x.task_uuid FOR UPDATE;
 
-  -- Unknown steps first (their task is NULL), then task by task in input order.
-  FOR r IN
-    SELECT e.ord, (e.value->>'step_uuid')::uuid AS sid, (e.value->>'lease_token')::uuid AS token, e.value AS v,
-           x.task_uuid AS tid
-    FROM jsonb_array_elements(p_results) WITH ORDINALITY AS e(value, ord)
-    LEFT JOIN tasker.steps x ON x.step_uuid = (e.value->>'step_uuid')::uuid
-    ORDER BY x.task_uuid NULLS FIRST, e.ord
-  LOOP
-    IF r.tid IS DISTINCT FROM v_task AND v_task IS NOT NULL THEN
-      -- The previous task's results are all applied: it settles once.
-      v_state := tasker.settle_task(t, c, v_entry, v_enqueued, p_worker);
-      IF v_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(t.namespace, v_handlers); END IF;
-      PERFORM tasker.notify_task_event(v_task);
-      FOR i IN v_group_start..cardinality(o_ids) LOOP o_task_states[i] := v_state; END LOOP;
+  -- Unknown steps first, then task by task.
+  FOR i IN 1..v_n LOOP
+    IF NOT (v_ids[i] = ANY (coalesce(v_known, '{}'))) THEN
+      o_ords := o_ords || i; o_ids := o_ids || v_ids[i]; o_outcomes := o_outcomes || 'not_found'::text;
+      o_step_states := o_step_states || NULL::text; o_task_states := o_task_states || NULL::text;
+      o_next := o_next || NULL::timestamptz;
     END IF;
-    IF r.tid IS DISTINCT FROM v_task THEN
-      v_task := r.tid;
+  END LOOP;
+  v_group_start := cardinality(o_ids) + 1;
+
+  FOR k IN 1..coalesce(cardinality(v_known), 0) LOOP
+    IF v_known_tasks[k] IS DISTINCT FROM v_task THEN
+      IF v_task IS NOT NULL THEN
+        -- The previous task's results are all applied: it settles once.
+        v_state := tasker.settle_task(t, c, v_entry, v_enqueued, p_worker);
+        IF v_enqueued > 0 AND p_notify THEN PERFORM tasker.notify_steps_ready(t.namespace, v_handlers); END IF;
+        PERFORM tasker.notify_task_event(v_task);
+        FOR j IN v_group_start..cardinality(o_ids) LOOP o_task_states[j] := v_state; END LOOP;
+      END IF;
+      v_task := v_known_tasks[k];
       v_group_start := cardinality(o_ids) + 1;
       v_entry := NULL;
       v_enqueued := 0;
@@ -246,29 +273,30 @@ BEGIN
       c := tasker.counts_of(t);
     END IF;
 
-    o_ords := o_ords || r.ord;
-    o_ids := o_ids || r.sid;
+    -- One step reported twice in a batch is refused by the service; the first position is the one applied.
+    v_pos := array_position(v_ids, v_known[k]);
+    v := p_results->(v_pos - 1);
+    o_ords := o_ords || v_pos;
+    o_ids := o_ids || v_known[k];
     o_task_states := o_task_states || NULL::text;
-    IF r.tid IS NOT NULL THEN
-      SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = r.sid FOR UPDATE;
-    END IF;
-    IF r.tid IS NULL OR (p_namespaces IS NOT NULL AND NOT (s.namespace = ANY (p_namespaces))) THEN
+    SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = v_known[k] FOR UPDATE;
+    IF p_namespaces IS NOT NULL AND NOT (s.namespace = ANY (p_namespaces)) THEN
       o_outcomes := o_outcomes || 'not_found'::text;
       o_step_states := o_step_states || NULL::text;
       o_next := o_next || NULL::timestamptz;
-    ELSIF s.state <> 'in_progress' OR s.lease_token IS DISTINCT FROM r.token THEN
-      o_outcomes := o_outcomes || tasker.lease_refusal(r.sid, r.token);
+    ELSIF s.state <> 'in_progress' OR s.lease_token IS DISTINCT FROM (v->>'lease_token')::uuid THEN
+      o_outcomes := o_outcomes || tasker.lease_refusal(s.step_uuid, (v->>'lease_token')::uuid);
       o_step_states := o_step_states || s.state;
       o_next := o_next || s.next_retry_at;
-    ELSIF r.v->>'status' = 'completed' THEN
+    ELSIF v->>'status' = 'completed' THEN
       PERFORM tasker.record_attempt(s, 'completed', 'complete_result>complete', 'complete', p_worker,
-                (r.v->>'execution_time_ms')::integer, NULL, nullif(r.v->'metadata', 'null'::jsonb));
-      UPDATE tasker.steps x SET state = 'complete', results = r.v->'result', completed_at = now(), lease_token = NULL,
+                (v->>'execution_time_ms')::integer, NULL, nullif(v->'metadata', 'null'::jsonb));
+      UPDATE tasker.steps x SET state = 'complete', results = v->'result', completed_at = now(), lease_token = NULL,
                                 lease_expires_at = NULL, leased_by = NULL, next_retry_at = NULL, enqueue_event_id = NULL,
                                 enqueue_from = NULL, claim_event_id = NULL, updated_at = now()
-      WHERE x.step_uuid = r.sid;
+      WHERE x.step_uuid = s.step_uuid;
       c := tasker.counts_move(c, 'in_progress', 'complete');
-      rel := tasker.release_children(r.sid, c.error > 0 OR t.state IN ('blocked_by_failures', 'error'));
+      rel := tasker.release_children(s.step_uuid, c.error > 0 OR t.state IN ('blocked_by_failures', 'error'));
       c := tasker.counts_move(c, 'pending', 'enqueued', rel.o_enqueued);
       v_enqueued := v_enqueued + rel.o_enqueued;
       v_handlers := v_handlers || coalesce(rel.o_handlers, '{}');
@@ -277,8 +305,8 @@ BEGIN
       o_step_states := o_step_states || 'complete'::text;
       o_next := o_next || NULL::timestamptz;
     ELSE
-      f := tasker.fail_running_step(s, 'fail_result', r.v->'error', coalesce((r.v->>'retryable')::boolean, true),
-             (r.v->>'retry_after_ms')::bigint, p_multiplier, p_worker, (r.v->>'execution_time_ms')::integer);
+      f := tasker.fail_running_step(s, 'fail_result', v->'error', coalesce((v->>'retryable')::boolean, true),
+             (v->>'retry_after_ms')::bigint, p_multiplier, p_worker, (v->>'execution_time_ms')::integer);
       c := tasker.counts_move(c, 'in_progress', f.o_state);
       v_entry := 'step_failed';
       o_outcomes := o_outcomes || 'ok'::text;
@@ -288,9 +316,9 @@ BEGIN
   END LOOP;
   IF v_task IS NOT NULL THEN
     v_state := tasker.settle_task(t, c, v_entry, v_enqueued, p_worker);
-    IF v_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(t.namespace, v_handlers); END IF;
+    IF v_enqueued > 0 AND p_notify THEN PERFORM tasker.notify_steps_ready(t.namespace, v_handlers); END IF;
     PERFORM tasker.notify_task_event(v_task);
-    FOR i IN v_group_start..cardinality(o_ids) LOOP o_task_states[i] := v_state; END LOOP;
+    FOR j IN v_group_start..cardinality(o_ids) LOOP o_task_states[j] := v_state; END LOOP;
   END IF;
 
   RETURN QUERY
@@ -298,6 +326,52 @@ BEGIN
   FROM unnest(o_ords, o_ids, o_outcomes, o_step_states, o_task_states, o_next)
        AS u(ord, sid, outcome, step_state, task_state, next_at)
   ORDER BY u.ord;
+END $$;
+
+-- Results and the claim riding along with them, in one call and one transaction: tasker.report_results, then
+-- up to p_claim_max steps for p_worker (tasks other transactions hold are skipped: this transaction already
+-- locked the results' tasks). One row per result (kind 'result', in input order), then one per claimed step
+-- (kind 'claim').
+CREATE FUNCTION tasker.report_and_claim(
+  p_worker text, p_results jsonb, p_multiplier double precision, p_namespaces text[],
+  p_claim_max integer, p_claim_namespaces text[], p_claim_handlers text[], p_lease_ms integer)
+RETURNS TABLE (
+  kind text, step_uuid uuid, outcome text, step_state text, task_state text, next_retry_at timestamptz,
+  task_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text,
+  handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer,
+  max_attempts integer, lease_token uuid, lease_expires_at timestamptz, timeout_seconds integer, correlation_id uuid)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  v_tasks uuid[];
+  r record;
+BEGIN
+  IF jsonb_array_length(p_results) > 0 THEN
+    RETURN QUERY
+    SELECT 'result'::text, r.step_uuid, r.outcome, r.step_state, r.task_state, r.next_retry_at,
+           NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::jsonb,
+           NULL::jsonb, NULL::integer, NULL::integer, NULL::uuid, NULL::timestamptz, NULL::integer, NULL::uuid
+    FROM tasker.report_results(p_worker, p_results, p_multiplier, p_namespaces, false) r;
+  END IF;
+  IF p_claim_max > 0 THEN
+    RETURN QUERY
+    SELECT 'claim'::text, c.step_uuid, NULL::text, NULL::text, NULL::text, NULL::timestamptz,
+           c.task_uuid, c.step_name, c.namespace, c.task_name, c.task_version, c.handler_callable, c.handler_method,
+           c.initialization, c.context, c.parent_results, c.attempt, c.max_attempts, c.lease_token, c.lease_expires_at,
+           c.timeout_seconds, c.correlation_id
+    FROM tasker.claim_steps(p_worker, p_claim_namespaces, p_claim_handlers, p_claim_max, p_lease_ms, true) c;
+  END IF;
+  -- Wake claimers only for what the results made claimable and this call did not take itself: those steps
+  -- entered enqueued in this transaction (enqueued_at = now()) in the results' tasks.
+  v_tasks := ARRAY(SELECT DISTINCT x.task_uuid FROM tasker.steps x
+                   WHERE x.step_uuid = ANY (ARRAY(SELECT (e->>'step_uuid')::uuid FROM jsonb_array_elements(p_results) AS e)));
+  FOR r IN
+    SELECT x.namespace AS ns, array_agg(x.handler_callable) AS handlers FROM tasker.steps x
+    WHERE x.state = 'enqueued' AND x.task_uuid = ANY (v_tasks) AND x.enqueued_at = now()
+    GROUP BY x.namespace
+  LOOP
+    PERFORM tasker.notify_steps_ready(r.ns, r.handlers);
+  END LOOP;
 END $$;
 
 -- A draining worker hands leases back: in_progress → enqueued without spending the attempt (attempts − 1),

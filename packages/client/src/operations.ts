@@ -44,6 +44,8 @@ export const OPERATIONS = {
   'workers.heartbeat': 'idempotent',
   'workers.complete': 'once',
   'workers.fail': 'once',
+  // A repeat would answer the results it already applied as lease_lost, and claim more steps alongside.
+  'workers.reportResults': 'once',
   'workers.release': 'once',
   'auth.createKey': 'once',
   'auth.listKeys': 'idempotent',

@@ -20,6 +20,8 @@ import type {
   PerformanceMetrics,
   RegisterWorkerInput,
   ReleaseLeasesInput,
+  ReportResultsInput,
+  ReportResultsOutput,
   StalenessItem,
   Step,
   StepAudit,
@@ -86,6 +88,12 @@ export interface WorkersApi {
   heartbeat(input: HeartbeatInput): Promise<LeaseState[]>;
   complete(input: CompleteStepInput): Promise<StepResultAck>;
   fail(input: FailStepInput): Promise<StepResultAck>;
+  /**
+   * Many results in one call (completions and failures mixed), each with its own outcome in input order: a refused
+   * one (`lease_lost`, `cancelled`, `not_found`) changes nothing and is not an error. With `claim` (maxSteps > 0,
+   * needs `worker:claim`), more steps are claimed in the same call without waiting. Never retried by the SDK.
+   */
+  reportResults(input: ReportResultsInput): Promise<ReportResultsOutput>;
   release(input: ReleaseLeasesInput): Promise<LeaseState[]>;
 }
 

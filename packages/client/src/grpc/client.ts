@@ -138,6 +138,8 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
     complete: (input) =>
       call('workers.complete', (s, o) => s.workers.completeStep(pb.completeStepInputToProto(input), o), (r) => pb.completeAckFromProto(r)),
     fail: (input) => call('workers.fail', (s, o) => s.workers.failStep(pb.failStepInputToProto(input), o), (r) => pb.failAckFromProto(r)),
+    reportResults: (input) =>
+      call('workers.reportResults', (s, o) => s.workers.reportResults(pb.reportResultsInputToProto(input), o), (r) => pb.reportResultsOutputFromProto(r)),
     release: (input) =>
       call('workers.release', (s, o) => s.workers.releaseLeases(pb.releaseInputToProto(input), o), (r) => pb.releaseResultFromProto(r)),
   };

@@ -147,6 +147,11 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
       const body = rest.failStepInputToRest(input);
       return rest.stepResultAckFromRest(await call('workers.fail', schemas.StepResultAckSchema, { method: 'POST', path: '/v1/workers/fail', body }));
     },
+    async reportResults(input) {
+      const body = rest.reportResultsInputToRest(input);
+      const answer = await call('workers.reportResults', schemas.ReportResultsResponseSchema, { method: 'POST', path: '/v1/workers/results', body });
+      return rest.reportResultsOutputFromRest(answer);
+    },
     async release(input) {
       const body = rest.releaseInputToRest(input);
       return rest.leaseStatesFromRest(await call('workers.release', schemas.LeaseStatesResponseSchema, { method: 'POST', path: '/v1/workers/release', body }));

@@ -158,6 +158,49 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     expect(events.at(-1)?.taskState).toBe('complete');
   });
 
+  it('workers.reportResults: outcomes in order, a claim alongside, and VALIDATION_FAILED naming the field', async () => {
+    const task = await client.tasks.create(linearInput());
+    const first = await claimStep(client, workerId, task.taskUuid, 'load_invoice');
+    const out = await client.workers.reportResults({
+      workerId,
+      results: [
+        { kind: 'completed', stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: { amount: 100 }, executionTimeMs: 7, metadata: { transport } },
+        { kind: 'completed', stepUuid: MISSING_UUID, leaseToken: first.leaseToken, result: null, executionTimeMs: null, metadata: null },
+      ],
+      claim: { maxSteps: 50, namespaces: ['billing'], handlerNames: ['Billing.ComputeTax'] },
+    });
+    expect(out.outcomes).toEqual([
+      { stepUuid: first.stepUuid, outcome: 'ok', stepState: 'complete', taskState: expect.any(String), nextRetryAt: null },
+      { stepUuid: MISSING_UUID, outcome: 'not_found', stepState: null, taskState: null, nextRetryAt: null },
+    ]);
+    const tax = out.claimed.find((s) => s.taskUuid === task.taskUuid);
+    expect(tax).toMatchObject({ stepName: 'compute_tax', parentResults: { load_invoice: { amount: 100 } } });
+    const others = out.claimed.filter((s) => s !== tax).map((s) => ({ stepUuid: s.stepUuid, leaseToken: s.leaseToken }));
+    if (others.length > 0) await client.workers.release({ workerId, leases: others });
+
+    const failure = { message: 'rate limited', errorType: 'http_error', retryable: true, retryAfterSeconds: 1, statusCode: 429, backtrace: null, context: null };
+    const again = await client.workers.reportResults({
+      workerId,
+      results: [
+        { kind: 'failed', stepUuid: tax!.stepUuid, leaseToken: tax!.leaseToken, error: failure, executionTimeMs: 2 },
+        { kind: 'completed', stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: 1, executionTimeMs: null, metadata: null },
+      ],
+      claim: null,
+    });
+    expect(again.outcomes.map((o) => [o.outcome, o.stepState, o.nextRetryAt instanceof Date])).toEqual([
+      ['ok', 'waiting_for_retry', true],
+      ['lease_lost', 'complete', false],
+    ]);
+    expect(again.claimed).toEqual([]);
+
+    const report = { kind: 'completed' as const, stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: 1, executionTimeMs: null, metadata: null };
+    const twice = (await client.workers.reportResults({ workerId, results: [report, report], claim: null }).catch((e: unknown) => e)) as TaskerError;
+    expect([twice.code, twice.fields.map((f) => f.path)]).toEqual(['VALIDATION_FAILED', ['results[1].step_uuid']]);
+    const malformed = (await client.workers.reportResults({ workerId, results: [{ ...report, stepUuid: 'nope' }], claim: null }).catch((e: unknown) => e)) as TaskerError;
+    expect([malformed.code, malformed.fields.map((f) => f.path)]).toEqual(['VALIDATION_FAILED', [transport === 'rest' ? 'body.results[0].step_uuid' : 'results[0].step_uuid']]);
+    await client.tasks.cancel(task.taskUuid);
+  });
+
   it('cancel, and INVALID_STATE for a finished task', async () => {
     const task = await client.tasks.create(linearInput());
     const cancelled = await client.tasks.cancel(task.taskUuid, { reason: 'not needed', performedBy: 'ops' });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { taskToProto } from '@tasker/shared/convert/proto/index';
 import { taskToRest } from '@tasker/shared/convert/rest/index';
 import { TaskServiceDefinition, type TaskServiceImplementation } from '@tasker/shared/gen/tasker/v1/tasks';
+import { WorkerServiceDefinition, type WorkerServiceImplementation } from '@tasker/shared/gen/tasker/v1/workers';
 import { makeCreateTaskInput, makeTask } from '@tasker/shared/testing/builders';
 import { ServerError, Status, createServer as createGrpcServer, type Server as GrpcServer } from 'nice-grpc';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,10 @@ beforeAll(async () => {
     throw new ServerError(Status.UNIMPLEMENTED, 'not in this test');
   };
   grpc.add(TaskServiceDefinition, new Proxy(impl, { get: (target, key) => target[key as keyof typeof target] ?? unimplemented }) as TaskServiceImplementation);
+  const workers: Partial<WorkerServiceImplementation> = {
+    reportResults: (_req, context) => flaky('ReportResults', context, () => ({ outcomes: [], claimed: [] })),
+  };
+  grpc.add(WorkerServiceDefinition, new Proxy(workers, { get: (target, key) => target[key as keyof typeof target] ?? unimplemented }) as WorkerServiceImplementation);
   port.grpc = await grpc.listen('127.0.0.1:0');
 });
 
@@ -77,9 +82,9 @@ afterEach(() => {
   failuresLeft = 0;
 });
 
-const OPS: Record<Transport, { get: string; create: string; cancel: string }> = {
-  rest: { get: `GET /v1/tasks/${TASK.taskUuid}`, create: 'POST /v1/tasks', cancel: `DELETE /v1/tasks/${TASK.taskUuid}` },
-  grpc: { get: 'GetTask', create: 'CreateTask', cancel: 'CancelTask' },
+const OPS: Record<Transport, { get: string; create: string; cancel: string; report: string }> = {
+  rest: { get: `GET /v1/tasks/${TASK.taskUuid}`, create: 'POST /v1/tasks', cancel: `DELETE /v1/tasks/${TASK.taskUuid}`, report: 'POST /v1/workers/results' },
+  grpc: { get: 'GetTask', create: 'CreateTask', cancel: 'CancelTask', report: 'ReportResults' },
 };
 
 describe.each(['rest', 'grpc'] as const)('retries over %s', (transport) => {
@@ -117,6 +122,9 @@ describe.each(['rest', 'grpc'] as const)('retries over %s', (transport) => {
     failuresLeft = 1;
     await expect(client.tasks.cancel(TASK.taskUuid)).rejects.toMatchObject({ code: 'BACKPRESSURE' });
     expect(calls.get(OPS[transport].cancel)).toBe(1);
+    failuresLeft = 1;
+    await expect(client.workers.reportResults({ workerId: 'w', results: [], claim: null })).rejects.toMatchObject({ code: 'BACKPRESSURE' });
+    expect(calls.get(OPS[transport].report)).toBe(1);
     await client.close();
   });
 

@@ -41,7 +41,7 @@ describe('GRPC_METHOD_PERMISSIONS', () => {
   });
 
   it('puts the worker protocol under worker:* and answers undefined for unknown paths', () => {
-    for (const m of ['RegisterWorker', 'ClaimSteps', 'Heartbeat', 'CompleteStep', 'FailStep', 'ReleaseLeases']) {
+    for (const m of ['RegisterWorker', 'ClaimSteps', 'Heartbeat', 'CompleteStep', 'FailStep', 'ReportResults', 'ReleaseLeases']) {
       expect(grpcMethodRequirement(`/tasker.v1.WorkerService/${m}`)).toMatch(/^worker:/);
     }
     expect(grpcMethodRequirement('/tasker.v1.TaskService/DeleteEverything')).toBeUndefined();

@@ -84,6 +84,7 @@ export const GRPC_METHOD_PERMISSIONS = {
   '/tasker.v1.WorkerService/Heartbeat': 'worker:claim',
   '/tasker.v1.WorkerService/CompleteStep': 'worker:report',
   '/tasker.v1.WorkerService/FailStep': 'worker:report',
+  '/tasker.v1.WorkerService/ReportResults': 'worker:report',
   '/tasker.v1.WorkerService/ReleaseLeases': 'worker:report',
   '/tasker.v1.WorkerService/RegisterTemplates': 'templates:register',
   '/tasker.v1.AuthService/CreateApiKey': 'auth:manage_keys',

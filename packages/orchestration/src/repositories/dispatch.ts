@@ -23,14 +23,8 @@ interface ClaimRow {
   correlation_id: string;
 }
 
-export async function claimSteps(
-  sql: Db,
-  args: { workerId: string; namespaces: readonly string[] | null; handlers: readonly string[] | null; max: number; leaseMs: number },
-): Promise<ClaimedStep[]> {
-  const rows = await sql<ClaimRow[]>`
-    SELECT * FROM tasker.claim_steps(${args.workerId}, ${args.namespaces as string[] | null}::text[],
-      ${args.handlers as string[] | null}::text[], ${args.max}, ${args.leaseMs})`;
-  return rows.map((r) => ({
+function claimedFromRow(r: ClaimRow): ClaimedStep {
+  return {
     taskUuid: r.task_uuid,
     stepUuid: r.step_uuid,
     stepName: r.step_name,
@@ -46,7 +40,22 @@ export async function claimSteps(
     leaseExpiresAt: r.lease_expires_at,
     timeoutSeconds: r.timeout_seconds,
     correlationId: r.correlation_id,
-  }));
+  };
+}
+
+export interface ClaimArgs {
+  workerId: string;
+  namespaces: readonly string[] | null;
+  handlers: readonly string[] | null;
+  max: number;
+  leaseMs: number;
+}
+
+export async function claimSteps(sql: Db, args: ClaimArgs): Promise<ClaimedStep[]> {
+  const rows = await sql<ClaimRow[]>`
+    SELECT * FROM tasker.claim_steps(${args.workerId}, ${args.namespaces as string[] | null}::text[],
+      ${args.handlers as string[] | null}::text[], ${args.max}, ${args.leaseMs})`;
+  return rows.map(claimedFromRow);
 }
 
 export type LeaseCheck = 'valid' | 'cancelled' | 'lost';
@@ -92,6 +101,10 @@ interface RawResultRow {
   next_retry_at: Date | null;
 }
 
+function resultFromRow(r: RawResultRow): ResultRow {
+  return { stepUuid: r.step_uuid, outcome: r.outcome, stepState: r.step_state, taskState: r.task_state, nextRetryAt: r.next_retry_at };
+}
+
 function resultPayload(r: ResultInput): JsonObject {
   const exec = r.executionTimeMs === null ? null : Math.round(r.executionTimeMs);
   return r.status === 'completed'
@@ -115,13 +128,25 @@ export async function reportResults(
   const rows = await sql<RawResultRow[]>`
     SELECT * FROM tasker.report_results(${args.workerId}, ${sql.json(args.results.map(resultPayload) as JSONValue)},
       ${args.multiplier}, ${args.namespaces as string[] | null}::text[])`;
-  return rows.map((r) => ({
-    stepUuid: r.step_uuid,
-    outcome: r.outcome,
-    stepState: r.step_state,
-    taskState: r.task_state,
-    nextRetryAt: r.next_retry_at,
-  }));
+  return rows.map(resultFromRow);
+}
+
+/**
+ * Results and a claim riding along in ONE call and transaction (tasker.report_and_claim): a chain's next step,
+ * enqueued by a result, is claimed in the same commit. Claims skip tasks other transactions hold.
+ */
+export async function reportAndClaim(
+  sql: Db,
+  args: { workerId: string; results: readonly ResultInput[]; multiplier: number; namespaces: readonly string[] | null; claim: ClaimArgs },
+): Promise<{ results: ResultRow[]; claimed: ClaimedStep[] }> {
+  const rows = await sql<((RawResultRow & ClaimRow) & { kind: 'result' | 'claim' })[]>`
+    SELECT * FROM tasker.report_and_claim(${args.workerId}, ${sql.json(args.results.map(resultPayload) as JSONValue)},
+      ${args.multiplier}, ${args.namespaces as string[] | null}::text[], ${args.claim.max},
+      ${args.claim.namespaces as string[] | null}::text[], ${args.claim.handlers as string[] | null}::text[], ${args.claim.leaseMs})`;
+  return {
+    results: rows.filter((r) => r.kind === 'result').map(resultFromRow),
+    claimed: rows.filter((r) => r.kind === 'claim').map(claimedFromRow),
+  };
 }
 
 export type ReleaseStatus = 'released' | 'cancelled' | 'lease_lost' | 'not_found';

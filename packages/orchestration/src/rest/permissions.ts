@@ -30,6 +30,7 @@ export const REST_ROUTE_PERMISSIONS = {
   'POST /v1/workers/heartbeat': 'worker:claim',
   'POST /v1/workers/complete': 'worker:report',
   'POST /v1/workers/fail': 'worker:report',
+  'POST /v1/workers/results': 'worker:report',
   'POST /v1/workers/release': 'worker:report',
 
   'GET /v1/dlq': 'dlq:read',

@@ -1,5 +1,6 @@
 // Namespace scope of a principal, applied by every service: resources in other namespaces do not exist for
-// the caller (NOT_FOUND) and lists only show what it may see. Permission checks live in the transports.
+// the caller (NOT_FOUND) and lists only show what it may see. Permission checks live in the transports, except
+// where the request's content decides which permission applies (a claim alongside reported results).
 import { AppError, validationError } from '@tasker/shared/errors';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 

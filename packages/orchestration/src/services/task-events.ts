@@ -64,6 +64,17 @@ function createSignalBox(): { flag(): void; wait(ms: number, signal: AbortSignal
 
 export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventService {
   const { sql, hub } = deps;
+  // Streams of one task woken by the same notification are usually at the same cursor: they share one read
+  // instead of each running its own (100 watchers of a task: one query per event, not 100).
+  const reads = new Map<string, ReturnType<typeof replayTaskEvents>>();
+  function readEvents(args: Parameters<typeof replayTaskEvents>[1]): ReturnType<typeof replayTaskEvents> {
+    const key = `${args.taskUuid}:${args.afterEventId}:${args.limit}:${args.includeSteps}`;
+    const shared = reads.get(key);
+    if (shared !== undefined) return shared;
+    const read = replayTaskEvents(sql, args).finally(() => reads.delete(key));
+    reads.set(key, read);
+    return read;
+  }
 
   /**
    * `error` ends a stream unless the history already holds an operator's resume after it: a replay of a resumed
@@ -71,7 +82,7 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
    */
   async function resumedLater(taskUuid: string, state: TaskState, cursor: number): Promise<boolean> {
     if (state !== 'error') return false;
-    const later = await replayTaskEvents(sql, { taskUuid, afterEventId: cursor, limit: 1, includeSteps: false });
+    const later = await readEvents({ taskUuid, afterEventId: cursor, limit: 1, includeSteps: false });
     return later.length > 0;
   }
 
@@ -101,7 +112,7 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
       registered = true;
       if (!(await deps.watches.acquire(taskUuid))) throw taskNotFound(taskUuid);
       while (!stop.signal.aborted) {
-        const rows = await replayTaskEvents(sql, { taskUuid, afterEventId: cursor, limit: deps.replayBatch, includeSteps });
+        const rows = await readEvents({ taskUuid, afterEventId: cursor, limit: deps.replayBatch, includeSteps });
         for (const row of rows) {
           cursor = row.event_id;
           let event: TaskStatusEvent;
@@ -138,7 +149,7 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
         if (why === 'aborted') return;
         if (why === 'timeout') {
           // Re-read first (a missed notification would show up here), then keep the connection alive.
-          const more = await replayTaskEvents(sql, { taskUuid, afterEventId: cursor, limit: 1, includeSteps });
+          const more = await readEvents({ taskUuid, afterEventId: cursor, limit: 1, includeSteps });
           if (more.length > 0) continue;
           yield { eventId: 0, type: 'keepalive', taskUuid, taskState, step: null, occurredAt: new Date() };
           lastSentAt = Date.now();

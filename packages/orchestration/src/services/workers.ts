@@ -1,11 +1,22 @@
-// The worker protocol: register, long-poll claim, heartbeat, complete / fail with the lease token, release.
-import type { ClaimedStep, JsonObject, LeaseState, StepFailure, StepResultAck, StepResultReport } from '@tasker/shared';
-import { AppError } from '@tasker/shared/errors';
-import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
+// The worker protocol: register, long-poll claim, heartbeat, complete / fail with the lease token (one by one or
+// batched, with a claim alongside), release.
+import {
+  MAX_REPORTED_RESULTS,
+  type ClaimedStep,
+  type JsonObject,
+  type LeaseState,
+  type ReportResultsInput,
+  type StepFailure,
+  type StepResultAck,
+  type StepResultOutcome,
+  type StepResultReport,
+} from '@tasker/shared';
+import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
+import { assertPermission, canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import type { ClaimWaiters } from '../engine/claim-waiters.js';
 import { retryOnDeadlock } from '../repositories/errors.js';
-import { claimSteps, heartbeatLeases, releaseLeases, reportResults, type ResultInput, type ResultRow } from '../repositories/dispatch.js';
+import { claimSteps, heartbeatLeases, releaseLeases, reportAndClaim, reportResults, type ResultInput, type ResultRow } from '../repositories/dispatch.js';
 import { workerFromRow } from '../repositories/rows.js';
 import { listWorkers, touchWorker, upsertWorker } from '../repositories/workers.js';
 import { effectiveNamespaces, scopeOf } from './access.js';
@@ -84,6 +95,30 @@ function toAck(stepUuid: string, result: ResultRow): StepResultAck {
   return { stepUuid, stepState: result.stepState, taskState: result.taskState, nextRetryAt: result.nextRetryAt };
 }
 
+/**
+ * What no transport can check on its own: the batch size (a service caller has no schema) and that a step is
+ * reported once per batch (a second result for it would be judged against the first one's effect).
+ */
+function assertReportable(input: ReportResultsInput): void {
+  if (input.results.length > MAX_REPORTED_RESULTS) {
+    throw validationError([{ path: 'results', message: `must have at most ${MAX_REPORTED_RESULTS} items` }]);
+  }
+  const seen = new Set<string>();
+  const problems: FieldProblem[] = [];
+  input.results.forEach((r, i) => {
+    const key = r.stepUuid.toLowerCase();
+    if (seen.has(key)) problems.push({ path: `results[${i}].step_uuid`, message: 'is reported twice in this batch' });
+    seen.add(key);
+  });
+  if (problems.length > 0) throw validationError(problems);
+}
+
+function toOutcome(r: ResultRow): StepResultOutcome {
+  // A step the caller may not see (or that does not exist) reveals nothing about its task.
+  if (r.outcome === 'not_found') return { stepUuid: r.stepUuid, outcome: 'not_found', stepState: null, taskState: null, nextRetryAt: null };
+  return { stepUuid: r.stepUuid, outcome: r.outcome, stepState: r.stepState, taskState: r.taskState, nextRetryAt: r.nextRetryAt };
+}
+
 export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   const { sql, engine } = deps;
   const leaseMs = engine.leaseSeconds * 1000;
@@ -102,10 +137,15 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     const rows = await retryOnDeadlock(() =>
       reportResults(sql, { workerId, results: results.map(resultInput), multiplier: deps.backoffMultiplier, namespaces: scopeOf(principal) }),
     );
+    scheduleRetries(rows);
+    return rows;
+  }
+
+  /** Wakes the retry promoter for the earliest retry these results scheduled. */
+  function scheduleRetries(rows: readonly ResultRow[]): void {
     let earliest: Date | null = null;
     for (const r of rows) if (r.nextRetryAt !== null && (earliest === null || r.nextRetryAt < earliest)) earliest = r.nextRetryAt;
     if (earliest !== null) deps.onRetryScheduled(earliest);
-    return rows;
   }
 
   return {
@@ -196,21 +236,31 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     },
 
     async reportResults(principal, input) {
-      const rows = input.results.length === 0 ? [] : await applyResults(principal, input.workerId, input.results);
-      let claimed: ClaimedStep[] = [];
+      // The call itself needs worker:report (checked by the transports); claiming alongside is a claim, so it
+      // needs worker:claim too. Checked before anything is applied: a refused call changes nothing.
+      if (input.claim !== null && input.claim.maxSteps > 0) assertPermission(principal, 'worker:claim');
+      assertReportable(input);
       const wanted = Math.min(Math.max(0, Math.trunc(input.claim?.maxSteps ?? 0)), engine.maxClaimBatch);
-      if (input.claim !== null && wanted > 0 && !deps.isStopped()) {
-        const namespaces = effectiveNamespaces(principal, input.claim.namespaces);
-        if (namespaces === null || namespaces.length > 0) {
-          const handlers = input.claim.handlerNames.length === 0 ? null : input.claim.handlerNames;
-          await touch(input.workerId, namespaces, handlers);
-          claimed = await retryOnDeadlock(() => claimSteps(sql, { workerId: input.workerId, namespaces, handlers, max: wanted, leaseMs }));
-        }
+      const claimNamespaces = input.claim === null ? [] : effectiveNamespaces(principal, input.claim.namespaces);
+      const claiming = input.claim !== null && wanted > 0 && !deps.isStopped() && (claimNamespaces === null || claimNamespaces.length > 0);
+      if (!claiming) {
+        const rows = input.results.length === 0 ? [] : await applyResults(principal, input.workerId, input.results);
+        return { outcomes: rows.map(toOutcome), claimed: [] };
       }
-      return {
-        outcomes: rows.map((r) => ({ stepUuid: r.stepUuid, outcome: r.outcome, stepState: r.stepState, taskState: r.taskState, nextRetryAt: r.nextRetryAt })),
-        claimed,
-      };
+      const handlers = input.claim?.handlerNames.length ? input.claim.handlerNames : null;
+      await touch(input.workerId, claimNamespaces, handlers);
+      // One call, one commit: the results, then the claim (a chain's next step is taken in the same commit).
+      const out = await retryOnDeadlock(() =>
+        reportAndClaim(sql, {
+          workerId: input.workerId,
+          results: input.results.map(resultInput),
+          multiplier: deps.backoffMultiplier,
+          namespaces: scopeOf(principal),
+          claim: { workerId: input.workerId, namespaces: claimNamespaces, handlers, max: wanted, leaseMs },
+        }),
+      );
+      scheduleRetries(out.results);
+      return { outcomes: out.results.map(toOutcome), claimed: out.claimed };
     },
 
     async release(principal, input): Promise<LeaseState[]> {

@@ -1,12 +1,17 @@
-// WorkerService over a real server and runtime: every RPC's success and failure codes, fencing, and the call
-// deadline reaching the claim long poll.
+// WorkerService over a real server and runtime: every RPC's success and failure codes, fencing, batched results
+// with a claim alongside (and its permission), and the call deadline reaching the claim long poll.
+import { createSecretKey } from 'node:crypto';
+import type { Config } from '@tasker/shared/config';
 import { StepState, TaskState } from '@tasker/shared/gen/tasker/v1/common';
-import { LeaseStatus, TemplateRegistrationOutcome } from '@tasker/shared/gen/tasker/v1/workers';
+import { LeaseStatus, ResultOutcome, TemplateRegistrationOutcome } from '@tasker/shared/gen/tasker/v1/workers';
 import { parse as parseYaml } from 'yaml';
 import { Status } from 'nice-grpc';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../src/auth/authenticate.js';
+import { mintToken } from '../../src/auth/test-tokens.js';
+import { createGrpcServer, type GrpcServer } from '../../src/grpc/server.js';
 import { claimWithDeadline } from '../../src/grpc/testing/deadline-client.js';
-import { grpcErrorOf, useGrpcRuntime } from './helpers/grpc-client.js';
+import { createTaskerClients, grpcErrorOf, useGrpcRuntime, type TaskerClients } from './helpers/grpc-client.js';
 import { readFixtureTemplate, TEST_PRINCIPAL } from './helpers/runtime.js';
 
 const h = useGrpcRuntime();
@@ -139,6 +144,110 @@ describe('claims, heartbeats and results', () => {
     expect(r.releasedStepUuids).toEqual([step.stepUuid]);
     const { steps } = await h.clients.workers.claimSteps({ workerId: 'w2', namespaces: [NAMESPACE], handlerNames: ['Billing.LoadInvoice'], maxSteps: 1, waitMs: 5_000 });
     expect(steps.map((s) => [s.stepUuid, s.attempt])).toEqual([[step.stepUuid, 1]]);
+  });
+});
+
+describe('batched results', () => {
+  const MISSING = '0190a4f0-5a1b-7c3d-8e4f-0000000000ff';
+  const claimTax = { maxSteps: 2, namespaces: [NAMESPACE], handlerNames: ['Billing.ComputeTax'] };
+
+  it('applies a completion and a retryable failure, refuses a stale token and an unknown step, and claims the next step', async () => {
+    const a = await claimed('w-batch');
+    const b = await claimed('w-batch');
+    const c = await claimed('w-batch');
+    const r = await h.clients.workers.reportResults({
+      workerId: 'w-batch',
+      results: [
+        { stepUuid: a.stepUuid, leaseToken: a.leaseToken, outcome: { $case: 'completed', value: { result: { amount: 10 }, metadata: { host: 'h' } } }, executionTimeMs: 4 },
+        { stepUuid: b.stepUuid, leaseToken: b.leaseToken, outcome: { $case: 'failed', value: { message: 'timeout', errorType: 'timeout', retryable: true, statusCode: 504 } } },
+        { stepUuid: c.stepUuid, leaseToken: STALE_TOKEN, outcome: { $case: 'completed', value: { result: 1 } } },
+        { stepUuid: MISSING, leaseToken: STALE_TOKEN, outcome: { $case: 'completed', value: { result: 1 } } },
+      ],
+      claim: claimTax,
+    });
+    expect(r.outcomes.map((o) => [o.stepUuid, o.outcome, o.stepState])).toEqual([
+      [a.stepUuid, ResultOutcome.RESULT_OUTCOME_OK, StepState.STEP_STATE_COMPLETE],
+      [b.stepUuid, ResultOutcome.RESULT_OUTCOME_OK, StepState.STEP_STATE_WAITING_FOR_RETRY],
+      [c.stepUuid, ResultOutcome.RESULT_OUTCOME_LEASE_LOST, StepState.STEP_STATE_IN_PROGRESS],
+      [MISSING, ResultOutcome.RESULT_OUTCOME_NOT_FOUND, undefined],
+    ]);
+    expect(r.outcomes[1]!.nextRetryAt).toBeInstanceOf(Date);
+    expect([r.outcomes[3]!.taskState, r.outcomes[3]!.nextRetryAt]).toEqual([undefined, undefined]);
+    expect(r.claimed.map((s) => [s.taskUuid, s.stepName, s.parentResults])).toEqual([[a.taskUuid, 'compute_tax', { load_invoice: { amount: 10 } }]]);
+    const again = await h.clients.workers.reportResults({
+      workerId: 'w-batch',
+      results: [{ stepUuid: c.stepUuid, leaseToken: c.leaseToken, outcome: { $case: 'failed', value: { message: 'bad input', retryable: false } } }],
+    });
+    expect(again.outcomes.map((o) => [o.outcome, o.stepState])).toEqual([[ResultOutcome.RESULT_OUTCOME_OK, StepState.STEP_STATE_ERROR]]);
+    expect(again.claimed).toEqual([]);
+  });
+
+  it.each([
+    ['a result with neither outcome', { workerId: 'w', results: [{ stepUuid: MISSING, leaseToken: MISSING }] }, ['results[0]']],
+    ['malformed UUIDs', { workerId: 'w', results: [{ stepUuid: 'x', leaseToken: 'y', outcome: { $case: 'completed' as const, value: { result: 1 } } }] }, ['results[0].lease_token', 'results[0].step_uuid']],
+    ['a completion without its result', { workerId: 'w', results: [{ stepUuid: MISSING, leaseToken: MISSING, outcome: { $case: 'completed' as const, value: {} } }] }, ['results[0].completed.result']],
+    ['a claim of too many steps, no worker id', { results: [], claim: { maxSteps: 1001 } }, ['claim.max_steps', 'worker_id']],
+    [
+      'a step reported twice',
+      {
+        workerId: 'w',
+        results: [
+          { stepUuid: MISSING, leaseToken: MISSING, outcome: { $case: 'completed' as const, value: { result: 1 } } },
+          { stepUuid: MISSING, leaseToken: STALE_TOKEN, outcome: { $case: 'failed' as const, value: { message: 'm' } } },
+        ],
+      },
+      ['results[1].step_uuid'],
+    ],
+  ])('answers INVALID_ARGUMENT for %s, naming the fields', async (_, request, fields) => {
+    const err = await grpcErrorOf(h.clients.workers.reportResults(request));
+    expect([err.status, err.code, fieldsOf(err)]).toEqual([Status.INVALID_ARGUMENT, 'VALIDATION_FAILED', fields]);
+  });
+
+  describe('with authentication: the claim alongside needs worker:claim', () => {
+    const SECRET = 'grpc-batch-secret-0123456789-0123456789';
+    let server: GrpcServer;
+    let address: string;
+    const opened: TaskerClients[] = [];
+
+    beforeAll(async () => {
+      const auth = { ...h.config.auth, enabled: true, jwt: { ...h.config.auth.jwt, hs256_secret: SECRET, algorithms: ['HS256'] } } as Config['auth'];
+      server = createGrpcServer(h.services, { ...h.config, auth } as Config, { authenticate: createAuthenticator(auth) });
+      address = `127.0.0.1:${(await server.listen('127.0.0.1:0')).port}`;
+    });
+
+    afterAll(async () => {
+      for (const c of opened) c.close();
+      await server?.shutdown();
+    });
+
+    async function as(permissions: string[]): Promise<TaskerClients> {
+      const { issuer, audience } = h.config.auth.jwt;
+      const token = await mintToken('HS256', createSecretKey(Buffer.from(SECRET)), { issuer, audience, subject: 'batch', permissions });
+      const clients = createTaskerClients(address, { metadata: { authorization: `Bearer ${token}` } });
+      opened.push(clients);
+      return clients;
+    }
+
+    it('refuses a claim without worker:claim and applies nothing; a result-only batch or a claim of 0 needs only worker:report', async () => {
+      const a = await claimed('w-batch-auth');
+      const report = { stepUuid: a.stepUuid, leaseToken: a.leaseToken, outcome: { $case: 'completed' as const, value: { result: 1 } } };
+      const reporter = await as(['worker:report']);
+
+      const denied = await grpcErrorOf(reporter.workers.reportResults({ workerId: 'w-batch-auth', results: [report], claim: claimTax }));
+      expect([denied.status, denied.code, denied.details]).toEqual([Status.PERMISSION_DENIED, 'PERMISSION_DENIED', { permission: 'worker:claim' }]);
+      expect(denied.message).toContain('worker:claim');
+      expect((await h.services.steps.get(TEST_PRINCIPAL, a.taskUuid, a.stepUuid)).state).toBe('in_progress');
+
+      const claimer = await as(['worker:claim']);
+      expect((await grpcErrorOf(claimer.workers.reportResults({ workerId: 'w-batch-auth', results: [report] }))).status).toBe(Status.PERMISSION_DENIED);
+
+      const zero = await reporter.workers.reportResults({ workerId: 'w-batch-auth', results: [report], claim: { ...claimTax, maxSteps: 0 } });
+      expect([zero.outcomes.map((o) => o.outcome), zero.claimed]).toEqual([[ResultOutcome.RESULT_OUTCOME_OK], []]);
+
+      const both = await as(['worker:report', 'worker:claim']);
+      const next = await both.workers.reportResults({ workerId: 'w-batch-auth', results: [], claim: claimTax });
+      expect(next.claimed.map((s) => [s.taskUuid, s.stepName])).toEqual([[a.taskUuid, 'compute_tax']]);
+    });
   });
 });
 

@@ -1,13 +1,15 @@
 // The worker protocol under namespace-scoped credentials, over REST and gRPC with the real authenticator: a
 // heartbeat carrying another namespace's lease token extends nothing and reads `lost` (as complete, fail and
 // release already refuse it), and the worker list shows a scoped caller only the workers serving one of its
-// namespaces, each with only those namespaces.
+// namespaces, each with only those namespaces. A batch of results is scoped the same way, and refuses what no
+// transport checks (batch size, a step reported twice, a claim alongside without worker:claim).
 import { createSecretKey, randomUUID } from 'node:crypto';
 import { createChannel, createClient, Metadata, type Channel } from 'nice-grpc';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerServiceDefinition } from '@tasker/shared/gen/tasker/v1/workers';
-import { makeCreateTaskInput } from '@tasker/shared/testing/builders';
+import type { Principal } from '@tasker/shared/permissions';
+import { makeCompletedResult, makeCreateTaskInput } from '@tasker/shared/testing/builders';
 import { createAuthenticator } from '../../src/auth/authenticate.js';
 import { mintToken } from '../../src/auth/test-tokens.js';
 import { createGrpcServer, type GrpcServer } from '../../src/grpc/server.js';
@@ -146,5 +148,39 @@ describe('the worker list is filtered to the caller’s namespaces', () => {
   it('gRPC', async () => {
     const scoped = await grpcWorkers().listWorkers({}, meta(scopedA));
     expect(view(scoped.workers.map((w) => ({ id: w.workerId, namespaces: w.namespaces })))).toEqual(expected);
+  });
+});
+
+describe('batched results are scoped like single results', () => {
+  it('REST: another namespace\'s step is not_found, reveals nothing and is left alone', async () => {
+    const lease = await leaseIn('scope_b');
+    const stolen = await rest<{ outcomes: unknown[]; steps: unknown[] }>('POST', '/v1/workers/results', scopedA, {
+      worker_id: 'intruder',
+      results: [{ step_uuid: lease.stepUuid, lease_token: lease.leaseToken, status: 'completed', result: 1 }],
+    });
+    expect(stolen.status).toBe(200);
+    expect(stolen.body).toEqual({ outcomes: [{ step_uuid: lease.stepUuid, outcome: 'not_found', step_state: null, task_state: null, next_retry_at: null }], steps: [] });
+    const own = await rest<{ leases: Array<{ status: string }> }>('POST', '/v1/workers/heartbeat', admin, {
+      worker_id: 'admin-worker',
+      leases: [{ step_uuid: lease.stepUuid, lease_token: lease.leaseToken }],
+    });
+    expect(own.body.leases[0]?.status).toBe('valid');
+  });
+
+  it('the service refuses a batch over 1000, a step reported twice, and a claim alongside without worker:claim', async () => {
+    const reporter: Principal = { subject: 'reporter', kind: 'jwt', permissions: ['worker:report'], namespaces: null };
+    const report = (results: ReturnType<typeof makeCompletedResult>[], claim: { maxSteps: number } | null = null) =>
+      rt.services.workers.reportResults(reporter, { workerId: 'w', results, claim: claim === null ? null : { ...claim, namespaces: [], handlerNames: [] } });
+    await expect(report(Array.from({ length: 1001 }, () => makeCompletedResult()))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { fields: [{ path: 'results', message: expect.any(String) }] },
+    });
+    const once = makeCompletedResult();
+    await expect(report([once, makeCompletedResult(), { ...once, stepUuid: once.stepUuid.toUpperCase() }])).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { fields: [{ path: 'results[2].step_uuid', message: 'is reported twice in this batch' }] },
+    });
+    await expect(report([], { maxSteps: 1 })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', details: { permission: 'worker:claim' } });
+    await expect(report([], { maxSteps: 0 })).resolves.toEqual({ outcomes: [], claimed: [] });
   });
 });

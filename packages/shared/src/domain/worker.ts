@@ -135,8 +135,12 @@ export interface ReportResultsInput {
   claim: ClaimAlongside | null;
 }
 
-/** How one reported result was taken: applied, or refused with nothing changed. */
-export type StepResultOutcomeKind = 'ok' | 'lease_lost' | 'cancelled' | 'not_found';
+/** How one reported result was taken: applied (`ok`), or refused with nothing changed. */
+export const STEP_RESULT_OUTCOME_KINDS = ['ok', 'lease_lost', 'cancelled', 'not_found'] as const;
+export type StepResultOutcomeKind = (typeof STEP_RESULT_OUTCOME_KINDS)[number];
+
+/** At most this many results in one ReportResults call (both transports and the service enforce it). */
+export const MAX_REPORTED_RESULTS = 1000;
 
 export interface StepResultOutcome {
   stepUuid: string;

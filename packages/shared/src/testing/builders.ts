@@ -15,6 +15,10 @@ import type {
   CompleteStepInput,
   FailStepInput,
   RegisterWorkerInput,
+  ReportResultsInput,
+  ReportResultsOutput,
+  StepResultOutcome,
+  StepResultReport,
   WorkerInfo,
 } from '../domain/worker.js';
 
@@ -263,6 +267,61 @@ export function makeFailStepInput(overrides: Partial<FailStepInput> = {}): FailS
       context: { url: 'https://example.invalid' },
     },
     executionTimeMs: 20,
+    ...overrides,
+  };
+}
+
+export type CompletedResultReport = Extract<StepResultReport, { kind: 'completed' }>;
+export type FailedResultReport = Extract<StepResultReport, { kind: 'failed' }>;
+
+export function makeCompletedResult(overrides: Partial<CompletedResultReport> = {}): CompletedResultReport {
+  return {
+    kind: 'completed',
+    stepUuid: makeUuid(),
+    leaseToken: makeUuid(),
+    result: { tax: 2.1 },
+    executionTimeMs: 15,
+    metadata: { handler_version: '1' },
+    ...overrides,
+  };
+}
+
+export function makeFailedResult(overrides: Partial<FailedResultReport> = {}): FailedResultReport {
+  const { stepUuid, leaseToken, error, executionTimeMs } = makeFailStepInput();
+  return { kind: 'failed', stepUuid, leaseToken, error, executionTimeMs, ...overrides };
+}
+
+/** A batch with a completion, a failure and a claim alongside. */
+export function makeReportResultsInput(overrides: Partial<ReportResultsInput> = {}): ReportResultsInput {
+  return {
+    workerId: 'worker-1',
+    results: [makeCompletedResult(), makeFailedResult()],
+    claim: { maxSteps: 2, namespaces: ['billing'], handlerNames: ['Billing.ComputeTax'] },
+    ...overrides,
+  };
+}
+
+export function makeStepResultOutcome(overrides: Partial<StepResultOutcome> = {}): StepResultOutcome {
+  return {
+    stepUuid: makeUuid(),
+    outcome: 'ok',
+    stepState: 'waiting_for_retry',
+    taskState: 'steps_in_process',
+    nextRetryAt: makeDate(5),
+    ...overrides,
+  };
+}
+
+/** One outcome of every kind, and a step claimed alongside. */
+export function makeReportResultsOutput(overrides: Partial<ReportResultsOutput> = {}): ReportResultsOutput {
+  return {
+    outcomes: [
+      makeStepResultOutcome(),
+      makeStepResultOutcome({ outcome: 'lease_lost', stepState: 'complete', taskState: 'complete', nextRetryAt: null }),
+      makeStepResultOutcome({ outcome: 'cancelled', stepState: 'cancelled', taskState: 'cancelled', nextRetryAt: null }),
+      makeStepResultOutcome({ outcome: 'not_found', stepState: null, taskState: null, nextRetryAt: null }),
+    ],
+    claimed: [makeClaimedStep()],
     ...overrides,
   };
 }

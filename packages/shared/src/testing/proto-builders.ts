@@ -5,7 +5,7 @@ import type { Step, StepAudit } from '../domain/step.js';
 import type { Task } from '../domain/task.js';
 import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '../domain/dlq.js';
 import type { Template } from '../domain/template.js';
-import type { ClaimedStep } from '../domain/worker.js';
+import type { ClaimedStep, ReportResultsInput } from '../domain/worker.js';
 import {
   makeClaimedStep,
   makeDlqEntry,
@@ -15,6 +15,7 @@ import {
   makeStep,
   makeStepAudit,
   makeTask,
+  makeReportResultsInput,
   makeTemplate,
   makeTemplateStep,
 } from './builders.js';
@@ -107,6 +108,11 @@ export function makeMinimalClaimedStep(overrides: Partial<ClaimedStep> = {}): Cl
     timeoutSeconds: null,
     ...overrides,
   });
+}
+
+/** No results and no claim; the smallest completion and failure are built from the builders with nulls. */
+export function makeMinimalReportResultsInput(overrides: Partial<ReportResultsInput> = {}): ReportResultsInput {
+  return makeReportResultsInput({ results: [], claim: null, ...overrides });
 }
 
 export function makeMinimalDlqEntry(overrides: Partial<DlqEntry> = {}): DlqEntry {

@@ -12,6 +12,8 @@ import {
   registerWorkerInputFromProto,
   releaseInputFromProto,
   releaseResultToProto,
+  reportResultsInputFromProto,
+  reportResultsOutputToProto,
   templateRegistrationsToProto,
   workerToProto,
 } from '@tasker/shared/convert/proto/index';
@@ -44,6 +46,10 @@ export function createWorkerHandlers(services: Pick<Services, 'workers' | 'templ
 
     async failStep(req, { principal }) {
       return failAckToProto(await workers.fail(principal, failStepInputFromProto(req)));
+    },
+
+    async reportResults(req, { principal }) {
+      return reportResultsOutputToProto(await workers.reportResults(principal, reportResultsInputFromProto(req)));
     },
 
     async releaseLeases(req, { principal }) {

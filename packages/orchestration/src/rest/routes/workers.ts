@@ -7,6 +7,8 @@ import {
   leaseStatesToRest,
   registerWorkerInputFromRest,
   releaseInputFromRest,
+  reportResultsInputFromRest,
+  reportResultsOutputToRest,
   stepResultAckToRest,
   workerToRest,
 } from '@tasker/shared/convert/rest/index';
@@ -19,6 +21,8 @@ import {
   LeaseStatesResponseSchema,
   RegisterWorkerRequestSchema,
   ReleaseRequestSchema,
+  ReportResultsRequestSchema,
+  ReportResultsResponseSchema,
   StepResultAckSchema,
   WorkerListResponseSchema,
   WorkerSchema,
@@ -93,6 +97,21 @@ export function registerWorkerRoutes(app: ZodApp, { services, closing }: RouteDe
       response: { 200: StepResultAckSchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409) },
     },
     handler: async (request) => stepResultAckToRest(await workers.fail(request.principal, failStepInputFromRest(request.body))),
+  });
+
+  app.post('/v1/workers/results', {
+    schema: {
+      tags,
+      summary: 'Report many results in one call, optionally claiming more steps alongside',
+      description:
+        'One outcome per result, in request order: a result whose lease is no longer current is refused ' +
+        '(`lease_lost`, `cancelled`, `not_found`) and changes nothing, without failing the call. The claim ' +
+        'alongside never waits and needs `worker:claim` as well.',
+      body: ReportResultsRequestSchema,
+      response: { 200: ReportResultsResponseSchema, ...errorResponses(...PROTECTED_ERRORS) },
+    },
+    handler: async (request) =>
+      reportResultsOutputToRest(await workers.reportResults(request.principal, reportResultsInputFromRest(request.body))),
   });
 
   app.post('/v1/workers/release', {

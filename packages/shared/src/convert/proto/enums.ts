@@ -13,7 +13,7 @@ import type {
   TaskSortField,
 } from '../../domain/task.js';
 import type { BackoffKind, IdentityStrategy, StepType, TemplateRegistrationOutcome } from '../../domain/template.js';
-import type { LeaseStatus } from '../../domain/worker.js';
+import type { LeaseStatus, StepResultOutcomeKind } from '../../domain/worker.js';
 import { validationError } from '../../errors.js';
 import {
   DlqReason as PbDlqReason,
@@ -38,6 +38,7 @@ import {
 } from '../../gen/tasker/v1/templates.js';
 import {
   LeaseStatus as PbLeaseStatus,
+  ResultOutcome as PbResultOutcome,
   TemplateRegistrationOutcome as PbTemplateRegistrationOutcome,
 } from '../../gen/tasker/v1/workers.js';
 
@@ -299,6 +300,20 @@ export const LEASE_STATUS_FROM_PROTO = {
   [PbLeaseStatus.LEASE_STATUS_LOST]: 'lost',
 } as const satisfies Record<Specified<PbLeaseStatus, PbLeaseStatus.LEASE_STATUS_UNSPECIFIED>, LeaseStatus>;
 
+export const RESULT_OUTCOME_TO_PROTO = {
+  ok: PbResultOutcome.RESULT_OUTCOME_OK,
+  lease_lost: PbResultOutcome.RESULT_OUTCOME_LEASE_LOST,
+  cancelled: PbResultOutcome.RESULT_OUTCOME_CANCELLED,
+  not_found: PbResultOutcome.RESULT_OUTCOME_NOT_FOUND,
+} as const satisfies Record<StepResultOutcomeKind, PbResultOutcome>;
+
+export const RESULT_OUTCOME_FROM_PROTO = {
+  [PbResultOutcome.RESULT_OUTCOME_OK]: 'ok',
+  [PbResultOutcome.RESULT_OUTCOME_LEASE_LOST]: 'lease_lost',
+  [PbResultOutcome.RESULT_OUTCOME_CANCELLED]: 'cancelled',
+  [PbResultOutcome.RESULT_OUTCOME_NOT_FOUND]: 'not_found',
+} as const satisfies Record<Specified<PbResultOutcome, PbResultOutcome.RESULT_OUTCOME_UNSPECIFIED>, StepResultOutcomeKind>;
+
 export const TEMPLATE_REGISTRATION_OUTCOME_TO_PROTO = {
   created: PbTemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_CREATED,
   unchanged: PbTemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNCHANGED,
@@ -389,6 +404,8 @@ export const stalenessHealthStatusFromProto = decoder<PbStalenessHealthStatus, S
 );
 export const leaseStatusToProto = (v: LeaseStatus): PbLeaseStatus => LEASE_STATUS_TO_PROTO[v];
 export const leaseStatusFromProto = decoder<PbLeaseStatus, LeaseStatus>('LeaseStatus', LEASE_STATUS_FROM_PROTO);
+export const resultOutcomeToProto = (v: StepResultOutcomeKind): PbResultOutcome => RESULT_OUTCOME_TO_PROTO[v];
+export const resultOutcomeFromProto = decoder<PbResultOutcome, StepResultOutcomeKind>('ResultOutcome', RESULT_OUTCOME_FROM_PROTO);
 export const templateRegistrationOutcomeToProto = (v: TemplateRegistrationOutcome): PbTemplateRegistrationOutcome =>
   TEMPLATE_REGISTRATION_OUTCOME_TO_PROTO[v];
 export const templateRegistrationOutcomeFromProto = decoder<PbTemplateRegistrationOutcome, TemplateRegistrationOutcome>(

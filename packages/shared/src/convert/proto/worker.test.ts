@@ -1,14 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseStatus, CompleteStepRequest, FailStepRequest, HeartbeatResponse, RegisterWorkerRequest, ClaimedStep as PbClaimedStep, Worker as PbWorker, ClaimStepsRequest, HeartbeatRequest, ReleaseLeasesRequest, ReleaseLeasesResponse, CompleteStepResponse } from '../../gen/tasker/v1/workers.js';
+import { LeaseStatus, ReportResultsRequest, ReportResultsResponse, ResultOutcome, CompleteStepRequest, FailStepRequest, HeartbeatResponse, RegisterWorkerRequest, ClaimedStep as PbClaimedStep, Worker as PbWorker, ClaimStepsRequest, HeartbeatRequest, ReleaseLeasesRequest, ReleaseLeasesResponse, CompleteStepResponse } from '../../gen/tasker/v1/workers.js';
+import { STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
+import { StepState } from '../../gen/tasker/v1/common.js';
 import {
   makeClaimedStep,
   makeCompleteStepInput,
+  makeCompletedResult,
   makeFailStepInput,
+  makeFailedResult,
   makeRegisterWorkerInput,
+  makeReportResultsInput,
+  makeReportResultsOutput,
+  makeStepResultOutcome,
   makeUuid,
   makeWorkerInfo,
 } from '../../testing/builders.js';
-import { makeMinimalClaimedStep, validationFieldsOf, wire, distinctVariants } from '../../testing/proto-builders.js';
+import {
+  makeMinimalClaimedStep,
+  makeMinimalReportResultsInput,
+  validationFieldsOf,
+  wire,
+  distinctVariants,
+} from '../../testing/proto-builders.js';
 import {
   claimInputFromProto,
   claimInputToProto,
@@ -32,6 +45,10 @@ import {
   releaseInputToProto,
   releaseResultFromProto,
   releaseResultToProto,
+  reportResultsInputFromProto,
+  reportResultsInputToProto,
+  reportResultsOutputFromProto,
+  reportResultsOutputToProto,
   workerFromProto,
   workerToProto,
 } from './worker.js';
@@ -160,5 +177,81 @@ describe('results', () => {
     const complete = { ...ack, stepState: 'enqueued_for_orchestration' as const, nextRetryAt: null };
     expect(completeAckFromProto(wire(CompleteStepResponse, completeAckToProto(complete)))).toEqual(complete);
     expect(completeAckFromProto(wire(CompleteStepResponse, completeAckToProto(ack)))).toEqual(ack);
+  });
+});
+
+describe('batched results', () => {
+  const minimalFailure = { message: '', errorType: null, retryable: false, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null };
+
+  it.each([
+    ['fully populated', makeReportResultsInput()],
+    ...distinctVariants(makeReportResultsInput()),
+    ['minimal (no results, no claim)', makeMinimalReportResultsInput()],
+    [
+      'minimal results',
+      makeMinimalReportResultsInput({
+        results: [
+          makeCompletedResult({ result: null, executionTimeMs: null, metadata: null }),
+          makeFailedResult({ executionTimeMs: null, error: minimalFailure }),
+        ],
+      }),
+    ],
+    ['a claim of nothing, from anywhere', makeMinimalReportResultsInput({ claim: { maxSteps: 0, namespaces: [], handlerNames: [] } })],
+    ['a scalar result and a measured 0 ms run', makeMinimalReportResultsInput({ results: [makeCompletedResult({ result: 'x', executionTimeMs: 0 })] })],
+  ])('round-trips a request (%s)', (_, input) => {
+    expect(reportResultsInputFromProto(wire(ReportResultsRequest, reportResultsInputToProto(input)))).toEqual(input);
+  });
+
+  it('requires exactly one outcome per result, UUIDs, a completion result and the failure bounds', () => {
+    const completed = reportResultsInputToProto(makeReportResultsInput()).results[0]!;
+    const bad = ReportResultsRequest.fromPartial({
+      results: [
+        { stepUuid: makeUuid(), leaseToken: makeUuid() },
+        { ...completed, stepUuid: 'nope', leaseToken: '' },
+        { stepUuid: makeUuid(), leaseToken: makeUuid(), outcome: { $case: 'completed', value: { metadata: { a: 1 } } } },
+        { stepUuid: makeUuid(), leaseToken: makeUuid(), outcome: { $case: 'failed', value: { message: 'm'.repeat(10_001), errorType: 'e'.repeat(256) } } },
+      ],
+      claim: { maxSteps: 1001, namespaces: [''] },
+    });
+    expect(validationFieldsOf(() => reportResultsInputFromProto(wire(ReportResultsRequest, bad)))).toEqual([
+      'claim.max_steps',
+      'claim.namespaces[0]',
+      'results[0]',
+      'results[1].lease_token',
+      'results[1].step_uuid',
+      'results[2].completed.result',
+      'results[3].failed.error_type',
+      'results[3].failed.message',
+      'worker_id',
+    ]);
+  });
+
+  it('refuses more than 1000 results', () => {
+    const results = Array.from({ length: 1001 }, () => makeCompletedResult());
+    const pb = reportResultsInputToProto(makeMinimalReportResultsInput({ results }));
+    expect(validationFieldsOf(() => reportResultsInputFromProto(pb))).toEqual(['results']);
+  });
+
+  it.each([
+    ['fully populated, every outcome', makeReportResultsOutput()],
+    ...distinctVariants(makeReportResultsOutput()),
+    ['minimal', makeReportResultsOutput({ outcomes: [], claimed: [] })],
+    ['a minimal claimed step', makeReportResultsOutput({ claimed: [makeMinimalClaimedStep()] })],
+  ])('round-trips a response (%s)', (_, output) => {
+    expect(reportResultsOutputFromProto(wire(ReportResultsResponse, reportResultsOutputToProto(output)))).toEqual(output);
+  });
+
+  it.each(STEP_RESULT_OUTCOME_KINDS)('round-trips the outcome %s', (outcome) => {
+    const output = { outcomes: [makeStepResultOutcome({ outcome })], claimed: [] };
+    expect(reportResultsOutputFromProto(wire(ReportResultsResponse, reportResultsOutputToProto(output)))).toEqual(output);
+  });
+
+  it('refuses an UNSPECIFIED outcome or state', () => {
+    const pb = reportResultsOutputToProto({ outcomes: [makeStepResultOutcome(), makeStepResultOutcome()], claimed: [] });
+    pb.outcomes[0]!.outcome = ResultOutcome.RESULT_OUTCOME_UNSPECIFIED;
+    pb.outcomes[1]!.stepState = StepState.STEP_STATE_UNSPECIFIED;
+    expect(() => reportResultsOutputFromProto(pb)).toThrow(/outcomes\[0\]\.outcome/);
+    pb.outcomes[0]!.outcome = ResultOutcome.RESULT_OUTCOME_OK;
+    expect(validationFieldsOf(() => reportResultsOutputFromProto(pb))).toEqual(['outcomes[1].step_state']);
   });
 });

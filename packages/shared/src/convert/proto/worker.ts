@@ -1,16 +1,22 @@
 // The worker protocol (WorkerService): domain ↔ proto.
-import type {
-  ClaimInput,
-  ClaimedStep,
-  CompleteStepInput,
-  FailStepInput,
-  HeartbeatInput,
-  LeaseRef,
-  LeaseState,
-  RegisterWorkerInput,
-  ReleaseLeasesInput,
-  StepResultAck,
-  WorkerInfo,
+import {
+  MAX_REPORTED_RESULTS,
+  type ClaimInput,
+  type ClaimedStep,
+  type CompleteStepInput,
+  type FailStepInput,
+  type HeartbeatInput,
+  type LeaseRef,
+  type LeaseState,
+  type RegisterWorkerInput,
+  type ReleaseLeasesInput,
+  type ReportResultsInput,
+  type ReportResultsOutput,
+  type StepFailure,
+  type StepResultAck,
+  type StepResultOutcome,
+  type StepResultReport,
+  type WorkerInfo,
 } from '../../domain/worker.js';
 import { validationError } from '../../errors.js';
 import type {
@@ -27,6 +33,11 @@ import type {
   RegisterWorkerRequest as PbRegisterWorkerRequest,
   ReleaseLeasesRequest as PbReleaseLeasesRequest,
   ReleaseLeasesResponse as PbReleaseLeasesResponse,
+  ReportResultsRequest as PbReportResultsRequest,
+  ReportResultsResponse as PbReportResultsResponse,
+  StepFailure as PbStepFailure,
+  StepResult as PbStepResult,
+  StepResultOutcome as PbStepResultOutcome,
   Worker as PbWorker,
 } from '../../gen/tasker/v1/workers.js';
 import {
@@ -40,7 +51,16 @@ import {
   structOrEmptyFromProto,
   valueFromProto,
 } from './common.js';
-import { leaseStatusFromProto, leaseStatusToProto, stepStateFromProto, stepStateToProto, taskStateFromProto, taskStateToProto } from './enums.js';
+import {
+  leaseStatusFromProto,
+  leaseStatusToProto,
+  resultOutcomeFromProto,
+  resultOutcomeToProto,
+  stepStateFromProto,
+  stepStateToProto,
+  taskStateFromProto,
+  taskStateToProto,
+} from './enums.js';
 
 const id = { max: 255 };
 const maxNames = 1000;
@@ -254,35 +274,46 @@ export function completeStepInputToProto(i: CompleteStepInput): PbCompleteStepRe
   };
 }
 
+/** Checks a failure's bounds under `path` (`error`, `results[0].failed`); undefined is reported as required. */
+function stepFailureFromProto(v: RequestValidator, path: string, e: PbStepFailure | undefined): StepFailure | undefined {
+  if (e === undefined) {
+    v.fail(path, 'is required');
+    return undefined;
+  }
+  v.string(`${path}.message`, e.message, { min: 0, max: 10_000 });
+  v.optionalString(`${path}.error_type`, e.errorType, { min: 0, max: 255 });
+  v.optionalString(`${path}.backtrace`, e.backtrace, { min: 0, max: 100_000 });
+  return {
+    message: e.message,
+    errorType: nullableFromProto(e.errorType),
+    retryable: e.retryable,
+    retryAfterSeconds: nullableFromProto(e.retryAfterSeconds),
+    statusCode: nullableFromProto(e.statusCode),
+    backtrace: nullableFromProto(e.backtrace),
+    context: structFromProto(e.context),
+  };
+}
+
+function stepFailureToProto(e: StepFailure): PbStepFailure {
+  return {
+    message: e.message,
+    errorType: nullableToProto(e.errorType),
+    retryable: e.retryable,
+    retryAfterSeconds: nullableToProto(e.retryAfterSeconds),
+    statusCode: nullableToProto(e.statusCode),
+    backtrace: nullableToProto(e.backtrace),
+    context: nullableToProto(e.context),
+  };
+}
+
 export function failStepInputFromProto(req: PbFailStepRequest): FailStepInput {
   const v = new RequestValidator();
   const workerId = v.string('worker_id', req.workerId, id);
   const stepUuid = v.uuid('step_uuid', req.stepUuid);
   const leaseToken = v.uuid('lease_token', req.leaseToken);
-  const e = req.error;
-  if (e === undefined) {
-    v.fail('error', 'is required');
-  } else {
-    v.string('error.message', e.message, { min: 0, max: 10_000 });
-    v.optionalString('error.error_type', e.errorType, { min: 0, max: 255 });
-    v.optionalString('error.backtrace', e.backtrace, { min: 0, max: 100_000 });
-  }
+  const error = stepFailureFromProto(v, 'error', req.error);
   v.done();
-  return {
-    workerId,
-    stepUuid,
-    leaseToken,
-    error: {
-      message: e!.message,
-      errorType: nullableFromProto(e!.errorType),
-      retryable: e!.retryable,
-      retryAfterSeconds: nullableFromProto(e!.retryAfterSeconds),
-      statusCode: nullableFromProto(e!.statusCode),
-      backtrace: nullableFromProto(e!.backtrace),
-      context: structFromProto(e!.context),
-    },
-    executionTimeMs: executionTimeFromProto(req.executionTimeMs),
-  };
+  return { workerId, stepUuid, leaseToken, error: error!, executionTimeMs: executionTimeFromProto(req.executionTimeMs) };
 }
 
 export function failStepInputToProto(i: FailStepInput): PbFailStepRequest {
@@ -290,15 +321,7 @@ export function failStepInputToProto(i: FailStepInput): PbFailStepRequest {
     workerId: i.workerId,
     stepUuid: i.stepUuid,
     leaseToken: i.leaseToken,
-    error: {
-      message: i.error.message,
-      errorType: nullableToProto(i.error.errorType),
-      retryable: i.error.retryable,
-      retryAfterSeconds: nullableToProto(i.error.retryAfterSeconds),
-      statusCode: nullableToProto(i.error.statusCode),
-      backtrace: nullableToProto(i.error.backtrace),
-      context: nullableToProto(i.error.context),
-    },
+    error: stepFailureToProto(i.error),
     ...(i.executionTimeMs === null ? {} : { executionTimeMs: i.executionTimeMs }),
   };
 }
@@ -365,3 +388,103 @@ export function releaseResultFromProto(r: PbReleaseLeasesResponse): LeaseState[]
   return leaseStatesFromProto(r);
 }
 
+
+/** One result of a batch; `undefined` when it is invalid (the problem is recorded in `v`). */
+function stepResultFromProto(v: RequestValidator, r: PbStepResult, i: number): StepResultReport | undefined {
+  const path = `results[${i}]`;
+  const stepUuid = v.uuid(`${path}.step_uuid`, r.stepUuid);
+  const leaseToken = v.uuid(`${path}.lease_token`, r.leaseToken);
+  const executionTimeMs = executionTimeFromProto(r.executionTimeMs);
+  const outcome = r.outcome;
+  if (outcome === undefined) {
+    v.fail(path, 'one of completed or failed is required');
+    return undefined;
+  }
+  if (outcome.$case === 'completed') {
+    if (outcome.value.result === undefined) v.fail(`${path}.completed.result`, 'is required');
+    return {
+      kind: 'completed',
+      stepUuid,
+      leaseToken,
+      result: valueFromProto(outcome.value.result),
+      executionTimeMs,
+      metadata: structFromProto(outcome.value.metadata),
+    };
+  }
+  const error = stepFailureFromProto(v, `${path}.failed`, outcome.value);
+  return error === undefined ? undefined : { kind: 'failed', stepUuid, leaseToken, error, executionTimeMs };
+}
+
+function stepResultToProto(r: StepResultReport): PbStepResult {
+  return {
+    stepUuid: r.stepUuid,
+    leaseToken: r.leaseToken,
+    outcome:
+      r.kind === 'completed'
+        ? // JSON null is a legitimate handler result; it travels as NULL_VALUE.
+          { $case: 'completed', value: { result: r.result, metadata: nullableToProto(r.metadata) } }
+        : { $case: 'failed', value: stepFailureToProto(r.error) },
+    ...(r.executionTimeMs === null ? {} : { executionTimeMs: r.executionTimeMs }),
+  };
+}
+
+/**
+ * As on REST: at most 1000 results, each with UUIDs and exactly one of `completed` / `failed`; an absent
+ * `claim` is none, a present one asks for `max_steps` 0–1000 (0 claims nothing). Steps reported twice are the
+ * service's to refuse (it checks every caller).
+ */
+export function reportResultsInputFromProto(req: PbReportResultsRequest): ReportResultsInput {
+  const v = new RequestValidator();
+  const workerId = v.string('worker_id', req.workerId, id);
+  const results = v.list('results', req.results, MAX_REPORTED_RESULTS).map((r, i) => stepResultFromProto(v, r, i));
+  const c = req.claim;
+  const claim =
+    c === undefined
+      ? null
+      : {
+          maxSteps: v.int('claim.max_steps', c.maxSteps, { min: 0, max: 1000 }),
+          namespaces: names(v, 'claim.namespaces', c.namespaces),
+          handlerNames: names(v, 'claim.handler_names', c.handlerNames),
+        };
+  v.done();
+  return { workerId, results: results as StepResultReport[], claim };
+}
+
+export function reportResultsInputToProto(i: ReportResultsInput): PbReportResultsRequest {
+  return {
+    workerId: i.workerId,
+    results: i.results.map(stepResultToProto),
+    claim: i.claim === null ? undefined : { maxSteps: i.claim.maxSteps, namespaces: i.claim.namespaces, handlerNames: i.claim.handlerNames },
+  };
+}
+
+function stepResultOutcomeToProto(o: StepResultOutcome): PbStepResultOutcome {
+  return {
+    stepUuid: o.stepUuid,
+    outcome: resultOutcomeToProto(o.outcome),
+    stepState: o.stepState === null ? undefined : stepStateToProto(o.stepState),
+    taskState: o.taskState === null ? undefined : taskStateToProto(o.taskState),
+    nextRetryAt: optionalDateToProto(o.nextRetryAt),
+  };
+}
+
+function stepResultOutcomeFromProto(o: PbStepResultOutcome, i: number): StepResultOutcome {
+  return {
+    stepUuid: o.stepUuid,
+    outcome: resultOutcomeFromProto(o.outcome, `outcomes[${i}].outcome`),
+    stepState: o.stepState === undefined ? null : stepStateFromProto(o.stepState, `outcomes[${i}].step_state`),
+    taskState: o.taskState === undefined ? null : taskStateFromProto(o.taskState, `outcomes[${i}].task_state`),
+    nextRetryAt: optionalDateFromProto(o.nextRetryAt),
+  };
+}
+
+export function reportResultsOutputToProto(o: ReportResultsOutput): PbReportResultsResponse {
+  return { outcomes: o.outcomes.map(stepResultOutcomeToProto), claimed: o.claimed.map(claimedStepToProto) };
+}
+
+export function reportResultsOutputFromProto(r: PbReportResultsResponse): ReportResultsOutput {
+  return {
+    outcomes: r.outcomes.map(stepResultOutcomeFromProto),
+    claimed: r.claimed.map((c, i) => claimedStepFromProto(c, `claimed[${i}]`)),
+  };
+}

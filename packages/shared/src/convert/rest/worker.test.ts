@@ -8,18 +8,27 @@ import {
   LeaseStatesResponseSchema,
   RegisterWorkerRequestSchema,
   ReleaseRequestSchema,
+  ReportResultsRequestSchema,
+  ReportResultsResponseSchema,
   StepResultAckSchema,
   WorkerSchema,
 } from '../../schemas/rest/worker.js';
+import { STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
 import { STEP_STATES, TASK_STATES } from '../../domain/states.js';
 import {
   makeClaimedStep,
   makeCompleteStepInput,
+  makeCompletedResult,
   makeFailStepInput,
+  makeFailedResult,
   makeRegisterWorkerInput,
+  makeReportResultsInput,
+  makeReportResultsOutput,
+  makeStepResultOutcome,
   makeUuid,
   makeWorkerInfo,
 } from '../../testing/builders.js';
+import { makeMinimalClaimedStep, makeMinimalReportResultsInput } from '../../testing/proto-builders.js';
 import {
   claimInputFromRest,
   claimInputToRest,
@@ -39,6 +48,10 @@ import {
   registerWorkerInputToRest,
   releaseInputFromRest,
   releaseInputToRest,
+  reportResultsInputFromRest,
+  reportResultsInputToRest,
+  reportResultsOutputFromRest,
+  reportResultsOutputToRest,
   stepResultAckFromRest,
   stepResultAckToRest,
   workerFromRest,
@@ -132,5 +145,85 @@ describe('worker protocol ↔ REST', () => {
         expect(stepResultAckFromRest(StepResultAckSchema.parse(wire(stepResultAckToRest(ack))))).toEqual(ack);
       }
     }
+  });
+});
+
+describe('batched results ↔ REST', () => {
+  const minimalFailure = { message: 'x', errorType: null, retryable: false, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null };
+
+  it.each([
+    ['full', makeReportResultsInput()],
+    ['minimal (no results, no claim)', makeMinimalReportResultsInput()],
+    [
+      'minimal results',
+      makeMinimalReportResultsInput({
+        results: [
+          makeCompletedResult({ result: null, executionTimeMs: null, metadata: null }),
+          makeFailedResult({ executionTimeMs: null, error: minimalFailure }),
+        ],
+      }),
+    ],
+    ['a claim of nothing, from anywhere', makeMinimalReportResultsInput({ claim: { maxSteps: 0, namespaces: [], handlerNames: [] } })],
+  ])('round-trips a %s request', (_, input) => {
+    expect(reportResultsInputFromRest(ReportResultsRequestSchema.parse(wire(reportResultsInputToRest(input))))).toEqual(input);
+  });
+
+  it('defaults absent optional fields: no claim, empty claim filters, null times and metadata, retryable failures', () => {
+    const stepUuid = makeUuid();
+    const leaseToken = makeUuid();
+    const body = ReportResultsRequestSchema.parse({
+      worker_id: 'w',
+      results: [
+        { step_uuid: stepUuid, lease_token: leaseToken, status: 'completed', result: 1 },
+        { step_uuid: stepUuid, lease_token: leaseToken, status: 'failed', error: { message: 'm' } },
+      ],
+    });
+    expect(reportResultsInputFromRest(body)).toEqual({
+      workerId: 'w',
+      results: [
+        { kind: 'completed', stepUuid, leaseToken, result: 1, executionTimeMs: null, metadata: null },
+        { kind: 'failed', stepUuid, leaseToken, error: { ...minimalFailure, message: 'm', retryable: true }, executionTimeMs: null },
+      ],
+      claim: null,
+    });
+    const claim = ReportResultsRequestSchema.parse({ worker_id: 'w', results: [], claim: { max_steps: 3 } });
+    expect(reportResultsInputFromRest(claim).claim).toEqual({ maxSteps: 3, namespaces: [], handlerNames: [] });
+  });
+
+  it.each([
+    ['no status', { step_uuid: makeUuid(), lease_token: makeUuid(), result: 1 }],
+    ['an unknown status', { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'done', result: 1 }],
+    ['a failure without its error', { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'failed' }],
+    ['a completion carrying an error', { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'completed', result: 1, error: { message: 'm' } }],
+    ['a malformed lease token', { step_uuid: makeUuid(), lease_token: 'stale', status: 'completed', result: 1 }],
+  ])('refuses a result with %s', (_, result) => {
+    expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [result] }).success).toBe(false);
+  });
+
+  it('bounds the batch and the claim', () => {
+    const result = { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'completed', result: 1 };
+    expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: Array.from({ length: 1001 }, () => result) }).success).toBe(false);
+    expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [], claim: { max_steps: 1001 } }).success).toBe(false);
+    expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [], claim: { max_steps: -1 } }).success).toBe(false);
+    expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [], claim: null }).success).toBe(true);
+  });
+
+  it.each([
+    ['full, every outcome', makeReportResultsOutput()],
+    ['minimal', makeReportResultsOutput({ outcomes: [], claimed: [] })],
+    ['a minimal claimed step', makeReportResultsOutput({ claimed: [makeMinimalClaimedStep()] })],
+  ])('round-trips a %s response', (_, output) => {
+    expect(reportResultsOutputFromRest(ReportResultsResponseSchema.parse(wire(reportResultsOutputToRest(output))))).toEqual(output);
+  });
+
+  it.each(STEP_RESULT_OUTCOME_KINDS)('round-trips the outcome %s', (outcome) => {
+    const output = { outcomes: [makeStepResultOutcome({ outcome })], claimed: [] };
+    expect(reportResultsOutputFromRest(ReportResultsResponseSchema.parse(wire(reportResultsOutputToRest(output))))).toEqual(output);
+  });
+
+  it('refuses an unknown outcome', () => {
+    const body = wire(reportResultsOutputToRest({ outcomes: [makeStepResultOutcome()], claimed: [] })) as { outcomes: Array<{ outcome: string }> };
+    body.outcomes[0]!.outcome = 'unspecified';
+    expect(ReportResultsResponseSchema.safeParse(body).success).toBe(false);
   });
 });

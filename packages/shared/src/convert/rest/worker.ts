@@ -8,7 +8,11 @@ import type {
   LeaseState,
   RegisterWorkerInput,
   ReleaseLeasesInput,
+  ReportResultsInput,
+  ReportResultsOutput,
+  StepFailure,
   StepResultAck,
+  StepResultReport,
   WorkerInfo,
 } from '../../domain/worker.js';
 import type {
@@ -21,7 +25,10 @@ import type {
   LeaseStatesResponse,
   RegisterWorkerRequest,
   ReleaseRequest,
+  ReportResultsRequest,
+  ReportResultsResponse,
   StepResultAckResponse,
+  StepResultReportBody,
   WorkerResponse,
 } from '../../schemas/rest/worker.js';
 import { nullableTimestampFromRest, nullableTimestampToRest, timestampFromRest, timestampToRest } from './common.js';
@@ -208,20 +215,36 @@ export function completeStepInputToRest(i: CompleteStepInput): CompleteStepReque
   };
 }
 
+function stepFailureFromRest(e: FailStepRequest['error']): StepFailure {
+  return {
+    message: e.message,
+    errorType: e.error_type ?? null,
+    retryable: e.retryable,
+    retryAfterSeconds: e.retry_after_seconds ?? null,
+    statusCode: e.status_code ?? null,
+    backtrace: e.backtrace ?? null,
+    context: e.context ?? null,
+  };
+}
+
+function stepFailureToRest(e: StepFailure): FailStepRequest['error'] {
+  return {
+    message: e.message,
+    error_type: e.errorType,
+    retryable: e.retryable,
+    retry_after_seconds: e.retryAfterSeconds,
+    status_code: e.statusCode,
+    backtrace: e.backtrace,
+    context: e.context,
+  };
+}
+
 export function failStepInputFromRest(b: FailStepRequest): FailStepInput {
   return {
     workerId: b.worker_id,
     stepUuid: b.step_uuid,
     leaseToken: b.lease_token,
-    error: {
-      message: b.error.message,
-      errorType: b.error.error_type ?? null,
-      retryable: b.error.retryable,
-      retryAfterSeconds: b.error.retry_after_seconds ?? null,
-      statusCode: b.error.status_code ?? null,
-      backtrace: b.error.backtrace ?? null,
-      context: b.error.context ?? null,
-    },
+    error: stepFailureFromRest(b.error),
     executionTimeMs: b.execution_time_ms ?? null,
   };
 }
@@ -231,15 +254,7 @@ export function failStepInputToRest(i: FailStepInput): FailStepRequest {
     worker_id: i.workerId,
     step_uuid: i.stepUuid,
     lease_token: i.leaseToken,
-    error: {
-      message: i.error.message,
-      error_type: i.error.errorType,
-      retryable: i.error.retryable,
-      retry_after_seconds: i.error.retryAfterSeconds,
-      status_code: i.error.statusCode,
-      backtrace: i.error.backtrace,
-      context: i.error.context,
-    },
+    error: stepFailureToRest(i.error),
     execution_time_ms: i.executionTimeMs,
   };
 }
@@ -259,5 +274,62 @@ export function stepResultAckFromRest(r: StepResultAckResponse): StepResultAck {
     stepState: r.step_state,
     taskState: r.task_state,
     nextRetryAt: nullableTimestampFromRest(r.next_retry_at),
+  };
+}
+
+function stepResultFromRest(r: StepResultReportBody): StepResultReport {
+  const executionTimeMs = r.execution_time_ms ?? null;
+  return r.status === 'completed'
+    ? { kind: 'completed', stepUuid: r.step_uuid, leaseToken: r.lease_token, result: r.result, executionTimeMs, metadata: r.metadata ?? null }
+    : { kind: 'failed', stepUuid: r.step_uuid, leaseToken: r.lease_token, error: stepFailureFromRest(r.error), executionTimeMs };
+}
+
+function stepResultToRest(r: StepResultReport): StepResultReportBody {
+  return r.kind === 'completed'
+    ? { step_uuid: r.stepUuid, lease_token: r.leaseToken, status: 'completed', result: r.result, execution_time_ms: r.executionTimeMs, metadata: r.metadata }
+    : { step_uuid: r.stepUuid, lease_token: r.leaseToken, status: 'failed', error: stepFailureToRest(r.error), execution_time_ms: r.executionTimeMs };
+}
+
+export function reportResultsInputFromRest(b: ReportResultsRequest): ReportResultsInput {
+  const c = b.claim ?? null;
+  return {
+    workerId: b.worker_id,
+    results: b.results.map(stepResultFromRest),
+    claim: c === null ? null : { maxSteps: c.max_steps, namespaces: c.namespaces, handlerNames: c.handler_names },
+  };
+}
+
+export function reportResultsInputToRest(i: ReportResultsInput): ReportResultsRequest {
+  const c = i.claim;
+  return {
+    worker_id: i.workerId,
+    results: i.results.map(stepResultToRest),
+    claim: c === null ? null : { max_steps: c.maxSteps, namespaces: c.namespaces, handler_names: c.handlerNames },
+  };
+}
+
+export function reportResultsOutputToRest(o: ReportResultsOutput): ReportResultsResponse {
+  return {
+    outcomes: o.outcomes.map((r) => ({
+      step_uuid: r.stepUuid,
+      outcome: r.outcome,
+      step_state: r.stepState,
+      task_state: r.taskState,
+      next_retry_at: nullableTimestampToRest(r.nextRetryAt),
+    })),
+    steps: o.claimed.map(claimedStepToRest),
+  };
+}
+
+export function reportResultsOutputFromRest(r: ReportResultsResponse): ReportResultsOutput {
+  return {
+    outcomes: r.outcomes.map((o) => ({
+      stepUuid: o.step_uuid,
+      outcome: o.outcome,
+      stepState: o.step_state,
+      taskState: o.task_state,
+      nextRetryAt: nullableTimestampFromRest(o.next_retry_at),
+    })),
+    claimed: r.steps.map(claimedStepFromRest),
   };
 }

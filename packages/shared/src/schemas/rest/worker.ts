@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_REPORTED_RESULTS, STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
 import {
   JsonObjectSchema,
   JsonValueSchema,
@@ -121,21 +122,24 @@ export const CompleteStepRequestSchema = named(
 );
 export type CompleteStepRequest = z.infer<typeof CompleteStepRequestSchema>;
 
+/** A handler failure, as FailStep and a batch's failed results carry it. */
+const stepFailure = z.strictObject({
+  message: z.string().max(10_000),
+  error_type: z.string().max(255).nullable().optional(),
+  retryable: z.boolean().default(true),
+  retry_after_seconds: z.number().min(0).nullable().optional(),
+  status_code: z.number().int().nullable().optional(),
+  backtrace: z.string().max(100_000).nullable().optional(),
+  context: JsonObjectSchema.nullable().optional(),
+});
+
 export const FailStepRequestSchema = named(
   'FailStepRequest',
   z.strictObject({
     worker_id: workerId,
     step_uuid: UuidSchema,
     lease_token: leaseToken,
-    error: z.strictObject({
-      message: z.string().max(10_000),
-      error_type: z.string().max(255).nullable().optional(),
-      retryable: z.boolean().default(true),
-      retry_after_seconds: z.number().min(0).nullable().optional(),
-      status_code: z.number().int().nullable().optional(),
-      backtrace: z.string().max(100_000).nullable().optional(),
-      context: JsonObjectSchema.nullable().optional(),
-    }),
+    error: stepFailure,
     execution_time_ms: executionTimeMs,
   }),
 );
@@ -151,3 +155,64 @@ export const StepResultAckSchema = named(
   }),
 );
 export type StepResultAckResponse = z.infer<typeof StepResultAckSchema>;
+
+/** One result of a batch, tagged by `status`; each is fenced by its own lease token. */
+export const StepResultReportSchema = named(
+  'StepResultReport',
+  z.discriminatedUnion('status', [
+    z.strictObject({
+      step_uuid: UuidSchema,
+      lease_token: leaseToken,
+      status: z.literal('completed'),
+      result: JsonValueSchema,
+      execution_time_ms: executionTimeMs,
+      metadata: JsonObjectSchema.nullable().optional(),
+    }),
+    z.strictObject({
+      step_uuid: UuidSchema,
+      lease_token: leaseToken,
+      status: z.literal('failed'),
+      error: stepFailure,
+      execution_time_ms: executionTimeMs,
+    }),
+  ]),
+);
+export type StepResultReportBody = z.infer<typeof StepResultReportSchema>;
+
+export const ReportResultsRequestSchema = named(
+  'ReportResultsRequest',
+  z.strictObject({
+    worker_id: workerId,
+    results: z.array(StepResultReportSchema).max(MAX_REPORTED_RESULTS).describe('Applied in one call; a step at most once'),
+    claim: z
+      .strictObject({
+        max_steps: z.number().int().min(0).max(1000).describe('0 claims nothing; capped by the server'),
+        namespaces: names.default([]).describe('Empty = every namespace'),
+        handler_names: names.default([]).describe('Empty = any handler'),
+      })
+      .nullable()
+      .optional()
+      .describe('Claim more steps in the same call, after the results (never waits; needs worker:claim)'),
+  }),
+);
+export type ReportResultsRequest = z.infer<typeof ReportResultsRequestSchema>;
+
+export const StepResultOutcomeSchema = named(
+  'StepResultOutcome',
+  z.object({
+    step_uuid: UuidSchema,
+    outcome: z.enum(STEP_RESULT_OUTCOME_KINDS).describe('ok = applied; otherwise refused and nothing changed'),
+    step_state: StepStateSchema.nullable().describe('After the result (ok) or as it stands (refused); null when not_found'),
+    task_state: TaskStateSchema.nullable(),
+    next_retry_at: TimestampSchema.nullable(),
+  }),
+);
+
+export const ReportResultsResponseSchema = named(
+  'ReportResultsResponse',
+  z.object({
+    outcomes: z.array(StepResultOutcomeSchema).describe('One per reported result, in request order'),
+    steps: z.array(ClaimedStepSchema).describe('Steps claimed alongside; empty unless the claim asked'),
+  }),
+);
+export type ReportResultsResponse = z.infer<typeof ReportResultsResponseSchema>;

@@ -10,15 +10,36 @@ import {
   taskPageFromProto,
   createTaskResponseFromProto,
   claimedStepFromProto,
+  reportResultsOutputFromProto,
 } from '@tasker/shared/convert/proto/index';
-import { claimInputToRest, createTaskInputToRest, taskFromRest, taskPageFromRest, stepFromRest, claimResponseFromRest } from '@tasker/shared/convert/rest/index';
+import {
+  claimInputToRest,
+  createTaskInputToRest,
+  taskFromRest,
+  taskPageFromRest,
+  stepFromRest,
+  claimResponseFromRest,
+  reportResultsOutputFromRest,
+} from '@tasker/shared/convert/rest/index';
 import { TaskState } from '@tasker/shared/gen/tasker/v1/common';
 import { StepManualActionType } from '@tasker/shared/gen/tasker/v1/steps';
-import { ClaimResponseSchema, StepResponseSchema, TaskListResponseSchema, TaskResponseSchema } from '@tasker/shared/schemas/rest/index';
+import {
+  ClaimResponseSchema,
+  ReportResultsResponseSchema,
+  StepResponseSchema,
+  TaskListResponseSchema,
+  TaskResponseSchema,
+} from '@tasker/shared/schemas/rest/index';
 import { createTask, linearTaskInput, MISSING_UUID } from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';
 import { restOutcome } from '../rest-client.js';
-import type { ParityContext, Scenario } from '../types.js';
+import type { Outcome, ParityContext, Scenario } from '../types.js';
+
+/** The runner compares error codes only; this also pins down that the error names each of `fields`. */
+function naming(fields: string[], outcome: Outcome): Outcome {
+  if (!outcome.ok) for (const field of fields) if (!outcome.message.includes(field)) throw new Error(`the error does not name ${field}: ${outcome.message}`);
+  return outcome;
+}
 
 const createVia = {
   rest: async (ctx: ParityContext, body: Record<string, unknown>) =>
@@ -139,6 +160,33 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     expect: 'VALIDATION_FAILED',
     rest: async (ctx) => restOutcome(await ctx.rest.call('GET', `/v1/tasks/${randomUUID()}/workflow_steps/42`), StepResponseSchema, stepFromRest),
     grpc: (ctx) => grpcOutcome(ctx.grpc.steps.getStep({ taskUuid: randomUUID(), stepUuid: '42' }), (r) => stepFromProto(r.step!)),
+  },
+  {
+    name: 'report a result with neither outcome and one with a malformed step uuid',
+    restCall: 'POST /v1/workers/results',
+    grpcCall: 'WorkerService.ReportResults (a StepResult without its `outcome` oneof)',
+    expect: 'VALIDATION_FAILED',
+    rest: async (ctx) => {
+      const body = {
+        worker_id: `w-${ctx.token}`,
+        results: [
+          { step_uuid: MISSING_UUID, lease_token: MISSING_UUID, result: 1 },
+          { step_uuid: 'not-a-uuid', lease_token: MISSING_UUID, status: 'completed', result: 1 },
+        ],
+      };
+      const res = await ctx.rest.call('POST', '/v1/workers/results', { json: body });
+      return naming(['results[0]', 'results[1].step_uuid'], restOutcome(res, ReportResultsResponseSchema, reportResultsOutputFromRest));
+    },
+    grpc: async (ctx) => {
+      const request = {
+        workerId: `w-${ctx.token}`,
+        results: [
+          { stepUuid: MISSING_UUID, leaseToken: MISSING_UUID, outcome: undefined },
+          { stepUuid: 'not-a-uuid', leaseToken: MISSING_UUID, outcome: { $case: 'completed' as const, value: { result: 1, metadata: undefined } } },
+        ],
+      };
+      return naming(['results[0]', 'results[1].step_uuid'], await grpcOutcome(ctx.grpc.workers.reportResults(request), reportResultsOutputFromProto));
+    },
   },
   {
     name: 'claim zero steps',

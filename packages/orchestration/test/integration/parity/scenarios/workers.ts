@@ -1,4 +1,5 @@
-// Worker protocol scenarios: register, list, claim, heartbeat, complete, fail, release, and a stale lease.
+// Worker protocol scenarios: register, list, claim, heartbeat, complete, fail, batched results with a claim
+// alongside, release, and a stale lease.
 import {
   claimInputToProto,
   claimedStepFromProto,
@@ -11,6 +12,8 @@ import {
   registerWorkerInputToProto,
   releaseInputToProto,
   releaseResultFromProto,
+  reportResultsInputToProto,
+  reportResultsOutputFromProto,
   workerFromProto,
 } from '@tasker/shared/convert/proto/index';
 import {
@@ -22,17 +25,29 @@ import {
   leaseStatesFromRest,
   registerWorkerInputToRest,
   releaseInputToRest,
+  reportResultsInputToRest,
+  reportResultsOutputFromRest,
   stepResultAckFromRest,
   workerFromRest,
 } from '@tasker/shared/convert/rest/index';
 import {
   ClaimResponseSchema,
   LeaseStatesResponseSchema,
+  ReportResultsResponseSchema,
   StepResultAckSchema,
   WorkerListResponseSchema,
   WorkerSchema,
 } from '@tasker/shared/schemas/rest/index';
-import { PARITY_NAMESPACE, WORK_HANDLER, WRAP_UP_HANDLER, claimWork, createWorkerTask } from '../fixtures.js';
+import type { ReportResultsInput, ReportResultsOutput } from '@tasker/shared';
+import {
+  MISSING_UUID,
+  PARITY_NAMESPACE,
+  WORK_HANDLER,
+  WRAP_UP_HANDLER,
+  claimThroughServices,
+  claimWork,
+  createWorkerTask,
+} from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';
 import { restOutcome } from '../rest-client.js';
 import { expect } from 'vitest';
@@ -77,6 +92,29 @@ async function heldAndStaleLeases(ctx: ParityContext) {
   const other = (await ctx.services.steps.list(ctx.principal, task.taskUuid)).find((s) => s.stepUuid !== step.stepUuid);
   if (other === undefined) throw new Error('the worker task has a single step');
   return { workerId, leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }, { stepUuid: other.stepUuid, leaseToken: STALE_TOKEN }] };
+}
+
+/**
+ * Three claimed `work` steps (each of its own task) reported in one batch: the first completed, the second
+ * failed (retryable), the third with a stale token; plus a step that does not exist, and a claim alongside for
+ * the `wrap_up` step the completion makes ready.
+ */
+async function resultBatch(ctx: ParityContext): Promise<ReportResultsInput> {
+  const { step: done, workerId } = await claimWork(ctx);
+  await createWorkerTask(ctx);
+  const failing = await claimThroughServices(ctx, WORK_HANDLER, workerId);
+  await createWorkerTask(ctx);
+  const stale = await claimThroughServices(ctx, WORK_HANDLER, workerId);
+  return {
+    workerId,
+    results: [
+      { kind: 'completed', stepUuid: done.stepUuid, leaseToken: done.leaseToken, result: { rows: [1, 2] }, executionTimeMs: 12, metadata: { host: 'h' } },
+      { kind: 'failed', stepUuid: failing.stepUuid, leaseToken: failing.leaseToken, error: retryableFailure, executionTimeMs: 30 },
+      { kind: 'completed', stepUuid: stale.stepUuid, leaseToken: STALE_TOKEN, result: null, executionTimeMs: null, metadata: null },
+      { kind: 'completed', stepUuid: MISSING_UUID, leaseToken: STALE_TOKEN, result: 1, executionTimeMs: null, metadata: null },
+    ],
+    claim: { maxSteps: 2, namespaces: [PARITY_NAMESPACE], handlerNames: [WRAP_UP_HANDLER] },
+  };
 }
 
 export const WORKER_SCENARIOS: Scenario[] = [
@@ -183,6 +221,30 @@ export const WORKER_SCENARIOS: Scenario[] = [
       const { step, workerId } = await claimWork(ctx);
       const input = { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, error: retryableFailure, executionTimeMs: 30 };
       return grpcOutcome(ctx.grpc.workers.failStep(failStepInputToProto(input)), failAckFromProto);
+    },
+  },
+  {
+    name: 'report a batch of results (completion, retryable failure, stale token, unknown step) with a claim alongside',
+    check: (value) => {
+      const out = value as ReportResultsOutput;
+      expect(out.outcomes.map((o) => [o.outcome, o.stepState, o.nextRetryAt === null])).toEqual([
+        ['ok', 'complete', true],
+        ['ok', 'waiting_for_retry', false],
+        ['lease_lost', 'in_progress', true],
+        ['not_found', null, true],
+      ]);
+      expect(out.claimed.map((c) => [c.stepName, c.parentResults])).toEqual([['wrap_up', { work: { rows: [1, 2] } }]]);
+    },
+    restCall: 'POST /v1/workers/results',
+    grpcCall: 'WorkerService.ReportResults',
+    expect: 'ok',
+    rest: async (ctx) => {
+      const body = reportResultsInputToRest(await resultBatch(ctx));
+      return restOutcome(await ctx.rest.call('POST', '/v1/workers/results', { json: body }), ReportResultsResponseSchema, reportResultsOutputFromRest);
+    },
+    grpc: async (ctx) => {
+      const request = reportResultsInputToProto(await resultBatch(ctx));
+      return grpcOutcome(ctx.grpc.workers.reportResults(request), reportResultsOutputFromProto);
     },
   },
   {

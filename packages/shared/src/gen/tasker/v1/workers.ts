@@ -156,6 +156,81 @@ export function templateRegistrationOutcomeToNumber(object: TemplateRegistration
   }
 }
 
+/** How the server took one reported result. */
+export enum ResultOutcome {
+  /** RESULT_OUTCOME_UNSPECIFIED - Never sent by the server. */
+  RESULT_OUTCOME_UNSPECIFIED = "RESULT_OUTCOME_UNSPECIFIED",
+  /** RESULT_OUTCOME_OK - The result was applied. */
+  RESULT_OUTCOME_OK = "RESULT_OUTCOME_OK",
+  /** RESULT_OUTCOME_LEASE_LOST - The lease token is not current (expired, superseded, or the result was already reported); nothing changed. */
+  RESULT_OUTCOME_LEASE_LOST = "RESULT_OUTCOME_LEASE_LOST",
+  /** RESULT_OUTCOME_CANCELLED - The step or its task was cancelled; nothing changed. */
+  RESULT_OUTCOME_CANCELLED = "RESULT_OUTCOME_CANCELLED",
+  /** RESULT_OUTCOME_NOT_FOUND - No such step (or one outside the caller's namespaces); nothing changed. */
+  RESULT_OUTCOME_NOT_FOUND = "RESULT_OUTCOME_NOT_FOUND",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function resultOutcomeFromJSON(object: any): ResultOutcome {
+  switch (object) {
+    case 0:
+    case "RESULT_OUTCOME_UNSPECIFIED":
+      return ResultOutcome.RESULT_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "RESULT_OUTCOME_OK":
+      return ResultOutcome.RESULT_OUTCOME_OK;
+    case 2:
+    case "RESULT_OUTCOME_LEASE_LOST":
+      return ResultOutcome.RESULT_OUTCOME_LEASE_LOST;
+    case 3:
+    case "RESULT_OUTCOME_CANCELLED":
+      return ResultOutcome.RESULT_OUTCOME_CANCELLED;
+    case 4:
+    case "RESULT_OUTCOME_NOT_FOUND":
+      return ResultOutcome.RESULT_OUTCOME_NOT_FOUND;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ResultOutcome.UNRECOGNIZED;
+  }
+}
+
+export function resultOutcomeToJSON(object: ResultOutcome): string {
+  switch (object) {
+    case ResultOutcome.RESULT_OUTCOME_UNSPECIFIED:
+      return "RESULT_OUTCOME_UNSPECIFIED";
+    case ResultOutcome.RESULT_OUTCOME_OK:
+      return "RESULT_OUTCOME_OK";
+    case ResultOutcome.RESULT_OUTCOME_LEASE_LOST:
+      return "RESULT_OUTCOME_LEASE_LOST";
+    case ResultOutcome.RESULT_OUTCOME_CANCELLED:
+      return "RESULT_OUTCOME_CANCELLED";
+    case ResultOutcome.RESULT_OUTCOME_NOT_FOUND:
+      return "RESULT_OUTCOME_NOT_FOUND";
+    case ResultOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function resultOutcomeToNumber(object: ResultOutcome): number {
+  switch (object) {
+    case ResultOutcome.RESULT_OUTCOME_UNSPECIFIED:
+      return 0;
+    case ResultOutcome.RESULT_OUTCOME_OK:
+      return 1;
+    case ResultOutcome.RESULT_OUTCOME_LEASE_LOST:
+      return 2;
+    case ResultOutcome.RESULT_OUTCOME_CANCELLED:
+      return 3;
+    case ResultOutcome.RESULT_OUTCOME_NOT_FOUND:
+      return 4;
+    case ResultOutcome.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
 /** A registered worker process. */
 export interface Worker {
   /** Worker id chosen by the worker, stable across restarts of the same deployment slot. */
@@ -270,7 +345,7 @@ export interface ClaimedStep {
   attempt: number;
   /** Total runs allowed including the first. */
   maxAttempts: number;
-  /** Fencing token of this claim; required by Heartbeat, CompleteStep, FailStep and ReleaseLeases. */
+  /** Fencing token of this claim; required by Heartbeat, CompleteStep, FailStep, ReportResults and ReleaseLeases. */
   leaseToken: string;
   /** When the lease lapses unless extended by a heartbeat. */
   leaseExpiresAt:
@@ -411,6 +486,81 @@ export interface FailStepResponse {
   taskState: TaskState;
   /** Earliest time of the next attempt when the step will be retried. */
   nextRetryAt: Date | undefined;
+}
+
+/** A successful run, as reported in a batch. */
+export interface StepCompletion {
+  /** The handler's result (any JSON value); required. */
+  result:
+    | any
+    | undefined;
+  /** Extra facts about the run stored with the result. */
+  metadata: { [key: string]: any } | undefined;
+}
+
+/** One result of a ReportResults batch, fenced by its lease token. */
+export interface StepResult {
+  /** Step id; a step may appear only once per batch. */
+  stepUuid: string;
+  /** The claim's lease token. */
+  leaseToken: string;
+  /** What the run did; exactly one is required. */
+  outcome:
+    | //
+    /** The run succeeded. */
+    { $case: "completed"; value: StepCompletion }
+    | //
+    /** The run failed; the server applies the retry rules. */
+    { $case: "failed"; value: StepFailure }
+    | undefined;
+  /** Handler run time; absent when the worker did not measure it (0 is a real, sub-millisecond run). */
+  executionTimeMs?: number | undefined;
+}
+
+/** Steps to claim in the same call as a batch of results, after the results are applied. */
+export interface ClaimAlongside {
+  /** Maximum steps to claim, 0–1000 (capped by the server); 0 claims nothing. The claim never waits. */
+  maxSteps: number;
+  /** Only steps of tasks in these namespaces; empty = every namespace the caller may serve. */
+  namespaces: string[];
+  /** Only steps whose handler callable is listed; empty = any handler. */
+  handlerNames: string[];
+}
+
+/** Request of WorkerService.ReportResults. */
+export interface ReportResultsRequest {
+  /** Worker id. */
+  workerId: string;
+  /** Results to apply, at most 1000; may be empty (a claim only). */
+  results: StepResult[];
+  /** Steps to claim in the same call; absent claims nothing. Needs the worker:claim permission. */
+  claim?: ClaimAlongside | undefined;
+}
+
+/** The outcome of one result of a ReportResults batch. */
+export interface StepResultOutcome {
+  /** Step id. */
+  stepUuid: string;
+  /** Whether the result was applied or refused. */
+  outcome: ResultOutcome;
+  /** The step's state after the result (OK) or as it stands (refused); absent when NOT_FOUND. */
+  stepState?:
+    | StepState
+    | undefined;
+  /** The task's state after the result (OK) or as it stands (refused); absent when NOT_FOUND. */
+  taskState?:
+    | TaskState
+    | undefined;
+  /** Earliest time of the next attempt when the step will be retried; absent otherwise. */
+  nextRetryAt: Date | undefined;
+}
+
+/** Response of WorkerService.ReportResults. */
+export interface ReportResultsResponse {
+  /** One outcome per reported result, in request order. */
+  outcomes: StepResultOutcome[];
+  /** Steps claimed by the claim alongside; empty when none was asked for or none was ready. */
+  claimed: ClaimedStep[];
 }
 
 /** Request of WorkerService.ReleaseLeases. */
@@ -2973,6 +3123,712 @@ export const FailStepResponse: MessageFns<FailStepResponse> = {
   },
 };
 
+function createBaseStepCompletion(): StepCompletion {
+  return { result: undefined, metadata: undefined };
+}
+
+export const StepCompletion: MessageFns<StepCompletion> = {
+  encode(message: StepCompletion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      Value.encode(Value.wrap(message.result), writer.uint32(10).fork()).join();
+    }
+    if (message.metadata !== undefined) {
+      Struct.encode(Struct.wrap(message.metadata), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepCompletion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepCompletion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.metadata = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepCompletion {
+    return {
+      result: isSet(object?.result) ? object.result : undefined,
+      metadata: isObject(object.metadata) ? object.metadata : undefined,
+    };
+  },
+
+  toJSON(message: StepCompletion): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = message.result;
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = message.metadata;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepCompletion>): StepCompletion {
+    return StepCompletion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepCompletion>): StepCompletion {
+    const message = createBaseStepCompletion();
+    message.result = object.result === undefined ? undefined : object.result;
+    message.metadata = object.metadata ?? undefined;
+    return message;
+  },
+};
+
+function createBaseStepResult(): StepResult {
+  return { stepUuid: "", leaseToken: "", outcome: undefined, executionTimeMs: undefined };
+}
+
+export const StepResult: MessageFns<StepResult> = {
+  encode(message: StepResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stepUuid !== "") {
+      writer.uint32(10).string(message.stepUuid);
+    }
+    if (message.leaseToken !== "") {
+      writer.uint32(18).string(message.leaseToken);
+    }
+    switch (message.outcome?.$case) {
+      case "completed":
+        StepCompletion.encode(message.outcome.value, writer.uint32(26).fork()).join();
+        break;
+      case "failed":
+        StepFailure.encode(message.outcome.value, writer.uint32(34).fork()).join();
+        break;
+    }
+    if (message.executionTimeMs !== undefined) {
+      writer.uint32(40).uint64(message.executionTimeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stepUuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leaseToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.outcome = { $case: "completed", value: StepCompletion.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.outcome = { $case: "failed", value: StepFailure.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.executionTimeMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepResult {
+    return {
+      stepUuid: isSet(object.stepUuid)
+        ? globalThis.String(object.stepUuid)
+        : isSet(object.step_uuid)
+        ? globalThis.String(object.step_uuid)
+        : "",
+      leaseToken: isSet(object.leaseToken)
+        ? globalThis.String(object.leaseToken)
+        : isSet(object.lease_token)
+        ? globalThis.String(object.lease_token)
+        : "",
+      outcome: isSet(object.completed)
+        ? { $case: "completed", value: StepCompletion.fromJSON(object.completed) }
+        : isSet(object.failed)
+        ? { $case: "failed", value: StepFailure.fromJSON(object.failed) }
+        : undefined,
+      executionTimeMs: isSet(object.executionTimeMs)
+        ? globalThis.Number(object.executionTimeMs)
+        : isSet(object.execution_time_ms)
+        ? globalThis.Number(object.execution_time_ms)
+        : undefined,
+    };
+  },
+
+  toJSON(message: StepResult): unknown {
+    const obj: any = {};
+    if (message.stepUuid !== "") {
+      obj.stepUuid = message.stepUuid;
+    }
+    if (message.leaseToken !== "") {
+      obj.leaseToken = message.leaseToken;
+    }
+    if (message.outcome?.$case === "completed") {
+      obj.completed = StepCompletion.toJSON(message.outcome.value);
+    } else if (message.outcome?.$case === "failed") {
+      obj.failed = StepFailure.toJSON(message.outcome.value);
+    }
+    if (message.executionTimeMs !== undefined) {
+      obj.executionTimeMs = Math.round(message.executionTimeMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepResult>): StepResult {
+    return StepResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepResult>): StepResult {
+    const message = createBaseStepResult();
+    message.stepUuid = object.stepUuid ?? "";
+    message.leaseToken = object.leaseToken ?? "";
+    switch (object.outcome?.$case) {
+      case "completed": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "completed", value: StepCompletion.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+      case "failed": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "failed", value: StepFailure.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+    }
+    message.executionTimeMs = object.executionTimeMs ?? undefined;
+    return message;
+  },
+};
+
+function createBaseClaimAlongside(): ClaimAlongside {
+  return { maxSteps: 0, namespaces: [], handlerNames: [] };
+}
+
+export const ClaimAlongside: MessageFns<ClaimAlongside> = {
+  encode(message: ClaimAlongside, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxSteps !== 0) {
+      writer.uint32(8).uint32(message.maxSteps);
+    }
+    for (const v of message.namespaces) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.handlerNames) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClaimAlongside {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClaimAlongside();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.maxSteps = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespaces.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.handlerNames.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClaimAlongside {
+    return {
+      maxSteps: isSet(object.maxSteps)
+        ? globalThis.Number(object.maxSteps)
+        : isSet(object.max_steps)
+        ? globalThis.Number(object.max_steps)
+        : 0,
+      namespaces: globalThis.Array.isArray(object?.namespaces)
+        ? object.namespaces.map((e: any) => globalThis.String(e))
+        : [],
+      handlerNames: globalThis.Array.isArray(object?.handlerNames)
+        ? object.handlerNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.handler_names)
+        ? object.handler_names.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ClaimAlongside): unknown {
+    const obj: any = {};
+    if (message.maxSteps !== 0) {
+      obj.maxSteps = Math.round(message.maxSteps);
+    }
+    if (message.namespaces?.length) {
+      obj.namespaces = message.namespaces;
+    }
+    if (message.handlerNames?.length) {
+      obj.handlerNames = message.handlerNames;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClaimAlongside>): ClaimAlongside {
+    return ClaimAlongside.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClaimAlongside>): ClaimAlongside {
+    const message = createBaseClaimAlongside();
+    message.maxSteps = object.maxSteps ?? 0;
+    message.namespaces = object.namespaces?.map((e) => e) || [];
+    message.handlerNames = object.handlerNames?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseReportResultsRequest(): ReportResultsRequest {
+  return { workerId: "", results: [], claim: undefined };
+}
+
+export const ReportResultsRequest: MessageFns<ReportResultsRequest> = {
+  encode(message: ReportResultsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workerId !== "") {
+      writer.uint32(10).string(message.workerId);
+    }
+    for (const v of message.results) {
+      StepResult.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.claim !== undefined) {
+      ClaimAlongside.encode(message.claim, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportResultsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportResultsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.results.push(StepResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.claim = ClaimAlongside.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportResultsRequest {
+    return {
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      results: globalThis.Array.isArray(object?.results) ? object.results.map((e: any) => StepResult.fromJSON(e)) : [],
+      claim: isSet(object.claim) ? ClaimAlongside.fromJSON(object.claim) : undefined,
+    };
+  },
+
+  toJSON(message: ReportResultsRequest): unknown {
+    const obj: any = {};
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => StepResult.toJSON(e));
+    }
+    if (message.claim !== undefined) {
+      obj.claim = ClaimAlongside.toJSON(message.claim);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportResultsRequest>): ReportResultsRequest {
+    return ReportResultsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportResultsRequest>): ReportResultsRequest {
+    const message = createBaseReportResultsRequest();
+    message.workerId = object.workerId ?? "";
+    message.results = object.results?.map((e) => StepResult.fromPartial(e)) || [];
+    message.claim = (object.claim !== undefined && object.claim !== null)
+      ? ClaimAlongside.fromPartial(object.claim)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStepResultOutcome(): StepResultOutcome {
+  return {
+    stepUuid: "",
+    outcome: ResultOutcome.RESULT_OUTCOME_UNSPECIFIED,
+    stepState: undefined,
+    taskState: undefined,
+    nextRetryAt: undefined,
+  };
+}
+
+export const StepResultOutcome: MessageFns<StepResultOutcome> = {
+  encode(message: StepResultOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stepUuid !== "") {
+      writer.uint32(10).string(message.stepUuid);
+    }
+    if (message.outcome !== ResultOutcome.RESULT_OUTCOME_UNSPECIFIED) {
+      writer.uint32(16).int32(resultOutcomeToNumber(message.outcome));
+    }
+    if (message.stepState !== undefined) {
+      writer.uint32(24).int32(stepStateToNumber(message.stepState));
+    }
+    if (message.taskState !== undefined) {
+      writer.uint32(32).int32(taskStateToNumber(message.taskState));
+    }
+    if (message.nextRetryAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextRetryAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepResultOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepResultOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stepUuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.outcome = resultOutcomeFromJSON(reader.int32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.stepState = stepStateFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.taskState = taskStateFromJSON(reader.int32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nextRetryAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepResultOutcome {
+    return {
+      stepUuid: isSet(object.stepUuid)
+        ? globalThis.String(object.stepUuid)
+        : isSet(object.step_uuid)
+        ? globalThis.String(object.step_uuid)
+        : "",
+      outcome: isSet(object.outcome) ? resultOutcomeFromJSON(object.outcome) : ResultOutcome.RESULT_OUTCOME_UNSPECIFIED,
+      stepState: isSet(object.stepState)
+        ? stepStateFromJSON(object.stepState)
+        : isSet(object.step_state)
+        ? stepStateFromJSON(object.step_state)
+        : undefined,
+      taskState: isSet(object.taskState)
+        ? taskStateFromJSON(object.taskState)
+        : isSet(object.task_state)
+        ? taskStateFromJSON(object.task_state)
+        : undefined,
+      nextRetryAt: isSet(object.nextRetryAt)
+        ? fromJsonTimestamp(object.nextRetryAt)
+        : isSet(object.next_retry_at)
+        ? fromJsonTimestamp(object.next_retry_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: StepResultOutcome): unknown {
+    const obj: any = {};
+    if (message.stepUuid !== "") {
+      obj.stepUuid = message.stepUuid;
+    }
+    if (message.outcome !== ResultOutcome.RESULT_OUTCOME_UNSPECIFIED) {
+      obj.outcome = resultOutcomeToJSON(message.outcome);
+    }
+    if (message.stepState !== undefined) {
+      obj.stepState = stepStateToJSON(message.stepState);
+    }
+    if (message.taskState !== undefined) {
+      obj.taskState = taskStateToJSON(message.taskState);
+    }
+    if (message.nextRetryAt !== undefined) {
+      obj.nextRetryAt = message.nextRetryAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepResultOutcome>): StepResultOutcome {
+    return StepResultOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepResultOutcome>): StepResultOutcome {
+    const message = createBaseStepResultOutcome();
+    message.stepUuid = object.stepUuid ?? "";
+    message.outcome = object.outcome ?? ResultOutcome.RESULT_OUTCOME_UNSPECIFIED;
+    message.stepState = object.stepState ?? undefined;
+    message.taskState = object.taskState ?? undefined;
+    message.nextRetryAt = object.nextRetryAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReportResultsResponse(): ReportResultsResponse {
+  return { outcomes: [], claimed: [] };
+}
+
+export const ReportResultsResponse: MessageFns<ReportResultsResponse> = {
+  encode(message: ReportResultsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      StepResultOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.claimed) {
+      ClaimedStep.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportResultsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportResultsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(StepResultOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.claimed.push(ClaimedStep.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportResultsResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => StepResultOutcome.fromJSON(e))
+        : [],
+      claimed: globalThis.Array.isArray(object?.claimed) ? object.claimed.map((e: any) => ClaimedStep.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ReportResultsResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => StepResultOutcome.toJSON(e));
+    }
+    if (message.claimed?.length) {
+      obj.claimed = message.claimed.map((e) => ClaimedStep.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportResultsResponse>): ReportResultsResponse {
+    return ReportResultsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportResultsResponse>): ReportResultsResponse {
+    const message = createBaseReportResultsResponse();
+    message.outcomes = object.outcomes?.map((e) => StepResultOutcome.fromPartial(e)) || [];
+    message.claimed = object.claimed?.map((e) => ClaimedStep.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseReleaseLeasesRequest(): ReleaseLeasesRequest {
   return { workerId: "", leases: [] };
 }
@@ -3501,6 +4357,20 @@ export const WorkerServiceDefinition = {
       options: {},
     },
     /**
+     * Reports many results (completions and failures mixed) in one call and, optionally, claims more steps in
+     * the same call. Each result gets its own outcome, in request order: a result whose lease is no longer
+     * current is refused (LEASE_LOST, CANCELLED, NOT_FOUND) and changes nothing, without failing the call or the
+     * other results. The claim alongside never waits and needs worker:claim in addition to worker:report.
+     */
+    reportResults: {
+      name: "ReportResults",
+      requestType: ReportResultsRequest as typeof ReportResultsRequest,
+      requestStream: false,
+      responseType: ReportResultsResponse as typeof ReportResultsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
      * Gives leases back without a result (worker draining); the steps become claimable again and the
      * attempt does not count.
      */
@@ -3553,6 +4423,16 @@ export interface WorkerServiceImplementation<CallContextExt = {}> {
   /** Reports a failed run of a leased step; the server applies the retry rules. */
   failStep(request: FailStepRequest, context: CallContext & CallContextExt): Promise<DeepPartial<FailStepResponse>>;
   /**
+   * Reports many results (completions and failures mixed) in one call and, optionally, claims more steps in
+   * the same call. Each result gets its own outcome, in request order: a result whose lease is no longer
+   * current is refused (LEASE_LOST, CANCELLED, NOT_FOUND) and changes nothing, without failing the call or the
+   * other results. The claim alongside never waits and needs worker:claim in addition to worker:report.
+   */
+  reportResults(
+    request: ReportResultsRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ReportResultsResponse>>;
+  /**
    * Gives leases back without a result (worker draining); the steps become claimable again and the
    * attempt does not count.
    */
@@ -3595,6 +4475,16 @@ export interface WorkerServiceClient<CallOptionsExt = {}> {
   ): Promise<CompleteStepResponse>;
   /** Reports a failed run of a leased step; the server applies the retry rules. */
   failStep(request: DeepPartial<FailStepRequest>, options?: CallOptions & CallOptionsExt): Promise<FailStepResponse>;
+  /**
+   * Reports many results (completions and failures mixed) in one call and, optionally, claims more steps in
+   * the same call. Each result gets its own outcome, in request order: a result whose lease is no longer
+   * current is refused (LEASE_LOST, CANCELLED, NOT_FOUND) and changes nothing, without failing the call or the
+   * other results. The claim alongside never waits and needs worker:claim in addition to worker:report.
+   */
+  reportResults(
+    request: DeepPartial<ReportResultsRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ReportResultsResponse>;
   /**
    * Gives leases back without a result (worker draining); the steps become claimable again and the
    * attempt does not count.
