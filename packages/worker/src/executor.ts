@@ -1,13 +1,12 @@
-// Runs claimed steps and delivers their results. A step holds a concurrency slot and its lease from claim
-// until its result is delivered (or given up), so heartbeats keep the lease alive while a result waits for an
-// unreachable orchestration.
-import type { ClaimedStep, LeaseRef, StepResultAck } from '@tasker/shared';
-import type { WorkersApi } from '@tasker/client/types';
-import { backoffDelay, describeError, errorCodeOf, isTransientError, sleep } from './backoff.js';
+// Runs claimed steps and hands their results to the reporter. A step holds a concurrency slot and its lease
+// from claim until its result is settled (the reporter passes a delivered step's slot on to the claim riding
+// along with it), so heartbeats keep the lease alive while a result waits for an unreachable orchestration.
+import type { ClaimedStep, LeaseRef, StepResultReport } from '@tasker/shared';
 import type { ConcurrencyLimiter } from './concurrency.js';
 import { StepAbortError } from './errors.js';
 import { leaseDurationMs, type LeaseKeeper } from './leases.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { ResultReporter } from './reporter.js';
 import { runStep, stepTimeoutMs, type StepOutcome } from './run-step.js';
 import type { Handler, WorkerLogger } from './types.js';
 
@@ -15,16 +14,15 @@ interface InFlightStep {
   step: ClaimedStep;
   controller: AbortController;
   phase: 'running' | 'reporting';
-  delivery: AbortController;
 }
 
 export interface StepExecutorOptions {
   workerId: string;
-  workers: Pick<WorkersApi, 'complete' | 'fail'>;
   handlers: Readonly<Record<string, Handler>>;
   handlerTimeoutMs: number;
   leases: LeaseKeeper;
   limiter: ConcurrencyLimiter;
+  reporter: ResultReporter;
   metrics: WorkerMetrics;
   logger: WorkerLogger;
 }
@@ -38,44 +36,47 @@ export class StepExecutor {
     return this.inFlight.size;
   }
 
-  /** Starts `step` in the background. The caller has taken a concurrency slot for it; it is released here. */
+  /** Starts `step` in the background. The caller has taken a concurrency slot for it. */
   launch(step: ClaimedStep, receivedAt: number): void {
-    const entry: InFlightStep = { step, controller: new AbortController(), phase: 'running', delivery: new AbortController() };
+    const entry: InFlightStep = { step, controller: new AbortController(), phase: 'running' };
     const durationMs = leaseDurationMs(step.leaseExpiresAt, receivedAt);
     this.inFlight.set(step.stepUuid, entry);
     this.o.leases.hold({ stepUuid: step.stepUuid, leaseToken: step.leaseToken, expiresAt: receivedAt + durationMs, durationMs, controller: entry.controller });
     this.o.metrics.stepsClaimed.inc({ handler: step.handler.callable });
     this.o.metrics.inFlight.set(this.o.limiter.inFlight);
-    void this.execute(entry)
-      .catch((err: unknown) => this.o.logger.error({ err, step_uuid: step.stepUuid }, 'step execution failed unexpectedly'))
-      .finally(() => {
-        this.inFlight.delete(step.stepUuid);
-        this.o.leases.drop(step.stepUuid);
-        this.o.limiter.release();
-        this.o.metrics.inFlight.set(this.o.limiter.inFlight);
-      });
+    void this.execute(entry).catch((err: unknown) => {
+      this.o.logger.error({ err, step_uuid: step.stepUuid }, 'step execution failed unexpectedly');
+      this.finish(entry, true);
+    });
   }
 
   /**
    * Shutdown after the drain deadline: stops every handler still running (their results will not be reported)
-   * and returns their leases for release; stops retrying undelivered results.
+   * and returns their leases for release.
    */
   abortAll(): LeaseRef[] {
     const toRelease: LeaseRef[] = [];
     for (const entry of this.inFlight.values()) {
-      if (entry.phase === 'running') {
-        toRelease.push({ stepUuid: entry.step.stepUuid, leaseToken: entry.step.leaseToken });
-        entry.controller.abort(new StepAbortError('shutdown', 'worker shutting down'));
-      }
-      entry.delivery.abort();
+      if (entry.phase !== 'running') continue;
+      toRelease.push({ stepUuid: entry.step.stepUuid, leaseToken: entry.step.leaseToken });
+      entry.controller.abort(new StepAbortError('shutdown', 'worker shutting down'));
     }
     return toRelease;
+  }
+
+  /** The step is done here: forget it; `releaseSlot` when its slot is still ours to free. */
+  private finish(entry: InFlightStep, releaseSlot: boolean): void {
+    if (!this.inFlight.delete(entry.step.stepUuid)) return;
+    if (releaseSlot) {
+      this.o.leases.drop(entry.step.stepUuid);
+      this.o.limiter.release();
+    }
+    this.o.metrics.inFlight.set(this.o.limiter.inFlight);
   }
 
   private async execute(entry: InFlightStep): Promise<void> {
     const { step } = entry;
     const callable = step.handler.callable;
-    const logger = this.o.logger.child({ step_uuid: step.stepUuid, task_uuid: step.taskUuid, step_name: step.stepName, handler: callable });
     const handler = this.o.handlers[callable];
     let outcome: StepOutcome;
     if (handler === undefined) {
@@ -89,59 +90,23 @@ export class StepExecutor {
     } else {
       outcome = await runStep(step, handler, { timeoutMs: stepTimeoutMs(step, this.o.handlerTimeoutMs), controller: entry.controller, logger: this.o.logger });
     }
-    const seconds = outcome.durationMs / 1000;
-    this.o.metrics.handlerDuration.observe({ handler: callable, outcome: outcome.kind }, seconds);
+    this.o.metrics.handlerDuration.observe({ handler: callable, outcome: outcome.kind }, outcome.durationMs / 1000);
     if (outcome.kind === 'abandoned') {
       this.o.metrics.stepsAbandoned.inc({ handler: callable, reason: outcome.reason });
-      logger.info({ reason: outcome.reason, duration_ms: outcome.durationMs }, 'step stopped without a result');
+      this.o.logger.info({ step_uuid: step.stepUuid, task_uuid: step.taskUuid, reason: outcome.reason, duration_ms: outcome.durationMs }, 'step stopped without a result');
+      this.finish(entry, true);
       return;
     }
     entry.phase = 'reporting';
-    if (outcome.kind === 'completed') this.o.metrics.stepsCompleted.inc({ handler: callable });
-    else this.o.metrics.stepsFailed.inc({ handler: callable, error_type: outcome.failure.errorType ?? 'unknown', retryable: String(outcome.failure.retryable) });
-    await this.deliver(entry, outcome, logger);
-  }
-
-  /** Retries transient failures until the lease is surely gone: a full lease length past its last known expiry. */
-  private async deliver(entry: InFlightStep, outcome: Exclude<StepOutcome, { kind: 'abandoned' }>, logger: WorkerLogger): Promise<void> {
-    const { step } = entry;
-    const operation = outcome.kind === 'completed' ? 'complete' : 'fail';
-    const send = (): Promise<StepResultAck> =>
-      outcome.kind === 'completed'
-        ? this.o.workers.complete({ workerId: this.o.workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: outcome.result, executionTimeMs: outcome.durationMs, metadata: { worker_id: this.o.workerId, attempt: step.attempt } })
-        : this.o.workers.fail({ workerId: this.o.workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, error: outcome.failure, executionTimeMs: outcome.durationMs });
-
-    for (let retry = 1; ; retry += 1) {
-      try {
-        const ack = await send();
-        logger.debug({ operation, step_state: ack.stepState, task_state: ack.taskState, duration_ms: outcome.durationMs }, 'result delivered');
-        return;
-      } catch (err) {
-        const { code, message } = describeError(err);
-        this.o.metrics.transportErrors.inc({ operation, code });
-        const lease = this.o.leases.get(step.stepUuid);
-        if (!isTransientError(err)) {
-          const lost = errorCodeOf(err) === 'INVALID_STATE' || errorCodeOf(err) === 'NOT_FOUND';
-          this.o.metrics.resultsUndelivered.inc({ reason: lost ? 'lease_lost' : 'rejected' });
-          if (lost) logger.info({ operation, code, message }, 'result refused: the lease was lost or the task moved on');
-          else logger.error({ operation, code, message }, 'result refused by orchestration');
-          return;
-        }
-        // The heartbeat learned the lease is gone (lost or cancelled): nothing will accept this result.
-        if (lease === undefined) {
-          this.o.metrics.resultsUndelivered.inc({ reason: 'lease_lost' });
-          logger.info({ operation }, 'lease ended while delivering the result; dropping it');
-          return;
-        }
-        if (entry.delivery.signal.aborted || Date.now() > lease.expiresAt + lease.durationMs) {
-          this.o.metrics.resultsUndelivered.inc({ reason: 'unreachable' });
-          logger.warn({ operation, code, message, retries: retry - 1 }, 'giving up delivering the result; the step will be retried after its lease lapses');
-          return;
-        }
-        const delay = backoffDelay(retry);
-        logger.warn({ operation, code, message, retry, delay_ms: delay }, 'delivering the result failed; retrying');
-        await sleep(delay, entry.delivery.signal);
-      }
+    let report: StepResultReport;
+    if (outcome.kind === 'completed') {
+      this.o.metrics.stepsCompleted.inc({ handler: callable });
+      report = { kind: 'completed', stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: outcome.result, executionTimeMs: outcome.durationMs, metadata: null };
+    } else {
+      this.o.metrics.stepsFailed.inc({ handler: callable, error_type: outcome.failure.errorType ?? 'unknown', retryable: String(outcome.failure.retryable) });
+      report = { kind: 'failed', stepUuid: step.stepUuid, leaseToken: step.leaseToken, error: outcome.failure, executionTimeMs: outcome.durationMs };
     }
+    // From here the reporter owns the slot and the lease.
+    this.o.reporter.submit({ step, report, settled: () => this.finish(entry, false) });
   }
 }

@@ -1,7 +1,7 @@
 // The leases a worker holds: one heartbeat call for all of them at a third of the shortest lease, and the
 // step's AbortController fired when the server says the task was cancelled or the lease was lost.
 import type { HeartbeatInput, LeaseState } from '@tasker/shared';
-import { describeError, sleep } from './backoff.js';
+import { describeError } from './backoff.js';
 import { StepAbortError } from './errors.js';
 import type { WorkerLogger } from './types.js';
 
@@ -123,9 +123,21 @@ export class LeaseKeeper {
       const due = this.lastBeatAt + heartbeatIntervalMs(this.leases.values(), this.options.fixedIntervalMs);
       const wait = due - Date.now();
       if (this.leases.size === 0 || wait > 0) {
-        const woken = new AbortController();
-        this.wake = () => woken.abort();
-        await sleep(this.leases.size === 0 ? MAX_HEARTBEAT_MS : wait, AbortSignal.any([woken.signal, this.stopped.signal]));
+        // A plain callback, not an AbortController: hold() wakes this on every claimed step, and an abort
+        // builds a DOMException each time.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, this.leases.size === 0 ? MAX_HEARTBEAT_MS : wait);
+          const onStop = () => done();
+          function done(): void {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.wake = () => {
+            this.stopped.signal.removeEventListener('abort', onStop);
+            done();
+          };
+          this.stopped.signal.addEventListener('abort', onStop, { once: true });
+        });
         this.wake = undefined;
         // Woken by a new lease, or the wait ended: recompute the due time (measured from the last beat, so a
         // stream of new leases cannot postpone the beat).

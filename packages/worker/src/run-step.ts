@@ -24,6 +24,8 @@ export function stepTimeoutMs(step: Pick<ClaimedStep, 'timeoutSeconds'>, handler
 }
 
 export function buildStepContext(step: ClaimedStep, signal: AbortSignal, logger: WorkerLogger): StepContext {
+  // The step's logger is bound on first use: most handlers never log, and a child logger per step is work.
+  let bound: WorkerLogger | undefined;
   return {
     taskUuid: step.taskUuid,
     stepUuid: step.stepUuid,
@@ -38,14 +40,17 @@ export function buildStepContext(step: ClaimedStep, signal: AbortSignal, logger:
     attempt: step.attempt,
     maxAttempts: step.maxAttempts,
     method: step.handler.method,
-    logger: logger.child({
-      task_uuid: step.taskUuid,
-      step_uuid: step.stepUuid,
-      step_name: step.stepName,
-      namespace: step.namespace,
-      correlation_id: step.correlationId,
-      attempt: step.attempt,
-    }),
+    get logger() {
+      bound ??= logger.child({
+        task_uuid: step.taskUuid,
+        step_uuid: step.stepUuid,
+        step_name: step.stepName,
+        namespace: step.namespace,
+        correlation_id: step.correlationId,
+        attempt: step.attempt,
+      });
+      return bound;
+    },
     signal,
   };
 }

@@ -82,8 +82,11 @@ describe('createWorker', () => {
     const claimsWhileFull = fake.claims.length;
     expect(fake.claims.at(-1)?.maxSteps).toBe(2);
     gates.shift()?.();
-    await fake.until(() => fake.claims.length === claimsWhileFull + 1);
-    expect(fake.claims.at(-1)?.maxSteps).toBe(1);
+    // The finished step's result asks for its replacement in the same call: no long poll is needed for it.
+    await fake.until(() => fake.reports.length === 1);
+    expect(fake.reports[0]?.claim?.maxSteps).toBe(1);
+    await untilInFlight(3);
+    expect(fake.claims).toHaveLength(claimsWhileFull);
     while (fake.completed.length < 7) {
       gates.shift()?.();
       await new Promise((r) => setTimeout(r, 5));
@@ -108,7 +111,7 @@ describe('createWorker', () => {
   it('retries a result through an orchestration outage', async () => {
     const fake = createFakeOrchestration();
     await start(fake, async () => 'done');
-    fake.failNext('complete', 3, new FakeClientError('UNAVAILABLE'));
+    fake.failNext('report', 3, new FakeClientError('UNAVAILABLE'));
     step(fake);
     await fake.until(() => fake.completed.length === 1, 5_000);
     expect(fake.completed[0]?.result).toBe('done');
@@ -117,11 +120,41 @@ describe('createWorker', () => {
   it('drops a result refused as lease lost instead of retrying it', async () => {
     const fake = createFakeOrchestration();
     await start(fake, async () => 'late');
-    fake.failNext('complete', 1, new FakeClientError('INVALID_STATE', 'lease lost'));
-    step(fake);
+    fake.endLease(step(fake).stepUuid, 'lost');
+    await fake.until(() => fake.reports.length === 1);
     await new Promise((r) => setTimeout(r, 300));
+    expect(fake.reports).toHaveLength(1);
     expect(fake.completed).toHaveLength(0);
     expect(await worker?.metricsText()).toMatch(/tasker_worker_results_undelivered_total\{reason="lease_lost"\} 1/);
+  });
+
+  it('gives a batch refused as a whole up instead of retrying it', async () => {
+    const fake = createFakeOrchestration();
+    await start(fake, async () => 'refused');
+    fake.failNext('report', 1, new FakeClientError('PERMISSION_DENIED', 'missing worker:report'));
+    step(fake);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.reports).toHaveLength(0);
+    expect(await worker?.metricsText()).toMatch(/tasker_worker_results_undelivered_total\{reason="rejected"\} 1/);
+    // Its slot is free again: the next step runs and is reported.
+    step(fake);
+    await fake.until(() => fake.completed.length === 1);
+  });
+
+  it('sends results finishing together in one call, with a claim for the slots they free', async () => {
+    const fake = createFakeOrchestration();
+    const gate: { open?: () => void } = {};
+    const opened = new Promise<void>((r) => (gate.open = r));
+    await start(fake, async () => {
+      await opened;
+      return 'ok';
+    }, { concurrency: 4 });
+    for (let i = 0; i < 4; i += 1) step(fake);
+    await untilInFlight(4);
+    gate.open?.();
+    await fake.until(() => fake.completed.length === 4);
+    expect(fake.reports.map((r) => r.results.length)).toEqual([4]);
+    expect(fake.reports[0]?.claim).toMatchObject({ maxSteps: 4, namespaces: ['demo_ns'], handlerNames: ['demo.run'] });
   });
 
   it('stops a handler whose task was cancelled and reports nothing for it', async () => {

@@ -9,6 +9,7 @@ import { ConcurrencyLimiter } from './concurrency.js';
 import { StepExecutor } from './executor.js';
 import { connectOrchestration, defaultWorkerId } from './connect.js';
 import { LeaseKeeper } from './leases.js';
+import { ResultReporter } from './reporter.js';
 import { createJsonLogger } from './logger.js';
 import { createWorkerMetrics } from './metrics.js';
 import { startSurfaces, type StartedSurfaces } from './surfaces/index.js';
@@ -23,7 +24,12 @@ export const WORKER_DEFAULTS = Object.freeze({
   handlerTimeoutMs: 30_000,
   drainTimeoutMs: 30_000,
   claimWaitMs: 20_000,
+  resultBatchMax: 64,
+  resultBatchWindowMs: 0,
 });
+
+/** Result calls on the wire at once: one filling while the other travels. */
+const REPORTS_IN_FLIGHT = 2;
 
 /** Longest a draining worker keeps trying to give leases back before it exits anyway. */
 const RELEASE_BUDGET_MS = 5_000;
@@ -36,6 +42,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const handlerTimeoutMs = options.handlerTimeoutMs ?? WORKER_DEFAULTS.handlerTimeoutMs;
   const drainTimeoutMs = options.drainTimeoutMs ?? WORKER_DEFAULTS.drainTimeoutMs;
   const claimWaitMs = options.claimWaitMs ?? WORKER_DEFAULTS.claimWaitMs;
+  const resultBatchMax = options.resultBatchMax ?? WORKER_DEFAULTS.resultBatchMax;
+  const resultBatchWindowMs = options.resultBatchWindowMs ?? WORKER_DEFAULTS.resultBatchWindowMs;
   const handlerNames = Object.keys(options.handlers).sort();
   const logger = (options.logger ?? createJsonLogger()).child({ worker_id: workerId });
   const metrics = createWorkerMetrics();
@@ -53,6 +61,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let surfaces: StartedSurfaces | undefined;
   let leases: LeaseKeeper | undefined;
   let executor: StepExecutor | undefined;
+  let reporter: ResultReporter | undefined;
   let claimLoop: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
@@ -128,6 +137,8 @@ export function createWorker(options: WorkerOptions): Worker {
           handler_timeout_ms: handlerTimeoutMs,
           drain_timeout_ms: drainTimeoutMs,
           claim_wait_ms: claimWaitMs,
+          result_batch_max: resultBatchMax,
+          result_batch_window_ms: resultBatchWindowMs,
           heartbeat_interval_ms: options.heartbeatIntervalMs ?? null,
           force_templates: options.forceTemplates ?? true,
           namespaces,
@@ -145,18 +156,26 @@ export function createWorker(options: WorkerOptions): Worker {
     },
   };
 
+  /**
+   * The long poll: whenever slots are free (not taken by steps, not reserved by a claim riding along with a
+   * batch of results), reserve them all and wait for work. Steps it returns take the reserved slots; the
+   * rest are given back to the pool.
+   */
   async function runClaimLoop(c: TaskerClient, exec: StepExecutor): Promise<void> {
     let failures = 0;
     while (state === 'running') {
       await limiter.whenFree(claimAbort.signal);
       if (claimAbort.signal.aborted) break;
+      const reserved = limiter.reserve(limiter.free);
+      if (reserved === 0) continue;
       const started = performance.now();
       let steps: ClaimedStep[];
       try {
-        steps = await c.workers.claim({ workerId, namespaces, handlerNames, maxSteps: limiter.free, waitMs: claimWaitMs }, claimAbort.signal);
+        steps = await c.workers.claim({ workerId, namespaces, handlerNames, maxSteps: reserved, waitMs: claimWaitMs }, claimAbort.signal);
         noteOk();
         failures = 0;
       } catch (err) {
+        limiter.unreserve(reserved);
         if (claimAbort.signal.aborted) break;
         failures += 1;
         noteFailure('claim', err);
@@ -169,12 +188,15 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       const receivedAt = Date.now();
       metrics.claimDuration.observe({ result: steps.length > 0 ? 'steps' : 'empty' }, (performance.now() - started) / 1000);
+      const run: ClaimedStep[] = [];
       const giveBack: ClaimedStep[] = [];
       for (const step of steps) {
         // Draining, or more steps than asked for: never run more than `concurrency` at once.
-        if (state !== 'running' || !limiter.tryAcquire()) giveBack.push(step);
-        else exec.launch(step, receivedAt);
+        if (state === 'running' && run.length < reserved && limiter.fill()) run.push(step);
+        else giveBack.push(step);
       }
+      limiter.unreserve(reserved - run.length);
+      for (const step of run) exec.launch(step, receivedAt);
       if (giveBack.length > 0) await releaseLeases(c, giveBack.map((s) => ({ stepUuid: s.stepUuid, leaseToken: s.leaseToken })));
     }
   }
@@ -230,7 +252,24 @@ export function createWorker(options: WorkerOptions): Worker {
       ...(options.heartbeatIntervalMs !== undefined ? { fixedIntervalMs: options.heartbeatIntervalMs } : {}),
       onTransportError: (err) => noteFailure('heartbeat', err),
     });
-    executor = new StepExecutor({ workerId, workers: c.workers, handlers: options.handlers, handlerTimeoutMs, leases, limiter, metrics, logger });
+    const keeper = leases;
+    reporter = new ResultReporter({
+      workerId,
+      workers: c.workers,
+      limiter,
+      leases: keeper,
+      metrics,
+      logger,
+      maxBatch: resultBatchMax,
+      windowMs: resultBatchWindowMs,
+      maxInFlight: REPORTS_IN_FLIGHT,
+      claimFilter: () => (state === 'running' ? { namespaces, handlerNames } : null),
+      launch: (steps, receivedAt) => {
+        for (const step of steps) executor?.launch(step, receivedAt);
+      },
+      giveBack: (steps) => void releaseLeases(c, steps.map((s) => ({ stepUuid: s.stepUuid, leaseToken: s.leaseToken }))),
+    });
+    executor = new StepExecutor({ workerId, handlers: options.handlers, handlerTimeoutMs, leases: keeper, limiter, reporter, metrics, logger });
     state = 'running';
     setServing(true);
     leases.start();
@@ -247,10 +286,12 @@ export function createWorker(options: WorkerOptions): Worker {
     logger.info({ in_flight: limiter.inFlight, drain_timeout_ms: drainTimeoutMs }, 'draining: no new claims; waiting for running steps');
     claimAbort.abort();
     await claimLoop;
+    // Running steps finish and their results are delivered (no claim rides along any more).
     await limiter.whenIdle(AbortSignal.timeout(drainTimeoutMs));
-    if (limiter.inFlight > 0 && executor !== undefined && client !== undefined) {
+    if (limiter.inFlight + limiter.reserved > 0 && executor !== undefined && client !== undefined) {
       const unfinished = executor.abortAll();
       logger.warn({ unfinished: unfinished.length }, 'drain deadline passed; releasing the leases of unfinished steps');
+      reporter?.abandonRetries();
       await releaseLeases(client, unfinished);
       // The aborted runs settle on the next ticks; give them a moment so their slots are accounted for.
       await limiter.whenIdle(AbortSignal.timeout(1_000));

@@ -97,6 +97,13 @@ export interface WorkerOptions {
   drainTimeoutMs?: number;
   /** Long-poll wait per claim (the server caps it). Default 20 000. */
   claimWaitMs?: number;
+  /** Most results reported in one call. Default 64. */
+  resultBatchMax?: number;
+  /**
+   * How long the first result of a batch waits for others before it is sent. Default 0: a result is sent as
+   * soon as no report is on the wire, and results finishing meanwhile go together in the next call.
+   */
+  resultBatchWindowMs?: number;
   /** Fixed heartbeat period; default a third of the shortest lease held (100 ms – 10 s). */
   heartbeatIntervalMs?: number;
   /** Default `<hostname>-<pid>-<random>`. */

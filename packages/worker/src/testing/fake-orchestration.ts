@@ -10,12 +10,14 @@ import type {
   LeaseState,
   RegisterWorkerInput,
   ReleaseLeasesInput,
+  ReportResultsInput,
   StepResultAck,
+  StepResultOutcome,
   TemplateRegistration,
 } from '@tasker/shared';
 import { makeClaimedStep } from '@tasker/shared/testing/builders';
 
-type Operation = 'register' | 'registerTemplates' | 'claim' | 'heartbeat' | 'complete' | 'fail' | 'release';
+type Operation = 'register' | 'registerTemplates' | 'claim' | 'heartbeat' | 'complete' | 'fail' | 'report' | 'release';
 
 /** Carries a shared error code like the SDK's TaskerError. */
 export class FakeClientError extends Error {
@@ -32,6 +34,8 @@ export interface FakeOrchestration {
   readonly heartbeats: HeartbeatInput[];
   readonly completed: CompleteStepInput[];
   readonly failed: FailStepInput[];
+  /** Every ReportResults call (its results also land in completed / failed). */
+  readonly reports: ReportResultsInput[];
   readonly released: ReleaseLeasesInput[];
   /** Queues a step for the next claim; returns it. */
   push(overrides?: Partial<ClaimedStep>): ClaimedStep;
@@ -66,6 +70,7 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
     heartbeats: [],
     completed: [],
     failed: [],
+    reports: [],
     released: [],
     closed: false,
     push(overrides = {}) {
@@ -140,6 +145,21 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
       if (ended.has(input.stepUuid)) throw new FakeClientError('INVALID_STATE', 'lease lost');
       fake.failed.push(input);
       return ack(input.stepUuid, input.error.retryable ? 'waiting_for_retry' : 'error');
+    },
+    async reportResults(input) {
+      maybeFail('report');
+      fake.reports.push(input);
+      const outcomes = input.results.map((r): StepResultOutcome => {
+        const lost = ended.get(r.stepUuid);
+        if (lost !== undefined) return { stepUuid: r.stepUuid, outcome: lost === 'cancelled' ? 'cancelled' : 'lease_lost', stepState: null, taskState: null, nextRetryAt: null };
+        if (r.kind === 'completed') {
+          fake.completed.push({ workerId: input.workerId, stepUuid: r.stepUuid, leaseToken: r.leaseToken, result: r.result, executionTimeMs: r.executionTimeMs, metadata: r.metadata });
+          return { stepUuid: r.stepUuid, outcome: 'ok', stepState: 'complete', taskState: 'steps_in_process', nextRetryAt: null };
+        }
+        fake.failed.push({ workerId: input.workerId, stepUuid: r.stepUuid, leaseToken: r.leaseToken, error: r.error, executionTimeMs: r.executionTimeMs });
+        return { stepUuid: r.stepUuid, outcome: 'ok', stepState: r.error.retryable ? 'waiting_for_retry' : 'error', taskState: 'steps_in_process', nextRetryAt: null };
+      });
+      return { outcomes, claimed: input.claim === null ? [] : queue.splice(0, input.claim.maxSteps) };
     },
     async release(input) {
       maybeFail('release');
