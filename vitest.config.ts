@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['packages/*/test/integration/**/*.test.ts'],
+          include: ['packages/*/test/integration/**/*.test.ts', 'bench/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['packages/orchestration/test/integration/global-setup.ts'],
           testTimeout: 60_000,

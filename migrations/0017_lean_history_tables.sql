@@ -16,7 +16,7 @@
 -- writes its step row twice (claim, result), one attempt row, its child's row and the task row (counters, HOT).
 
 -- Task counters: enqueued and running steps share one counter (steps_active). A claim then leaves the task
--- row alone; the split, where a reader wants it, is counted from the steps (tasker.task_reads, part 3). The two
+-- row alone; the split, where a reader wants it, is counted from the steps (repositories/tasks.ts). The two
 -- *_for_orchestration states are only passed through now, so nothing rests in them to count.
 ALTER TABLE tasker.tasks
   DROP CONSTRAINT tasks_step_counts_nonnegative,

@@ -170,13 +170,74 @@ BEGIN
   RETURN c;
 END $$;
 
--- The one decision after steps of a locked task moved (domain finalization): given the row as locked, the
--- counters after the moves, the event that brings a resting task into evaluating_results (step_completed,
--- step_failed, resume; NULL = none) and how many steps this call dispatched, it picks where the task comes to
--- rest, writes ONE transition naming the path when that differs from where it rested, and ONE update of the
--- task row when its state or counters changed; on give-up it opens the DLQ entry. Returns the new state.
+-- The one decision after steps of a task moved (domain finalization), pure: given where the task rests, its
+-- counters after the moves, its step total, the event that brings a resting task into evaluating_results
+-- (step_completed, step_failed, resume; NULL = none) and how many steps were dispatched, where the task comes
+-- to rest, the path that leads there ('' = it stays) and the transition's reason.
 -- While a step is in error nothing new is dispatched (callers hold children back); work already enqueued,
 -- running or in backoff finishes, and once none is left the task gives up (→ error + DLQ max_retries_exceeded).
+CREATE FUNCTION tasker.settle_decision(
+  p_state text, c tasker.step_counts, p_total integer, p_entry text, p_enqueued integer, p_reason text DEFAULT NULL,
+  OUT o_state text, OUT o_path text, OUT o_reason text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  v_path text[] := '{}';
+BEGIN
+  o_state := p_state;
+  o_reason := p_reason;
+  IF p_entry IS NOT NULL AND tasker.task_next_state(p_state, p_entry) = 'evaluating_results' THEN
+    v_path := v_path || p_entry;
+    IF c.error > 0 THEN
+      v_path := v_path || 'permanent_failure'::text;
+      o_state := 'blocked_by_failures';
+      o_reason := coalesce(o_reason, format('%s step(s) failed permanently', c.error));
+    ELSIF c.complete + c.resolved_manually = p_total THEN
+      v_path := v_path || 'all_steps_successful'::text;
+      o_state := 'complete';
+    ELSIF p_enqueued > 0 THEN
+      v_path := v_path || ARRAY['ready_steps_found', 'steps_enqueued'];
+      o_state := 'steps_in_process';
+    ELSIF c.active > 0 THEN
+      v_path := v_path || 'steps_in_flight'::text;
+      o_state := 'steps_in_process';
+    ELSIF c.waiting_for_retry > 0 THEN
+      v_path := v_path || 'retry_scheduled'::text;
+      o_state := 'waiting_for_retry';
+    ELSE
+      v_path := v_path || 'no_dependencies_ready'::text;
+      o_state := 'waiting_for_dependencies';
+    END IF;
+  END IF;
+  IF o_state = 'blocked_by_failures' AND c.error > 0 AND c.active + c.waiting_for_retry = 0 THEN
+    v_path := v_path || 'give_up'::text;
+    o_state := 'error';
+    o_reason := coalesce(o_reason, 'no step left running; failed steps need an operator');
+  END IF;
+  o_path := array_to_string(v_path, '>');
+END $$;
+
+-- Opens the DLQ entry of a task that just gave up (blocked_by_failures → error).
+CREATE FUNCTION tasker.open_give_up_entry(p_task uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO tasker.dlq_entries (task_uuid, original_state, reason, task_snapshot)
+  VALUES (p_task, 'blocked_by_failures', 'max_retries_exceeded', tasker.task_snapshot(p_task))
+  ON CONFLICT (task_uuid) WHERE resolution_status = 'pending' DO NOTHING;
+END $$;
+
+-- A task's completed_at after it moved from p_from to p_to: set on entering a terminal state, cleared on
+-- leaving one.
+CREATE FUNCTION tasker.completed_at_after(p_completed_at timestamptz, p_from text, p_to text) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN p_to NOT IN ('complete', 'error', 'cancelled', 'resolved_manually') THEN NULL
+    WHEN p_to <> p_from OR p_completed_at IS NULL THEN now()
+    ELSE p_completed_at END
+$$;
+
+-- Settles one locked task (tasker.settle_decision), writing ONE transition naming the path when the resting
+-- state changes, ONE update of the task row when its state or counters changed, and on give-up the DLQ entry.
+-- Returns the new state. report_results settles many tasks at once with the same decision, set-based.
 CREATE FUNCTION tasker.settle_task(
   p_task tasker.tasks, p_counts tasker.step_counts, p_entry text, p_enqueued integer, p_actor text,
   p_reason text DEFAULT NULL) RETURNS text
@@ -184,63 +245,28 @@ LANGUAGE plpgsql AS $$
 DECLARE
   c tasker.step_counts := p_counts;
   v_from text := p_task.state;
-  v_state text := p_task.state;
-  v_path text[] := '{}';
-  v_reason text := p_reason;
+  d record;
 BEGIN
-  IF p_entry IS NOT NULL AND tasker.task_next_state(v_state, p_entry) = 'evaluating_results' THEN
-    v_path := v_path || p_entry;
-    IF c.error > 0 THEN
-      v_path := v_path || 'permanent_failure'::text;
-      v_state := 'blocked_by_failures';
-      v_reason := coalesce(v_reason, format('%s step(s) failed permanently', c.error));
-    ELSIF c.complete + c.resolved_manually = p_task.steps_total THEN
-      v_path := v_path || 'all_steps_successful'::text;
-      v_state := 'complete';
-    ELSIF p_enqueued > 0 THEN
-      v_path := v_path || ARRAY['ready_steps_found', 'steps_enqueued'];
-      v_state := 'steps_in_process';
-    ELSIF c.active > 0 THEN
-      v_path := v_path || 'steps_in_flight'::text;
-      v_state := 'steps_in_process';
-    ELSIF c.waiting_for_retry > 0 THEN
-      v_path := v_path || 'retry_scheduled'::text;
-      v_state := 'waiting_for_retry';
-    ELSE
-      v_path := v_path || 'no_dependencies_ready'::text;
-      v_state := 'waiting_for_dependencies';
-    END IF;
+  d := tasker.settle_decision(v_from, c, p_task.steps_total, p_entry, p_enqueued, p_reason);
+  IF d.o_state <> v_from THEN
+    PERFORM tasker.insert_task_transition(p_task.task_uuid, v_from, d.o_state, d.o_path, p_actor, d.o_reason,
+              CASE WHEN p_enqueued > 0 THEN jsonb_build_object('count', p_enqueued) ELSE '{}'::jsonb END);
   END IF;
-  IF v_state = 'blocked_by_failures' AND c.error > 0 AND c.active + c.waiting_for_retry = 0 THEN
-    v_path := v_path || 'give_up'::text;
-    v_state := 'error';
-    v_reason := coalesce(v_reason, 'no step left running; failed steps need an operator');
-  END IF;
-
-  IF v_state <> v_from THEN
-    PERFORM tasker.insert_task_transition(p_task.task_uuid, v_from, v_state, array_to_string(v_path, '>'), p_actor,
-              v_reason, CASE WHEN p_enqueued > 0 THEN jsonb_build_object('count', p_enqueued) ELSE '{}'::jsonb END);
-  END IF;
-  IF v_state <> v_from OR c IS DISTINCT FROM tasker.counts_of(p_task) THEN
+  IF d.o_state <> v_from OR c IS DISTINCT FROM tasker.counts_of(p_task) THEN
     UPDATE tasker.tasks t SET
       steps_pending = c.pending, steps_active = c.active, steps_waiting_for_retry = c.waiting_for_retry,
       steps_complete = c.complete, steps_error = c.error, steps_cancelled = c.cancelled,
       steps_resolved_manually = c.resolved_manually,
-      state = v_state,
-      state_entered_at = CASE WHEN v_state <> v_from THEN now() ELSE t.state_entered_at END,
-      completed_at = CASE
-        WHEN v_state NOT IN ('complete', 'error', 'cancelled', 'resolved_manually') THEN NULL
-        WHEN v_state <> v_from OR t.completed_at IS NULL THEN now()
-        ELSE t.completed_at END,
+      state = d.o_state,
+      state_entered_at = CASE WHEN d.o_state <> v_from THEN now() ELSE t.state_entered_at END,
+      completed_at = tasker.completed_at_after(t.completed_at, v_from, d.o_state),
       updated_at = now()
     WHERE t.task_uuid = p_task.task_uuid;
   END IF;
-  IF v_state = 'error' AND v_from <> 'error' THEN
-    INSERT INTO tasker.dlq_entries (task_uuid, original_state, reason, task_snapshot)
-    VALUES (p_task.task_uuid, 'blocked_by_failures', 'max_retries_exceeded', tasker.task_snapshot(p_task.task_uuid))
-    ON CONFLICT (task_uuid) WHERE resolution_status = 'pending' DO NOTHING;
+  IF d.o_state = 'error' AND v_from <> 'error' THEN
+    PERFORM tasker.open_give_up_entry(p_task.task_uuid);
   END IF;
-  RETURN v_state;
+  RETURN d.o_state;
 END $$;
 
 -- Decrements the unsatisfied-parent counter of each child of p_step; a pending child whose last parent this

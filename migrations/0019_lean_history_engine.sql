@@ -145,7 +145,10 @@ RETURNS TABLE (
   handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb,
   attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamptz, timeout_seconds integer,
   correlation_id uuid)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Generic plans: every statement here is driven by primary-key arrays or the claim index, and re-planning
+-- them per call (custom plans) cost more than the statements themselves.
+SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
   v_ids uuid[];
@@ -203,129 +206,214 @@ END $$;
 -- Results, many per call: each {step_uuid, lease_token, status: completed|failed, result?, execution_time_ms?,
 -- metadata?, error?, retryable?, retry_after_ms?}. Each carries its lease token; a stale one changes nothing
 -- (outcome lease_lost, or cancelled when the task or step was cancelled under it), an unknown step or one
--- outside p_namespaces is not_found. Results are applied task by task (tasks locked in task_uuid order, so two
--- batches never deadlock), and each task settles once for all its results. One row per result, in input order.
+-- outside p_namespaces is not_found. The results' tasks are locked in task_uuid order (two batches never
+-- deadlock), then the batch is applied set-based: failures one by one (each needs its retry decision), every
+-- completion in one statement (attempt rows + step rows), every released child in one, and every task settles
+-- once (tasker.settle_decision) in one. Children of a task with a step in error are held back (pending, parents
+-- counted down) as the single-result path does. One row per result, in input order.
 -- p_notify false: the caller wakes claimers itself (report_and_claim, for what it did not claim at once).
 CREATE FUNCTION tasker.report_results(
   p_worker text, p_results jsonb, p_multiplier double precision, p_namespaces text[], p_notify boolean DEFAULT true)
 RETURNS TABLE (step_uuid uuid, outcome text, step_state text, task_state text, next_retry_at timestamptz)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Generic plans: every statement here is driven by primary-key arrays or the claim index, and re-planning
+-- them per call (custom plans) cost more than the statements themselves.
+SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
-  t tasker.tasks;
   s tasker.steps;
-  c tasker.step_counts;
   f record;
-  rel record;
   v jsonb;
   v_n integer := jsonb_array_length(p_results);
   v_ids uuid[];
-  v_known uuid[];
-  v_known_tasks uuid[];
+  v_tokens uuid[];
   v_tasks uuid[];
-  v_pos integer;
-  v_task uuid;
-  v_group_start integer := 1;
-  v_entry text;
-  v_enqueued integer := 0;
-  v_handlers text[] := '{}';
-  v_state text;
-  o_ords integer[] := '{}';
-  o_ids uuid[] := '{}';
-  o_outcomes text[] := '{}';
-  o_step_states text[] := '{}';
-  o_task_states text[] := '{}';
-  o_next timestamptz[] := '{}';
+  -- Per input position.
+  v_task_of uuid[];
+  v_verdict text[];
+  v_step_state text[];
+  v_next timestamptz[];
+  v_outcome text[];
+  -- Completions, failures, and their tasks.
+  v_cids uuid[] := '{}';
+  v_cords integer[] := '{}';
+  v_move_tasks uuid[] := '{}';
+  v_move_to text[] := '{}';
+  v_hold uuid[];
+  v_enq_tasks uuid[];
+  v_enq_counts integer[];
+  v_settled uuid[];
+  v_settled_states text[];
+  v_gave_up uuid[];
+  r record;
 BEGIN
-  -- Every lookup below goes through a primary key (= ANY of an array): never a join against the input, whose
-  -- size the planner cannot know.
-  v_ids := ARRAY(SELECT (e->>'step_uuid')::uuid FROM jsonb_array_elements(p_results) AS e);
-  SELECT array_agg(x.step_uuid ORDER BY x.task_uuid, x.step_uuid), array_agg(x.task_uuid ORDER BY x.task_uuid, x.step_uuid)
-  INTO v_known, v_known_tasks FROM tasker.steps x WHERE x.step_uuid = ANY (v_ids);
-  v_tasks := ARRAY(SELECT DISTINCT u FROM unnest(v_known_tasks) AS u ORDER BY u);
+  IF v_n = 0 THEN
+    RETURN;
+  END IF;
+  -- Every lookup goes through a primary key (= ANY of an array, or an index join from a small unnest).
+  SELECT array_agg((e.v->>'step_uuid')::uuid ORDER BY e.o), array_agg((e.v->>'lease_token')::uuid ORDER BY e.o)
+  INTO v_ids, v_tokens FROM jsonb_array_elements(p_results) WITH ORDINALITY AS e(v, o);
+  v_tasks := ARRAY(SELECT DISTINCT x.task_uuid FROM tasker.steps x WHERE x.step_uuid = ANY (v_ids) ORDER BY 1);
   PERFORM 1 FROM tasker.tasks x WHERE x.task_uuid = ANY (v_tasks) ORDER BY x.task_uuid FOR UPDATE;
+  PERFORM 1 FROM tasker.steps x WHERE x.step_uuid = ANY (v_ids) ORDER BY x.task_uuid, x.step_uuid FOR UPDATE;
 
-  -- Unknown steps first, then task by task.
+  -- What each result is: not_found, lease_lost (a step reported twice: its lease went with the first), refused
+  -- (stale token), complete or fail.
+  SELECT array_agg(CASE WHEN k.visible THEN k.task_uuid END ORDER BY k.ord),
+         array_agg(CASE
+           WHEN NOT k.visible THEN 'not_found'
+           WHEN k.nth > 1 THEN 'lease_lost'
+           WHEN k.state <> 'in_progress' OR k.lease_token IS DISTINCT FROM k.tok THEN 'refused'
+           WHEN p_results->(k.ord::integer - 1)->>'status' = 'completed' THEN 'complete'
+           ELSE 'fail' END ORDER BY k.ord),
+         array_agg(CASE WHEN k.visible THEN k.state END ORDER BY k.ord),
+         array_agg(CASE WHEN k.visible THEN k.next_retry_at END ORDER BY k.ord)
+  INTO v_task_of, v_verdict, v_step_state, v_next
+  FROM (
+    SELECT i.ord, i.tok, i.nth, x.task_uuid, x.state, x.lease_token, x.next_retry_at,
+           x.step_uuid IS NOT NULL AND (p_namespaces IS NULL OR x.namespace = ANY (p_namespaces)) AS visible
+    FROM (SELECT u.*, row_number() OVER (PARTITION BY u.sid ORDER BY u.ord) AS nth
+          FROM unnest(v_ids, v_tokens) WITH ORDINALITY AS u(sid, tok, ord)) i
+    LEFT JOIN LATERAL (SELECT * FROM tasker.steps y WHERE y.step_uuid = i.sid LIMIT 1) x ON true
+  ) k;
+
+  v_outcome := array_fill(NULL::text, ARRAY[v_n]);
   FOR i IN 1..v_n LOOP
-    IF NOT (v_ids[i] = ANY (coalesce(v_known, '{}'))) THEN
-      o_ords := o_ords || i; o_ids := o_ids || v_ids[i]; o_outcomes := o_outcomes || 'not_found'::text;
-      o_step_states := o_step_states || NULL::text; o_task_states := o_task_states || NULL::text;
-      o_next := o_next || NULL::timestamptz;
-    END IF;
+    CASE v_verdict[i]
+      WHEN 'not_found', 'lease_lost' THEN
+        v_outcome[i] := v_verdict[i];
+      WHEN 'refused' THEN
+        v_outcome[i] := tasker.lease_refusal(v_ids[i], v_tokens[i]);
+      WHEN 'complete' THEN
+        v_outcome[i] := 'ok';
+        v_step_state[i] := 'complete';
+        v_next[i] := NULL;
+        v_cids := v_cids || v_ids[i];
+        v_cords := v_cords || i;
+        v_move_tasks := v_move_tasks || v_task_of[i];
+        v_move_to := v_move_to || 'complete'::text;
+      ELSE
+        v := p_results->(i - 1);
+        SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = v_ids[i];
+        f := tasker.fail_running_step(s, 'fail_result', v->'error', coalesce((v->>'retryable')::boolean, true),
+               (v->>'retry_after_ms')::bigint, p_multiplier, p_worker, (v->>'execution_time_ms')::integer);
+        v_outcome[i] := 'ok';
+        v_step_state[i] := f.o_state;
+        v_next[i] := f.o_next_retry_at;
+        v_move_tasks := v_move_tasks || v_task_of[i];
+        v_move_to := v_move_to || f.o_state;
+    END CASE;
   END LOOP;
-  v_group_start := cardinality(o_ids) + 1;
 
-  FOR k IN 1..coalesce(cardinality(v_known), 0) LOOP
-    IF v_known_tasks[k] IS DISTINCT FROM v_task THEN
-      IF v_task IS NOT NULL THEN
-        -- The previous task's results are all applied: it settles once.
-        v_state := tasker.settle_task(t, c, v_entry, v_enqueued, p_worker);
-        IF v_enqueued > 0 AND p_notify THEN PERFORM tasker.notify_steps_ready(t.namespace, v_handlers); END IF;
-        PERFORM tasker.notify_task_event(v_task);
-        FOR j IN v_group_start..cardinality(o_ids) LOOP o_task_states[j] := v_state; END LOOP;
-      END IF;
-      v_task := v_known_tasks[k];
-      v_group_start := cardinality(o_ids) + 1;
-      v_entry := NULL;
-      v_enqueued := 0;
-      v_handlers := '{}';
-      SELECT * INTO t FROM tasker.tasks x WHERE x.task_uuid = v_task;
-      c := tasker.counts_of(t);
-    END IF;
-
-    -- One step reported twice in a batch is refused by the service; the first position is the one applied.
-    v_pos := array_position(v_ids, v_known[k]);
-    v := p_results->(v_pos - 1);
-    o_ords := o_ords || v_pos;
-    o_ids := o_ids || v_known[k];
-    o_task_states := o_task_states || NULL::text;
-    SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = v_known[k] FOR UPDATE;
-    IF p_namespaces IS NOT NULL AND NOT (s.namespace = ANY (p_namespaces)) THEN
-      o_outcomes := o_outcomes || 'not_found'::text;
-      o_step_states := o_step_states || NULL::text;
-      o_next := o_next || NULL::timestamptz;
-    ELSIF s.state <> 'in_progress' OR s.lease_token IS DISTINCT FROM (v->>'lease_token')::uuid THEN
-      o_outcomes := o_outcomes || tasker.lease_refusal(s.step_uuid, (v->>'lease_token')::uuid);
-      o_step_states := o_step_states || s.state;
-      o_next := o_next || s.next_retry_at;
-    ELSIF v->>'status' = 'completed' THEN
-      PERFORM tasker.record_attempt(s, 'completed', 'complete_result>complete', 'complete', p_worker,
-                (v->>'execution_time_ms')::integer, NULL, nullif(v->'metadata', 'null'::jsonb));
-      UPDATE tasker.steps x SET state = 'complete', results = v->'result', completed_at = now(), lease_token = NULL,
+  IF cardinality(v_move_tasks) > 0 THEN
+    -- Every completion: its attempt row (carrying the cycle's enqueue and claim events and the finish event drawn
+    -- now) and its step row, in one statement (the attempt reads the step as it was).
+    IF cardinality(v_cids) > 0 THEN
+      WITH c AS (
+        SELECT x.*, p_results->(i.ord - 1) AS r
+        FROM unnest(v_cids, v_cords) AS i(sid, ord)
+        CROSS JOIN LATERAL (SELECT * FROM tasker.steps y WHERE y.step_uuid = i.sid LIMIT 1) x
+      ), att AS (
+        INSERT INTO tasker.step_attempts (lease_token, task_uuid, step_uuid, attempt, worker_id, claimed_at, finished_at,
+                                          outcome, execution_time_ms, error, to_state, finish_event, finished_by, metadata,
+                                          enqueue_event_id, enqueue_from, enqueued_at, claim_event_id, finish_event_id)
+        SELECT c.lease_token, c.task_uuid, c.step_uuid, c.attempts, c.leased_by, c.last_attempted_at, now(),
+               'completed', (c.r->>'execution_time_ms')::integer, NULL, 'complete', 'complete_result>complete', p_worker,
+               nullif(c.r->'metadata', 'null'::jsonb), c.enqueue_event_id, c.enqueue_from, c.enqueued_at, c.claim_event_id,
+               nextval('tasker.event_id_seq')
+        FROM c
+      )
+      UPDATE tasker.steps x SET state = 'complete', results = c.r->'result', completed_at = now(), lease_token = NULL,
                                 lease_expires_at = NULL, leased_by = NULL, next_retry_at = NULL, enqueue_event_id = NULL,
                                 enqueue_from = NULL, claim_event_id = NULL, updated_at = now()
-      WHERE x.step_uuid = s.step_uuid;
-      c := tasker.counts_move(c, 'in_progress', 'complete');
-      rel := tasker.release_children(s.step_uuid, c.error > 0 OR t.state IN ('blocked_by_failures', 'error'));
-      c := tasker.counts_move(c, 'pending', 'enqueued', rel.o_enqueued);
-      v_enqueued := v_enqueued + rel.o_enqueued;
-      v_handlers := v_handlers || coalesce(rel.o_handlers, '{}');
-      v_entry := coalesce(v_entry, 'step_completed');
-      o_outcomes := o_outcomes || 'ok'::text;
-      o_step_states := o_step_states || 'complete'::text;
-      o_next := o_next || NULL::timestamptz;
-    ELSE
-      f := tasker.fail_running_step(s, 'fail_result', v->'error', coalesce((v->>'retryable')::boolean, true),
-             (v->>'retry_after_ms')::bigint, p_multiplier, p_worker, (v->>'execution_time_ms')::integer);
-      c := tasker.counts_move(c, 'in_progress', f.o_state);
-      v_entry := 'step_failed';
-      o_outcomes := o_outcomes || 'ok'::text;
-      o_step_states := o_step_states || f.o_state;
-      o_next := o_next || f.o_next_retry_at;
+      FROM c WHERE x.step_uuid = c.step_uuid AND x.step_uuid = ANY (v_cids);
+
+      -- Their children, in one statement: each counts down its parents completed here; a pending child whose
+      -- last parent this was is enqueued (its enqueue event drawn now) unless its task holds children back.
+      v_hold := ARRAY(
+        SELECT t.task_uuid FROM tasker.tasks t WHERE t.task_uuid = ANY (v_move_tasks)
+          AND (t.state IN ('blocked_by_failures', 'error') OR t.steps_error > 0
+               OR t.task_uuid = ANY (SELECT m.t FROM unnest(v_move_tasks, v_move_to) AS m(t, s) WHERE m.s = 'error')));
+      FOR r IN
+        WITH k AS (
+          SELECT x.step_uuid AS sid, e.n,
+                 (x.unsatisfied_parents = e.n AND x.state = 'pending' AND NOT (x.task_uuid = ANY (v_hold))) AS go
+          FROM (SELECT d.child_step_uuid, count(*)::integer AS n FROM tasker.step_edges d
+                WHERE d.parent_step_uuid = ANY (v_cids) GROUP BY d.child_step_uuid) e
+          CROSS JOIN LATERAL (SELECT * FROM tasker.steps y WHERE y.step_uuid = e.child_step_uuid LIMIT 1) x
+        ), moved AS (
+          UPDATE tasker.steps x SET
+            unsatisfied_parents = x.unsatisfied_parents - k.n,
+            state = CASE WHEN k.go THEN 'enqueued' ELSE x.state END,
+            enqueued_at = CASE WHEN k.go THEN now() ELSE x.enqueued_at END,
+            enqueue_event_id = CASE WHEN k.go THEN nextval('tasker.event_id_seq') ELSE x.enqueue_event_id END,
+            enqueue_from = CASE WHEN k.go THEN 'pending' ELSE x.enqueue_from END,
+            updated_at = now()
+          FROM k WHERE x.step_uuid = k.sid AND k.go AND x.step_uuid = ANY (ARRAY(SELECT k.sid FROM k WHERE k.go))
+          RETURNING x.task_uuid, x.namespace, x.handler_callable
+        ), counted AS (
+          UPDATE tasker.steps x SET unsatisfied_parents = x.unsatisfied_parents - k.n, updated_at = now()
+          FROM k WHERE x.step_uuid = k.sid AND NOT k.go AND x.step_uuid = ANY (ARRAY(SELECT k.sid FROM k WHERE NOT k.go))
+        )
+        SELECT m.task_uuid, m.namespace, array_agg(m.handler_callable) AS handlers, count(*)::integer AS n
+        FROM moved m GROUP BY m.task_uuid, m.namespace
+      LOOP
+        v_enq_tasks := coalesce(v_enq_tasks, '{}') || r.task_uuid;
+        v_enq_counts := coalesce(v_enq_counts, '{}') || r.n;
+        IF p_notify THEN PERFORM tasker.notify_steps_ready(r.namespace, r.handlers); END IF;
+      END LOOP;
     END IF;
-  END LOOP;
-  IF v_task IS NOT NULL THEN
-    v_state := tasker.settle_task(t, c, v_entry, v_enqueued, p_worker);
-    IF v_enqueued > 0 AND p_notify THEN PERFORM tasker.notify_steps_ready(t.namespace, v_handlers); END IF;
-    PERFORM tasker.notify_task_event(v_task);
-    FOR j IN v_group_start..cardinality(o_ids) LOOP o_task_states[j] := v_state; END LOOP;
+
+    -- Every task settles once: the counters after its moves, one decision, one transition when its resting
+    -- state changes, one update of its row.
+    WITH m AS (
+      SELECT u.t AS task_uuid,
+             count(*)::integer AS n_done,
+             count(*) FILTER (WHERE u.s = 'complete')::integer AS n_complete,
+             count(*) FILTER (WHERE u.s = 'waiting_for_retry')::integer AS n_retry,
+             count(*) FILTER (WHERE u.s = 'error')::integer AS n_error,
+             bool_or(u.s <> 'complete') AS any_failed
+      FROM unnest(v_move_tasks, v_move_to) AS u(t, s) GROUP BY u.t
+    ), d AS (
+      SELECT t.task_uuid, t.state AS from_state, t.completed_at, cc.c, coalesce(q.n, 0) AS n_enq, dec.*
+      FROM m CROSS JOIN LATERAL (SELECT * FROM tasker.tasks y WHERE y.task_uuid = m.task_uuid LIMIT 1) t
+      LEFT JOIN unnest(v_enq_tasks, v_enq_counts) AS q(t, n) ON q.t = m.task_uuid
+      CROSS JOIN LATERAL (SELECT ROW(t.steps_pending - coalesce(q.n, 0), t.steps_active - m.n_done + coalesce(q.n, 0),
+                                     t.steps_waiting_for_retry + m.n_retry, t.steps_complete + m.n_complete,
+                                     t.steps_error + m.n_error, t.steps_cancelled, t.steps_resolved_manually
+                                 )::tasker.step_counts AS c) cc
+      CROSS JOIN LATERAL tasker.settle_decision(t.state, cc.c, t.steps_total,
+                           CASE WHEN m.any_failed THEN 'step_failed' ELSE 'step_completed' END, coalesce(q.n, 0)) dec
+    ), tr AS (
+      INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, event, actor, reason, metadata)
+      SELECT d.task_uuid, d.from_state, d.o_state, d.o_path, p_worker, d.o_reason,
+             CASE WHEN d.n_enq > 0 THEN jsonb_build_object('count', d.n_enq) ELSE '{}'::jsonb END
+      FROM d WHERE d.o_state <> d.from_state
+    ), up AS (
+      UPDATE tasker.tasks t SET
+        steps_pending = (d.c).pending, steps_active = (d.c).active, steps_waiting_for_retry = (d.c).waiting_for_retry,
+        steps_complete = (d.c).complete, steps_error = (d.c).error, state = d.o_state,
+        state_entered_at = CASE WHEN d.o_state <> d.from_state THEN now() ELSE t.state_entered_at END,
+        completed_at = tasker.completed_at_after(t.completed_at, d.from_state, d.o_state),
+        updated_at = now()
+      FROM d WHERE t.task_uuid = d.task_uuid AND t.task_uuid = ANY (v_move_tasks)
+    )
+    SELECT array_agg(d.task_uuid), array_agg(d.o_state),
+           array_agg(d.task_uuid) FILTER (WHERE d.o_state = 'error' AND d.from_state <> 'error')
+    INTO v_settled, v_settled_states, v_gave_up FROM d;
+
+    PERFORM tasker.open_give_up_entry(x) FROM unnest(v_gave_up) AS x;
+    PERFORM tasker.notify_task_event(x) FROM unnest(v_settled) AS x;
   END IF;
 
   RETURN QUERY
-  SELECT u.sid, u.outcome, u.step_state, u.task_state, u.next_at
-  FROM unnest(o_ords, o_ids, o_outcomes, o_step_states, o_task_states, o_next)
-       AS u(ord, sid, outcome, step_state, task_state, next_at)
-  ORDER BY u.ord;
+  SELECT i.sid, v_outcome[i.ord], v_step_state[i.ord],
+         CASE WHEN v_task_of[i.ord] IS NULL THEN NULL
+              ELSE coalesce(v_settled_states[array_position(v_settled, v_task_of[i.ord])],
+                            (SELECT t.state FROM tasker.tasks t WHERE t.task_uuid = v_task_of[i.ord])) END,
+         v_next[i.ord]
+  FROM unnest(v_ids) WITH ORDINALITY AS i(sid, ord)
+  ORDER BY i.ord;
 END $$;
 
 -- Results and the claim riding along with them, in one call and one transaction: tasker.report_results, then
@@ -340,7 +428,10 @@ RETURNS TABLE (
   task_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text,
   handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer,
   max_attempts integer, lease_token uuid, lease_expires_at timestamptz, timeout_seconds integer, correlation_id uuid)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Generic plans: every statement here is driven by primary-key arrays or the claim index, and re-planning
+-- them per call (custom plans) cost more than the statements themselves.
+SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
   v_tasks uuid[];

@@ -161,6 +161,8 @@ export const ConfigInputSchema = z.strictObject({
     handler_timeout_ms: millis,
     drain_timeout_ms: millis,
     claim_wait_ms: millis,
+    result_batch_max: count.max(1000),
+    result_batch_window_ms: nonNegative.max(1000),
     orchestration: z.strictObject({
       transport: z.enum(['grpc', 'rest']),
       addresses: z.array(orchestrationAddress).min(1),

@@ -138,6 +138,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     handlerTimeoutMs: w.handler_timeout_ms,
     drainTimeoutMs: opts.drainTimeoutMs ?? w.drain_timeout_ms,
     claimWaitMs: w.claim_wait_ms,
+    resultBatchMax: w.result_batch_max,
+    resultBatchWindowMs: w.result_batch_window_ms,
     ...(opts.workerId !== undefined ? { workerId: opts.workerId } : {}),
     environment: config.environment,
     forceTemplates: opts.forceTemplates,

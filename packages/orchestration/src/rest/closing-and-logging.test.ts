@@ -84,7 +84,7 @@ describe('request logs', () => {
       },
     });
     const services = makeFakeServices({ tasks: { list: async () => ({ tasks: [], pagination: { page: 1, perPage: 25, totalCount: 0, totalPages: 0, hasNext: false, hasPrevious: false } }) } as never });
-    app = await buildRestApp(services, makeTestConfig(), { logger: { level: 'info', stream } });
+    app = await buildRestApp(services, makeTestConfig(), { logger: { level: 'debug', stream } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${portOf(app)}`;
     await fetch(`${base}/v1/tasks?api_key=tsk_SECRET1&namespace=billing&token=SECRET2&X-API-KEY=SECRET3&access%5Ftoken=SECRET4`);
