@@ -5,9 +5,10 @@ import type { Sql } from 'postgres';
 import { describeMachine, measureCommitLatency } from './machine.js';
 import { createScratchDatabase, dropScratchDatabase, openSql, buildDatabaseUrl } from './pg.js';
 import { findPostmasterPid } from './proc-cpu.js';
-import { buildRunReport, renderMarkdown, writeReportFiles, type RunReport, type SuiteOutcome } from './report.js';
-import { createResourceMeter, PER_JOB_METHOD, type ResourceMeter } from './resources.js';
-import { SIZES, type BenchMode, type Suite, type SuiteContext } from './suite.js';
+import { writeReportFiles } from './files.js';
+import { buildRunReport, renderMarkdown, type RunReport, type SuiteOutcome } from './report.js';
+import { createResourceMeter, PER_JOB_METHOD } from './resources.js';
+import { SIZES, type BenchMode, type ResourceMeter, type Suite, type SuiteContext } from './suite.js';
 
 export interface RunBenchOptions {
   mode: BenchMode;

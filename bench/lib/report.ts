@@ -1,10 +1,7 @@
 // The run's report: one Markdown table of every figure (distributions as p50/p95/p99/n, single values in
 // their own column, ratios to the declared baseline), the raw JSON and the SVG of the latency distributions.
-import { access, mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { summarizeSamples, type Summary } from './stats.js';
+import { formatNumber, summarizeSamples, type Summary } from './stats.js';
 import type { BenchMode, Figure } from './suite.js';
-import { renderLatencySvg } from './svg.js';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -86,14 +83,6 @@ export function buildRunReport(input: Omit<RunReport, 'suites'> & { suites: Suit
   return { ...input, suites };
 }
 
-export function formatNumber(value: number | undefined): string {
-  if (value === undefined || !Number.isFinite(value)) return '';
-  const magnitude = Math.abs(value);
-  if (magnitude >= 100) return value.toFixed(0);
-  if (magnitude >= 10) return value.toFixed(1);
-  if (magnitude >= 1) return value.toFixed(2);
-  return value === 0 ? '0' : value.toPrecision(2);
-}
 
 function escapeCell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -150,29 +139,4 @@ function formatIds(ids: string[]): string {
   while (prefix !== '' && !ids.every((id) => id.startsWith(prefix))) prefix = prefix.slice(0, prefix.slice(0, -1).lastIndexOf('.') + 1);
   if (prefix === '') return ids.map((id) => `\`${id}\``).join(', ');
   return `\`${prefix}{${ids.map((id) => id.slice(prefix.length)).join(', ')}}\``;
-}
-
-/** `YYYY-MM-DDTHHMM` in local time. */
-export function formatRunStamp(date: Date): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}${pad(date.getMinutes())}`;
-}
-
-/** Writes `<stamp>.json` and `<stamp>.svg` into `outDir` (a `-2`, `-3`… suffix keeps earlier runs). */
-export async function writeReportFiles(report: RunReport, outDir: string): Promise<{ json: string; svg: string }> {
-  await mkdir(outDir, { recursive: true });
-  const stamp = formatRunStamp(new Date(report.startedAt));
-  let base = path.join(outDir, stamp);
-  for (let i = 2; await exists(`${base}.json`); i += 1) base = path.join(outDir, `${stamp}-${i}`);
-  const files = { json: `${base}.json`, svg: `${base}.svg` };
-  await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(files.svg, renderLatencySvg(report));
-  return files;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }

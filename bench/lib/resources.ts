@@ -13,47 +13,7 @@ import {
   waitForNoClientBackends,
 } from './pg.js';
 import { readProcessTreeCpuMs } from './proc-cpu.js';
-import type { Figure } from './suite.js';
-
-export interface ResourceUsage {
-  /** Jobs the window processed; every figure below is divided by it. */
-  jobs: number;
-  elapsedMs: number;
-  rows: number;
-  walBytes: number;
-  xacts: number;
-  cpuBenchMs: number;
-  /** undefined when the server is not on this machine (no /proc of its postmaster). */
-  cpuPostgresMs: number | undefined;
-  /** Transactions other databases ran meanwhile: > 0 means WAL and PostgreSQL CPU include foreign work. */
-  foreignXacts: number;
-  /** CPU ms of processes the suite ran (name → ms), as it passed them to end(). */
-  processCpuMs: Record<string, number>;
-}
-
-export interface EndWindowOptions {
-  jobs: number;
-  /**
-   * Transactions the suite itself ran on the peer's database inside the window (completion polls), each a
-   * single read-only statement: subtracted from the transaction count.
-   */
-  observerXacts?: number;
-  /**
-   * CPU ms that processes the suite runs (e.g. a server it spawned) used inside the window: its
-   * readProcessTreeCpuMs just before stopping them, minus its reading at begin (0 when started inside the
-   * window). Each becomes a `.cpu_ms.<name>` figure.
-   */
-  processCpuMs?: Record<string, number>;
-}
-
-export interface ResourceWindow {
-  end(options: EndWindowOptions): Promise<ResourceUsage>;
-}
-
-export interface ResourceMeter {
-  /** Opens a window on the database at `databaseUrl`; waits until the peer has no connection open. */
-  begin(databaseUrl: string): Promise<ResourceWindow>;
-}
+import type { EndWindowOptions, Figure, ResourceMeter, ResourceUsage, ResourceWindow } from './suite.js';
 
 interface ServerReading {
   xacts: number;

@@ -39,3 +39,13 @@ export function summarizeSamples(samples: readonly number[]): Summary {
     p99: computePercentile(sorted, 99),
   };
 }
+
+/** A figure's value for the table: 3 significant digits, integers from 100 up; '' for none. */
+export function formatNumber(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 100) return value.toFixed(0);
+  if (magnitude >= 10) return value.toFixed(1);
+  if (magnitude >= 1) return value.toFixed(2);
+  return value === 0 ? '0' : value.toPrecision(2);
+}

@@ -1,7 +1,6 @@
 // What a suite is and what it gets. A suite measures one system (a baseline or Tasker) in databases of its
 // own on the shared server and returns figures; the harness runs suites one after another (WAL and CPU are
 // server-wide) and renders every figure in one report.
-import type { ResourceMeter } from './resources.js';
 
 export type FigureUnit = 'ms' | 'per_s' | 'rows' | 'bytes' | 'ms_cpu' | 'count';
 
@@ -61,4 +60,45 @@ export interface SuiteContext {
 export interface Suite {
   name: string;
   run(ctx: SuiteContext): Promise<SuiteResult>;
+}
+
+// The resource meter's contract (resources.ts implements it): per-job figures of one processing window.
+export interface ResourceUsage {
+  /** Jobs the window processed; every figure below is divided by it. */
+  jobs: number;
+  elapsedMs: number;
+  rows: number;
+  walBytes: number;
+  xacts: number;
+  cpuBenchMs: number;
+  /** undefined when the server is not on this machine (no /proc of its postmaster). */
+  cpuPostgresMs: number | undefined;
+  /** Transactions other databases ran meanwhile: > 0 means WAL and PostgreSQL CPU include foreign work. */
+  foreignXacts: number;
+  /** CPU ms of processes the suite ran (name → ms), as it passed them to end(). */
+  processCpuMs: Record<string, number>;
+}
+
+export interface EndWindowOptions {
+  jobs: number;
+  /**
+   * Transactions the suite itself ran on the peer's database inside the window (completion polls), each a
+   * single read-only statement: subtracted from the transaction count.
+   */
+  observerXacts?: number;
+  /**
+   * CPU ms that processes the suite runs (e.g. a server it spawned) used inside the window: its
+   * readProcessTreeCpuMs just before stopping them, minus its reading at begin (0 when started inside the
+   * window). Each becomes a `.cpu_ms.<name>` figure.
+   */
+  processCpuMs?: Record<string, number>;
+}
+
+export interface ResourceWindow {
+  end(options: EndWindowOptions): Promise<ResourceUsage>;
+}
+
+export interface ResourceMeter {
+  /** Opens a window on the database at `databaseUrl`; waits until the peer has no connection open. */
+  begin(databaseUrl: string): Promise<ResourceWindow>;
 }

@@ -1,8 +1,8 @@
 // Hand-written SVG of every latency distribution of a run (and the commit calibration as the reference
 // row): one strip per figure on a shared log-scale ms axis, samples as dots, the p25–p75 box, the median as
 // a bar, min–max as a whisker and p95/p99 as ticks.
-import { formatNumber, type RunReport } from './report.js';
-import { computePercentile } from './stats.js';
+import type { RunReport } from './report.js';
+import { computePercentile, formatNumber } from './stats.js';
 
 interface Row {
   id: string;
