@@ -241,7 +241,11 @@ export function createWorker(options: WorkerOptions): Worker {
         () => c.templates.register(templates.map((t) => t.configuration), { force: options.forceTemplates ?? true }),
         stopSignal.signal,
       );
-      for (const r of results) logger.debug({ template: `${r.namespace}/${r.name}@${r.version}`, outcome: r.outcome }, 'template registered');
+      for (const r of results) {
+        const template = `${r.namespace}/${r.name}@${r.version}`;
+        logger.debug({ template, outcome: r.outcome }, 'template registered');
+        for (const w of r.warnings) logger.warn({ template, path: w.path }, `template warning: ${w.message}`);
+      }
     }
     registered = true;
 

@@ -46,7 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
   const task = group('task', 'Tasks and their steps: create, inspect, watch, cancel, fix and resume');
   registerTaskCommands(task, ctx);
   registerStepCommands(task, ctx);
-  registerTemplateCommands(group('template', 'Task templates: list, show, validate'), ctx);
+  registerTemplateCommands(group('template', 'Task templates: list, show, validate, register'), ctx);
   registerDlqCommands(group('dlq', 'Dead letter queue: investigate stuck and failed tasks'), ctx);
   registerAnalyticsCommands(group('analytics', 'Performance and bottleneck analysis'), ctx);
   registerWorkerCommands(group('worker', 'Registered workers'), ctx);

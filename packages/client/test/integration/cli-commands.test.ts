@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWorkerLoop } from '../../../orchestration/test/integration/helpers/runtime.js';
 import { createClient, type TaskerClient } from '../../src/index.js';
 import { BIN, bundleCli, cliRunner, runCommand, runNode } from './helpers/cli.js';
-import { LINEAR, LINEAR_YAML, MISSING_UUID, claimStep, completeStep } from './helpers/scenario.js';
+import { LINEAR, LINEAR_YAML, MISSING_UUID, OUTLIVING_YAML, claimStep, completeStep } from './helpers/scenario.js';
 import { TEST_API_KEY, startTestServers, type TestServers } from './helpers/servers.js';
 
 const JWT_SECRET = 'cli-tests-hs256-secret-0123456789abcdef';
@@ -161,7 +161,7 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     expect(unreachable.stderr).toContain('UNAVAILABLE');
   });
 
-  it('finds the dev key file, and validates templates', async () => {
+  it('finds the dev key file, validates and registers templates', async () => {
     const dataDir = join(cwd, `data-${transport}`);
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'dev-api-key'), `${TEST_API_KEY}\n`, { mode: 0o600 });
@@ -177,6 +177,17 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     const invalid = await cli().run([...global(), 'template', 'validate', bad]);
     expect(invalid.code).toBe(1);
     expect(invalid.stdout).toContain('steps[0].dependencies');
+
+    const outliving = join(cwd, 'outliving.yaml');
+    writeFileSync(outliving, OUTLIVING_YAML);
+    const registered = await cli().run([...global(), 'template', 'register', good, outliving]);
+    expect(registered.code).toBe(0);
+    expect(registered.stdout).toMatch(/^billing\/invoice_settlement@1\.0\.0: unchanged\nbilling\/outliving@1\.0\.0: (created|unchanged)\n  warning: steps\[0\]\.timeout_seconds: 3600 s \(60 min\) is longer than the task's maximum lifetime of 30 min/);
+    const json = (await cli().json([...global(), 'template', 'register', outliving])) as { registrations: { outcome: string; warnings: { path: string }[] }[] };
+    expect(json.registrations).toEqual([expect.objectContaining({ outcome: 'unchanged', warnings: [expect.objectContaining({ path: 'steps[0].timeout_seconds' })] })]);
+    const refused = await cli().run([...global(), 'template', 'register', bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('steps[0].dependencies');
   });
 
   it('generates a token the server accepts and validates it', async () => {

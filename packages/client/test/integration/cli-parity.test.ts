@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient, type TaskerClient } from '../../src/index.js';
 import { bundleCli, cliRunner } from './helpers/cli.js';
 import { differingPaths } from './helpers/json-diff.js';
-import { LINEAR, LINEAR_YAML, claimStep, completeStep, linearInput } from './helpers/scenario.js';
+import { LINEAR, LINEAR_YAML, OUTLIVING_YAML, claimStep, completeStep, linearInput } from './helpers/scenario.js';
 import { TEST_API_KEY, startTestServers, type TestServers } from './helpers/servers.js';
 
 const TAG = 'cli-parity';
@@ -55,6 +55,9 @@ beforeAll(async () => {
     await sleep(25);
   }
   writeFileSync(join(cwd, 'linear.yaml'), LINEAR_YAML);
+  // Registered once beforehand, so both transports' `template register` answer `unchanged` (with its warnings).
+  writeFileSync(join(cwd, 'outliving.yaml'), OUTLIVING_YAML);
+  await sdk.templates.register([OUTLIVING_YAML]);
 }, 180_000);
 
 afterAll(async () => {
@@ -83,6 +86,7 @@ const commands = (): Array<[string, string[], string?]> => [
   ['template list', ['template', 'list']],
   ['template', ['template', 'get', LINEAR.namespace, LINEAR.name, LINEAR.version]],
   ['template validate', ['template', 'validate', join(cwd, 'linear.yaml')]],
+  ['template register', ['template', 'register', join(cwd, 'linear.yaml'), join(cwd, 'outliving.yaml')]],
   ['dlq list', ['dlq', 'list']],
   ['dlq get', ['dlq', 'get', failed]],
   ['dlq stats', ['dlq', 'stats']],

@@ -2,7 +2,8 @@
 //   lease sweeper   every engine.sweep_interval_ms: lapsed leases → failed attempt (lease_expired / timeout)
 //   retry promoter  sleeps until the earliest backoff it knows of (capped by engine.poll_fallback_ms); results
 //                   handled in this process wake it for their next_retry_at, so retries are not polled for
-//   staleness       every staleness.interval_ms (when enabled): stale tasks → DLQ + error (or only reported)
+//   staleness       every staleness.interval_ms (when enabled): tasks without progress → what their template's
+//                   lifecycle says (DLQ entry and/or error, stopping their steps), or only reported (dry run)
 //   queue depth     refreshes the unclaimed-step count that task creation's backpressure reads
 import type { Config } from '@tasker/shared/config';
 import type { Sql } from 'postgres';
@@ -83,8 +84,9 @@ export function createBackgroundLoops(
             lifetimeHours: s.thresholds.task_max_lifetime_hours,
           });
           for (const t of stale) {
-            if (t.moved) metrics.dlqEntryCreated('staleness_timeout');
-            logger.warn({ ...t, dryRun: s.dry_run }, t.moved ? 'stale task moved to error' : 'stale task (dry run)');
+            if (t.entryOpened) metrics.dlqEntryCreated('staleness_timeout');
+            const what = s.dry_run ? 'stale task (dry run)' : t.moved ? 'stale task moved to error' : 'stale task: DLQ entry opened, task left running';
+            logger.warn({ ...t, dryRun: s.dry_run }, what);
           }
           return undefined;
         },

@@ -47,7 +47,10 @@ export async function registerTemplateDirectory(
       const raw: unknown = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : text;
       const registered = await templates.register(principal, [raw], { force: false });
       result.registered.push(...registered);
-      for (const r of registered) logger.info({ file, ...r }, 'template registered');
+      for (const { warnings, ...r } of registered) {
+        logger.info({ file, ...r }, 'template registered');
+        for (const w of warnings) logger.warn({ file, template: `${r.namespace}/${r.name}@${r.version}`, path: w.path }, `template warning: ${w.message}`);
+      }
     } catch (err) {
       const error = isAppError(err) ? `${err.code}: ${err.message}` : errorMessage(err);
       result.failed.push({ file, error });

@@ -245,8 +245,9 @@ export interface StalenessThresholds {
 /**
  * Unfinished tasks in the states staleness detection watches, classified against the same thresholds the
  * detector uses (tasker.staleness_threshold_minutes / tasker.task_max_lifetime_minutes: config defaults,
- * overridden per template by `definition.lifecycle`). The ratio is the larger of time-in-state ÷ state
- * threshold and age ÷ max lifetime: `warning` from `warningRatio`, `stale` from 1.
+ * overridden per template by `definition.lifecycle`). The ratio is the larger of minutes without progress ÷
+ * state threshold (the detector's clock, tasker.task_progress_at) and age ÷ max lifetime: `warning` from
+ * `warningRatio`, `stale` from 1. Tasks whose template's staleness_action is `none` are reported like the rest.
  */
 export async function listStalenessCandidates(
   sql: Sql,
@@ -278,7 +279,13 @@ export async function listStalenessCandidates(
       where t.state in ('waiting_for_dependencies', 'waiting_for_retry', 'steps_in_process')
         ${inScope(sql, args.scope)}
     ), r as (
-      select m.*, greatest(time_in_state_minutes / threshold_minutes, task_age_minutes / lifetime_minutes) as ratio
+      -- The detector's clock: minutes without progress (never more than the time in state, so a task below the
+      -- warning share by time in state needs no progress lookup).
+      select m.*, greatest(
+               case when time_in_state_minutes / threshold_minutes >= ${args.warningRatio}::float8
+                    then extract(epoch from now() - tasker.task_progress_at(m.task_uuid))::float8 / 60 / threshold_minutes
+                    else time_in_state_minutes / threshold_minutes end,
+               task_age_minutes / lifetime_minutes) as ratio
       from m
     )
     select task_uuid, namespace, task_name, current_state, time_in_state_minutes, task_age_minutes,

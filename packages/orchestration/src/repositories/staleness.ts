@@ -1,6 +1,9 @@
-// Staleness detection: one call into tasker.detect_stale_tasks (migration 0015).
+// Staleness detection: one call into tasker.detect_stale_tasks (migration 0020).
 import type { TaskState } from '@tasker/shared';
 import type { Db } from './tasks.js';
+
+/** What closing a stale task meant: entry + error, error without an entry, or an entry only (task left running). */
+export type StaleTaskAction = 'dlq' | 'error' | 'entry_only';
 
 export interface StaleTask {
   taskUuid: string;
@@ -8,11 +11,19 @@ export interface StaleTask {
   name: string;
   state: TaskState;
   minutesInState: number;
+  /** Since the task's latest progress (events, live leases, retries still ahead); what its threshold measures. */
+  minutesWithoutProgress: number;
   taskAgeMinutes: number;
   thresholdMinutes: number;
-  cause: 'time_in_state' | 'max_lifetime';
-  /** false in a dry run. */
+  cause: 'no_progress' | 'max_lifetime';
+  /** From the template's lifecycle (staleness_action, auto_fail_on_timeout, auto_dlq_on_timeout). */
+  action: StaleTaskAction;
+  /** The task moved to error (false in a dry run and for `entry_only`). */
   moved: boolean;
+  /** A DLQ entry staleness_timeout was opened (false in a dry run and for `error`). */
+  entryOpened: boolean;
+  /** Steps stopped with the task (running attempts ended as cancelled, enqueued and backing-off steps). */
+  stepsStopped: number;
 }
 
 export async function detectStaleTasks(
@@ -33,10 +44,14 @@ export async function detectStaleTasks(
       name: string;
       state: TaskState;
       minutes_in_state: number;
+      minutes_without_progress: number;
       task_age_minutes: number;
       threshold_minutes: number;
       cause: StaleTask['cause'];
+      action: StaleTaskAction;
       moved: boolean;
+      entry_opened: boolean;
+      steps_stopped: number;
     }[]
   >`SELECT * FROM tasker.detect_stale_tasks(${args.limit}, ${args.dryRun}, ${args.dependenciesMinutes},
       ${args.retryMinutes}, ${args.inProcessMinutes}, ${args.lifetimeHours})`;
@@ -46,9 +61,13 @@ export async function detectStaleTasks(
     name: r.name,
     state: r.state,
     minutesInState: r.minutes_in_state,
+    minutesWithoutProgress: r.minutes_without_progress,
     taskAgeMinutes: r.task_age_minutes,
     thresholdMinutes: r.threshold_minutes,
     cause: r.cause,
+    action: r.action,
     moved: r.moved,
+    entryOpened: r.entry_opened,
+    stepsStopped: r.steps_stopped,
   }));
 }

@@ -72,13 +72,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const loops = createBackgroundLoops(sql, config, logger, options.metrics);
   const watches = createTaskWatchRegistry(sql, logger);
   const templatesStatus: LoopStatus = { running: false, lastRunAt: null, lastError: null };
+  const templateDefaults = {
+    backoffBaseMs: config.backoff.default_base_ms,
+    maxBackoffMs: config.backoff.max_backoff_ms,
+    jitter: config.backoff.jitter_ratio,
+  };
   const cache = createTemplateCache(sql, {
     ttlMs: config.templates.cache_ttl_ms,
-    defaults: {
-      backoffBaseMs: config.backoff.default_base_ms,
-      maxBackoffMs: config.backoff.max_backoff_ms,
-      jitter: config.backoff.jitter_ratio,
-    },
+    defaults: templateDefaults,
     environment: config.environment,
   });
 
@@ -98,7 +99,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   });
 
-  const templates = createTemplateService({ sql, cache, environment: config.environment });
+  const templates = createTemplateService({
+    sql,
+    cache,
+    environment: config.environment,
+    defaults: templateDefaults,
+    staleness: { taskMaxLifetimeHours: config.staleness.thresholds.task_max_lifetime_hours },
+  });
   const services: Services = {
     tasks: createTaskService({
       sql,

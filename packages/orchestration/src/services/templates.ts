@@ -1,7 +1,8 @@
 // Templates: validate, register (from the configured directory and from workers), list, get.
-import type { JsonValue, NamespaceSummary, Template, TemplateRegistration } from '@tasker/shared';
+import type { JsonValue, NamespaceSummary, Template, TemplateDefinition, TemplateProblem, TemplateRegistration } from '@tasker/shared';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
-import { parseTemplate } from '@tasker/shared/domain/template-parse';
+import { templateStalenessWarnings, type StalenessSettings } from '@tasker/shared/domain/staleness';
+import { parseTemplate, type TemplateDefaults } from '@tasker/shared/domain/template-parse';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import { CONSTRAINTS, isUniqueViolation } from '../db/pg-errors.js';
@@ -24,19 +25,46 @@ export interface TemplateServiceDeps {
   cache: TemplateCache;
   /** config.environment: `environments.<env>` overrides must be valid for it too. */
   environment: string;
+  /** config.backoff defaults for retry keys a template leaves out (what its steps run with). */
+  defaults: Partial<TemplateDefaults>;
+  /** What registration warnings are judged against (config.staleness). */
+  staleness: StalenessSettings;
 }
 
-/** SHA-256 of the canonical JSON of the normalised definition: aliases and key order do not count as changes. */
-export function templateContentHash(definition: unknown): string {
-  return sha256Hex(canonicalJson(definition as JsonValue));
+/** Lifecycle keys added after templates were first hashed: absent (null) they are left out of the hash. */
+const LATER_LIFECYCLE_KEYS = ['stalenessAction', 'autoFailOnTimeout', 'autoDlqOnTimeout'] as const;
+
+/**
+ * SHA-256 of the canonical JSON of the normalised definition: aliases and key order do not count as changes.
+ * Lifecycle keys a template does not use are left out, so a template registered before they existed keeps its
+ * hash (re-registering it unchanged stays `unchanged`).
+ */
+export function templateContentHash(definition: TemplateDefinition): string {
+  let hashed: unknown = definition;
+  if (definition.lifecycle !== null) {
+    const lifecycle: Record<string, unknown> = { ...definition.lifecycle };
+    for (const key of LATER_LIFECYCLE_KEYS) if (lifecycle[key] === null) delete lifecycle[key];
+    hashed = { ...definition, lifecycle };
+  }
+  return sha256Hex(canonicalJson(hashed as JsonValue));
+}
+
+interface PreparedTemplate extends TemplateWrite {
+  warnings: TemplateProblem[];
 }
 
 export function createTemplateService(deps: TemplateServiceDeps): TemplateService {
   const { sql, cache } = deps;
 
-  function prepare(principal: Principal, raws: unknown[]): TemplateWrite[] {
+  /** Warnings for the definition the template runs with here (this process's defaults and environment). */
+  function warningsFor(raw: unknown, fallback: TemplateDefinition): TemplateProblem[] {
+    const running = parseTemplate(raw, { defaults: deps.defaults, environment: deps.environment });
+    return templateStalenessWarnings(running.ok ? running.definition : fallback, deps.staleness);
+  }
+
+  function prepare(principal: Principal, raws: unknown[]): PreparedTemplate[] {
     const problems: FieldProblem[] = [];
-    const writes: TemplateWrite[] = [];
+    const writes: PreparedTemplate[] = [];
     const prefix = (i: number, path: string): string => (raws.length === 1 ? path : `templates[${i}]${path === '' ? '' : `.${path}`}`);
     raws.forEach((raw, i) => {
       const parsed = parseTemplate(raw);
@@ -68,13 +96,14 @@ export function createTemplateService(deps: TemplateServiceDeps): TemplateServic
         contentHash: templateContentHash(d),
         identityStrategy: d.identityStrategy,
         registeredBy: principal.subject,
+        warnings: warningsFor(raw, withEnv.definition),
       });
     });
     if (problems.length > 0) throw validationError(problems, 'Invalid template');
     return writes;
   }
 
-  async function store(writes: TemplateWrite[], force: boolean): Promise<TemplateRegistration[]> {
+  async function store(writes: PreparedTemplate[], force: boolean): Promise<TemplateRegistration[]> {
     return sql.begin(async (tx) => {
       const outcomes: TemplateRegistration[] = [];
       const conflicts: string[] = [];
@@ -94,7 +123,7 @@ export function createTemplateService(deps: TemplateServiceDeps): TemplateServic
           conflicts.push(`${d.namespace}/${d.name}/${d.version}`);
           continue;
         }
-        outcomes.push({ namespace: d.namespace, name: d.name, version: d.version, outcome });
+        outcomes.push({ namespace: d.namespace, name: d.name, version: d.version, outcome, warnings: w.warnings });
       }
       if (conflicts.length > 0) {
         throw new AppError(

@@ -135,7 +135,7 @@ describe('templates', () => {
     const changed = readFixtureTemplate('diamond').replace('retry: {max_attempts: 5}', 'retry: {max_attempts: 6}');
     await expectRejectedWithoutWrites(() => rt.services.templates.register(TEST_PRINCIPAL, [changed], { force: false }), 'INVALID_STATE');
     expect(await rt.services.templates.register(TEST_PRINCIPAL, [changed], { force: true })).toEqual([
-      { namespace: 'media', name: 'media_ingest', version: '2.1.0', outcome: 'updated' },
+      { namespace: 'media', name: 'media_ingest', version: '2.1.0', outcome: 'updated', warnings: [] },
     ]);
     const template = await rt.services.templates.get(TEST_PRINCIPAL, 'media', 'media_ingest', '2.1.0');
     expect(template.definition.steps.find((s) => s.name === 'transcribe')?.retry.maxAttempts).toBe(6);

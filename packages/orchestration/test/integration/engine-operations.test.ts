@@ -105,9 +105,16 @@ describe('staleness', () => {
   it('moves tasks resting too long to error with a DLQ entry (template lifecycle overrides config); dry runs only report', async () => {
     const linear = await rt.services.tasks.create(TEST_PRINCIPAL, { ...LINEAR, context: { invoice_id: 9 } });
     const diamond = await rt.services.tasks.create(TEST_PRINCIPAL, { ...DIAMOND, context: {} });
-    const age = (uuid: string, minutes: number) =>
-      rt.sql`UPDATE tasker.tasks SET state_entered_at = now() - make_interval(mins => ${minutes}) WHERE task_uuid = ${uuid}`;
-    // 6 min in steps_in_process: over the test overlay's 5, under the diamond template's 45.
+    // As if `minutes` passed without progress: the task's and its steps' timestamps move back (staleness reads
+    // the task's events and its steps' enqueues, leases and retries, not only the time in state).
+    const age = async (uuid: string, minutes: number) => {
+      await rt.sql`UPDATE tasker.tasks SET state_entered_at = state_entered_at - make_interval(mins => ${minutes}),
+                     updated_at = updated_at - make_interval(mins => ${minutes}) WHERE task_uuid = ${uuid}`;
+      await rt.sql`UPDATE tasker.steps SET updated_at = updated_at - make_interval(mins => ${minutes}),
+                     enqueued_at = enqueued_at - make_interval(mins => ${minutes}) WHERE task_uuid = ${uuid}`;
+    };
+    // 6 min in steps_in_process without progress (its root enqueued, never claimed): over the test overlay's 5,
+    // under the diamond template's 45.
     await age(linear.taskUuid, 6);
     await age(diamond.taskUuid, 6);
     await waitForTaskState(rt.services, linear.taskUuid, ['error'], 3000);
@@ -116,20 +123,20 @@ describe('staleness', () => {
 
     const [entry] = await rt.sql<{ reason: string; original_state: string; staleness: { threshold_minutes: number; cause: string } }[]>`
       SELECT reason, original_state, task_snapshot->'staleness' AS staleness FROM tasker.dlq_entries WHERE task_uuid = ${linear.taskUuid}`;
-    expect(entry).toMatchObject({ reason: 'staleness_timeout', original_state: 'steps_in_process', staleness: { threshold_minutes: 5, cause: 'time_in_state' } });
+    expect(entry).toMatchObject({ reason: 'staleness_timeout', original_state: 'steps_in_process', staleness: { threshold_minutes: 5, cause: 'no_progress', action: 'dlq' } });
     const [transition] = await rt.sql<{ event: string; actor: string }[]>`
       SELECT event, actor FROM tasker.task_transitions WHERE task_uuid = ${linear.taskUuid} ORDER BY event_id DESC LIMIT 1`;
     expect(transition).toEqual({ event: 'staleness_timeout', actor: 'staleness_detector' });
 
     // A dry run reports the diamond once it is over its own 45 minutes, and changes nothing.
     await rt.runtime.stop();
-    await age(diamond.taskUuid, 50);
+    await age(diamond.taskUuid, 44);
     const t = rt.config.staleness.thresholds;
     const report = await detectStaleTasks(rt.sql, {
       limit: 10, dryRun: true, dependenciesMinutes: t.waiting_for_dependencies_minutes, retryMinutes: t.waiting_for_retry_minutes,
       inProcessMinutes: t.steps_in_process_minutes, lifetimeHours: t.task_max_lifetime_hours,
     });
-    expect(report).toEqual([expect.objectContaining({ taskUuid: diamond.taskUuid, thresholdMinutes: 45, cause: 'time_in_state', moved: false })]);
+    expect(report).toEqual([expect.objectContaining({ taskUuid: diamond.taskUuid, thresholdMinutes: 45, cause: 'no_progress', moved: false, entryOpened: false })]);
     const [state] = await rt.sql<{ state: string; entries: number }[]>`
       SELECT state, (SELECT count(*)::int FROM tasker.dlq_entries WHERE task_uuid = ${diamond.taskUuid}) AS entries
       FROM tasker.tasks WHERE task_uuid = ${diamond.taskUuid}`;

@@ -65,7 +65,7 @@ describe('registration', () => {
 
   it('registers templates: unchanged, refused when changed without force, and rejected when invalid', async () => {
     const same = await h.clients.workers.registerTemplates({ templates: [parseYaml(TEMPLATE)], force: false });
-    expect(same.results).toEqual([{ namespace: NAMESPACE, name: 'invoice_settlement', version: '1.0.0', outcome: TemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNCHANGED }]);
+    expect(same.results).toEqual([{ namespace: NAMESPACE, name: 'invoice_settlement', version: '1.0.0', outcome: TemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNCHANGED, warnings: [] }]);
     const changed = parseYaml(TEMPLATE.replace('Billing.SendReceipt', 'Billing.SendEmail'));
     expect((await grpcErrorOf(h.clients.workers.registerTemplates({ templates: [changed], force: false }))).code).toMatch(/INVALID_STATE|ALREADY_EXISTS/);
     const invalid = await grpcErrorOf(h.clients.workers.registerTemplates({ templates: [parseYaml(readFixtureTemplate('cyclic'))] }));

@@ -4,8 +4,9 @@ import { STEP_STATES, type StepState } from './states.js';
 
 /**
  * Every event that may move a workflow step. Worker-side events (`claim`, `complete_result`, `fail_result`,
- * `release`) come through the worker protocol, `lease_expired` from the sweeper, `enqueue`/`complete`/
- * `wait_for_retry`/`fail`/`retry`/`cancel` from the engine, and the last three from operators.
+ * `release`) come through the worker protocol, `lease_expired` from the sweeper, `staleness_timeout` from the
+ * staleness detector, `enqueue`/`complete`/`wait_for_retry`/`fail`/`retry`/`cancel` from the engine, and the last
+ * three from operators.
  */
 export const STEP_EVENTS = [
   'enqueue',
@@ -19,6 +20,7 @@ export const STEP_EVENTS = [
   'fail',
   'retry',
   'cancel',
+  'staleness_timeout',
   'reset_for_retry',
   'resolve_manually',
   'complete_manually',
@@ -32,6 +34,7 @@ type StepTransitionRow = Readonly<Partial<Record<StepEvent, StepState>>>;
 
 const CANCEL = { cancel: 'cancelled' } as const;
 const CLOSE_MANUALLY = { resolve_manually: 'resolved_manually', complete_manually: 'complete' } as const;
+const STOP_STALE = { staleness_timeout: 'error' } as const;
 
 /**
  * The step machine as data: `STEP_TRANSITIONS[from][event]` is the next state, absent = not allowed.
@@ -56,21 +59,26 @@ const CLOSE_MANUALLY = { resolve_manually: 'resolved_manually', complete_manuall
  *   rules); `release` is a draining worker handing a lease back and does not count as a failure.
  * - Worker results arrive as `complete_result`/`fail_result`; the engine then settles them with `complete`,
  *   `wait_for_retry` or `fail`. The reference's direct in_progress → complete/error and pending/enqueued →
- *   error shortcuts are gone.
+ *   error shortcuts are gone for results.
+ * - `staleness_timeout`: the staleness detector closing a stale task stops every step that could still run
+ *   (enqueued, in_progress, waiting_for_retry) in the same transaction. They go to `error`, not `cancelled`
+ *   (terminal), so the way back is the operator's usual one: reset the step, resume the task. A running
+ *   attempt ends with outcome `cancelled`: its worker's heartbeat answers `cancelled`, a late result is refused.
  */
 export const STEP_TRANSITIONS: Readonly<Record<StepState, StepTransitionRow>> = {
   pending: { enqueue: 'enqueued', ...CLOSE_MANUALLY, ...CANCEL },
-  enqueued: { claim: 'in_progress', ...CLOSE_MANUALLY, ...CANCEL },
+  enqueued: { claim: 'in_progress', ...CLOSE_MANUALLY, ...CANCEL, ...STOP_STALE },
   in_progress: {
     complete_result: 'enqueued_for_orchestration',
     fail_result: 'enqueued_as_error_for_orchestration',
     lease_expired: 'enqueued_as_error_for_orchestration',
     release: 'enqueued',
     ...CANCEL,
+    ...STOP_STALE,
   },
   enqueued_for_orchestration: { complete: 'complete', ...CANCEL },
   enqueued_as_error_for_orchestration: { wait_for_retry: 'waiting_for_retry', fail: 'error', ...CANCEL },
-  waiting_for_retry: { retry: 'enqueued', ...CLOSE_MANUALLY, ...CANCEL },
+  waiting_for_retry: { retry: 'enqueued', ...CLOSE_MANUALLY, ...CANCEL, ...STOP_STALE },
   complete: {},
   error: { reset_for_retry: 'pending', ...CLOSE_MANUALLY, ...CANCEL },
   cancelled: {},

@@ -15,9 +15,12 @@ import {
   TEMPLATE_LIMITS,
   type TemplateDefaults,
 } from './template-step.js';
+import { lifecycleContradictions } from './staleness.js';
 import {
   IDENTITY_STRATEGIES,
+  STALENESS_ACTIONS,
   type IdentityStrategy,
+  type StalenessAction,
   type TemplateDefinition,
   type TemplateLifecycle,
   type TemplateProblem,
@@ -51,15 +54,53 @@ export type ParseTemplateResult =
   | { ok: true; definition: TemplateDefinition; configuration: JsonObject }
   | { ok: false; errors: TemplateProblem[] };
 
+const LIFECYCLE_KEYS = [
+  'max_duration_minutes',
+  'max_waiting_for_dependencies_minutes',
+  'max_waiting_for_retry_minutes',
+  'max_steps_in_process_minutes',
+  'staleness_action',
+  'auto_fail_on_timeout',
+  'auto_dlq_on_timeout',
+] as const;
+
+function optionalBoolean(obj: JsonObject, key: string, path: string, p: Problems): boolean | null {
+  const value = obj[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'boolean') {
+    p.add(join(path, key), 'must be a boolean');
+    return null;
+  }
+  return value;
+}
+
+/**
+ * The reference's seven lifecycle keys; any other key is refused (a misspelt override silently dropped would
+ * leave the default in force), and so are action keys that contradict each other.
+ */
 function parseLifecycle(raw: JsonObject | null, p: Problems): TemplateLifecycle | null {
   if (raw === null) return null;
   const max = TEMPLATE_LIMITS.maxLifecycleMinutes;
-  return {
+  for (const key of Object.keys(raw)) {
+    if (!(LIFECYCLE_KEYS as readonly string[]).includes(key)) p.add(join('lifecycle', key), `is not a lifecycle key (known: ${LIFECYCLE_KEYS.join(', ')})`);
+  }
+  const action = raw['staleness_action'];
+  let stalenessAction: StalenessAction | null = null;
+  if (action !== undefined && action !== null) {
+    if (typeof action === 'string' && (STALENESS_ACTIONS as readonly string[]).includes(action)) stalenessAction = action as StalenessAction;
+    else p.add('lifecycle.staleness_action', `must be one of ${STALENESS_ACTIONS.join(', ')}`);
+  }
+  const lifecycle: TemplateLifecycle = {
     maxDurationMinutes: optionalInt(raw, 'max_duration_minutes', 'lifecycle', p, 1, max),
     maxWaitingForDependenciesMinutes: optionalInt(raw, 'max_waiting_for_dependencies_minutes', 'lifecycle', p, 1, max),
     maxWaitingForRetryMinutes: optionalInt(raw, 'max_waiting_for_retry_minutes', 'lifecycle', p, 1, max),
     maxStepsInProcessMinutes: optionalInt(raw, 'max_steps_in_process_minutes', 'lifecycle', p, 1, max),
+    stalenessAction,
+    autoFailOnTimeout: optionalBoolean(raw, 'auto_fail_on_timeout', 'lifecycle', p),
+    autoDlqOnTimeout: optionalBoolean(raw, 'auto_dlq_on_timeout', 'lifecycle', p),
   };
+  for (const problem of lifecycleContradictions(lifecycle)) p.add(problem.path, problem.message);
+  return lifecycle;
 }
 
 /** Applies `environments.<env>.steps[]` entries onto the steps with the same name (shallow per key). */

@@ -40,12 +40,28 @@ export interface TemplateStep {
   resultSchema: JsonObject | null;
 }
 
-/** Staleness overrides (domain.md §4 `lifecycle`). */
+/**
+ * What the staleness detector does with a stale task of the template: `dlq` (default) opens a DLQ entry
+ * `staleness_timeout` and moves the task to error; `error` moves it to error without an entry; `none` changes
+ * nothing (the staleness monitoring still reports it).
+ */
+export const STALENESS_ACTIONS = ['dlq', 'error', 'none'] as const;
+export type StalenessAction = (typeof STALENESS_ACTIONS)[number];
+
+/**
+ * Staleness overrides (domain.md §4 `lifecycle`), as the template gives them (null = not given). How the action
+ * keys combine: `stalenessEffectOf` in domain/staleness.ts.
+ */
 export interface TemplateLifecycle {
   maxDurationMinutes: number | null;
   maxWaitingForDependenciesMinutes: number | null;
   maxWaitingForRetryMinutes: number | null;
   maxStepsInProcessMinutes: number | null;
+  stalenessAction: StalenessAction | null;
+  /** false: a stale task gets its DLQ entry but is not failed (it keeps running). */
+  autoFailOnTimeout: boolean | null;
+  /** false: a stale task is failed without a DLQ entry. */
+  autoDlqOnTimeout: boolean | null;
 }
 
 /** A validated, normalised template (aliases resolved, defaults applied). */
@@ -110,4 +126,9 @@ export interface TemplateRegistration {
   name: string;
   version: string;
   outcome: TemplateRegistrationOutcome;
+  /**
+   * What registration accepted but an operator should know, each with the path of the key (a step whose
+   * timeout outlives the task's maximum lifetime, …). Computed against the registering server's config.
+   */
+  warnings: TemplateProblem[];
 }

@@ -177,6 +177,9 @@ export function makeTemplate(overrides: Partial<Template> = {}): Template {
         maxWaitingForDependenciesMinutes: 30,
         maxWaitingForRetryMinutes: 20,
         maxStepsInProcessMinutes: 10,
+        stalenessAction: 'dlq',
+        autoFailOnTimeout: false,
+        autoDlqOnTimeout: true,
       },
       metadata: { author: 'tests', tags: ['x'] },
       steps: [

@@ -174,7 +174,7 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
     async register(raws) {
       maybeFail('registerTemplates');
       fake.templateRegistrations.push(raws);
-      return raws.map((): TemplateRegistration => ({ namespace: 'ns', name: 'n', version: '1.0.0', outcome: 'created' }));
+      return raws.map((): TemplateRegistration => ({ namespace: 'ns', name: 'n', version: '1.0.0', outcome: 'created', warnings: [] }));
     },
   };
   fake.client = {

@@ -1,4 +1,4 @@
-// `tasker template list|get|validate`.
+// `tasker template list|get|validate|register`.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import * as rest from '@tasker/shared/convert/rest/index';
@@ -23,7 +23,7 @@ function readTemplateFile(path: string): unknown {
   }
 }
 
-/** Adds `template list|get|validate` to `template`. */
+/** Adds `template list|get|validate|register` to `template`. */
 export function registerTemplateCommands(template: Command, ctx: CliContext): void {
   template
     .command('list')
@@ -83,6 +83,28 @@ export function registerTemplateCommands(template: Command, ctx: CliContext): vo
         return {
           document: doc,
           table: () => (doc.valid ? `${file}: valid` : [`${file}: invalid`, ...doc.errors.map((e) => `  ${e.path || '(root)'}: ${e.message}`)].join('\n')),
+        };
+      }),
+    );
+
+  template
+    .command('register <files...>')
+    .description('Register template files (YAML, or .json) in one call; prints each outcome and its warnings')
+    .option('--force', 'overwrite a registered version whose content changed')
+    .action(
+      action<{ force?: boolean }>(ctx, async ({ opts, cmd }) => {
+        // A variadic operand arrives as one array, which `action` does not pass on as args.
+        const raws = cmd.args.map(readTemplateFile);
+        const doc = rest.templateRegistrationsToRest(await ctx.clientFor(cmd).templates.register(raws, { force: opts.force === true }));
+        return {
+          document: doc,
+          table: () =>
+            doc.registrations
+              .flatMap((r) => [
+                `${r.namespace}/${r.name}@${r.version}: ${r.outcome}`,
+                ...r.warnings.map((w) => `  warning: ${w.path}: ${w.message}`),
+              ])
+              .join('\n'),
         };
       }),
     );

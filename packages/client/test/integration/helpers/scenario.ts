@@ -8,6 +8,15 @@ export const LINEAR_YAML = readFixtureTemplate('linear');
 export const LINEAR = { namespace: 'billing', name: 'invoice_settlement', version: '1.0.0' } as const;
 export const LINEAR_STEPS = ['load_invoice', 'compute_tax', 'charge_card', 'send_receipt'] as const;
 export const MISSING_UUID = '0190a4f0-5a1b-7c3d-8e4f-0000000000ff';
+/** A step whose timeout outlives the template's 30-minute lifetime: registration answers with a warning. */
+export const OUTLIVING_YAML = `
+name: outliving
+namespace_name: billing
+version: 1.0.0
+lifecycle: {max_duration_minutes: 30}
+steps:
+  - {name: slow, handler: {callable: Billing.Slow}, timeout_seconds: 3600, retry: {max_backoff_ms: 60000}}
+`;
 
 export function linearInput(overrides: Partial<CreateTaskInput> = {}): CreateTaskInput {
   return { ...LINEAR, context: { invoice_id: 42 }, initiator: 'client-tests', sourceSystem: 'vitest', reason: 'client scenario', ...overrides };

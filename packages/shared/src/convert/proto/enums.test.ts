@@ -4,7 +4,7 @@ import { TASK_EVENT_TYPES } from '../../domain/events.js';
 import { STEP_STATES, TASK_STATES } from '../../domain/states.js';
 import { STEP_MANUAL_ACTION_TYPES } from '../../domain/step.js';
 import { EXECUTION_STATUSES, HEALTH_STATUSES, RECOMMENDED_ACTIONS, TASK_SORT_FIELDS } from '../../domain/task.js';
-import { BACKOFF_KINDS, IDENTITY_STRATEGIES, STEP_TYPES } from '../../domain/template.js';
+import { BACKOFF_KINDS, IDENTITY_STRATEGIES, STALENESS_ACTIONS, STEP_TYPES } from '../../domain/template.js';
 import { STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
 import { AppError } from '../../errors.js';
 import * as common from '../../gen/tasker/v1/common.js';
@@ -43,6 +43,7 @@ const CASES: EnumCase[] = [
   c({ name: 'LeaseStatus', pb: workers.LeaseStatus, domain: ['valid', 'cancelled', 'lost'], toMap: e.LEASE_STATUS_TO_PROTO, fromMap: e.LEASE_STATUS_FROM_PROTO, encode: e.leaseStatusToProto, decode: e.leaseStatusFromProto }),
   c({ name: 'ResultOutcome', pb: workers.ResultOutcome, domain: STEP_RESULT_OUTCOME_KINDS, toMap: e.RESULT_OUTCOME_TO_PROTO, fromMap: e.RESULT_OUTCOME_FROM_PROTO, encode: e.resultOutcomeToProto, decode: e.resultOutcomeFromProto }),
   c({ name: 'IdentityStrategy', pb: templates.IdentityStrategy, domain: IDENTITY_STRATEGIES, toMap: e.IDENTITY_STRATEGY_TO_PROTO, fromMap: e.IDENTITY_STRATEGY_FROM_PROTO, encode: e.identityStrategyToProto, decode: e.identityStrategyFromProto }),
+  c({ name: 'StalenessAction', pb: templates.StalenessAction, domain: STALENESS_ACTIONS, toMap: e.STALENESS_ACTION_TO_PROTO, fromMap: e.STALENESS_ACTION_FROM_PROTO, encode: e.stalenessActionToProto, decode: e.stalenessActionFromProto }),
   c({ name: 'BackoffKind', pb: templates.BackoffKind, domain: BACKOFF_KINDS, toMap: e.BACKOFF_KIND_TO_PROTO, fromMap: e.BACKOFF_KIND_FROM_PROTO, encode: e.backoffKindToProto, decode: e.backoffKindFromProto }),
   c({ name: 'TemplateRegistrationOutcome', pb: workers.TemplateRegistrationOutcome, domain: ['created', 'unchanged', 'updated'], toMap: e.TEMPLATE_REGISTRATION_OUTCOME_TO_PROTO, fromMap: e.TEMPLATE_REGISTRATION_OUTCOME_FROM_PROTO, encode: e.templateRegistrationOutcomeToProto, decode: e.templateRegistrationOutcomeFromProto }),
 ];

@@ -12,7 +12,7 @@ import type {
   SortDirection,
   TaskSortField,
 } from '../../domain/task.js';
-import type { BackoffKind, IdentityStrategy, StepType, TemplateRegistrationOutcome } from '../../domain/template.js';
+import type { BackoffKind, IdentityStrategy, StalenessAction, StepType, TemplateRegistrationOutcome } from '../../domain/template.js';
 import type { LeaseStatus, StepResultOutcomeKind } from '../../domain/worker.js';
 import { validationError } from '../../errors.js';
 import {
@@ -35,6 +35,7 @@ import {
 import {
   BackoffKind as PbBackoffKind,
   IdentityStrategy as PbIdentityStrategy,
+  StalenessAction as PbStalenessAction,
 } from '../../gen/tasker/v1/templates.js';
 import {
   LeaseStatus as PbLeaseStatus,
@@ -355,6 +356,18 @@ export const BACKOFF_KIND_FROM_PROTO = {
   [PbBackoffKind.BACKOFF_KIND_FIBONACCI]: 'fibonacci',
 } as const satisfies Record<Specified<PbBackoffKind, PbBackoffKind.BACKOFF_KIND_UNSPECIFIED>, BackoffKind>;
 
+export const STALENESS_ACTION_TO_PROTO = {
+  dlq: PbStalenessAction.STALENESS_ACTION_DLQ,
+  error: PbStalenessAction.STALENESS_ACTION_ERROR,
+  none: PbStalenessAction.STALENESS_ACTION_NONE,
+} as const satisfies Record<StalenessAction, PbStalenessAction>;
+
+export const STALENESS_ACTION_FROM_PROTO = {
+  [PbStalenessAction.STALENESS_ACTION_DLQ]: 'dlq',
+  [PbStalenessAction.STALENESS_ACTION_ERROR]: 'error',
+  [PbStalenessAction.STALENESS_ACTION_NONE]: 'none',
+} as const satisfies Record<Specified<PbStalenessAction, PbStalenessAction.STALENESS_ACTION_UNSPECIFIED>, StalenessAction>;
+
 export const taskStateToProto = (v: TaskState): PbTaskState => TASK_STATE_TO_PROTO[v];
 export const taskStateFromProto = decoder<PbTaskState, TaskState>('TaskState', TASK_STATE_FROM_PROTO);
 export const stepStateToProto = (v: StepState): PbStepState => STEP_STATE_TO_PROTO[v];
@@ -416,3 +429,5 @@ export const identityStrategyToProto = (v: IdentityStrategy): PbIdentityStrategy
 export const identityStrategyFromProto = decoder<PbIdentityStrategy, IdentityStrategy>('IdentityStrategy', IDENTITY_STRATEGY_FROM_PROTO);
 export const backoffKindToProto = (v: BackoffKind): PbBackoffKind => BACKOFF_KIND_TO_PROTO[v];
 export const backoffKindFromProto = decoder<PbBackoffKind, BackoffKind>('BackoffKind', BACKOFF_KIND_FROM_PROTO);
+export const stalenessActionToProto = (v: StalenessAction): PbStalenessAction => STALENESS_ACTION_TO_PROTO[v];
+export const stalenessActionFromProto = decoder<PbStalenessAction, StalenessAction>('StalenessAction', STALENESS_ACTION_FROM_PROTO);

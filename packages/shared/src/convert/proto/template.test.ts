@@ -43,7 +43,10 @@ const emptyObjectsTemplate = () => {
       identityStrategy: 'always_unique' as const,
       inputSchema: {},
       metadata: {},
-      lifecycle: { maxDurationMinutes: null, maxWaitingForDependenciesMinutes: 5, maxWaitingForRetryMinutes: null, maxStepsInProcessMinutes: null },
+      lifecycle: {
+        maxDurationMinutes: null, maxWaitingForDependenciesMinutes: 5, maxWaitingForRetryMinutes: null, maxStepsInProcessMinutes: null,
+        stalenessAction: null, autoFailOnTimeout: null, autoDlqOnTimeout: false,
+      },
       steps: [makeTemplateStep({ resultSchema: {}, retry: { ...makeTemplateStep().retry, backoff: 'fibonacci' } })],
     },
   };
@@ -131,7 +134,10 @@ describe('template requests', () => {
     const cmd = { raws: [{ name: 'a' }, { name: 'b', steps: [] }], force: true };
     expect(registerTemplatesRequestFromProto(wire(RegisterTemplatesRequest, registerTemplatesRequestToProto(cmd)))).toEqual(cmd);
     expect(validationFieldsOf(() => registerTemplatesRequestFromProto({ templates: [], force: false }))).toEqual(['templates']);
-    const results = (['created', 'unchanged', 'updated'] as const).map((outcome) => ({ namespace: 'n', name: outcome, version: '1', outcome }));
+    const results = (['created', 'unchanged', 'updated'] as const).map((outcome, i) => ({
+      namespace: 'n', name: outcome, version: '1', outcome,
+      warnings: Array.from({ length: i }, (_, w) => ({ path: `steps[${w}].timeout_seconds`, message: `warning ${w}` })),
+    }));
     expect(templateRegistrationsFromProto(wire(RegisterTemplatesResponse, templateRegistrationsToProto(results)))).toEqual(results);
   });
 });

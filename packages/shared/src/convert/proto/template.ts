@@ -37,6 +37,8 @@ import {
   backoffKindToProto,
   identityStrategyFromProto,
   identityStrategyToProto,
+  stalenessActionFromProto,
+  stalenessActionToProto,
   stepTypeFromProto,
   stepTypeToProto,
   templateRegistrationOutcomeFromProto,
@@ -50,6 +52,9 @@ function lifecycleToProto(l: TemplateLifecycle | null): PbTemplateLifecycle | un
     maxWaitingForDependenciesMinutes: nullableToProto(l.maxWaitingForDependenciesMinutes),
     maxWaitingForRetryMinutes: nullableToProto(l.maxWaitingForRetryMinutes),
     maxStepsInProcessMinutes: nullableToProto(l.maxStepsInProcessMinutes),
+    stalenessAction: l.stalenessAction === null ? undefined : stalenessActionToProto(l.stalenessAction),
+    autoFailOnTimeout: nullableToProto(l.autoFailOnTimeout),
+    autoDlqOnTimeout: nullableToProto(l.autoDlqOnTimeout),
   };
 }
 
@@ -60,6 +65,9 @@ function lifecycleFromProto(l: PbTemplateLifecycle | undefined): TemplateLifecyc
     maxWaitingForDependenciesMinutes: nullableFromProto(l.maxWaitingForDependenciesMinutes),
     maxWaitingForRetryMinutes: nullableFromProto(l.maxWaitingForRetryMinutes),
     maxStepsInProcessMinutes: nullableFromProto(l.maxStepsInProcessMinutes),
+    stalenessAction: l.stalenessAction === undefined ? null : stalenessActionFromProto(l.stalenessAction, 'template.lifecycle.staleness_action'),
+    autoFailOnTimeout: nullableFromProto(l.autoFailOnTimeout),
+    autoDlqOnTimeout: nullableFromProto(l.autoDlqOnTimeout),
   };
 }
 
@@ -298,6 +306,7 @@ export function templateRegistrationsToProto(list: TemplateRegistration[]): PbRe
       name: r.name,
       version: r.version,
       outcome: templateRegistrationOutcomeToProto(r.outcome),
+      warnings: r.warnings.map((w) => ({ path: w.path, message: w.message })),
     })),
   };
 }
@@ -308,5 +317,6 @@ export function templateRegistrationsFromProto(r: PbRegisterTemplatesResponse): 
     name: x.name,
     version: x.version,
     outcome: templateRegistrationOutcomeFromProto(x.outcome, `results[${i}].outcome`),
+    warnings: x.warnings.map((w) => ({ path: w.path, message: w.message })),
   }));
 }

@@ -81,9 +81,9 @@ describe('template ↔ REST', () => {
     const validation = { valid: false, errors: [{ path: 'steps[0].name', message: 'required' }] };
     expect(templateValidationFromRest(TemplateValidationResponseSchema.parse(wire(templateValidationToRest(validation))))).toEqual(validation);
     const regs = [
-      { namespace: 'a', name: 'b', version: '1', outcome: 'created' as const },
-      { namespace: 'a', name: 'c', version: '1', outcome: 'unchanged' as const },
-      { namespace: 'a', name: 'd', version: '1', outcome: 'updated' as const },
+      { namespace: 'a', name: 'b', version: '1', outcome: 'created' as const, warnings: [] },
+      { namespace: 'a', name: 'c', version: '1', outcome: 'unchanged' as const, warnings: [{ path: 'steps[0].timeout_seconds', message: 'too long' }] },
+      { namespace: 'a', name: 'd', version: '1', outcome: 'updated' as const, warnings: [{ path: 'a', message: 'b' }, { path: 'c', message: 'd' }] },
     ];
     expect(templateRegistrationsFromRest(RegisterTemplatesResponseSchema.parse(wire(templateRegistrationsToRest(regs))))).toEqual(regs);
   });

@@ -32,6 +32,9 @@ export function templateToRest(t: Template): TemplateResponse {
             max_waiting_for_dependencies_minutes: d.lifecycle.maxWaitingForDependenciesMinutes,
             max_waiting_for_retry_minutes: d.lifecycle.maxWaitingForRetryMinutes,
             max_steps_in_process_minutes: d.lifecycle.maxStepsInProcessMinutes,
+            staleness_action: d.lifecycle.stalenessAction,
+            auto_fail_on_timeout: d.lifecycle.autoFailOnTimeout,
+            auto_dlq_on_timeout: d.lifecycle.autoDlqOnTimeout,
           },
     metadata: d.metadata,
     steps: d.steps.map((s) => ({
@@ -81,6 +84,9 @@ export function templateFromRest(r: TemplateResponse): Template {
               maxWaitingForDependenciesMinutes: r.lifecycle.max_waiting_for_dependencies_minutes,
               maxWaitingForRetryMinutes: r.lifecycle.max_waiting_for_retry_minutes,
               maxStepsInProcessMinutes: r.lifecycle.max_steps_in_process_minutes,
+              stalenessAction: r.lifecycle.staleness_action,
+              autoFailOnTimeout: r.lifecycle.auto_fail_on_timeout,
+              autoDlqOnTimeout: r.lifecycle.auto_dlq_on_timeout,
             },
       metadata: r.metadata,
       steps: r.steps.map((s) => ({
@@ -183,10 +189,22 @@ export function registerTemplatesToRest(templates: Array<string | TemplateSource
 
 export function templateRegistrationsToRest(list: TemplateRegistration[]): RegisterTemplatesResponse {
   return {
-    registrations: list.map((r) => ({ namespace: r.namespace, name: r.name, version: r.version, outcome: r.outcome })),
+    registrations: list.map((r) => ({
+      namespace: r.namespace,
+      name: r.name,
+      version: r.version,
+      outcome: r.outcome,
+      warnings: r.warnings.map((w) => ({ path: w.path, message: w.message })),
+    })),
   };
 }
 
 export function templateRegistrationsFromRest(r: RegisterTemplatesResponse): TemplateRegistration[] {
-  return r.registrations.map((x) => ({ namespace: x.namespace, name: x.name, version: x.version, outcome: x.outcome }));
+  return r.registrations.map((x) => ({
+    namespace: x.namespace,
+    name: x.name,
+    version: x.version,
+    outcome: x.outcome,
+    warnings: x.warnings.map((w) => ({ path: w.path, message: w.message })),
+  }));
 }

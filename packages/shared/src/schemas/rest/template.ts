@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKOFF_KINDS, IDENTITY_STRATEGIES, STEP_TYPES } from '../../domain/template.js';
+import { BACKOFF_KINDS, IDENTITY_STRATEGIES, STALENESS_ACTIONS, STEP_TYPES } from '../../domain/template.js';
 import { JsonObjectSchema, TimestampSchema, UuidSchema, named } from './common.js';
 
 export const TemplateListQuerySchema = z.strictObject({ namespace: z.string().min(1).max(255).optional() });
@@ -73,6 +73,9 @@ export const TemplateResponseSchema = named(
         max_waiting_for_dependencies_minutes: z.number().nullable(),
         max_waiting_for_retry_minutes: z.number().nullable(),
         max_steps_in_process_minutes: z.number().nullable(),
+        staleness_action: z.enum(STALENESS_ACTIONS).nullable(),
+        auto_fail_on_timeout: z.boolean().nullable(),
+        auto_dlq_on_timeout: z.boolean().nullable(),
       })
       .nullable(),
     metadata: JsonObjectSchema.nullable(),
@@ -121,6 +124,9 @@ export const RegisterTemplatesResponseSchema = named(
         name: z.string(),
         version: z.string(),
         outcome: z.enum(['created', 'unchanged', 'updated']),
+        warnings: z
+          .array(z.object({ path: z.string(), message: z.string() }))
+          .describe("Accepted, but worth a look (a step limit the task's maximum lifetime cuts short); judged against the server's config"),
       }),
     ),
   }),

@@ -1,6 +1,6 @@
 // Template scenarios: list, get, unknown, validate (valid and invalid), register through the worker surface.
 import { parse as parseYaml } from 'yaml';
-import type { JsonObject } from '@tasker/shared';
+import type { JsonObject, TemplateRegistration } from '@tasker/shared';
 import {
   registerTemplatesRequestToProto,
   templateFromProto,
@@ -24,7 +24,7 @@ import {
 import { LINEAR_TEMPLATE, PARITY_NAMESPACE } from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';
 import { restOutcome } from '../rest-client.js';
-import type { Scenario } from '../types.js';
+import type { Outcome, Scenario } from '../types.js';
 
 const CYCLIC_TEMPLATE = `
 name: parity_cycle
@@ -36,6 +36,39 @@ steps:
 `;
 
 const linearDefinition = () => parseYaml(LINEAR_TEMPLATE) as JsonObject;
+
+/** The runner compares error codes only; this also pins down that the error names `field`. */
+function naming(field: string, outcome: Outcome): Outcome {
+  if (!outcome.ok && !outcome.message.includes(field)) throw new Error(`the error does not name ${field}: ${outcome.message}`);
+  return outcome;
+}
+
+/** Equal empty lists would compare equal too: the scenario is only meaningful when both carry warnings. */
+function warned(outcome: Outcome): Outcome {
+  const registrations = outcome.ok ? (outcome.value as TemplateRegistration[]) : [];
+  if (outcome.ok && registrations.some((r) => r.warnings.length === 0)) throw new Error('registered without warnings');
+  return outcome;
+}
+
+/** A step whose timeout and retry cap outlive the template's 30-minute lifetime: registered with warnings. */
+const OUTLIVING_TEMPLATE = `
+name: parity_outliving
+namespace_name: ${PARITY_NAMESPACE}
+version: 1.0.0
+lifecycle: {max_duration_minutes: 30, staleness_action: dlq}
+steps:
+  - {name: slow, handler: {callable: Parity.Slow}, timeout_seconds: 3600, retry: {max_attempts: 2, max_backoff_ms: 2400000}}
+`;
+const outlivingDefinition = () => parseYaml(OUTLIVING_TEMPLATE) as JsonObject;
+
+/** Staleness action `error` opens no DLQ entry: `auto_dlq_on_timeout: true` contradicts it. */
+const CONTRADICTORY_LIFECYCLE_TEMPLATE = {
+  name: 'parity_contradiction',
+  namespace_name: PARITY_NAMESPACE,
+  version: '1.0.0',
+  lifecycle: { staleness_action: 'error', auto_dlq_on_timeout: true },
+  steps: [{ name: 'a', handler: { callable: 'Parity.A' } }],
+};
 
 export const TEMPLATE_SCENARIOS: Scenario[] = [
   {
@@ -84,6 +117,30 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     rest: async (ctx) =>
       restOutcome(await ctx.rest.call('POST', '/v1/templates/validate', { json: { yaml: CYCLIC_TEMPLATE } }), TemplateValidationResponseSchema, templateValidationFromRest),
     grpc: async (ctx) => grpcOutcome(ctx.grpc.templates.validateTemplate(validateTemplateRequestToProto(CYCLIC_TEMPLATE)), templateValidationFromProto),
+  },
+  {
+    name: 'register a template whose step outlives its maximum lifetime: accepted with warnings',
+    restCall: 'POST /v1/templates',
+    grpcCall: 'WorkerService.RegisterTemplates',
+    expect: 'ok',
+    rest: async (ctx) => {
+      await ctx.services.templates.register(ctx.principal, [OUTLIVING_TEMPLATE], { force: false });
+      return warned(restOutcome(await ctx.rest.call('POST', '/v1/templates', { json: { templates: [outlivingDefinition()], force: false } }), RegisterTemplatesResponseSchema, templateRegistrationsFromRest));
+    },
+    grpc: async (ctx) => {
+      await ctx.services.templates.register(ctx.principal, [OUTLIVING_TEMPLATE], { force: false });
+      return warned(await grpcOutcome(ctx.grpc.workers.registerTemplates(registerTemplatesRequestToProto({ raws: [outlivingDefinition()], force: false })), templateRegistrationsFromProto));
+    },
+  },
+  {
+    name: 'register a template whose lifecycle keys contradict each other',
+    restCall: 'POST /v1/templates',
+    grpcCall: 'WorkerService.RegisterTemplates',
+    expect: 'VALIDATION_FAILED',
+    rest: async (ctx) =>
+      naming('lifecycle.auto_dlq_on_timeout', restOutcome(await ctx.rest.call('POST', '/v1/templates', { json: { templates: [CONTRADICTORY_LIFECYCLE_TEMPLATE], force: false } }), RegisterTemplatesResponseSchema, templateRegistrationsFromRest)),
+    grpc: async (ctx) =>
+      naming('lifecycle.auto_dlq_on_timeout', await grpcOutcome(ctx.grpc.workers.registerTemplates(registerTemplatesRequestToProto({ raws: [CONTRADICTORY_LIFECYCLE_TEMPLATE], force: false })), templateRegistrationsFromProto)),
   },
   {
     name: 'register an unchanged template',

@@ -159,6 +159,72 @@ export function backoffKindToNumber(object: BackoffKind): number {
   }
 }
 
+/** What the staleness detector does with a stale task of a template (lifecycle.staleness_action). */
+export enum StalenessAction {
+  /** STALENESS_ACTION_UNSPECIFIED - Never sent by the server; rejected as INVALID_ARGUMENT when a client sends it. */
+  STALENESS_ACTION_UNSPECIFIED = "STALENESS_ACTION_UNSPECIFIED",
+  /** STALENESS_ACTION_DLQ - A DLQ entry staleness_timeout, and the task moves to error (its running steps stopped). */
+  STALENESS_ACTION_DLQ = "STALENESS_ACTION_DLQ",
+  /** STALENESS_ACTION_ERROR - The task moves to error (its running steps stopped), without a DLQ entry. */
+  STALENESS_ACTION_ERROR = "STALENESS_ACTION_ERROR",
+  /** STALENESS_ACTION_NONE - Nothing changes; the staleness monitoring still reports the task. */
+  STALENESS_ACTION_NONE = "STALENESS_ACTION_NONE",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function stalenessActionFromJSON(object: any): StalenessAction {
+  switch (object) {
+    case 0:
+    case "STALENESS_ACTION_UNSPECIFIED":
+      return StalenessAction.STALENESS_ACTION_UNSPECIFIED;
+    case 1:
+    case "STALENESS_ACTION_DLQ":
+      return StalenessAction.STALENESS_ACTION_DLQ;
+    case 2:
+    case "STALENESS_ACTION_ERROR":
+      return StalenessAction.STALENESS_ACTION_ERROR;
+    case 3:
+    case "STALENESS_ACTION_NONE":
+      return StalenessAction.STALENESS_ACTION_NONE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return StalenessAction.UNRECOGNIZED;
+  }
+}
+
+export function stalenessActionToJSON(object: StalenessAction): string {
+  switch (object) {
+    case StalenessAction.STALENESS_ACTION_UNSPECIFIED:
+      return "STALENESS_ACTION_UNSPECIFIED";
+    case StalenessAction.STALENESS_ACTION_DLQ:
+      return "STALENESS_ACTION_DLQ";
+    case StalenessAction.STALENESS_ACTION_ERROR:
+      return "STALENESS_ACTION_ERROR";
+    case StalenessAction.STALENESS_ACTION_NONE:
+      return "STALENESS_ACTION_NONE";
+    case StalenessAction.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function stalenessActionToNumber(object: StalenessAction): number {
+  switch (object) {
+    case StalenessAction.STALENESS_ACTION_UNSPECIFIED:
+      return 0;
+    case StalenessAction.STALENESS_ACTION_DLQ:
+      return 1;
+    case StalenessAction.STALENESS_ACTION_ERROR:
+      return 2;
+    case StalenessAction.STALENESS_ACTION_NONE:
+      return 3;
+    case StalenessAction.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
 /** A namespace with its template count. */
 export interface NamespaceSummary {
   /** Namespace name. */
@@ -236,8 +302,8 @@ export interface TemplateStep {
 }
 
 /**
- * Staleness overrides of a template: the longest time a task may spend in a state before it is moved to the
- * dead letter queue. An absent field uses the server's configured threshold.
+ * Staleness overrides of a template: the longest time a task may go without progress in a state (or live at
+ * all) before it is stale, and what happens to it then. An absent threshold uses the server's configured one.
  */
 export interface TemplateLifecycle {
   /** Longest total run time, in minutes. */
@@ -253,7 +319,19 @@ export interface TemplateLifecycle {
     | number
     | undefined;
   /** Longest time in steps_in_process, in minutes. */
-  maxStepsInProcessMinutes?: number | undefined;
+  maxStepsInProcessMinutes?:
+    | number
+    | undefined;
+  /** What the staleness detector does with a stale task; absent = dlq unless the flags below say otherwise. */
+  stalenessAction?:
+    | StalenessAction
+    | undefined;
+  /** false: a stale task gets its DLQ entry but is not failed. Absent = true. */
+  autoFailOnTimeout?:
+    | boolean
+    | undefined;
+  /** false: a stale task is failed without a DLQ entry. Absent = true. */
+  autoDlqOnTimeout?: boolean | undefined;
 }
 
 /** A registered template. */
@@ -981,6 +1059,9 @@ function createBaseTemplateLifecycle(): TemplateLifecycle {
     maxWaitingForDependenciesMinutes: undefined,
     maxWaitingForRetryMinutes: undefined,
     maxStepsInProcessMinutes: undefined,
+    stalenessAction: undefined,
+    autoFailOnTimeout: undefined,
+    autoDlqOnTimeout: undefined,
   };
 }
 
@@ -997,6 +1078,15 @@ export const TemplateLifecycle: MessageFns<TemplateLifecycle> = {
     }
     if (message.maxStepsInProcessMinutes !== undefined) {
       writer.uint32(32).uint32(message.maxStepsInProcessMinutes);
+    }
+    if (message.stalenessAction !== undefined) {
+      writer.uint32(40).int32(stalenessActionToNumber(message.stalenessAction));
+    }
+    if (message.autoFailOnTimeout !== undefined) {
+      writer.uint32(48).bool(message.autoFailOnTimeout);
+    }
+    if (message.autoDlqOnTimeout !== undefined) {
+      writer.uint32(56).bool(message.autoDlqOnTimeout);
     }
     return writer;
   },
@@ -1046,6 +1136,30 @@ export const TemplateLifecycle: MessageFns<TemplateLifecycle> = {
             message.maxStepsInProcessMinutes = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.stalenessAction = stalenessActionFromJSON(reader.int32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.autoFailOnTimeout = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.autoDlqOnTimeout = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1080,6 +1194,21 @@ export const TemplateLifecycle: MessageFns<TemplateLifecycle> = {
         : isSet(object.max_steps_in_process_minutes)
         ? globalThis.Number(object.max_steps_in_process_minutes)
         : undefined,
+      stalenessAction: isSet(object.stalenessAction)
+        ? stalenessActionFromJSON(object.stalenessAction)
+        : isSet(object.staleness_action)
+        ? stalenessActionFromJSON(object.staleness_action)
+        : undefined,
+      autoFailOnTimeout: isSet(object.autoFailOnTimeout)
+        ? globalThis.Boolean(object.autoFailOnTimeout)
+        : isSet(object.auto_fail_on_timeout)
+        ? globalThis.Boolean(object.auto_fail_on_timeout)
+        : undefined,
+      autoDlqOnTimeout: isSet(object.autoDlqOnTimeout)
+        ? globalThis.Boolean(object.autoDlqOnTimeout)
+        : isSet(object.auto_dlq_on_timeout)
+        ? globalThis.Boolean(object.auto_dlq_on_timeout)
+        : undefined,
     };
   },
 
@@ -1097,6 +1226,15 @@ export const TemplateLifecycle: MessageFns<TemplateLifecycle> = {
     if (message.maxStepsInProcessMinutes !== undefined) {
       obj.maxStepsInProcessMinutes = Math.round(message.maxStepsInProcessMinutes);
     }
+    if (message.stalenessAction !== undefined) {
+      obj.stalenessAction = stalenessActionToJSON(message.stalenessAction);
+    }
+    if (message.autoFailOnTimeout !== undefined) {
+      obj.autoFailOnTimeout = message.autoFailOnTimeout;
+    }
+    if (message.autoDlqOnTimeout !== undefined) {
+      obj.autoDlqOnTimeout = message.autoDlqOnTimeout;
+    }
     return obj;
   },
 
@@ -1109,6 +1247,9 @@ export const TemplateLifecycle: MessageFns<TemplateLifecycle> = {
     message.maxWaitingForDependenciesMinutes = object.maxWaitingForDependenciesMinutes ?? undefined;
     message.maxWaitingForRetryMinutes = object.maxWaitingForRetryMinutes ?? undefined;
     message.maxStepsInProcessMinutes = object.maxStepsInProcessMinutes ?? undefined;
+    message.stalenessAction = object.stalenessAction ?? undefined;
+    message.autoFailOnTimeout = object.autoFailOnTimeout ?? undefined;
+    message.autoDlqOnTimeout = object.autoDlqOnTimeout ?? undefined;
     return message;
   },
 };

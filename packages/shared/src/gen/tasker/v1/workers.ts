@@ -603,6 +603,19 @@ export interface TemplateRegistrationResult {
   version: string;
   /** What happened. */
   outcome: TemplateRegistrationOutcome;
+  /**
+   * What was accepted but deserves a look (a step limit the task's maximum lifetime cuts short), judged against
+   * the registering server's configuration.
+   */
+  warnings: TemplateRegistrationWarning[];
+}
+
+/** A warning about one key of a registered template. */
+export interface TemplateRegistrationWarning {
+  /** Path of the key, e.g. steps[0].timeout_seconds. */
+  path: string;
+  /** What is wrong with it. */
+  message: string;
 }
 
 /** Response of WorkerService.RegisterTemplates. */
@@ -4100,6 +4113,7 @@ function createBaseTemplateRegistrationResult(): TemplateRegistrationResult {
     name: "",
     version: "",
     outcome: TemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNSPECIFIED,
+    warnings: [],
   };
 }
 
@@ -4116,6 +4130,9 @@ export const TemplateRegistrationResult: MessageFns<TemplateRegistrationResult> 
     }
     if (message.outcome !== TemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNSPECIFIED) {
       writer.uint32(32).int32(templateRegistrationOutcomeToNumber(message.outcome));
+    }
+    for (const v of message.warnings) {
+      TemplateRegistrationWarning.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -4165,6 +4182,14 @@ export const TemplateRegistrationResult: MessageFns<TemplateRegistrationResult> 
             message.outcome = templateRegistrationOutcomeFromJSON(reader.int32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.warnings.push(TemplateRegistrationWarning.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4185,6 +4210,9 @@ export const TemplateRegistrationResult: MessageFns<TemplateRegistrationResult> 
       outcome: isSet(object.outcome)
         ? templateRegistrationOutcomeFromJSON(object.outcome)
         : TemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNSPECIFIED,
+      warnings: globalThis.Array.isArray(object?.warnings)
+        ? object.warnings.map((e: any) => TemplateRegistrationWarning.fromJSON(e))
+        : [],
     };
   },
 
@@ -4202,6 +4230,9 @@ export const TemplateRegistrationResult: MessageFns<TemplateRegistrationResult> 
     if (message.outcome !== TemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNSPECIFIED) {
       obj.outcome = templateRegistrationOutcomeToJSON(message.outcome);
     }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings.map((e) => TemplateRegistrationWarning.toJSON(e));
+    }
     return obj;
   },
 
@@ -4214,6 +4245,92 @@ export const TemplateRegistrationResult: MessageFns<TemplateRegistrationResult> 
     message.name = object.name ?? "";
     message.version = object.version ?? "";
     message.outcome = object.outcome ?? TemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNSPECIFIED;
+    message.warnings = object.warnings?.map((e) => TemplateRegistrationWarning.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTemplateRegistrationWarning(): TemplateRegistrationWarning {
+  return { path: "", message: "" };
+}
+
+export const TemplateRegistrationWarning: MessageFns<TemplateRegistrationWarning> = {
+  encode(message: TemplateRegistrationWarning, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateRegistrationWarning {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateRegistrationWarning();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateRegistrationWarning {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: TemplateRegistrationWarning): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TemplateRegistrationWarning>): TemplateRegistrationWarning {
+    return TemplateRegistrationWarning.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TemplateRegistrationWarning>): TemplateRegistrationWarning {
+    const message = createBaseTemplateRegistrationWarning();
+    message.path = object.path ?? "";
+    message.message = object.message ?? "";
     return message;
   },
 };
