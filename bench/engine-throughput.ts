@@ -2,8 +2,12 @@
 // and per completed step, steps/s with batched claims, and create → complete latency of linear and diamond
 // tasks run one at a time.
 //   npx tsx bench/engine-throughput.ts [--tasks 400] [--latency 100] [--lanes 8] [--batch 32] [--async-commit] [--keep]
+//                                      [--result-schema] [--report-elsewhere]
 // --async-commit sets synchronous_commit=off on the engine's pool: not durable, but it separates the engine's
 // own cost from the machine's commit (fsync) latency, which the output reports first.
+// --result-schema gives every step a result_schema (the results pass it); --report-elsewhere reports results
+// through a second runtime (another replica on the same pool) than the one that claimed, so none of them is
+// known from a claim and result_schema enforcement has to look them up.
 // DATABASE_URL (a maintenance database; a scratch database is created on that server) or an embedded server
 // with default (durable) settings in a temp dir.
 import { randomBytes } from 'node:crypto';
@@ -27,22 +31,25 @@ const { values: args } = parseArgs({
     lanes: { type: 'string', default: '8' },
     batch: { type: 'string', default: '32' },
     'async-commit': { type: 'boolean', default: false },
+    'result-schema': { type: 'boolean', default: false },
+    'report-elsewhere': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
 const P = ALL_PERMISSIONS_PRINCIPAL;
 const TASK = { initiator: 'bench', sourceSystem: 'bench', reason: 'bench' };
+const RESULT_SCHEMA = args['result-schema'] ? { result_schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } } } : {};
 const LINEAR = {
   name: 'linear', namespace_name: 'bench', version: '1.0.0', identity_strategy: 'always_unique',
-  steps: ['a', 'b', 'c', 'd'].map((name, i, all) => ({ name, handler: { callable: 'Bench.Step' }, dependencies: i === 0 ? [] : [all[i - 1]] })),
+  steps: ['a', 'b', 'c', 'd'].map((name, i, all) => ({ name, handler: { callable: 'Bench.Step' }, dependencies: i === 0 ? [] : [all[i - 1]], ...RESULT_SCHEMA })),
 };
 const DIAMOND = {
   name: 'diamond', namespace_name: 'bench', version: '1.0.0', identity_strategy: 'always_unique',
   steps: [
-    { name: 'a', handler: { callable: 'Bench.Step' } },
-    { name: 'b', handler: { callable: 'Bench.Step' }, dependencies: ['a'] },
-    { name: 'c', handler: { callable: 'Bench.Step' }, dependencies: ['a'] },
-    { name: 'd', handler: { callable: 'Bench.Step' }, dependencies: ['b', 'c'] },
+    { name: 'a', handler: { callable: 'Bench.Step' }, ...RESULT_SCHEMA },
+    { name: 'b', handler: { callable: 'Bench.Step' }, dependencies: ['a'], ...RESULT_SCHEMA },
+    { name: 'c', handler: { callable: 'Bench.Step' }, dependencies: ['a'], ...RESULT_SCHEMA },
+    { name: 'd', handler: { callable: 'Bench.Step' }, dependencies: ['b', 'c'], ...RESULT_SCHEMA },
   ],
 };
 
@@ -65,7 +72,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function runWorkers(services: Services, lanes: number, batch: number, signal: AbortSignal): Promise<number> {
+/** Claims through `services`, reports through `reporting` (another replica, or the same). */
+async function runWorkers(services: Services, lanes: number, batch: number, signal: AbortSignal, reporting: Services = services): Promise<number> {
   let done = 0;
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
@@ -75,7 +83,7 @@ async function runWorkers(services: Services, lanes: number, batch: number, sign
           P, { workerId, namespaces: ['bench'], handlerNames: [], maxSteps: batch, waitMs: 1000 }, signal,
         );
         for (const s of steps) {
-          await services.workers.complete(P, { workerId, stepUuid: s.stepUuid, leaseToken: s.leaseToken, result: { ok: true }, executionTimeMs: 0, metadata: null });
+          await reporting.workers.complete(P, { workerId, stepUuid: s.stepUuid, leaseToken: s.leaseToken, result: { ok: true }, executionTimeMs: 0, metadata: null });
           done += 1;
         }
       }
@@ -118,6 +126,10 @@ async function main(): Promise<void> {
     const runtime = await createRuntime({ sql, config });
     await runtime.start();
     const { services } = runtime;
+    // A second replica on the same (counted) pool when results are to be reported elsewhere.
+    const elsewhere = args['report-elsewhere'] ? await createRuntime({ sql, config }) : undefined;
+    await elsewhere?.start();
+    const reporting = elsewhere?.services ?? services;
     await services.templates.register(P, [LINEAR, DIAMOND], { force: false });
     await services.tasks.create(P, { ...TASK, namespace: 'bench', name: 'linear', version: '1.0.0', context: {} }); // warms the template cache
 
@@ -135,7 +147,7 @@ async function main(): Promise<void> {
     before = queries();
     const started = performance.now();
     const lanes = Number(args.lanes);
-    const workers = runWorkers(services, lanes, Number(args.batch), controller.signal);
+    const workers = runWorkers(services, lanes, Number(args.batch), controller.signal, reporting);
     for (;;) {
       const [row] = await observer<{ open: number }[]>`SELECT count(*)::int AS open FROM tasker.steps WHERE state <> 'complete'`;
       if (row?.open === 0) break;
@@ -150,7 +162,7 @@ async function main(): Promise<void> {
     // 3. Latency, one task at a time, workers running (batch 1 as a latency-minded worker would).
     const latency: Record<string, number[]> = { linear: [], diamond: [] };
     const lat = new AbortController();
-    const latWorkers = runWorkers(services, 4, 1, lat.signal);
+    const latWorkers = runWorkers(services, 4, 1, lat.signal, reporting);
     for (const name of ['linear', 'diamond'] as const) {
       for (let i = 0; i < Number(args.latency); i += 1) {
         const t0 = performance.now();
@@ -163,10 +175,12 @@ async function main(): Promise<void> {
     }
     lat.abort();
     await latWorkers;
+    await elsewhere?.stop();
     await runtime.stop();
 
     const mode = args['async-commit'] ? 'synchronous_commit=off' : 'durable commits';
-    console.log(`\nengine bench (${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'embedded PostgreSQL'}, ${mode}), ${n} tasks, ${lanes} lanes, claim batch ${args.batch}`);
+    const variant = `${args['result-schema'] ? ', result_schema on every step' : ''}${args['report-elsewhere'] ? ', results reported to another replica' : ''}`;
+    console.log(`\nengine bench (${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'embedded PostgreSQL'}, ${mode}), ${n} tasks, ${lanes} lanes, claim batch ${args.batch}${variant}`);
     console.log(`  one durable single-row commit: ${commitMs.toFixed(2)} ms`);
     console.log(`  SQL round trips per created task:   ${perCreate.toFixed(2)}`);
     console.log(`  SQL round trips per completed step: ${perStep.toFixed(2)} (claims amortised over the batch + 1 complete)`);

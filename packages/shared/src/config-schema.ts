@@ -141,6 +141,15 @@ export const ConfigInputSchema = z.strictObject({
       task_max_lifetime_hours: count,
     }),
   }),
+  dlq: z.strictObject({
+    worker_unavailable: z.strictObject({
+      enabled: z.boolean(),
+      after_seconds: seconds,
+      interval_ms: millis,
+      batch_size: count,
+      dry_run: z.boolean(),
+    }),
+  }),
   templates: z.strictObject({ dir: path.nullable(), cache_ttl_ms: nonNegative }),
   task_events: z.strictObject({ keepalive_ms: millis, replay_batch: count }),
   backpressure: z.strictObject({ max_pending_steps: count, retry_after_seconds: seconds }),

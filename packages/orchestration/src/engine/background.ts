@@ -4,12 +4,15 @@
 //                   handled in this process wake it for their next_retry_at, so retries are not polled for
 //   staleness       every staleness.interval_ms (when enabled): tasks without progress → what their template's
 //                   lifecycle says (DLQ entry and/or error, stopping their steps), or only reported (dry run)
+//   worker_unavailable  every dlq.worker_unavailable.interval_ms (when enabled): tasks waiting in a namespace
+//                   no live worker serves → DLQ entry worker_unavailable (task unchanged); closed when it clears
 //   queue depth     refreshes the unclaimed-step count that task creation's backpressure reads
 import type { Config } from '@tasker/shared/config';
 import type { Sql } from 'postgres';
 import { promoteDueRetries, sweepExpiredLeases } from '../repositories/dispatch.js';
 import { detectStaleTasks } from '../repositories/staleness.js';
 import { countEnqueuedSteps } from '../repositories/tasks.js';
+import { detectWorkerUnavailable } from '../repositories/worker-availability.js';
 import { NOOP_ENGINE_METRICS, type EngineMetrics } from '../metrics/engine.js';
 import type { EngineLogger } from './logger.js';
 import { createLoop, type Loop } from './loop.js';
@@ -24,6 +27,7 @@ export interface BackgroundLoops {
   sweeper: Loop;
   promoter: Loop;
   staleness: Loop | null;
+  workerUnavailable: Loop | null;
   queueDepth: Loop;
   /** Last measured number of enqueued steps (undefined before the first run). */
   depth(): number | undefined;
@@ -93,6 +97,31 @@ export function createBackgroundLoops(
       })
     : null;
 
+  const u = config.dlq.worker_unavailable;
+  const workerUnavailable = u.enabled
+    ? createLoop({
+        name: 'worker_unavailable_detector',
+        intervalMs: u.interval_ms,
+        logger,
+        run: async () => {
+          const findings = await detectWorkerUnavailable(sql, {
+            afterSeconds: u.after_seconds,
+            livenessSeconds: config.engine.worker_liveness_seconds,
+            limit: u.batch_size,
+            dryRun: u.dry_run,
+          });
+          for (const f of findings) {
+            if (f.action === 'opened' && f.applied) metrics.dlqEntryCreated('worker_unavailable');
+            const what = f.action === 'opened' ? 'no live worker: DLQ entry worker_unavailable' : 'worker_unavailable entry closed';
+            logger.warn({ ...f, dryRun: u.dry_run }, u.dry_run ? `${what} (dry run)` : what);
+          }
+          // One call per interval even with a backlog: a namespace without workers gets its entries at
+          // batch_size per interval, not as a storm.
+          return undefined;
+        },
+      })
+    : null;
+
   const queueDepth = createLoop({
     name: 'queue_depth',
     intervalMs: Math.min(QUEUE_DEPTH_INTERVAL_MS, config.engine.sweep_interval_ms),
@@ -107,11 +136,13 @@ export function createBackgroundLoops(
     sweeper,
     promoter,
     staleness,
+    workerUnavailable,
     queueDepth,
     depth: () => depth,
     all() {
       const loops: Record<string, Loop> = { lease_sweeper: sweeper, retry_promoter: promoter, queue_depth: queueDepth };
       if (staleness !== null) loops['staleness_detector'] = staleness;
+      if (workerUnavailable !== null) loops['worker_unavailable_detector'] = workerUnavailable;
       return loops;
     },
   };

@@ -1,11 +1,31 @@
 // One LISTEN connection per process (postgres.js keeps a single dedicated connection for all of an Sql's
-// listens) fanned out in memory: `tasker_steps` wakes claim waiters, `tasker_events` wakes task watchers.
+// listens) fanned out in memory: `tasker_steps` wakes claim waiters, `tasker_events` wakes task watchers,
+// `tasker_templates` tells every replica that a template was registered or changed (its caches drop it).
 // After a reconnect notifications may have been missed, so every subscriber is told to re-check.
 import type { ListenMeta, Sql } from 'postgres';
 import { errorMessage, type EngineLogger } from './logger.js';
 
 export const STEPS_CHANNEL = 'tasker_steps';
 export const EVENTS_CHANNEL = 'tasker_events';
+export const TEMPLATES_CHANNEL = 'tasker_templates';
+const CHANNELS = 3;
+
+/** Payload of `tasker_templates` (repositories/templates.ts): this template was created or changed. */
+export interface TemplateChanged {
+  namespace: string;
+  name: string;
+  version: string;
+}
+
+export function parseTemplateChanged(payload: string): TemplateChanged | undefined {
+  try {
+    const value = JSON.parse(payload) as { n?: unknown; t?: unknown; v?: unknown };
+    if (typeof value.n !== 'string' || typeof value.t !== 'string' || typeof value.v !== 'string') return undefined;
+    return { namespace: value.n, name: value.t, version: value.v };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Payload of `tasker_steps` (tasker.notify_steps_ready): steps became claimable in a namespace. */
 export interface StepsReady {
@@ -34,6 +54,8 @@ export interface NotificationHub {
   onStepsReady(listener: (ready: StepsReady) => void): () => void;
   /** Called for every notification about `taskUuid` (a transition of it committed). */
   onTaskEvent(taskUuid: string, listener: () => void): () => void;
+  /** Called for every template created or changed by any replica (this one included). */
+  onTemplateChanged(listener: (template: TemplateChanged) => void): () => void;
   /** Called when the listen connection was (re)established: anything may have been missed. */
   onReconnect(listener: () => void): () => void;
   /** The listen connection is up. */
@@ -44,6 +66,7 @@ export function createNotificationHub(sql: Sql, logger: EngineLogger): Notificat
   const stepListeners = new Set<(ready: StepsReady) => void>();
   const taskListeners = new Map<string, Set<() => void>>();
   const reconnectListeners = new Set<() => void>();
+  const templateListeners = new Set<(template: TemplateChanged) => void>();
   const metas: ListenMeta[] = [];
   let listening = false;
   let connects = 0;
@@ -60,7 +83,7 @@ export function createNotificationHub(sql: Sql, logger: EngineLogger): Notificat
     listening = true;
     connects += 1;
     // The first connect of each channel is the start itself; later ones are reconnects after a drop.
-    if (connects > 2) {
+    if (connects > CHANNELS) {
       logger.warn({ connects }, 'LISTEN connection re-established; waking every waiter');
       for (const listener of reconnectListeners) safely(listener);
     }
@@ -90,6 +113,17 @@ export function createNotificationHub(sql: Sql, logger: EngineLogger): Notificat
           onListen,
         ),
       );
+      metas.push(
+        await sql.listen(
+          TEMPLATES_CHANNEL,
+          (payload) => {
+            const changed = parseTemplateChanged(payload);
+            if (changed === undefined) return;
+            for (const listener of templateListeners) safely(() => listener(changed));
+          },
+          onListen,
+        ),
+      );
     },
     async stop() {
       listening = false;
@@ -111,6 +145,10 @@ export function createNotificationHub(sql: Sql, logger: EngineLogger): Notificat
         set.delete(listener);
         if (set.size === 0) taskListeners.delete(taskUuid);
       };
+    },
+    onTemplateChanged(listener) {
+      templateListeners.add(listener);
+      return () => templateListeners.delete(listener);
     },
     onReconnect(listener) {
       reconnectListeners.add(listener);

@@ -50,6 +50,8 @@ export function stepInsertsOf(definition: TemplateDefinition): StepInsert[] {
 export interface TemplateCache {
   /** undefined when no such template is registered. */
   resolve(namespace: string, name: string, version: string): Promise<ResolvedTemplate | undefined>;
+  /** The cached entry while it is fresh; never loads (undefined = not cached here). */
+  peek(namespace: string, name: string, version: string): ResolvedTemplate | undefined;
   invalidate(namespace: string, name: string, version: string): void;
 }
 
@@ -85,6 +87,10 @@ export function createTemplateCache(sql: Db, options: TemplateCacheOptions): Tem
       const value = build(templateFromRow(row));
       if (options.ttlMs > 0) entries.set(k, { value, loadedAt: Date.now() });
       return value;
+    },
+    peek(namespace, name, version) {
+      const hit = entries.get(key(namespace, name, version));
+      return hit !== undefined && Date.now() - hit.loadedAt < options.ttlMs ? hit.value : undefined;
     },
     invalidate(namespace, name, version) {
       entries.delete(key(namespace, name, version));

@@ -73,3 +73,11 @@ export async function listTemplateSummaries(
       ${scope === null ? sql`` : sql`AND namespace = ANY (${scope as string[]}::text[])`}
     ORDER BY namespace, name, version`;
 }
+
+/**
+ * Tells every replica (engine/notification-hub.ts, `tasker_templates`) that this template was created or
+ * changed, at the commit of the registering transaction: their caches drop it.
+ */
+export async function notifyTemplateChanged(sql: Db, namespace: string, name: string, version: string): Promise<void> {
+  await sql`SELECT pg_notify('tasker_templates', ${JSON.stringify({ n: namespace, t: name, v: version })})`;
+}

@@ -11,6 +11,7 @@ import type { PoolStats } from './analytics.js';
 import { createClaimWaiters } from '../engine/claim-waiters.js';
 import { silentLogger, type EngineLogger } from '../engine/logger.js';
 import { createNotificationHub } from '../engine/notification-hub.js';
+import { createResultSchemaEnforcer } from '../engine/result-schemas.js';
 import { createTaskWatchRegistry } from '../engine/task-watch-registry.js';
 import { createTemplateCache } from '../engine/template-cache.js';
 import { registerTemplateDirectory } from '../engine/template-directory.js';
@@ -99,9 +100,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   });
 
+  const resultSchemas = createResultSchemaEnforcer(sql, cache, { ttlMs: config.templates.cache_ttl_ms });
+  // A registration here is known to the result_schema enforcer at once; other replicas learn it by NOTIFY.
+  const registering = {
+    ...cache,
+    invalidate: (namespace: string, name: string, version: string) => {
+      cache.invalidate(namespace, name, version);
+      resultSchemas.templateChanged();
+    },
+  };
   const templates = createTemplateService({
     sql,
-    cache,
+    cache: registering,
     environment: config.environment,
     defaults: templateDefaults,
     staleness: { taskMaxLifetimeHours: config.staleness.thresholds.task_max_lifetime_hours },
@@ -129,6 +139,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
       backoffMultiplier: config.backoff.multiplier,
       waiters,
+      resultSchemas,
       isStopped: () => stopped,
       onRetryScheduled: (at) => loops.promoter.wake(at),
     }),
@@ -149,6 +160,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   hub.onStepsReady((ready) => waiters.notify(ready));
   hub.onReconnect(() => waiters.wakeAll());
+  hub.onTemplateChanged((t) => {
+    cache.invalidate(t.namespace, t.name, t.version);
+    resultSchemas.templateChanged();
+  });
+  hub.onReconnect(() => resultSchemas.templateChanged());
 
   return {
     services,

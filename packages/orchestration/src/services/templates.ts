@@ -14,6 +14,7 @@ import {
   insertTemplate,
   listTemplateSummaries,
   lockTemplate,
+  notifyTemplateChanged,
   updateTemplate,
   type TemplateWrite,
 } from '../repositories/templates.js';
@@ -123,6 +124,7 @@ export function createTemplateService(deps: TemplateServiceDeps): TemplateServic
           conflicts.push(`${d.namespace}/${d.name}/${d.version}`);
           continue;
         }
+        if (outcome !== 'unchanged') await notifyTemplateChanged(tx, d.namespace, d.name, d.version);
         outcomes.push({ namespace: d.namespace, name: d.name, version: d.version, outcome, warnings: w.warnings });
       }
       if (conflicts.length > 0) {

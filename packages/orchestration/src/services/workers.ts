@@ -1,5 +1,6 @@
 // The worker protocol: register, long-poll claim, heartbeat, complete / fail with the lease token (one by one or
-// batched, with a claim alongside), release.
+// batched, with a claim alongside), release. Every result passes the step's result_schema first
+// (engine/result-schemas.ts): a completion that fails it is applied as a permanent failure.
 import {
   MAX_REPORTED_RESULTS,
   type ClaimedStep,
@@ -15,6 +16,7 @@ import { AppError, validationError, type FieldProblem } from '@tasker/shared/err
 import { assertPermission, canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import type { ClaimWaiters } from '../engine/claim-waiters.js';
+import type { ResultSchemaEnforcer } from '../engine/result-schemas.js';
 import { retryOnDeadlock } from '../repositories/errors.js';
 import { claimSteps, heartbeatLeases, releaseLeases, reportAndClaim, reportResults, type ResultInput, type ResultRow } from '../repositories/dispatch.js';
 import { workerFromRow } from '../repositories/rows.js';
@@ -33,6 +35,8 @@ export interface WorkerServiceDeps {
   };
   backoffMultiplier: number;
   waiters: ClaimWaiters;
+  /** Turns completions that fail their step's result_schema into permanent failures. */
+  resultSchemas: ResultSchemaEnforcer;
   isStopped: () => boolean;
   /** A failure scheduled a retry at this time (the promoter wakes for it). */
   onRetryScheduled: (at: Date) => void;
@@ -133,7 +137,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     await touchWorker(sql, workerId, namespaces, handlers);
   }
 
-  async function applyResults(principal: Principal, workerId: string, results: readonly StepResultReport[]): Promise<ResultRow[]> {
+  async function applyResults(principal: Principal, workerId: string, reported: readonly StepResultReport[]): Promise<ResultRow[]> {
+    const results = await deps.resultSchemas.enforce(reported);
     const rows = await retryOnDeadlock(() =>
       reportResults(sql, { workerId, results: results.map(resultInput), multiplier: deps.backoffMultiplier, namespaces: scopeOf(principal) }),
     );
@@ -203,6 +208,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         }
         if (claimed.length > 0) {
           armed?.cancel();
+          deps.resultSchemas.noteClaimed(claimed);
           if (signal?.aborted) {
             // The caller hung up while the claim ran: hand the leases back instead of letting them expire.
             await releaseLeases(sql, {
@@ -249,17 +255,19 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       }
       const handlers = input.claim?.handlerNames.length ? input.claim.handlerNames : null;
       await touch(input.workerId, claimNamespaces, handlers);
+      const results = await deps.resultSchemas.enforce(input.results);
       // One call, one commit: the results, then the claim (a chain's next step is taken in the same commit).
       const out = await retryOnDeadlock(() =>
         reportAndClaim(sql, {
           workerId: input.workerId,
-          results: input.results.map(resultInput),
+          results: results.map(resultInput),
           multiplier: deps.backoffMultiplier,
           namespaces: scopeOf(principal),
           claim: { workerId: input.workerId, namespaces: claimNamespaces, handlers, max: wanted, leaseMs },
         }),
       );
       scheduleRetries(out.results);
+      deps.resultSchemas.noteClaimed(out.claimed);
       return { outcomes: out.results.map(toOutcome), claimed: out.claimed };
     },
 

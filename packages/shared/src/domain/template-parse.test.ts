@@ -103,6 +103,19 @@ describe('parseTemplate', () => {
     expect(errors.find((e) => e.path === 'steps[1].dependencies[0]')?.message).toMatch(/unknown step 'missing'/);
   });
 
+  it('refuses a result_schema that does not compile, naming the step, and keeps one that does', () => {
+    const raw = (schema: unknown) => ({
+      name: 'x', namespace_name: 'ns', version: '1.0.0',
+      steps: [{ name: 'a', handler: { callable: 'A' } }, { name: 'b', handler: { callable: 'B' }, result_schema: schema }],
+    });
+    const errors = problemsOf(raw({ type: 'object', required: 'total' }));
+    expect(errors).toEqual([{ path: 'steps[1].result_schema', message: expect.stringMatching(/^is not a valid JSON Schema: .*required/) }]);
+    expect(problemsOf(raw('not a schema'))).toEqual([{ path: 'steps[1].result_schema', message: 'must be an object' }]);
+    const ok = parseTemplate(raw({ type: 'object', required: ['total'] }));
+    if (!ok.ok) throw new Error('invalid');
+    expect(ok.definition.steps.map((s) => s.resultSchema)).toEqual([null, { type: 'object', required: ['total'] }]);
+  });
+
   it('reports a cycle with its path', () => {
     const errors = problemsOf({
       name: 'cyc', namespace_name: 'ns', version: '1.0.0',

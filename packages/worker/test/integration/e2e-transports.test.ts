@@ -1,7 +1,9 @@
 // End to end with real processes: an orchestration process and a `tasker-worker` process per transport. Every
-// example completes with the right numbers, the transient one after retries, the permanent one in the DLQ.
+// example completes with the right numbers, the transient one after retries, the permanent one in the DLQ, and
+// a result that breaks its step's result_schema fails that step the same way over both transports.
+import type { JsonValue, StepError } from '@tasker/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPLETING_EXAMPLES, PERMANENT, TRANSIENT, awaitTerminal, createExampleTask, stepsByName, valueOf } from './helpers/examples.js';
+import { COMPLETING_EXAMPLES, PERMANENT, RESULT_SCHEMA, TRANSIENT, awaitTerminal, createExampleTask, stepsByName, valueOf } from './helpers/examples.js';
 import { startOrchestration, startWorkerProcess, type Orchestration, type WorkerProcess } from './helpers/processes.js';
 
 let orchestration: Orchestration;
@@ -11,6 +13,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await orchestration?.stop();
 });
+
+/** What each transport's worker left on the step whose result broke its schema. */
+const schemaViolations: Partial<Record<'grpc' | 'rest', { lastError: StepError | null; recorded: JsonValue | null }>> = {};
 
 describe.each(['grpc', 'rest'] as const)('examples over the %s transport', (transport) => {
   let worker: WorkerProcess | undefined;
@@ -52,9 +57,37 @@ describe.each(['grpc', 'rest'] as const)('examples over the %s transport', (tran
     expect(dlq).toMatchObject({ taskUuid: permanent.taskUuid, reason: 'max_retries_exceeded', resolutionStatus: 'pending' });
   }, 60_000);
 
+  it('fails a step whose result breaks its result_schema permanently; the step before it passes its own', async () => {
+    const client = orchestration.client;
+    const task = await createExampleTask(client, RESULT_SCHEMA, { even_number: Number(n) });
+    expect((await awaitTerminal(client, task.taskUuid)).state).toBe('error');
+    const steps = await stepsByName(client, task.taskUuid);
+    expect(steps['square_input']).toMatchObject({ state: 'complete', results: { value: (n * n).toString(), operation: 'square' } });
+    const refused = steps['report_total']!;
+    expect(refused).toMatchObject({ state: 'error', attempts: 1, maxAttempts: 3, results: null });
+    expect(refused.lastError).toEqual({
+      message: "result does not match the step's result_schema: /total is required; /value is not allowed; /operation is not allowed",
+      errorType: 'result_schema_violation',
+      retryable: false,
+      statusCode: null,
+    });
+    const [attempt] = await client.steps.audit(task.taskUuid, refused.stepUuid);
+    expect(attempt).toMatchObject({ action: 'worker_result', success: false });
+    expect(attempt?.result).toMatchObject({ error_type: 'result_schema_violation', context: { violation_count: 3, truncated: false } });
+    expect(await client.dlq.getByTask(task.taskUuid)).toMatchObject({ reason: 'max_retries_exceeded', resolutionStatus: 'pending' });
+    schemaViolations[transport] = { lastError: refused.lastError, recorded: attempt?.result ?? null };
+  }, 60_000);
+
   it('stops on SIGTERM with exit code 0', async () => {
     const exit = await worker!.stop('SIGTERM');
     worker = undefined;
     expect(exit).toEqual({ code: 0, signal: null });
   }, 30_000);
+});
+
+describe('a result that breaks its result_schema', () => {
+  it('leaves the same step error whether the worker reported it over gRPC or REST', () => {
+    expect(schemaViolations.grpc).toBeDefined();
+    expect(schemaViolations.grpc).toEqual(schemaViolations.rest);
+  });
 });

@@ -12,7 +12,7 @@ function context(overrides: Parameters<typeof makeClaimedStep>[0], signal = new 
 }
 
 describe('examples', () => {
-  it('load with the example handlers: six templates, namespaces within the 29-character limit', async () => {
+  it('load with the example handlers: seven templates, namespaces within the 29-character limit', async () => {
     const loaded = prepareTemplates(await readTemplatesDir(`${REPO_ROOT}/examples/templates`), Object.keys(handlers));
     expect(loaded.map((t) => `${t.definition.namespace}/${t.definition.name}`).sort()).toEqual([
       'dag_workflow/complex_dag',
@@ -20,9 +20,10 @@ describe('examples', () => {
       'failure_demo/rejected_order',
       'linear_workflow/mathematical_sequence',
       'retry_demo/flaky_service',
+      'schema_demo/checked_results',
       'tree_workflow/hierarchical_tree',
     ]);
-    expect(loaded.map((t) => t.definition.steps.length).sort()).toEqual([2, 2, 4, 4, 7, 8]);
+    expect(loaded.map((t) => t.definition.steps.length).sort()).toEqual([2, 2, 2, 4, 4, 7, 8]);
     for (const t of loaded) expect(t.definition.inputSchema).toMatchObject({ required: ['even_number'] });
   });
 

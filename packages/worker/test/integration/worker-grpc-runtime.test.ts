@@ -76,7 +76,7 @@ describe("the worker's own surfaces", () => {
     expect((await fetch(`${rest()}/v1/templates`)).status).toBe(401);
     const headers = { 'x-api-key': SURFACE_KEY };
     const list = (await (await fetch(`${rest()}/v1/templates`, { headers })).json()) as { template_count: number; worker_capabilities: string[] };
-    expect(list.template_count).toBe(6);
+    expect(list.template_count).toBe(7);
     expect(list.worker_capabilities).toEqual(['demo.flaky', 'demo.reject', 'math.multiply', 'math.square']);
     const one = await fetch(`${rest()}/v1/templates/tree_workflow/hierarchical_tree/1.0.0`, { headers });
     expect(await one.json()).toMatchObject({ handler_metadata: { handler_names: ['math.square', 'math.multiply'] }, cached: true });

@@ -23,6 +23,7 @@ export const COMPLETING_EXAMPLES: ExampleWorkflow[] = [
 
 export const TRANSIENT = { namespace: 'retry_demo', name: 'flaky_service' };
 export const PERMANENT = { namespace: 'failure_demo', name: 'rejected_order' };
+export const RESULT_SCHEMA = { namespace: 'schema_demo', name: 'checked_results' };
 
 const TERMINAL = new Set(['complete', 'error', 'cancelled', 'resolved_manually']);
 

@@ -3,6 +3,7 @@ import type { Scenario } from '../types.js';
 import { AUTH_SCENARIOS } from './auth.js';
 import { BAD_INPUT_SCENARIOS } from './bad-inputs.js';
 import { EVENT_SCENARIOS } from './events.js';
+import { RESULT_SCHEMA_SCENARIOS } from './result-schema.js';
 import { STEP_SCENARIOS } from './steps.js';
 import { SYSTEM_SCENARIOS } from './system.js';
 import { TASK_SCENARIOS } from './tasks.js';
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...STEP_SCENARIOS,
   ...TEMPLATE_SCENARIOS,
   ...WORKER_SCENARIOS,
+  ...RESULT_SCHEMA_SCENARIOS,
   ...EVENT_SCENARIOS,
   ...BAD_INPUT_SCENARIOS,
   ...AUTH_SCENARIOS,
