@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Sql } from 'postgres';
 import { parseAddress, type Config } from '@tasker/shared/config';
+import { circuitBreakerOptionsOf } from './db/circuit-breaker.js';
 import { createSql } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
@@ -111,6 +112,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
       idleTimeoutSeconds: config.database.idle_timeout_s,
       maxLifetimeSeconds: config.database.max_lifetime_s,
       statementTimeoutMs: config.database.statement_timeout_ms,
+      circuitBreaker: circuitBreakerOptionsOf(config.database.circuit_breaker),
     });
     undo.push(() => sql.end({ timeout: 5 }));
     await migrate(sql);

@@ -24,6 +24,12 @@ export const SafeConfigSchema = z.strictObject({
     allowed_algorithms: z.array(z.string()),
   }),
   database_pools: z.strictObject({ max_connections: z.number().int() }),
+  circuit_breaker: z.strictObject({
+    enabled: z.boolean(),
+    failure_threshold: z.number().int(),
+    open_seconds: z.number().int(),
+    half_open_probes: z.number().int(),
+  }),
   rest: z.strictObject({ port: z.number().int(), body_limit_bytes: z.number().int(), request_timeout_ms: z.number().int() }),
   grpc: z.strictObject({
     port: z.number().int(),
@@ -35,7 +41,7 @@ export const SafeConfigSchema = z.strictObject({
   engine: z.strictObject({
     lease_seconds: z.number().int(),
     heartbeat_interval_hint_ms: z.number().int(),
-    sweep_interval_ms: z.number().int(),
+    pulse_interval_ms: z.number().int(),
     poll_fallback_ms: z.number().int(),
     max_claim_wait_ms: z.number().int(),
     max_claim_batch: z.number().int(),
@@ -59,7 +65,7 @@ export const SafeConfigSchema = z.strictObject({
       task_max_lifetime_hours: z.number().int(),
     }),
   }),
-  backpressure: z.strictObject({ max_pending_steps: z.number().int() }),
+  backpressure: z.strictObject({ max_pending_steps: z.number().int(), namespaces: z.record(z.string(), z.number().int()) }),
 });
 export type SafeConfig = z.infer<typeof SafeConfigSchema>;
 
@@ -68,6 +74,11 @@ export interface SafeConfigOptions {
   version?: string;
   /** Reported as metadata.timestamp; default: now. */
   now?: Date;
+  /**
+   * Usable API keys stored in the database (created through the API: not revoked, not expired); counted with
+   * the config file's keys in `auth.api_key_count`. Default 0.
+   */
+  storedApiKeys?: number;
 }
 
 function verificationMethod(jwt: Config['auth']['jwt']): SafeConfig['auth']['verification_method'] {
@@ -92,11 +103,13 @@ export function toSafeConfig(config: Config, options: SafeConfigOptions = {}): S
       jwt_issuer: auth.jwt.issuer,
       jwt_audience: auth.jwt.audience,
       api_key_header: auth.api_keys.header,
-      api_key_count: auth.api_keys.enabled ? auth.api_keys.keys.length : 0,
+      // Keys that can authenticate: none while API keys are off, else the config's and the stored ones.
+      api_key_count: auth.api_keys.enabled ? auth.api_keys.keys.length + (options.storedApiKeys ?? 0) : 0,
       strict_validation: auth.strict_validation,
       allowed_algorithms: [...auth.jwt.algorithms],
     },
     database_pools: { max_connections: config.database.pool_max },
+    circuit_breaker: { ...config.database.circuit_breaker },
     rest: {
       port: parseAddress(config.rest.address)?.port ?? 0,
       body_limit_bytes: config.rest.body_limit_bytes,
@@ -112,7 +125,7 @@ export function toSafeConfig(config: Config, options: SafeConfigOptions = {}): S
     engine: {
       lease_seconds: engine.lease_seconds,
       heartbeat_interval_hint_ms: engine.heartbeat_interval_hint_ms,
-      sweep_interval_ms: engine.sweep_interval_ms,
+      pulse_interval_ms: engine.pulse_interval_ms,
       poll_fallback_ms: engine.poll_fallback_ms,
       max_claim_wait_ms: engine.max_claim_wait_ms,
       max_claim_batch: engine.max_claim_batch,
@@ -131,6 +144,6 @@ export function toSafeConfig(config: Config, options: SafeConfigOptions = {}): S
       dry_run: staleness.dry_run,
       thresholds: { ...staleness.thresholds },
     },
-    backpressure: { max_pending_steps: config.backpressure.max_pending_steps },
+    backpressure: { max_pending_steps: config.backpressure.max_pending_steps, namespaces: { ...config.backpressure.namespaces } },
   };
 }

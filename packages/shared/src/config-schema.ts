@@ -5,6 +5,8 @@ import { z } from 'zod';
 // key missing from a config file is reported instead of silently defaulted. Objects are strict: an unknown
 // or misspelled key is an error.
 
+/** A template namespace (`namespace_name`), as template parsing accepts it. */
+const NAMESPACE = /^[A-Za-z0-9_]{1,29}$/;
 const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** Splits `host:port` (`[::1]:9190` for IPv6). Returns `undefined` when malformed or the port is out of range. */
@@ -113,11 +115,17 @@ export const ConfigInputSchema = z.strictObject({
     max_lifetime_s: seconds,
     statement_timeout_ms: nonNegative,
     embedded: z.strictObject({ port, data_dir: path.nullable() }),
+    circuit_breaker: z.strictObject({
+      enabled: z.boolean(),
+      failure_threshold: count,
+      open_seconds: seconds,
+      half_open_probes: count,
+    }),
   }),
   engine: z.strictObject({
     lease_seconds: seconds,
     heartbeat_interval_hint_ms: millis,
-    sweep_interval_ms: millis,
+    pulse_interval_ms: millis.max(60_000),
     poll_fallback_ms: millis,
     max_claim_wait_ms: millis,
     max_claim_batch: count,
@@ -152,7 +160,11 @@ export const ConfigInputSchema = z.strictObject({
   }),
   templates: z.strictObject({ dir: path.nullable(), cache_ttl_ms: nonNegative }),
   task_events: z.strictObject({ keepalive_ms: millis, replay_batch: count }),
-  backpressure: z.strictObject({ max_pending_steps: count, retry_after_seconds: seconds }),
+  backpressure: z.strictObject({
+    max_pending_steps: count,
+    namespaces: z.record(z.string().regex(NAMESPACE, 'expected a namespace name (1-29 of A-Z a-z 0-9 _)'), count),
+    retry_after_seconds: seconds,
+  }),
   auth: z.strictObject({
     enabled: z.boolean(),
     strict_validation: z.boolean(),

@@ -101,6 +101,28 @@ describe('loadConfig: files', () => {
     for (const path of ['rest.adress', 'grpc.reflection', 'engine.lease_seconds']) expect(error.message).toContain(path);
   });
 
+  it('validates per-namespace backpressure limits and the circuit breaker, naming each bad key', () => {
+    const dir = configDirWith({
+      'bp.yaml': stringify({
+        backpressure: { namespaces: { billing: 50000, 'bad-name': 10, payments: 0 } },
+        database: { circuit_breaker: { failure_threshold: 0, open_seconds: 1.5, half_open_probs: 2 } },
+        engine: { pulse_interval_ms: 120000 },
+      }),
+    });
+    const error = loadError(() => loadConfig({ env: { TASKER_ENV: 'bp' }, configDir: dir }));
+    expect(error.problems.map((p) => p.path).sort()).toEqual([
+      'backpressure.namespaces.bad-name',
+      'backpressure.namespaces.payments',
+      'database.circuit_breaker.failure_threshold',
+      'database.circuit_breaker.half_open_probs',
+      'database.circuit_breaker.open_seconds',
+      'engine.pulse_interval_ms',
+    ]);
+    const ok = loadConfig({ env: { TASKER_ENV: 'test' }, overrides: { backpressure: { namespaces: { billing: 50000 } } } });
+    expect(ok.backpressure).toEqual({ max_pending_steps: 1000, namespaces: { billing: 50000 }, retry_after_seconds: 5 });
+    expect(loadConfig({ env: {} }).database.circuit_breaker).toEqual({ enabled: true, failure_threshold: 5, open_seconds: 30, half_open_probes: 2 });
+  });
+
   it('requires the overlay TASKER_ENV names, but not the implicit development one', () => {
     const dir = configDirWith({});
     const error = loadError(() => loadConfig({ env: { TASKER_ENV: 'staging' }, configDir: dir }));
@@ -290,6 +312,14 @@ describe('toSafeConfig', () => {
     expect(safe.rest.port).toBe(8080);
     expect(safe.grpc).toMatchObject({ port: 9190, reflection: false, reflection_public: false, tls_enabled: true });
     expect(safe.database_pools.max_connections).toBe(50);
+  });
+
+  it('counts the stored API keys with the config ones, and none while API keys are off', () => {
+    const config = loadConfig({ env: { TASKER_ENV: 'test' }, overrides: base });
+    expect(toSafeConfig(config).auth.api_key_count).toBe(2);
+    expect(toSafeConfig(config, { storedApiKeys: 3 }).auth.api_key_count).toBe(5);
+    const off = loadConfig({ env: { TASKER_ENV: 'test' }, overrides: { auth: { api_keys: { enabled: false } } } });
+    expect(toSafeConfig(off, { storedApiKeys: 3 }).auth.api_key_count).toBe(0);
   });
 
   it('reports no verification method when no JWT key is configured', () => {

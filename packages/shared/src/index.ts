@@ -9,4 +9,5 @@ export * from './domain/worker.js';
 export * from './domain/summary.js';
 export * from './domain/analytics.js';
 export * from './domain/health.js';
+export * from './domain/backpressure.js';
 export * from './domain/auth.js';

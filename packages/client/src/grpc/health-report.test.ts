@@ -11,7 +11,15 @@ const report: HealthReport = {
     database: { status: 'unhealthy', message: 'connection refused', durationMs: 17 },
     migrations: { status: 'healthy', message: null, durationMs: 3 },
   },
-  info: { version: '1.2.3', environment: 'test', operationalState: 'graceful_shutdown', poolMax: 10 },
+  info: {
+    version: '1.2.3',
+    environment: 'test',
+    operationalState: 'graceful_shutdown',
+    poolMax: 10,
+    circuitBreakerState: 'open',
+    pools: { database: { activeConnections: 0, waitingQueries: 0, maxConnections: 10, utilizationPercent: 0, totalAcquires: 40, acquireErrors: 6 } },
+    queueDepth: null,
+  },
 };
 
 const unavailable = (details?: Record<string, unknown>) =>

@@ -68,7 +68,16 @@ afterAll(async () => {
 
 /** Values computed at the moment of the call: two calls a second apart legitimately differ there. */
 const MOMENT_OF_CALL: Record<string, string[]> = {
-  health: ['checks.database.duration_ms', 'checks.migrations.duration_ms', 'timestamp'],
+  health: [
+    'checks.database.duration_ms',
+    'checks.migrations.duration_ms',
+    'timestamp',
+    // Live pool counters (every query counts; a pulse may be in flight) and when the queues were last counted.
+    'info.pool_utilization.database.total_acquires',
+    'info.pool_utilization.database.active_connections',
+    'info.pool_utilization.database.utilization_percent',
+    'info.queue_depth.measured_at',
+  ],
   'health live': ['timestamp'],
   config: ['metadata.timestamp'],
   'analytics performance': ['analysis_period_start', 'calculated_at'],

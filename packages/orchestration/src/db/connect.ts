@@ -2,6 +2,8 @@
 // the same way.
 import postgres from 'postgres';
 import type { ConnectionParameters, Notice, Sql } from 'postgres';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import { guardSql } from './guard.js';
 
 export interface SqlOptions {
   /** Pool size. Default 10. */
@@ -18,6 +20,10 @@ export interface SqlOptions {
   applicationName?: string;
   /** Default: notices are dropped (migrations raise "already exists, skipping" ones on purpose). */
   onNotice?: (notice: Notice) => void;
+  /** The database circuit breaker of this pool (db/guard.ts); null or absent = never opens. */
+  circuitBreaker?: CircuitBreakerOptions | null;
+  /** Told the text of every statement sent, on any of the pool's connections (LISTEN's included). */
+  onStatement?: (statement: string) => void;
 }
 
 /**
@@ -35,7 +41,8 @@ const int8AsNumber = {
 /**
  * A postgres.js pool with our conventions: int8 as number, timestamptz as Date (postgres.js default), jsonb
  * parsed, no column-name transform (repositories convert snake_case rows to domain objects themselves),
- * notices dropped, `application_name` set.
+ * notices dropped, `application_name` set; guarded (db/guard.ts): pool usage counted, connection failures
+ * as UNAVAILABLE, and the circuit breaker when configured (`sqlGuardOf(sql)` reads both).
  */
 export function createSql(url: string, options: SqlOptions = {}): Sql {
   const connection: Partial<ConnectionParameters> = { application_name: options.applicationName ?? 'tasker' };
@@ -50,7 +57,8 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     onnotice: options.onNotice ?? (() => undefined),
     connection,
     types: { int8: int8AsNumber },
+    ...(options.onStatement !== undefined ? { debug: (_connection: number, statement: string) => options.onStatement?.(statement) } : {}),
   });
   // The custom type only changes how int8 is parsed; callers work with the plain `Sql` type everywhere.
-  return sql as unknown as Sql;
+  return guardSql(sql as unknown as Sql, { circuitBreaker: options.circuitBreaker ?? null });
 }

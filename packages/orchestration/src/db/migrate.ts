@@ -117,11 +117,12 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
 }
 
 /**
- * Ids of the migrations in `dir` the database has not applied ([] = current); for readiness checks.
- * Throws {@link MigrationError} when an applied migration's file has changed.
+ * Ids of the migrations in `dir` (or of migrations already read with {@link readMigrations}) the database has
+ * not applied ([] = current); for readiness checks. Throws {@link MigrationError} when an applied migration's
+ * file has changed.
  */
-export async function pendingMigrations(sql: Sql, dir: string = DEFAULT_MIGRATIONS_DIR): Promise<string[]> {
-  const migrations = await readMigrations(dir);
+export async function pendingMigrations(sql: Sql, dir: string | readonly Migration[] = DEFAULT_MIGRATIONS_DIR): Promise<string[]> {
+  const migrations = typeof dir === 'string' ? await readMigrations(dir) : [...dir];
   const [table] = await sql<{ exists: boolean }[]>`SELECT to_regclass('tasker.schema_migrations') IS NOT NULL AS exists`;
   if (!table?.exists) return migrations.map((m) => m.id);
   return selectPending(migrations, await readApplied(sql)).map((m) => m.id);

@@ -1,9 +1,11 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
+import { AppError } from '@tasker/shared/errors';
 import {
   CONSTRAINTS,
   isCheckViolation,
   isConnectionError,
+  isConnectionFailure,
   isForeignKeyViolation,
   isPgError,
   isRetryableTransactionError,
@@ -47,5 +49,19 @@ describe('pg-errors', () => {
     expect(isConnectionError(serverError(SQLSTATE.uniqueViolation))).toBe(false);
     expect(isConnectionError(new Error('boom'))).toBe(false);
     expect(isConnectionError(undefined)).toBe(false);
+  });
+
+  it('counts connection failures for the circuit breaker, but not a pool its own process ended', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const ended = Object.assign(new Error('ended'), { code: 'CONNECTION_ENDED' });
+    expect(isConnectionFailure(refused)).toBe(true);
+    expect(isConnectionFailure(serverError(SQLSTATE.adminShutdown))).toBe(true);
+    expect(isConnectionFailure(ended)).toBe(false);
+    expect(isConnectionFailure(serverError(SQLSTATE.uniqueViolation))).toBe(false);
+    expect(isConnectionFailure(serverError(SQLSTATE.queryCanceled))).toBe(false);
+    // As the pool guard surfaces them: AppError UNAVAILABLE with the socket error as cause.
+    const wrapped = new AppError('UNAVAILABLE', 'database unreachable (ECONNREFUSED)', { cause: refused });
+    expect([isConnectionError(wrapped), isConnectionFailure(wrapped)]).toEqual([true, true]);
+    expect(isConnectionError(new AppError('UNAVAILABLE', 'shutting down'))).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 // Classify database errors by SQLSTATE and constraint name, never by message text. Repositories map these
 // to AppError (e.g. a unique violation on CONSTRAINTS.taskIdentityHash → ALREADY_EXISTS).
+import { isAppError } from '@tasker/shared/errors';
 import postgres from 'postgres';
 import type { PostgresError } from 'postgres';
 
@@ -82,11 +83,16 @@ const CONNECTION_CODES = new Set([
   'EPIPE',
 ]);
 
+/** The pool's owner ended it: calls fail, but that says nothing about the database. */
+const OWN_SHUTDOWN_CODES = new Set(['CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+
 /**
  * The database is unreachable or going away (→ UNAVAILABLE), as opposed to a query that failed: postgres.js
- * connection errors, OS socket errors, server shutdown / not-accepting-connections, and class 08.
+ * connection errors, OS socket errors, server shutdown / not-accepting-connections, and class 08. Also such an
+ * error already wrapped as AppError UNAVAILABLE by the pool guard (db/guard.ts), which keeps it as `cause`.
  */
 export function isConnectionError(err: unknown): boolean {
+  if (isAppError(err)) return err.code === 'UNAVAILABLE' && err.cause !== undefined && isConnectionError(err.cause);
   if (isPgError(err)) {
     return (
       err.code.startsWith('08') ||
@@ -97,4 +103,15 @@ export function isConnectionError(err: unknown): boolean {
   }
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && CONNECTION_CODES.has(code);
+}
+
+/**
+ * A connection error that counts against the database circuit breaker: refused, reset, closed under a query,
+ * a connect timeout, a server shutting down. Not the pool being ended by its own process.
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  if (!isConnectionError(err)) return false;
+  const original = isAppError(err) ? err.cause : err;
+  const code = (original as { code?: unknown } | null)?.code;
+  return !(typeof code === 'string' && OWN_SHUTDOWN_CODES.has(code));
 }

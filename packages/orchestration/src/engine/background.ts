@@ -1,36 +1,42 @@
-// The engine's background loops. Each is safe to run on every replica at once (SKIP LOCKED in SQL).
-//   lease sweeper   every engine.sweep_interval_ms: lapsed leases → failed attempt (lease_expired / timeout)
-//   retry promoter  sleeps until the earliest backoff it knows of (capped by engine.poll_fallback_ms); results
-//                   handled in this process wake it for their next_retry_at, so retries are not polled for
+// The engine's background loops. Each is safe to run on every replica at once (SKIP LOCKED in SQL). None polls:
+//   pulse           one statement every engine.pulse_interval_ms (run by the health probe, whose database check
+//                   it is): the earliest lease and backoff on any replica, and the enqueued steps per namespace
+//   lease sweeper   runs when the pulse says a lease lapses within the next interval (at that moment), and again
+//                   at once while it finds full batches
+//   retry promoter  sleeps until the earliest backoff it knows of; the pulse and results handled in this process
+//                   wake it for their next_retry_at
 //   staleness       every staleness.interval_ms (when enabled): tasks without progress → what their template's
 //                   lifecycle says (DLQ entry and/or error, stopping their steps), or only reported (dry run)
 //   worker_unavailable  every dlq.worker_unavailable.interval_ms (when enabled): tasks waiting in a namespace
 //                   no live worker serves → DLQ entry worker_unavailable (task unchanged); closed when it clears
-//   queue depth     refreshes the unclaimed-step count that task creation's backpressure reads
+// An idle replica therefore costs one pulse per interval, plus one staleness run per staleness interval and one worker_unavailable run per its interval.
 import type { Config } from '@tasker/shared/config';
 import type { Sql } from 'postgres';
 import { promoteDueRetries, sweepExpiredLeases } from '../repositories/dispatch.js';
+import { readEnginePulse } from '../repositories/pulse.js';
 import { detectStaleTasks } from '../repositories/staleness.js';
-import { countEnqueuedSteps } from '../repositories/tasks.js';
 import { detectWorkerUnavailable } from '../repositories/worker-availability.js';
 import { NOOP_ENGINE_METRICS, type EngineMetrics } from '../metrics/engine.js';
 import type { EngineLogger } from './logger.js';
 import { createLoop, type Loop } from './loop.js';
+import { createQueueDepths, type QueueDepths } from './queue-depth.js';
 
 const SWEEP_BATCH = 100;
 const PROMOTE_BATCH = 200;
 /** A due retry whose task was locked by someone else is looked at again this soon. */
 const BUSY_RETRY_MS = 20;
-const QUEUE_DEPTH_INTERVAL_MS = 1000;
+/** The sweeper compares with the database's clock: waking a little after the lapse never finds it not yet due. */
+const SWEEP_SLACK_MS = 10;
 
 export interface BackgroundLoops {
   sweeper: Loop;
   promoter: Loop;
   staleness: Loop | null;
   workerUnavailable: Loop | null;
-  queueDepth: Loop;
-  /** Last measured number of enqueued steps (undefined before the first run). */
-  depth(): number | undefined;
+  /** Unclaimed ready steps per namespace as the last pulse counted them. */
+  queueDepths: QueueDepths;
+  /** One pulse: reads the deadlines and queue depths and wakes the loops that have work before the next one. */
+  pulse(): Promise<void>;
   all(): Record<string, Loop>;
 }
 
@@ -41,24 +47,28 @@ export function createBackgroundLoops(
   metrics: EngineMetrics = NOOP_ENGINE_METRICS,
 ): BackgroundLoops {
   const multiplier = config.backoff.multiplier;
-  let depth: number | undefined;
+  const intervalMs = config.engine.pulse_interval_ms;
+  const queueDepths = createQueueDepths({
+    defaultLimit: config.backpressure.max_pending_steps,
+    perNamespace: config.backpressure.namespaces,
+  });
 
   const promoter = createLoop({
     name: 'retry_promoter',
-    intervalMs: config.engine.poll_fallback_ms,
+    intervalMs: null,
     logger,
     run: async () => {
       const { promoted, nextDueAt } = await promoteDueRetries(sql, PROMOTE_BATCH);
       if (promoted >= PROMOTE_BATCH) return 0;
       if (nextDueAt === null) return undefined;
       const wait = nextDueAt.getTime() - Date.now();
-      return wait <= 0 ? BUSY_RETRY_MS : Math.min(wait, config.engine.poll_fallback_ms);
+      return wait <= 0 ? BUSY_RETRY_MS : wait;
     },
   });
 
   const sweeper = createLoop({
     name: 'lease_sweeper',
-    intervalMs: config.engine.sweep_interval_ms,
+    intervalMs: null,
     logger,
     run: async () => {
       const swept = await sweepExpiredLeases(sql, { limit: SWEEP_BATCH, multiplier });
@@ -122,25 +132,30 @@ export function createBackgroundLoops(
       })
     : null;
 
-  const queueDepth = createLoop({
-    name: 'queue_depth',
-    intervalMs: Math.min(QUEUE_DEPTH_INTERVAL_MS, config.engine.sweep_interval_ms),
-    logger,
-    run: async () => {
-      depth = await countEnqueuedSteps(sql);
-      return undefined;
-    },
-  });
+  /**
+   * Only deadlines before the next pulse are handed on: a later one is read again then, so a lease extended by
+   * heartbeats in the meantime does not cause a sweep that finds nothing.
+   */
+  const wakeBefore = (loop: Loop, at: Date | null, horizon: number): void => {
+    if (at !== null && at.getTime() <= horizon) loop.wake(at);
+  };
 
   return {
     sweeper,
     promoter,
     staleness,
     workerUnavailable,
-    queueDepth,
-    depth: () => depth,
+    queueDepths,
+    async pulse() {
+      const pulse = await readEnginePulse(sql);
+      const now = new Date();
+      queueDepths.update(pulse.queueDepth, now);
+      const horizon = now.getTime() + intervalMs;
+      wakeBefore(sweeper, pulse.nextLeaseExpiry && new Date(pulse.nextLeaseExpiry.getTime() + SWEEP_SLACK_MS), horizon);
+      wakeBefore(promoter, pulse.nextRetryAt, horizon);
+    },
     all() {
-      const loops: Record<string, Loop> = { lease_sweeper: sweeper, retry_promoter: promoter, queue_depth: queueDepth };
+      const loops: Record<string, Loop> = { lease_sweeper: sweeper, retry_promoter: promoter };
       if (staleness !== null) loops['staleness_detector'] = staleness;
       if (workerUnavailable !== null) loops['worker_unavailable_detector'] = workerUnavailable;
       return loops;

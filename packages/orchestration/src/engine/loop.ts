@@ -1,6 +1,7 @@
-// A background loop (sweeper, promoter, staleness, queue depth): runs `run`, sleeps, repeats. `run` may ask
-// for a different next delay (0 = more work right away); `wake(at)` brings the next run forward. One run at a
-// time; stop() waits for the running one. Failures are logged and reported through status(), never thrown.
+// A background loop (sweeper, promoter, staleness, watcher refresh): runs `run` once at start, then sleeps and
+// repeats. `run` may ask for a different next delay (0 = more work right away); `wake(at)` brings the next run
+// forward. A loop without an interval runs only when woken (or asked by `run`). One run at a time; stop() waits
+// for the running one. Failures are logged and reported through status(), never thrown.
 import type { LoopStatus } from '../services/health.js';
 import { errorMessage, type EngineLogger } from './logger.js';
 
@@ -14,11 +15,14 @@ export interface Loop {
 
 export interface LoopOptions {
   name: string;
-  intervalMs: number;
+  /** Delay between runs; null = none, the loop waits to be woken. */
+  intervalMs: number | null;
   /** Returns the delay before the next run in ms; undefined = intervalMs. */
   run: () => Promise<number | undefined>;
   logger: EngineLogger;
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function createLoop(options: LoopOptions): Loop {
   let running = false;
@@ -29,13 +33,15 @@ export function createLoop(options: LoopOptions): Loop {
   let wakeRequested = false;
   const state: LoopStatus = { running: false, lastRunAt: null, lastError: null };
 
-  const schedule = (delayMs: number): void => {
-    if (stopped) return;
-    const at = Date.now() + Math.max(0, delayMs);
+  const schedule = (delayMs: number | null): void => {
+    if (stopped || delayMs === null || !Number.isFinite(delayMs)) return;
+    // setTimeout fires at once for delays past 2^31 - 1 ms (~24.8 days); such a run comes early instead.
+    const delay = Math.min(Math.max(0, delayMs), MAX_TIMER_MS);
+    const at = Date.now() + delay;
     if (timer !== undefined && at >= nextAt) return;
     if (timer !== undefined) clearTimeout(timer);
     nextAt = at;
-    timer = setTimeout(tick, Math.max(0, delayMs));
+    timer = setTimeout(tick, delay);
   };
 
   const tick = (): void => {

@@ -29,6 +29,9 @@ export function createTaskWatchRegistry(sql: Sql, logger: EngineLogger): TaskWat
     intervalMs: REFRESH_MS,
     logger,
     run: async () => {
+      // Nothing streamed here: no rows of ours to extend, and expired rows are ignored by writers
+      // (notify_task_event checks expires_at); the next refresh with live streams deletes them.
+      if (active.size === 0) return undefined;
       await sql`SELECT tasker.refresh_task_watchers(${watcherId}, ${[...active.keys()]}::uuid[], ${TTL_SECONDS})`;
       return undefined;
     },

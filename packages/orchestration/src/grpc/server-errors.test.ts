@@ -39,7 +39,7 @@ describe('error translation', () => {
     harness = await startGrpcHarness(
       makeStubServices({
         tasks: {
-          create: async () => {
+          createWithAdmission: async () => {
             throw new AppError('BACKPRESSURE', 'queue depth critical', { retryAfterSeconds: 7 });
           },
         },

@@ -132,7 +132,7 @@ function controllableHealth(ready: boolean) {
       status: ready ? 'ready' : 'not_ready',
       timestamp: new Date(),
       checks: { database: { status: ready ? 'healthy' : 'unhealthy', message: ready ? null : 'connection refused', durationMs: 1 } },
-      info: { version: '1', environment: 'test', operationalState: 'normal', poolMax: 5 },
+      info: { version: '1', environment: 'test', operationalState: 'normal', poolMax: 5, circuitBreakerState: 'closed', pools: {}, queueDepth: null },
     }),
   };
   return {

@@ -82,3 +82,10 @@ export async function listApiKeys(sql: Sql): Promise<ApiKeyRow[]> {
   const rows = await sql<DbApiKey[]>`select * from tasker.api_keys order by created_at desc`;
   return rows.map(toRow);
 }
+
+/** Stored keys that can authenticate now: not revoked, not expired. */
+export async function countUsableApiKeys(sql: Sql): Promise<number> {
+  const [r] = await sql<{ n: number }[]>`
+    select count(*)::int as n from tasker.api_keys where revoked_at is null and (expires_at is null or expires_at > now())`;
+  return r?.n ?? 0;
+}

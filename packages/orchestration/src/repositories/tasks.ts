@@ -150,12 +150,6 @@ export async function resumeTask(
   return { outcome: row?.outcome ?? 'not_found', taskState: row?.task_state ?? null, detail: row?.detail ?? null };
 }
 
-/** Unclaimed ready steps across all tasks (backpressure); walks the small partial claim index. */
-export async function countEnqueuedSteps(sql: Db): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM tasker.steps WHERE state = 'enqueued'`;
-  return row?.n ?? 0;
-}
-
 export async function findLatestDlqEntry(sql: Db, taskUuid: string) {
   const [row] = await sql<DlqEntryRow[]>`
     SELECT * FROM tasker.dlq_entries WHERE task_uuid = ${taskUuid} ORDER BY dlq_timestamp DESC LIMIT 1`;

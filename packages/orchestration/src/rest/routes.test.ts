@@ -145,7 +145,7 @@ describe('request mapping', () => {
   });
 
   it('serves the safe config as given', async () => {
-    const a = await appWith(makeFakeServices({ config: { safe: () => ({ environment: 'test', auth: { enabled: false } }) } }));
+    const a = await appWith(makeFakeServices({ config: { safe: async () => ({ environment: 'test', auth: { enabled: false } }) } }));
     const res = await a.inject({ method: 'GET', url: '/config' });
     expect(res.json()).toEqual({ environment: 'test', auth: { enabled: false } });
   });

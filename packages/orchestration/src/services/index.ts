@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '@tasker/shared/config';
 import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
-import { pendingMigrations } from '../db/migrate.js';
+import { circuitBreakerOptionsOf } from '../db/circuit-breaker.js';
+import { guardSql, sqlGuardOf } from '../db/guard.js';
+import { pendingMigrations, readMigrations, type Migration } from '../db/migrate.js';
 import { createBackgroundLoops } from '../engine/background.js';
 import type { EngineMetrics } from '../metrics/engine.js';
 import type { PoolStats } from './analytics.js';
@@ -31,7 +33,11 @@ export type { Services } from './types.js';
 export type { EngineLogger } from '../engine/logger.js';
 
 export interface RuntimeOptions {
-  /** The process's pool. The runtime never closes it: its owner does, after stop(). */
+  /**
+   * The process's pool. The runtime never closes it: its owner does, after stop(). A pool from createSql
+   * keeps its own guard (circuit breaker, usage counters); any other is guarded here with
+   * `config.database.circuit_breaker`.
+   */
   sql: Sql;
   config: Config;
   /** pino-like; default silent. */
@@ -62,7 +68,10 @@ const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', i
 const TEMPLATE_DIR_PRINCIPAL: Principal = { ...ALL_PERMISSIONS_PRINCIPAL, subject: 'templates.dir' };
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const { sql, config } = options;
+  const { config } = options;
+  const sql = guardSql(options.sql, { circuitBreaker: circuitBreakerOptionsOf(config.database.circuit_breaker) });
+  const guard = sqlGuardOf(sql);
+  if (guard === undefined) throw new Error('the runtime pool has no guard');
   const logger = options.logger ?? silentLogger;
   const shutdown = new AbortController();
   let stopped = false;
@@ -84,12 +93,24 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     environment: config.environment,
   });
 
+  // Migration files do not change under a running process: read and hashed once, compared on demand.
+  let onDisk: Promise<Migration[]> | undefined;
   const health = createHealthService({
-    sql,
     version: options.version ?? PACKAGE_VERSION,
     environment: config.environment,
     poolMax: config.database.pool_max,
-    pendingMigrations: () => pendingMigrations(sql, options.migrationsDir),
+    probe: () => loops.pulse(),
+    intervalMs: config.engine.pulse_interval_ms,
+    guard,
+    queueDepth: () => loops.queueDepths.report(),
+    pendingMigrations: async () => {
+      onDisk ??= readMigrations(options.migrationsDir);
+      const migrations = await onDisk.catch((err: unknown) => {
+        onDisk = undefined;
+        throw err;
+      });
+      return pendingMigrations(sql, migrations);
+    },
     loops: () => {
       const statuses: Record<string, LoopStatus> = {};
       for (const [name, loop] of Object.entries(loops.all())) statuses[name] = loop.status();
@@ -120,11 +141,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     tasks: createTaskService({
       sql,
       cache,
-      backpressure: {
-        maxPendingSteps: config.backpressure.max_pending_steps,
-        retryAfterSeconds: config.backpressure.retry_after_seconds,
-      },
-      queueDepth: loops.depth,
+      backpressure: { queueDepths: loops.queueDepths, retryAfterSeconds: config.backpressure.retry_after_seconds },
     }),
     steps: createStepService({ sql }),
     templates,
@@ -152,7 +169,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       shutdown: shutdown.signal,
     }),
     health,
-    config: createConfigService(config),
+    config: createConfigService(config, sql),
     dlq: createDlqService({ sql, config }),
     analytics: createAnalyticsService({ sql, config, ...(options.poolStats ? { poolStats: options.poolStats } : {}) }),
     apiKeys: createApiKeyService({ sql }),

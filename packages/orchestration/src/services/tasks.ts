@@ -1,5 +1,5 @@
 // Tasks: creation (one round trip for the write), reads, cancel, resume.
-import type { CreateTaskInput, JsonObject, Task, TaskSummary } from '@tasker/shared';
+import type { CreateTaskInput, CreatedTask, JsonObject, Task, TaskSummary } from '@tasker/shared';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
 import { checkAgainstSchema } from '@tasker/shared/domain/template-schema';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
@@ -22,14 +22,14 @@ import {
   type TaskInsert,
 } from '../repositories/tasks.js';
 import { assertUuid, scopeOf, taskNotFound, templateNotFound } from './access.js';
+import { admitTask, type AdmissionDeps } from './admission.js';
 import type { TaskService } from './types.js';
 
 export interface TaskServiceDeps {
   sql: Sql;
   cache: TemplateCache;
-  backpressure: { maxPendingSteps: number; retryAfterSeconds: number };
-  /** Unclaimed ready steps as last measured; undefined until the first measurement. */
-  queueDepth: () => number | undefined;
+  /** Per-namespace queue depths and limits, and the Retry-After of a refusal. */
+  backpressure: AdmissionDeps;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -105,23 +105,17 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     return resolved;
   }
 
-  return {
-    async create(principal, input) {
+  const service: TaskService = {
+    async createWithAdmission(principal, input): Promise<CreatedTask> {
       if (!canAccessNamespace(principal, input.namespace)) throw templateNotFound(input.namespace, input.name, input.version);
       const problems = checkCreateInput(input);
       if (problems.length > 0) throw validationError(problems);
-      const depth = deps.queueDepth();
-      if (depth !== undefined && depth >= deps.backpressure.maxPendingSteps) {
-        throw new AppError('BACKPRESSURE', `${depth} steps are waiting for workers; try again later`, {
-          retryAfterSeconds: deps.backpressure.retryAfterSeconds,
-          details: { queue_depth: depth, max_queue_depth: deps.backpressure.maxPendingSteps },
-        });
-      }
+      const backpressure = admitTask(deps.backpressure, input.namespace);
       let resolved = await resolveTemplate(input);
       for (let attempt = 1; ; attempt += 1) {
         const insert = buildInsert(input, resolved);
         try {
-          return taskFromRow(await insertTask(sql, insert, resolved.steps));
+          return { task: taskFromRow(await insertTask(sql, insert, resolved.steps)), backpressure };
         } catch (err) {
           if (isUniqueViolation(err, CONSTRAINTS.taskIdentityHash)) {
             const existing = await findTaskUuidByIdentityHash(sql, insert.identity_hash);
@@ -137,6 +131,10 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
           resolved = await resolveTemplate(input);
         }
       }
+    },
+
+    async create(principal, input) {
+      return (await service.createWithAdmission(principal, input)).task;
     },
 
     async get(principal, taskUuid) {
@@ -232,4 +230,5 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       return taskFromRow(await loadVisible(principal, taskUuid));
     },
   };
+  return service;
 }

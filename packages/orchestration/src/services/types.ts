@@ -6,6 +6,7 @@ import type {
   ClaimedStep,
   CompleteStepInput,
   CreateTaskInput,
+  CreatedTask,
   DlqEntry,
   DlqInvestigationItem,
   DlqListQuery,
@@ -46,6 +47,8 @@ import type { Principal } from '@tasker/shared/permissions';
 export interface TaskService {
   /** One transaction: template, input schema, identity, task + steps + edges + transitions + first enqueue. */
   create(principal: Principal, input: CreateTaskInput): Promise<Task>;
+  /** `create`, with the admission state of the task's namespace it was created under (what transports answer). */
+  createWithAdmission(principal: Principal, input: CreateTaskInput): Promise<CreatedTask>;
   get(principal: Principal, taskUuid: string): Promise<Task>;
   getWithSteps(principal: Principal, taskUuid: string): Promise<TaskWithSteps>;
   list(principal: Principal, query: TaskListQuery): Promise<Page<Task>>;
@@ -123,8 +126,8 @@ export interface HealthService {
 }
 
 export interface ConfigService {
-  /** The allow-listed safe view; never URLs, secrets or keys. */
-  safe(principal: Principal): JsonObject;
+  /** The allow-listed safe view; never URLs, secrets or keys. `auth.api_key_count` includes the stored keys. */
+  safe(principal: Principal): Promise<JsonObject>;
 }
 
 /** Stored API keys. The caller's own grants and namespace scope bound what it may issue and see. */

@@ -37,7 +37,7 @@ beforeAll(async () => {
     // The runtime's own thresholds (monitoring, registration warnings): the test overlay's, with a 3-hour lifetime.
     staleness: { enabled: false, thresholds: { task_max_lifetime_hours: 3 } },
     // The sweeper would fail an aged lease, and the promoter promote an aged retry, before the detector looks.
-    engine: { sweep_interval_ms: 3_600_000, poll_fallback_ms: 600_000 },
+    engine: { pulse_interval_ms: 60_000, poll_fallback_ms: 600_000 },
   });
 });
 

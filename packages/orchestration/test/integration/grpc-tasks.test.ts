@@ -55,7 +55,8 @@ describe('CreateTask', () => {
     const r = await h.clients.tasks.createTask(
       createRequest({ priority: 7, tags: ['a', 'b'], correlationId, parentCorrelationId: parent, idempotencyKey: 'grpc-idem-1', options: { mode: 'x' } }),
     );
-    expect(r.backpressure).toEqual({ active: false });
+    // The namespace's real figures: its depth at the last pulse and its limit (test config: 1000).
+    expect(r.backpressure).toEqual({ active: false, queueDepth: expect.any(Number), maxQueueDepth: 1000 });
     const task = taskFromProto(r.task!);
     expect(task).toMatchObject({ namespace: 'billing', initiator: 'grpc-tests', sourceSystem: 'vitest', reason: 'integration', priority: 7, tags: ['a', 'b'], correlationId, parentCorrelationId: parent });
     const stored = await h.services.tasks.get(TEST_PRINCIPAL, task.taskUuid);

@@ -16,6 +16,7 @@ import { renderParityDoc } from './parity/doc.js';
 import { registerParityTemplates } from './parity/fixtures.js';
 import { normaliseRun } from './parity/normalise.js';
 import { createRestClient, type RestClient } from './parity/rest-client.js';
+import { PARITY_BACKPRESSURE } from './parity/scenarios/admission.js';
 import { NOT_COMPARABLE, SCENARIOS } from './parity/scenarios/index.js';
 import type { Outcome, ParityContext, Scenario } from './parity/types.js';
 
@@ -28,7 +29,7 @@ let grpc: TaskerClients;
 let rest: RestClient;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime({ auth: { enabled: false } });
+  runtime = await startTestRuntime({ auth: { enabled: false }, backpressure: PARITY_BACKPRESSURE });
   await registerParityTemplates(runtime.services, TEST_PRINCIPAL);
   app = await buildRestApp(runtime.services, runtime.config);
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -143,11 +143,11 @@ describe('the shipped configuration is consistent', () => {
     expect(templateStalenessWarnings(d, { taskMaxLifetimeHours: config.staleness.thresholds.task_max_lifetime_hours })).toEqual([]);
   });
 
-  it.each(configs)('%s: every state threshold is shorter than the lifetime and longer than a lease and a sweep', (_, config) => {
+  it.each(configs)('%s: every state threshold is shorter than the lifetime and longer than a lease and a pulse (the sweep follows it)', (_, config) => {
     const t = config.staleness.thresholds;
     const lifetime = t.task_max_lifetime_hours * 60;
     // A dead worker's lease lapses and is swept (a retry or an error: progress) well before staleness acts.
-    const leaseAndSweepMinutes = (config.engine.lease_seconds * 1000 + config.engine.sweep_interval_ms) / 60_000;
+    const leaseAndSweepMinutes = (config.engine.lease_seconds * 1000 + config.engine.pulse_interval_ms) / 60_000;
     for (const minutes of [t.steps_in_process_minutes, t.waiting_for_retry_minutes, t.waiting_for_dependencies_minutes]) {
       expect(minutes).toBeLessThan(lifetime);
       expect(minutes).toBeGreaterThan(leaseAndSweepMinutes);

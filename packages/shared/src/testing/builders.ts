@@ -2,6 +2,7 @@
 // field set) that take overrides. Minimal fixtures are built by overriding with nulls and empty lists.
 import type { BottleneckAnalysis, PerformanceMetrics } from '../domain/analytics.js';
 import type { ApiKey, CreateApiKeyInput } from '../domain/auth.js';
+import type { BackpressureStatus, CreatedTask } from '../domain/backpressure.js';
 import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '../domain/dlq.js';
 import type { TaskStatusEvent } from '../domain/events.js';
 import type { HealthReport } from '../domain/health.js';
@@ -441,7 +442,30 @@ export function makeHealthReport(overrides: Partial<HealthReport> = {}): HealthR
     status: 'ready',
     timestamp: makeDate(1),
     checks: { database: { status: 'healthy', message: 'ok', durationMs: 2 } },
-    info: { version: '0.1.0', environment: 'test', operationalState: 'normal', poolMax: 10 },
+    info: {
+      version: '0.1.0',
+      environment: 'test',
+      operationalState: 'normal',
+      poolMax: 10,
+      circuitBreakerState: 'closed',
+      pools: {
+        database: {
+          activeConnections: 3,
+          waitingQueries: 1,
+          maxConnections: 10,
+          utilizationPercent: 30,
+          totalAcquires: 1234,
+          acquireErrors: 2,
+        },
+      },
+      queueDepth: {
+        measuredAt: makeDate(2),
+        namespaces: {
+          billing: { depth: 12, limit: 10, throttled: true },
+          payments: { depth: 0, limit: 50000, throttled: false },
+        },
+      },
+    },
     ...overrides,
   };
 }
@@ -523,4 +547,12 @@ export function makeMinimalApiKey(): ApiKey {
 
 export function makeCreateApiKeyInput(overrides: Partial<CreateApiKeyInput> = {}): CreateApiKeyInput {
   return { description: 'ops', permissions: ['dlq:*', 'tasks:read'], namespaces: ['billing'], expiresAt: makeDate(86_400), ...overrides };
+}
+
+export function makeBackpressureStatus(overrides: Partial<BackpressureStatus> = {}): BackpressureStatus {
+  return { active: false, reason: null, retryAfterSeconds: null, queueDepth: 37, maxQueueDepth: 10_000, ...overrides };
+}
+
+export function makeCreatedTask(overrides: Partial<CreatedTask> = {}): CreatedTask {
+  return { task: makeTask(), backpressure: makeBackpressureStatus(), ...overrides };
 }

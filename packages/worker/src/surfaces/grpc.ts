@@ -120,7 +120,7 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
     async getTemplate(request) {
       const found = findTemplate(source, request.namespace, request.name, request.version);
       if (found === undefined) throw new AppError('NOT_FOUND', `template ${request.namespace}/${request.name}@${request.version} is not loaded by this worker`);
-      return { template: templateProto(found), handlerMetadata: handlerMetadata(found), cached: true };
+      return { template: templateProto(found), handlerMetadata: handlerMetadata(found) };
     },
     async validateTemplate(request) {
       const raw = request.source?.$case === 'yaml' ? request.source.value : request.source?.value;

@@ -126,7 +126,6 @@ export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOpti
     return {
       template: templateToRest(found),
       handler_metadata: { namespace: meta.namespace, name: meta.name, version: meta.version, handler_names: meta.handlerNames, step_names: meta.stepNames },
-      cached: true,
     };
   });
 

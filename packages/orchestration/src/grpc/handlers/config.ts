@@ -7,7 +7,7 @@ import type { PrincipalContext } from '../context.js';
 export function createConfigHandlers(config: ConfigService): ConfigServiceImplementation<PrincipalContext> {
   return {
     async getConfig(_req, { principal }) {
-      return safeConfigToProto(config.safe(principal));
+      return safeConfigToProto(await config.safe(principal));
     },
   };
 }

@@ -3,7 +3,7 @@ import {
   cancelTaskRequestFromProto,
   cancelTaskResponseToProto,
   createTaskInputFromProto,
-  createTaskResponseToProto,
+  createdTaskToProto,
   getTaskRequestFromProto,
   getTaskResponseToProto,
   resumeTaskRequestFromProto,
@@ -26,7 +26,7 @@ export function createTaskHandlers(services: Pick<Services, 'tasks' | 'taskEvent
   const { tasks, taskEvents } = services;
   return {
     async createTask(req, { principal }) {
-      return createTaskResponseToProto(await tasks.create(principal, createTaskInputFromProto(req)));
+      return createdTaskToProto(await tasks.createWithAdmission(principal, createTaskInputFromProto(req)));
     },
 
     async getTask(req, { principal }) {

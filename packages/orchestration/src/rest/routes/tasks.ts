@@ -1,5 +1,6 @@
 import {
   cancelTaskInputFromRest,
+  createdTaskToRest,
   createTaskInputFromRest,
   resumeTaskInputFromRest,
   taskContextToRest,
@@ -12,6 +13,7 @@ import {
 import {
   CancelTaskRequestSchema,
   CreateTaskRequestSchema,
+  CreateTaskResponseSchema,
   ResumeTaskRequestSchema,
   TaskContextResponseSchema,
   TaskGetQuerySchema,
@@ -30,13 +32,15 @@ export function registerTaskRoutes(app: ZodApp, { services }: RouteDeps): void {
     schema: {
       tags,
       summary: 'Create a task from a registered template',
-      description: 'Validates `context` against the template input schema; 409 when the identity hash exists.',
+      description:
+        'Validates `context` against the template input schema; 409 when the identity hash exists. The body is the task plus ' +
+        '`backpressure`: the queue depth and limit of its namespace; 503 BACKPRESSURE (with Retry-After) while that namespace is full.',
       body: CreateTaskRequestSchema,
-      response: { 201: TaskResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409, 503) },
+      response: { 201: CreateTaskResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409, 503) },
     },
     handler: async (request, reply) => {
-      const task = await services.tasks.create(request.principal, createTaskInputFromRest(request.body));
-      return reply.code(201).header('location', `/v1/tasks/${task.taskUuid}`).send(taskToRest(task));
+      const created = await services.tasks.createWithAdmission(request.principal, createTaskInputFromRest(request.body));
+      return reply.code(201).header('location', `/v1/tasks/${created.task.taskUuid}`).send(createdTaskToRest(created));
     },
   });
 

@@ -12,6 +12,7 @@ import { taskPathEnd } from '@tasker/shared/domain/task-machine';
 import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import { inject } from 'vitest';
+import { circuitBreakerOptionsOf } from '../../../src/db/circuit-breaker.js';
 import { createSql } from '../../../src/db/connect.js';
 import type { EngineLogger } from '../../../src/engine/logger.js';
 import { createRuntime, type Runtime } from '../../../src/services/index.js';
@@ -55,6 +56,8 @@ export interface TestRuntimeOptions {
   logger?: EngineLogger;
   /** Pool size. Default config.database.pool_max. */
   poolMax?: number;
+  /** Told every statement the runtime's pool sends (LISTEN connection included). */
+  onStatement?: (statement: string) => void;
 }
 
 function testConfig(overrides: ConfigOverrides | undefined): Config {
@@ -68,7 +71,11 @@ async function startOn(
   dropOnStop: (() => Promise<void>) | undefined,
 ): Promise<TestRuntime> {
   const config = testConfig(overrides);
-  const sql = createSql(url, { max: options.poolMax ?? config.database.pool_max });
+  const sql = createSql(url, {
+    max: options.poolMax ?? config.database.pool_max,
+    circuitBreaker: circuitBreakerOptionsOf(config.database.circuit_breaker),
+    ...(options.onStatement === undefined ? {} : { onStatement: options.onStatement }),
+  });
   const runtime = await createRuntime({ sql, config, ...(options.logger === undefined ? {} : { logger: options.logger }) });
   await runtime.start();
   let stopped: Promise<void> | undefined;

@@ -1,5 +1,13 @@
 // Health (HealthService): domain HealthReport ↔ the four proto response shapes.
-import type { CheckStatus, HealthCheck, HealthReport, OperationalState } from '../../domain/health.js';
+import type { QueueDepthReport } from '../../domain/backpressure.js';
+import {
+  CIRCUIT_BREAKER_STATES,
+  type CheckStatus,
+  type HealthCheck,
+  type HealthReport,
+  type OperationalState,
+  type PoolUtilization,
+} from '../../domain/health.js';
 import { validationError } from '../../errors.js';
 import type {
   CheckDetailedHealthResponse as PbCheckDetailedHealthResponse,
@@ -8,6 +16,8 @@ import type {
   CheckReadinessResponse as PbCheckReadinessResponse,
   HealthCheck as PbHealthCheck,
   HealthInfo as PbHealthInfo,
+  PoolUtilization as PbPoolUtilization,
+  QueueDepthReport as PbQueueDepthReport,
 } from '../../gen/tasker/v1/health.js';
 import { nullableFromProto, nullableToProto, requiredDateFromProto } from './common.js';
 
@@ -40,10 +50,45 @@ function checksFromProto(checks: Record<string, PbHealthCheck>): Record<string, 
   );
 }
 
-/**
- * One pool serves the API and the engine in this process, so both pool sizes are its maximum. The process has
- * no database circuit breaker and no per-pool acquisition statistics: those proto fields stay empty.
- */
+function poolsToProto(pools: Record<string, PoolUtilization>): Record<string, PbPoolUtilization> {
+  return Object.fromEntries(Object.entries(pools).map(([name, p]) => [name, { ...p }]));
+}
+
+function poolsFromProto(pools: Record<string, PbPoolUtilization>): Record<string, PoolUtilization> {
+  return Object.fromEntries(
+    Object.entries(pools).map(([name, p]): [string, PoolUtilization] => [
+      name,
+      {
+        activeConnections: p.activeConnections,
+        waitingQueries: p.waitingQueries,
+        maxConnections: p.maxConnections,
+        utilizationPercent: p.utilizationPercent,
+        totalAcquires: p.totalAcquires,
+        acquireErrors: p.acquireErrors,
+      },
+    ]),
+  );
+}
+
+function queueDepthToProto(report: QueueDepthReport | null): PbQueueDepthReport | undefined {
+  if (report === null) return undefined;
+  return {
+    measuredAt: report.measuredAt,
+    namespaces: Object.fromEntries(Object.entries(report.namespaces).map(([ns, q]) => [ns, { ...q }])),
+  };
+}
+
+function queueDepthFromProto(report: PbQueueDepthReport | undefined): QueueDepthReport | null {
+  if (report === undefined) return null;
+  return {
+    measuredAt: requiredDateFromProto(report.measuredAt, 'info.queue_depth.measured_at'),
+    namespaces: Object.fromEntries(
+      Object.entries(report.namespaces).map(([ns, q]) => [ns, { depth: q.depth, limit: q.limit, throttled: q.throttled }]),
+    ),
+  };
+}
+
+/** One pool serves the API and the engine in this process, so both pool sizes are its maximum. */
 function infoToProto(info: HealthReport['info']): PbHealthInfo | undefined {
   if (info === null) return undefined;
   return {
@@ -52,8 +97,9 @@ function infoToProto(info: HealthReport['info']): PbHealthInfo | undefined {
     operationalState: info.operationalState,
     webDatabasePoolSize: info.poolMax,
     orchestrationDatabasePoolSize: info.poolMax,
-    circuitBreakerState: '',
-    poolUtilization: {},
+    circuitBreakerState: info.circuitBreakerState,
+    poolUtilization: poolsToProto(info.pools),
+    queueDepth: queueDepthToProto(info.queueDepth),
   };
 }
 
@@ -64,6 +110,9 @@ function infoFromProto(info: PbHealthInfo | undefined): HealthReport['info'] {
     environment: info.environment,
     operationalState: oneOf(OPERATIONAL_STATES, info.operationalState, 'info.operational_state'),
     poolMax: info.webDatabasePoolSize,
+    circuitBreakerState: oneOf(CIRCUIT_BREAKER_STATES, info.circuitBreakerState, 'info.circuit_breaker_state'),
+    pools: poolsFromProto(info.poolUtilization),
+    queueDepth: queueDepthFromProto(info.queueDepth),
   };
 }
 

@@ -2,6 +2,7 @@
 export * from './common.js';
 export * from './enums.js';
 export * from './task.js';
+export * from './backpressure.js';
 export * from './summary.js';
 export * from './step.js';
 export * from './template.js';

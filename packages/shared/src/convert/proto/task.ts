@@ -173,11 +173,7 @@ export function createTaskInputToProto(i: CreateTaskInput): PbCreateTaskRequest 
   };
 }
 
-/** A created task is proof backpressure was inactive: rejected requests fail with UNAVAILABLE instead. */
-export function createTaskResponseToProto(task: Task): PbCreateTaskResponse {
-  return { task: taskToProto(task), backpressure: { active: false } };
-}
-
+/** The task of a CreateTaskResponse (its admission state: createdTaskFromProto in ./backpressure.ts). */
 export function createTaskResponseFromProto(r: PbCreateTaskResponse): Task {
   return requiredTaskFromProto(r.task);
 }

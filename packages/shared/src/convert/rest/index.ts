@@ -1,5 +1,6 @@
 export * from './common.js';
 export * from './task.js';
+export * from './backpressure.js';
 export * from './summary.js';
 export * from './step.js';
 export * from './template.js';

@@ -100,7 +100,13 @@ describe('analytics ↔ REST', () => {
 
 describe('health ↔ REST', () => {
   it('round-trips full and minimal reports', () => {
-    for (const report of [makeHealthReport(), makeHealthReport({ status: 'alive', checks: {}, info: null })]) {
+    const info = makeHealthReport().info!;
+    for (const report of [
+      makeHealthReport(),
+      makeHealthReport({ status: 'alive', checks: {}, info: null }),
+      makeHealthReport({ info: { ...info, circuitBreakerState: 'open', pools: {}, queueDepth: null } }),
+      makeHealthReport({ info: { ...info, circuitBreakerState: 'disabled', queueDepth: { measuredAt: info.queueDepth!.measuredAt, namespaces: {} } } }),
+    ]) {
       expect(healthReportFromRest(HealthResponseSchema.parse(wire(healthReportToRest(report))))).toEqual(report);
     }
   });

@@ -1,5 +1,6 @@
 // The one scenario list of the parity suite (and of docs/parity.md).
 import type { Scenario } from '../types.js';
+import { ADMISSION_SCENARIOS } from './admission.js';
 import { AUTH_SCENARIOS } from './auth.js';
 import { BAD_INPUT_SCENARIOS } from './bad-inputs.js';
 import { EVENT_SCENARIOS } from './events.js';
@@ -20,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...EVENT_SCENARIOS,
   ...BAD_INPUT_SCENARIOS,
   ...AUTH_SCENARIOS,
+  ...ADMISSION_SCENARIOS,
 ];
 
 /** Request properties only one transport can express, with the reason; listed in docs/parity.md. */

@@ -728,13 +728,14 @@ export interface PaginationResponse {
 }
 
 /**
- * Admission-control state reported on task creation. When `active` is true the server rejects new tasks with
- * UNAVAILABLE and a `retry-after` trailer; a successful response carries `active = false`.
+ * Admission-control state of a namespace, reported on task creation. When `active` is true the server rejects new
+ * tasks in that namespace with UNAVAILABLE and a `retry-after` trailer; a successful response carries
+ * `active = false` with the namespace's depth and limit.
  */
 export interface BackpressureStatus {
   /** True when the server is shedding new work. */
   active: boolean;
-  /** Human-readable cause, e.g. `queue_depth_critical`. */
+  /** Why it is active: `queue_depth` (the namespace has max_queue_depth or more unclaimed ready steps). */
   reason?:
     | string
     | undefined;
@@ -742,11 +743,11 @@ export interface BackpressureStatus {
   retryAfterSeconds?:
     | number
     | undefined;
-  /** Current number of ready-but-unclaimed steps. */
+  /** Ready-but-unclaimed steps of the namespace at the last count; absent before the first count. */
   queueDepth?:
     | number
     | undefined;
-  /** Queue depth at which backpressure starts. */
+  /** The namespace's queue depth at which backpressure starts. */
   maxQueueDepth?: number | undefined;
 }
 

@@ -25,26 +25,48 @@ export interface HealthCheck {
   durationMs: number;
 }
 
-/** Usage figures of one connection pool. */
+/**
+ * Usage figures of one connection pool, counted in process where every query and transaction passes (a call
+ * holds a connection from its start to its end).
+ */
 export interface PoolUtilization {
-  /** Connections in use. */
+  /** Connections in use: calls in flight, up to the pool size. */
   activeConnections: number;
-  /** Open idle connections. */
-  idleConnections: number;
   /** Pool size limit. */
   maxConnections: number;
   /** active / max x 100. */
   utilizationPercent: number;
-  /** Connections acquired since start. */
+  /** Queries and transactions started since start. */
   totalAcquires: number;
-  /** Acquisitions slower than the slow threshold. */
-  slowAcquires: number;
-  /** Failed acquisitions. */
+  /** Of those, the ones that got no working connection (connection failures, refusals by the open circuit). */
   acquireErrors: number;
-  /** Mean acquisition time. */
-  averageAcquireTimeMs: number;
-  /** Longest acquisition time. */
-  maxAcquireTimeMs: number;
+  /** Calls in flight beyond the pool size (waiting for a connection). */
+  waitingQueries: number;
+}
+
+/** One namespace's unclaimed ready steps against its backpressure limit. */
+export interface NamespaceQueueDepth {
+  /** Unclaimed ready steps. */
+  depth: number;
+  /** The namespace's limit. */
+  limit: number;
+  /** depth >= limit: task creation in the namespace is refused with backpressure. */
+  throttled: boolean;
+}
+
+/** The last per-namespace queue count. */
+export interface QueueDepthReport {
+  /** When it was counted. */
+  measuredAt:
+    | Date
+    | undefined;
+  /** Namespaces with ready steps, and every namespace with its own limit. */
+  namespaces: { [key: string]: NamespaceQueueDepth };
+}
+
+export interface QueueDepthReport_NamespacesEntry {
+  key: string;
+  value: NamespaceQueueDepth | undefined;
 }
 
 /** Facts about the running orchestration process. */
@@ -59,10 +81,12 @@ export interface HealthInfo {
   webDatabasePoolSize: number;
   /** Size of the database pool serving the engine. */
   orchestrationDatabasePoolSize: number;
-  /** Database circuit breaker: `closed`, `open` or `half_open`. */
+  /** Database circuit breaker: `closed`, `open`, `half_open` or `disabled`. */
   circuitBreakerState: string;
-  /** Usage per pool name. */
+  /** Usage per pool name (`database`). */
   poolUtilization: { [key: string]: PoolUtilization };
+  /** Queue depth per namespace as last counted; absent before the first count. */
+  queueDepth?: QueueDepthReport | undefined;
 }
 
 export interface HealthInfo_PoolUtilizationEntry {
@@ -106,7 +130,7 @@ export interface CheckReadinessResponse {
   timestamp:
     | Date
     | undefined;
-  /** Check results by name (e.g. `database`, `migrations`, `circuit_breaker`); all must be healthy. */
+  /** Check results by name (`database`, `migrations`); all must be healthy. */
   checks: { [key: string]: HealthCheck };
   /** Process facts. */
   info: HealthInfo | undefined;
@@ -129,7 +153,7 @@ export interface CheckDetailedHealthResponse {
   timestamp:
     | Date
     | undefined;
-  /** Check results by name, including `pool_utilization`, `queue_depth` and `channel_saturation`. */
+  /** Check results by name, including `circuit_breaker`, `pool_utilization` and `queue_depth`. */
   checks: { [key: string]: HealthCheck };
   /** Process facts. */
   info: HealthInfo | undefined;
@@ -248,14 +272,11 @@ export const HealthCheck: MessageFns<HealthCheck> = {
 function createBasePoolUtilization(): PoolUtilization {
   return {
     activeConnections: 0,
-    idleConnections: 0,
     maxConnections: 0,
     utilizationPercent: 0,
     totalAcquires: 0,
-    slowAcquires: 0,
     acquireErrors: 0,
-    averageAcquireTimeMs: 0,
-    maxAcquireTimeMs: 0,
+    waitingQueries: 0,
   };
 }
 
@@ -263,9 +284,6 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
   encode(message: PoolUtilization, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.activeConnections !== 0) {
       writer.uint32(8).uint32(message.activeConnections);
-    }
-    if (message.idleConnections !== 0) {
-      writer.uint32(16).uint32(message.idleConnections);
     }
     if (message.maxConnections !== 0) {
       writer.uint32(24).uint32(message.maxConnections);
@@ -276,17 +294,11 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
     if (message.totalAcquires !== 0) {
       writer.uint32(40).uint64(message.totalAcquires);
     }
-    if (message.slowAcquires !== 0) {
-      writer.uint32(48).uint64(message.slowAcquires);
-    }
     if (message.acquireErrors !== 0) {
       writer.uint32(56).uint64(message.acquireErrors);
     }
-    if (message.averageAcquireTimeMs !== 0) {
-      writer.uint32(65).double(message.averageAcquireTimeMs);
-    }
-    if (message.maxAcquireTimeMs !== 0) {
-      writer.uint32(73).double(message.maxAcquireTimeMs);
+    if (message.waitingQueries !== 0) {
+      writer.uint32(80).uint32(message.waitingQueries);
     }
     return writer;
   },
@@ -310,14 +322,6 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
             }
 
             message.activeConnections = reader.uint32();
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.idleConnections = reader.uint32();
             continue;
           }
           case 3: {
@@ -344,14 +348,6 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
             message.totalAcquires = longToNumber(reader.uint64());
             continue;
           }
-          case 6: {
-            if (tag !== 48) {
-              break;
-            }
-
-            message.slowAcquires = longToNumber(reader.uint64());
-            continue;
-          }
           case 7: {
             if (tag !== 56) {
               break;
@@ -360,20 +356,12 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
             message.acquireErrors = longToNumber(reader.uint64());
             continue;
           }
-          case 8: {
-            if (tag !== 65) {
+          case 10: {
+            if (tag !== 80) {
               break;
             }
 
-            message.averageAcquireTimeMs = reader.double();
-            continue;
-          }
-          case 9: {
-            if (tag !== 73) {
-              break;
-            }
-
-            message.maxAcquireTimeMs = reader.double();
+            message.waitingQueries = reader.uint32();
             continue;
           }
         }
@@ -395,11 +383,6 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
         : isSet(object.active_connections)
         ? globalThis.Number(object.active_connections)
         : 0,
-      idleConnections: isSet(object.idleConnections)
-        ? globalThis.Number(object.idleConnections)
-        : isSet(object.idle_connections)
-        ? globalThis.Number(object.idle_connections)
-        : 0,
       maxConnections: isSet(object.maxConnections)
         ? globalThis.Number(object.maxConnections)
         : isSet(object.max_connections)
@@ -415,25 +398,15 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
         : isSet(object.total_acquires)
         ? globalThis.Number(object.total_acquires)
         : 0,
-      slowAcquires: isSet(object.slowAcquires)
-        ? globalThis.Number(object.slowAcquires)
-        : isSet(object.slow_acquires)
-        ? globalThis.Number(object.slow_acquires)
-        : 0,
       acquireErrors: isSet(object.acquireErrors)
         ? globalThis.Number(object.acquireErrors)
         : isSet(object.acquire_errors)
         ? globalThis.Number(object.acquire_errors)
         : 0,
-      averageAcquireTimeMs: isSet(object.averageAcquireTimeMs)
-        ? globalThis.Number(object.averageAcquireTimeMs)
-        : isSet(object.average_acquire_time_ms)
-        ? globalThis.Number(object.average_acquire_time_ms)
-        : 0,
-      maxAcquireTimeMs: isSet(object.maxAcquireTimeMs)
-        ? globalThis.Number(object.maxAcquireTimeMs)
-        : isSet(object.max_acquire_time_ms)
-        ? globalThis.Number(object.max_acquire_time_ms)
+      waitingQueries: isSet(object.waitingQueries)
+        ? globalThis.Number(object.waitingQueries)
+        : isSet(object.waiting_queries)
+        ? globalThis.Number(object.waiting_queries)
         : 0,
     };
   },
@@ -442,9 +415,6 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
     const obj: any = {};
     if (message.activeConnections !== 0) {
       obj.activeConnections = Math.round(message.activeConnections);
-    }
-    if (message.idleConnections !== 0) {
-      obj.idleConnections = Math.round(message.idleConnections);
     }
     if (message.maxConnections !== 0) {
       obj.maxConnections = Math.round(message.maxConnections);
@@ -455,17 +425,11 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
     if (message.totalAcquires !== 0) {
       obj.totalAcquires = Math.round(message.totalAcquires);
     }
-    if (message.slowAcquires !== 0) {
-      obj.slowAcquires = Math.round(message.slowAcquires);
-    }
     if (message.acquireErrors !== 0) {
       obj.acquireErrors = Math.round(message.acquireErrors);
     }
-    if (message.averageAcquireTimeMs !== 0) {
-      obj.averageAcquireTimeMs = floatToJson(message.averageAcquireTimeMs);
-    }
-    if (message.maxAcquireTimeMs !== 0) {
-      obj.maxAcquireTimeMs = floatToJson(message.maxAcquireTimeMs);
+    if (message.waitingQueries !== 0) {
+      obj.waitingQueries = Math.round(message.waitingQueries);
     }
     return obj;
   },
@@ -476,14 +440,318 @@ export const PoolUtilization: MessageFns<PoolUtilization> = {
   fromPartial(object: DeepPartial<PoolUtilization>): PoolUtilization {
     const message = createBasePoolUtilization();
     message.activeConnections = object.activeConnections ?? 0;
-    message.idleConnections = object.idleConnections ?? 0;
     message.maxConnections = object.maxConnections ?? 0;
     message.utilizationPercent = object.utilizationPercent ?? 0;
     message.totalAcquires = object.totalAcquires ?? 0;
-    message.slowAcquires = object.slowAcquires ?? 0;
     message.acquireErrors = object.acquireErrors ?? 0;
-    message.averageAcquireTimeMs = object.averageAcquireTimeMs ?? 0;
-    message.maxAcquireTimeMs = object.maxAcquireTimeMs ?? 0;
+    message.waitingQueries = object.waitingQueries ?? 0;
+    return message;
+  },
+};
+
+function createBaseNamespaceQueueDepth(): NamespaceQueueDepth {
+  return { depth: 0, limit: 0, throttled: false };
+}
+
+export const NamespaceQueueDepth: MessageFns<NamespaceQueueDepth> = {
+  encode(message: NamespaceQueueDepth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.depth !== 0) {
+      writer.uint32(8).uint64(message.depth);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint64(message.limit);
+    }
+    if (message.throttled !== false) {
+      writer.uint32(24).bool(message.throttled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NamespaceQueueDepth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNamespaceQueueDepth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.depth = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.throttled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NamespaceQueueDepth {
+    return {
+      depth: isSet(object.depth) ? globalThis.Number(object.depth) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      throttled: isSet(object.throttled) ? globalThis.Boolean(object.throttled) : false,
+    };
+  },
+
+  toJSON(message: NamespaceQueueDepth): unknown {
+    const obj: any = {};
+    if (message.depth !== 0) {
+      obj.depth = Math.round(message.depth);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.throttled !== false) {
+      obj.throttled = message.throttled;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NamespaceQueueDepth>): NamespaceQueueDepth {
+    return NamespaceQueueDepth.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NamespaceQueueDepth>): NamespaceQueueDepth {
+    const message = createBaseNamespaceQueueDepth();
+    message.depth = object.depth ?? 0;
+    message.limit = object.limit ?? 0;
+    message.throttled = object.throttled ?? false;
+    return message;
+  },
+};
+
+function createBaseQueueDepthReport(): QueueDepthReport {
+  return { measuredAt: undefined, namespaces: {} };
+}
+
+export const QueueDepthReport: MessageFns<QueueDepthReport> = {
+  encode(message: QueueDepthReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.measuredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.measuredAt), writer.uint32(10).fork()).join();
+    }
+    globalThis.Object.entries(message.namespaces).forEach(([key, value]: [string, NamespaceQueueDepth]) => {
+      QueueDepthReport_NamespacesEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueueDepthReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueueDepthReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.measuredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = QueueDepthReport_NamespacesEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.namespaces[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueueDepthReport {
+    return {
+      measuredAt: isSet(object.measuredAt)
+        ? fromJsonTimestamp(object.measuredAt)
+        : isSet(object.measured_at)
+        ? fromJsonTimestamp(object.measured_at)
+        : undefined,
+      namespaces: isObject(object.namespaces)
+        ? (globalThis.Object.entries(object.namespaces) as [string, any][]).reduce(
+          (acc: { [key: string]: NamespaceQueueDepth }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: NamespaceQueueDepth.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: QueueDepthReport): unknown {
+    const obj: any = {};
+    if (message.measuredAt !== undefined) {
+      obj.measuredAt = message.measuredAt.toISOString();
+    }
+    if (message.namespaces) {
+      const entries = globalThis.Object.entries(message.namespaces) as [string, NamespaceQueueDepth][];
+      if (entries.length > 0) {
+        obj.namespaces = {};
+        entries.forEach(([k, v]) => {
+          obj.namespaces[k] = NamespaceQueueDepth.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueueDepthReport>): QueueDepthReport {
+    return QueueDepthReport.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueueDepthReport>): QueueDepthReport {
+    const message = createBaseQueueDepthReport();
+    message.measuredAt = object.measuredAt ?? undefined;
+    message.namespaces = (globalThis.Object.entries(object.namespaces ?? {}) as [string, NamespaceQueueDepth][]).reduce(
+      (acc: { [key: string]: NamespaceQueueDepth }, [key, value]: [string, NamespaceQueueDepth]) => {
+        if (value !== undefined) {
+          acc[key] = NamespaceQueueDepth.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseQueueDepthReport_NamespacesEntry(): QueueDepthReport_NamespacesEntry {
+  return { key: "", value: undefined };
+}
+
+export const QueueDepthReport_NamespacesEntry: MessageFns<QueueDepthReport_NamespacesEntry> = {
+  encode(message: QueueDepthReport_NamespacesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      NamespaceQueueDepth.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueueDepthReport_NamespacesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueueDepthReport_NamespacesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = NamespaceQueueDepth.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueueDepthReport_NamespacesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? NamespaceQueueDepth.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: QueueDepthReport_NamespacesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = NamespaceQueueDepth.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueueDepthReport_NamespacesEntry>): QueueDepthReport_NamespacesEntry {
+    return QueueDepthReport_NamespacesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueueDepthReport_NamespacesEntry>): QueueDepthReport_NamespacesEntry {
+    const message = createBaseQueueDepthReport_NamespacesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? NamespaceQueueDepth.fromPartial(object.value)
+      : undefined;
     return message;
   },
 };
@@ -497,6 +765,7 @@ function createBaseHealthInfo(): HealthInfo {
     orchestrationDatabasePoolSize: 0,
     circuitBreakerState: "",
     poolUtilization: {},
+    queueDepth: undefined,
   };
 }
 
@@ -523,6 +792,9 @@ export const HealthInfo: MessageFns<HealthInfo> = {
     globalThis.Object.entries(message.poolUtilization).forEach(([key, value]: [string, PoolUtilization]) => {
       HealthInfo_PoolUtilizationEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
     });
+    if (message.queueDepth !== undefined) {
+      QueueDepthReport.encode(message.queueDepth, writer.uint32(66).fork()).join();
+    }
     return writer;
   },
 
@@ -598,6 +870,14 @@ export const HealthInfo: MessageFns<HealthInfo> = {
             }
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.queueDepth = QueueDepthReport.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -661,6 +941,11 @@ export const HealthInfo: MessageFns<HealthInfo> = {
           {},
         )
         : {},
+      queueDepth: isSet(object.queueDepth)
+        ? QueueDepthReport.fromJSON(object.queueDepth)
+        : isSet(object.queue_depth)
+        ? QueueDepthReport.fromJSON(object.queue_depth)
+        : undefined,
     };
   },
 
@@ -693,6 +978,9 @@ export const HealthInfo: MessageFns<HealthInfo> = {
         });
       }
     }
+    if (message.queueDepth !== undefined) {
+      obj.queueDepth = QueueDepthReport.toJSON(message.queueDepth);
+    }
     return obj;
   },
 
@@ -714,6 +1002,9 @@ export const HealthInfo: MessageFns<HealthInfo> = {
         }
         return acc;
       }, {});
+    message.queueDepth = (object.queueDepth !== undefined && object.queueDepth !== null)
+      ? QueueDepthReport.fromPartial(object.queueDepth)
+      : undefined;
     return message;
   },
 };

@@ -612,7 +612,7 @@ export interface CreateTaskResponse {
   task:
     | Task
     | undefined;
-  /** Admission state at creation (inactive on success). */
+  /** Admission state of the task's namespace at creation: inactive on success, with its queue depth and limit. */
   backpressure: BackpressureStatus | undefined;
 }
 

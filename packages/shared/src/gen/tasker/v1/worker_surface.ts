@@ -152,11 +152,7 @@ export interface WorkerTemplateServiceGetTemplateResponse {
     | Template
     | undefined;
   /** Handlers it needs. */
-  handlerMetadata:
-    | TemplateHandlerMetadata
-    | undefined;
-  /** True when served from the worker's in-memory copy. */
-  cached: boolean;
+  handlerMetadata: TemplateHandlerMetadata | undefined;
 }
 
 /** Request of WorkerTemplateService.ValidateTemplate. */
@@ -1711,7 +1707,7 @@ export const TemplateHandlerMetadata: MessageFns<TemplateHandlerMetadata> = {
 };
 
 function createBaseWorkerTemplateServiceGetTemplateResponse(): WorkerTemplateServiceGetTemplateResponse {
-  return { template: undefined, handlerMetadata: undefined, cached: false };
+  return { template: undefined, handlerMetadata: undefined };
 }
 
 export const WorkerTemplateServiceGetTemplateResponse: MessageFns<WorkerTemplateServiceGetTemplateResponse> = {
@@ -1721,9 +1717,6 @@ export const WorkerTemplateServiceGetTemplateResponse: MessageFns<WorkerTemplate
     }
     if (message.handlerMetadata !== undefined) {
       TemplateHandlerMetadata.encode(message.handlerMetadata, writer.uint32(18).fork()).join();
-    }
-    if (message.cached !== false) {
-      writer.uint32(24).bool(message.cached);
     }
     return writer;
   },
@@ -1757,14 +1750,6 @@ export const WorkerTemplateServiceGetTemplateResponse: MessageFns<WorkerTemplate
             message.handlerMetadata = TemplateHandlerMetadata.decode(reader, reader.uint32());
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.cached = reader.bool();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1785,7 +1770,6 @@ export const WorkerTemplateServiceGetTemplateResponse: MessageFns<WorkerTemplate
         : isSet(object.handler_metadata)
         ? TemplateHandlerMetadata.fromJSON(object.handler_metadata)
         : undefined,
-      cached: isSet(object.cached) ? globalThis.Boolean(object.cached) : false,
     };
   },
 
@@ -1796,9 +1780,6 @@ export const WorkerTemplateServiceGetTemplateResponse: MessageFns<WorkerTemplate
     }
     if (message.handlerMetadata !== undefined) {
       obj.handlerMetadata = TemplateHandlerMetadata.toJSON(message.handlerMetadata);
-    }
-    if (message.cached !== false) {
-      obj.cached = message.cached;
     }
     return obj;
   },
@@ -1814,7 +1795,6 @@ export const WorkerTemplateServiceGetTemplateResponse: MessageFns<WorkerTemplate
     message.handlerMetadata = (object.handlerMetadata !== undefined && object.handlerMetadata !== null)
       ? TemplateHandlerMetadata.fromPartial(object.handlerMetadata)
       : undefined;
-    message.cached = object.cached ?? false;
     return message;
   },
 };
