@@ -24,6 +24,8 @@ export const OPERATIONS = {
   'tasks.context': 'idempotent',
   'tasks.summary': 'idempotent',
   'tasks.resume': 'once',
+  // A repeat after a lost answer would fail with INVALID_STATE (already resolved_manually).
+  'tasks.resolve': 'once',
   'tasks.watch': 'stream',
   'steps.list': 'idempotent',
   'steps.get': 'idempotent',
@@ -52,6 +54,8 @@ export const OPERATIONS = {
   'auth.revokeKey': 'idempotent',
   'dlq.list': 'idempotent',
   'dlq.getByTask': 'idempotent',
+  // A repeat after a lost answer would fail with ALREADY_EXISTS.
+  'dlq.create': 'once',
   // Sets absolute values; repeating it stores the same investigation.
   'dlq.update': 'idempotent',
   'dlq.stats': 'idempotent',

@@ -6,6 +6,7 @@ import type {
   ClaimedStep,
   CompleteStepInput,
   CreateTaskInput,
+  DlqCreateInput,
   DlqEntry,
   DlqInvestigationItem,
   DlqListQuery,
@@ -59,6 +60,12 @@ export interface TasksApi {
   summary(taskUuid: string): Promise<TaskSummary>;
   resume(taskUuid: string, input: { performedBy: string; reason: string }): Promise<Task>;
   /**
+   * Closes a `blocked_by_failures` or `error` task as `resolved_manually` (audited): steps still pending,
+   * enqueued, running or backing off are cancelled, failed ones stay in error, the pending DLQ entry becomes
+   * manually_resolved. INVALID_STATE for any other state. Needs `tasks:cancel`. Never retried by the SDK.
+   */
+  resolve(taskUuid: string, input: { performedBy: string; reason: string }): Promise<Task>;
+  /**
    * The task's events in order: history first, then live, ending after the terminal event. Reconnects on its own
    * after a transport failure and resumes from the last `eventId` it yielded, so no event is missed or repeated.
    */
@@ -100,6 +107,11 @@ export interface WorkersApi {
 export interface DlqApi {
   list(query?: Partial<DlqListQuery>): Promise<DlqEntry[]>;
   getByTask(taskUuid: string): Promise<DlqEntry>;
+  /**
+   * Opens a `manual_dlq` entry for a task in any state (who and why go into its snapshot). ALREADY_EXISTS while
+   * the task has a pending entry. Needs `dlq:update`. Never retried by the SDK.
+   */
+  create(taskUuid: string, input: DlqCreateInput): Promise<DlqEntry>;
   update(dlqEntryUuid: string, input: DlqUpdateInput): Promise<DlqEntry>;
   stats(): Promise<DlqStats[]>;
   investigationQueue(limit?: number): Promise<DlqInvestigationItem[]>;

@@ -43,7 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', EPILOG);
 
   const group = (name: string, description: string): Command => program.command(name).description(description);
-  const task = group('task', 'Tasks and their steps: create, inspect, watch, cancel, fix and resume');
+  const task = group('task', 'Tasks and their steps: create, inspect, watch, cancel, fix, resume and close');
   registerTaskCommands(task, ctx);
   registerStepCommands(task, ctx);
   registerTemplateCommands(group('template', 'Task templates: list, show, validate, register'), ctx);

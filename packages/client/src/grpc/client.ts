@@ -78,6 +78,8 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
       call('tasks.summary', (s, o) => s.tasks.getTaskSummary({ taskUuid }, o), (r) => pb.taskSummaryFromProto(r)),
     resume: (taskUuid, input) =>
       call('tasks.resume', (s, o) => s.tasks.resumeTask(pb.resumeTaskRequestToProto({ taskUuid, input }), o), (r) => pb.requiredTaskFromProto(r.task)),
+    resolve: (taskUuid, input) =>
+      call('tasks.resolve', (s, o) => s.tasks.resolveTask(pb.resolveTaskRequestToProto({ taskUuid, input }), o), (r) => pb.requiredTaskFromProto(r.task)),
     watch(taskUuid, watchOptions = {}) {
       const source = createStreamWatchSource(grpc, {
         isTerminal: async (uuid, signal) => isTerminalTaskState((await tasks.get(uuid)).state) && !signal.aborted,
@@ -158,6 +160,8 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
       return call('dlq.list', (s, o) => s.dlq.listEntries(pb.dlqListQueryToProto(q), o), (r) => r.entries.map((e) => pb.dlqEntryFromProto(e)));
     },
     getByTask: (taskUuid) => call('dlq.getByTask', (s, o) => s.dlq.getEntryByTask({ taskUuid }, o), (r) => pb.dlqEntryFromProto(r.entry)),
+    create: (taskUuid, input) =>
+      call('dlq.create', (s, o) => s.dlq.createEntry(pb.dlqCreateToProto({ taskUuid, input }), o), (r) => pb.dlqCreateResponseFromProto(r)),
     update: (dlqEntryUuid, input) =>
       call('dlq.update', (s, o) => s.dlq.updateInvestigation(pb.dlqUpdateToProto({ dlqEntryUuid, input }), o), (r) => pb.dlqUpdateResponseFromProto(r)),
     stats: () => call('dlq.stats', (s, o) => s.dlq.getStats({}, o), (r) => r.stats.map((x) => pb.dlqStatsFromProto(x))),

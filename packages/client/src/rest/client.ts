@@ -71,6 +71,10 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
       const body = rest.resumeTaskInputToRest(input);
       return rest.taskFromRest(await call('tasks.resume', schemas.TaskResponseSchema, { method: 'POST', path: `${task(uuid)}/resume`, body }));
     },
+    async resolve(uuid, input) {
+      const body = rest.resolveTaskInputToRest(input);
+      return rest.taskFromRest(await call('tasks.resolve', schemas.TaskResponseSchema, { method: 'POST', path: `${task(uuid)}/resolve`, body }));
+    },
     watch(uuid, watchOptions = {}) {
       const source = createSseWatchSource(http, {
         isTerminal: async (taskUuid, signal) => isTerminalTaskState((await tasks.get(taskUuid)).state) && !signal.aborted,
@@ -180,6 +184,10 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
     },
     async getByTask(taskUuid) {
       return rest.dlqEntryFromRest(await call('dlq.getByTask', schemas.DlqEntrySchema, { method: 'GET', path: `/v1/dlq/task/${seg(taskUuid)}` }));
+    },
+    async create(taskUuid, input) {
+      const body = rest.dlqCreateInputToRest(input);
+      return rest.dlqEntryFromRest(await call('dlq.create', schemas.DlqEntrySchema, { method: 'POST', path: `/v1/dlq/task/${seg(taskUuid)}`, body }));
     },
     async update(entryUuid, input) {
       const body = rest.dlqUpdateInputToRest(input);

@@ -142,6 +142,32 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     expect(watch.stdout.trim().split('\n').at(-1)).toMatch(/task {2}cancelled$/);
   });
 
+  it('creates with --options, opens a manual DLQ entry and closes the failed task with task resolve', async () => {
+    const task = (await cli().json([...global(), ...CREATE, '--context', '{"invoice_id": 11}', '--tag', tag, '--options', '{"channel":"cli","ticket":"OPS-9"}'])) as Record<string, unknown>;
+    expect(task.options).toEqual({ channel: 'cli', ticket: 'OPS-9' });
+    const uuid = task.task_uuid as string;
+    const notStrings = await cli().run([...global(), ...CREATE, '--context', '{"invoice_id": 12}', '--options', '{"retries":3}']);
+    expect([notStrings.code, notStrings.stderr.includes('--options values must be strings')]).toEqual([2, true]);
+
+    const entry = (await cli().json([...global(), 'dlq', 'create', uuid, '--reason', 'customer says stuck', '--by', 'ops'])) as Record<string, unknown>;
+    expect(entry).toMatchObject({ task_uuid: uuid, dlq_reason: 'manual_dlq', resolution_status: 'pending', task_snapshot: { manual_dlq: { opened_by: 'ops' } } });
+    const twice = await cli().run([...global(), 'dlq', 'create', uuid, '--reason', 'again']);
+    expect([twice.code, twice.stderr.includes('ALREADY_EXISTS')]).toEqual([5, true]);
+
+    await completeStep(sdk, 'cli-worker', uuid, 'load_invoice');
+    await completeStep(sdk, 'cli-worker', uuid, 'compute_tax');
+    const charge = await claimStep(sdk, 'cli-worker', uuid, 'charge_card');
+    await sdk.workers.fail({
+      workerId: 'cli-worker', stepUuid: charge.stepUuid, leaseToken: charge.leaseToken, executionTimeMs: 1,
+      error: { message: 'declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+    });
+    await waitForState(uuid, 'error');
+    const closed = (await cli().json([...global(), 'task', 'resolve', uuid, '--reason', 'refunded by hand', '--by', 'ops'])) as Record<string, unknown>;
+    expect(closed).toMatchObject({ status: 'resolved_manually', failed_steps: 1, cancelled_steps: 1, options: { channel: 'cli', ticket: 'OPS-9' } });
+    expect(await cli().json([...global(), 'dlq', 'get', uuid])).toMatchObject({ resolution_status: 'manually_resolved', resolved_by: 'ops', resolution_notes: 'refunded by hand' });
+    expect((await cli().run([...global(), 'task', 'resolve', uuid, '--reason', 'twice'])).code).toBe(5);
+  });
+
   it('distinguishes usage errors, missing things, refused credentials and invalid input', async () => {
     const missing = await cli().run([...global(), 'task', 'get', MISSING_UUID]);
     expect(missing).toMatchObject({ code: 3 });

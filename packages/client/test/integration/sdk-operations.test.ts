@@ -210,6 +210,36 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     expect(error).toMatchObject({ code: 'INVALID_STATE', transport, status: transport === 'rest' ? 409 : 9 });
   });
 
+  it('options, a manual DLQ entry, and closing an errored task as resolved_manually', async () => {
+    const task = await client.tasks.create(linearInput({ options: { channel: transport, note: 'é' } }));
+    expect(task.options).toEqual({ channel: transport, note: 'é' });
+    expect((await client.tasks.get(task.taskUuid)).options).toEqual({ channel: transport, note: 'é' });
+    const tooLong = (await client.tasks.create(linearInput({ options: { mode: 'x'.repeat(5000) } })).catch((e: unknown) => e)) as TaskerError;
+    expect([tooLong.code, tooLong.fields.map((f) => f.path)]).toEqual(['VALIDATION_FAILED', ['options.mode']]);
+
+    const entry = await client.dlq.create(task.taskUuid, { performedBy: 'ops', reason: 'customer says stuck' });
+    expect(entry).toMatchObject({ taskUuid: task.taskUuid, reason: 'manual_dlq', originalState: 'steps_in_process', resolutionStatus: 'pending' });
+    await expect(client.dlq.create(task.taskUuid, { performedBy: 'ops', reason: 'again' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(client.tasks.resolve(task.taskUuid, { performedBy: 'ops', reason: 'too early' })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+
+    await completeStep(client, workerId, task.taskUuid, 'load_invoice');
+    await completeStep(client, workerId, task.taskUuid, 'compute_tax');
+    const charge = await claimStep(client, workerId, task.taskUuid, 'charge_card');
+    await client.workers.fail({
+      workerId, stepUuid: charge.stepUuid, leaseToken: charge.leaseToken, executionTimeMs: 1,
+      error: { message: 'declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+    });
+    await waitFor(client, task.taskUuid, 'error');
+    const closed = await client.tasks.resolve(task.taskUuid, { performedBy: 'ops', reason: 'refunded by hand' });
+    expect(closed).toMatchObject({ state: 'resolved_manually', options: { channel: transport, note: 'é' } });
+    expect(closed.execution).toMatchObject({ completedSteps: 2, failedSteps: 1, cancelledSteps: 1 });
+    // The open entry (the manual one: the give-up found it and opened none) is closed by the resolve.
+    expect(await client.dlq.getByTask(task.taskUuid)).toMatchObject({
+      dlqEntryUuid: entry.dlqEntryUuid, resolutionStatus: 'manually_resolved', resolvedBy: 'ops', resolutionNotes: 'refunded by hand',
+    });
+    await expect(client.tasks.resolve(task.taskUuid, { performedBy: 'ops', reason: 'twice' })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+  });
+
   it('decodes NOT_FOUND and VALIDATION_FAILED with the offending field', async () => {
     await expect(client.tasks.get(MISSING_UUID)).rejects.toMatchObject({ code: 'NOT_FOUND', status: transport === 'rest' ? 404 : 5 });
     await expect(client.templates.get('billing', 'nope', '9.9.9')).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -1,8 +1,8 @@
 // Engine metrics observed at the service boundary, so the transports stay thin and the SQL stays metric-free:
 // claims and their namespaces, step run time per handler (the worker-reported execution time), retries, DLQ
-// entries opened by a failing result, and open event streams per transport.
+// entries opened by a failing result or by an operator (manual_dlq), and open event streams per transport.
 import type { ClaimedStep, TaskStatusEvent } from '@tasker/shared';
-import type { Services, TaskEventService, WorkerService } from '../services/types.js';
+import type { DlqService, Services, TaskEventService, WorkerService } from '../services/types.js';
 import type { EngineMetrics, StreamTransport } from './engine.js';
 
 /** Steps claimed here whose result has not come back yet: step uuid → handler callable (bounded). */
@@ -77,9 +77,21 @@ export function createServiceInstrumentation(metrics: EngineMetrics): Instrument
     };
   }
 
+  function dlq(inner: DlqService): DlqService {
+    return {
+      ...inner,
+      async open(principal, taskUuid, input) {
+        const entry = await inner.open(principal, taskUuid, input);
+        metrics.dlqEntryCreated('manual_dlq');
+        return entry;
+      },
+    };
+  }
+
   return (services, transport) => ({
     ...services,
     workers: workers(services.workers),
     taskEvents: taskEvents(services.taskEvents, transport),
+    ...(services.dlq === undefined ? {} : { dlq: dlq(services.dlq) }),
   });
 }

@@ -107,6 +107,28 @@ export async function lockDlqEntry(
   return r ? { entry: toEntry(r), namespace: r.namespace, now: r.db_now } : undefined;
 }
 
+export type OpenDlqEntryOutcome =
+  | { outcome: 'ok'; entry: DlqEntry }
+  | { outcome: 'already_exists'; dlqEntryUuid: string }
+  | { outcome: 'not_found' };
+
+/** tasker.open_manual_dlq_entry (one call), then the new entry (one read). */
+export async function openManualDlqEntry(
+  sql: Sql,
+  taskUuid: string,
+  actor: string,
+  reason: string,
+  scope: NamespaceScope,
+): Promise<OpenDlqEntryOutcome> {
+  const [r] = await sql<{ outcome: 'ok' | 'already_exists' | 'not_found'; dlq_entry_uuid: string | null }[]>`
+    select * from tasker.open_manual_dlq_entry(${taskUuid}, ${actor}, ${reason}, ${scope as string[] | null}::text[])`;
+  if (r === undefined || r.outcome === 'not_found' || r.dlq_entry_uuid === null) return { outcome: 'not_found' };
+  if (r.outcome === 'already_exists') return { outcome: 'already_exists', dlqEntryUuid: r.dlq_entry_uuid };
+  const [entry] = await sql<DbDlqEntry[]>`select * from tasker.dlq_entries where dlq_entry_uuid = ${r.dlq_entry_uuid}`;
+  if (entry === undefined) throw new Error(`DLQ entry ${r.dlq_entry_uuid} vanished after it was opened`);
+  return { outcome: 'ok', entry: toEntry(entry) };
+}
+
 export interface DlqEntryChanges {
   resolutionStatus: DlqResolutionStatus;
   resolutionTimestamp: Date | null;

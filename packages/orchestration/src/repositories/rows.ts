@@ -33,6 +33,8 @@ export interface TaskRow {
   parent_correlation_id: string | null;
   identity_hash: string;
   idempotency_key: string | null;
+  /** NULL when the request gave none. */
+  options: Record<string, string> | null;
   requested_at: Date;
   created_at: Date;
   updated_at: Date;
@@ -83,6 +85,7 @@ export function taskFromRow(row: TaskRow): Task {
     correlationId: row.correlation_id,
     parentCorrelationId: row.parent_correlation_id,
     idempotencyKey: row.idempotency_key,
+    options: row.options ?? {},
     requestedAt: row.requested_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -1,4 +1,4 @@
-// Task queries. The writing ones call the engine's SQL functions (migrations 0011–0012), one round trip each.
+// Task queries. The writing ones call the engine's SQL functions (migrations 0011–0021), one round trip each.
 import type { JsonObject, TaskListQuery, TaskState } from '@tasker/shared';
 import type { ISql, JSONValue } from 'postgres';
 import { dlqEntryFromRow, type DlqEntryRow, type TaskRow } from './rows.js';
@@ -22,6 +22,8 @@ export interface TaskInsert {
   parent_correlation_id?: string;
   identity_hash: string;
   idempotency_key?: string;
+  /** Absent when the request gave none (the column stays NULL). */
+  options?: Record<string, string>;
 }
 
 /** One step of a create_task payload: the template step with its effective policy. */
@@ -148,6 +150,19 @@ export async function resumeTask(
   const [row] = await sql<{ outcome: TaskActionOutcome; task_state: TaskState | null; detail: string | null }[]>`
     SELECT * FROM tasker.resume_task(${taskUuid}, ${actor}, ${reason}, ${namespaces as string[] | null}::text[])`;
   return { outcome: row?.outcome ?? 'not_found', taskState: row?.task_state ?? null, detail: row?.detail ?? null };
+}
+
+/** tasker.resolve_task: close a blocked or error task as resolved_manually (migration 0021). */
+export async function resolveTask(
+  sql: Db,
+  taskUuid: string,
+  actor: string,
+  reason: string,
+  namespaces: readonly string[] | null,
+): Promise<{ outcome: TaskActionOutcome; taskState: TaskState | null }> {
+  const [row] = await sql<{ outcome: TaskActionOutcome; task_state: TaskState | null }[]>`
+    SELECT * FROM tasker.resolve_task(${taskUuid}, ${actor}, ${reason}, ${namespaces as string[] | null}::text[])`;
+  return { outcome: row?.outcome ?? 'not_found', taskState: row?.task_state ?? null };
 }
 
 export async function findLatestDlqEntry(sql: Db, taskUuid: string) {

@@ -51,7 +51,7 @@ export async function registerOpenApi(app: FastifyInstance, options: { apiKeyHea
         },
       },
       tags: [
-        { name: 'tasks', description: 'Create, list, inspect, cancel and resume tasks' },
+        { name: 'tasks', description: 'Create, list, inspect, cancel, resume and close tasks' },
         { name: 'steps', description: 'Workflow steps and operator actions' },
         { name: 'templates', description: 'Task templates' },
         { name: 'workers', description: 'The worker protocol: register, claim, heartbeat, report' },

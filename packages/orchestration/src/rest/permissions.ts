@@ -12,6 +12,8 @@ export const REST_ROUTE_PERMISSIONS = {
   'GET /v1/tasks/:task_uuid/context': 'tasks:context_read',
   'DELETE /v1/tasks/:task_uuid': 'tasks:cancel',
   'POST /v1/tasks/:task_uuid/resume': 'tasks:resume',
+  // Closing is the other way an operator ends a task (docs/security.md).
+  'POST /v1/tasks/:task_uuid/resolve': 'tasks:cancel',
   'GET /v1/tasks/:task_uuid/events': 'tasks:read',
 
   'GET /v1/tasks/:task_uuid/workflow_steps': 'steps:read',
@@ -35,6 +37,7 @@ export const REST_ROUTE_PERMISSIONS = {
 
   'GET /v1/dlq': 'dlq:read',
   'GET /v1/dlq/task/:task_uuid': 'dlq:read',
+  'POST /v1/dlq/task/:task_uuid': 'dlq:update',
   'PATCH /v1/dlq/entry/:dlq_entry_uuid': 'dlq:update',
   'GET /v1/dlq/stats': 'dlq:stats',
   'GET /v1/dlq/investigation-queue': 'dlq:read',

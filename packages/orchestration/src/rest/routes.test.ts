@@ -78,6 +78,33 @@ describe('request mapping', () => {
     expect(resume).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { performedBy: 'ops', reason: 'fixed' });
   });
 
+  it('passes the close (resolve) and the opening of a manual DLQ entry through', async () => {
+    const resolve = vi.fn(async () => makeTask({ state: 'resolved_manually' }));
+    const open = vi.fn(async () => makeDlqEntry({ reason: 'manual_dlq' }));
+    const a = await appWith(makeFakeServices({ tasks: { resolve }, dlq: { open } }));
+    const closed = await a.inject({ method: 'POST', url: `/v1/tasks/${UUID}/resolve`, payload: { performed_by: 'ops', reason: 'accepted' } });
+    expect(closed.statusCode).toBe(200);
+    expect(resolve).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { performedBy: 'ops', reason: 'accepted' });
+    const opened = await a.inject({ method: 'POST', url: `/v1/dlq/task/${UUID}`, payload: { performed_by: 'ops', reason: 'looks stuck' } });
+    expect(opened.statusCode).toBe(201);
+    expect(opened.json().dlq_reason).toBe('manual_dlq');
+    expect(open).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { performedBy: 'ops', reason: 'looks stuck' });
+  });
+
+  it("maps the reference's status parameter and accepts and ignores its requested_at", async () => {
+    const list = vi.fn(async () => ({ items: [], total: 0, limit: 25, offset: 0 }));
+    const create = vi.fn(async () => makeTask());
+    const a = await appWith(makeFakeServices({ tasks: { list, create } }));
+    expect((await a.inject({ method: 'GET', url: '/v1/tasks?status=completed' })).statusCode).toBe(200);
+    expect(list).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, { limit: 25, offset: 0, states: ['complete'] });
+    const both = await a.inject({ method: 'GET', url: '/v1/tasks?status=completed&state=error' });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().error.details.fields).toEqual([{ path: 'query.status', message: expect.stringContaining('not both') }]);
+    const body = { namespace: 'n', name: 't', version: '1', context: {}, initiator: 'i', source_system: 's', reason: 'r', requested_at: '2024-05-01T10:00:00' };
+    expect((await a.inject({ method: 'POST', url: '/v1/tasks', payload: body })).statusCode).toBe(201);
+    expect(create).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, { namespace: 'n', name: 't', version: '1', context: {}, initiator: 'i', sourceSystem: 's', reason: 'r' });
+  });
+
   it('maps a manual step action', async () => {
     const applyManualAction = vi.fn(async () => {
       throw new Error('stop here');

@@ -28,6 +28,7 @@ import {
   listInvestigationQueue,
   listStalenessCandidates,
   lockDlqEntry,
+  openManualDlqEntry,
   updateDlqEntry,
   type DlqEntryChanges,
   type NamespaceScope,
@@ -108,6 +109,20 @@ export function createDlqService({ sql, config }: DlqServiceDeps): DlqService {
         if (changes === undefined) return locked.entry;
         return updateDlqEntry(txSql, dlqEntryUuid, changes);
       });
+    },
+
+    async open(principal, taskUuid, input) {
+      requireUuid(taskUuid, 'task_uuid');
+      const result = await openManualDlqEntry(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal));
+      if (result.outcome === 'not_found') {
+        throw new AppError('NOT_FOUND', `Task ${taskUuid} not found`, { details: { task_uuid: taskUuid } });
+      }
+      if (result.outcome === 'already_exists') {
+        throw new AppError('ALREADY_EXISTS', `Task ${taskUuid} already has a pending DLQ entry`, {
+          details: { task_uuid: taskUuid, dlq_entry_uuid: result.dlqEntryUuid },
+        });
+      }
+      return result.entry;
     },
 
     async stats(principal) {

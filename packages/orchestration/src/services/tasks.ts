@@ -1,5 +1,5 @@
-// Tasks: creation (one round trip for the write), reads, cancel, resume.
-import type { CreateTaskInput, CreatedTask, JsonObject, Task, TaskSummary } from '@tasker/shared';
+// Tasks: creation (one round trip for the write), reads, cancel, resume, and the operator's close (resolve).
+import { taskOptionsProblems, type CreateTaskInput, type CreatedTask, type JsonObject, type Task, type TaskSummary } from '@tasker/shared';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
 import { checkAgainstSchema } from '@tasker/shared/domain/template-schema';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
@@ -18,6 +18,7 @@ import {
   findTaskUuidByIdentityHash,
   insertTask,
   listTasks,
+  resolveTask,
   resumeTask,
   type TaskInsert,
 } from '../repositories/tasks.js';
@@ -59,6 +60,13 @@ function checkCreateInput(input: CreateTaskInput): FieldProblem[] {
   if (input.idempotencyKey !== undefined && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)) {
     problems.push({ path: 'idempotency_key', message: 'must be 1-255 characters' });
   }
+  if (input.options !== undefined) {
+    if (typeof input.options !== 'object' || input.options === null || Array.isArray(input.options)) {
+      problems.push({ path: 'options', message: 'must be an object of string values' });
+    } else {
+      problems.push(...taskOptionsProblems(input.options));
+    }
+  }
   return problems;
 }
 
@@ -96,6 +104,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     if (input.correlationId !== undefined) insert.correlation_id = input.correlationId;
     if (input.parentCorrelationId !== undefined) insert.parent_correlation_id = input.parentCorrelationId;
     if (input.idempotencyKey !== undefined) insert.idempotency_key = input.idempotencyKey;
+    if (input.options !== undefined && Object.keys(input.options).length > 0) insert.options = input.options;
     return insert;
   }
 
@@ -226,6 +235,20 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         throw new AppError('INVALID_STATE', `Task ${taskUuid} cannot be resumed: ${result.detail ?? result.taskState}`, {
           details: { task_uuid: taskUuid, state: result.taskState },
         });
+      }
+      return taskFromRow(await loadVisible(principal, taskUuid));
+    },
+
+    async resolve(principal, taskUuid, input) {
+      assertUuid(taskUuid, 'task_uuid');
+      const result = await retryOnDeadlock(() => resolveTask(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal)));
+      if (result.outcome === 'not_found') throw taskNotFound(taskUuid);
+      if (result.outcome === 'invalid_state') {
+        throw new AppError(
+          'INVALID_STATE',
+          `Task ${taskUuid} is ${result.taskState}; only blocked_by_failures or error tasks can be closed as resolved_manually`,
+          { details: { task_uuid: taskUuid, state: result.taskState } },
+        );
       }
       return taskFromRow(await loadVisible(principal, taskUuid));
     },

@@ -7,6 +7,7 @@ import type {
   CompleteStepInput,
   CreateTaskInput,
   CreatedTask,
+  DlqCreateInput,
   DlqEntry,
   DlqInvestigationItem,
   DlqListQuery,
@@ -58,6 +59,11 @@ export interface TaskService {
   summary(principal: Principal, taskUuid: string): Promise<TaskSummary>;
   /** Continues an `error` task whose failed steps were fixed; audited; resolves its pending DLQ entry. */
   resume(principal: Principal, taskUuid: string, input: { performedBy: string; reason: string }): Promise<Task>;
+  /**
+   * Closes a `blocked_by_failures` or `error` task as `resolved_manually`: audited, its unfinished steps other
+   * than the failed ones cancelled, its pending DLQ entry manually_resolved; INVALID_STATE for any other state.
+   */
+  resolve(principal: Principal, taskUuid: string, input: { performedBy: string; reason: string }): Promise<Task>;
 }
 
 export interface StepService {
@@ -105,6 +111,8 @@ export interface DlqService {
   list(principal: Principal, query: DlqListQuery): Promise<DlqEntry[]>;
   getByTask(principal: Principal, taskUuid: string): Promise<DlqEntry>;
   update(principal: Principal, dlqEntryUuid: string, input: DlqUpdateInput): Promise<DlqEntry>;
+  /** Opens a `manual_dlq` entry for a task in any state; ALREADY_EXISTS while the task has a pending one. */
+  open(principal: Principal, taskUuid: string, input: DlqCreateInput): Promise<DlqEntry>;
   stats(principal: Principal): Promise<DlqStats[]>;
   investigationQueue(principal: Principal, limit: number): Promise<DlqInvestigationItem[]>;
   staleness(principal: Principal, limit: number): Promise<StalenessItem[]>;

@@ -148,6 +148,8 @@ const EMPTY_LOOKUPS = new Set(['GET /v1/dlq/task/:task_uuid', '/tasker.v1.DlqSer
 /** Valid bodies for writes that address a task, so the namespace check (not validation) decides. */
 const BODIES: Record<string, object> = {
   'POST /v1/tasks/:task_uuid/resume': { performed_by: 'matrix', reason: 'matrix' },
+  'POST /v1/tasks/:task_uuid/resolve': { performed_by: 'matrix', reason: 'matrix' },
+  'POST /v1/dlq/task/:task_uuid': { performed_by: 'matrix', reason: 'matrix' },
   'PATCH /v1/tasks/:task_uuid/workflow_steps/:step_uuid': { action_type: 'resolve_manually', reason: 'matrix', resolved_by: 'matrix' },
 };
 

@@ -64,7 +64,7 @@ describe('CreateTask', () => {
   });
 
   it.each([
-    ['a missing required field', { reason: undefined }, ['reason']],
+    ['an empty required field', { reason: '' }, ['reason']],
     ['a malformed correlation id', { correlationId: 'nope' }, ['correlation_id']],
     ['an out-of-range priority', { priority: 1000 }, ['priority']],
     ['no context', { context: undefined }, ['context']],

@@ -45,6 +45,12 @@ export interface DlqUpdateInput {
   metadata?: JsonObject;
 }
 
+/** Opening a `manual_dlq` entry: who opens it and why (both kept in the entry's snapshot). */
+export interface DlqCreateInput {
+  performedBy: string;
+  reason: string;
+}
+
 export interface DlqStats {
   reason: DlqReason;
   totalEntries: number;

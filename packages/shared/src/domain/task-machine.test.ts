@@ -50,6 +50,7 @@ const EXPECTED: readonly [TaskState, TaskEvent, TaskState][] = [
   ['blocked_by_failures', 'resume', 'evaluating_results'],
   ['blocked_by_failures', 'cancel', 'cancelled'],
   ['error', 'resume', 'evaluating_results'],
+  ['error', 'manual_resolution', 'resolved_manually'],
 ];
 
 function expectedNext(from: TaskState, event: TaskEvent): TaskState | undefined {
@@ -93,9 +94,10 @@ describe('task state machine', () => {
     }
   });
 
-  it('lets error out only through the operator resume', () => {
+  it('lets error out only through the operator actions: resume, or the close as resolved_manually', () => {
     expect(TERMINAL_TASK_STATES).toContain('error');
-    expect(allowedTaskEvents('error')).toEqual(['resume']);
+    expect(allowedTaskEvents('error')).toEqual(['manual_resolution', 'resume']);
+    expect(taskStatesAccepting('manual_resolution').sort()).toEqual(['blocked_by_failures', 'error']);
   });
 
   it('accepts cancel from every non-terminal state and from no terminal one', () => {

@@ -57,6 +57,9 @@ const STALE = { staleness_timeout: 'error' } as const;
  *   next state from the steps as they are now. It is also accepted from `blocked_by_failures`, where the
  *   engine may not yet have given up when the operator acts. Cancel is not allowed from `error`: the task is
  *   already closed, and the DLQ entry records the operator's conclusion.
+ * - `manual_resolution` (the reference's blocked_by_failures → resolved_manually) is also accepted from `error`:
+ *   the operator's other conclusion after a failure, closing the task instead of resuming it. It is an explicit,
+ *   audited operator event (`tasks.resolve`), like `resume`.
  */
 export const TASK_TRANSITIONS: Readonly<Record<TaskState, TaskTransitionRow>> = {
   pending: { start: 'initializing', ...CANCEL },
@@ -103,7 +106,7 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskState, TaskTransitionRow>> = 
     ...CANCEL,
   },
   complete: {},
-  error: { resume: 'evaluating_results' },
+  error: { resume: 'evaluating_results', manual_resolution: 'resolved_manually' },
   cancelled: {},
   resolved_manually: {},
 };

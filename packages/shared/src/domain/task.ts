@@ -66,6 +66,8 @@ export interface Task {
   correlationId: string;
   parentCorrelationId: string | null;
   idempotencyKey: string | null;
+  /** Request options given at creation; empty when none were given. */
+  options: Record<string, string>;
   requestedAt: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -96,6 +98,7 @@ export interface CreateTaskInput {
   parentCorrelationId?: string;
   /** Always wins over the template's identity strategy. */
   idempotencyKey?: string;
+  /** Stored with the task and returned as `Task.options`; bounds in `TASK_OPTIONS_LIMITS`. */
   options?: Record<string, string>;
 }
 

@@ -71,6 +71,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     correlationId: makeUuid(),
     parentCorrelationId: makeUuid(),
     idempotencyKey: 'idem-1',
+    options: { channel: 'web', notes: 'a "quoted" é' },
     requestedAt: makeDate(0),
     createdAt: makeDate(1),
     updatedAt: makeDate(2),

@@ -37,6 +37,7 @@ export function makeMinimalTask(overrides: Partial<Task> = {}): Task {
     tags: [],
     parentCorrelationId: null,
     idempotencyKey: null,
+    options: {},
     completedAt: null,
     ...overrides,
   });

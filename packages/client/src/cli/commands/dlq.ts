@@ -1,10 +1,11 @@
-// `tasker dlq list|get|update|stats|queue|staleness`.
+// `tasker dlq list|get|create|update|stats|queue|staleness`.
 import { DLQ_REASONS, DLQ_RESOLUTION_STATUSES, type DlqListQuery, type DlqUpdateInput, type JsonObject } from '@tasker/shared';
 import * as rest from '@tasker/shared/convert/rest/index';
 import { Option, type Command } from 'commander';
 import { action, intOption, readJsonObject, type CliContext } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import { renderFields, renderTable, type CommandResult } from '../output.js';
+import { osUser } from './tasks.js';
 
 type Status = DlqUpdateInput['resolutionStatus'];
 
@@ -12,7 +13,7 @@ function entryResult(doc: ReturnType<typeof rest.dlqEntryToRest>): CommandResult
   return { document: doc, table: () => renderFields(doc) };
 }
 
-/** Adds `dlq list|get|update|stats|queue|staleness` to `dlq`. */
+/** Adds `dlq list|get|create|update|stats|queue|staleness` to `dlq`. */
 export function registerDlqCommands(dlq: Command, ctx: CliContext): void {
   dlq
     .command('list')
@@ -50,6 +51,17 @@ export function registerDlqCommands(dlq: Command, ctx: CliContext): void {
     .command('get <task_uuid>')
     .description("A task's latest DLQ entry")
     .action(action(ctx, async ({ args: [uuid = ''], cmd }) => entryResult(rest.dlqEntryToRest(await ctx.clientFor(cmd).dlq.getByTask(uuid)))));
+
+  dlq
+    .command('create <task_uuid>')
+    .description('Open a manual_dlq investigation of a task (any state; refused while it has a pending entry)')
+    .requiredOption('--reason <text>', 'why the task needs investigating (kept in the snapshot)')
+    .option('--by <who>', 'who opens it (kept in the snapshot)', osUser())
+    .action(
+      action<{ reason: string; by: string }>(ctx, async ({ args: [uuid = ''], opts, cmd }) =>
+        entryResult(rest.dlqEntryToRest(await ctx.clientFor(cmd).dlq.create(uuid, { performedBy: opts.by, reason: opts.reason }))),
+      ),
+    );
 
   dlq
     .command('update <dlq_entry_uuid>')

@@ -1,4 +1,4 @@
-// `tasker task create|get|list|cancel|watch|resume`.
+// `tasker task create|get|list|cancel|watch|resume|resolve`.
 import { userInfo } from 'node:os';
 import { TASK_SORT_FIELDS, TASK_STATES, type CreateTaskInput, type JsonObject, type TaskState } from '@tasker/shared';
 import * as rest from '@tasker/shared/convert/rest/index';
@@ -50,6 +50,7 @@ interface CreateFlags {
   priority?: number;
   idempotencyKey?: string;
   correlationId?: string;
+  options?: string;
   watch?: boolean;
 }
 
@@ -67,6 +68,15 @@ interface ListFlags {
   sortDirection?: 'asc' | 'desc';
 }
 
+/** `--options`: a JSON object of string values (the task's options are a string map). */
+function taskOptions(json: string | undefined): Record<string, string> | undefined {
+  const value = readJsonObject(json, undefined, 'options');
+  if (value === undefined) return undefined;
+  const bad = Object.keys(value).filter((k) => typeof value[k] !== 'string');
+  if (bad.length > 0) throw new UsageError(`--options values must be strings (JSON-encode others): ${bad.join(', ')}`);
+  return value as Record<string, string>;
+}
+
 function taskStates(values: string[] | undefined): TaskState[] | undefined {
   if (values === undefined) return undefined;
   const bad = values.filter((v) => !(TASK_STATES as readonly string[]).includes(v));
@@ -74,7 +84,7 @@ function taskStates(values: string[] | undefined): TaskState[] | undefined {
   return values as TaskState[];
 }
 
-/** Adds `task create|get|list|cancel|watch|resume` to `task`. */
+/** Adds `task create|get|list|cancel|watch|resume|resolve` to `task`. */
 export function registerTaskCommands(task: Command, ctx: CliContext): void {
   task
     .command('create')
@@ -91,10 +101,12 @@ export function registerTaskCommands(task: Command, ctx: CliContext): void {
     .option('--priority <n>', 'priority -100..100 (default 0)', intOption('--priority', -100, 100))
     .option('--idempotency-key <key>', 'deduplication key (makes retries of the create safe)')
     .option('--correlation-id <uuid>', 'correlation id (generated when absent)')
+    .option('--options <json>', 'request options stored with the task, as a JSON object of strings')
     .option('--watch', 'follow the task live until it finishes; exit 0 only when it completes')
     .action(
       action<CreateFlags>(ctx, async ({ opts, cmd }) => {
         const context = (readJsonObject(opts.context, opts.contextFile, 'context') ?? {}) as JsonObject;
+        const options = taskOptions(opts.options);
         const input: CreateTaskInput = {
           namespace: opts.namespace,
           name: opts.name,
@@ -107,6 +119,7 @@ export function registerTaskCommands(task: Command, ctx: CliContext): void {
           ...(opts.priority === undefined ? {} : { priority: opts.priority }),
           ...(opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey }),
           ...(opts.correlationId === undefined ? {} : { correlationId: opts.correlationId }),
+          ...(options === undefined ? {} : { options }),
         };
         const created = await ctx.clientFor(cmd).tasks.create(input);
         if (opts.watch !== true) return taskResult(rest.taskToRest(created));
@@ -211,6 +224,17 @@ export function registerTaskCommands(task: Command, ctx: CliContext): void {
     .action(
       action<{ reason: string; by: string }>(ctx, async ({ args: [uuid = ''], opts, cmd }) =>
         taskResult(rest.taskToRest(await ctx.clientFor(cmd).tasks.resume(uuid, { performedBy: opts.by, reason: opts.reason }))),
+      ),
+    );
+
+  task
+    .command('resolve <task_uuid>')
+    .description('Close a blocked or error task as resolved_manually (its unfinished steps are cancelled, its DLQ entry resolved)')
+    .requiredOption('--reason <text>', 'why (audited; also the DLQ entry notes)')
+    .option('--by <who>', 'who closes it (audited)', osUser())
+    .action(
+      action<{ reason: string; by: string }>(ctx, async ({ args: [uuid = ''], opts, cmd }) =>
+        taskResult(rest.taskToRest(await ctx.clientFor(cmd).tasks.resolve(uuid, { performedBy: opts.by, reason: opts.reason }))),
       ),
     );
 }

@@ -1,5 +1,7 @@
 // DlqService: convert → service → convert.
 import {
+  dlqCreateFromProto,
+  dlqCreateResponseToProto,
   dlqEntryToProto,
   dlqInvestigationItemToProto,
   dlqLimitFromProto,
@@ -27,6 +29,11 @@ export function createDlqHandlers(dlq: DlqService): DlqServiceImplementation<Pri
     async updateInvestigation(req, { principal }) {
       const c = dlqUpdateFromProto(req);
       return dlqUpdateResponseToProto(await dlq.update(principal, c.dlqEntryUuid, c.input));
+    },
+
+    async createEntry(req, { principal }) {
+      const c = dlqCreateFromProto(req);
+      return dlqCreateResponseToProto(await dlq.open(principal, c.taskUuid, c.input));
     },
 
     async getStats(_req, { principal }) {

@@ -6,6 +6,7 @@ import {
   createdTaskToProto,
   getTaskRequestFromProto,
   getTaskResponseToProto,
+  resolveTaskRequestFromProto,
   resumeTaskRequestFromProto,
   streamTaskStatusRequestFromProto,
   taskContextToProto,
@@ -52,6 +53,11 @@ export function createTaskHandlers(services: Pick<Services, 'tasks' | 'taskEvent
     async resumeTask(req, { principal }) {
       const c = resumeTaskRequestFromProto(req);
       return { task: taskToProto(await tasks.resume(principal, c.taskUuid, c.input)) };
+    },
+
+    async resolveTask(req, { principal }) {
+      const c = resolveTaskRequestFromProto(req);
+      return { task: taskToProto(await tasks.resolve(principal, c.taskUuid, c.input)) };
     },
 
     async getTaskContext(req, { principal }) {

@@ -1,4 +1,5 @@
 import {
+  dlqCreateInputFromRest,
   dlqEntryToRest,
   dlqInvestigationItemToRest,
   dlqListQueryFromRest,
@@ -7,6 +8,7 @@ import {
   stalenessItemToRest,
 } from '@tasker/shared/convert/rest/index';
 import {
+  DlqCreateRequestSchema,
   DlqEntryListResponseSchema,
   DlqEntryParamsSchema,
   DlqEntrySchema,
@@ -42,6 +44,22 @@ export function registerDlqRoutes(app: ZodApp, dlq: DlqService): void {
       response: { 200: DlqEntrySchema, ...errorResponses(...PROTECTED_ERRORS, 404) },
     },
     handler: async (request) => dlqEntryToRest(await dlq.getByTask(request.principal, request.params.task_uuid)),
+  });
+
+  app.post('/v1/dlq/task/:task_uuid', {
+    schema: {
+      tags,
+      summary: 'Open a manual_dlq investigation of a task',
+      description:
+        'Any task state; the entry gets a snapshot of the task and who opened it and why. 409 ALREADY_EXISTS (details.dlq_entry_uuid) while the task has a pending entry.',
+      params: TaskUuidParamsSchema,
+      body: DlqCreateRequestSchema,
+      response: { 201: DlqEntrySchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409) },
+    },
+    handler: async (request, reply) => {
+      const entry = await dlq.open(request.principal, request.params.task_uuid, dlqCreateInputFromRest(request.body));
+      return reply.code(201).send(dlqEntryToRest(entry));
+    },
   });
 
   app.patch('/v1/dlq/entry/:dlq_entry_uuid', {

@@ -2,6 +2,7 @@ import {
   cancelTaskInputFromRest,
   createdTaskToRest,
   createTaskInputFromRest,
+  resolveTaskInputFromRest,
   resumeTaskInputFromRest,
   taskContextToRest,
   taskListQueryFromRest,
@@ -14,6 +15,7 @@ import {
   CancelTaskRequestSchema,
   CreateTaskRequestSchema,
   CreateTaskResponseSchema,
+  ResolveTaskRequestSchema,
   ResumeTaskRequestSchema,
   TaskContextResponseSchema,
   TaskGetQuerySchema,
@@ -119,6 +121,22 @@ export function registerTaskRoutes(app: ZodApp, { services }: RouteDeps): void {
     handler: async (request) =>
       taskToRest(
         await services.tasks.resume(request.principal, request.params.task_uuid, resumeTaskInputFromRest(request.body)),
+      ),
+  });
+
+  app.post('/v1/tasks/:task_uuid/resolve', {
+    schema: {
+      tags,
+      summary: 'Close a blocked or error task as resolved_manually',
+      description:
+        'Audited (performed_by, reason). Steps still pending, enqueued, running or backing off are cancelled; failed steps stay in error; the pending DLQ entry becomes manually_resolved. 409 INVALID_STATE for any other task state.',
+      params: TaskUuidParamsSchema,
+      body: ResolveTaskRequestSchema,
+      response: { 200: TaskResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409) },
+    },
+    handler: async (request) =>
+      taskToRest(
+        await services.tasks.resolve(request.principal, request.params.task_uuid, resolveTaskInputFromRest(request.body)),
       ),
   });
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DlqReason, DlqResolutionStatus } from '../../gen/tasker/v1/common.js';
 import {
+  CreateEntryRequest,
+  CreateEntryResponse,
   DlqEntry as PbDlqEntry,
   DlqInvestigationQueueEntry,
   DlqStats as PbDlqStats,
@@ -18,6 +20,10 @@ import {
   validationFieldsOf,
   wire, distinctVariants } from '../../testing/proto-builders.js';
 import {
+  dlqCreateFromProto,
+  dlqCreateResponseFromProto,
+  dlqCreateResponseToProto,
+  dlqCreateToProto,
   dlqEntryFromProto,
   dlqEntryToProto,
   dlqInvestigationItemFromProto,
@@ -43,6 +49,7 @@ describe('DLQ messages', () => {
   ])('round-trips an entry over the wire (%s)', (_, entry) => {
     expect(dlqEntryFromProto(wire(PbDlqEntry, dlqEntryToProto(entry)))).toEqual(entry);
     expect(dlqUpdateResponseFromProto(wire(UpdateInvestigationResponse, dlqUpdateResponseToProto(entry)))).toEqual(entry);
+    expect(dlqCreateResponseFromProto(wire(CreateEntryResponse, dlqCreateResponseToProto(entry)))).toEqual(entry);
   });
 
   it.each([
@@ -89,6 +96,16 @@ describe('DLQ requests', () => {
     expect(validationFieldsOf(() => dlqUpdateFromProto({ dlqEntryUuid: 'x', resolvedBy: '', metadata: undefined }))).toEqual([
       'dlq_entry_uuid',
       'resolved_by',
+    ]);
+  });
+
+  it('round-trips the opening of a manual entry and applies the REST bounds', () => {
+    const c = { taskUuid: makeUuid(), input: { performedBy: 'ops', reason: 'looks stuck' } };
+    expect(dlqCreateFromProto(wire(CreateEntryRequest, dlqCreateToProto(c)))).toEqual(c);
+    expect(validationFieldsOf(() => dlqCreateFromProto({ taskUuid: 'x', performedBy: 'p'.repeat(256), reason: '' }))).toEqual([
+      'performed_by',
+      'reason',
+      'task_uuid',
     ]);
   });
 

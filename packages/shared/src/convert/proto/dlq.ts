@@ -1,5 +1,6 @@
 // Dead letter queue (DlqService): domain ↔ proto.
 import type {
+  DlqCreateInput,
   DlqEntry,
   DlqInvestigationItem,
   DlqListQuery,
@@ -10,6 +11,8 @@ import type {
 import type { JsonObject } from '../../domain/json.js';
 import { validationError } from '../../errors.js';
 import type {
+  CreateEntryRequest as PbCreateEntryRequest,
+  CreateEntryResponse as PbCreateEntryResponse,
   DlqEntry as PbDlqEntry,
   DlqInvestigationQueueEntry as PbDlqInvestigationQueueEntry,
   DlqStats as PbDlqStats,
@@ -149,6 +152,33 @@ export function dlqUpdateResponseToProto(entry: DlqEntry): PbUpdateInvestigation
 }
 
 export function dlqUpdateResponseFromProto(r: PbUpdateInvestigationResponse): DlqEntry {
+  return dlqEntryFromProto(r.entry);
+}
+
+export interface DlqCreateCommand {
+  taskUuid: string;
+  input: DlqCreateInput;
+}
+
+/** The REST body's rules (`performed_by` 1–255, `reason` 1–1000 chars). */
+export function dlqCreateFromProto(req: PbCreateEntryRequest): DlqCreateCommand {
+  const v = new RequestValidator();
+  const taskUuid = v.uuid('task_uuid', req.taskUuid);
+  const performedBy = v.string('performed_by', req.performedBy, { max: 255 });
+  const reason = v.string('reason', req.reason, { max: 1000 });
+  v.done();
+  return { taskUuid, input: { performedBy, reason } };
+}
+
+export function dlqCreateToProto(c: DlqCreateCommand): PbCreateEntryRequest {
+  return { taskUuid: c.taskUuid, performedBy: c.input.performedBy, reason: c.input.reason };
+}
+
+export function dlqCreateResponseToProto(entry: DlqEntry): PbCreateEntryResponse {
+  return { entry: dlqEntryToProto(entry) };
+}
+
+export function dlqCreateResponseFromProto(r: PbCreateEntryResponse): DlqEntry {
   return dlqEntryFromProto(r.entry);
 }
 

@@ -18,6 +18,9 @@ import {
   createTaskInputToProto,
   getTaskResponseFromProto,
   getTaskResponseToProto,
+  GRPC_CREATE_TASK_DEFAULTS,
+  resolveTaskRequestFromProto,
+  resolveTaskRequestToProto,
   resumeTaskRequestFromProto,
   resumeTaskRequestToProto,
   taskContextFromProto,
@@ -76,6 +79,9 @@ describe('CreateTaskRequest', () => {
 
   it('names every invalid field at once', () => {
     const req = CreateTaskRequest.fromPartial({
+      initiator: '',
+      sourceSystem: '',
+      reason: '',
       version: 'x'.repeat(51),
       priority: 101,
       tags: ['', 'ok'],
@@ -101,10 +107,45 @@ describe('CreateTaskRequest', () => {
     );
   });
 
+  it("gives an absent initiator, source_system and reason the reference's gRPC defaults", () => {
+    const req = CreateTaskRequest.fromPartial({ namespace: 'n', name: 'x', version: '1', context: {} });
+    expect(wire(CreateTaskRequest, req).initiator).toBeUndefined();
+    expect(createTaskInputFromProto(wire(CreateTaskRequest, req))).toEqual({
+      namespace: 'n',
+      name: 'x',
+      version: '1',
+      context: {},
+      initiator: 'grpc',
+      sourceSystem: 'tasker-core',
+      reason: 'Task created via gRPC',
+    });
+    expect(GRPC_CREATE_TASK_DEFAULTS).toEqual({ initiator: 'grpc', sourceSystem: 'tasker-core', reason: 'Task created via gRPC' });
+  });
+
+  it('carries options both ways and leaves an empty map out', () => {
+    const input = makeCreateTaskInput({ options: { a: '1', 'b.c': '' } });
+    expect(createTaskInputFromProto(wire(CreateTaskRequest, createTaskInputToProto(input))).options).toEqual({ a: '1', 'b.c': '' });
+    const none = createTaskInputFromProto(wire(CreateTaskRequest, createTaskInputToProto({ ...input, options: {} })));
+    expect(none).not.toHaveProperty('options');
+  });
+
   it('accepts the REST bounds exactly', () => {
     const input = makeCreateTaskInput({ priority: -100, reason: 'r'.repeat(500), namespace: 'n'.repeat(255) });
     expect(createTaskInputFromProto(createTaskInputToProto(input))).toEqual(input);
     expect(fieldsOf(() => createTaskInputFromProto(createTaskInputToProto({ ...input, reason: 'r'.repeat(501) })))).toEqual(['reason']);
+  });
+});
+
+describe('ResolveTaskRequest', () => {
+  it('round-trips', () => {
+    const command = { taskUuid: makeUuid(), input: { performedBy: 'ops', reason: 'accepted as is' } };
+    expect(resolveTaskRequestFromProto(resolveTaskRequestToProto(command))).toEqual(command);
+  });
+
+  it('names the bad fields', () => {
+    expect(fieldsOf(() => resolveTaskRequestFromProto({ taskUuid: 'x', performedBy: '', reason: 'r'.repeat(1001) })).sort()).toEqual(
+      ['performed_by', 'reason', 'task_uuid'],
+    );
   });
 });
 

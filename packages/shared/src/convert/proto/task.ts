@@ -12,6 +12,7 @@ import type {
   GetTaskResponse as PbGetTaskResponse,
   ListTasksRequest as PbListTasksRequest,
   ListTasksResponse as PbListTasksResponse,
+  ResolveTaskRequest as PbResolveTaskRequest,
   ResumeTaskRequest as PbResumeTaskRequest,
   Task as PbTask,
   TaskContext as PbTaskContext,
@@ -79,6 +80,7 @@ export function taskToProto(t: Task): PbTask {
     healthStatus: taskHealthStatusToProto(e.healthStatus),
     completionPercentage: e.completionPercentage,
     idempotencyKey: nullableToProto(t.idempotencyKey),
+    options: t.options,
     requestedAt: t.requestedAt,
     waitingForRetrySteps: e.waitingForRetrySteps,
     cancelledSteps: e.cancelledSteps,
@@ -101,6 +103,7 @@ export function taskFromProto(p: PbTask, path = 'task'): Task {
     correlationId: p.correlationId,
     parentCorrelationId: nullableFromProto(p.parentCorrelationId),
     idempotencyKey: nullableFromProto(p.idempotencyKey),
+    options: p.options,
     requestedAt: requiredDateFromProto(p.requestedAt, `${path}.requested_at`),
     createdAt: requiredDateFromProto(p.createdAt, `${path}.created_at`),
     updatedAt: requiredDateFromProto(p.updatedAt, `${path}.updated_at`),
@@ -131,17 +134,32 @@ export function requiredTaskFromProto(p: PbTask | undefined, path = 'task'): Tas
 
 const label = { max: 255 };
 
-/** The REST TaskRequest rules: the same inputs fail on both transports. */
+/**
+ * What the reference's gRPC CreateTask fills in for an absent initiator, source_system and reason (its handler
+ * defaults the initiator and the reason, and its TaskRequest builder the source system). REST requires all three,
+ * as the reference's JSON TaskRequest does.
+ */
+export const GRPC_CREATE_TASK_DEFAULTS = Object.freeze({
+  initiator: 'grpc',
+  sourceSystem: 'tasker-core',
+  reason: 'Task created via gRPC',
+});
+
+/**
+ * The REST TaskRequest rules: the same inputs fail on both transports. An absent initiator, source_system or
+ * reason gets {@link GRPC_CREATE_TASK_DEFAULTS}; a given empty one is refused.
+ */
 export function createTaskInputFromProto(req: PbCreateTaskRequest): CreateTaskInput {
   const v = new RequestValidator();
+  const d = GRPC_CREATE_TASK_DEFAULTS;
   const input: CreateTaskInput = {
     namespace: v.string('namespace', req.namespace, label),
     name: v.string('name', req.name, label),
     version: v.string('version', req.version, { max: 50 }),
     context: v.struct('context', req.context),
-    initiator: v.string('initiator', req.initiator ?? '', label),
-    sourceSystem: v.string('source_system', req.sourceSystem ?? '', label),
-    reason: v.string('reason', req.reason ?? '', { max: 500 }),
+    initiator: v.string('initiator', req.initiator ?? d.initiator, label),
+    sourceSystem: v.string('source_system', req.sourceSystem ?? d.sourceSystem, label),
+    reason: v.string('reason', req.reason ?? d.reason, { max: 500 }),
     ...defined('priority', v.optionalInt('priority', req.priority, { min: -100, max: 100 })),
     ...defined('correlationId', v.optionalUuid('correlation_id', req.correlationId)),
     ...defined('parentCorrelationId', v.optionalUuid('parent_correlation_id', req.parentCorrelationId)),
@@ -324,6 +342,25 @@ export function resumeTaskRequestFromProto(req: PbResumeTaskRequest): ResumeTask
 }
 
 export function resumeTaskRequestToProto(c: ResumeTaskCommand): PbResumeTaskRequest {
+  return { taskUuid: c.taskUuid, performedBy: c.input.performedBy, reason: c.input.reason };
+}
+
+export interface ResolveTaskCommand {
+  taskUuid: string;
+  input: { performedBy: string; reason: string };
+}
+
+/** The REST resolve body's rules (`performed_by` 1–255, `reason` 1–1000 chars). */
+export function resolveTaskRequestFromProto(req: PbResolveTaskRequest): ResolveTaskCommand {
+  const v = new RequestValidator();
+  const taskUuid = v.uuid('task_uuid', req.taskUuid);
+  const performedBy = v.string('performed_by', req.performedBy, label);
+  const reason = v.string('reason', req.reason, { max: 1000 });
+  v.done();
+  return { taskUuid, input: { performedBy, reason } };
+}
+
+export function resolveTaskRequestToProto(c: ResolveTaskCommand): PbResolveTaskRequest {
   return { taskUuid: c.taskUuid, performedBy: c.input.performedBy, reason: c.input.reason };
 }
 

@@ -1,4 +1,5 @@
 import type {
+  DlqCreateInput,
   DlqEntry,
   DlqInvestigationItem,
   DlqListQuery,
@@ -7,6 +8,7 @@ import type {
   StalenessItem,
 } from '../../domain/dlq.js';
 import type {
+  DlqCreateRequest,
   DlqEntryResponse,
   DlqInvestigationItemResponse,
   DlqListQueryParams,
@@ -180,4 +182,12 @@ export function stalenessItemFromRest(r: StalenessItemResponse): StalenessItem {
     healthStatus: r.health_status,
     priority: r.priority,
   };
+}
+
+export function dlqCreateInputFromRest(body: DlqCreateRequest): DlqCreateInput {
+  return { performedBy: body.performed_by, reason: body.reason };
+}
+
+export function dlqCreateInputToRest(input: DlqCreateInput): DlqCreateRequest {
+  return { performed_by: input.performedBy, reason: input.reason };
 }

@@ -9,6 +9,7 @@ import {
   DlqListQuerySchema,
   DlqStatsSchema,
   DlqUpdateRequestSchema,
+  DlqCreateRequestSchema,
   StalenessItemSchema,
 } from '../../schemas/rest/dlq.js';
 import { TaskEventSchema } from '../../schemas/rest/events.js';
@@ -30,6 +31,8 @@ import {
   performanceMetricsToRest,
 } from './analytics.js';
 import {
+  dlqCreateInputFromRest,
+  dlqCreateInputToRest,
   dlqEntryFromRest,
   dlqEntryToRest,
   dlqInvestigationItemFromRest,
@@ -70,6 +73,14 @@ describe('DLQ ↔ REST', () => {
     expect(dlqUpdateInputFromRest(DlqUpdateRequestSchema.parse(wire(dlqUpdateInputToRest(update))))).toEqual(update);
     expect(dlqUpdateInputFromRest(DlqUpdateRequestSchema.parse({}))).toEqual({});
     expect(DlqUpdateRequestSchema.safeParse({ resolution_status: 'Pending' }).success).toBe(false);
+  });
+
+  it('round-trips the opening of a manual entry and names bad fields', () => {
+    const input = { performedBy: 'ops', reason: 'looks stuck' };
+    expect(dlqCreateInputFromRest(DlqCreateRequestSchema.parse(wire(dlqCreateInputToRest(input))))).toEqual(input);
+    const bad = DlqCreateRequestSchema.safeParse({ performed_by: '', colour: 'red' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => i.path.join('.') || i.code).sort()).toEqual(['performed_by', 'reason', 'unrecognized_keys']);
   });
 
   it('round-trips stats, investigation items and staleness rows', () => {

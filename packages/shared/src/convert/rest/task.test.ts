@@ -4,6 +4,7 @@ import { EXECUTION_STATUSES, HEALTH_STATUSES, RECOMMENDED_ACTIONS, TASK_SORT_FIE
 import {
   CancelTaskRequestSchema,
   CreateTaskRequestSchema,
+  ResolveTaskRequestSchema,
   ResumeTaskRequestSchema,
   TaskContextResponseSchema,
   TaskListQuerySchema,
@@ -17,6 +18,8 @@ import {
   cancelTaskInputToRest,
   createTaskInputFromRest,
   createTaskInputToRest,
+  resolveTaskInputFromRest,
+  resolveTaskInputToRest,
   resumeTaskInputFromRest,
   resumeTaskInputToRest,
   taskContextFromRest,
@@ -39,12 +42,22 @@ const minimalTask = () =>
     priority: 0,
     parentCorrelationId: null,
     idempotencyKey: null,
+    options: {},
     completedAt: null,
     execution: makeTaskExecution({ totalSteps: 0, completionPercentage: 0 }),
   });
 
 /** Through JSON, as on the wire. */
 const wire = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));
+
+describe('resolve ↔ REST', () => {
+  it('round-trips the body and names bad fields', () => {
+    const input = { performedBy: 'ops', reason: 'accepted as is' };
+    expect(resolveTaskInputFromRest(ResolveTaskRequestSchema.parse(wire(resolveTaskInputToRest(input))))).toEqual(input);
+    const bad = ResolveTaskRequestSchema.safeParse({ performed_by: 'ops' });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['reason']);
+  });
+});
 
 describe('task ↔ REST', () => {
   it.each([
@@ -118,6 +131,28 @@ describe('task ↔ REST', () => {
     expect(createTaskInputFromRest(body)).toEqual(input);
   });
 
+  it.each([
+    ['an array', ['a']],
+    ['a string', 'fast'],
+    ['a number value', { retries: 3 }],
+    ['a nested object', { nested: { a: 'b' } }],
+  ])('rejects options that are %s, naming options', (_, options) => {
+    const result = CreateTaskRequestSchema.safeParse({ ...createTaskInputToRest(makeCreateTaskInput()), options });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.every((i) => i.path[0] === 'options')).toBe(true);
+  });
+
+  it("accepts the reference's requested_at (naive or with an offset) and ignores it", () => {
+    const input = makeCreateTaskInput();
+    const body = createTaskInputToRest(input);
+    for (const requestedAt of ['2024-05-01T10:00:00', '2024-05-01T10:00:00.123456', '2024-05-01T10:00:00Z', '2024-05-01 10:00:00+02:00']) {
+      const parsed = CreateTaskRequestSchema.parse({ ...body, requested_at: requestedAt });
+      expect(createTaskInputFromRest(parsed)).toEqual(input);
+    }
+    const bad = CreateTaskRequestSchema.safeParse({ ...body, requested_at: 'yesterday' });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['requested_at']);
+  });
+
   it('rejects unknown fields of a create request, naming them', () => {
     const result = CreateTaskRequestSchema.safeParse({ ...createTaskInputToRest(makeCreateTaskInput()), colour: 'red' });
     expect(result.success).toBe(false);
@@ -143,6 +178,18 @@ describe('task ↔ REST', () => {
       sort: { field: 'priority', direction: 'desc' },
     });
     expect(taskListQueryFromRest(TaskListQuerySchema.parse({}))).toEqual({ limit: 25, offset: 0 });
+  });
+
+  it("maps the reference's ?status= onto states: state names, completed and pending as the reference means them", () => {
+    const states = (status: string) => taskListQueryFromRest(TaskListQuerySchema.parse({ status })).states;
+    expect(states('cancelled,error')).toEqual(['error', 'cancelled']);
+    expect(states('completed')).toEqual(['complete']);
+    expect(states('pending')).toEqual(TASK_STATES.filter((s) => s !== 'complete'));
+    expect(states('complete')).toEqual(['complete']);
+    const both = TaskListQuerySchema.safeParse({ status: 'complete', state: 'error' });
+    expect(both.error?.issues.map((i) => i.path.join('.'))).toEqual(['status']);
+    const unknown = TaskListQuerySchema.safeParse({ status: 'done' });
+    expect(unknown.error?.issues[0]?.message).toContain("'completed'");
   });
 
   it.each([

@@ -1,9 +1,11 @@
 // Task resource: domain ↔ REST, both directions side by side. Enum values are the same snake_case strings in
 // the domain and on the wire (the REST schemas are built from the domain's value lists), so no maps are needed.
+import { TASK_STATES, type TaskState } from '../../domain/states.js';
 import type { CreateTaskInput, Page, Task, TaskContextView, TaskListQuery, TaskWithSteps } from '../../domain/task.js';
 import type {
   CancelTaskRequest,
   CreateTaskRequest,
+  ResolveTaskRequest,
   ResumeTaskRequest,
   TaskContextResponse,
   TaskListQueryParams,
@@ -36,6 +38,7 @@ export function taskToRest(task: Task): TaskResponse {
     correlation_id: task.correlationId,
     parent_correlation_id: task.parentCorrelationId,
     idempotency_key: task.idempotencyKey,
+    options: task.options,
     requested_at: timestampToRest(task.requestedAt),
     created_at: timestampToRest(task.createdAt),
     updated_at: timestampToRest(task.updatedAt),
@@ -72,6 +75,7 @@ export function taskFromRest(r: TaskResponse): Task {
     correlationId: r.correlation_id,
     parentCorrelationId: r.parent_correlation_id,
     idempotencyKey: r.idempotency_key,
+    options: r.options,
     requestedAt: timestampFromRest(r.requested_at),
     createdAt: timestampFromRest(r.created_at),
     updatedAt: timestampFromRest(r.updated_at),
@@ -103,6 +107,10 @@ export function taskWithStepsFromRest(r: TaskResponse): TaskWithSteps {
   return { task: taskFromRest(r), steps: (r.steps ?? []).map(stepFromRest) };
 }
 
+/**
+ * `requested_at` is read and deliberately not carried over: the reference accepts it and overwrites it with the
+ * arrival time (domain.md §6), which is what `Task.requestedAt` is here too.
+ */
 export function createTaskInputFromRest(body: CreateTaskRequest): CreateTaskInput {
   return {
     namespace: body.namespace,
@@ -139,7 +147,26 @@ export function createTaskInputToRest(input: CreateTaskInput): CreateTaskRequest
   };
 }
 
-/** page/per_page become offset/limit; a `sort_direction` alone sorts by `created_at`. */
+/**
+ * The states a `?status=` list selects. Our state names mean themselves; the reference's two values keep their
+ * meaning there: `completed` = complete, `pending` = not complete (every other state; our tasks never rest in
+ * `pending`, so the state itself would select nothing).
+ */
+export function statesOfStatusParam(values: readonly string[]): TaskState[] {
+  const states = new Set<TaskState>();
+  for (const value of values) {
+    if (value === 'completed') {
+      states.add('complete');
+    } else if (value === 'pending') {
+      for (const s of TASK_STATES) if (s !== 'complete') states.add(s);
+    } else {
+      states.add(value as TaskState);
+    }
+  }
+  return TASK_STATES.filter((s) => states.has(s));
+}
+
+/** page/per_page become offset/limit; a `sort_direction` alone sorts by `created_at`; `status` becomes `states`. */
 export function taskListQueryFromRest(q: TaskListQueryParams): TaskListQuery {
   const sort =
     q.sort_by === undefined && q.sort_direction === undefined
@@ -151,7 +178,7 @@ export function taskListQueryFromRest(q: TaskListQueryParams): TaskListQuery {
     ...definedEntry('namespace', q.namespace),
     ...definedEntry('name', q.name),
     ...definedEntry('version', q.version),
-    ...definedEntry('states', q.state),
+    ...definedEntry('states', q.status === undefined ? q.state : statesOfStatusParam(q.status)),
     ...definedEntry('initiator', q.initiator),
     ...definedEntry('sourceSystem', q.source_system),
     ...definedEntry('tags', q.tags),
@@ -236,6 +263,19 @@ export function resumeTaskInputFromRest(body: ResumeTaskRequest): ResumeTaskInpu
 }
 
 export function resumeTaskInputToRest(input: ResumeTaskInput): ResumeTaskRequest {
+  return { performed_by: input.performedBy, reason: input.reason };
+}
+
+export interface ResolveTaskInput {
+  performedBy: string;
+  reason: string;
+}
+
+export function resolveTaskInputFromRest(body: ResolveTaskRequest): ResolveTaskInput {
+  return { performedBy: body.performed_by, reason: body.reason };
+}
+
+export function resolveTaskInputToRest(input: ResolveTaskInput): ResolveTaskRequest {
   return { performed_by: input.performedBy, reason: input.reason };
 }
 

@@ -51,6 +51,13 @@ export const DlqUpdateRequestSchema = named(
 );
 export type DlqUpdateRequest = z.infer<typeof DlqUpdateRequestSchema>;
 
+/** POST /v1/dlq/task/{task_uuid}: open a manual_dlq investigation of a task. */
+export const DlqCreateRequestSchema = named(
+  'DlqCreateRequest',
+  z.strictObject({ performed_by: z.string().min(1).max(255), reason: z.string().min(1).max(1000) }),
+);
+export type DlqCreateRequest = z.infer<typeof DlqCreateRequestSchema>;
+
 export const DlqStatsSchema = named(
   'DlqStats',
   z.object({

@@ -24,6 +24,24 @@ import { StepResponseSchema } from './step.js';
 
 const label = z.string().min(1).max(255);
 
+/** A string map (the gRPC field is map<string, string>); sizes are checked by the service (TASK_OPTIONS_LIMITS). */
+const OptionsSchema = z
+  .record(
+    z.string(),
+    z.string({ error: 'must be a string (options is a string map; send other values JSON-encoded)' }),
+    { error: 'must be a JSON object of string values' },
+  )
+  .describe('Free-form request options: a string map, at most 64 entries, keys 1-128 chars, values up to 4096 chars, 16 KiB in all');
+
+// The reference's clients send a naive `requested_at` (no offset); both forms are accepted.
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
+
+/** `?status=`: the reference's name of the state filter, with its two values `completed` and `pending`. */
+const STATUS_VALUES = [...TASK_STATES, 'completed'] as const;
+const StatusValueSchema = z.enum(STATUS_VALUES, {
+  error: `must be a task state (${TASK_STATES.join(', ')}) or the reference's 'completed'`,
+});
+
 /** POST /v1/tasks. Unknown fields are rejected. */
 export const CreateTaskRequestSchema = named(
   'CreateTaskRequest',
@@ -40,7 +58,12 @@ export const CreateTaskRequestSchema = named(
     correlation_id: UuidSchema.optional(),
     parent_correlation_id: UuidSchema.optional(),
     idempotency_key: z.string().min(1).max(255).optional(),
-    options: z.record(z.string(), z.string()).optional(),
+    options: OptionsSchema.optional(),
+    requested_at: z
+      .string()
+      .regex(ISO_DATE_TIME, { error: 'must be an ISO 8601 date-time (it is accepted for compatibility and ignored)' })
+      .optional()
+      .describe("Accepted for compatibility with the reference and ignored: like the reference, the server sets `requested_at` to the time the request arrived"),
   }),
 );
 export type CreateTaskRequest = z.infer<typeof CreateTaskRequestSchema>;
@@ -63,6 +86,7 @@ export const TaskResponseSchema = named(
     correlation_id: UuidSchema,
     parent_correlation_id: UuidSchema.nullable(),
     idempotency_key: z.string().nullable(),
+    options: z.record(z.string(), z.string()).describe('Request options given at creation; `{}` when none were given'),
     requested_at: TimestampSchema,
     created_at: TimestampSchema,
     updated_at: TimestampSchema,
@@ -85,7 +109,10 @@ export const TaskResponseSchema = named(
 );
 export type TaskResponse = z.infer<typeof TaskResponseSchema>;
 
-/** GET /v1/tasks. Unknown parameters are rejected so a misspelt filter never silently matches everything. */
+/**
+ * GET /v1/tasks. Unknown parameters are rejected so a misspelt filter never silently matches everything.
+ * `status` is the reference's name of the state filter (one of the two may be given).
+ */
 export const TaskListQuerySchema = z.strictObject({
   page: intParam(1, 1_000_000).default(1),
   per_page: intParam(1, 100).default(25),
@@ -95,6 +122,11 @@ export const TaskListQuerySchema = z.strictObject({
   state: listParam(TaskStateSchema)
     .optional()
     .describe(`Tasks in any of these states (${TASK_STATES.join(', ')}); repeat the parameter or separate with commas`),
+  status: listParam(StatusValueSchema)
+    .optional()
+    .describe(
+      "The reference's name of `state`, for its clients: the same state names, plus its two values with their meaning there: `completed` (= `complete`) and `pending` (every state but `complete`). Not together with `state`",
+    ),
   initiator: label.optional(),
   source_system: label.optional(),
   tags: listParam(z.string().min(1))
@@ -104,6 +136,9 @@ export const TaskListQuerySchema = z.strictObject({
   created_before: TimestampSchema.optional(),
   sort_by: z.enum(TASK_SORT_FIELDS).optional(),
   sort_direction: z.enum(['asc', 'desc']).optional(),
+}).refine((q) => q.state === undefined || q.status === undefined, {
+  path: ['status'],
+  error: "give either state or status (the reference's name of state), not both",
 });
 export type TaskListQueryParams = z.infer<typeof TaskListQuerySchema>;
 
@@ -131,6 +166,13 @@ export const ResumeTaskRequestSchema = named(
   z.strictObject({ performed_by: label, reason: z.string().min(1).max(1000) }),
 );
 export type ResumeTaskRequest = z.infer<typeof ResumeTaskRequestSchema>;
+
+/** POST /v1/tasks/{task_uuid}/resolve: close a blocked or error task as resolved_manually. */
+export const ResolveTaskRequestSchema = named(
+  'ResolveTaskRequest',
+  z.strictObject({ performed_by: label, reason: z.string().min(1).max(1000) }),
+);
+export type ResolveTaskRequest = z.infer<typeof ResolveTaskRequestSchema>;
 
 export const TaskContextResponseSchema = named(
   'TaskContext',

@@ -3,7 +3,9 @@ import type { Scenario } from '../types.js';
 import { ADMISSION_SCENARIOS } from './admission.js';
 import { AUTH_SCENARIOS } from './auth.js';
 import { BAD_INPUT_SCENARIOS } from './bad-inputs.js';
+import { COMPATIBILITY_NOT_COMPARABLE, COMPATIBILITY_SCENARIOS } from './compatibility.js';
 import { EVENT_SCENARIOS } from './events.js';
+import { OPERATOR_SCENARIOS } from './operators.js';
 import { RESULT_SCHEMA_SCENARIOS } from './result-schema.js';
 import { STEP_SCENARIOS } from './steps.js';
 import { SYSTEM_SCENARIOS } from './system.js';
@@ -14,6 +16,8 @@ import { WORKER_SCENARIOS } from './workers.js';
 export const SCENARIOS: readonly Scenario[] = [
   ...SYSTEM_SCENARIOS,
   ...TASK_SCENARIOS,
+  ...OPERATOR_SCENARIOS,
+  ...COMPATIBILITY_SCENARIOS,
   ...STEP_SCENARIOS,
   ...TEMPLATE_SCENARIOS,
   ...WORKER_SCENARIOS,
@@ -34,4 +38,5 @@ export const NOT_COMPARABLE: ReadonlyArray<{ what: string; why: string }> = [
     what: 'Step list paging (ListSteps `pagination`)',
     why: 'REST returns every step of a task; the gRPC window is tested in the gRPC suite.',
   },
+  ...COMPATIBILITY_NOT_COMPARABLE,
 ];

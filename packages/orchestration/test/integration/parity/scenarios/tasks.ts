@@ -120,8 +120,8 @@ export const TASK_SCENARIOS: Scenario[] = [
     check: (value, { token }) => {
       const { response, stored } = value as { response: Record<string, unknown>; stored: Record<string, unknown> };
       expect(response).toMatchObject({ priority: 42, tags: [token, 'vip'], sourceSystem: 'parity-suite', reason: 'parity check' });
-      expect(response).toMatchObject({ idempotencyKey: `idem-${token}` });
-      expect(stored).toMatchObject({ idempotencyKey: `idem-${token}` });
+      expect(response).toMatchObject({ idempotencyKey: `idem-${token}`, options: { channel: 'parity', mode: 'strict' } });
+      expect(stored).toMatchObject({ idempotencyKey: `idem-${token}`, options: { channel: 'parity', mode: 'strict' } });
       expect(response.parentCorrelationId).toEqual(expect.any(String));
     },
     restCall: 'POST /v1/tasks',

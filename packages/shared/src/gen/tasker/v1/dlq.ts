@@ -210,6 +210,22 @@ export interface UpdateInvestigationResponse {
   entry: DlqEntry | undefined;
 }
 
+/** Request of DlqService.CreateEntry. */
+export interface CreateEntryRequest {
+  /** Task id (UUID). */
+  taskUuid: string;
+  /** Operator opening the entry (1-255 chars); recorded in the snapshot. */
+  performedBy: string;
+  /** Why the task needs investigating (1-1000 chars); recorded in the snapshot. */
+  reason: string;
+}
+
+/** Response of DlqService.CreateEntry. */
+export interface CreateEntryResponse {
+  /** The new pending entry (reason manual_dlq). */
+  entry: DlqEntry | undefined;
+}
+
 /** Request of DlqService.GetStats. */
 export interface GetStatsRequest {
 }
@@ -1274,6 +1290,184 @@ export const UpdateInvestigationResponse: MessageFns<UpdateInvestigationResponse
     message.success = object.success ?? false;
     message.message = object.message ?? "";
     message.dlqEntryUuid = object.dlqEntryUuid ?? "";
+    message.entry = (object.entry !== undefined && object.entry !== null)
+      ? DlqEntry.fromPartial(object.entry)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateEntryRequest(): CreateEntryRequest {
+  return { taskUuid: "", performedBy: "", reason: "" };
+}
+
+export const CreateEntryRequest: MessageFns<CreateEntryRequest> = {
+  encode(message: CreateEntryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskUuid !== "") {
+      writer.uint32(10).string(message.taskUuid);
+    }
+    if (message.performedBy !== "") {
+      writer.uint32(18).string(message.performedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateEntryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateEntryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskUuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.performedBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateEntryRequest {
+    return {
+      taskUuid: isSet(object.taskUuid)
+        ? globalThis.String(object.taskUuid)
+        : isSet(object.task_uuid)
+        ? globalThis.String(object.task_uuid)
+        : "",
+      performedBy: isSet(object.performedBy)
+        ? globalThis.String(object.performedBy)
+        : isSet(object.performed_by)
+        ? globalThis.String(object.performed_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CreateEntryRequest): unknown {
+    const obj: any = {};
+    if (message.taskUuid !== "") {
+      obj.taskUuid = message.taskUuid;
+    }
+    if (message.performedBy !== "") {
+      obj.performedBy = message.performedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateEntryRequest>): CreateEntryRequest {
+    return CreateEntryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateEntryRequest>): CreateEntryRequest {
+    const message = createBaseCreateEntryRequest();
+    message.taskUuid = object.taskUuid ?? "";
+    message.performedBy = object.performedBy ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateEntryResponse(): CreateEntryResponse {
+  return { entry: undefined };
+}
+
+export const CreateEntryResponse: MessageFns<CreateEntryResponse> = {
+  encode(message: CreateEntryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entry !== undefined) {
+      DlqEntry.encode(message.entry, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateEntryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateEntryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entry = DlqEntry.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateEntryResponse {
+    return { entry: isSet(object.entry) ? DlqEntry.fromJSON(object.entry) : undefined };
+  },
+
+  toJSON(message: CreateEntryResponse): unknown {
+    const obj: any = {};
+    if (message.entry !== undefined) {
+      obj.entry = DlqEntry.toJSON(message.entry);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateEntryResponse>): CreateEntryResponse {
+    return CreateEntryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateEntryResponse>): CreateEntryResponse {
+    const message = createBaseCreateEntryResponse();
     message.entry = (object.entry !== undefined && object.entry !== null)
       ? DlqEntry.fromPartial(object.entry)
       : undefined;
@@ -2468,6 +2662,18 @@ export const DlqServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Opens a `manual_dlq` entry for a task in any state, with a snapshot of the task. ALREADY_EXISTS when the
+     * task already has a pending entry. Permission: dlq:update.
+     */
+    createEntry: {
+      name: "CreateEntry",
+      requestType: CreateEntryRequest as typeof CreateEntryRequest,
+      requestStream: false,
+      responseType: CreateEntryResponse as typeof CreateEntryResponse,
+      responseStream: false,
+      options: {},
+    },
     /** Entry counts per reason. Permission: dlq:stats. */
     getStats: {
       name: "GetStats",
@@ -2514,6 +2720,14 @@ export interface DlqServiceImplementation<CallContextExt = {}> {
     request: UpdateInvestigationRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<UpdateInvestigationResponse>>;
+  /**
+   * Opens a `manual_dlq` entry for a task in any state, with a snapshot of the task. ALREADY_EXISTS when the
+   * task already has a pending entry. Permission: dlq:update.
+   */
+  createEntry(
+    request: CreateEntryRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<CreateEntryResponse>>;
   /** Entry counts per reason. Permission: dlq:stats. */
   getStats(request: GetStatsRequest, context: CallContext & CallContextExt): Promise<DeepPartial<GetStatsResponse>>;
   /** Pending entries by priority score, highest first. Permission: dlq:read. */
@@ -2544,6 +2758,14 @@ export interface DlqServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<UpdateInvestigationRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<UpdateInvestigationResponse>;
+  /**
+   * Opens a `manual_dlq` entry for a task in any state, with a snapshot of the task. ALREADY_EXISTS when the
+   * task already has a pending entry. Permission: dlq:update.
+   */
+  createEntry(
+    request: DeepPartial<CreateEntryRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<CreateEntryResponse>;
   /** Entry counts per reason. Permission: dlq:stats. */
   getStats(request: DeepPartial<GetStatsRequest>, options?: CallOptions & CallOptionsExt): Promise<GetStatsResponse>;
   /** Pending entries by priority score, highest first. Permission: dlq:read. */

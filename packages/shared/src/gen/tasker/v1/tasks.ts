@@ -553,6 +553,13 @@ export interface Task {
   waitingForRetrySteps: number;
   /** Steps in `cancelled`. */
   cancelledSteps: number;
+  /** Request options given at creation (empty when none were given). */
+  options: { [key: string]: string };
+}
+
+export interface Task_OptionsEntry {
+  key: string;
+  value: string;
 }
 
 /** Request of TaskService.CreateTask (REST TaskRequest). */
@@ -567,15 +574,15 @@ export interface CreateTaskRequest {
   context:
     | { [key: string]: any }
     | undefined;
-  /** Who requests the task (1-255 chars). */
+  /** Who requests the task (1-255 chars); `grpc` when absent (the reference's default). */
   initiator?:
     | string
     | undefined;
-  /** System the request comes from (1-255 chars). */
+  /** System the request comes from (1-255 chars); `tasker-core` when absent (the reference's default). */
   sourceSystem?:
     | string
     | undefined;
-  /** Why the task is requested (1-500 chars). */
+  /** Why the task is requested (1-500 chars); `Task created via gRPC` when absent (the reference's default). */
   reason?:
     | string
     | undefined;
@@ -597,7 +604,10 @@ export interface CreateTaskRequest {
   idempotencyKey?:
     | string
     | undefined;
-  /** Free-form request options (string map), stored with the task. */
+  /**
+   * Free-form request options (string map), stored with the task and returned as Task.options. At most 64
+   * entries, keys 1-128 chars, values up to 4096 chars, 16 KiB in all.
+   */
   options: { [key: string]: string };
 }
 
@@ -733,6 +743,22 @@ export interface ResumeTaskRequest {
 /** Response of TaskService.ResumeTask. */
 export interface ResumeTaskResponse {
   /** The task after the resume transition. */
+  task: Task | undefined;
+}
+
+/** Request of TaskService.ResolveTask. */
+export interface ResolveTaskRequest {
+  /** Task id (UUID). */
+  taskUuid: string;
+  /** Operator closing the task (1-255 chars); recorded in the transition and on the DLQ entry. */
+  performedBy: string;
+  /** Why the task is closed (1-1000 chars); recorded in the transition and as the DLQ entry's notes. */
+  reason: string;
+}
+
+/** Response of TaskService.ResolveTask. */
+export interface ResolveTaskResponse {
+  /** The task, now `resolved_manually`. */
   task: Task | undefined;
 }
 
@@ -958,6 +984,7 @@ function createBaseTask(): Task {
     requestedAt: undefined,
     waitingForRetrySteps: 0,
     cancelledSteps: 0,
+    options: {},
   };
 }
 
@@ -1056,6 +1083,9 @@ export const Task: MessageFns<Task> = {
     if (message.cancelledSteps !== 0) {
       writer.uint32(248).uint32(message.cancelledSteps);
     }
+    globalThis.Object.entries(message.options).forEach(([key, value]: [string, string]) => {
+      Task_OptionsEntry.encode({ key: key as any, value }, writer.uint32(258).fork()).join();
+    });
     return writer;
   },
 
@@ -1320,6 +1350,17 @@ export const Task: MessageFns<Task> = {
             message.cancelledSteps = reader.uint32();
             continue;
           }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            const entry32 = Task_OptionsEntry.decode(reader, reader.uint32());
+            if (entry32.value !== undefined) {
+              message.options[entry32.key] = entry32.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1455,6 +1496,20 @@ export const Task: MessageFns<Task> = {
         : isSet(object.cancelled_steps)
         ? globalThis.Number(object.cancelled_steps)
         : 0,
+      options: isObject(object.options)
+        ? (globalThis.Object.entries(object.options) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1553,6 +1608,15 @@ export const Task: MessageFns<Task> = {
     if (message.cancelledSteps !== 0) {
       obj.cancelledSteps = Math.round(message.cancelledSteps);
     }
+    if (message.options) {
+      const entries = globalThis.Object.entries(message.options) as [string, string][];
+      if (entries.length > 0) {
+        obj.options = {};
+        entries.forEach(([k, v]) => {
+          obj.options[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -1592,6 +1656,100 @@ export const Task: MessageFns<Task> = {
     message.requestedAt = object.requestedAt ?? undefined;
     message.waitingForRetrySteps = object.waitingForRetrySteps ?? 0;
     message.cancelledSteps = object.cancelledSteps ?? 0;
+    message.options = (globalThis.Object.entries(object.options ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseTask_OptionsEntry(): Task_OptionsEntry {
+  return { key: "", value: "" };
+}
+
+export const Task_OptionsEntry: MessageFns<Task_OptionsEntry> = {
+  encode(message: Task_OptionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Task_OptionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTask_OptionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Task_OptionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Task_OptionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Task_OptionsEntry>): Task_OptionsEntry {
+    return Task_OptionsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Task_OptionsEntry>): Task_OptionsEntry {
+    const message = createBaseTask_OptionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -3129,6 +3287,182 @@ export const ResumeTaskResponse: MessageFns<ResumeTaskResponse> = {
   },
   fromPartial(object: DeepPartial<ResumeTaskResponse>): ResumeTaskResponse {
     const message = createBaseResumeTaskResponse();
+    message.task = (object.task !== undefined && object.task !== null) ? Task.fromPartial(object.task) : undefined;
+    return message;
+  },
+};
+
+function createBaseResolveTaskRequest(): ResolveTaskRequest {
+  return { taskUuid: "", performedBy: "", reason: "" };
+}
+
+export const ResolveTaskRequest: MessageFns<ResolveTaskRequest> = {
+  encode(message: ResolveTaskRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskUuid !== "") {
+      writer.uint32(10).string(message.taskUuid);
+    }
+    if (message.performedBy !== "") {
+      writer.uint32(18).string(message.performedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveTaskRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveTaskRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskUuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.performedBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveTaskRequest {
+    return {
+      taskUuid: isSet(object.taskUuid)
+        ? globalThis.String(object.taskUuid)
+        : isSet(object.task_uuid)
+        ? globalThis.String(object.task_uuid)
+        : "",
+      performedBy: isSet(object.performedBy)
+        ? globalThis.String(object.performedBy)
+        : isSet(object.performed_by)
+        ? globalThis.String(object.performed_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ResolveTaskRequest): unknown {
+    const obj: any = {};
+    if (message.taskUuid !== "") {
+      obj.taskUuid = message.taskUuid;
+    }
+    if (message.performedBy !== "") {
+      obj.performedBy = message.performedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveTaskRequest>): ResolveTaskRequest {
+    return ResolveTaskRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveTaskRequest>): ResolveTaskRequest {
+    const message = createBaseResolveTaskRequest();
+    message.taskUuid = object.taskUuid ?? "";
+    message.performedBy = object.performedBy ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveTaskResponse(): ResolveTaskResponse {
+  return { task: undefined };
+}
+
+export const ResolveTaskResponse: MessageFns<ResolveTaskResponse> = {
+  encode(message: ResolveTaskResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.task !== undefined) {
+      Task.encode(message.task, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveTaskResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveTaskResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.task = Task.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveTaskResponse {
+    return { task: isSet(object.task) ? Task.fromJSON(object.task) : undefined };
+  },
+
+  toJSON(message: ResolveTaskResponse): unknown {
+    const obj: any = {};
+    if (message.task !== undefined) {
+      obj.task = Task.toJSON(message.task);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveTaskResponse>): ResolveTaskResponse {
+    return ResolveTaskResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveTaskResponse>): ResolveTaskResponse {
+    const message = createBaseResolveTaskResponse();
     message.task = (object.task !== undefined && object.task !== null) ? Task.fromPartial(object.task) : undefined;
     return message;
   },
@@ -4922,7 +5256,7 @@ export const TaskStatusUpdate: MessageFns<TaskStatusUpdate> = {
   },
 };
 
-/** Creates, reads, lists, cancels and resumes tasks, and streams their progress. */
+/** Creates, reads, lists, cancels, resumes and closes tasks, and streams their progress. */
 export type TaskServiceDefinition = typeof TaskServiceDefinition;
 export const TaskServiceDefinition = {
   name: "TaskService",
@@ -4980,6 +5314,19 @@ export const TaskServiceDefinition = {
       requestType: ResumeTaskRequest as typeof ResumeTaskRequest,
       requestStream: false,
       responseType: ResumeTaskResponse as typeof ResumeTaskResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Closes a task in `blocked_by_failures` or `error` as `resolved_manually`: its unfinished steps other than
+     * the failed ones are cancelled, and its pending DLQ entry becomes manually_resolved. FAILED_PRECONDITION for
+     * any other state. Permission: tasks:cancel.
+     */
+    resolveTask: {
+      name: "ResolveTask",
+      requestType: ResolveTaskRequest as typeof ResolveTaskRequest,
+      requestStream: false,
+      responseType: ResolveTaskResponse as typeof ResolveTaskResponse,
       responseStream: false,
       options: {},
     },
@@ -5046,6 +5393,15 @@ export interface TaskServiceImplementation<CallContextExt = {}> {
     request: ResumeTaskRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<ResumeTaskResponse>>;
+  /**
+   * Closes a task in `blocked_by_failures` or `error` as `resolved_manually`: its unfinished steps other than
+   * the failed ones are cancelled, and its pending DLQ entry becomes manually_resolved. FAILED_PRECONDITION for
+   * any other state. Permission: tasks:cancel.
+   */
+  resolveTask(
+    request: ResolveTaskRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ResolveTaskResponse>>;
   /** The task's input context and the results of its steps. Permission: tasks:context_read. */
   getTaskContext(
     request: GetTaskContextRequest,
@@ -5096,6 +5452,15 @@ export interface TaskServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<ResumeTaskRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<ResumeTaskResponse>;
+  /**
+   * Closes a task in `blocked_by_failures` or `error` as `resolved_manually`: its unfinished steps other than
+   * the failed ones are cancelled, and its pending DLQ entry becomes manually_resolved. FAILED_PRECONDITION for
+   * any other state. Permission: tasks:cancel.
+   */
+  resolveTask(
+    request: DeepPartial<ResolveTaskRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ResolveTaskResponse>;
   /** The task's input context and the results of its steps. Permission: tasks:context_read. */
   getTaskContext(
     request: DeepPartial<GetTaskContextRequest>,
