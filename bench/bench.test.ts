@@ -83,4 +83,4 @@ it('runs every registered suite and renders a consistent report', async () => {
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
-}, 90_000);
+}, 240_000);

@@ -1,6 +1,6 @@
 // The REST app, built in one place; listening happens in server.ts. Order matters: the onRoute hook that
 // attaches permissions and the request-wide hooks are installed before any route is registered.
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '@tasker/shared/config';
 import type { Services } from '../services/types.js';
@@ -64,17 +64,20 @@ function withRedactedUrls(logger: LoggerOption, apiKeyHeader: string): LoggerOpt
 
 /**
  * One line per finished request: warn for 5xx (an internal error's cause is logged by the error handler), info
- * for 4xx (a client's mistake is worth seeing), debug otherwise. Workers call claim, results and heartbeat many
- * times a second; two info lines per call cost ~12 % of the server's CPU and drown everything else.
+ * for 4xx (a client's mistake is worth seeing), debug otherwise; no "incoming request" line. Workers call claim,
+ * results and heartbeat many times a second: two info lines per call cost ~12 % of the server's CPU and drown
+ * everything else.
  */
-function installAccessLog(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const status = reply.statusCode;
-    const fields = { req: request, res: { statusCode: status }, responseTime: reply.elapsedTime };
-    if (status >= 500) request.log.warn(fields, 'request completed');
-    else if (status >= 400) request.log.info(fields, 'request completed');
-    else request.log.debug(fields, 'request completed');
-  });
+    const fields = { req: request, res: reply, responseTime: reply.elapsedTime, ...(error ? { err: error } : {}) };
+    if (error || status >= 500) reply.log.warn(fields, 'request completed');
+    else if (status >= 400) reply.log.info(fields, 'request completed');
+    else reply.log.debug(fields, 'request completed');
+  }
 }
 
 /**
@@ -113,8 +116,8 @@ export async function buildRestApp(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: withRedactedUrls(opts.logger ?? false, config.auth.api_keys.header),
-    // One access-log line per request (installAccessLog), not Fastify's two.
-    disableRequestLogging: true,
+    // One access-log line per request, at a level by status (AccessLog), not Fastify's two at info.
+    logController: new AccessLog(),
     // Requests arriving while closing get our 503 (installShutdownSignal), not Fastify's own body.
     return503OnClosing: false,
     bodyLimit: config.rest.body_limit_bytes,
@@ -139,7 +142,6 @@ export async function buildRestApp(
     opts.onRoute?.(route);
   });
   installRequestIdHeader(app);
-  installAccessLog(app);
   const closing = installShutdownSignal(app);
   installCors(app, config.rest.cors_origins, config.auth.api_keys.header);
   installAuthHook(app, {

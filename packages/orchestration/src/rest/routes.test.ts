@@ -9,6 +9,7 @@ import {
   makeDlqEntry,
   makeHealthReport,
   makePerformanceMetrics,
+  makeCreatedTask,
   makeTask,
 } from '@tasker/shared/testing/builders';
 import { dlqEntryToRest, claimedStepToRest } from '@tasker/shared/convert/rest/index';
@@ -93,8 +94,8 @@ describe('request mapping', () => {
 
   it("maps the reference's status parameter and accepts and ignores its requested_at", async () => {
     const list = vi.fn(async () => ({ items: [], total: 0, limit: 25, offset: 0 }));
-    const create = vi.fn(async () => makeTask());
-    const a = await appWith(makeFakeServices({ tasks: { list, create } }));
+    const createWithAdmission = vi.fn(async () => makeCreatedTask());
+    const a = await appWith(makeFakeServices({ tasks: { list, createWithAdmission } }));
     expect((await a.inject({ method: 'GET', url: '/v1/tasks?status=completed' })).statusCode).toBe(200);
     expect(list).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, { limit: 25, offset: 0, states: ['complete'] });
     const both = await a.inject({ method: 'GET', url: '/v1/tasks?status=completed&state=error' });
@@ -102,7 +103,7 @@ describe('request mapping', () => {
     expect(both.json().error.details.fields).toEqual([{ path: 'query.status', message: expect.stringContaining('not both') }]);
     const body = { namespace: 'n', name: 't', version: '1', context: {}, initiator: 'i', source_system: 's', reason: 'r', requested_at: '2024-05-01T10:00:00' };
     expect((await a.inject({ method: 'POST', url: '/v1/tasks', payload: body })).statusCode).toBe(201);
-    expect(create).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, { namespace: 'n', name: 't', version: '1', context: {}, initiator: 'i', sourceSystem: 's', reason: 'r' });
+    expect(createWithAdmission).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, { namespace: 'n', name: 't', version: '1', context: {}, initiator: 'i', sourceSystem: 's', reason: 'r' });
   });
 
   it('maps a manual step action', async () => {
