@@ -1,4 +1,4 @@
-// The worker_unavailable detector: one call into tasker.detect_worker_unavailable (migration 0023).
+// The worker_unavailable detector: one call into tasker.detect_worker_unavailable (migration 0022).
 import type { TaskState } from '@tasker/shared';
 import type { Db } from './tasks.js';
 

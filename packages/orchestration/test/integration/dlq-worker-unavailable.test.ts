@@ -1,4 +1,4 @@
-// DLQ reason worker_unavailable (tasker.detect_worker_unavailable, migration 0023): tasks whose enqueued steps
+// DLQ reason worker_unavailable (tasker.detect_worker_unavailable, migration 0022): tasks whose enqueued steps
 // waited past dlq.worker_unavailable.after_seconds in a namespace no live worker serves get ONE entry each,
 // batch-limited, never repeated, the task unchanged; a namespace with a live (even busy) worker gets none; the
 // entry closes itself as cancelled once a worker is back or the task stops waiting, and yields to
