@@ -102,7 +102,7 @@ describe('DlqService.staleness', () => {
 
   it('applies template lifecycle overrides (snake_case or camelCase) and the max lifetime', async () => {
     const got = new Map((await dlq.staleness(ALL_PERMISSIONS_PRINCIPAL, 100)).map((i) => [i.taskUuid, i]));
-    const [tuned, camel, expired, aging] = watched.slice(9, 13) as Expected[];
+    const [tuned, camel, expired, aging] = watched.slice(9, 13) as [Expected, Expected, Expected, Expected];
     expect(got.get(tuned.taskUuid)).toMatchObject({ healthStatus: 'warning', stalenessThresholdMinutes: 10 });
     expect(got.get(camel.taskUuid)).toMatchObject({ healthStatus: 'stale', stalenessThresholdMinutes: 5 });
     expect(got.get(expired.taskUuid)).toMatchObject({ healthStatus: 'stale', stalenessThresholdMinutes: 50 });
