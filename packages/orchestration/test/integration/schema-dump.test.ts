@@ -1,5 +1,7 @@
-// docs/schema.sql is what the migrations build: regenerated from this file's migrated clone and compared.
+// docs/schema.sql is what the migrations build: regenerated from this file's migrated clone and compared. The
+// call graphs of docs/engine.md name every SQL function each operation reaches.
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dumpSchema, SCHEMA_SQL_NAME, SCHEMA_SQL_PATH } from './helpers/schema-dump.js';
 import { useTestDatabase } from './helpers/test-db.js';
@@ -71,5 +73,56 @@ describe('dumpSchema', () => {
     }
     // The identity's sequence belongs to its column, not to the sequences section.
     expect(dump).not.toContain('zz_probe_id_seq');
+  });
+});
+
+const ENGINE_DOC = fileURLToPath(new URL('../../../../docs/engine.md', import.meta.url));
+
+/** Each `### operation` of the "Call graphs" section: its SQL function and the names in its "SQL calls" row. */
+function callGraphsOf(doc: string): { operation: string; entry: string; calls: string[] }[] {
+  const section = doc.split('\n## Call graphs\n')[1]?.split('\n## ')[0] ?? '';
+  const row = (block: string, label: string): string | undefined =>
+    block.split('\n').find((l) => l.startsWith(`| ${label} |`));
+  const names = (line: string | undefined): string[] => [...(line ?? '').matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1] ?? '');
+  return section
+    .split('\n### ')
+    .slice(1)
+    .map((block) => ({
+      operation: block.split('\n')[0] ?? '',
+      entry: names(row(block, 'SQL function'))[0] ?? '',
+      calls: names(row(block, 'SQL calls')),
+    }));
+}
+
+describe('docs/engine.md call graphs', () => {
+  const db = useTestDatabase();
+
+  it('list every tasker function each operation reaches, and no other', async () => {
+    const rows = await db.sql<{ name: string; body: string }[]>`
+      SELECT p.proname AS name, pg_get_functiondef(p.oid) AS body
+      FROM pg_proc p WHERE p.pronamespace = 'tasker'::regnamespace AND p.prokind = 'f'`;
+    const functions = new Set(rows.map((r) => r.name));
+    const direct = new Map(
+      rows.map((r) => [r.name, [...r.body.matchAll(/tasker\.([a-z_0-9]+)\(/g)].map((m) => m[1] ?? '').filter((n) => functions.has(n) && n !== r.name)]),
+    );
+    const reached = (entry: string): string[] => {
+      const seen = new Set<string>();
+      const visit = (f: string): void => {
+        for (const c of direct.get(f) ?? []) {
+          if (seen.has(c)) continue;
+          seen.add(c);
+          visit(c);
+        }
+      };
+      visit(entry);
+      return [...seen].sort();
+    };
+    const graphs = callGraphsOf(await readFile(ENGINE_DOC, 'utf8'));
+    expect(graphs.length).toBeGreaterThanOrEqual(15);
+    for (const g of graphs) {
+      expect(functions.has(g.entry), `${g.operation}: SQL function ${g.entry}`).toBe(true);
+      const listed = [...new Set(g.calls.filter((c) => functions.has(c)))].sort();
+      expect(listed, `docs/engine.md, call graph "${g.operation}" (${g.entry})`).toEqual(reached(g.entry));
+    }
   });
 });
