@@ -1,5 +1,5 @@
 // One error type for every failure a client call can end with, whatever the transport: the shared error code
-// (STYLE §3) recovered from the HTTP status + body, or the gRPC status + `error-code` trailer.
+// (docs/client.md, *Errors*) recovered from the HTTP status + body, or the gRPC status + `error-code` trailer.
 import {
   ERROR_CODE_TRAILER,
   ERROR_DETAILS_TRAILER,

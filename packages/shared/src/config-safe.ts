@@ -5,10 +5,10 @@ import { parseAddress, type Config } from './config-schema.js';
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
- * What `GET /config` and `GetConfig` may show: an allow-list (domain.md §12 "Safe config", adapted to our
- * keys). Built field by field, never by copying and deleting, so a key added to Config stays private until
- * it is added here. Never URLs (database, JWKS, orchestration), secrets, key material or paths, API keys or
- * their permissions. Bind hosts are left out too (they reveal network layout); the ports are enough for a
+ * What `GET /config` and `GetConfig` may show: an allow-list (the reference's "Safe config", adapted to our keys:
+ * docs/compatibility.md §12). Built field by field, never by copying and deleting, so a key added to Config stays
+ * private until it is added here. Never URLs (database, JWKS, orchestration), secrets, key material or paths, API
+ * keys or their permissions. Bind hosts are left out too (they reveal network layout); the ports are enough for a
  * client to check it reached the right listener.
  */
 export const SafeConfigSchema = z.strictObject({

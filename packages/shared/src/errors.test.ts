@@ -13,7 +13,7 @@ import {
   type ErrorCode,
 } from './errors.js';
 
-// STYLE §3, restated independently of ERROR_TABLE.
+// docs/client.md *Errors*, restated independently of ERROR_TABLE.
 const EXPECTED: Record<ErrorCode, [number, Status]> = {
   VALIDATION_FAILED: [400, Status.INVALID_ARGUMENT],
   UNAUTHENTICATED: [401, Status.UNAUTHENTICATED],

@@ -1,6 +1,6 @@
 import { Status } from 'nice-grpc-common';
 
-/** Every error code the API returns (STYLE §3). A new code must get an entry in {@link ERROR_TABLE}. */
+/** Every error code the API returns (docs/client.md, *Errors*). A new code needs an entry in {@link ERROR_TABLE}. */
 export const ERROR_CODES = [
   'VALIDATION_FAILED',
   'UNAUTHENTICATED',

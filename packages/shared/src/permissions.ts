@@ -1,9 +1,9 @@
 import { AppError } from './errors.js';
 
 /**
- * The permission vocabulary (domain.md §10, plus what our API adds). Every route and RPC declares one of these.
- * `system:handlers_read` of the reference is left out: nothing used it (§15.8). Health, probes, metrics and
- * reflection are public and need none.
+ * The permission vocabulary (the reference's, plus what our API adds: docs/compatibility.md §10). Every route and
+ * RPC declares one of these. `system:handlers_read` of the reference is left out: nothing used it. Health, probes,
+ * metrics and reflection are public and need none.
  */
 export const PERMISSION_DESCRIPTIONS = {
   'tasks:create': 'create tasks',

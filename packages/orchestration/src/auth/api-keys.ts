@@ -1,4 +1,4 @@
-// Issuing and revoking stored API keys, and the dev-mode admin key (ARCHITECTURE §7: secure by default, yet
+// Issuing and revoking stored API keys, and the dev-mode admin key (docs/security.md: secure by default, yet
 // `npm start` works at once: the first start writes an admin key under the data dir, prints it once, and the
 // CLI and example worker read it from there).
 import { chmod, mkdir, writeFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// One authenticate(credentials) → Principal for both transports (ARCHITECTURE §7). The Fastify hook and the gRPC
+// One authenticate(credentials) → Principal for both transports (docs/security.md). The Fastify hook and the gRPC
 // middleware only extract the two credential strings and call this. Verified tokens are cached until their `exp`
 // (verification is ~70 µs; a cache hit is a Map lookup). API keys are compared as SHA-256 digests in constant time.
 import { createHash, createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';

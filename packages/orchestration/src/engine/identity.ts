@@ -1,4 +1,4 @@
-// Task identity (domain.md §5): strict = hash of the template and the canonical context; caller_provided =
+// Task identity (docs/engine.md): strict = hash of the template and the canonical context; caller_provided =
 // hash of the template and the caller's key (required); always_unique = random. A supplied idempotency key
 // always wins over the template's strategy. Keys are scoped to the template (namespace, name, version).
 import { createHash, randomUUID } from 'node:crypto';

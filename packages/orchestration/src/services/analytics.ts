@@ -1,5 +1,6 @@
-// Analytics (domain.md §9 with the §15.7 fixes). Every figure describes one cohort: the tasks CREATED in the
-// window (`hours`; 0 = all time), limited to the caller's namespaces. Definitions (docs/operations.md):
+// Analytics (docs/operations.md §2; what changed from the reference: docs/compatibility.md §9). Every figure
+// describes one cohort: the tasks CREATED in the window (`hours`; 0 = all time), limited to the caller's
+// namespaces. Definitions (docs/operations.md):
 // - totalTasks: tasks in the cohort. activeTasks: those not yet terminal. completed/failed: those in
 //   `complete` / `error`.
 // - completionRate / errorRate (0–1): complete / error ÷ the cohort's tasks in a terminal state (complete,
@@ -44,7 +45,7 @@ export interface AnalyticsServiceDeps {
 
 const MAX_WINDOW_HOURS = 24 * 366;
 const HOUR_MS = 3_600_000;
-/** Recommendation thresholds (domain.md §9). */
+/** Recommendation thresholds (docs/operations.md §2). */
 export const RECOMMENDATION_LIMITS = { stepErrorRate: 0.2, poolUtilization: 0.8, stepMeanSeconds: 30 } as const;
 
 function requireInt(value: number, field: string, min: number, max: number): void {
@@ -199,8 +200,8 @@ function describeStep(s: SlowStep): string {
 }
 
 /**
- * The §9 rules over the analysed steps: the highest step error rate above 20 %, a pool above 80 % busy (only
- * when observed), the slowest step's mean above 30 s.
+ * The recommendation rules over the analysed steps (docs/operations.md §2): the highest step error rate above
+ * 20 %, a pool above 80 % busy (only when observed), the slowest step's mean above 30 s.
  */
 export function recommend(slowSteps: readonly SlowStep[], poolUtilization: number | null): string[] {
   const out: string[] = [];

@@ -1,5 +1,5 @@
-// DLQ investigations: the operator's view of tasks that got stuck (domain.md §8), with our rules on top of the
-// reference's "any field, any status":
+// DLQ investigations: the operator's view of tasks that got stuck (docs/operations.md §1), with our rules on top
+// of the reference's "any field, any status":
 // - A `pending` entry closes once, to manually_resolved / permanently_failed / cancelled; closing stamps
 //   resolution_timestamp and needs resolved_by. A closed entry's status and resolved_by never change again
 //   (repeating the same values is a no-op, so a retried PATCH succeeds); changing them is INVALID_STATE.
@@ -35,7 +35,7 @@ import {
 } from '../repositories/dlq-investigations.js';
 import type { DlqService } from './types.js';
 
-/** Base priority of a pending entry per reason (domain.md §8); minutes in the DLQ are added on top. */
+/** Base priority of a pending entry per reason (docs/operations.md §1); minutes in the DLQ are added on top. */
 export const DLQ_BASE_SCORES: Readonly<Record<DlqReason, number>> = Object.freeze({
   dependency_cycle_detected: 1000,
   max_retries_exceeded: 500,

@@ -216,7 +216,7 @@ describe('AnalyticsService.bottlenecks', () => {
     expect(got.slowTasks.map((t) => t.taskName)).toEqual(['report', 'pay', 'ship']); // 60, 20, 1.5 min
   });
 
-  it('reports pool utilization and the §9 recommendations only from observed numbers', async () => {
+  it('reports pool utilization and the recommendations only from observed numbers', async () => {
     const withPool = await createAnalyticsService({ sql: db.sql, config, poolStats: () => ({ max: 10, busy: 9 }) })
       .bottlenecks(admin, { hours: 24, minExecutions: 1, limit: 10 });
     expect(withPool.resourceUtilization.databasePoolUtilization).toBeCloseTo(0.9, 9);

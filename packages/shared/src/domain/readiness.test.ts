@@ -21,7 +21,7 @@ function counts(overrides: Partial<StepCounts>): StepCounts {
   return c;
 }
 
-describe('execution status (first match of domain.md §3)', () => {
+describe('execution status (first match, docs/engine.md "Read models")', () => {
   it.each([
     [{ error: 1, enqueued: 2 }, 'blocked_by_failures'],
     [{ enqueued: 1, inProgress: 1 }, 'has_ready_steps'],

@@ -1,6 +1,6 @@
-// Pure readiness rules (domain.md §2–§3): a task's execution status from its step counts, a step's readiness
-// fields, retry eligibility and backoff delays. The engine's SQL applies the same rules; these functions are
-// what read models, tests and docs use.
+// Pure readiness rules (docs/engine.md, *Read models* and *Retries*): a task's execution status from its step
+// counts, a step's readiness fields, retry eligibility and backoff delays. The engine's SQL applies the same
+// rules; these functions are what read models, tests and docs use.
 import type { StepState, TaskState } from './states.js';
 import type { BackoffKind } from './template.js';
 import type { ExecutionStatus, HealthStatus, RecommendedAction, TaskExecution } from './task.js';
@@ -29,9 +29,9 @@ const RECOMMENDATION: Readonly<Record<ExecutionStatus, RecommendedAction>> = {
 };
 
 /**
- * First matching row of domain.md §3: any `error` step → blocked_by_failures; any claimable (`enqueued`) step
- * → has_ready_steps; anything running, being settled or in backoff → processing; everything complete or
- * resolved → all_complete; otherwise waiting_for_dependencies.
+ * First matching row (docs/engine.md, *Read models*): any `error` step → blocked_by_failures; any claimable
+ * (`enqueued`) step → has_ready_steps; anything running, being settled or in backoff → processing; everything
+ * complete or resolved → all_complete; otherwise waiting_for_dependencies.
  */
 export function executionStatusOf(c: StepCounts): ExecutionStatus {
   if (c.error > 0) return 'blocked_by_failures';
@@ -86,7 +86,7 @@ export function taskExecutionOf(c: StepCounts, taskState: TaskState): TaskExecut
 
 /**
  * Whether a step may run (again): never run yet, or retryable with runs left. `maxAttempts` counts every
- * run including the first; 0 allows the first run and no retry (domain.md §2).
+ * run including the first; 0 allows the first run and no retry (docs/engine.md, *Retries*).
  */
 export function isRetryEligible(attempts: number, maxAttempts: number, retryable: boolean): boolean {
   return attempts === 0 || (retryable && attempts < maxAttempts);

@@ -13,7 +13,7 @@ import {
   type StepEvent,
 } from './step-machine.js';
 
-// Written out by hand from the design (domain.md §2 with §15.1 fixed, ARCHITECTURE §4), independently of
+// Written out by hand from the design (docs/engine.md, *State machines*), independently of
 // STEP_TRANSITIONS: every pair not listed here must be rejected.
 const EXPECTED: readonly [StepState, StepEvent, StepState][] = [
   ['pending', 'enqueue', 'enqueued'],

@@ -39,7 +39,7 @@ const STOP_STALE = { staleness_timeout: 'error' } as const;
 /**
  * The step machine as data: `STEP_TRANSITIONS[from][event]` is the next state, absent = not allowed.
  *
- * Decisions (domain.md §2 with §15.1 fixed):
+ * Decisions (the departures from the reference: docs/compatibility.md §1–§2):
  * - `complete`, `cancelled` and `resolved_manually` are terminal: nothing leaves them, operator actions
  *   included (the reference let `resolve_manually`/`complete_manually` rewrite any state).
  * - `error` is the state operators fix, so it is not terminal: `reset_for_retry` (→ pending; the only way

@@ -9,7 +9,7 @@ export interface StepError {
   statusCode: number | null;
 }
 
-/** A workflow step with its readiness fields (domain.md §3, §6 StepResponse). */
+/** A workflow step with its readiness fields (docs/engine.md, *Read models*). */
 export interface Step {
   stepUuid: string;
   taskUuid: string;

@@ -12,7 +12,7 @@ import {
   type TaskEvent,
 } from './task-machine.js';
 
-// Written out by hand from the design (domain.md §1 with §15.1 fixed, ARCHITECTURE §5), independently of
+// Written out by hand from the design (docs/engine.md, *State machines*), independently of
 // TASK_TRANSITIONS: every pair not listed here must be rejected.
 const EXPECTED: readonly [TaskState, TaskEvent, TaskState][] = [
   ['pending', 'start', 'initializing'],

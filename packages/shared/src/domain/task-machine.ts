@@ -3,10 +3,10 @@ import { followPath } from './event-path.js';
 import { TASK_STATES, type TaskState } from './states.js';
 
 /**
- * Every event that may move a task. One guarded table, no legacy aliases (domain.md §15.1): the reference's
- * `complete`/`fail` shortcuts, `all_steps_completed`, `reset` and an unguarded `resolve_manually` are gone, and
- * the writes the reference made around its table (finalization → blocked_by_failures → error, staleness →
- * error) are events here, so every change a task sees passes through {@link nextTaskState}.
+ * Every event that may move a task. One guarded table, no legacy aliases (docs/compatibility.md §1–§2): the
+ * reference's `complete`/`fail` shortcuts, `all_steps_completed`, `reset` and an unguarded `resolve_manually` are
+ * gone, and the writes the reference made around its table (finalization → blocked_by_failures → error, staleness
+ * → error) are events here, so every change a task sees passes through {@link nextTaskState}.
  */
 export const TASK_EVENTS = [
   'start',
@@ -34,7 +34,7 @@ export type TaskEvent = (typeof TASK_EVENTS)[number];
 type TaskTransitionRow = Readonly<Partial<Record<TaskEvent, TaskState>>>;
 
 const CANCEL = { cancel: 'cancelled' } as const;
-// The staleness detector only looks at tasks resting in these states (domain.md §8).
+// The staleness detector only looks at tasks resting in these states (docs/engine.md, *Staleness*).
 const STALE = { staleness_timeout: 'error' } as const;
 
 /**
@@ -51,10 +51,10 @@ const STALE = { staleness_timeout: 'error' } as const;
  *   running) and `retry_scheduled` (→ waiting_for_retry: only backoffs remain). The reference left such a
  *   task parked in `evaluating_results` for a poller.
  * - `staleness_timeout` makes the detector's write a guarded transition from the three states it inspects.
- * - `error` stays terminal for everything except `resume`: an operator who fixed the failed steps resumes the
- *   task from its DLQ entry (ARCHITECTURE §5). `resume` is a separate, audited operator event rather than a
- *   weakening of terminality, and it re-enters at `evaluating_results` so the normal decision logic picks the
- *   next state from the steps as they are now. It is also accepted from `blocked_by_failures`, where the
+ * - `error` stays terminal for everything except `resume`: an operator who fixed the failed steps resumes the task
+ *   from its DLQ entry (docs/engine.md, *Task and step lifecycle*). `resume` is a separate, audited operator event
+ *   rather than a weakening of terminality, and it re-enters at `evaluating_results` so the normal decision logic
+ *   picks the next state from the steps as they are now. It is also accepted from `blocked_by_failures`, where the
  *   engine may not yet have given up when the operator acts. Cancel is not allowed from `error`: the task is
  *   already closed, and the DLQ entry records the operator's conclusion.
  * - `manual_resolution` (the reference's blocked_by_failures → resolved_manually) is also accepted from `error`:

@@ -2,7 +2,7 @@ import type { JsonObject } from './json.js';
 import type { TaskState } from './states.js';
 import type { Step } from './step.js';
 
-/** First matching row of domain.md §3: what the DAG is doing right now. */
+/** First matching row of docs/engine.md *Read models*: what the DAG is doing right now. */
 export const EXECUTION_STATUSES = [
   'has_ready_steps',
   'processing',
@@ -25,7 +25,7 @@ export type RecommendedAction = (typeof RECOMMENDED_ACTIONS)[number];
 export const HEALTH_STATUSES = ['healthy', 'blocked', 'recovering', 'unknown'] as const;
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
-/** Per-task step counts and the derived status (domain.md §3). */
+/** Per-task step counts and the derived status (docs/engine.md, *Read models*). */
 export interface TaskExecution {
   totalSteps: number;
   /** `pending` only. */

@@ -1,5 +1,6 @@
-// Template parsing and validation (domain.md §4 format): raw YAML text or an already-parsed object in,
-// a normalised TemplateDefinition out, or every problem at once. Pure: the worker validates with the same code.
+// Template parsing and validation (the reference's format, docs/engine.md *Templates*): raw YAML text or an
+// already-parsed object in, a normalised TemplateDefinition out, or every problem at once. Pure: the worker
+// validates with the same code.
 import { parse as parseYaml } from 'yaml';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import { findDependencyCycle } from './template-graph.js';
@@ -30,9 +31,9 @@ import {
 export { TEMPLATE_LIMITS, type TemplateDefaults } from './template-step.js';
 
 /**
- * The reference's defaults (domain.md §2): 3 runs, exponential from 1 s, capped at 1 h, ±15 %. Registration
- * normalises with these so a stored definition (and its content hash) never depends on process config;
- * orchestration re-applies its configured `backoff.*` defaults to the keys the template left out.
+ * The reference's defaults (docs/engine.md, *Retries*): 3 runs, exponential from 1 s, capped at 1 h, ±15 %.
+ * Registration normalises with these so a stored definition (and its content hash) never depends on process
+ * config; orchestration re-applies its configured `backoff.*` defaults to the keys the template left out.
  */
 export const REFERENCE_TEMPLATE_DEFAULTS: Readonly<TemplateDefaults> = Object.freeze({
   retryable: true,

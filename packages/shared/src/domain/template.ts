@@ -49,8 +49,8 @@ export const STALENESS_ACTIONS = ['dlq', 'error', 'none'] as const;
 export type StalenessAction = (typeof STALENESS_ACTIONS)[number];
 
 /**
- * Staleness overrides (domain.md §4 `lifecycle`), as the template gives them (null = not given). How the action
- * keys combine: `stalenessEffectOf` in domain/staleness.ts.
+ * Staleness overrides (the template's `lifecycle`, docs/engine.md *Staleness*), as the template gives them (null =
+ * not given). How the action keys combine: `stalenessEffectOf` in domain/staleness.ts.
  */
 export interface TemplateLifecycle {
   maxDurationMinutes: number | null;

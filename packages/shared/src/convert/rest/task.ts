@@ -109,7 +109,7 @@ export function taskWithStepsFromRest(r: TaskResponse): TaskWithSteps {
 
 /**
  * `requested_at` is read and deliberately not carried over: the reference accepts it and overwrites it with the
- * arrival time (domain.md §6), which is what `Task.requestedAt` is here too.
+ * arrival time (docs/compatibility.md §5), which is what `Task.requestedAt` is here too.
  */
 export function createTaskInputFromRest(body: CreateTaskRequest): CreateTaskInput {
   return {

@@ -753,7 +753,7 @@ export interface BackpressureStatus {
 
 /** Structured description of one problem, e.g. one invalid field of a request. */
 export interface ErrorDetail {
-  /** Machine-readable error code (the STYLE error table, e.g. VALIDATION_FAILED). */
+  /** Machine-readable error code (the error table of docs/client.md, e.g. VALIDATION_FAILED). */
   code: string;
   /** Human-readable message. */
   message: string;
