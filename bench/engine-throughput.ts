@@ -21,7 +21,7 @@ import { ALL_PERMISSIONS_PRINCIPAL } from '@tasker/shared/permissions';
 import type { ClaimedStep } from '@tasker/shared';
 import { allowPostgresUserToEnter, quoteIdentifier, startEmbeddedPostgres } from '../packages/orchestration/src/db/embedded.js';
 import { migrate } from '../packages/orchestration/src/db/migrate.js';
-import { createRuntime } from '../packages/orchestration/src/services/index.js';
+import { createRuntime } from '../packages/orchestration/src/runtime.js';
 import type { Services } from '../packages/orchestration/src/services/types.js';
 
 const { values: args } = parseArgs({

@@ -1,9 +1,9 @@
 // `npm start`: the orchestration process. Reads config from files and the environment, starts everything
-// (server.ts), prints where to reach it, and shuts down gracefully on SIGTERM/SIGINT (a second signal exits
+// (runtime.ts), prints where to reach it, and shuts down gracefully on SIGTERM/SIGINT (a second signal exits
 // at once).
 import { ConfigError, loadConfig } from '@tasker/shared/config';
 import { DevKeyFileError } from '@tasker/shared/dev-key';
-import { startServer } from './server.js';
+import { startServer } from './runtime.js';
 
 async function main(): Promise<void> {
   const config = loadConfig({ env: process.env });

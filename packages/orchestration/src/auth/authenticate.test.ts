@@ -1,8 +1,9 @@
 import { generateKeyPairSync, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { StoredApiKey } from '@tasker/shared';
 import { loadConfig, type Config } from '@tasker/shared/config';
 import { isAppError } from '@tasker/shared/errors';
-import { createAuthenticator, sha256, type ApiKeyLookup, type StoredApiKey } from './authenticate.js';
+import { createAuthenticator, sha256, type ApiKeyLookup } from './authenticate.js';
 import { mintToken } from './test-tokens.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';

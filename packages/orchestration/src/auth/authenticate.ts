@@ -4,6 +4,7 @@
 import { createHash, createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { StoredApiKey } from '@tasker/shared';
 import type { Config } from '@tasker/shared/config';
 import { AppError, isAppError } from '@tasker/shared/errors';
 import { isValidGrant, type Principal } from '@tasker/shared/permissions';
@@ -16,16 +17,6 @@ export interface Credentials {
 }
 
 export type Authenticate = (credentials: Credentials) => Promise<Principal>;
-
-/** An API key as stored (digest only). */
-export interface StoredApiKey {
-  digest: Buffer;
-  description: string;
-  permissions: readonly string[];
-  namespaces: readonly string[] | null;
-  revokedAt: Date | null;
-  expiresAt: Date | null;
-}
 
 export interface ApiKeyLookup {
   findByDigest(digest: Buffer): Promise<StoredApiKey | undefined>;

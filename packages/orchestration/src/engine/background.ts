@@ -16,7 +16,7 @@ import { promoteDueRetries, sweepExpiredLeases } from '../repositories/dispatch.
 import { readEnginePulse } from '../repositories/pulse.js';
 import { detectStaleTasks } from '../repositories/staleness.js';
 import { detectWorkerUnavailable } from '../repositories/worker-availability.js';
-import { NOOP_ENGINE_METRICS, type EngineMetrics } from '../metrics/engine.js';
+import { NOOP_ENGINE_METRICS, type EngineMetrics } from './metrics.js';
 import type { EngineLogger } from './logger.js';
 import { createLoop, type Loop } from './loop.js';
 import { createQueueDepths, type QueueDepths } from './queue-depth.js';

@@ -2,7 +2,7 @@
 // only as many waiters serving that namespace and handler as it takes to cover the steps that became ready;
 // a woken waiter that finds nothing (another replica was faster) simply waits again. No polling here: the
 // caller bounds each wait by the slow poll fallback.
-import type { StepsReady } from './notification-hub.js';
+import type { StepsReady } from '../repositories/notifications.js';
 
 export type WakeReason = 'notified' | 'timeout' | 'aborted' | 'stopped';
 

@@ -2,8 +2,14 @@
 // repeats. `run` may ask for a different next delay (0 = more work right away); `wake(at)` brings the next run
 // forward. A loop without an interval runs only when woken (or asked by `run`). One run at a time; stop() waits
 // for the running one. Failures are logged and reported through status(), never thrown.
-import type { LoopStatus } from '../services/health.js';
 import { errorMessage, type EngineLogger } from './logger.js';
+
+/** What health reports of a loop: whether it runs, when it last ran, and its last run's failure. */
+export interface LoopStatus {
+  running: boolean;
+  lastRunAt: Date | null;
+  lastError: string | null;
+}
 
 export interface Loop {
   start(): void;

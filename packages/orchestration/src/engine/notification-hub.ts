@@ -3,50 +3,17 @@
 // `tasker_templates` tells every replica that a template was registered or changed (its caches drop it).
 // After a reconnect notifications may have been missed, so every subscriber is told to re-check.
 import type { ListenMeta, Sql } from 'postgres';
+import {
+  listenForStepsReady,
+  listenForTaskEvents,
+  listenForTemplateChanges,
+  type StepsReady,
+  type TemplateChanged,
+} from '../repositories/notifications.js';
 import { errorMessage, type EngineLogger } from './logger.js';
 
-export const STEPS_CHANNEL = 'tasker_steps';
-export const EVENTS_CHANNEL = 'tasker_events';
-export const TEMPLATES_CHANNEL = 'tasker_templates';
+/** Channels listened on (one connect callback each at start). */
 const CHANNELS = 3;
-
-/** Payload of `tasker_templates` (repositories/templates.ts): this template was created or changed. */
-export interface TemplateChanged {
-  namespace: string;
-  name: string;
-  version: string;
-}
-
-export function parseTemplateChanged(payload: string): TemplateChanged | undefined {
-  try {
-    const value = JSON.parse(payload) as { n?: unknown; t?: unknown; v?: unknown };
-    if (typeof value.n !== 'string' || typeof value.t !== 'string' || typeof value.v !== 'string') return undefined;
-    return { namespace: value.n, name: value.t, version: value.v };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Payload of `tasker_steps` (tasker.notify_steps_ready): steps became claimable in a namespace. */
-export interface StepsReady {
-  namespace: string;
-  count: number;
-  handlers: string[];
-}
-
-export function parseStepsReady(payload: string): StepsReady | undefined {
-  try {
-    const value = JSON.parse(payload) as { n?: unknown; c?: unknown; h?: unknown };
-    if (typeof value.n !== 'string') return undefined;
-    return {
-      namespace: value.n,
-      count: typeof value.c === 'number' ? value.c : 1,
-      handlers: Array.isArray(value.h) ? value.h.filter((h): h is string => typeof h === 'string') : [],
-    };
-  } catch {
-    return undefined;
-  }
-}
 
 export interface NotificationHub {
   start(): Promise<void>;
@@ -92,37 +59,21 @@ export function createNotificationHub(sql: Sql, logger: EngineLogger): Notificat
   return {
     async start() {
       metas.push(
-        await sql.listen(
-          STEPS_CHANNEL,
-          (payload) => {
-            const ready = parseStepsReady(payload);
-            if (ready === undefined) return;
-            for (const listener of stepListeners) safely(() => listener(ready));
-          },
-          onListen,
-        ),
+        await listenForStepsReady(sql, (ready) => {
+          for (const listener of stepListeners) safely(() => listener(ready));
+        }, onListen),
       );
       metas.push(
-        await sql.listen(
-          EVENTS_CHANNEL,
-          (payload) => {
-            const listeners = taskListeners.get(payload);
-            if (listeners === undefined) return;
-            for (const listener of listeners) safely(listener);
-          },
-          onListen,
-        ),
+        await listenForTaskEvents(sql, (taskUuid) => {
+          const listeners = taskListeners.get(taskUuid);
+          if (listeners === undefined) return;
+          for (const listener of listeners) safely(listener);
+        }, onListen),
       );
       metas.push(
-        await sql.listen(
-          TEMPLATES_CHANNEL,
-          (payload) => {
-            const changed = parseTemplateChanged(payload);
-            if (changed === undefined) return;
-            for (const listener of templateListeners) safely(() => listener(changed));
-          },
-          onListen,
-        ),
+        await listenForTemplateChanges(sql, (changed) => {
+          for (const listener of templateListeners) safely(() => listener(changed));
+        }, onListen),
       );
     },
     async stop() {

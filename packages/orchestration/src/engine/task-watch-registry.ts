@@ -4,6 +4,7 @@
 // another ended can never race a delete; rows of live streams are extended by a refresh loop.
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
+import { deleteTaskWatchers, refreshTaskWatchers, watchTask } from '../repositories/task-watchers.js';
 import type { EngineLogger } from './logger.js';
 import { createLoop, type Loop } from './loop.js';
 
@@ -32,7 +33,7 @@ export function createTaskWatchRegistry(sql: Sql, logger: EngineLogger): TaskWat
       // Nothing streamed here: no rows of ours to extend, and expired rows are ignored by writers
       // (notify_task_event checks expires_at); the next refresh with live streams deletes them.
       if (active.size === 0) return undefined;
-      await sql`SELECT tasker.refresh_task_watchers(${watcherId}, ${[...active.keys()]}::uuid[], ${TTL_SECONDS})`;
+      await refreshTaskWatchers(sql, watcherId, [...active.keys()], TTL_SECONDS);
       return undefined;
     },
   });
@@ -45,10 +46,7 @@ export function createTaskWatchRegistry(sql: Sql, logger: EngineLogger): TaskWat
         current.count += 1;
         return current.registered;
       }
-      const registered = (async () => {
-        const [row] = await sql<{ ok: boolean }[]>`SELECT tasker.watch_task(${taskUuid}, ${watcherId}, ${TTL_SECONDS}) AS ok`;
-        return row?.ok === true;
-      })();
+      const registered = watchTask(sql, taskUuid, watcherId, TTL_SECONDS);
       const entry = { count: 1, registered };
       active.set(taskUuid, entry);
       registered.catch(() => {
@@ -65,7 +63,7 @@ export function createTaskWatchRegistry(sql: Sql, logger: EngineLogger): TaskWat
     loop,
     async clear() {
       active.clear();
-      await sql`DELETE FROM tasker.task_watchers WHERE watcher = ${watcherId}`.catch(() => undefined);
+      await deleteTaskWatchers(sql, watcherId).catch(() => undefined);
     },
   };
 }

@@ -6,15 +6,14 @@
 import { parseTemplate, type TemplateDefaults } from '@tasker/shared/domain/template-parse';
 import { compileJsonSchema, type CompiledSchema } from '@tasker/shared/domain/template-schema';
 import type { Template, TemplateDefinition } from '@tasker/shared';
-import type { StepInsert } from '../repositories/tasks.js';
-import { templateFromRow } from '../repositories/rows.js';
+import { stepInsertsOf, type Db, type StepInsert } from '../repositories/tasks.js';
 import { findTemplate } from '../repositories/templates.js';
-import type { Db } from '../repositories/tasks.js';
 
 export interface ResolvedTemplate {
   template: Template;
   /** The definition with this process's config defaults and environment overrides applied. */
   effective: TemplateDefinition;
+  /** The create_task step payload of `effective`, built once per cached entry. */
   steps: StepInsert[];
   validateInput: CompiledSchema | null;
 }
@@ -27,24 +26,6 @@ export interface TemplateCacheOptions {
 
 function key(namespace: string, name: string, version: string): string {
   return `${namespace}\u0000${name}\u0000${version}`;
-}
-
-export function stepInsertsOf(definition: TemplateDefinition): StepInsert[] {
-  return definition.steps.map((s) => ({
-    name: s.name,
-    step_type: s.type,
-    handler_callable: s.handler.callable,
-    handler_method: s.handler.method,
-    initialization: s.handler.initialization,
-    retryable: s.retry.retryable,
-    max_attempts: s.retry.maxAttempts,
-    backoff_kind: s.retry.backoff,
-    backoff_base_ms: s.retry.backoffBaseMs,
-    backoff_max_ms: s.retry.maxBackoffMs,
-    backoff_jitter: s.retry.jitter,
-    timeout_seconds: s.timeoutSeconds,
-    parents: s.dependencies,
-  }));
 }
 
 export interface TemplateCache {
@@ -79,12 +60,12 @@ export function createTemplateCache(sql: Db, options: TemplateCacheOptions): Tem
       const k = key(namespace, name, version);
       const hit = entries.get(k);
       if (hit !== undefined && Date.now() - hit.loadedAt < options.ttlMs) return hit.value;
-      const row = await findTemplate(sql, namespace, name, version);
-      if (row === undefined) {
+      const template = await findTemplate(sql, namespace, name, version);
+      if (template === undefined) {
         entries.delete(k);
         return undefined;
       }
-      const value = build(templateFromRow(row));
+      const value = build(template);
       if (options.ttlMs > 0) entries.set(k, { value, loadedAt: Date.now() });
       return value;
     },

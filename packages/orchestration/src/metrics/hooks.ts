@@ -1,9 +1,6 @@
 // What the transports and the /metrics route call. Labels stay low-cardinality: routes are Fastify route
 // patterns (`/v1/tasks/:task_uuid`), never raw URLs; gRPC methods are full method paths.
 import { Status } from 'nice-grpc-common';
-import type { Sql } from 'postgres';
-import { countConnectionsByState } from '../repositories/analytics.js';
-import type { PoolStats } from '../services/analytics.js';
 import type { TaskerMetrics } from './registry.js';
 
 /** Label for requests that matched no route (404s), so unknown URLs can't explode the series count. */
@@ -34,16 +31,4 @@ export function metricsText(metrics: TaskerMetrics): Promise<string> {
 /** Content-Type of {@link metricsText}'s output. */
 export function metricsContentType(metrics: TaskerMetrics): string {
   return metrics.registry.contentType;
-}
-
-/**
- * PoolStats for the analytics service, observed on the server: connections of this process's pool
- * (pg_stat_activity under `applicationName`) that are not idle, other than the one asking.
- */
-export function createPoolStatsSource(sql: Sql, options: { applicationName: string; max: number }): () => Promise<PoolStats> {
-  return async () => {
-    const rows = await countConnectionsByState(sql, options.applicationName, { excludeSelf: true });
-    const busy = rows.filter((r) => r.state !== 'idle').reduce((n, r) => n + r.connections, 0);
-    return { max: options.max, busy };
-  };
 }

@@ -3,7 +3,7 @@ import { ALL_PERMISSIONS_PRINCIPAL } from '@tasker/shared/permissions';
 import { AppError } from '@tasker/shared/errors';
 import { makeDlqEntry } from '@tasker/shared/testing/builders';
 import { makeFakeServices } from '../rest/testing/fake-services.js';
-import { NOOP_ENGINE_METRICS, type EngineMetrics } from './engine.js';
+import { NOOP_ENGINE_METRICS, type EngineMetrics } from '../engine/metrics.js';
 import { createServiceInstrumentation } from './instrument.js';
 
 describe('service instrumentation', () => {

@@ -3,7 +3,7 @@
 // entries opened by a failing result or by an operator (manual_dlq), and open event streams per transport.
 import type { ClaimedStep, TaskStatusEvent } from '@tasker/shared';
 import type { DlqService, Services, TaskEventService, WorkerService } from '../services/types.js';
-import type { EngineMetrics, StreamTransport } from './engine.js';
+import type { EngineMetrics, StreamTransport } from '../engine/metrics.js';
 
 /** Steps claimed here whose result has not come back yet: step uuid → handler callable (bounded). */
 const MAX_TRACKED_STEPS = 100_000;

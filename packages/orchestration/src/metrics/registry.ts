@@ -1,25 +1,27 @@
 // The orchestration process's Prometheus metrics (prom-client): one Registry per process (tests make their own),
-// counters/histograms the transports and engine feed through ./hooks.ts, and gauges read from PostgreSQL at
-// scrape time (queue depth, server connections). A gauge whose source can't be read has no samples for that
-// scrape and tasker_metrics_collect_errors_total says why; we never report a number we didn't observe.
+// counters/histograms the transports and engine feed through ./hooks.ts, and gauges read at scrape time through
+// the collectors the runtime hands in (queue depth and server connections, from PostgreSQL). A gauge whose source
+// can't be read has no samples for that scrape and tasker_metrics_collect_errors_total says why; we never report
+// a number we didn't observe.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Sql } from 'postgres';
-import { countConnectionsByState, countEnqueuedStepsByNamespace } from '../repositories/analytics.js';
-import { createEngineMetrics, type EngineMetrics } from './engine.js';
+import type { EngineMetrics } from '../engine/metrics.js';
+import { createEngineMetrics } from './engine.js';
+
+/** Scrape-time reads. An absent one leaves its gauge empty. */
+export interface MetricsCollectors {
+  /** Enqueued steps per namespace (tasker_queue_depth). */
+  queueDepth?: () => Promise<readonly { namespace: string; depth: number }[]>;
+  /** This process's server connections by state (tasker_db_connections). */
+  connections?: () => Promise<readonly { state: string; connections: number }[]>;
+}
 
 export interface MetricsOptions {
-  /** Database read on each scrape for queue depth and connection gauges; absent = those gauges stay empty. */
-  sql?: Sql;
+  collectors?: MetricsCollectors;
   /** database.pool_max of this process (tasker_db_pool_max_connections). */
   poolMax?: number;
-  /**
-   * application_name of this process's pool. Connections are counted from pg_stat_activity under this name,
-   * so give every process its own (e.g. `tasker-orchestration:<hostname>:<pid>`); absent = not collected.
-   */
-  applicationName?: string;
   /** Process and Node.js runtime metrics (CPU, memory, event loop, GC). Default true. */
   defaultMetrics?: boolean;
-  /** Longest a scrape waits for one SQL-backed gauge. Default 2000 ms. */
+  /** Longest a scrape waits for one collector. Default 2000 ms. */
   collectTimeoutMs?: number;
 }
 
@@ -57,13 +59,14 @@ export function createMetrics(options: MetricsOptions = {}): TaskerMetrics {
   const registry = new Registry();
   const registers = [registry];
   const timeoutMs = options.collectTimeoutMs ?? 2000;
+  const { queueDepth: readQueueDepth, connections: readConnections } = options.collectors ?? {};
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
 
   // Scrape-time reads in flight: the error counter is serialised after them, so a failure shows in the
   // scrape that hit it rather than the next one.
   const inFlight = new Set<Promise<void>>();
   const errors: Record<string, number> = {};
-  function collectFromDatabase(collector: string, read: () => Promise<void>): Promise<void> {
+  function readForScrape(collector: string, read: () => Promise<void>): Promise<void> {
     const run = withTimeout(read(), timeoutMs).catch(() => {
       errors[collector] = (errors[collector] ?? 0) + 1;
     });
@@ -79,11 +82,10 @@ export function createMetrics(options: MetricsOptions = {}): TaskerMetrics {
     labelNames: ['namespace'] as const,
     registers,
     async collect() {
-      const sql = options.sql;
-      if (sql === undefined) return;
+      if (readQueueDepth === undefined) return;
       queueDepth.reset();
-      await collectFromDatabase('queue_depth', async () => {
-        const rows = await countEnqueuedStepsByNamespace(sql);
+      await readForScrape('queue_depth', async () => {
+        const rows = await readQueueDepth();
         for (const ns of seenNamespaces) queueDepth.set({ namespace: ns }, 0);
         for (const r of rows) {
           seenNamespaces.add(r.namespace);
@@ -99,11 +101,10 @@ export function createMetrics(options: MetricsOptions = {}): TaskerMetrics {
     labelNames: ['state'] as const,
     registers,
     async collect() {
-      const { sql, applicationName } = options;
-      if (sql === undefined || applicationName === undefined) return;
+      if (readConnections === undefined) return;
       dbConnections.reset();
-      await collectFromDatabase('db_connections', async () => {
-        const rows = await countConnectionsByState(sql, applicationName, { excludeSelf: false });
+      await readForScrape('db_connections', async () => {
+        const rows = await readConnections();
         for (const r of rows) dbConnections.set({ state: r.state.replaceAll(' ', '_') }, r.connections);
       });
     },

@@ -1,19 +1,8 @@
 // API keys: digests only. The plain key exists once, in the response to its creation.
+import type { ApiKey, StoredApiKey } from '@tasker/shared';
 import type { Sql } from 'postgres';
-import type { StoredApiKey } from '../auth/authenticate.js';
 
-export interface ApiKeyRow {
-  keyUuid: string;
-  description: string;
-  permissions: string[];
-  namespaces: string[] | null;
-  createdAt: Date;
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-  lastUsedAt: Date | null;
-}
-
-interface DbApiKey {
+interface ApiKeyRow {
   key_uuid: string;
   key_sha256: Buffer;
   description: string | null;
@@ -25,7 +14,7 @@ interface DbApiKey {
   last_used_at: Date | null;
 }
 
-function toRow(r: DbApiKey): ApiKeyRow {
+function apiKeyFromRow(r: ApiKeyRow): ApiKey {
   return {
     keyUuid: r.key_uuid,
     description: r.description ?? '',
@@ -39,7 +28,7 @@ function toRow(r: DbApiKey): ApiKeyRow {
 }
 
 export async function findApiKeyByDigest(sql: Sql, digest: Buffer): Promise<StoredApiKey | undefined> {
-  const [r] = await sql<DbApiKey[]>`
+  const [r] = await sql<ApiKeyRow[]>`
     select * from tasker.api_keys where key_sha256 = ${digest}`;
   if (!r) return undefined;
   return {
@@ -62,25 +51,25 @@ export async function touchApiKey(sql: Sql, digest: Buffer): Promise<void> {
 export async function insertApiKey(
   sql: Sql,
   input: { digest: Buffer; description: string; permissions: string[]; namespaces: string[] | null; expiresAt: Date | null },
-): Promise<ApiKeyRow> {
-  const [r] = await sql<DbApiKey[]>`
+): Promise<ApiKey> {
+  const [r] = await sql<ApiKeyRow[]>`
     insert into tasker.api_keys (key_sha256, description, permissions, namespaces, expires_at)
     values (${input.digest}, ${input.description}, ${input.permissions}, ${input.namespaces}, ${input.expiresAt})
     -- Re-inserting a known digest (dev key on restart) returns the row as it is: a revoked key stays revoked.
     on conflict (key_sha256) do update set key_sha256 = excluded.key_sha256
     returning *`;
-  return toRow(r as DbApiKey);
+  return apiKeyFromRow(r as ApiKeyRow);
 }
 
-export async function revokeApiKey(sql: Sql, keyUuid: string): Promise<ApiKeyRow | undefined> {
-  const [r] = await sql<DbApiKey[]>`
+export async function revokeApiKey(sql: Sql, keyUuid: string): Promise<ApiKey | undefined> {
+  const [r] = await sql<ApiKeyRow[]>`
     update tasker.api_keys set revoked_at = coalesce(revoked_at, now()) where key_uuid = ${keyUuid} returning *`;
-  return r ? toRow(r) : undefined;
+  return r ? apiKeyFromRow(r) : undefined;
 }
 
-export async function listApiKeys(sql: Sql): Promise<ApiKeyRow[]> {
-  const rows = await sql<DbApiKey[]>`select * from tasker.api_keys order by created_at desc`;
-  return rows.map(toRow);
+export async function listApiKeys(sql: Sql): Promise<ApiKey[]> {
+  const rows = await sql<ApiKeyRow[]>`select * from tasker.api_keys order by created_at desc`;
+  return rows.map(apiKeyFromRow);
 }
 
 /** Stored keys that can authenticate now: not revoked, not expired. */

@@ -1,5 +1,5 @@
 // Dispatch and results: one call into the engine's SQL functions (migrations 0013–0014) each.
-import type { ClaimedStep, JsonObject, JsonValue, LeaseRef, StepState, TaskState } from '@tasker/shared';
+import type { ClaimedStep, JsonObject, JsonValue, LeaseRef, StepFailure, StepResultReport, StepState, TaskState } from '@tasker/shared';
 import type { JSONValue } from 'postgres';
 import type { Db } from './tasks.js';
 
@@ -72,19 +72,6 @@ export async function heartbeatLeases(
 
 export type ResultOutcome = 'ok' | 'not_found' | 'lease_lost' | 'cancelled';
 
-/** One worker result as tasker.report_results reads it. */
-export type ResultInput =
-  | { status: 'completed'; stepUuid: string; leaseToken: string; result: JsonValue; executionTimeMs: number | null; metadata: JsonObject | null }
-  | {
-      status: 'failed';
-      stepUuid: string;
-      leaseToken: string;
-      error: JsonObject;
-      retryable: boolean;
-      retryAfterMs: number | null;
-      executionTimeMs: number | null;
-    };
-
 export interface ResultRow {
   stepUuid: string;
   outcome: ResultOutcome;
@@ -105,25 +92,40 @@ function resultFromRow(r: RawResultRow): ResultRow {
   return { stepUuid: r.step_uuid, outcome: r.outcome, stepState: r.step_state, taskState: r.task_state, nextRetryAt: r.next_retry_at };
 }
 
-function resultPayload(r: ResultInput): JsonObject {
+/** The step's last_error as stored (snake_case JSON). */
+function failureJson(e: StepFailure): JsonObject {
+  return {
+    message: e.message,
+    error_type: e.errorType,
+    retryable: e.retryable,
+    status_code: e.statusCode,
+    backtrace: e.backtrace,
+    context: e.context,
+    retry_after_seconds: e.retryAfterSeconds,
+  };
+}
+
+/** One worker result as tasker.report_results reads it. */
+function resultPayload(r: StepResultReport): JsonObject {
   const exec = r.executionTimeMs === null ? null : Math.round(r.executionTimeMs);
-  return r.status === 'completed'
-    ? { status: 'completed', step_uuid: r.stepUuid, lease_token: r.leaseToken, result: r.result, execution_time_ms: exec, metadata: r.metadata }
-    : {
-        status: 'failed',
-        step_uuid: r.stepUuid,
-        lease_token: r.leaseToken,
-        error: r.error,
-        retryable: r.retryable,
-        retry_after_ms: r.retryAfterMs,
-        execution_time_ms: exec,
-      };
+  if (r.kind === 'completed') {
+    return { status: 'completed', step_uuid: r.stepUuid, lease_token: r.leaseToken, result: r.result, execution_time_ms: exec, metadata: r.metadata };
+  }
+  return {
+    status: 'failed',
+    step_uuid: r.stepUuid,
+    lease_token: r.leaseToken,
+    error: failureJson(r.error),
+    retryable: r.error.retryable,
+    retry_after_ms: r.error.retryAfterSeconds === null ? null : Math.round(r.error.retryAfterSeconds * 1000),
+    execution_time_ms: exec,
+  };
 }
 
 /** Applies many results in one call (tasker.report_results); one row per result, in input order. */
 export async function reportResults(
   sql: Db,
-  args: { workerId: string; results: readonly ResultInput[]; multiplier: number; namespaces: readonly string[] | null },
+  args: { workerId: string; results: readonly StepResultReport[]; multiplier: number; namespaces: readonly string[] | null },
 ): Promise<ResultRow[]> {
   const rows = await sql<RawResultRow[]>`
     SELECT * FROM tasker.report_results(${args.workerId}, ${sql.json(args.results.map(resultPayload) as JSONValue)},
@@ -137,7 +139,7 @@ export async function reportResults(
  */
 export async function reportAndClaim(
   sql: Db,
-  args: { workerId: string; results: readonly ResultInput[]; multiplier: number; namespaces: readonly string[] | null; claim: ClaimArgs },
+  args: { workerId: string; results: readonly StepResultReport[]; multiplier: number; namespaces: readonly string[] | null; claim: ClaimArgs },
 ): Promise<{ results: ResultRow[]; claimed: ClaimedStep[] }> {
   const rows = await sql<((RawResultRow & ClaimRow) & { kind: 'result' | 'claim' })[]>`
     SELECT * FROM tasker.report_and_claim(${args.workerId}, ${sql.json(args.results.map(resultPayload) as JSONValue)},

@@ -5,7 +5,7 @@
 import type { StepState, TaskState } from '@tasker/shared';
 import type { Db } from './tasks.js';
 
-export interface TransitionEventRow {
+interface TransitionEventRow {
   event_id: number;
   kind: 'task' | 'step';
   step_uuid: string | null;
@@ -15,18 +15,35 @@ export interface TransitionEventRow {
   created_at: Date;
 }
 
+/** One recorded event of a task's history: a task transition, or a step's (with the step and its attempt). */
+export type TaskHistoryEvent =
+  | { kind: 'task'; eventId: number; toState: TaskState; createdAt: Date }
+  | { kind: 'step'; eventId: number; stepUuid: string; stepName: string; toState: StepState; attempt: number; createdAt: Date };
+
+function historyEventFromRow(row: TransitionEventRow): TaskHistoryEvent {
+  if (row.kind === 'task') return { kind: 'task', eventId: row.event_id, toState: row.to_state as TaskState, createdAt: row.created_at };
+  return {
+    kind: 'step',
+    eventId: row.event_id,
+    stepUuid: row.step_uuid as string,
+    stepName: row.step_name as string,
+    toState: row.to_state as StepState,
+    attempt: row.attempt,
+    createdAt: row.created_at,
+  };
+}
+
 export async function replayTaskEvents(
   sql: Db,
   args: { taskUuid: string; afterEventId: number; limit: number; includeSteps: boolean },
-): Promise<TransitionEventRow[]> {
-  if (!args.includeSteps) {
-    return sql<TransitionEventRow[]>`
+): Promise<TaskHistoryEvent[]> {
+  const rows = !args.includeSteps
+    ? await sql<TransitionEventRow[]>`
       SELECT event_id, 'task' AS kind, NULL::uuid AS step_uuid, NULL::text AS step_name, to_state, 0 AS attempt, created_at
       FROM tasker.task_transitions
       WHERE task_uuid = ${args.taskUuid} AND event_id > ${args.afterEventId}
-      ORDER BY event_id LIMIT ${args.limit}`;
-  }
-  return sql<TransitionEventRow[]>`
+      ORDER BY event_id LIMIT ${args.limit}`
+    : await sql<TransitionEventRow[]>`
     SELECT * FROM (
       (SELECT event_id, 'task' AS kind, NULL::uuid AS step_uuid, NULL::text AS step_name, to_state, 0 AS attempt, created_at
        FROM tasker.task_transitions
@@ -39,6 +56,7 @@ export async function replayTaskEvents(
        ORDER BY se.event_id LIMIT ${args.limit})
     ) e
     ORDER BY event_id LIMIT ${args.limit}`;
+  return rows.map(historyEventFromRow);
 }
 
 /** The task's state as of `eventId` (its latest task transition at or before it); undefined before creation. */
@@ -48,12 +66,4 @@ export async function findTaskStateAt(sql: Db, taskUuid: string, eventId: number
     WHERE task_uuid = ${taskUuid} AND event_id <= ${eventId}
     ORDER BY event_id DESC LIMIT 1`;
   return row?.to_state;
-}
-
-export function isTaskEventRow(row: TransitionEventRow): row is TransitionEventRow & { to_state: TaskState } {
-  return row.kind === 'task';
-}
-
-export function isStepEventRow(row: TransitionEventRow): row is TransitionEventRow & { to_state: StepState; step_uuid: string; step_name: string } {
-  return row.kind === 'step';
 }

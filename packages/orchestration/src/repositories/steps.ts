@@ -1,24 +1,26 @@
 // Step queries: read models and the operator action (one call into tasker.apply_step_action).
-import type { JsonValue, StepState, TaskState } from '@tasker/shared';
+import type { JsonObject, JsonValue, Step, StepAudit, StepManualAction, StepState, TaskState } from '@tasker/shared';
 import type { JSONValue } from 'postgres';
-import type { StepAuditRow, StepRow } from './rows.js';
+import { stepAuditFromRow, stepFromRow, type StepAuditRow, type StepRow } from './rows.js';
 import type { Db } from './tasks.js';
 
 const STEP_COLUMNS = `step_uuid, task_uuid, name, state, handler_callable, retryable, max_attempts, attempts,
   total_parents, unsatisfied_parents, results, last_error, backoff_request_seconds, next_retry_at,
   last_attempted_at, last_failure_at, created_at, updated_at, completed_at`;
 
-/** Steps of a task in creation order (template order within one creation). */
-export async function listSteps(sql: Db, taskUuid: string): Promise<StepRow[]> {
-  return sql<StepRow[]>`
+/** Steps of a task in creation order (template order within one creation), readiness judged at `now`. */
+export async function listSteps(sql: Db, taskUuid: string, now?: Date): Promise<Step[]> {
+  const rows = await sql<StepRow[]>`
     SELECT ${sql.unsafe(STEP_COLUMNS)} FROM tasker.steps WHERE task_uuid = ${taskUuid} ORDER BY created_at, step_uuid`;
+  const at = now ?? new Date();
+  return rows.map((r) => stepFromRow(r, at));
 }
 
 /** The step only when it belongs to `taskUuid`. */
-export async function findStep(sql: Db, taskUuid: string, stepUuid: string): Promise<StepRow | undefined> {
+export async function findStep(sql: Db, taskUuid: string, stepUuid: string): Promise<Step | undefined> {
   const [row] = await sql<StepRow[]>`
     SELECT ${sql.unsafe(STEP_COLUMNS)} FROM tasker.steps WHERE step_uuid = ${stepUuid} AND task_uuid = ${taskUuid}`;
-  return row;
+  return row === undefined ? undefined : stepFromRow(row);
 }
 
 /**
@@ -26,8 +28,8 @@ export async function findStep(sql: Db, taskUuid: string, stepUuid: string): Pro
  * (their step transitions, payload in metadata), plus the step_audit rows written before attempts carried
  * their events (0017). A cancelled running attempt is the cancel's audit row; releases are not audited.
  */
-export async function listStepAudit(sql: Db, taskUuid: string, stepUuid: string): Promise<StepAuditRow[]> {
-  return sql<StepAuditRow[]>`
+export async function listStepAudit(sql: Db, taskUuid: string, stepUuid: string): Promise<StepAudit[]> {
+  const rows = await sql<StepAuditRow[]>`
     SELECT x.*, s.name AS step_name, t.correlation_id::text AS correlation_id
     FROM (
       SELECT a.audit_uuid, a.step_uuid, a.task_uuid, a.event_id, a.recorded_at, a.action, a.worker_id, a.performed_by,
@@ -57,27 +59,34 @@ export async function listStepAudit(sql: Db, taskUuid: string, stepUuid: string)
     JOIN tasker.steps s ON s.step_uuid = x.step_uuid
     JOIN tasker.tasks t ON t.task_uuid = x.task_uuid
     ORDER BY x.event_id DESC`;
+  return rows.map(stepAuditFromRow);
 }
 
 export type StepActionOutcome = 'ok' | 'not_found' | 'invalid_state';
 
+/** What complete_manually stores: the result as the step's results, and an audit payload with the metadata. */
+function manualPayload(action: StepManualAction): { result: JsonValue | null; audit: JsonValue | null } {
+  if (action.type !== 'complete_manually') return { result: null, audit: null };
+  const metadata: JsonObject = {
+    ...(action.metadata ?? {}),
+    manually_completed: true,
+    completed_by: action.performedBy,
+    completion_reason: action.reason,
+  };
+  return { result: action.result, audit: { result: action.result, metadata } };
+}
+
+/** One operator action (tasker.apply_step_action), audited with who and why. */
 export async function applyStepAction(
   sql: Db,
-  args: {
-    taskUuid: string;
-    stepUuid: string;
-    action: 'reset_for_retry' | 'resolve_manually' | 'complete_manually';
-    actor: string;
-    reason: string;
-    result: JsonValue | null;
-    audit: JsonValue | null;
-    namespaces: readonly string[] | null;
-  },
+  args: { taskUuid: string; stepUuid: string; action: StepManualAction; namespaces: readonly string[] | null },
 ): Promise<{ outcome: StepActionOutcome; stepState: StepState | null; taskState: TaskState | null }> {
-  const result = args.result === null ? null : sql.json(args.result as JSONValue);
-  const audit = args.audit === null ? null : sql.json(args.audit as JSONValue);
+  const { action } = args;
+  const payload = manualPayload(action);
+  const result = payload.result === null ? null : sql.json(payload.result as JSONValue);
+  const audit = payload.audit === null ? null : sql.json(payload.audit as JSONValue);
   const [row] = await sql<{ outcome: StepActionOutcome; step_state: StepState | null; task_state: TaskState | null }[]>`
-    SELECT * FROM tasker.apply_step_action(${args.taskUuid}, ${args.stepUuid}, ${args.action}, ${args.actor},
-      ${args.reason}, ${result}::jsonb, ${audit}::jsonb, ${args.namespaces as string[] | null}::text[])`;
+    SELECT * FROM tasker.apply_step_action(${args.taskUuid}, ${args.stepUuid}, ${action.type}, ${action.performedBy},
+      ${action.reason}, ${result}::jsonb, ${audit}::jsonb, ${args.namespaces as string[] | null}::text[])`;
   return { outcome: row?.outcome ?? 'not_found', stepState: row?.step_state ?? null, taskState: row?.task_state ?? null };
 }

@@ -1,14 +1,24 @@
 // Task queries. The writing ones call the engine's SQL functions (migrations 0011–0021), one round trip each.
-import type { JsonObject, TaskListQuery, TaskState } from '@tasker/shared';
+import type { CreateTaskInput, JsonObject, Task, TaskListQuery, TaskState, TemplateDefinition } from '@tasker/shared';
 import type { ISql, JSONValue } from 'postgres';
-import { dlqEntryFromRow, type DlqEntryRow, type TaskRow } from './rows.js';
+import { dlqEntryFromRow, taskFromRow, type DlqEntryRow, type TaskRow } from './rows.js';
 
 export type Db = ISql;
 
+/** A task to create: the request with its defaults applied, its template's identity and its identity hash. */
+export interface NewTask extends CreateTaskInput {
+  priority: number;
+  tags: string[];
+  templateUuid: string;
+  /** Content hash of the template the caller resolved; create_task refuses a mismatch (TK001). */
+  templateHash: string;
+  identityHash: string;
+}
+
 /** The create_task payload (snake_case keys as the SQL function reads them). */
-export interface TaskInsert {
+interface TaskInsert {
   template_uuid: string;
-  template_hash?: string;
+  template_hash: string;
   namespace: string;
   name: string;
   version: string;
@@ -24,6 +34,29 @@ export interface TaskInsert {
   idempotency_key?: string;
   /** Absent when the request gave none (the column stays NULL). */
   options?: Record<string, string>;
+}
+
+function taskInsertOf(task: NewTask): TaskInsert {
+  const insert: TaskInsert = {
+    template_uuid: task.templateUuid,
+    template_hash: task.templateHash,
+    namespace: task.namespace,
+    name: task.name,
+    version: task.version,
+    context: task.context,
+    initiator: task.initiator,
+    source_system: task.sourceSystem,
+    reason: task.reason,
+    priority: task.priority,
+    tags: task.tags,
+    identity_hash: task.identityHash,
+  };
+  if (task.correlationId !== undefined) insert.correlation_id = task.correlationId;
+  if (task.parentCorrelationId !== undefined) insert.parent_correlation_id = task.parentCorrelationId;
+  if (task.idempotencyKey !== undefined) insert.idempotency_key = task.idempotencyKey;
+  // An empty options object leaves the column NULL, as no options do.
+  if (task.options !== undefined && Object.keys(task.options).length > 0) insert.options = task.options;
+  return insert;
 }
 
 /** One step of a create_task payload: the template step with its effective policy. */
@@ -43,6 +76,25 @@ export interface StepInsert {
   parents: string[];
 }
 
+/** The steps a task of `definition` gets (computed once per template by the cache, sent with every creation). */
+export function stepInsertsOf(definition: TemplateDefinition): StepInsert[] {
+  return definition.steps.map((s) => ({
+    name: s.name,
+    step_type: s.type,
+    handler_callable: s.handler.callable,
+    handler_method: s.handler.method,
+    initialization: s.handler.initialization,
+    retryable: s.retry.retryable,
+    max_attempts: s.retry.maxAttempts,
+    backoff_kind: s.retry.backoff,
+    backoff_base_ms: s.retry.backoffBaseMs,
+    backoff_max_ms: s.retry.maxBackoffMs,
+    backoff_jitter: s.retry.jitter,
+    timeout_seconds: s.timeoutSeconds,
+    parents: s.dependencies,
+  }));
+}
+
 /**
  * How many of a task's steps run now: the task row keeps enqueued and running steps in one counter
  * (steps_active), readers that show the split count it through steps_dispatched_idx.
@@ -53,12 +105,12 @@ function withStepsInProgress(sql: Db) {
 }
 
 /** Task, steps, edges, transitions and first enqueue in one call; throws 23505 / TK001 (see repositories/errors). */
-export async function insertTask(sql: Db, task: TaskInsert, steps: readonly StepInsert[]): Promise<TaskRow> {
+export async function insertTask(sql: Db, task: NewTask, steps: readonly StepInsert[]): Promise<Task> {
   const [row] = await sql<Omit<TaskRow, 'steps_in_progress'>[]>`
-    SELECT * FROM tasker.create_task(${sql.json(task as unknown as JSONValue)}, ${sql.json(steps as unknown as JSONValue)})`;
+    SELECT * FROM tasker.create_task(${sql.json(taskInsertOf(task) as unknown as JSONValue)}, ${sql.json(steps as unknown as JSONValue)})`;
   if (row === undefined) throw new Error('create_task returned no row');
   // Nothing of a task created by this very call has been claimed yet.
-  return { ...row, steps_in_progress: 0 };
+  return taskFromRow({ ...row, steps_in_progress: 0 });
 }
 
 export async function findTaskUuidByIdentityHash(sql: Db, identityHash: string): Promise<string | undefined> {
@@ -67,9 +119,9 @@ export async function findTaskUuidByIdentityHash(sql: Db, identityHash: string):
   return row?.task_uuid;
 }
 
-export async function findTask(sql: Db, taskUuid: string): Promise<TaskRow | undefined> {
+export async function findTask(sql: Db, taskUuid: string): Promise<Task | undefined> {
   const [row] = await sql<TaskRow[]>`SELECT t.*, ${withStepsInProgress(sql)} FROM tasker.tasks t WHERE t.task_uuid = ${taskUuid}`;
-  return row;
+  return row === undefined ? undefined : taskFromRow(row);
 }
 
 const SORT_COLUMNS = {
@@ -87,7 +139,7 @@ export async function listTasks(
   sql: Db,
   query: TaskListQuery,
   namespaces: readonly string[] | null,
-): Promise<{ rows: TaskRow[]; total: number }> {
+): Promise<{ tasks: Task[]; total: number }> {
   const filters = [
     namespaces === null ? sql`` : sql`AND namespace = ANY (${namespaces as string[]}::text[])`,
     query.namespace === undefined ? sql`` : sql`AND namespace = ${query.namespace}`,
@@ -115,15 +167,12 @@ export async function listTasks(
     ORDER BY ${sql(sortField)} ${direction} NULLS LAST, task_uuid ${direction}`;
   if (rows.length > 0 || query.offset === 0) {
     const total = rows[0]?.total_count ?? 0;
-    return { rows: rows.map((r): TaskRow => {
-      const { total_count: _ignored, ...row } = r;
-      return row;
-    }), total };
+    return { tasks: rows.map(({ total_count: _ignored, ...row }) => taskFromRow(row)), total };
   }
   // Past the last page the window count has no row to ride on.
   const [count] = await sql<{ n: number }[]>`
     SELECT count(*)::int AS n FROM tasker.tasks ${where}`;
-  return { rows: [], total: count?.n ?? 0 };
+  return { tasks: [], total: count?.n ?? 0 };
 }
 
 export type TaskActionOutcome = 'ok' | 'not_found' | 'invalid_state';

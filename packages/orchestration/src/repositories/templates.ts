@@ -1,16 +1,16 @@
 // Template rows: (namespace, name, version) → normalised definition, the configuration as registered, and
 // the content hash that tells identical re-registrations from changes.
-import type { IdentityStrategy, JsonObject, TemplateDefinition } from '@tasker/shared';
+import type { IdentityStrategy, JsonObject, Template, TemplateDefinition, TemplateSummary } from '@tasker/shared';
 import type { JSONValue } from 'postgres';
-import type { TemplateRow } from './rows.js';
+import { templateFromRow, type TemplateRow } from './rows.js';
 import type { Db } from './tasks.js';
 
-export async function findTemplate(sql: Db, namespace: string, name: string, version: string): Promise<TemplateRow | undefined> {
+export async function findTemplate(sql: Db, namespace: string, name: string, version: string): Promise<Template | undefined> {
   const [row] = await sql<TemplateRow[]>`
     SELECT template_uuid, namespace, name, version, description, definition, configuration, content_hash,
            created_at, updated_at
     FROM tasker.templates WHERE namespace = ${namespace} AND name = ${name} AND version = ${version}`;
-  return row;
+  return row === undefined ? undefined : templateFromRow(row);
 }
 
 /** Same as {@link findTemplate} but locks the row (registration decides created/unchanged/updated under it). */
@@ -19,11 +19,11 @@ export async function lockTemplate(
   namespace: string,
   name: string,
   version: string,
-): Promise<{ template_uuid: string; content_hash: string } | undefined> {
+): Promise<{ templateUuid: string; contentHash: string } | undefined> {
   const [row] = await sql<{ template_uuid: string; content_hash: string }[]>`
     SELECT template_uuid, content_hash FROM tasker.templates
     WHERE namespace = ${namespace} AND name = ${name} AND version = ${version} FOR UPDATE`;
-  return row;
+  return row === undefined ? undefined : { templateUuid: row.template_uuid, contentHash: row.content_hash };
 }
 
 export interface TemplateWrite {
@@ -52,32 +52,17 @@ export async function updateTemplate(sql: Db, templateUuid: string, t: TemplateW
     WHERE template_uuid = ${templateUuid}`;
 }
 
-export interface TemplateSummaryRow {
-  namespace: string;
-  name: string;
-  version: string;
-  description: string | null;
-  step_count: number;
-}
-
 export async function listTemplateSummaries(
   sql: Db,
   namespace: string | undefined,
   scope: readonly string[] | null,
-): Promise<TemplateSummaryRow[]> {
-  return sql<TemplateSummaryRow[]>`
+): Promise<TemplateSummary[]> {
+  const rows = await sql<{ namespace: string; name: string; version: string; description: string | null; step_count: number }[]>`
     SELECT namespace, name, version, description, jsonb_array_length(definition->'steps')::int AS step_count
     FROM tasker.templates
     WHERE true
       ${namespace === undefined ? sql`` : sql`AND namespace = ${namespace}`}
       ${scope === null ? sql`` : sql`AND namespace = ANY (${scope as string[]}::text[])`}
     ORDER BY namespace, name, version`;
-}
-
-/**
- * Tells every replica (engine/notification-hub.ts, `tasker_templates`) that this template was created or
- * changed, at the commit of the registering transaction: their caches drop it.
- */
-export async function notifyTemplateChanged(sql: Db, namespace: string, name: string, version: string): Promise<void> {
-  await sql`SELECT pg_notify('tasker_templates', ${JSON.stringify({ n: namespace, t: name, v: version })})`;
+  return rows.map((r) => ({ namespace: r.namespace, name: r.name, version: r.version, description: r.description, stepCount: r.step_count }));
 }

@@ -1,10 +1,11 @@
 // Worker registry rows. Claims and heartbeats refresh last_seen_at inside their own SQL functions.
-import type { RegisterWorkerInput } from '@tasker/shared';
+import type { RegisterWorkerInput, WorkerInfo } from '@tasker/shared';
 import type { JSONValue } from 'postgres';
-import type { WorkerRow } from './rows.js';
+import { workerFromRow, type WorkerRow } from './rows.js';
 import type { Db } from './tasks.js';
 
-export async function upsertWorker(sql: Db, input: RegisterWorkerInput): Promise<WorkerRow> {
+/** `livenessSeconds` (engine.worker_liveness_seconds) decides each worker's `live`. */
+export async function upsertWorker(sql: Db, input: RegisterWorkerInput, livenessSeconds: number): Promise<WorkerInfo> {
   const [row] = await sql<WorkerRow[]>`
     INSERT INTO tasker.workers (worker_id, hostname, version, namespaces, handlers, metadata)
     VALUES (${input.workerId}, ${input.hostname}, ${input.version}, ${input.namespaces}::text[], ${input.handlers}::text[],
@@ -14,15 +15,17 @@ export async function upsertWorker(sql: Db, input: RegisterWorkerInput): Promise
       handlers = excluded.handlers, metadata = excluded.metadata, last_seen_at = now()
     RETURNING *`;
   if (row === undefined) throw new Error('worker upsert returned no row');
-  return row;
+  return workerFromRow(row, livenessSeconds);
 }
 
 /** Workers serving any namespace of `scope` (null = every worker), most recently seen first. */
-export async function listWorkers(sql: Db, scope: readonly string[] | null): Promise<WorkerRow[]> {
-  return sql<WorkerRow[]>`
+export async function listWorkers(sql: Db, scope: readonly string[] | null, livenessSeconds: number): Promise<WorkerInfo[]> {
+  const rows = await sql<WorkerRow[]>`
     SELECT * FROM tasker.workers
     WHERE ${scope === null ? sql`true` : sql`namespaces && ${scope as string[]}::text[]`}
     ORDER BY last_seen_at DESC, worker_id`;
+  const now = new Date();
+  return rows.map((r) => workerFromRow(r, livenessSeconds, now));
 }
 
 /** Refreshes a claiming worker's last_seen_at (creating its row if it never registered). */

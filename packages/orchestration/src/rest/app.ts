@@ -1,6 +1,14 @@
-// The REST app, built in one place; listening happens in server.ts. Order matters: the onRoute hook that
+// The REST app, built in one place; listening happens in runtime.ts. Order matters: the onRoute hook that
 // attaches permissions and the request-wide hooks are installed before any route is registered.
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type RouteOptions,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '@tasker/shared/config';
 import type { Services } from '../services/types.js';
@@ -32,6 +40,8 @@ import { registerWorkerRoutes } from './routes/workers.js';
 export interface RestAppOptions {
   /** Fastify logger: false (default), true, or pino options. */
   logger?: FastifyServerOptions['logger'];
+  /** The process's logger (made with {@link restLoggerOptions}), used instead of `logger`. */
+  loggerInstance?: FastifyBaseLogger;
   /** Verifies credentials when `config.auth.enabled`; without it protected routes answer 401. */
   authenticate?: Authenticate;
   /** Called for each registered route (tests use it to list the app's routes). */
@@ -43,7 +53,7 @@ export interface RestAppOptions {
 type LoggerOption = NonNullable<FastifyServerOptions['logger']>;
 
 /** Fastify's request serializer, with credentials in the query string redacted from the logged URL. */
-function withRedactedUrls(logger: LoggerOption, apiKeyHeader: string): LoggerOption {
+export function restLoggerOptions(logger: LoggerOption, apiKeyHeader: string): LoggerOption {
   if (logger === false) return false;
   const options = logger === true ? {} : (logger as Exclude<LoggerOption, boolean>);
   const serializers = (options as { serializers?: Record<string, unknown> }).serializers ?? {};
@@ -115,7 +125,9 @@ export async function buildRestApp(
   opts: RestAppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: withRedactedUrls(opts.logger ?? false, config.auth.api_keys.header),
+    ...(opts.loggerInstance !== undefined
+      ? { loggerInstance: opts.loggerInstance }
+      : { logger: restLoggerOptions(opts.logger ?? false, config.auth.api_keys.header) }),
     // One access-log line per request, at a level by status (AccessLog), not Fastify's two at info.
     logController: new AccessLog(),
     // Requests arriving while closing get our 503 (installShutdownSignal), not Fastify's own body.

@@ -17,6 +17,7 @@ import type { Principal } from '@tasker/shared/permissions';
 import type { BottleneckAnalysis, PerformanceMetrics, SlowStep, SlowTask } from '@tasker/shared';
 import type { Sql } from 'postgres';
 import {
+  countConnectionsByState,
   findSlowSteps,
   findSlowTasks,
   selectDatabaseNow,
@@ -31,6 +32,18 @@ import type { AnalyticsService } from './types.js';
 export interface PoolStats {
   max: number;
   busy: number;
+}
+
+/**
+ * PoolStats observed on the server: connections of this process's pool (pg_stat_activity under
+ * `applicationName`) that are not idle, other than the one asking.
+ */
+export function createPoolStatsSource(sql: Sql, options: { applicationName: string; max: number }): () => Promise<PoolStats> {
+  return async () => {
+    const rows = await countConnectionsByState(sql, options.applicationName, { excludeSelf: true });
+    const busy = rows.filter((r) => r.state !== 'idle').reduce((n, r) => n + r.connections, 0);
+    return { max: options.max, busy };
+  };
 }
 
 export interface AnalyticsServiceDeps {

@@ -1,7 +1,11 @@
 // Stored API key administration behind REST /v1/auth/keys and gRPC AuthService. The transports check
 // auth:manage_keys; this service keeps a key manager from issuing more than it holds (grants and namespace
 // scope), and hides keys outside a scoped caller's namespaces (NOT_FOUND, like every other resource).
-// The plain key leaves this module once, in the result of create; nothing here logs it.
+// The plain key leaves this module once, in the result of create; nothing here logs it. The dev-mode admin key
+// is set up here too: the first start writes an admin key under the data dir and prints it once, and the CLI and
+// example worker read it from there (secure by default, yet `npm start` works at once).
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   namespacesBeyondScope,
   undelegableGrants,
@@ -9,12 +13,59 @@ import {
   type CreateApiKeyInput,
   type CreatedApiKey,
 } from '@tasker/shared';
+import { generateApiKey, readDevKeyFile } from '@tasker/shared/dev-key';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
 import { isValidGrant, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
-import { createApiKey, listApiKeys, revokeStoredApiKey } from '../auth/api-keys.js';
+import { ADMIN_GRANTS } from '../auth/api-keys.js';
+import { sha256 } from '../auth/authenticate.js';
+import { insertApiKey, listApiKeys, revokeApiKey } from '../repositories/api-keys.js';
 import { assertUuid } from './access.js';
 import type { ApiKeyService } from './types.js';
+
+/** Issues a stored key: only its digest is kept; the plain key is returned this once. */
+export async function createApiKey(sql: Sql, input: CreateApiKeyInput): Promise<{ key: string; row: ApiKey }> {
+  const problems = input.permissions
+    .map((p, i) => (isValidGrant(p) ? null : { path: `permissions[${i}]`, message: `unknown permission ${p}` }))
+    .filter((p): p is { path: string; message: string } => p !== null);
+  if (input.description.trim() === '') problems.push({ path: 'description', message: 'required' });
+  if (problems.length > 0) throw validationError(problems);
+  const key = generateApiKey();
+  const row = await insertApiKey(sql, { ...input, digest: sha256(key) });
+  return { key, row };
+}
+
+export async function revokeStoredApiKey(sql: Sql, keyUuid: string): Promise<ApiKey> {
+  const row = await revokeApiKey(sql, keyUuid);
+  if (!row) throw new AppError('NOT_FOUND', `API key ${keyUuid} not found`);
+  return row;
+}
+
+export { listApiKeys };
+
+/**
+ * Makes sure the dev admin key in `file` exists and is accepted by the database (which may be newer than the
+ * file). Returns the key and whether it was created now (the caller prints it then).
+ * @throws DevKeyFileError when the file is readable by others or holds something else than a generated key.
+ */
+export async function ensureDevApiKey(sql: Sql, file: string): Promise<{ key: string; created: boolean }> {
+  let key = readDevKeyFile(file);
+  const created = key === undefined;
+  key ??= generateApiKey();
+  await insertApiKey(sql, {
+    digest: sha256(key),
+    description: 'dev admin key',
+    permissions: [...ADMIN_GRANTS],
+    namespaces: null,
+    expiresAt: null,
+  });
+  if (created) {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+  return { key, created };
+}
 
 export interface ApiKeyServiceDeps {
   sql: Sql;

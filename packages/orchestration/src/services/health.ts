@@ -6,13 +6,8 @@
 // per probe: the files are read and hashed once by the caller.
 import type { HealthCheck, HealthReport, OperationalState, QueueDepthReport } from '@tasker/shared';
 import type { SqlGuard } from '../db/guard.js';
+import type { LoopStatus } from '../engine/loop.js';
 import type { HealthService } from './types.js';
-
-export interface LoopStatus {
-  running: boolean;
-  lastRunAt: Date | null;
-  lastError: string | null;
-}
 
 export interface HealthDeps {
   version: string;

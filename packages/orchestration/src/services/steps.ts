@@ -1,11 +1,10 @@
 // Steps: read models with readiness fields, the audit trail, and operator actions (guarded by the step
 // machine inside tasker.apply_step_action; audited there with who and why).
-import type { JsonObject, JsonValue, Step, StepManualAction } from '@tasker/shared';
+import type { Step } from '@tasker/shared';
 import { AppError } from '@tasker/shared/errors';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import { retryOnDeadlock } from '../repositories/errors.js';
-import { stepAuditFromRow, stepFromRow } from '../repositories/rows.js';
 import { applyStepAction, findStep, listStepAudit, listSteps } from '../repositories/steps.js';
 import { findTask } from '../repositories/tasks.js';
 import { assertUuid, scopeOf, stepNotFound, taskNotFound } from './access.js';
@@ -13,18 +12,6 @@ import type { StepService } from './types.js';
 
 export interface StepServiceDeps {
   sql: Sql;
-}
-
-/** What complete_manually stores: the result as the step's results, and an audit payload with the metadata. */
-function manualPayload(action: StepManualAction): { result: JsonValue | null; audit: JsonValue | null } {
-  if (action.type !== 'complete_manually') return { result: null, audit: null };
-  const metadata: JsonObject = {
-    ...(action.metadata ?? {}),
-    manually_completed: true,
-    completed_by: action.performedBy,
-    completion_reason: action.reason,
-  };
-  return { result: action.result, audit: { result: action.result, metadata } };
 }
 
 export function createStepService(deps: StepServiceDeps): StepService {
@@ -39,16 +26,15 @@ export function createStepService(deps: StepServiceDeps): StepService {
   async function loadStep(principal: Principal, taskUuid: string, stepUuid: string): Promise<Step> {
     await assertTaskVisible(principal, taskUuid);
     assertUuid(stepUuid, 'step_uuid');
-    const row = await findStep(sql, taskUuid, stepUuid);
-    if (row === undefined) throw stepNotFound(taskUuid, stepUuid);
-    return stepFromRow(row);
+    const step = await findStep(sql, taskUuid, stepUuid);
+    if (step === undefined) throw stepNotFound(taskUuid, stepUuid);
+    return step;
   }
 
   return {
     async list(principal, taskUuid) {
       await assertTaskVisible(principal, taskUuid);
-      const now = new Date();
-      return (await listSteps(sql, taskUuid)).map((r) => stepFromRow(r, now));
+      return listSteps(sql, taskUuid);
     },
 
     get: loadStep,
@@ -56,19 +42,7 @@ export function createStepService(deps: StepServiceDeps): StepService {
     async applyManualAction(principal, taskUuid, stepUuid, action) {
       assertUuid(taskUuid, 'task_uuid');
       assertUuid(stepUuid, 'step_uuid');
-      const { result, audit } = manualPayload(action);
-      const outcome = await retryOnDeadlock(() =>
-        applyStepAction(sql, {
-          taskUuid,
-          stepUuid,
-          action: action.type,
-          actor: action.performedBy,
-          reason: action.reason,
-          result,
-          audit,
-          namespaces: scopeOf(principal),
-        }),
-      );
+      const outcome = await retryOnDeadlock(() => applyStepAction(sql, { taskUuid, stepUuid, action, namespaces: scopeOf(principal) }));
       if (outcome.outcome === 'not_found') {
         throw outcome.taskState === null ? taskNotFound(taskUuid) : stepNotFound(taskUuid, stepUuid);
       }
@@ -82,7 +56,7 @@ export function createStepService(deps: StepServiceDeps): StepService {
 
     async audit(principal, taskUuid, stepUuid) {
       await loadStep(principal, taskUuid, stepUuid);
-      return (await listStepAudit(sql, taskUuid, stepUuid)).map(stepAuditFromRow);
+      return listStepAudit(sql, taskUuid, stepUuid);
     },
   };
 }

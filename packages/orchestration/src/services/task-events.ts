@@ -9,7 +9,7 @@ import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import type { NotificationHub } from '../engine/notification-hub.js';
 import type { TaskWatchRegistry } from '../engine/task-watch-registry.js';
-import { findTaskStateAt, isStepEventRow, replayTaskEvents } from '../repositories/events.js';
+import { findTaskStateAt, replayTaskEvents } from '../repositories/events.js';
 import { findTask } from '../repositories/tasks.js';
 import { assertUuid, taskNotFound } from './access.js';
 import type { TaskEventService } from './types.js';
@@ -113,27 +113,27 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
       if (!(await deps.watches.acquire(taskUuid))) throw taskNotFound(taskUuid);
       while (!stop.signal.aborted) {
         const rows = await readEvents({ taskUuid, afterEventId: cursor, limit: deps.replayBatch, includeSteps });
-        for (const row of rows) {
-          cursor = row.event_id;
+        for (const e of rows) {
+          cursor = e.eventId;
           let event: TaskStatusEvent;
-          if (isStepEventRow(row)) {
+          if (e.kind === 'step') {
             event = {
-              eventId: row.event_id,
+              eventId: e.eventId,
               type: 'step_state_change',
               taskUuid,
               taskState,
-              step: { stepUuid: row.step_uuid, name: row.step_name, state: row.to_state, attempt: row.attempt },
-              occurredAt: row.created_at,
+              step: { stepUuid: e.stepUuid, name: e.stepName, state: e.toState, attempt: e.attempt },
+              occurredAt: e.createdAt,
             };
           } else {
-            taskState = row.to_state as TaskState;
+            taskState = e.toState;
             event = {
-              eventId: row.event_id,
+              eventId: e.eventId,
               type: TERMINAL_TYPES[taskState] ?? 'task_state_change',
               taskUuid,
               taskState,
               step: null,
-              occurredAt: row.created_at,
+              occurredAt: e.createdAt,
             };
           }
           yield event;

@@ -1,14 +1,13 @@
 // Tasks: creation (one round trip for the write), reads, cancel, resume, and the operator's close (resolve).
 import { taskOptionsProblems, type CreateTaskInput, type CreatedTask, type JsonObject, type Task, type TaskSummary } from '@tasker/shared';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
+import { computeIdentityHash } from '@tasker/shared/domain/identity';
 import { checkAgainstSchema } from '@tasker/shared/domain/template-schema';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import { CONSTRAINTS, isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors.js';
-import { computeIdentityHash } from '../engine/identity.js';
 import type { ResolvedTemplate, TemplateCache } from '../engine/template-cache.js';
 import { isStaleTemplateError, retryOnDeadlock } from '../repositories/errors.js';
-import { stepFromRow, taskFromRow, type TaskRow } from '../repositories/rows.js';
 import { listSteps } from '../repositories/steps.js';
 import {
   cancelTask,
@@ -20,7 +19,7 @@ import {
   listTasks,
   resolveTask,
   resumeTask,
-  type TaskInsert,
+  type NewTask,
 } from '../repositories/tasks.js';
 import { assertUuid, scopeOf, taskNotFound, templateNotFound } from './access.js';
 import { admitTask, type AdmissionDeps } from './admission.js';
@@ -73,39 +72,28 @@ function checkCreateInput(input: CreateTaskInput): FieldProblem[] {
 export function createTaskService(deps: TaskServiceDeps): TaskService {
   const { sql, cache } = deps;
 
-  async function loadVisible(principal: Principal, taskUuid: string): Promise<TaskRow> {
+  async function loadVisible(principal: Principal, taskUuid: string): Promise<Task> {
     assertUuid(taskUuid, 'task_uuid');
-    const row = await findTask(sql, taskUuid);
-    if (row === undefined || !canAccessNamespace(principal, row.namespace)) throw taskNotFound(taskUuid);
-    return row;
+    const task = await findTask(sql, taskUuid);
+    if (task === undefined || !canAccessNamespace(principal, task.namespace)) throw taskNotFound(taskUuid);
+    return task;
   }
 
-  function buildInsert(input: CreateTaskInput, resolved: ResolvedTemplate): TaskInsert {
+  function buildNewTask(input: CreateTaskInput, resolved: ResolvedTemplate): NewTask {
     const schemaProblems = resolved.validateInput === null ? [] : checkAgainstSchema(resolved.validateInput, input.context, 'context');
     if (schemaProblems.length > 0) throw validationError(schemaProblems, 'Task context does not match the template input_schema');
     const identityHash = computeIdentityHash(resolved.effective.identityStrategy, input, input.context, input.idempotencyKey);
     if (identityHash === undefined) {
       throw validationError([{ path: 'idempotency_key', message: 'is required: the template uses identity strategy caller_provided' }]);
     }
-    const insert: TaskInsert = {
-      template_uuid: resolved.template.templateUuid,
-      template_hash: resolved.template.contentHash,
-      namespace: input.namespace,
-      name: input.name,
-      version: input.version,
-      context: input.context,
-      initiator: input.initiator,
-      source_system: input.sourceSystem,
-      reason: input.reason,
+    return {
+      ...input,
       priority: input.priority ?? 0,
       tags: input.tags ?? [],
-      identity_hash: identityHash,
+      templateUuid: resolved.template.templateUuid,
+      templateHash: resolved.template.contentHash,
+      identityHash,
     };
-    if (input.correlationId !== undefined) insert.correlation_id = input.correlationId;
-    if (input.parentCorrelationId !== undefined) insert.parent_correlation_id = input.parentCorrelationId;
-    if (input.idempotencyKey !== undefined) insert.idempotency_key = input.idempotencyKey;
-    if (input.options !== undefined && Object.keys(input.options).length > 0) insert.options = input.options;
-    return insert;
   }
 
   async function resolveTemplate(input: CreateTaskInput): Promise<ResolvedTemplate> {
@@ -122,12 +110,12 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       const backpressure = admitTask(deps.backpressure, input.namespace);
       let resolved = await resolveTemplate(input);
       for (let attempt = 1; ; attempt += 1) {
-        const insert = buildInsert(input, resolved);
+        const task = buildNewTask(input, resolved);
         try {
-          return { task: taskFromRow(await insertTask(sql, insert, resolved.steps)), backpressure };
+          return { task: await insertTask(sql, task, resolved.steps), backpressure };
         } catch (err) {
           if (isUniqueViolation(err, CONSTRAINTS.taskIdentityHash)) {
-            const existing = await findTaskUuidByIdentityHash(sql, insert.identity_hash);
+            const existing = await findTaskUuidByIdentityHash(sql, task.identityHash);
             throw new AppError('ALREADY_EXISTS', 'A task with the same identity already exists', {
               details: existing === undefined ? {} : { task_uuid: existing },
             });
@@ -146,20 +134,16 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       return (await service.createWithAdmission(principal, input)).task;
     },
 
-    async get(principal, taskUuid) {
-      return taskFromRow(await loadVisible(principal, taskUuid));
-    },
+    get: loadVisible,
 
     async getWithSteps(principal, taskUuid) {
-      const row = await loadVisible(principal, taskUuid);
-      const now = new Date();
-      const steps = await listSteps(sql, taskUuid);
-      return { task: taskFromRow(row), steps: steps.map((s) => stepFromRow(s, now)) };
+      const task = await loadVisible(principal, taskUuid);
+      return { task, steps: await listSteps(sql, taskUuid) };
     },
 
     async list(principal, query) {
-      const { rows, total } = await listTasks(sql, query, scopeOf(principal));
-      return { items: rows.map(taskFromRow), total, limit: query.limit, offset: query.offset };
+      const { tasks, total } = await listTasks(sql, query, scopeOf(principal));
+      return { items: tasks, total, limit: query.limit, offset: query.offset };
     },
 
     async cancel(principal, taskUuid, input): Promise<Task> {
@@ -172,27 +156,26 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
           details: { task_uuid: taskUuid, state: result.taskState },
         });
       }
-      return taskFromRow(await loadVisible(principal, taskUuid));
+      return loadVisible(principal, taskUuid);
     },
 
     async getContext(principal, taskUuid) {
-      const row = await loadVisible(principal, taskUuid);
+      const task = await loadVisible(principal, taskUuid);
       const outputs = await findStepOutputs(sql, taskUuid);
-      const merged: JsonObject = { ...row.context, ...outputs };
-      return { taskUuid, inputs: row.context, outputs, merged };
+      const merged: JsonObject = { ...task.context, ...outputs };
+      return { taskUuid, inputs: task.context, outputs, merged };
     },
 
     async summary(principal, taskUuid): Promise<TaskSummary> {
-      const row = await loadVisible(principal, taskUuid);
-      const [stepRows, dlq, resolved] = await Promise.all([
+      const task = await loadVisible(principal, taskUuid);
+      const [steps, dlq, resolved] = await Promise.all([
         listSteps(sql, taskUuid),
         findLatestDlqEntry(sql, taskUuid),
-        cache.resolve(row.namespace, row.name, row.version),
+        cache.resolve(task.namespace, task.name, task.version),
       ]);
-      const now = new Date();
       const templateSteps = resolved?.effective.steps ?? [];
       return {
-        task: taskFromRow(row),
+        task,
         template: {
           steps: templateSteps.map((s) => ({
             name: s.name,
@@ -203,22 +186,19 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
             maxAttempts: s.retry.maxAttempts,
           })),
         },
-        steps: stepRows.map((r) => {
-          const s = stepFromRow(r, now);
-          return {
-            stepUuid: s.stepUuid,
-            name: s.name,
-            state: s.state,
-            createdAt: s.createdAt,
-            completedAt: s.completedAt,
-            lastAttemptedAt: s.lastAttemptedAt,
-            attempts: s.attempts,
-            maxAttempts: s.maxAttempts,
-            dependenciesSatisfied: s.dependenciesSatisfied,
-            retryEligible: s.retryEligible,
-            error: s.lastError,
-          };
-        }),
+        steps: steps.map((s) => ({
+          stepUuid: s.stepUuid,
+          name: s.name,
+          state: s.state,
+          createdAt: s.createdAt,
+          completedAt: s.completedAt,
+          lastAttemptedAt: s.lastAttemptedAt,
+          attempts: s.attempts,
+          maxAttempts: s.maxAttempts,
+          dependenciesSatisfied: s.dependenciesSatisfied,
+          retryEligible: s.retryEligible,
+          error: s.lastError,
+        })),
         dlq: {
           inDlq: dlq?.resolutionStatus === 'pending',
           dlqReason: dlq?.reason ?? null,
@@ -236,7 +216,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
           details: { task_uuid: taskUuid, state: result.taskState },
         });
       }
-      return taskFromRow(await loadVisible(principal, taskUuid));
+      return loadVisible(principal, taskUuid);
     },
 
     async resolve(principal, taskUuid, input) {
@@ -250,7 +230,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
           { details: { task_uuid: taskUuid, state: result.taskState } },
         );
       }
-      return taskFromRow(await loadVisible(principal, taskUuid));
+      return loadVisible(principal, taskUuid);
     },
   };
   return service;

@@ -1,6 +1,6 @@
 import { makeTemplate } from '@tasker/shared/testing/builders';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, sha256Hex } from '../engine/identity.js';
+import { canonicalJson, sha256Hex } from '@tasker/shared/domain/identity';
 import { templateContentHash } from './templates.js';
 
 describe('templateContentHash', () => {

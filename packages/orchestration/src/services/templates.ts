@@ -1,20 +1,19 @@
 // Templates: validate, register (from the configured directory and from workers), list, get.
 import type { JsonValue, NamespaceSummary, Template, TemplateDefinition, TemplateProblem, TemplateRegistration } from '@tasker/shared';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
+import { canonicalJson, sha256Hex } from '@tasker/shared/domain/identity';
 import { templateStalenessWarnings, type StalenessSettings } from '@tasker/shared/domain/staleness';
 import { parseTemplate, type TemplateDefaults } from '@tasker/shared/domain/template-parse';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import { CONSTRAINTS, isUniqueViolation } from '../db/pg-errors.js';
-import { canonicalJson, sha256Hex } from '../engine/identity.js';
 import type { TemplateCache } from '../engine/template-cache.js';
-import { templateFromRow } from '../repositories/rows.js';
+import { notifyTemplateChanged } from '../repositories/notifications.js';
 import {
   findTemplate,
   insertTemplate,
   listTemplateSummaries,
   lockTemplate,
-  notifyTemplateChanged,
   updateTemplate,
   type TemplateWrite,
 } from '../repositories/templates.js';
@@ -115,10 +114,10 @@ export function createTemplateService(deps: TemplateServiceDeps): TemplateServic
         if (existing === undefined) {
           await insertTemplate(tx, w);
           outcome = 'created';
-        } else if (existing.content_hash === w.contentHash) {
+        } else if (existing.contentHash === w.contentHash) {
           outcome = 'unchanged';
         } else if (force) {
-          await updateTemplate(tx, existing.template_uuid, w);
+          await updateTemplate(tx, existing.templateUuid, w);
           outcome = 'updated';
         } else {
           conflicts.push(`${d.namespace}/${d.name}/${d.version}`);
@@ -140,31 +139,21 @@ export function createTemplateService(deps: TemplateServiceDeps): TemplateServic
 
   return {
     async list(principal, filter) {
-      const rows = await listTemplateSummaries(sql, filter.namespace, scopeOf(principal));
+      const templates = await listTemplateSummaries(sql, filter.namespace, scopeOf(principal));
       const namespaces = new Map<string, NamespaceSummary>();
-      for (const row of rows) {
-        const ns = namespaces.get(row.namespace) ?? { name: row.namespace, description: null, templateCount: 0 };
+      for (const t of templates) {
+        const ns = namespaces.get(t.namespace) ?? { name: t.namespace, description: null, templateCount: 0 };
         ns.templateCount += 1;
-        namespaces.set(row.namespace, ns);
+        namespaces.set(t.namespace, ns);
       }
-      return {
-        namespaces: [...namespaces.values()],
-        templates: rows.map((r) => ({
-          namespace: r.namespace,
-          name: r.name,
-          version: r.version,
-          description: r.description,
-          stepCount: r.step_count,
-        })),
-        totalCount: rows.length,
-      };
+      return { namespaces: [...namespaces.values()], templates, totalCount: templates.length };
     },
 
     async get(principal, namespace, name, version): Promise<Template> {
       if (!canAccessNamespace(principal, namespace)) throw templateNotFound(namespace, name, version);
-      const row = await findTemplate(sql, namespace, name, version);
-      if (row === undefined) throw templateNotFound(namespace, name, version);
-      return templateFromRow(row);
+      const template = await findTemplate(sql, namespace, name, version);
+      if (template === undefined) throw templateNotFound(namespace, name, version);
+      return template;
     },
 
     async validate(_principal, raw) {

@@ -4,10 +4,8 @@
 import {
   MAX_REPORTED_RESULTS,
   type ClaimedStep,
-  type JsonObject,
   type LeaseState,
   type ReportResultsInput,
-  type StepFailure,
   type StepResultAck,
   type StepResultOutcome,
   type StepResultReport,
@@ -18,8 +16,7 @@ import type { Sql } from 'postgres';
 import type { ClaimWaiters } from '../engine/claim-waiters.js';
 import type { ResultSchemaEnforcer } from '../engine/result-schemas.js';
 import { retryOnDeadlock } from '../repositories/errors.js';
-import { claimSteps, heartbeatLeases, releaseLeases, reportAndClaim, reportResults, type ResultInput, type ResultRow } from '../repositories/dispatch.js';
-import { workerFromRow } from '../repositories/rows.js';
+import { claimSteps, heartbeatLeases, releaseLeases, reportAndClaim, reportResults, type ResultRow } from '../repositories/dispatch.js';
 import { listWorkers, touchWorker, upsertWorker } from '../repositories/workers.js';
 import { effectiveNamespaces, scopeOf } from './access.js';
 import type { WorkerService } from './types.js';
@@ -57,33 +54,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** A worker's registry row is refreshed at most this often by its claims (a read when fresh is work too). */
 const TOUCH_INTERVAL_MS = 1_000;
-
-function failureJson(e: StepFailure): JsonObject {
-  return {
-    message: e.message,
-    error_type: e.errorType,
-    retryable: e.retryable,
-    status_code: e.statusCode,
-    backtrace: e.backtrace,
-    context: e.context,
-    retry_after_seconds: e.retryAfterSeconds,
-  };
-}
-
-function resultInput(r: StepResultReport): ResultInput {
-  if (r.kind === 'completed') {
-    return { status: 'completed', stepUuid: r.stepUuid, leaseToken: r.leaseToken, result: r.result, executionTimeMs: r.executionTimeMs, metadata: r.metadata };
-  }
-  return {
-    status: 'failed',
-    stepUuid: r.stepUuid,
-    leaseToken: r.leaseToken,
-    error: failureJson(r.error),
-    retryable: r.error.retryable,
-    retryAfterMs: r.error.retryAfterSeconds === null ? null : Math.round(r.error.retryAfterSeconds * 1000),
-    executionTimeMs: r.executionTimeMs,
-  };
-}
 
 function toAck(stepUuid: string, result: ResultRow): StepResultAck {
   if (result.outcome === 'not_found') {
@@ -140,7 +110,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   async function applyResults(principal: Principal, workerId: string, reported: readonly StepResultReport[]): Promise<ResultRow[]> {
     const results = await deps.resultSchemas.enforce(reported);
     const rows = await retryOnDeadlock(() =>
-      reportResults(sql, { workerId, results: results.map(resultInput), multiplier: deps.backoffMultiplier, namespaces: scopeOf(principal) }),
+      reportResults(sql, { workerId, results, multiplier: deps.backoffMultiplier, namespaces: scopeOf(principal) }),
     );
     scheduleRetries(rows);
     return rows;
@@ -161,18 +131,15 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
           details: { namespaces: outside },
         });
       }
-      return workerFromRow(await upsertWorker(sql, input), engine.workerLivenessSeconds);
+      return upsertWorker(sql, input, engine.workerLivenessSeconds);
     },
 
     async list(principal) {
       // A scoped caller sees the workers serving one of its namespaces, and of each only those namespaces:
       // what other tenants run where is not its business.
-      const now = new Date();
       const scope = scopeOf(principal);
-      return (await listWorkers(sql, scope)).map((r) => {
-        const worker = workerFromRow(r, engine.workerLivenessSeconds, now);
-        return scope === null ? worker : { ...worker, namespaces: worker.namespaces.filter((ns) => scope.includes(ns)) };
-      });
+      const workers = await listWorkers(sql, scope, engine.workerLivenessSeconds);
+      return scope === null ? workers : workers.map((w) => ({ ...w, namespaces: w.namespaces.filter((ns) => scope.includes(ns)) }));
     },
 
     async claim(principal, input, signal): Promise<ClaimedStep[]> {
@@ -260,7 +227,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       const out = await retryOnDeadlock(() =>
         reportAndClaim(sql, {
           workerId: input.workerId,
-          results: results.map(resultInput),
+          results,
           multiplier: deps.backoffMultiplier,
           namespaces: scopeOf(principal),
           claim: { workerId: input.workerId, namespaces: claimNamespaces, handlers, max: wanted, leaseMs },

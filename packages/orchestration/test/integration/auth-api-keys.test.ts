@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@tasker/shared/config';
-import { createApiKey, ensureDevApiKey, listApiKeys, revokeStoredApiKey } from '../../src/auth/api-keys.js';
+import { createApiKey, ensureDevApiKey, listApiKeys, revokeStoredApiKey } from '../../src/services/api-keys.js';
 import { createAuthenticator } from '../../src/auth/authenticate.js';
 import { findApiKeyByDigest } from '../../src/repositories/api-keys.js';
 import { useTestDatabase } from './helpers/test-db.js';

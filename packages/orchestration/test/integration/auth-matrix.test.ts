@@ -7,7 +7,8 @@ import { createChannel, createClient, Metadata, ClientError, Status, type Channe
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, type Permission } from '@tasker/shared/permissions';
-import { ADMIN_GRANTS, createApiKey, revokeStoredApiKey } from '../../src/auth/api-keys.js';
+import { ADMIN_GRANTS } from '../../src/auth/api-keys.js';
+import { createApiKey, revokeStoredApiKey } from '../../src/services/api-keys.js';
 import { createAuthenticator } from '../../src/auth/authenticate.js';
 import { mintToken } from '../../src/auth/test-tokens.js';
 import { createGrpcServer, type GrpcServer } from '../../src/grpc/server.js';

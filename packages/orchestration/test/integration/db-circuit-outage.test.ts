@@ -13,7 +13,7 @@ import { Status } from 'nice-grpc';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allowPostgresUserToEnter, findFreePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.js';
 import { createTaskerClients, grpcErrorOf, type TaskerClients } from '../../src/grpc/testing/clients.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/runtime.js';
 
 const FAST = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
 const OPEN_SECONDS = 3;

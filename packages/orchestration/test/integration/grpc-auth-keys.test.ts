@@ -2,7 +2,8 @@
 // REST /v1/auth/keys (rest-auth-keys.test.ts), with the namespace scope as a wrapper message.
 import { Status } from 'nice-grpc';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_GRANTS, createApiKey } from '../../src/auth/api-keys.js';
+import { ADMIN_GRANTS } from '../../src/auth/api-keys.js';
+import { createApiKey } from '../../src/services/api-keys.js';
 import { createAuthenticator } from '../../src/auth/authenticate.js';
 import { findApiKeyByDigest } from '../../src/repositories/api-keys.js';
 import { grpcErrorOf, useGrpcRuntime } from './helpers/grpc-client.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '@tasker/shared/config';
 import { HealthCheckResponse_ServingStatus, HealthDefinition } from '@tasker/shared/gen/grpc/health/v1/health';
 import { allowPostgresUserToEnter, findFreePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/runtime.js';
 
 const FAST = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
 let tmp: string;

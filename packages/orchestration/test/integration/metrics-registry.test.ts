@@ -5,15 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Status } from 'nice-grpc-common';
 import type { Sql } from 'postgres';
 import { createSql } from '../../src/db/connect.js';
-import {
-  NOOP_ENGINE_METRICS,
-  createMetrics,
-  createPoolStatsSource,
-  metricsContentType,
-  metricsText,
-  observeGrpc,
-  observeHttp,
-} from '../../src/metrics/index.js';
+import { NOOP_ENGINE_METRICS } from '../../src/engine/metrics.js';
+import { createMetrics, metricsContentType, metricsText, observeGrpc, observeHttp } from '../../src/metrics/index.js';
+import { createMetricsCollectors } from '../../src/runtime.js';
+import { createPoolStatsSource } from '../../src/services/analytics.js';
 import { databaseNow, seedTask, seedTemplate, type SeededTemplate } from './helpers/seed.js';
 import { useTestDatabase } from './helpers/test-db.js';
 
@@ -48,7 +43,7 @@ function sample(text: string, name: string, labels = ''): number | undefined {
 
 describe('createMetrics', () => {
   it('exposes every metric family, fed by the hook helpers and engine methods', async () => {
-    const metrics = createMetrics({ sql: own, poolMax: 7, applicationName });
+    const metrics = createMetrics({ collectors: createMetricsCollectors(own, applicationName), poolMax: 7 });
     observeHttp(metrics, { route: '/v1/tasks/:task_uuid', method: 'get', status: 200, seconds: 0.012 });
     observeHttp(metrics, { route: undefined, method: 'GET', status: 404, seconds: 0.001 });
     observeGrpc(metrics, { method: '/tasker.v1.TaskService/GetTask', code: Status.NOT_FOUND, seconds: 0.004 });
@@ -104,7 +99,7 @@ describe('createMetrics', () => {
   });
 
   it('reads queue depth per namespace from the database on every scrape, drained namespaces at 0', async () => {
-    const metrics = createMetrics({ sql: own, defaultMetrics: false });
+    const metrics = createMetrics({ collectors: createMetricsCollectors(own, applicationName), defaultMetrics: false });
     const a = await seedQueue(alpha, 3, 2);
     await seedQueue(beta, 1, 0);
     let text = await metricsText(metrics);
@@ -121,7 +116,7 @@ describe('createMetrics', () => {
   it('leaves database gauges empty and counts the failure when the database cannot be read', async () => {
     const dead = createSql(db.url, { max: 1 });
     await dead.end();
-    const metrics = createMetrics({ sql: dead, applicationName, defaultMetrics: false });
+    const metrics = createMetrics({ collectors: createMetricsCollectors(dead, applicationName), defaultMetrics: false });
     const text = await metricsText(metrics);
     expect(text).not.toMatch(/^tasker_queue_depth\{/m);
     expect(text).not.toMatch(/^tasker_db_connections\{/m);

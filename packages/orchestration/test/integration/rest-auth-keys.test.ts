@@ -3,7 +3,8 @@
 // issue more than it holds; bad inputs are named.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_GRANTS, createApiKey } from '../../src/auth/api-keys.js';
+import { ADMIN_GRANTS } from '../../src/auth/api-keys.js';
+import { createApiKey } from '../../src/services/api-keys.js';
 import { createAuthenticator } from '../../src/auth/authenticate.js';
 import { findApiKeyByDigest } from '../../src/repositories/api-keys.js';
 import { buildRestApp } from '../../src/rest/app.js';

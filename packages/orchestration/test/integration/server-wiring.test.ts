@@ -1,4 +1,4 @@
-// The process wiring of server.ts, as `npm start` runs it: one process serving REST and gRPC over one runtime,
+// The process wiring of runtime.ts (startServer), as `npm start` runs it: one process serving REST and gRPC over one runtime,
 // secure by default with the dev admin key, metrics for both transports and the engine at /metrics, and a
 // graceful close.
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { loadConfig } from '@tasker/shared/config';
 import { HealthDefinition } from '@tasker/shared/gen/grpc/health/v1/health';
 import { TaskServiceDefinition } from '@tasker/shared/gen/tasker/v1/tasks';
 import { DevKeyFileError, generateApiKey } from '@tasker/shared/dev-key';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/runtime.js';
 import { useTestDatabase } from './helpers/test-db.js';
 
 const db = useTestDatabase();

@@ -24,6 +24,16 @@ export interface ApiKey {
   lastUsedAt: Date | null;
 }
 
+/** A stored API key as authentication reads it: the SHA-256 digest of the key, never the key itself. */
+export interface StoredApiKey {
+  digest: Buffer;
+  description: string;
+  permissions: readonly string[];
+  namespaces: readonly string[] | null;
+  revokedAt: Date | null;
+  expiresAt: Date | null;
+}
+
 export interface CreateApiKeyInput {
   description: string;
   permissions: string[];

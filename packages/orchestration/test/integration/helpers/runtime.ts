@@ -15,7 +15,7 @@ import { inject } from 'vitest';
 import { circuitBreakerOptionsOf } from '../../../src/db/circuit-breaker.js';
 import { createSql } from '../../../src/db/connect.js';
 import type { EngineLogger } from '../../../src/engine/logger.js';
-import { createRuntime, type Runtime } from '../../../src/services/index.js';
+import { createRuntime, type Runtime } from '../../../src/runtime.js';
 import type { Services } from '../../../src/services/types.js';
 import { createDatabase, dropDatabase, uniqueDatabaseName, withDatabase } from './test-db.js';
 

@@ -2,7 +2,8 @@
 // hash of the template and the caller's key (required); always_unique = random. A supplied idempotency key
 // always wins over the template's strategy. Keys are scoped to the template (namespace, name, version).
 import { createHash, randomUUID } from 'node:crypto';
-import type { IdentityStrategy, JsonValue } from '@tasker/shared';
+import type { JsonValue } from './json.js';
+import type { IdentityStrategy } from './template.js';
 
 /** JSON with object keys sorted at every level: equal values give equal text. */
 export function canonicalJson(value: JsonValue): string {

@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { TemplateRegistration } from '@tasker/shared';
 import { isAppError } from '@tasker/shared/errors';
 import type { Principal } from '@tasker/shared/permissions';
-import type { TemplateService } from '../services/types.js';
-import { errorMessage, type EngineLogger } from './logger.js';
+import { errorMessage, type EngineLogger } from '../engine/logger.js';
+import type { TemplateService } from './types.js';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
