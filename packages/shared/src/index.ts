@@ -2,6 +2,7 @@ export * from './domain/states.js';
 export * from './domain/json.js';
 export * from './domain/task.js';
 export * from './domain/task-options.js';
+export * from './domain/limits.js';
 export * from './domain/step.js';
 export * from './domain/template.js';
 export * from './domain/dlq.js';

@@ -1,6 +1,9 @@
 // Namespace scope of a principal, applied by every service: resources in other namespaces do not exist for
 // the caller (NOT_FOUND) and lists only show what it may see. Permission checks live in the transports, except
 // where the request's content decides which permission applies (a claim alongside reported results).
+// The guards below protect what services hand to SQL (a uuid parameter, a LIMIT) from in-process callers,
+// with the same rules the transports apply (domain/limits.ts).
+import { isUuid, type IntRule } from '@tasker/shared';
 import { AppError, validationError } from '@tasker/shared/errors';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 
@@ -16,11 +19,16 @@ export function effectiveNamespaces(principal: Principal, requested: readonly st
   return requested.filter((ns) => canAccessNamespace(principal, ns));
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** @throws AppError VALIDATION_FAILED naming `field` when `value` is not a UUID. */
 export function assertUuid(value: string, field: string): void {
-  if (!UUID.test(value)) throw validationError([{ path: field, message: 'must be a UUID' }]);
+  if (!isUuid(value)) throw validationError([{ path: field, message: 'must be a UUID' }]);
+}
+
+/** @throws AppError VALIDATION_FAILED naming `field` when `value` is not an integer within `rule`. */
+export function assertInt(value: number, field: string, rule: IntRule & { max: number }): void {
+  if (!Number.isInteger(value) || value < rule.min || value > rule.max) {
+    throw validationError([{ path: field, message: `must be an integer between ${rule.min} and ${rule.max}` }]);
+  }
 }
 
 export function taskNotFound(taskUuid: string): AppError {

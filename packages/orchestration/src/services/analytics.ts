@@ -11,10 +11,9 @@
 //   the first task, at least 1).
 // - systemHealthScore: complete ÷ (complete + error) among tasks created in the last hour; 1 when none.
 // Results are cached for config.analytics.cache_ttl_ms (per arguments and namespace scope).
-import { validationError } from '@tasker/shared/errors';
 import type { Config } from '@tasker/shared/config';
 import type { Principal } from '@tasker/shared/permissions';
-import type { BottleneckAnalysis, PerformanceMetrics, SlowStep, SlowTask } from '@tasker/shared';
+import { INT_LIMITS, type BottleneckAnalysis, type PerformanceMetrics, type SlowStep, type SlowTask } from '@tasker/shared';
 import type { Sql } from 'postgres';
 import {
   countConnectionsByState,
@@ -26,6 +25,7 @@ import {
   tuneAnalyticsTransaction,
   type CohortFilter,
 } from '../repositories/analytics.js';
+import { assertInt } from './access.js';
 import type { AnalyticsService } from './types.js';
 
 /** Connections of the API's database pool: configured maximum and how many are busy right now. */
@@ -56,16 +56,9 @@ export interface AnalyticsServiceDeps {
   poolStats?: () => PoolStats | Promise<PoolStats>;
 }
 
-const MAX_WINDOW_HOURS = 24 * 366;
 const HOUR_MS = 3_600_000;
 /** Recommendation thresholds (docs/operations.md §2). */
 export const RECOMMENDATION_LIMITS = { stepErrorRate: 0.2, poolUtilization: 0.8, stepMeanSeconds: 30 } as const;
-
-function requireInt(value: number, field: string, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw validationError([{ path: field, message: `must be an integer between ${min} and ${max}` }]);
-  }
-}
 
 export function createAnalyticsService(deps: AnalyticsServiceDeps): AnalyticsService {
   const { sql } = deps;
@@ -191,13 +184,13 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps): AnalyticsSer
 
   return {
     async performance(principal, hours) {
-      requireInt(hours, 'hours', 0, MAX_WINDOW_HOURS);
+      assertInt(hours, 'hours', INT_LIMITS.analyticsHours);
       return cached(`performance:${hours}:${scopeKey(principal)}`, () => computePerformance(principal, hours));
     },
     async bottlenecks(principal, options) {
-      requireInt(options.limit, 'limit', 1, 1000);
-      requireInt(options.minExecutions, 'min_executions', 1, 1_000_000);
-      requireInt(options.hours, 'hours', 0, MAX_WINDOW_HOURS);
+      assertInt(options.limit, 'limit', INT_LIMITS.bottleneckLimit);
+      assertInt(options.minExecutions, 'min_executions', INT_LIMITS.bottleneckMinExecutions);
+      assertInt(options.hours, 'hours', INT_LIMITS.analyticsHours);
       const key = `bottlenecks:${options.hours}:${options.limit}:${options.minExecutions}:${scopeKey(principal)}`;
       return cached(key, () => computeBottlenecks(principal, options));
     },

@@ -13,6 +13,7 @@ import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
 import type { Config } from '@tasker/shared/config';
 import {
   DLQ_REASONS,
+  PAGE_LIMITS,
   type DlqEntry,
   type DlqReason,
   type DlqStats,
@@ -33,6 +34,7 @@ import {
   type DlqEntryChanges,
   type NamespaceScope,
 } from '../repositories/dlq-investigations.js';
+import { assertInt, assertUuid } from './access.js';
 import type { DlqService } from './types.js';
 
 /** Base priority of a pending entry per reason (docs/operations.md §1); minutes in the DLQ are added on top. */
@@ -52,18 +54,6 @@ export interface DlqServiceDeps {
   config: Config;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function requireUuid(value: string, field: string): void {
-  if (!UUID.test(value)) throw validationError([{ path: field, message: 'must be a UUID' }]);
-}
-
-function requireLimit(value: number, field: string, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw validationError([{ path: field, message: `must be an integer between ${min} and ${max}` }]);
-  }
-}
-
 function scopeOf(principal: Principal): NamespaceScope {
   return principal.namespaces;
 }
@@ -73,8 +63,8 @@ export function createDlqService({ sql, config }: DlqServiceDeps): DlqService {
 
   return {
     async list(principal, query) {
-      requireLimit(query.limit, 'limit', 1, 1000);
-      requireLimit(query.offset, 'offset', 0, 1_000_000_000);
+      assertInt(query.limit, 'limit', PAGE_LIMITS.dlqLimit);
+      assertInt(query.offset, 'offset', PAGE_LIMITS.dlqOffset);
       if (query.namespace !== undefined && !canAccessNamespace(principal, query.namespace)) return [];
       return listDlqEntries(sql, {
         ...(query.resolutionStatus !== undefined ? { resolutionStatus: query.resolutionStatus } : {}),
@@ -87,7 +77,7 @@ export function createDlqService({ sql, config }: DlqServiceDeps): DlqService {
     },
 
     async getByTask(principal, taskUuid) {
-      requireUuid(taskUuid, 'task_uuid');
+      assertUuid(taskUuid, 'task_uuid');
       const found = await findLatestDlqEntryForTask(sql, taskUuid);
       if (found === undefined || !canAccessNamespace(principal, found.namespace)) {
         throw new AppError('NOT_FOUND', `No DLQ entry for task ${taskUuid}`, { details: { task_uuid: taskUuid } });
@@ -96,7 +86,7 @@ export function createDlqService({ sql, config }: DlqServiceDeps): DlqService {
     },
 
     async update(principal, dlqEntryUuid, input) {
-      requireUuid(dlqEntryUuid, 'dlq_entry_uuid');
+      assertUuid(dlqEntryUuid, 'dlq_entry_uuid');
       return sql.begin(async (tx) => {
         const txSql = tx as unknown as Sql;
         const locked = await lockDlqEntry(txSql, dlqEntryUuid);
@@ -112,7 +102,7 @@ export function createDlqService({ sql, config }: DlqServiceDeps): DlqService {
     },
 
     async open(principal, taskUuid, input) {
-      requireUuid(taskUuid, 'task_uuid');
+      assertUuid(taskUuid, 'task_uuid');
       const result = await openManualDlqEntry(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal));
       if (result.outcome === 'not_found') {
         throw new AppError('NOT_FOUND', `Task ${taskUuid} not found`, { details: { task_uuid: taskUuid } });
@@ -145,12 +135,12 @@ export function createDlqService({ sql, config }: DlqServiceDeps): DlqService {
     },
 
     async investigationQueue(principal, limit) {
-      requireLimit(limit, 'limit', 1, 1000);
+      assertInt(limit, 'limit', PAGE_LIMITS.dlqQueueLimit);
       return listInvestigationQueue(sql, { scope: scopeOf(principal), limit, baseScores: DLQ_BASE_SCORES });
     },
 
     async staleness(principal, limit) {
-      requireLimit(limit, 'limit', 1, 1000);
+      assertInt(limit, 'limit', PAGE_LIMITS.dlqQueueLimit);
       return listStalenessCandidates(sql, {
         scope: scopeOf(principal),
         limit,

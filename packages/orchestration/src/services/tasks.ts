@@ -1,5 +1,5 @@
 // Tasks: creation (one round trip for the write), reads, cancel, resume, and the operator's close (resolve).
-import { taskOptionsProblems, type CreateTaskInput, type CreatedTask, type JsonObject, type Task, type TaskSummary } from '@tasker/shared';
+import { isUuid, taskOptionsProblems, type CreateTaskInput, type CreatedTask, type JsonObject, type Task, type TaskSummary } from '@tasker/shared';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
 import { computeIdentityHash } from '@tasker/shared/domain/identity';
 import { checkAgainstSchema } from '@tasker/shared/domain/template-schema';
@@ -32,32 +32,19 @@ export interface TaskServiceDeps {
   backpressure: AdmissionDeps;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
+/**
+ * What the transports leave to the service: `options` (bounded by TASK_OPTIONS_LIMITS, checked here once for every
+ * caller) and the correlation ids, which go into uuid columns. Every other field's bounds are transport rules
+ * (domain/limits.ts); CHECK constraints of the tasks table back the lengths of initiator, source_system, reason
+ * and idempotency_key.
+ */
 function checkCreateInput(input: CreateTaskInput): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  const text = (value: string, path: string, max: number): void => {
-    if (value.length > max) problems.push({ path, message: `must be at most ${max} characters` });
-  };
-  text(input.initiator, 'initiator', 255);
-  text(input.sourceSystem, 'source_system', 255);
-  text(input.reason, 'reason', 500);
-  if (input.priority !== undefined && (!Number.isInteger(input.priority) || input.priority < -100 || input.priority > 100)) {
-    problems.push({ path: 'priority', message: 'must be an integer between -100 and 100' });
-  }
-  (input.tags ?? []).forEach((tag, i) => {
-    if (typeof tag !== 'string' || tag.length === 0 || tag.length > 255) {
-      problems.push({ path: `tags[${i}]`, message: 'must be a non-empty string of at most 255 characters' });
-    }
-  });
-  if (input.correlationId !== undefined && !UUID.test(input.correlationId)) {
+  if (input.correlationId !== undefined && !isUuid(input.correlationId)) {
     problems.push({ path: 'correlation_id', message: 'must be a UUID' });
   }
-  if (input.parentCorrelationId !== undefined && !UUID.test(input.parentCorrelationId)) {
+  if (input.parentCorrelationId !== undefined && !isUuid(input.parentCorrelationId)) {
     problems.push({ path: 'parent_correlation_id', message: 'must be a UUID' });
-  }
-  if (input.idempotencyKey !== undefined && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)) {
-    problems.push({ path: 'idempotency_key', message: 'must be 1-255 characters' });
   }
   if (input.options !== undefined) {
     if (typeof input.options !== 'object' || input.options === null || Array.isArray(input.options)) {

@@ -2,7 +2,7 @@
 // batched, with a claim alongside), release. Every result passes the step's result_schema first
 // (engine/result-schemas.ts): a completion that fails it is applied as a permanent failure.
 import {
-  MAX_REPORTED_RESULTS,
+  COUNT_LIMITS,
   type ClaimedStep,
   type LeaseState,
   type ReportResultsInput,
@@ -74,9 +74,8 @@ function toAck(stepUuid: string, result: ResultRow): StepResultAck {
  * reported once per batch (a second result for it would be judged against the first one's effect).
  */
 function assertReportable(input: ReportResultsInput): void {
-  if (input.results.length > MAX_REPORTED_RESULTS) {
-    throw validationError([{ path: 'results', message: `must have at most ${MAX_REPORTED_RESULTS} items` }]);
-  }
+  const max = COUNT_LIMITS.reportedResults;
+  if (input.results.length > max) throw validationError([{ path: 'results', message: `must have at most ${max} items` }]);
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];
   input.results.forEach((r, i) => {

@@ -49,15 +49,6 @@ export interface CreatedApiKey {
   apiKey: ApiKey;
 }
 
-/** Bounds both transports validate (REST with zod, gRPC with the request validator). */
-export const API_KEY_LIMITS = {
-  descriptionMax: 255,
-  permissionsMax: 100,
-  permissionMax: 100,
-  namespacesMax: 1000,
-  namespaceMax: 255,
-} as const;
-
 /**
  * Whether `principal` holds `grant` itself, and so may put it on a key it issues: a permission it has, or a
  * `<resource>:*` wildcard it has or whose every permission it has. A principal can never hand out more than it holds.

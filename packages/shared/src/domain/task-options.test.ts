@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TASK_OPTIONS_LIMITS, taskOptionsProblems } from './task-options.js';
+import { TASK_OPTIONS_LIMITS } from './limits.js';
+import { taskOptionsProblems } from './task-options.js';
 
 const paths = (options: Record<string, unknown>) => taskOptionsProblems(options).map((p) => p.path);
 

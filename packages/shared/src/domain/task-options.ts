@@ -2,15 +2,7 @@
 // map<string, string>). Bounded like every other stored input, checked once in the service so both transports
 // refuse the same requests with the same field paths.
 import type { FieldProblem } from '../errors.js';
-
-/** Bounds of a task's options. */
-export const TASK_OPTIONS_LIMITS = Object.freeze({
-  maxEntries: 64,
-  maxKeyLength: 128,
-  maxValueLength: 4096,
-  /** UTF-8 bytes of the options as compact JSON. */
-  maxTotalBytes: 16_384,
-});
+import { TASK_OPTIONS_LIMITS } from './limits.js';
 
 /** Problems of `options` (empty = acceptable), paths `options` / `options.<key>`. */
 export function taskOptionsProblems(options: Readonly<Record<string, unknown>>): FieldProblem[] {

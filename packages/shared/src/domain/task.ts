@@ -104,7 +104,8 @@ export interface CreateTaskInput {
 
 export const TASK_SORT_FIELDS = ['created_at', 'updated_at', 'priority', 'completed_at'] as const;
 export type TaskSortField = (typeof TASK_SORT_FIELDS)[number];
-export type SortDirection = 'asc' | 'desc';
+export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
+export type SortDirection = (typeof SORT_DIRECTIONS)[number];
 
 /** Filters and paging of a task list. Paging is offset-based in the domain; REST converts page/per_page. */
 export interface TaskListQuery {

@@ -1,6 +1,7 @@
 // Step-level template parsing: each key of a step (and its retry policy) checked, defaults applied, every
 // problem recorded with its path. Used by template-parse.ts.
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { TEXT_LIMITS } from './limits.js';
 import { compileJsonSchema } from './template-schema.js';
 import { BACKOFF_KINDS, STEP_TYPES, type BackoffKind, type StepType, type TemplateProblem, type TemplateStep } from './template.js';
 
@@ -18,8 +19,11 @@ export const TEMPLATE_LIMITS = {
   namespace: /^[A-Za-z0-9_]{1,29}$/,
   name: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
   version: /^\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$/,
-  versionMaxLength: 50,
+  /** The same bound as a requested version (TEXT_LIMITS.version). */
+  versionMaxLength: TEXT_LIMITS.version.max,
   stepName: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+  /** A handler's callable, method and resolver: the bound of a handler name a worker registers. */
+  handlerMaxLength: TEXT_LIMITS.workerName.max,
   maxSteps: 1000,
   maxAttempts: 100,
   maxBackoffMs: 86_400_000,
@@ -169,13 +173,14 @@ export function parseStep(raw: JsonValue, index: number, defaults: TemplateDefau
   } else {
     const hPath = join(path, 'handler');
     const callable = handlerRaw['callable'];
-    if (typeof callable !== 'string' || callable.trim() === '' || callable.length > 255) {
-      p.add(join(hPath, 'callable'), 'is required: a non-empty string of at most 255 characters');
+    const max = TEMPLATE_LIMITS.handlerMaxLength;
+    if (typeof callable !== 'string' || callable.trim() === '' || callable.length > max) {
+      p.add(join(hPath, 'callable'), `is required: a non-empty string of at most ${max} characters`);
     }
     handler = {
       callable: typeof callable === 'string' ? callable : '',
-      method: optionalString(handlerRaw, 'method', hPath, p, 255),
-      resolver: optionalString(handlerRaw, 'resolver', hPath, p, 255),
+      method: optionalString(handlerRaw, 'method', hPath, p, max),
+      resolver: optionalString(handlerRaw, 'resolver', hPath, p, max),
       initialization: optionalObject(handlerRaw, 'initialization', hPath, p) ?? {},
     };
   }

@@ -139,9 +139,6 @@ export interface ReportResultsInput {
 export const STEP_RESULT_OUTCOME_KINDS = ['ok', 'lease_lost', 'cancelled', 'not_found'] as const;
 export type StepResultOutcomeKind = (typeof STEP_RESULT_OUTCOME_KINDS)[number];
 
-/** At most this many results in one ReportResults call (both transports and the service enforce it). */
-export const MAX_REPORTED_RESULTS = 1000;
-
 export interface StepResultOutcome {
   stepUuid: string;
   outcome: StepResultOutcomeKind;

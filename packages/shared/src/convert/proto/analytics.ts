@@ -10,14 +10,15 @@ import type {
   SlowTask as PbSlowTask,
   SystemHealthCounts as PbSystemHealthCounts,
 } from '../../gen/tasker/v1/analytics.js';
+import { INT_LIMITS } from '../../domain/limits.js';
 import { RequestValidator, optionalDateFromProto, optionalDateToProto, requiredDateFromProto } from './common.js';
 
-const hoursBounds = { min: 0, max: 24 * 366 };
+const { analyticsHours, bottleneckLimit, bottleneckMinExecutions } = INT_LIMITS;
 
-/** `hours`: 24 when absent, 0 = all time (as on REST). */
+/** `hours`: its default when absent, 0 = all time (as on REST). */
 export function performanceRequestFromProto(req: PbGetPerformanceMetricsRequest): number {
   const v = new RequestValidator();
-  const hours = v.int('hours', req.hours ?? 24, hoursBounds);
+  const hours = v.int('hours', req.hours ?? analyticsHours.default, analyticsHours);
   v.done();
   return hours;
 }
@@ -35,9 +36,9 @@ export interface BottleneckOptions {
 export function bottleneckRequestFromProto(req: PbGetBottleneckAnalysisRequest): BottleneckOptions {
   const v = new RequestValidator();
   const options = {
-    limit: v.int('limit', req.limit ?? 10, { min: 1, max: 1000 }),
-    minExecutions: v.int('min_executions', req.minExecutions ?? 5, { min: 1, max: 1_000_000 }),
-    hours: v.int('hours', req.hours ?? 24, hoursBounds),
+    limit: v.int('limit', req.limit ?? bottleneckLimit.default, bottleneckLimit),
+    minExecutions: v.int('min_executions', req.minExecutions ?? bottleneckMinExecutions.default, bottleneckMinExecutions),
+    hours: v.int('hours', req.hours ?? analyticsHours.default, analyticsHours),
   };
   v.done();
   return options;

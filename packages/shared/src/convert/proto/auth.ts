@@ -1,6 +1,7 @@
 // Stored API key administration (AuthService): domain ↔ proto. The namespace scope travels in a wrapper
 // message so "every namespace" (absent) and "none" (present, empty) stay distinct.
-import { API_KEY_LIMITS, type ApiKey, type CreateApiKeyInput, type CreatedApiKey } from '../../domain/auth.js';
+import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from '../../domain/auth.js';
+import { COUNT_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
 import { validationError } from '../../errors.js';
 import type {
   ApiKey as PbApiKey,
@@ -26,13 +27,13 @@ export function createApiKeyInputFromProto(req: PbCreateApiKeyRequest): CreateAp
   const v = new RequestValidator();
   const namespaces = namespaceScopeFromProto(req.namespaces);
   const input: CreateApiKeyInput = {
-    description: v.string('description', req.description, { max: API_KEY_LIMITS.descriptionMax }),
-    permissions: v.list('permissions', req.permissions, API_KEY_LIMITS.permissionsMax),
-    namespaces: namespaces === null ? null : v.list('namespaces', namespaces, API_KEY_LIMITS.namespacesMax),
+    description: v.string('description', req.description, TEXT_LIMITS.apiKeyDescription),
+    permissions: v.list('permissions', req.permissions, COUNT_LIMITS.apiKeyPermissions),
+    namespaces: namespaces === null ? null : v.list('namespaces', namespaces, COUNT_LIMITS.apiKeyNamespaces),
     expiresAt: optionalDateFromProto(req.expiresAt),
   };
-  input.permissions.forEach((p, i) => v.string(`permissions[${i}]`, p, { max: API_KEY_LIMITS.permissionMax }));
-  input.namespaces?.forEach((ns, i) => v.string(`namespaces[${i}]`, ns, { max: API_KEY_LIMITS.namespaceMax }));
+  input.permissions.forEach((p, i) => v.string(`permissions[${i}]`, p, TEXT_LIMITS.apiKeyPermission));
+  input.namespaces?.forEach((ns, i) => v.string(`namespaces[${i}]`, ns, TEXT_LIMITS.namespace));
   v.done();
   return input;
 }

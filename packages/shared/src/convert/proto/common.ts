@@ -1,8 +1,9 @@
 // Shared pieces of the proto converters: timestamps, JSON (Struct/Value), offset paging, and the request
 // validator. Request converters validate here what the REST zod schemas validate there (required fields,
-// UUID format, lengths, ranges), so both transports reject the same input with VALIDATION_FAILED.
-import { z } from 'zod';
+// UUID format, lengths, ranges), both built from the rules of domain/limits.ts, so both transports reject the
+// same input with VALIDATION_FAILED.
 import type { JsonObject, JsonValue } from '../../domain/json.js';
+import { PAGE_LIMITS, isUuid } from '../../domain/limits.js';
 import type { Page } from '../../domain/task.js';
 import { AppError, validationError, type FieldProblem } from '../../errors.js';
 import type {
@@ -77,12 +78,6 @@ export function pageFromProto<P, T>(
     limit,
     offset: pagination?.offset ?? 0,
   };
-}
-
-const uuid = z.uuid();
-
-export function isUuid(value: string): boolean {
-  return uuid.safeParse(value).success;
 }
 
 interface Bounds {
@@ -177,8 +172,9 @@ export function paginationFromProto(
   pagination: PbPaginationRequest | undefined,
   path = 'pagination',
 ): { limit: number; offset: number } {
-  const limit = v.int(`${path}.limit`, pagination?.limit ?? 50, { min: 1, max: 1000 });
-  const offset = v.int(`${path}.offset`, pagination?.offset ?? 0, { min: 0 });
+  const { limit: limitRule, offset: offsetRule } = PAGE_LIMITS;
+  const limit = v.int(`${path}.limit`, pagination?.limit ?? limitRule.default, limitRule);
+  const offset = v.int(`${path}.offset`, pagination?.offset ?? offsetRule.default, offsetRule);
   return { limit, offset };
 }
 

@@ -9,6 +9,7 @@ import type {
   StalenessItem,
 } from '../../domain/dlq.js';
 import type { JsonObject } from '../../domain/json.js';
+import { PAGE_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
 import { validationError } from '../../errors.js';
 import type {
   CreateEntryRequest as PbCreateEntryRequest,
@@ -80,13 +81,14 @@ export function dlqEntryFromProto(p: PbDlqEntry | undefined, path = 'entry'): Dl
   };
 }
 
-/** As on REST: limit 1–1000 (default 50), namespace 1–255 characters. */
+/** As on REST: limit, offset and namespace within their rules, with the same defaults. */
 export function dlqListQueryFromProto(req: PbListEntriesRequest): DlqListQuery {
   const v = new RequestValidator();
+  const { dlqLimit, dlqOffset } = PAGE_LIMITS;
   const query: DlqListQuery = {
-    limit: v.int('limit', req.limit ?? 50, { min: 1, max: 1000 }),
-    offset: v.int('offset', req.offset ?? 0, { min: 0 }),
-    ...defined('namespace', v.optionalString('namespace', req.namespace, { max: 255 })),
+    limit: v.int('limit', req.limit ?? dlqLimit.default, dlqLimit),
+    offset: v.int('offset', req.offset ?? dlqOffset.default, dlqOffset),
+    ...defined('namespace', v.optionalString('namespace', req.namespace, TEXT_LIMITS.namespace)),
   };
   if (req.resolutionStatus !== undefined) {
     const status = v.decode(() => dlqResolutionStatusFromProto(req.resolutionStatus!, 'resolution_status'));
@@ -124,8 +126,8 @@ export function dlqUpdateFromProto(req: PbUpdateInvestigationRequest): DlqUpdate
       : v.decode(() => dlqResolutionStatusFromProto(req.resolutionStatus!, 'resolution_status'));
   const input: DlqUpdateInput = {
     ...defined('resolutionStatus', status),
-    ...defined('resolutionNotes', v.optionalString('resolution_notes', req.resolutionNotes, { max: 5000 })),
-    ...defined('resolvedBy', v.optionalString('resolved_by', req.resolvedBy, { max: 255 })),
+    ...defined('resolutionNotes', v.optionalString('resolution_notes', req.resolutionNotes, TEXT_LIMITS.resolutionNotes)),
+    ...defined('resolvedBy', v.optionalString('resolved_by', req.resolvedBy, TEXT_LIMITS.actor)),
     ...defined('metadata', req.metadata as JsonObject | undefined),
   };
   v.done();
@@ -160,12 +162,12 @@ export interface DlqCreateCommand {
   input: DlqCreateInput;
 }
 
-/** The REST body's rules (`performed_by` 1–255, `reason` 1–1000 chars). */
+/** The REST body's rules (`performed_by`, `reason`). */
 export function dlqCreateFromProto(req: PbCreateEntryRequest): DlqCreateCommand {
   const v = new RequestValidator();
   const taskUuid = v.uuid('task_uuid', req.taskUuid);
-  const performedBy = v.string('performed_by', req.performedBy, { max: 255 });
-  const reason = v.string('reason', req.reason, { max: 1000 });
+  const performedBy = v.string('performed_by', req.performedBy, TEXT_LIMITS.actor);
+  const reason = v.string('reason', req.reason, TEXT_LIMITS.operatorReason);
   v.done();
   return { taskUuid, input: { performedBy, reason } };
 }
@@ -210,10 +212,11 @@ export function dlqStatsFromProto(p: PbDlqStats, path = 'stats[]'): DlqStats {
   };
 }
 
-/** Investigation queue and staleness monitoring: `limit` 1–1000, default 100 (as on REST). */
+/** Investigation queue and staleness monitoring: `limit` as on REST, with its default. */
 export function dlqLimitFromProto(req: { limit?: number | undefined }): number {
   const v = new RequestValidator();
-  const limit = v.int('limit', req.limit ?? 100, { min: 1, max: 1000 });
+  const rule = PAGE_LIMITS.dlqQueueLimit;
+  const limit = v.int('limit', req.limit ?? rule.default, rule);
   v.done();
   return limit;
 }

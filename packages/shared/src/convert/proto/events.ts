@@ -6,6 +6,7 @@ import type {
   StreamTaskStatusRequest as PbStreamTaskStatusRequest,
   TaskStatusUpdate as PbTaskStatusUpdate,
 } from '../../gen/tasker/v1/tasks.js';
+import { INT_LIMITS } from '../../domain/limits.js';
 import { RequestValidator, requiredDateFromProto } from './common.js';
 import { stepStateFromProto, stepStateToProto, taskEventTypeFromProto, taskEventTypeToProto, taskStateFromProto, taskStateToProto } from './enums.js';
 
@@ -17,7 +18,7 @@ export interface StreamTaskStatusQuery {
 export function streamTaskStatusRequestFromProto(req: PbStreamTaskStatusRequest): StreamTaskStatusQuery {
   const v = new RequestValidator();
   const taskUuid = v.uuid('task_uuid', req.taskUuid);
-  const after = v.optionalInt('after_event_id', req.afterEventId, { min: 0, max: Number.MAX_SAFE_INTEGER });
+  const after = v.optionalInt('after_event_id', req.afterEventId, INT_LIMITS.eventCursor);
   v.done();
   return {
     taskUuid,

@@ -1,5 +1,6 @@
 // Step resource: domain ↔ proto, both directions side by side.
 import { STEP_AUDIT_ACTIONS, type Step, type StepAudit, type StepAuditAction, type StepManualAction } from '../../domain/step.js';
+import { TEXT_LIMITS } from '../../domain/limits.js';
 import type { Page } from '../../domain/task.js';
 import { validationError } from '../../errors.js';
 import type {
@@ -158,8 +159,6 @@ export interface ResolveStepInput {
   action: StepManualAction;
 }
 
-const actor = { max: 255 };
-const reason = { max: 1000 };
 
 /** `result` is required for COMPLETE_MANUALLY and rejected for the other actions (as the proto states). */
 export function resolveStepRequestFromProto(req: PbResolveStepRequest): ResolveStepInput {
@@ -167,8 +166,8 @@ export function resolveStepRequestFromProto(req: PbResolveStepRequest): ResolveS
   const taskUuid = v.uuid('task_uuid', req.taskUuid);
   const stepUuid = v.uuid('step_uuid', req.stepUuid);
   const type = v.decode(() => stepManualActionTypeFromProto(req.actionType, 'action_type'));
-  const performedBy = v.string('performed_by', req.performedBy, actor);
-  const why = v.string('reason', req.reason, reason);
+  const performedBy = v.string('performed_by', req.performedBy, TEXT_LIMITS.actor);
+  const why = v.string('reason', req.reason, TEXT_LIMITS.operatorReason);
   if (type === 'complete_manually') {
     if (req.result === undefined) v.fail('result', 'is required for COMPLETE_MANUALLY');
   } else if (type !== undefined) {

@@ -1,4 +1,5 @@
 // Task resource: domain ↔ proto, both directions side by side.
+import { COUNT_LIMITS, INT_LIMITS, TEXT_LIMITS as T } from '../../domain/limits.js';
 import type { Step } from '../../domain/step.js';
 import type { CreateTaskInput, Page, Task, TaskContextView, TaskListQuery } from '../../domain/task.js';
 import type { TaskState } from '../../domain/states.js';
@@ -132,8 +133,6 @@ export function requiredTaskFromProto(p: PbTask | undefined, path = 'task'): Tas
   return taskFromProto(p, path);
 }
 
-const label = { max: 255 };
-
 /**
  * What the reference's gRPC CreateTask fills in for an absent initiator, source_system and reason (its handler
  * defaults the initiator and the reason, and its TaskRequest builder the source system). REST requires all three,
@@ -153,19 +152,19 @@ export function createTaskInputFromProto(req: PbCreateTaskRequest): CreateTaskIn
   const v = new RequestValidator();
   const d = GRPC_CREATE_TASK_DEFAULTS;
   const input: CreateTaskInput = {
-    namespace: v.string('namespace', req.namespace, label),
-    name: v.string('name', req.name, label),
-    version: v.string('version', req.version, { max: 50 }),
+    namespace: v.string('namespace', req.namespace, T.namespace),
+    name: v.string('name', req.name, T.name),
+    version: v.string('version', req.version, T.version),
     context: v.struct('context', req.context),
-    initiator: v.string('initiator', req.initiator ?? d.initiator, label),
-    sourceSystem: v.string('source_system', req.sourceSystem ?? d.sourceSystem, label),
-    reason: v.string('reason', req.reason ?? d.reason, { max: 500 }),
-    ...defined('priority', v.optionalInt('priority', req.priority, { min: -100, max: 100 })),
+    initiator: v.string('initiator', req.initiator ?? d.initiator, T.initiator),
+    sourceSystem: v.string('source_system', req.sourceSystem ?? d.sourceSystem, T.sourceSystem),
+    reason: v.string('reason', req.reason ?? d.reason, T.taskReason),
+    ...defined('priority', v.optionalInt('priority', req.priority, INT_LIMITS.priority)),
     ...defined('correlationId', v.optionalUuid('correlation_id', req.correlationId)),
     ...defined('parentCorrelationId', v.optionalUuid('parent_correlation_id', req.parentCorrelationId)),
-    ...defined('idempotencyKey', v.optionalString('idempotency_key', req.idempotencyKey, label)),
+    ...defined('idempotencyKey', v.optionalString('idempotency_key', req.idempotencyKey, T.idempotencyKey)),
   };
-  v.list('tags', req.tags, 100).forEach((tag, i) => v.string(`tags[${i}]`, tag, { max: 128 }));
+  v.list('tags', req.tags, COUNT_LIMITS.tags).forEach((tag, i) => v.string(`tags[${i}]`, tag, T.tag));
   if (req.tags.length > 0) input.tags = req.tags;
   // Proto maps and repeated fields cannot be absent: empty means "not given", as on REST.
   if (Object.keys(req.options).length > 0) input.options = req.options;
@@ -261,11 +260,11 @@ export function taskListQueryFromProto(req: PbListTasksRequest): TaskListQuery {
   const query: TaskListQuery = {
     limit,
     offset,
-    ...defined('namespace', v.optionalString('namespace', req.namespace, label)),
-    ...defined('name', v.optionalString('name', req.name, label)),
-    ...defined('version', v.optionalString('version', req.version, { max: 50 })),
-    ...defined('initiator', v.optionalString('initiator', req.initiator, label)),
-    ...defined('sourceSystem', v.optionalString('source_system', req.sourceSystem, label)),
+    ...defined('namespace', v.optionalString('namespace', req.namespace, T.namespace)),
+    ...defined('name', v.optionalString('name', req.name, T.name)),
+    ...defined('version', v.optionalString('version', req.version, T.version)),
+    ...defined('initiator', v.optionalString('initiator', req.initiator, T.initiator)),
+    ...defined('sourceSystem', v.optionalString('source_system', req.sourceSystem, T.sourceSystem)),
     ...defined('createdAfter', req.createdAfter),
     ...defined('createdBefore', req.createdBefore),
   };
@@ -309,12 +308,12 @@ export interface CancelTaskCommand {
   input: { reason: string | null; performedBy: string | null };
 }
 
-/** The REST cancel body's rules (`reason` 1–1000, `cancelled_by` 1–255 chars). */
+/** The REST cancel body's rules (`reason`, `cancelled_by`). */
 export function cancelTaskRequestFromProto(req: PbCancelTaskRequest): CancelTaskCommand {
   const v = new RequestValidator();
   const taskUuid = v.uuid('task_uuid', req.taskUuid);
-  const reason = v.optionalString('reason', req.reason, { max: 1000 });
-  const performedBy = v.optionalString('performed_by', req.performedBy, label);
+  const reason = v.optionalString('reason', req.reason, T.operatorReason);
+  const performedBy = v.optionalString('performed_by', req.performedBy, T.actor);
   v.done();
   return { taskUuid, input: { reason: reason ?? null, performedBy: performedBy ?? null } };
 }
@@ -335,8 +334,8 @@ export interface ResumeTaskCommand {
 export function resumeTaskRequestFromProto(req: PbResumeTaskRequest): ResumeTaskCommand {
   const v = new RequestValidator();
   const taskUuid = v.uuid('task_uuid', req.taskUuid);
-  const performedBy = v.string('performed_by', req.performedBy, label);
-  const reason = v.string('reason', req.reason, { max: 1000 });
+  const performedBy = v.string('performed_by', req.performedBy, T.actor);
+  const reason = v.string('reason', req.reason, T.operatorReason);
   v.done();
   return { taskUuid, input: { performedBy, reason } };
 }
@@ -350,12 +349,12 @@ export interface ResolveTaskCommand {
   input: { performedBy: string; reason: string };
 }
 
-/** The REST resolve body's rules (`performed_by` 1–255, `reason` 1–1000 chars). */
+/** The REST resolve body's rules (`performed_by`, `reason`). */
 export function resolveTaskRequestFromProto(req: PbResolveTaskRequest): ResolveTaskCommand {
   const v = new RequestValidator();
   const taskUuid = v.uuid('task_uuid', req.taskUuid);
-  const performedBy = v.string('performed_by', req.performedBy, label);
-  const reason = v.string('reason', req.reason, { max: 1000 });
+  const performedBy = v.string('performed_by', req.performedBy, T.actor);
+  const reason = v.string('reason', req.reason, T.operatorReason);
   v.done();
   return { taskUuid, input: { performedBy, reason } };
 }

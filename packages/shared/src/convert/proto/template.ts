@@ -1,5 +1,6 @@
 // Templates: domain ↔ proto (TemplateService, and WorkerService.RegisterTemplates).
 import type { JsonObject } from '../../domain/json.js';
+import { COUNT_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
 import type {
   Template,
   TemplateDefinition,
@@ -229,7 +230,7 @@ export function templateListFromProto(r: PbListTemplatesResponse): TemplateList 
 
 export function listTemplatesRequestFromProto(req: PbListTemplatesRequest): { namespace?: string } {
   const v = new RequestValidator();
-  const namespace = v.optionalString('namespace', req.namespace, { max: 255 });
+  const namespace = v.optionalString('namespace', req.namespace, TEXT_LIMITS.namespace);
   v.done();
   return namespace === undefined ? {} : { namespace };
 }
@@ -247,9 +248,9 @@ export interface TemplateKey {
 export function getTemplateRequestFromProto(req: PbGetTemplateRequest): TemplateKey {
   const v = new RequestValidator();
   const key = {
-    namespace: v.string('namespace', req.namespace, { max: 255 }),
-    name: v.string('name', req.name, { max: 255 }),
-    version: v.string('version', req.version, { max: 50 }),
+    namespace: v.string('namespace', req.namespace, TEXT_LIMITS.namespace),
+    name: v.string('name', req.name, TEXT_LIMITS.name),
+    version: v.string('version', req.version, TEXT_LIMITS.version),
   };
   v.done();
   return key;
@@ -286,11 +287,11 @@ export interface RegisterTemplatesCommand {
   force: boolean;
 }
 
-/** 1–100 templates per call, as on REST. */
+/** At least one template and at most COUNT_LIMITS.templates per call, as on REST. */
 export function registerTemplatesRequestFromProto(req: PbRegisterTemplatesRequest): RegisterTemplatesCommand {
   const v = new RequestValidator();
   if (req.templates.length === 0) v.fail('templates', 'is required');
-  v.list('templates', req.templates, 100);
+  v.list('templates', req.templates, COUNT_LIMITS.templates);
   v.done();
   return { raws: req.templates.map((t) => t as JsonObject), force: req.force };
 }

@@ -1,6 +1,6 @@
 // The worker protocol (WorkerService): domain ↔ proto.
+import { COUNT_LIMITS, INT_LIMITS, TEXT_LIMITS as T } from '../../domain/limits.js';
 import {
-  MAX_REPORTED_RESULTS,
   type ClaimInput,
   type ClaimedStep,
   type CompleteStepInput,
@@ -62,20 +62,17 @@ import {
   taskStateToProto,
 } from './enums.js';
 
-const id = { max: 255 };
-const maxNames = 1000;
-
 function names(v: RequestValidator, path: string, values: string[]): string[] {
-  v.list(path, values, maxNames).forEach((n, i) => v.string(`${path}[${i}]`, n, id));
+  v.list(path, values, COUNT_LIMITS.workerNames).forEach((n, i) => v.string(`${path}[${i}]`, n, T.workerName));
   return values;
 }
 
 export function registerWorkerInputFromProto(req: PbRegisterWorkerRequest): RegisterWorkerInput {
   const v = new RequestValidator();
   const input: RegisterWorkerInput = {
-    workerId: v.string('worker_id', req.workerId, id),
-    hostname: v.string('hostname', req.hostname, id),
-    version: v.string('version', req.version, { max: 64 }),
+    workerId: v.string('worker_id', req.workerId, T.workerId),
+    hostname: v.string('hostname', req.hostname, T.hostname),
+    version: v.string('version', req.version, T.workerVersion),
     namespaces: names(v, 'namespaces', req.namespaces),
     handlers: names(v, 'handlers', req.handlers),
     metadata: structOrEmptyFromProto(req.metadata),
@@ -131,11 +128,11 @@ export function workerFromProto(p: PbWorker | undefined, path = 'worker'): Worke
 export function claimInputFromProto(req: PbClaimStepsRequest): ClaimInput {
   const v = new RequestValidator();
   const input: ClaimInput = {
-    workerId: v.string('worker_id', req.workerId, id),
+    workerId: v.string('worker_id', req.workerId, T.workerId),
     namespaces: names(v, 'namespaces', req.namespaces),
     handlerNames: names(v, 'handler_names', req.handlerNames),
-    maxSteps: v.int('max_steps', req.maxSteps, { min: 1, max: 1000 }),
-    waitMs: v.int('wait_ms', req.waitMs, { min: 0, max: 600_000 }),
+    maxSteps: v.int('max_steps', req.maxSteps, INT_LIMITS.claimMaxSteps),
+    waitMs: v.int('wait_ms', req.waitMs, INT_LIMITS.claimWaitMs),
   };
   v.done();
   return input;
@@ -201,7 +198,7 @@ export function claimedStepFromProto(p: PbClaimedStep, path = 'steps[]'): Claime
 }
 
 function leaseRefsFromProto(v: RequestValidator, leases: PbLeaseRef[]): LeaseRef[] {
-  v.list('leases', leases, maxNames);
+  v.list('leases', leases, COUNT_LIMITS.leases);
   return leases.map((l, i) => ({
     stepUuid: v.uuid(`leases[${i}].step_uuid`, l.stepUuid),
     leaseToken: v.uuid(`leases[${i}].lease_token`, l.leaseToken),
@@ -210,7 +207,7 @@ function leaseRefsFromProto(v: RequestValidator, leases: PbLeaseRef[]): LeaseRef
 
 export function heartbeatInputFromProto(req: PbHeartbeatRequest): HeartbeatInput {
   const v = new RequestValidator();
-  const input = { workerId: v.string('worker_id', req.workerId, id), leases: leaseRefsFromProto(v, req.leases) };
+  const input = { workerId: v.string('worker_id', req.workerId, T.workerId), leases: leaseRefsFromProto(v, req.leases) };
   v.done();
   return input;
 }
@@ -247,7 +244,7 @@ function executionTimeFromProto(ms: number | undefined): number | null {
 
 export function completeStepInputFromProto(req: PbCompleteStepRequest): CompleteStepInput {
   const v = new RequestValidator();
-  const workerId = v.string('worker_id', req.workerId, id);
+  const workerId = v.string('worker_id', req.workerId, T.workerId);
   const stepUuid = v.uuid('step_uuid', req.stepUuid);
   const leaseToken = v.uuid('lease_token', req.leaseToken);
   if (req.result === undefined) v.fail('result', 'is required');
@@ -280,9 +277,9 @@ function stepFailureFromProto(v: RequestValidator, path: string, e: PbStepFailur
     v.fail(path, 'is required');
     return undefined;
   }
-  v.string(`${path}.message`, e.message, { min: 0, max: 10_000 });
-  v.optionalString(`${path}.error_type`, e.errorType, { min: 0, max: 255 });
-  v.optionalString(`${path}.backtrace`, e.backtrace, { min: 0, max: 100_000 });
+  v.string(`${path}.message`, e.message, T.errorMessage);
+  v.optionalString(`${path}.error_type`, e.errorType, T.errorType);
+  v.optionalString(`${path}.backtrace`, e.backtrace, T.backtrace);
   return {
     message: e.message,
     errorType: nullableFromProto(e.errorType),
@@ -308,7 +305,7 @@ function stepFailureToProto(e: StepFailure): PbStepFailure {
 
 export function failStepInputFromProto(req: PbFailStepRequest): FailStepInput {
   const v = new RequestValidator();
-  const workerId = v.string('worker_id', req.workerId, id);
+  const workerId = v.string('worker_id', req.workerId, T.workerId);
   const stepUuid = v.uuid('step_uuid', req.stepUuid);
   const leaseToken = v.uuid('lease_token', req.leaseToken);
   const error = stepFailureFromProto(v, 'error', req.error);
@@ -364,7 +361,7 @@ export function failAckFromProto(r: PbFailStepResponse): StepResultAck {
 
 export function releaseInputFromProto(req: PbReleaseLeasesRequest): ReleaseLeasesInput {
   const v = new RequestValidator();
-  const input = { workerId: v.string('worker_id', req.workerId, id), leases: leaseRefsFromProto(v, req.leases) };
+  const input = { workerId: v.string('worker_id', req.workerId, T.workerId), leases: leaseRefsFromProto(v, req.leases) };
   v.done();
   return input;
 }
@@ -435,14 +432,14 @@ function stepResultToProto(r: StepResultReport): PbStepResult {
  */
 export function reportResultsInputFromProto(req: PbReportResultsRequest): ReportResultsInput {
   const v = new RequestValidator();
-  const workerId = v.string('worker_id', req.workerId, id);
-  const results = v.list('results', req.results, MAX_REPORTED_RESULTS).map((r, i) => stepResultFromProto(v, r, i));
+  const workerId = v.string('worker_id', req.workerId, T.workerId);
+  const results = v.list('results', req.results, COUNT_LIMITS.reportedResults).map((r, i) => stepResultFromProto(v, r, i));
   const c = req.claim;
   const claim =
     c === undefined
       ? null
       : {
-          maxSteps: v.int('claim.max_steps', c.maxSteps, { min: 0, max: 1000 }),
+          maxSteps: v.int('claim.max_steps', c.maxSteps, INT_LIMITS.batchClaimMaxSteps),
           namespaces: names(v, 'claim.namespaces', c.namespaces),
           handlerNames: names(v, 'claim.handler_names', c.handlerNames),
         };

@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { STEP_STATES, TASK_STATES } from '../../domain/states.js';
+import { INT_LIMITS } from '../../domain/limits.js';
 import { TimestampSchema, intParam, named } from './common.js';
 
-export const PerformanceQuerySchema = z.strictObject({
-  hours: intParam(0, 24 * 366).default(24).describe('Window in hours; 0 = all time'),
-});
+const { analyticsHours, bottleneckLimit, bottleneckMinExecutions } = INT_LIMITS;
+const hours = intParam(analyticsHours).default(analyticsHours.default).describe('Window in hours; 0 = all time');
+
+export const PerformanceQuerySchema = z.strictObject({ hours });
 
 export const BottleneckQuerySchema = z.strictObject({
-  limit: intParam(1, 1000).default(10),
-  min_executions: intParam(1, 1_000_000).default(5),
-  hours: intParam(0, 24 * 366).default(24).describe('Window in hours; 0 = all time'),
+  limit: intParam(bottleneckLimit).default(bottleneckLimit.default),
+  min_executions: intParam(bottleneckMinExecutions).default(bottleneckMinExecutions.default),
+  hours,
 });
 
 export const PerformanceMetricsSchema = named(

@@ -1,19 +1,16 @@
 import { z } from 'zod';
-import { API_KEY_LIMITS } from '../../domain/auth.js';
-import { TimestampSchema, UuidSchema, named } from './common.js';
+import { COUNT_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
+import { TimestampSchema, UuidSchema, named, text } from './common.js';
 
-const namespaces = z
-  .array(z.string().min(1).max(API_KEY_LIMITS.namespaceMax))
-  .max(API_KEY_LIMITS.namespacesMax)
-  .nullable();
+const namespaces = z.array(text(TEXT_LIMITS.namespace)).max(COUNT_LIMITS.apiKeyNamespaces).nullable();
 
 export const CreateApiKeyRequestSchema = named(
   'CreateApiKeyRequest',
   z.strictObject({
-    description: z.string().min(1).max(API_KEY_LIMITS.descriptionMax).describe('What the key is for; its subject when used'),
+    description: text(TEXT_LIMITS.apiKeyDescription).describe('What the key is for; its subject when used'),
     permissions: z
-      .array(z.string().min(1).max(API_KEY_LIMITS.permissionMax))
-      .max(API_KEY_LIMITS.permissionsMax)
+      .array(text(TEXT_LIMITS.apiKeyPermission))
+      .max(COUNT_LIMITS.apiKeyPermissions)
       .describe('Permissions or `<resource>:*` wildcards; only grants the caller holds itself'),
     namespaces: namespaces.optional().describe('null or absent = every namespace; [] = none'),
     expires_at: TimestampSchema.nullable().optional().describe('Must lie in the future; null or absent = never'),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../../errors.js';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import { STEP_STATES, TASK_STATES } from '../../domain/states.js';
+import type { IntRule, LengthRule } from '../../domain/limits.js';
 
 /**
  * Schemas named with {@link named} become OpenAPI components. They live in zod's global registry because
@@ -26,7 +27,20 @@ export const JsonObjectSchema: z.ZodType<JsonObject> = z.record(z.string(), Json
 /** RFC 3339 timestamp; responses always use UTC with a `Z` suffix. */
 export const TimestampSchema = named('Timestamp', z.iso.datetime({ offset: true }), 'RFC 3339 timestamp');
 
+/** A UUID of the form UUID_PATTERN (domain/limits.ts) describes; `z.uuid()` checks that very pattern. */
 export const UuidSchema = z.uuid();
+
+/** A string within a length rule of domain/limits.ts. */
+export function text(rule: LengthRule) {
+  const s = z.string().max(rule.max);
+  return rule.min > 0 ? s.min(rule.min) : s;
+}
+
+/** A JSON integer within an integer rule of domain/limits.ts (no default applied). */
+export function int(rule: IntRule) {
+  const n = z.number().int().min(rule.min);
+  return rule.max === undefined ? n : n.max(rule.max);
+}
 
 export const TaskStateSchema = named('TaskState', z.enum(TASK_STATES));
 export const StepStateSchema = named('StepState', z.enum(STEP_STATES));
@@ -81,7 +95,8 @@ export const BooleanParamSchema = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
-/** An integer query parameter within bounds. */
-export function intParam(min: number, max: number) {
-  return z.coerce.number().int().min(min).max(max);
+/** An integer query parameter within an integer rule of domain/limits.ts (no default applied). */
+export function intParam(rule: IntRule) {
+  const n = z.coerce.number().int().min(rule.min);
+  return rule.max === undefined ? n : n.max(rule.max);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DLQ_REASONS, DLQ_RESOLUTION_STATUSES, STALENESS_HEALTH_STATUSES } from '../../domain/dlq.js';
-import { JsonObjectSchema, TaskStateSchema, TimestampSchema, UuidSchema, intParam, named } from './common.js';
+import { PAGE_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
+import { JsonObjectSchema, TaskStateSchema, TimestampSchema, UuidSchema, intParam, named, text } from './common.js';
 
 // Enums are snake_case, like everywhere else (the reference's PascalCase DLQ enums were drift).
 export const DlqReasonSchema = named('DlqReason', z.enum(DLQ_REASONS));
@@ -31,9 +32,9 @@ export const DlqEntryListResponseSchema = z.array(DlqEntrySchema);
 export const DlqListQuerySchema = z.strictObject({
   resolution_status: DlqResolutionStatusSchema.optional(),
   dlq_reason: DlqReasonSchema.optional(),
-  namespace: z.string().min(1).max(255).optional(),
-  limit: intParam(1, 1000).default(50),
-  offset: intParam(0, 1_000_000_000).default(0),
+  namespace: text(TEXT_LIMITS.namespace).optional(),
+  limit: intParam(PAGE_LIMITS.dlqLimit).default(PAGE_LIMITS.dlqLimit.default),
+  offset: intParam(PAGE_LIMITS.dlqOffset).default(PAGE_LIMITS.dlqOffset.default),
 });
 export type DlqListQueryParams = z.infer<typeof DlqListQuerySchema>;
 
@@ -44,8 +45,8 @@ export const DlqUpdateRequestSchema = named(
   'DlqUpdateRequest',
   z.strictObject({
     resolution_status: DlqResolutionStatusSchema.optional(),
-    resolution_notes: z.string().min(1).max(5000).optional(),
-    resolved_by: z.string().min(1).max(255).optional(),
+    resolution_notes: text(TEXT_LIMITS.resolutionNotes).optional(),
+    resolved_by: text(TEXT_LIMITS.actor).optional(),
     metadata: JsonObjectSchema.optional(),
   }),
 );
@@ -54,7 +55,7 @@ export type DlqUpdateRequest = z.infer<typeof DlqUpdateRequestSchema>;
 /** POST /v1/dlq/task/{task_uuid}: open a manual_dlq investigation of a task. */
 export const DlqCreateRequestSchema = named(
   'DlqCreateRequest',
-  z.strictObject({ performed_by: z.string().min(1).max(255), reason: z.string().min(1).max(1000) }),
+  z.strictObject({ performed_by: text(TEXT_LIMITS.actor), reason: text(TEXT_LIMITS.operatorReason) }),
 );
 export type DlqCreateRequest = z.infer<typeof DlqCreateRequestSchema>;
 
@@ -75,7 +76,9 @@ export const DlqStatsSchema = named(
 export type DlqStatsResponse = z.infer<typeof DlqStatsSchema>;
 export const DlqStatsListResponseSchema = z.array(DlqStatsSchema);
 
-export const DlqLimitQuerySchema = z.strictObject({ limit: intParam(1, 1000).default(100) });
+export const DlqLimitQuerySchema = z.strictObject({
+  limit: intParam(PAGE_LIMITS.dlqQueueLimit).default(PAGE_LIMITS.dlqQueueLimit.default),
+});
 
 export const DlqInvestigationItemSchema = named(
   'DlqInvestigationItem',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_EVENT_TYPES } from '../../domain/events.js';
+import { INT_LIMITS } from '../../domain/limits.js';
 import { BooleanParamSchema, StepStateSchema, TaskStateSchema, TimestampSchema, UuidSchema, intParam, named } from './common.js';
 
 /** `data:` of one Server-Sent Event of GET /v1/tasks/{task_uuid}/events (`id:` = event_id, `event:` = type). */
@@ -18,7 +19,7 @@ export const TaskEventSchema = named(
 );
 export type TaskEventResponse = z.infer<typeof TaskEventSchema>;
 
-const eventCursor = intParam(0, Number.MAX_SAFE_INTEGER);
+const eventCursor = intParam(INT_LIMITS.eventCursor);
 
 export const TaskEventsQuerySchema = z.strictObject({
   after_event_id: eventCursor.optional().describe('Replay only events after this cursor'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { TEXT_LIMITS } from '../../domain/limits.js';
 import { STEP_AUDIT_ACTIONS } from '../../domain/step.js';
-import { JsonObjectSchema, JsonValueSchema, StepStateSchema, TimestampSchema, UuidSchema, named } from './common.js';
+import { JsonObjectSchema, JsonValueSchema, StepStateSchema, TimestampSchema, UuidSchema, named, text } from './common.js';
 
 export const StepErrorSchema = named(
   'StepError',
@@ -45,8 +46,8 @@ export type StepResponse = z.infer<typeof StepResponseSchema>;
 
 export const StepListResponseSchema = z.array(StepResponseSchema);
 
-const actor = z.string().min(1).max(255);
-const reason = z.string().min(1).max(1000);
+const actor = text(TEXT_LIMITS.actor);
+const reason = text(TEXT_LIMITS.operatorReason);
 
 /** PATCH …/workflow_steps/{step_uuid}: one operator action, tagged by `action_type`. */
 export const StepManualActionRequestSchema = named(

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { TASK_STATES } from '../../domain/states.js';
+import { COUNT_LIMITS, INT_LIMITS, PAGE_LIMITS, TASK_OPTIONS_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
 import { STEP_TYPES } from '../../domain/template.js';
 import {
   EXECUTION_STATUSES,
   HEALTH_STATUSES,
   RECOMMENDED_ACTIONS,
+  SORT_DIRECTIONS,
   TASK_SORT_FIELDS,
 } from '../../domain/task.js';
 import {
@@ -15,14 +17,17 @@ import {
   TaskStateSchema,
   TimestampSchema,
   UuidSchema,
+  int,
   intParam,
   listParam,
   named,
+  text,
 } from './common.js';
 import { DlqReasonSchema, DlqResolutionStatusSchema } from './dlq.js';
 import { StepResponseSchema } from './step.js';
 
-const label = z.string().min(1).max(255);
+const T = TEXT_LIMITS;
+const O = TASK_OPTIONS_LIMITS;
 
 /** A string map (the gRPC field is map<string, string>); sizes are checked by the service (TASK_OPTIONS_LIMITS). */
 const OptionsSchema = z
@@ -31,7 +36,9 @@ const OptionsSchema = z
     z.string({ error: 'must be a string (options is a string map; send other values JSON-encoded)' }),
     { error: 'must be a JSON object of string values' },
   )
-  .describe('Free-form request options: a string map, at most 64 entries, keys 1-128 chars, values up to 4096 chars, 16 KiB in all');
+  .describe(
+    `Free-form request options: a string map, at most ${O.maxEntries} entries, keys 1-${O.maxKeyLength} chars, values up to ${O.maxValueLength} chars, ${O.maxTotalBytes / 1024} KiB in all`,
+  );
 
 // The reference's clients send a naive `requested_at` (no offset); both forms are accepted.
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
@@ -46,18 +53,18 @@ const StatusValueSchema = z.enum(STATUS_VALUES, {
 export const CreateTaskRequestSchema = named(
   'CreateTaskRequest',
   z.strictObject({
-    namespace: label,
-    name: label,
-    version: z.string().min(1).max(50),
+    namespace: text(T.namespace),
+    name: text(T.name),
+    version: text(T.version),
     context: JsonObjectSchema,
-    initiator: label,
-    source_system: label,
-    reason: z.string().min(1).max(500),
-    priority: z.number().int().min(-100).max(100).optional(),
-    tags: z.array(z.string().min(1).max(128)).max(100).optional(),
+    initiator: text(T.initiator),
+    source_system: text(T.sourceSystem),
+    reason: text(T.taskReason),
+    priority: int(INT_LIMITS.priority).optional(),
+    tags: z.array(text(T.tag)).max(COUNT_LIMITS.tags).optional(),
     correlation_id: UuidSchema.optional(),
     parent_correlation_id: UuidSchema.optional(),
-    idempotency_key: z.string().min(1).max(255).optional(),
+    idempotency_key: text(T.idempotencyKey).optional(),
     options: OptionsSchema.optional(),
     requested_at: z
       .string()
@@ -114,11 +121,11 @@ export type TaskResponse = z.infer<typeof TaskResponseSchema>;
  * `status` is the reference's name of the state filter (one of the two may be given).
  */
 export const TaskListQuerySchema = z.strictObject({
-  page: intParam(1, 1_000_000).default(1),
-  per_page: intParam(1, 100).default(25),
-  namespace: label.optional(),
-  name: label.optional(),
-  version: z.string().min(1).max(50).optional(),
+  page: intParam(PAGE_LIMITS.taskPage).default(PAGE_LIMITS.taskPage.default),
+  per_page: intParam(PAGE_LIMITS.taskPerPage).default(PAGE_LIMITS.taskPerPage.default),
+  namespace: text(T.namespace).optional(),
+  name: text(T.name).optional(),
+  version: text(T.version).optional(),
   state: listParam(TaskStateSchema)
     .optional()
     .describe(`Tasks in any of these states (${TASK_STATES.join(', ')}); repeat the parameter or separate with commas`),
@@ -127,15 +134,15 @@ export const TaskListQuerySchema = z.strictObject({
     .describe(
       "The reference's name of `state`, for its clients: the same state names, plus its two values with their meaning there: `completed` (= `complete`) and `pending` (every state but `complete`). Not together with `state`",
     ),
-  initiator: label.optional(),
-  source_system: label.optional(),
+  initiator: text(T.initiator).optional(),
+  source_system: text(T.sourceSystem).optional(),
   tags: listParam(z.string().min(1))
     .optional()
     .describe('Tasks carrying every one of these tags; repeat the parameter or separate with commas'),
   created_after: TimestampSchema.optional(),
   created_before: TimestampSchema.optional(),
   sort_by: z.enum(TASK_SORT_FIELDS).optional(),
-  sort_direction: z.enum(['asc', 'desc']).optional(),
+  sort_direction: z.enum(SORT_DIRECTIONS).optional(),
 }).refine((q) => q.state === undefined || q.status === undefined, {
   path: ['status'],
   error: "give either state or status (the reference's name of state), not both",
@@ -154,8 +161,8 @@ export const TaskGetQuerySchema = z.strictObject({ include_steps: BooleanParamSc
 export const CancelTaskRequestSchema = named(
   'CancelTaskRequest',
   z.strictObject({
-    reason: z.string().min(1).max(1000).optional(),
-    cancelled_by: label.optional(),
+    reason: text(T.operatorReason).optional(),
+    cancelled_by: text(T.actor).optional(),
   }),
 );
 export type CancelTaskRequest = z.infer<typeof CancelTaskRequestSchema>;
@@ -163,14 +170,14 @@ export type CancelTaskRequest = z.infer<typeof CancelTaskRequestSchema>;
 /** POST /v1/tasks/{task_uuid}/resume. */
 export const ResumeTaskRequestSchema = named(
   'ResumeTaskRequest',
-  z.strictObject({ performed_by: label, reason: z.string().min(1).max(1000) }),
+  z.strictObject({ performed_by: text(T.actor), reason: text(T.operatorReason) }),
 );
 export type ResumeTaskRequest = z.infer<typeof ResumeTaskRequestSchema>;
 
 /** POST /v1/tasks/{task_uuid}/resolve: close a blocked or error task as resolved_manually. */
 export const ResolveTaskRequestSchema = named(
   'ResolveTaskRequest',
-  z.strictObject({ performed_by: label, reason: z.string().min(1).max(1000) }),
+  z.strictObject({ performed_by: text(T.actor), reason: text(T.operatorReason) }),
 );
 export type ResolveTaskRequest = z.infer<typeof ResolveTaskRequestSchema>;
 

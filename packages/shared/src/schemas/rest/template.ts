@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { BACKOFF_KINDS, IDENTITY_STRATEGIES, STALENESS_ACTIONS, STEP_TYPES } from '../../domain/template.js';
-import { JsonObjectSchema, TimestampSchema, UuidSchema, named } from './common.js';
+import { COUNT_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
+import { JsonObjectSchema, TimestampSchema, UuidSchema, named, text } from './common.js';
 
-export const TemplateListQuerySchema = z.strictObject({ namespace: z.string().min(1).max(255).optional() });
+export const TemplateListQuerySchema = z.strictObject({ namespace: text(TEXT_LIMITS.namespace).optional() });
 
 export const TemplateParamsSchema = z.object({
-  namespace: z.string().min(1).max(255),
-  name: z.string().min(1).max(255),
-  version: z.string().min(1).max(50),
+  namespace: text(TEXT_LIMITS.namespace),
+  name: text(TEXT_LIMITS.name),
+  version: text(TEXT_LIMITS.version),
 });
 
 export const TemplateListResponseSchema = named(
@@ -109,7 +110,7 @@ export type TemplateValidationResponse = z.infer<typeof TemplateValidationRespon
 export const RegisterTemplatesRequestSchema = named(
   'RegisterTemplatesRequest',
   z.strictObject({
-    templates: z.array(TemplateSourceSchema).min(1).max(100),
+    templates: z.array(TemplateSourceSchema).min(1).max(COUNT_LIMITS.templates),
     force: z.boolean().default(false).describe('Overwrite a registered version whose content changed'),
   }),
 );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MAX_REPORTED_RESULTS, STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
+import { COUNT_LIMITS, INT_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
+import { STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
 import {
   JsonObjectSchema,
   JsonValueSchema,
@@ -7,20 +8,23 @@ import {
   TaskStateSchema,
   TimestampSchema,
   UuidSchema,
+  int,
   named,
+  text,
 } from './common.js';
 
-const workerId = z.string().min(1).max(255);
+const T = TEXT_LIMITS;
+const workerId = text(T.workerId);
 /** Fencing token handed out by a claim (a UUID); it changes on every claim. */
 const leaseToken = UuidSchema;
-const names = z.array(z.string().min(1).max(255)).max(1000);
+const names = z.array(text(T.workerName)).max(COUNT_LIMITS.workerNames);
 
 export const RegisterWorkerRequestSchema = named(
   'RegisterWorkerRequest',
   z.strictObject({
     worker_id: workerId,
-    hostname: z.string().min(1).max(255),
-    version: z.string().min(1).max(64),
+    hostname: text(T.hostname),
+    version: text(T.workerVersion),
     namespaces: names.default([]),
     handlers: names.default([]),
     metadata: JsonObjectSchema.default({}),
@@ -51,8 +55,8 @@ export const ClaimRequestSchema = named(
     worker_id: workerId,
     namespaces: names.default([]).describe('Empty = every namespace'),
     handler_names: names.default([]).describe('Empty = any handler'),
-    max_steps: z.number().int().min(1).max(1000).default(1),
-    wait_ms: z.number().int().min(0).max(600_000).default(0).describe('Long-poll budget; 0 answers at once'),
+    max_steps: int(INT_LIMITS.claimMaxSteps).default(INT_LIMITS.claimMaxSteps.default),
+    wait_ms: int(INT_LIMITS.claimWaitMs).default(INT_LIMITS.claimWaitMs.default).describe('Long-poll budget; 0 answers at once'),
   }),
 );
 export type ClaimRequest = z.infer<typeof ClaimRequestSchema>;
@@ -86,13 +90,13 @@ const leaseRef = z.strictObject({ step_uuid: UuidSchema, lease_token: leaseToken
 
 export const HeartbeatRequestSchema = named(
   'HeartbeatRequest',
-  z.strictObject({ worker_id: workerId, leases: z.array(leaseRef).max(1000) }),
+  z.strictObject({ worker_id: workerId, leases: z.array(leaseRef).max(COUNT_LIMITS.leases) }),
 );
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
 
 export const ReleaseRequestSchema = named(
   'ReleaseRequest',
-  z.strictObject({ worker_id: workerId, leases: z.array(leaseRef).max(1000) }),
+  z.strictObject({ worker_id: workerId, leases: z.array(leaseRef).max(COUNT_LIMITS.leases) }),
 );
 export type ReleaseRequest = z.infer<typeof ReleaseRequestSchema>;
 
@@ -124,12 +128,12 @@ export type CompleteStepRequest = z.infer<typeof CompleteStepRequestSchema>;
 
 /** A handler failure, as FailStep and a batch's failed results carry it. */
 const stepFailure = z.strictObject({
-  message: z.string().max(10_000),
-  error_type: z.string().max(255).nullable().optional(),
+  message: text(T.errorMessage),
+  error_type: text(T.errorType).nullable().optional(),
   retryable: z.boolean().default(true),
   retry_after_seconds: z.number().min(0).nullable().optional(),
   status_code: z.number().int().nullable().optional(),
-  backtrace: z.string().max(100_000).nullable().optional(),
+  backtrace: text(T.backtrace).nullable().optional(),
   context: JsonObjectSchema.nullable().optional(),
 });
 
@@ -183,10 +187,10 @@ export const ReportResultsRequestSchema = named(
   'ReportResultsRequest',
   z.strictObject({
     worker_id: workerId,
-    results: z.array(StepResultReportSchema).max(MAX_REPORTED_RESULTS).describe('Applied in one call; a step at most once'),
+    results: z.array(StepResultReportSchema).max(COUNT_LIMITS.reportedResults).describe('Applied in one call; a step at most once'),
     claim: z
       .strictObject({
-        max_steps: z.number().int().min(0).max(1000).describe('0 claims nothing; capped by the server'),
+        max_steps: int(INT_LIMITS.batchClaimMaxSteps).describe('0 claims nothing; capped by the server'),
         namespaces: names.default([]).describe('Empty = every namespace'),
         handler_names: names.default([]).describe('Empty = any handler'),
       })
