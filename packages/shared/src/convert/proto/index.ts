@@ -1,6 +1,7 @@
 // Domain ↔ proto converters, one module per resource (`@tasker/shared/convert/proto/index`).
 export * from './common.js';
 export * from './enums.js';
+export * from './proto-enum.js';
 export * from './task.js';
 export * from './backpressure.js';
 export * from './summary.js';
