@@ -91,11 +91,12 @@ export function canAccessNamespace(principal: Principal, namespace: string): boo
   return principal.namespaces === null || principal.namespaces.includes(namespace);
 }
 
-/** @throws AppError PERMISSION_DENIED "Missing required permission: x" (details `{ permission }`). */
+/** PERMISSION_DENIED "Missing required permission: x" (details `{ permission }`). */
+export function permissionDenied(permission: Permission): AppError {
+  return new AppError('PERMISSION_DENIED', `Missing required permission: ${permission}`, { details: { permission } });
+}
+
+/** @throws AppError {@link permissionDenied} when the principal lacks `permission`. */
 export function assertPermission(principal: Principal, permission: Permission): void {
-  if (!hasPermission(principal, permission)) {
-    throw new AppError('PERMISSION_DENIED', `Missing required permission: ${permission}`, {
-      details: { permission },
-    });
-  }
+  if (!hasPermission(principal, permission)) throw permissionDenied(permission);
 }

@@ -1,10 +1,10 @@
-// Authentication and authorization of REST requests, before the body is read (onRequest). Each route's
-// permission comes from REST_ROUTE_PERMISSIONS through its route config. The credential check itself is a
-// function handed in (`authenticate` from auth/authenticate.ts), shared with the gRPC middleware.
+// Authentication and authorization of REST requests, before the body is read (onRequest): the route's
+// permission (from REST_ROUTE_PERMISSIONS through its route config) and the two credential headers go to
+// authorize(), the decision the gRPC middleware takes too; a refusal is thrown to the error handler.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '@tasker/shared/errors';
-import { ALL_PERMISSIONS_PRINCIPAL, assertPermission, type Principal } from '@tasker/shared/permissions';
+import type { Principal } from '@tasker/shared/permissions';
 import type { Authenticate } from '../auth/authenticate.js';
+import { authorize } from '../auth/authorize.js';
 import type { RoutePermission } from './permissions.js';
 
 export type { Authenticate } from '../auth/authenticate.js';
@@ -16,14 +16,6 @@ export interface AuthHookOptions {
   /** Lower-case header carrying API keys. Default `x-api-key`. */
   apiKeyHeader?: string;
 }
-
-/** The caller of a public route while auth is on: no permissions. */
-export const PUBLIC_PRINCIPAL: Principal = Object.freeze({
-  subject: 'anonymous',
-  kind: 'anonymous',
-  permissions: Object.freeze([]),
-  namespaces: Object.freeze([]),
-});
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,24 +40,13 @@ export function installAuthHook(app: FastifyInstance, options: AuthHookOptions):
   // null placeholder (Fastify refuses shared object defaults); the hook sets it on every request.
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (request) => {
-    const permission = request.routeOptions.config.permission;
-    if (!options.enabled) {
-      request.principal = ALL_PERMISSIONS_PRINCIPAL;
-      return;
-    }
-    // No permission = no matched route (the 404 handler runs next) or a public route.
-    if (permission === undefined || permission === 'public') {
-      request.principal = PUBLIC_PRINCIPAL;
-      return;
-    }
-    if (options.authenticate === undefined) {
-      throw new AppError('UNAUTHENTICATED', 'Authentication is enabled but this server has no authenticator configured');
-    }
-    const principal = await options.authenticate({
-      authorization: headerValue(request, 'authorization'),
-      apiKey: headerValue(request, apiKeyHeader),
+    const decision = await authorize(options, {
+      // No permission = no matched route (the 404 handler runs next): nothing to protect.
+      requirement: request.routeOptions.config.permission ?? 'public',
+      target: `${request.method} ${request.url}`,
+      credentials: { authorization: headerValue(request, 'authorization'), apiKey: headerValue(request, apiKeyHeader) },
     });
-    assertPermission(principal, permission);
-    request.principal = principal;
+    if (decision.outcome !== 'allowed') throw decision.error;
+    request.principal = decision.principal;
   });
 }
