@@ -140,6 +140,17 @@ export function makeMinimalStalenessItem(overrides: Partial<StalenessItem> = {})
   return makeStalenessItem({ namespace: null, taskName: null, ...overrides });
 }
 
+/** The AppError thrown by `run`; throws when `run` succeeds or throws anything else. */
+export function appErrorOf(run: () => unknown): AppError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an AppError, got success');
+}
+
 /** The field paths of a VALIDATION_FAILED thrown by `run`, sorted; throws when `run` does not fail that way. */
 export function validationFieldsOf(run: () => unknown): string[] {
   try {

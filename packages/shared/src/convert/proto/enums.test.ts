@@ -6,13 +6,13 @@ import { STEP_MANUAL_ACTION_TYPES } from '../../domain/step.js';
 import { EXECUTION_STATUSES, HEALTH_STATUSES, RECOMMENDED_ACTIONS, TASK_SORT_FIELDS } from '../../domain/task.js';
 import { BACKOFF_KINDS, IDENTITY_STRATEGIES, STALENESS_ACTIONS, STEP_TYPES } from '../../domain/template.js';
 import { STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
-import { AppError } from '../../errors.js';
 import * as common from '../../gen/tasker/v1/common.js';
 import * as dlq from '../../gen/tasker/v1/dlq.js';
 import * as steps from '../../gen/tasker/v1/steps.js';
 import * as tasks from '../../gen/tasker/v1/tasks.js';
 import * as templates from '../../gen/tasker/v1/templates.js';
 import * as workers from '../../gen/tasker/v1/workers.js';
+import { appErrorOf } from '../../testing/proto-builders.js';
 import * as e from './enums.js';
 
 interface EnumCase {
@@ -55,16 +55,6 @@ function specified(pb: Record<string, string>): string[] {
   return Object.values(pb).filter((v) => !v.endsWith('_UNSPECIFIED') && v !== 'UNRECOGNIZED');
 }
 
-function rejection(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe.each(CASES)('$name', (k) => {
   it('maps every domain value to a distinct proto value and back', () => {
     expect(Object.keys(k.toMap).sort()).toEqual([...k.domain].sort());
@@ -86,7 +76,7 @@ describe.each(CASES)('$name', (k) => {
     const unspecified = Object.values(k.pb).find((v) => v.endsWith('_UNSPECIFIED'));
     expect(unspecified).toBeDefined();
     for (const bad of [unspecified, 'UNRECOGNIZED']) {
-      const err = rejection(() => k.decode(bad as never, 'some.field'));
+      const err = appErrorOf(() => k.decode(bad as never, 'some.field'));
       expect(err.code).toBe('VALIDATION_FAILED');
       expect(err.message).toContain('some.field');
       expect(err.details).toEqual({ fields: [{ path: 'some.field', message: expect.stringContaining(String(bad)) }] });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SortDirection } from '../../domain/task.js';
 import { AppError } from '../../errors.js';
 import { SortDirection as PbSortDirection, TaskState as PbTaskState } from '../../gen/tasker/v1/common.js';
+import { appErrorOf } from '../../testing/proto-builders.js';
 import { protoEnum } from './proto-enum.js';
 
 const { SORT_DIRECTION_ASC: ASC, SORT_DIRECTION_DESC: DESC, SORT_DIRECTION_UNSPECIFIED: UNSPECIFIED } = PbSortDirection;
@@ -10,16 +11,6 @@ const direction = protoEnum('SortDirection', PbSortDirection, {
   asc: ASC,
   desc: DESC,
 } as const satisfies Record<SortDirection, PbSortDirection>);
-
-function rejection(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('protoEnum', () => {
   it('derives both directions from the one table', () => {
@@ -32,7 +23,7 @@ describe('protoEnum', () => {
 
   it('refuses UNSPECIFIED, UNRECOGNIZED and unknown values as VALIDATION_FAILED naming the field', () => {
     for (const bad of [UNSPECIFIED, PbSortDirection.UNRECOGNIZED, 'SORT_DIRECTION_SIDEWAYS']) {
-      const err = rejection(() => direction.decode(bad as PbSortDirection, 'sort.direction'));
+      const err = appErrorOf(() => direction.decode(bad as PbSortDirection, 'sort.direction'));
       expect(err.code).toBe('VALIDATION_FAILED');
       expect(err.details).toEqual({
         fields: [{ path: 'sort.direction', message: `must be a SortDirection other than UNSPECIFIED (got ${bad})` }],
