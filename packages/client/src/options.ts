@@ -1,4 +1,5 @@
 // Options of createClient, their defaults, and the normalised form the transports use.
+import { TRANSPORT_BACKOFF } from '@tasker/shared/resilience';
 import type { Transport } from './types.js';
 
 /** Backoff of retried calls and of watch reconnects. */
@@ -50,9 +51,9 @@ export interface ClientOptions {
 }
 
 /** Defaults of {@link RetryOptions} for unary calls. */
-export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({ maxAttempts: 4, baseMs: 100, maxMs: 5000 });
+export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({ maxAttempts: 4, baseMs: TRANSPORT_BACKOFF.baseMs, maxMs: TRANSPORT_BACKOFF.maxMs });
 /** Defaults of the watch reconnect policy. */
-export const DEFAULT_WATCH_RECONNECT: Readonly<RetryOptions> = Object.freeze({ maxAttempts: 30, baseMs: 100, maxMs: 2000 });
+export const DEFAULT_WATCH_RECONNECT: Readonly<RetryOptions> = Object.freeze({ maxAttempts: 30, baseMs: TRANSPORT_BACKOFF.baseMs, maxMs: 2000 });
 /** Default deadline of one call attempt. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Default API-key header (the server's `auth.api_keys.header` default). */

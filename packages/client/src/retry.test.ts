@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskerError } from './errors.js';
-import { backoffDelay, retryDelay, withRetry } from './retry.js';
+import { backoffDelay } from '@tasker/shared/resilience';
+import { backoffPolicy, isRetryableFailure, retryDelay, withRetry } from './retry.js';
 
 const policy = { maxAttempts: 4, baseMs: 1, maxMs: 5 };
 const unavailable = (retryAfterSeconds?: number) =>
@@ -8,7 +9,7 @@ const unavailable = (retryAfterSeconds?: number) =>
 
 describe('backoff', () => {
   it('doubles from baseMs, caps at maxMs, and jitters by ±25 %', () => {
-    const p = { baseMs: 100, maxMs: 1000 };
+    const p = backoffPolicy({ baseMs: 100, maxMs: 1000 });
     expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, p, () => 0.5))).toEqual([100, 200, 400, 800, 1000]);
     expect(backoffDelay(2, p, () => 0)).toBe(150);
     expect(backoffDelay(2, p, () => 1)).toBe(250);
@@ -17,6 +18,18 @@ describe('backoff', () => {
   it('waits for the server when its Retry-After is longer than the backoff', () => {
     expect(retryDelay(unavailable(2), 1, { maxAttempts: 3, baseMs: 100, maxMs: 1000 }, () => 0.5)).toBe(2000);
     expect(retryDelay(unavailable(), 1, { maxAttempts: 3, baseMs: 100, maxMs: 1000 }, () => 0.5)).toBe(100);
+  });
+});
+
+describe('isRetryableFailure', () => {
+  it('repeats the SDK errors the shared table calls transient, never a foreign error', () => {
+    for (const code of ['UNAVAILABLE', 'BACKPRESSURE', 'TIMEOUT', 'INTERNAL'] as const) {
+      expect(isRetryableFailure(new TaskerError({ code, message: 'x', transport: 'rest' }))).toBe(true);
+    }
+    expect(isRetryableFailure(new TaskerError({ code: 'NOT_FOUND', message: 'x', transport: 'grpc' }))).toBe(false);
+    // An abort reason or a local bug is not a failure of the call.
+    expect(isRetryableFailure(new Error('stop'))).toBe(false);
+    expect(isRetryableFailure({ code: 'UNAVAILABLE' })).toBe(false);
   });
 });
 

@@ -1,49 +1,25 @@
-// Retries with exponential backoff and jitter, honouring the server's Retry-After.
+// Repeats idempotent calls after transient failures, with the shared backoff, honouring the server's Retry-After.
+import { TRANSPORT_BACKOFF, isTransient, retryDelay as sharedRetryDelay, sleep, type BackoffPolicy } from '@tasker/shared/resilience';
 import { isTaskerError, type TaskerError } from './errors.js';
 import type { RetryOptions } from './options.js';
 
-/** Share of a delay that jitter may add or remove. */
-const JITTER = 0.25;
-
-/**
- * Delay before retry number `retry` (1 = the first retry): `baseMs · 2^(retry-1)` capped at `maxMs`,
- * randomised by ±25 % so many clients do not retry in lockstep.
- */
-export function backoffDelay(retry: number, policy: Pick<RetryOptions, 'baseMs' | 'maxMs'>, random: () => number = Math.random): number {
-  const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, retry - 1));
-  const jittered = exponential * (1 - JITTER + 2 * JITTER * random());
-  return Math.max(0, Math.min(policy.maxMs, Math.round(jittered)));
+/** The shared backoff policy of a retry option set (the jitter is the one of every transport call). */
+export function backoffPolicy(policy: Pick<RetryOptions, 'baseMs' | 'maxMs'>): BackoffPolicy {
+  return { baseMs: policy.baseMs, maxMs: policy.maxMs, jitter: TRANSPORT_BACKOFF.jitter };
 }
 
-/** Failures worth another attempt: the server (or the path to it) is down or overloaded. */
-export function isTransient(error: unknown): error is TaskerError {
-  return isTaskerError(error, 'UNAVAILABLE', 'BACKPRESSURE');
+/**
+ * Failures worth another attempt of an operation that may be repeated: a {@link TaskerError} whose code is
+ * transient in the shared error table (UNAVAILABLE, BACKPRESSURE, TIMEOUT, INTERNAL). Anything else (the
+ * caller's abort, a local bug) is not a failure of the call and is never repeated.
+ */
+export function isRetryableFailure(error: unknown): error is TaskerError {
+  return isTaskerError(error) && isTransient(error);
 }
 
 /** The wait before the next attempt: the backoff, or the server's Retry-After when that is longer. */
 export function retryDelay(error: TaskerError, retry: number, policy: RetryOptions, random: () => number = Math.random): number {
-  const backoff = backoffDelay(retry, policy, random);
-  const asked = error.retryAfterSeconds === undefined ? 0 : error.retryAfterSeconds * 1000;
-  return Math.max(backoff, asked);
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return sharedRetryDelay(error, retry, backoffPolicy(policy), random);
 }
 
 /** How {@link withRetry} repeats one operation. */
@@ -58,7 +34,8 @@ export interface RetryContext {
 
 /**
  * Runs `attempt(n)` (n = 0, 1, …) until it succeeds, fails with a non-transient error, the operation is not
- * retryable, or `policy.maxAttempts` is used up; the last error is rethrown as is.
+ * retryable, or `policy.maxAttempts` is used up; the last error is rethrown as is. An abort of `signal`
+ * during a wait rejects with the signal's reason.
  */
 export async function withRetry<T>(context: RetryContext, attempt: (n: number) => Promise<T>): Promise<T> {
   const attempts = context.retryable ? context.policy.maxAttempts : 1;
@@ -66,8 +43,9 @@ export async function withRetry<T>(context: RetryContext, attempt: (n: number) =
     try {
       return await attempt(n);
     } catch (error) {
-      if (n + 1 >= attempts || !isTransient(error)) throw error;
+      if (n + 1 >= attempts || !isRetryableFailure(error)) throw error;
       await sleep(retryDelay(error, n + 1, context.policy, context.random), context.signal);
+      context.signal?.throwIfAborted();
     }
   }
 }

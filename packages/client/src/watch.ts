@@ -1,9 +1,10 @@
 // tasks.watch for both transports: one connection at a time, resumed from the last event id after a transport
 // failure, never yielding an event twice, ending after the task's terminal event.
 import { TERMINAL_TASK_STATES, type TaskStatusEvent, type WatchOptions } from '@tasker/shared';
-import { TaskerError, isTaskerError } from './errors.js';
+import { TaskerError } from './errors.js';
 import type { RetryOptions } from './options.js';
-import { backoffDelay, isTransient, sleep } from './retry.js';
+import { sleep } from '@tasker/shared/resilience';
+import { isRetryableFailure, retryDelay } from './retry.js';
 import type { Transport } from './types.js';
 
 /** What a transport provides: one stream connection, and a cheap state check. */
@@ -22,11 +23,6 @@ export interface WatchSource {
 /** The event after which a task's stream ends: a task-level event entering a terminal state. */
 export function isTerminalEvent(event: TaskStatusEvent): boolean {
   return event.type !== 'keepalive' && event.step === null && TERMINAL_TASK_STATES.includes(event.taskState);
-}
-
-/** Failures after which reconnecting makes sense; anything else (NOT_FOUND, PERMISSION_DENIED…) ends the watch. */
-function isReconnectable(error: unknown): error is TaskerError {
-  return isTransient(error) || isTaskerError(error, 'TIMEOUT');
 }
 
 /**
@@ -73,7 +69,8 @@ export async function* watchTask(
       lastError = new TaskerError({ code: 'UNAVAILABLE', message: 'the task event stream ended early', transport: source.transport });
     } catch (error) {
       if (aborted()) return;
-      if (!isReconnectable(error)) throw error;
+      // Only transient failures are worth a reconnect; anything else (NOT_FOUND, PERMISSION_DENIED…) ends the watch.
+      if (!isRetryableFailure(error)) throw error;
       lastError = error;
     } finally {
       outer?.removeEventListener('abort', onAbort);
@@ -81,11 +78,7 @@ export async function* watchTask(
     }
     failures += 1;
     if (failures >= policy.maxAttempts) throw lastError;
-    const asked = lastError.retryAfterSeconds === undefined ? 0 : lastError.retryAfterSeconds * 1000;
-    try {
-      await sleep(Math.max(asked, backoffDelay(failures, policy)), outer);
-    } catch {
-      return;
-    }
+    // An abort ends the wait early; the loop condition then ends the watch.
+    await sleep(retryDelay(lastError, failures, policy), outer);
   }
 }

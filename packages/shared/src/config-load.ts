@@ -131,6 +131,24 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return deepFreeze((result as { data: Config }).data);
 }
 
+const defaultConfigs = new Map<string, Config>();
+
+/**
+ * The configuration of `default.yaml` alone (no overlay, no env): the documented defaults, for code that takes
+ * options and falls back to them (createWorker). Read and validated once per directory.
+ * @param configDir Directory of default.yaml. Default: the repository's `config/`.
+ * @throws ConfigError when default.yaml is missing or invalid.
+ */
+export function defaultConfig(configDir: string = REPO_CONFIG_DIR): Config {
+  let config = defaultConfigs.get(configDir);
+  if (config === undefined) {
+    // TASKER_CONFIG_PATH: exactly this one file, without the overlay its `environment` would pick.
+    config = loadConfig({ env: { TASKER_CONFIG_PATH: join(configDir, 'default.yaml') } });
+    defaultConfigs.set(configDir, config);
+  }
+  return config;
+}
+
 function envValue(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
   const value = env[name];
   // An empty variable (common in compose files and CI) means unset, not "the empty string".

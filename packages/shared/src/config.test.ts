@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError, SafeConfigSchema, loadConfig, parseAddress, toSafeConfig, type Config } from './config.js';
+import { ConfigError, SafeConfigSchema, defaultConfig, loadConfig, parseAddress, toSafeConfig, type Config } from './config.js';
 
 const CONFIG_DIR = fileURLToPath(new URL('../../../config/', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'tasker-config-test-'));
@@ -169,6 +169,26 @@ describe('loadConfig: files', () => {
     const error = loadError(() => loadConfig({ env: { TASKER_CONFIG_PATH: partial } }));
     expect(error.problems.map((p) => p.path)).toEqual(expect.arrayContaining(['rest', 'grpc', 'database', 'worker']));
     expect(error.problems.find((p) => p.path === 'rest')?.message).toBe('missing (required)');
+  });
+});
+
+describe('defaultConfig', () => {
+  it('is default.yaml alone: no overlay, no environment, read once', () => {
+    const defaults = defaultConfig();
+    // The implicit development overlay turns reflection on; default.yaml alone does not.
+    expect(loadConfig().grpc.reflection.enabled).toBe(true);
+    expect(defaults.grpc.reflection.enabled).toBe(false);
+    expect(defaults.environment).toBe('development');
+    expect(defaults.worker).toMatchObject({ concurrency: 10, handler_timeout_ms: 30000, result_batch_max: 64, result_batch_window_ms: 0 });
+    expect(defaultConfig()).toBe(defaults);
+    expect(Object.isFrozen(defaults.worker)).toBe(true);
+  });
+
+  it('reads another directory on request and fails loudly without a default.yaml', () => {
+    const dir = configDirWith({});
+    writeFileSync(join(dir, 'default.yaml'), readFileSync(join(CONFIG_DIR, 'default.yaml'), 'utf8').replace('concurrency: 10', 'concurrency: 3'));
+    expect(defaultConfig(dir).worker.concurrency).toBe(3);
+    expect(loadError(() => defaultConfig(join(scratch, 'nowhere'))).message).toMatch(/file not found/);
   });
 });
 

@@ -15,18 +15,22 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** HTTP status and gRPC status per code; read by both transports and both clients. */
-export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly http: number; readonly grpc: Status }>> = {
-  VALIDATION_FAILED: { http: 400, grpc: Status.INVALID_ARGUMENT },
-  UNAUTHENTICATED: { http: 401, grpc: Status.UNAUTHENTICATED },
-  PERMISSION_DENIED: { http: 403, grpc: Status.PERMISSION_DENIED },
-  NOT_FOUND: { http: 404, grpc: Status.NOT_FOUND },
-  ALREADY_EXISTS: { http: 409, grpc: Status.ALREADY_EXISTS },
-  INVALID_STATE: { http: 409, grpc: Status.FAILED_PRECONDITION },
-  BACKPRESSURE: { http: 503, grpc: Status.UNAVAILABLE },
-  UNAVAILABLE: { http: 503, grpc: Status.UNAVAILABLE },
-  TIMEOUT: { http: 504, grpc: Status.DEADLINE_EXCEEDED },
-  INTERNAL: { http: 500, grpc: Status.INTERNAL },
+/**
+ * Per code: the HTTP status, the gRPC status, and whether the failure is `transient` (the same call may succeed
+ * when repeated: the server was unreachable, overloaded, too slow, or failed for a reason it did not name).
+ * Read by both transports, both clients and the resilience kit (`isTransient` in resilience.ts).
+ */
+export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly http: number; readonly grpc: Status; readonly transient: boolean }>> = {
+  VALIDATION_FAILED: { http: 400, grpc: Status.INVALID_ARGUMENT, transient: false },
+  UNAUTHENTICATED: { http: 401, grpc: Status.UNAUTHENTICATED, transient: false },
+  PERMISSION_DENIED: { http: 403, grpc: Status.PERMISSION_DENIED, transient: false },
+  NOT_FOUND: { http: 404, grpc: Status.NOT_FOUND, transient: false },
+  ALREADY_EXISTS: { http: 409, grpc: Status.ALREADY_EXISTS, transient: false },
+  INVALID_STATE: { http: 409, grpc: Status.FAILED_PRECONDITION, transient: false },
+  BACKPRESSURE: { http: 503, grpc: Status.UNAVAILABLE, transient: true },
+  UNAVAILABLE: { http: 503, grpc: Status.UNAVAILABLE, transient: true },
+  TIMEOUT: { http: 504, grpc: Status.DEADLINE_EXCEEDED, transient: true },
+  INTERNAL: { http: 500, grpc: Status.INTERNAL, transient: true },
 };
 
 /** gRPC trailer carrying the {@link ErrorCode}, so codes sharing a status (BACKPRESSURE/UNAVAILABLE) stay distinct. */

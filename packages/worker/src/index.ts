@@ -1,5 +1,5 @@
 // @tasker/worker: run step handlers for Tasker orchestration over gRPC or REST.
-export { createWorker, WORKER_DEFAULTS } from './runtime.js';
+export { createWorker } from './runtime.js';
 export { PermanentError, RetryableError, StepAbortError, toStepFailure } from './errors.js';
 export type { PermanentErrorOptions, RetryableErrorOptions } from './errors.js';
 export { TemplateLoadError, prepareTemplates, readTemplatesDir, validateForWorker } from './templates.js';

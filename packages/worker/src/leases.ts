@@ -1,8 +1,8 @@
 // The leases a worker holds: one heartbeat call for all of them at a third of the shortest lease, and the
 // step's AbortController fired when the server says the task was cancelled or the lease was lost.
 import type { HeartbeatInput, LeaseState } from '@tasker/shared';
-import { describeError } from './backoff.js';
 import { StepAbortError } from './errors.js';
+import { describeError } from './orchestration-calls.js';
 import type { WorkerLogger } from './types.js';
 
 export interface HeldLease {

@@ -5,10 +5,11 @@
 // refused (lease lost, cancelled, not found), or given up once its lease has surely lapsed.
 import type { WorkersApi } from '@tasker/client/types';
 import type { ClaimedStep, StepResultOutcomeKind, StepResultReport } from '@tasker/shared';
-import { backoffDelay, describeError, isTransientError } from './backoff.js';
+import { backoffDelay, isTransient, type BackoffPolicy } from '@tasker/shared/resilience';
 import type { ConcurrencyLimiter } from './concurrency.js';
 import type { LeaseKeeper } from './leases.js';
 import type { WorkerMetrics } from './metrics.js';
+import { describeError } from './orchestration-calls.js';
 import type { WorkerLogger } from './types.js';
 
 /** How a result ended: what orchestration answered, `rejected` (the call was refused) or `undelivered`. */
@@ -34,6 +35,8 @@ export interface ResultReporterOptions {
   windowMs: number;
   /** Calls on the wire at once. */
   maxInFlight: number;
+  /** Delays between attempts of a batch whose call failed transiently. */
+  backoff: BackoffPolicy;
   /** What the claim riding along may take, or null to claim nothing (draining). */
   claimFilter(): { namespaces: string[]; handlerNames: string[] } | null;
   /** Steps handed back by a claim alongside, their slots already taken: run them. */
@@ -156,7 +159,7 @@ export class ResultReporter {
   private failed(batch: PendingResult[], attempt: number, err: unknown): void {
     const { code, message } = describeError(err);
     this.o.metrics.transportErrors.inc({ operation: 'report', code });
-    if (!isTransientError(err)) {
+    if (!isTransient(err)) {
       this.o.logger.error({ code, message, results: batch.length }, 'results refused by orchestration');
       this.giveUp(batch, 'rejected');
       return;
@@ -177,7 +180,7 @@ export class ResultReporter {
       return true;
     });
     if (alive.length === 0) return;
-    const delay = backoffDelay(attempt);
+    const delay = backoffDelay(attempt, this.o.backoff);
     this.o.logger.warn({ code, message, results: alive.length, retry: attempt, delay_ms: delay }, 'reporting results failed; retrying');
     this.retrying.add(alive);
     setTimeout(() => {

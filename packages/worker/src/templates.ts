@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { JsonObject, TemplateDefinition, TemplateProblem } from '@tasker/shared';
 import { parseTemplate } from '@tasker/shared/domain/template-parse';
 import { parseAllDocuments } from 'yaml';
+import type { WorkerOptions } from './types.js';
 
 /** One template as found: the raw document and where it came from. */
 export interface TemplateSource {
@@ -136,4 +137,23 @@ export function prepareTemplates(sources: readonly TemplateSource[], handlerName
 /** Namespaces of the loaded templates, sorted, without duplicates. */
 export function namespacesOf(templates: readonly LoadedTemplate[]): string[] {
   return [...new Set(templates.map((t) => t.definition.namespace))].sort();
+}
+
+/** What a worker serves: its loaded templates and the namespaces it claims from. */
+export interface WorkerCatalog {
+  readonly templates: readonly LoadedTemplate[];
+  readonly namespaces: string[];
+}
+
+/** The worker's catalog from its options: the given templates, then a directory's; namespaces given or of those templates. */
+export async function loadCatalog(
+  options: Pick<WorkerOptions, 'templates' | 'templatesDir' | 'namespaces'>,
+  handlerNames: readonly string[],
+): Promise<WorkerCatalog> {
+  const sources: TemplateSource[] = (options.templates ?? []).map((raw, i) => ({ raw, origin: `templates[${i}]` }));
+  if (options.templatesDir !== undefined) sources.push(...(await readTemplatesDir(options.templatesDir)));
+  const templates = prepareTemplates(sources, handlerNames);
+  const namespaces = options.namespaces !== undefined ? [...new Set(options.namespaces)].sort() : namespacesOf(templates);
+  if (namespaces.length === 0) throw new Error('the worker serves no namespace: load templates or pass `namespaces`');
+  return { templates, namespaces };
 }

@@ -70,10 +70,10 @@ export interface WorkerSurfacesOptions {
   grpc?: string | false;
   /** When set, templates and config on both surfaces require this key (health and metrics stay public). */
   apiKey?: string;
-  /** Header / metadata key carrying the surface API key. Default `x-api-key`. */
+  /** Header / metadata key carrying the surface API key. Default: config `auth.api_keys.header` (`x-api-key`). */
   apiKeyHeader?: string;
   /**
-   * grpc.reflection.v1 on the gRPC surface (config `grpc.reflection`). Default: off. When on and not public,
+   * grpc.reflection.v1 on the gRPC surface. Default: config/default.yaml's `grpc.reflection` (off). When on and not public,
    * it needs the surface key like templates and config (public anyway when no surface key is set).
    */
   reflection?: { enabled: boolean; public: boolean };
@@ -89,19 +89,20 @@ export interface WorkerOptions {
   templatesDir?: string;
   /** Namespaces to claim from. Default: the namespaces of the loaded templates. */
   namespaces?: string[];
-  /** Handlers run at once. Default 10. */
+  /** Handlers run at once. Default: config `worker.concurrency` (10). */
   concurrency?: number;
-  /** Limit of one handler run unless the step sets `timeout_seconds`. Default 30 000. */
+  /** Limit of one handler run unless the step sets `timeout_seconds`. Default: config `worker.handler_timeout_ms` (30 000). */
   handlerTimeoutMs?: number;
-  /** On stop, how long running handlers may finish before their leases are released. Default 30 000. */
+  /** On stop, how long running handlers may finish before their leases are released. Default: config `worker.drain_timeout_ms` (30 000). */
   drainTimeoutMs?: number;
-  /** Long-poll wait per claim (the server caps it). Default 20 000. */
+  /** Long-poll wait per claim (the server caps it). Default: config `worker.claim_wait_ms` (20 000). */
   claimWaitMs?: number;
-  /** Most results reported in one call. Default 64. */
+  /** Most results reported in one call. Default: config `worker.result_batch_max` (64). */
   resultBatchMax?: number;
   /**
-   * How long the first result of a batch waits for others before it is sent. Default 0: a result is sent as
-   * soon as no report is on the wire, and results finishing meanwhile go together in the next call.
+   * How long the first result of a batch waits for others before it is sent. Default: config
+   * `worker.result_batch_window_ms` (0: a result is sent as soon as no report is on the wire, and results
+   * finishing meanwhile go together in the next call).
    */
   resultBatchWindowMs?: number;
   /** Fixed heartbeat period; default a third of the shortest lease held (100 ms – 10 s). */
@@ -110,7 +111,7 @@ export interface WorkerOptions {
   workerId?: string;
   /** Reported to orchestration and on the surfaces. Default the package version. */
   version?: string;
-  /** Reported on the surfaces. Default `development`. */
+  /** Reported on the surfaces. Default: config `environment` of default.yaml (`development`). */
   environment?: string;
   /** Overwrite registered templates whose content changed (the reference's behaviour). Default true. */
   forceTemplates?: boolean;

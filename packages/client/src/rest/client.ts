@@ -23,18 +23,20 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
 export function createRestClient(options: ResolvedOptions): TaskerClient {
   const http = new HttpTransport(options);
 
-  /** One operation: spread over addresses, retried per the idempotency table, the answer checked against its schema. */
+  /**
+   * One operation: spread over addresses, retried per the idempotency table, the answer checked against its
+   * schema (once: an answer that breaks the contract is not repeated).
+   */
   async function call<S extends z.ZodType>(operation: OperationName, schema: S, request: HttpCall, hasKey = false): Promise<z.output<S>> {
     const start = http.nextStart();
-    return withRetry({ retryable: isRetryable(operation, hasKey), policy: options.retry, signal: request.signal }, async (n) => {
-      const answer = await http.send(http.endpointFor(start, n), request);
-      const parsed = schema.safeParse(answer.body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw protocolError('rest', `${operation}: unexpected response (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'})`, parsed.error);
-      }
-      return parsed.data;
-    });
+    const policy = { retryable: isRetryable(operation, hasKey), policy: options.retry, signal: request.signal };
+    const answer = await withRetry(policy, (n) => http.send(http.endpointFor(start, n), request));
+    const parsed = schema.safeParse(answer.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw protocolError('rest', `${operation}: unexpected response (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'})`, parsed.error);
+    }
+    return parsed.data;
   }
 
   const task = (uuid: string): string => `/v1/tasks/${seg(uuid)}`;

@@ -5,9 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { HealthCheck } from '@tasker/shared';
 import { parseAddress } from '@tasker/shared/config';
-import { templateDefinitionToProto } from '@tasker/shared/convert/proto/template';
+import { safeConfigToProto } from '@tasker/shared/convert/proto/config';
+import { healthReportToProto } from '@tasker/shared/convert/proto/health';
+import {
+  templateDefinitionToProto,
+  templateListToProto,
+  templateValidationToProto,
+  validateTemplateRequestFromProto,
+} from '@tasker/shared/convert/proto/template';
 import { AppError } from '@tasker/shared/errors';
 import { createErrorsMiddleware, createReflection, guardDefinition, REFLECTION_SERVICE_NAME, stderrLogger, type GrpcLogger } from '@tasker/shared/grpc';
 import {
@@ -15,27 +21,25 @@ import {
   WorkerHealthServiceDefinition,
   WorkerMetricsServiceDefinition,
   WorkerTemplateServiceDefinition,
-  type WorkerSystemInfo as PbWorkerSystemInfo,
 } from '@tasker/shared/gen/tasker/v1/worker_surface';
-import type { HealthCheck as PbHealthCheck } from '@tasker/shared/gen/tasker/v1/health';
 import { createServer, type CallContext, type ServerMiddlewareCall } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
-import type { LoadedTemplate } from '../templates.js';
 import {
   detailedView,
   findTemplate,
   handlerMetadata,
   keyMatches,
   readinessView,
-  systemInfo,
   templateSummaries,
+  type HealthView,
   type SurfaceSource,
 } from './source.js';
 
 export interface GrpcSurfaceOptions {
   apiKey?: string;
-  apiKeyHeader?: string;
-  reflection?: { enabled: boolean; public: boolean };
+  /** Lowercase metadata key of the surface key. */
+  apiKeyHeader: string;
+  reflection: { readonly enabled: boolean; readonly public: boolean };
   logger?: GrpcLogger;
 }
 
@@ -53,30 +57,21 @@ function descriptorSet(): Uint8Array {
   return readFileSync(join(dirname(sharedEntry), 'gen', 'descriptor_set.bin'));
 }
 
-function checksToProto(checks: Record<string, HealthCheck>): Record<string, PbHealthCheck> {
-  return Object.fromEntries(
-    Object.entries(checks).map(([k, c]) => [k, c.message === null ? { status: c.status, durationMs: c.durationMs } : { status: c.status, message: c.message, durationMs: c.durationMs }]),
-  );
-}
-
-function systemInfoToProto(source: SurfaceSource): PbWorkerSystemInfo {
-  return systemInfo(source);
-}
-
-function templateProto(t: LoadedTemplate) {
-  return templateDefinitionToProto(t.definition, t.configuration);
+/** A readiness or detailed view: status, timestamp and checks as orchestration's health converter writes them. */
+function healthToProto(v: HealthView) {
+  const { status, timestamp, checks } = healthReportToProto({ status: v.status, timestamp: v.timestamp, checks: v.checks, info: null });
+  return { status, timestamp, workerId: v.workerId, checks, systemInfo: v.systemInfo };
 }
 
 function serviceOf(path: string): string {
   return path.split('/')[1] ?? '';
 }
 
-export async function startGrpcSurface(address: string, source: SurfaceSource, options: GrpcSurfaceOptions = {}): Promise<GrpcSurface> {
+export async function startGrpcSurface(address: string, source: SurfaceSource, options: GrpcSurfaceOptions): Promise<GrpcSurface> {
   const parsed = parseAddress(address);
   if (parsed === undefined) throw new Error(`worker gRPC address must be host:port, got ${address}`);
-  const header = options.apiKeyHeader ?? 'x-api-key';
-
-  const reflection = options.reflection ?? { enabled: false, public: false };
+  const header = options.apiKeyHeader;
+  const reflection = options.reflection;
   const protectedServices = reflection.public ? PROTECTED_SERVICES : [...PROTECTED_SERVICES, REFLECTION_SERVICE_NAME];
 
   // The surface key, inside the shared errors middleware (which turns its AppError into UNAUTHENTICATED).
@@ -100,11 +95,10 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
         const failing = Object.entries(v.checks).filter(([, c]) => c.status !== 'healthy').map(([n, c]) => `${n} ${c.status}`);
         throw new AppError('UNAVAILABLE', `not ready: ${failing.join(', ') || 'starting'}`);
       }
-      return { status: v.status, timestamp: v.timestamp, workerId: v.workerId, checks: checksToProto(v.checks), systemInfo: systemInfoToProto(source) };
+      return healthToProto(v);
     },
     async checkDetailedHealth() {
-      const v = detailedView(source);
-      return { status: v.status, timestamp: v.timestamp, workerId: v.workerId, checks: checksToProto(v.checks), systemInfo: systemInfoToProto(source) };
+      return healthToProto(detailedView(source));
     },
   });
   server.add(guardDefinition(WorkerTemplateServiceDefinition), {
@@ -113,26 +107,23 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
       return {
         supportedNamespaces: [...source.namespaces()],
         templateCount: templates.length,
-        templates: templates.map((t) => (t.description === null ? { ...t, description: undefined } : { ...t, description: t.description })),
+        templates: templateListToProto({ namespaces: [], templates, totalCount: templates.length }).templates,
         workerCapabilities: [...source.handlerNames()],
       };
     },
     async getTemplate(request) {
       const found = findTemplate(source, request.namespace, request.name, request.version);
       if (found === undefined) throw new AppError('NOT_FOUND', `template ${request.namespace}/${request.name}@${request.version} is not loaded by this worker`);
-      return { template: templateProto(found), handlerMetadata: handlerMetadata(found) };
+      return { template: templateDefinitionToProto(found.definition, found.configuration), handlerMetadata: handlerMetadata(found) };
     },
     async validateTemplate(request) {
-      const raw = request.source?.$case === 'yaml' ? request.source.value : request.source?.value;
-      if (raw === undefined) throw new AppError('VALIDATION_FAILED', 'source: set definition or yaml');
-      const v = source.validate(raw);
-      return { valid: v.valid, errors: v.errors, requiredCapabilities: v.requiredCapabilities, stepHandlers: v.stepHandlers };
+      const v = source.validate(validateTemplateRequestFromProto(request));
+      return { ...templateValidationToProto(v), requiredCapabilities: v.requiredCapabilities, stepHandlers: v.stepHandlers };
     },
   });
   server.add(guardDefinition(WorkerConfigServiceDefinition), {
     async getConfig() {
-      const { metadata, ...config } = source.safeConfig() as { metadata: { timestamp: string; environment: string; version: string } };
-      return { metadata: { timestamp: new Date(metadata.timestamp), environment: metadata.environment, version: metadata.version }, config };
+      return safeConfigToProto(source.safeConfig());
     },
   });
   server.add(guardDefinition(WorkerMetricsServiceDefinition), {

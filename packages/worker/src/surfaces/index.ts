@@ -1,4 +1,6 @@
-// Starts whichever of the worker's own surfaces are configured and stops them together.
+// Starts whichever of the worker's own surfaces are configured and stops them together. What the options leave
+// out (the API-key header, reflection) comes from config/default.yaml, as for orchestration.
+import { defaultConfig } from '@tasker/shared/config';
 import type { FastifyInstance } from 'fastify';
 import type { WorkerSurfacesOptions } from '../types.js';
 import { startGrpcSurface, type GrpcSurface } from './grpc.js';
@@ -12,11 +14,12 @@ export interface StartedSurfaces {
 }
 
 export async function startSurfaces(options: WorkerSurfacesOptions | undefined, source: SurfaceSource): Promise<StartedSurfaces> {
+  const defaults = defaultConfig();
   const auth = {
     ...(options?.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
-    ...(options?.apiKeyHeader !== undefined ? { apiKeyHeader: options.apiKeyHeader.toLowerCase() } : {}),
+    apiKeyHeader: (options?.apiKeyHeader ?? defaults.auth.api_keys.header).toLowerCase(),
   };
-  const reflection = options?.reflection ?? { enabled: false, public: false };
+  const reflection = options?.reflection ?? defaults.grpc.reflection;
   let rest: { app: FastifyInstance; address: string } | undefined;
   let grpc: GrpcSurface | undefined;
   try {

@@ -1,7 +1,10 @@
 // The worker's REST surface (default :8081): health probes, the templates it serves, its safe config and
 // Prometheus metrics. Health and metrics are public; templates and config need the surface key if one is set.
-import type { HealthCheck } from '@tasker/shared';
 import { parseAddress } from '@tasker/shared/config';
+import { healthReportToRest } from '@tasker/shared/convert/rest/health';
+import { templateListToRest, templateSourceFromRest, templateValidationToRest } from '@tasker/shared/convert/rest/template';
+import { AppError, ERROR_TABLE, toErrorBody, type ErrorCode } from '@tasker/shared/errors';
+import type { TemplateSource as RestTemplateSource } from '@tasker/shared/schemas/rest/template';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { LoadedTemplate } from '../templates.js';
 import {
@@ -17,21 +20,19 @@ import {
 
 export interface RestSurfaceOptions {
   apiKey?: string;
-  /** Lowercase header name. Default `x-api-key`. */
-  apiKeyHeader?: string;
+  /** Lowercase header name of the surface key. */
+  apiKeyHeader: string;
 }
 
-function checksToRest(checks: Record<string, HealthCheck>) {
-  return Object.fromEntries(Object.entries(checks).map(([k, c]) => [k, { status: c.status, message: c.message, duration_ms: c.durationMs }]));
-}
-
+/** A readiness or detailed view: status, timestamp and checks as orchestration's health converter writes them. */
 function healthToRest(v: HealthView) {
+  const { status, timestamp, checks } = healthReportToRest({ status: v.status, timestamp: v.timestamp, checks: v.checks, info: null });
   const s = v.systemInfo;
   return {
-    status: v.status,
-    timestamp: v.timestamp.toISOString(),
+    status,
+    timestamp,
     worker_id: v.workerId,
-    checks: checksToRest(v.checks),
+    checks,
     system_info: {
       worker_id: s.workerId,
       version: s.version,
@@ -66,23 +67,20 @@ function templateToRest(t: LoadedTemplate) {
   };
 }
 
-function errorBody(code: string, message: string) {
-  return { error: { code, message } };
+/** The error body of the one error table, with its HTTP status unless the transport already decided one. */
+function sendError(reply: FastifyReply, code: ErrorCode, message: string, status = ERROR_TABLE[code].http) {
+  return reply.code(status).send(toErrorBody(new AppError(code, message)));
 }
 
 /** `{"yaml": "..."}` alone is YAML text; any other object is the definition itself (as orchestration's REST). */
 function templateSource(body: unknown): unknown {
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-    const keys = Object.keys(body);
-    const yaml = (body as { yaml?: unknown }).yaml;
-    if (keys.length === 1 && typeof yaml === 'string') return yaml;
-  }
-  return body;
+  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+  return isObject ? templateSourceFromRest(body as RestTemplateSource) : body;
 }
 
-export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOptions = {}): FastifyInstance {
+export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOptions): FastifyInstance {
   const app = Fastify({ logger: false });
-  const header = options.apiKeyHeader ?? 'x-api-key';
+  const header = options.apiKeyHeader;
   // YAML text may be posted as is.
   app.addContentTypeParser(['text/yaml', 'application/yaml', 'application/x-yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -90,7 +88,7 @@ export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOpti
     if (options.apiKey === undefined) return;
     const presented = request.headers[header];
     if (!keyMatches(typeof presented === 'string' ? presented : undefined, options.apiKey)) {
-      return reply.code(401).send(errorBody('UNAUTHENTICATED', `missing or invalid ${header}`));
+      return sendError(reply, 'UNAUTHENTICATED', `missing or invalid ${header}`);
     }
   };
 
@@ -113,7 +111,7 @@ export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOpti
     return {
       supported_namespaces: source.namespaces(),
       template_count: templates.length,
-      templates: templates.map((t) => ({ namespace: t.namespace, name: t.name, version: t.version, description: t.description, step_count: t.stepCount })),
+      templates: templateListToRest({ namespaces: [], templates, totalCount: templates.length }).templates,
       worker_capabilities: source.handlerNames(),
     };
   });
@@ -121,7 +119,7 @@ export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOpti
   app.get<{ Params: { ns: string; name: string; version: string } }>('/v1/templates/:ns/:name/:version', { preHandler: guard }, async (request, reply) => {
     const { ns, name, version } = request.params;
     const found = findTemplate(source, ns, name, version);
-    if (found === undefined) return reply.code(404).send(errorBody('NOT_FOUND', `template ${ns}/${name}@${version} is not loaded by this worker`));
+    if (found === undefined) return sendError(reply, 'NOT_FOUND', `template ${ns}/${name}@${version} is not loaded by this worker`);
     const meta = handlerMetadata(found);
     return {
       template: templateToRest(found),
@@ -131,25 +129,26 @@ export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOpti
 
   app.post('/v1/templates/validate', { preHandler: guard }, async (request, reply) => {
     if (request.body === undefined || request.body === null || request.body === '') {
-      return reply.code(400).send(errorBody('VALIDATION_FAILED', 'body must be a template object, {"yaml": "..."} or YAML text'));
+      return sendError(reply, 'VALIDATION_FAILED', 'body must be a template object, {"yaml": "..."} or YAML text');
     }
     const v = source.validate(templateSource(request.body));
-    return { valid: v.valid, errors: v.errors, required_capabilities: v.requiredCapabilities, step_handlers: v.stepHandlers };
+    return { ...templateValidationToRest(v), required_capabilities: v.requiredCapabilities, step_handlers: v.stepHandlers };
   });
 
   app.get('/config', { preHandler: guard }, async () => source.safeConfig());
 
-  app.setNotFoundHandler(async (request, reply) => reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url}`)));
+  app.setNotFoundHandler(async (request, reply) => sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url}`));
+  // Fastify's own refusals (bad JSON, unsupported media type, body too large) keep their 4xx status.
   app.setErrorHandler(async (error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
-    if (status >= 500) return reply.code(500).send(errorBody('INTERNAL', 'internal error'));
-    return reply.code(status).send(errorBody('VALIDATION_FAILED', error.message));
+    if (status >= 500) return sendError(reply, 'INTERNAL', 'internal error');
+    return sendError(reply, 'VALIDATION_FAILED', error.message, status);
   });
   return app;
 }
 
 /** Builds and binds the surface; resolves with the bound `host:port`. */
-export async function startRestSurface(address: string, source: SurfaceSource, options: RestSurfaceOptions = {}): Promise<{ app: FastifyInstance; address: string }> {
+export async function startRestSurface(address: string, source: SurfaceSource, options: RestSurfaceOptions): Promise<{ app: FastifyInstance; address: string }> {
   const parsed = parseAddress(address);
   if (parsed === undefined) throw new Error(`worker REST address must be host:port, got ${address}`);
   const app = buildRestSurface(source, options);
