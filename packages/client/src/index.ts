@@ -9,6 +9,7 @@ export type { Idempotency, OperationName } from './operations.js';
 export { isTerminalEvent } from './watch.js';
 export type {
   AnalyticsApi,
+  ApiKeysApi,
   ConfigApi,
   DlqApi,
   HealthApi,

@@ -21,7 +21,7 @@ export const OPERATIONS = {
   'tasks.getWithSteps': 'idempotent',
   'tasks.list': 'idempotent',
   'tasks.cancel': 'once',
-  'tasks.context': 'idempotent',
+  'tasks.getContext': 'idempotent',
   'tasks.summary': 'idempotent',
   'tasks.resume': 'once',
   // A repeat after a lost answer would fail with INVALID_STATE (already resolved_manually).
@@ -49,9 +49,9 @@ export const OPERATIONS = {
   // A repeat would answer the results it already applied as lease_lost, and claim more steps alongside.
   'workers.reportResults': 'once',
   'workers.release': 'once',
-  'auth.createKey': 'once',
-  'auth.listKeys': 'idempotent',
-  'auth.revokeKey': 'idempotent',
+  'apiKeys.create': 'once',
+  'apiKeys.list': 'idempotent',
+  'apiKeys.revoke': 'idempotent',
   'dlq.list': 'idempotent',
   'dlq.getByTask': 'idempotent',
   // A repeat after a lost answer would fail with ALREADY_EXISTS.

@@ -56,7 +56,7 @@ export interface TasksApi {
   getWithSteps(taskUuid: string): Promise<TaskWithSteps>;
   list(options?: TaskListOptions): Promise<Page<Task>>;
   cancel(taskUuid: string, options?: { reason?: string; performedBy?: string }): Promise<Task>;
-  context(taskUuid: string): Promise<TaskContextView>;
+  getContext(taskUuid: string): Promise<TaskContextView>;
   summary(taskUuid: string): Promise<TaskSummary>;
   resume(taskUuid: string, input: { performedBy: string; reason: string }): Promise<Task>;
   /**
@@ -135,13 +135,14 @@ export interface ConfigApi {
   get(): Promise<JsonObject>;
 }
 
-export interface AuthApi {
+/** Stored API keys (AuthService: CreateApiKey, ListApiKeys, RevokeApiKey; REST `/v1/auth/keys`). */
+export interface ApiKeysApi {
   /** Creates a stored API key; the plain key is in the answer only (keep it: it is never shown again). */
-  createKey(input: CreateApiKeyInput): Promise<CreatedApiKey>;
+  create(input: CreateApiKeyInput): Promise<CreatedApiKey>;
   /** Stored keys (digests only: the plain keys are never returned). */
-  listKeys(): Promise<ApiKey[]>;
+  list(): Promise<ApiKey[]>;
   /** Revokes a key; it is refused from then on. Revoking a revoked key returns it unchanged. */
-  revokeKey(keyUuid: string): Promise<ApiKey>;
+  revoke(keyUuid: string): Promise<ApiKey>;
 }
 
 /** A connected client. Call `close()` to release channels. */
@@ -156,6 +157,6 @@ export interface TaskerClient {
   readonly health: HealthApi;
   readonly config: ConfigApi;
   /** API key administration (needs `auth:manage_keys`). */
-  readonly auth: AuthApi;
+  readonly apiKeys: ApiKeysApi;
   close(): Promise<void>;
 }

@@ -72,8 +72,8 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
         (s, o) => s.tasks.cancelTask(pb.cancelTaskRequestToProto({ taskUuid, input: { reason: cancelOptions.reason ?? null, performedBy: cancelOptions.performedBy ?? null } }), o),
         (r) => pb.requiredTaskFromProto(r.task),
       ),
-    context: (taskUuid) =>
-      call('tasks.context', (s, o) => s.tasks.getTaskContext({ taskUuid }, o), (r) => pb.taskContextFromProto(r.context, taskUuid)),
+    getContext: (taskUuid) =>
+      call('tasks.getContext', (s, o) => s.tasks.getTaskContext({ taskUuid }, o), (r) => pb.taskContextFromProto(r.context, taskUuid)),
     summary: (taskUuid) =>
       call('tasks.summary', (s, o) => s.tasks.getTaskSummary({ taskUuid }, o), (r) => pb.taskSummaryFromProto(r)),
     resume: (taskUuid, input) =>
@@ -146,12 +146,12 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
       call('workers.release', (s, o) => s.workers.releaseLeases(pb.releaseInputToProto(input), o), (r) => pb.releaseResultFromProto(r)),
   };
 
-  const auth: TaskerClient['auth'] = {
-    createKey: (input) =>
-      call('auth.createKey', (s, o) => s.auth.createApiKey(pb.createApiKeyInputToProto(input), o), (r) => pb.createdApiKeyFromProto(r)),
-    listKeys: () => call('auth.listKeys', (s, o) => s.auth.listApiKeys({}, o), (r) => pb.apiKeyListFromProto(r)),
-    revokeKey: (keyUuid) =>
-      call('auth.revokeKey', (s, o) => s.auth.revokeApiKey(pb.revokeApiKeyRequestToProto(keyUuid), o), (r) => pb.revokedApiKeyFromProto(r)),
+  const apiKeys: TaskerClient['apiKeys'] = {
+    create: (input) =>
+      call('apiKeys.create', (s, o) => s.auth.createApiKey(pb.createApiKeyInputToProto(input), o), (r) => pb.createdApiKeyFromProto(r)),
+    list: () => call('apiKeys.list', (s, o) => s.auth.listApiKeys({}, o), (r) => pb.apiKeyListFromProto(r)),
+    revoke: (keyUuid) =>
+      call('apiKeys.revoke', (s, o) => s.auth.revokeApiKey(pb.revokeApiKeyRequestToProto(keyUuid), o), (r) => pb.revokedApiKeyFromProto(r)),
   };
 
   const dlq: TaskerClient['dlq'] = {
@@ -212,7 +212,7 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
     templates,
     workers,
     dlq,
-    auth,
+    apiKeys,
     analytics,
     health,
     config,

@@ -63,8 +63,8 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
       const request: HttpCall = { method: 'DELETE', path: task(uuid), ...(Object.keys(body).length === 0 ? {} : { body }) };
       return rest.taskFromRest(await call('tasks.cancel', schemas.TaskResponseSchema, request));
     },
-    async context(uuid) {
-      return rest.taskContextFromRest(await call('tasks.context', schemas.TaskContextResponseSchema, { method: 'GET', path: `${task(uuid)}/context` }));
+    async getContext(uuid) {
+      return rest.taskContextFromRest(await call('tasks.getContext', schemas.TaskContextResponseSchema, { method: 'GET', path: `${task(uuid)}/context` }));
     },
     async summary(uuid) {
       return rest.taskSummaryFromRest(await call('tasks.summary', schemas.TaskSummaryResponseSchema, { method: 'GET', path: `${task(uuid)}/summary` }));
@@ -164,17 +164,17 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
     },
   };
 
-  const auth: TaskerClient['auth'] = {
-    async createKey(input) {
+  const apiKeys: TaskerClient['apiKeys'] = {
+    async create(input) {
       const body = rest.createApiKeyInputToRest(input);
-      return rest.createdApiKeyFromRest(await call('auth.createKey', schemas.CreatedApiKeyResponseSchema, { method: 'POST', path: '/v1/auth/keys', body }));
+      return rest.createdApiKeyFromRest(await call('apiKeys.create', schemas.CreatedApiKeyResponseSchema, { method: 'POST', path: '/v1/auth/keys', body }));
     },
-    async listKeys() {
-      return rest.apiKeyListFromRest(await call('auth.listKeys', schemas.ApiKeyListResponseSchema, { method: 'GET', path: '/v1/auth/keys' }));
+    async list() {
+      return rest.apiKeyListFromRest(await call('apiKeys.list', schemas.ApiKeyListResponseSchema, { method: 'GET', path: '/v1/auth/keys' }));
     },
-    async revokeKey(keyUuid) {
+    async revoke(keyUuid) {
       return rest.revokedApiKeyFromRest(
-        await call('auth.revokeKey', schemas.RevokedApiKeyResponseSchema, { method: 'DELETE', path: `/v1/auth/keys/${seg(keyUuid)}` }),
+        await call('apiKeys.revoke', schemas.RevokedApiKeyResponseSchema, { method: 'DELETE', path: `/v1/auth/keys/${seg(keyUuid)}` }),
       );
     },
   };
@@ -251,7 +251,7 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
     templates,
     workers,
     dlq,
-    auth,
+    apiKeys,
     analytics,
     health,
     config,

@@ -1,4 +1,4 @@
-// `tasker auth create-key|list-keys|revoke-key` as a subprocess over each transport, and the SDK's `auth` API
+// `tasker auth create-key|list-keys|revoke-key` as a subprocess over each transport, and the SDK's `apiKeys` API
 // under it: a created key authenticates with exactly its permissions, its plain value is never listed, and a
 // revoked key is refused at once.
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -72,7 +72,7 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     const page = await client.tasks.list({ namespace: 'billing', tags: [transport], limit: 10 });
     expect(page.items.map((t) => t.taskUuid)).toContain(task.taskUuid);
     expect(page.limit).toBe(10);
-    expect((await client.tasks.context(task.taskUuid)).inputs).toEqual({ invoice_id: 42 });
+    expect((await client.tasks.getContext(task.taskUuid)).inputs).toEqual({ invoice_id: 42 });
 
     const worker = await client.workers.register({ workerId, hostname: 'test-host', version: '1.0.0', namespaces: ['billing'], handlers: [], metadata: { transport } });
     expect(worker).toMatchObject({ workerId, live: true });
@@ -259,6 +259,18 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     const bottlenecks = await client.analytics.bottlenecks({ limit: 5, minExecutions: 1, hours: 0 });
     expect(bottlenecks.windowHours).toBe(0);
     expect(bottlenecks.resourceUtilization.taskCounts.total).toBeGreaterThanOrEqual(2);
+  });
+
+  it('apiKeys: create, list without the plain key, revoke', async () => {
+    const created = await client.apiKeys.create({ description: `sdk-${transport}`, permissions: ['tasks:read'], namespaces: null, expiresAt: null });
+    expect(created.key.length).toBeGreaterThanOrEqual(16);
+    expect(created.apiKey).toMatchObject({ description: `sdk-${transport}`, permissions: ['tasks:read'], revokedAt: null });
+    const listed = await client.apiKeys.list();
+    expect(listed.find((k) => k.keyUuid === created.apiKey.keyUuid)).toMatchObject({ description: `sdk-${transport}` });
+    expect(JSON.stringify(listed)).not.toContain(created.key);
+    const revoked = await client.apiKeys.revoke(created.apiKey.keyUuid);
+    expect(revoked.revokedAt).toBeInstanceOf(Date);
+    await expect(client.apiKeys.revoke(MISSING_UUID)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('refuses a missing credential with UNAUTHENTICATED', async () => {

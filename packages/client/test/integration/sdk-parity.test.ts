@@ -51,7 +51,7 @@ it.each([
   ['task', (c: TaskerClient) => c.tasks.get(taskUuid), rest.taskToRest],
   ['task with steps', (c: TaskerClient) => c.tasks.getWithSteps(taskUuid), rest.taskWithStepsToRest],
   ['task list', (c: TaskerClient) => c.tasks.list({ tags: ['parity'], limit: 5 }), rest.taskPageToRest],
-  ['context', (c: TaskerClient) => c.tasks.context(taskUuid), rest.taskContextToRest],
+  ['getContext', (c: TaskerClient) => c.tasks.getContext(taskUuid), rest.taskContextToRest],
   ['summary', (c: TaskerClient) => c.tasks.summary(taskUuid), rest.taskSummaryToRest],
   ['steps', (c: TaskerClient) => c.steps.list(taskUuid), (s: Awaited<ReturnType<TaskerClient['steps']['list']>>) => s.map(rest.stepToRest)],
   ['template', (c: TaskerClient) => c.templates.get(LINEAR.namespace, LINEAR.name, LINEAR.version), rest.templateToRest],

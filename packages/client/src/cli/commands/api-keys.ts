@@ -29,7 +29,7 @@ export function registerApiKeyCommands(auth: Command, ctx: CliContext): void {
           expiresAt = new Date(opts.expiresAt);
           if (Number.isNaN(expiresAt.getTime())) throw new UsageError(`--expires-at is not a date: ${opts.expiresAt}`);
         }
-        const created = await ctx.clientFor(cmd).auth.createKey({
+        const created = await ctx.clientFor(cmd).apiKeys.create({
           description: opts.description,
           permissions: opts.permissions ?? [],
           namespaces: opts.namespaces ?? null,
@@ -45,7 +45,7 @@ export function registerApiKeyCommands(auth: Command, ctx: CliContext): void {
     .description('Stored API keys (never the keys themselves)')
     .action(
       action(ctx, async ({ cmd }) => {
-        const doc = rest.apiKeyListToRest(await ctx.clientFor(cmd).auth.listKeys());
+        const doc = rest.apiKeyListToRest(await ctx.clientFor(cmd).apiKeys.list());
         return {
           document: doc,
           table: () =>
@@ -66,7 +66,7 @@ export function registerApiKeyCommands(auth: Command, ctx: CliContext): void {
     .argument('<key_uuid>', 'the key to revoke')
     .action(
       action(ctx, async ({ args: [keyUuid = ''], cmd }) => {
-        const doc = rest.revokedApiKeyToRest(await ctx.clientFor(cmd).auth.revokeKey(keyUuid));
+        const doc = rest.revokedApiKeyToRest(await ctx.clientFor(cmd).apiKeys.revoke(keyUuid));
         return { document: doc, table: () => renderFields(doc.api_key) };
       }),
     );
