@@ -15,6 +15,7 @@ import {
   validateTemplateRequestFromProto,
 } from '@tasker/shared/convert/proto/template';
 import { AppError } from '@tasker/shared/errors';
+import { sleep } from '@tasker/shared/resilience';
 import { createErrorsMiddleware, createReflection, guardDefinition, REFLECTION_SERVICE_NAME, stderrLogger, type GrpcLogger } from '@tasker/shared/grpc';
 import {
   WorkerConfigServiceDefinition,
@@ -150,13 +151,12 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
     setServing,
     async stop(graceMs = 2000) {
       setServing(false);
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<'expired'>((resolve) => {
-        timer = setTimeout(() => resolve('expired'), graceMs);
-      });
+      const shutDown = new AbortController();
+      const expired = sleep(graceMs, shutDown.signal).then(() => 'expired' as const);
       // Health Watch streams never end on their own; past the grace period they are cut.
-      if ((await Promise.race([server.shutdown(), expired])) === 'expired') server.forceShutdown();
-      clearTimeout(timer);
+      const first = await Promise.race([server.shutdown(), expired]);
+      shutDown.abort();
+      if (first === 'expired') server.forceShutdown();
     },
   };
 }
