@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseAddress } from '@tasker/shared/config';
-import { safeConfigToProto } from '@tasker/shared/convert/proto/config';
-import { healthReportToProto } from '@tasker/shared/convert/proto/health';
 import {
+  healthReportToProto,
+  safeConfigToProto,
   templateDefinitionToProto,
   templateListToProto,
   templateValidationToProto,
   validateTemplateRequestFromProto,
-} from '@tasker/shared/convert/proto/template';
+} from '@tasker/shared/convert/proto/index';
 import { AppError } from '@tasker/shared/errors';
 import { sleep } from '@tasker/shared/resilience';
 import { createErrorsMiddleware, createReflection, guardDefinition, REFLECTION_SERVICE_NAME, stderrLogger, type GrpcLogger } from '@tasker/shared/grpc';

@@ -1,10 +1,9 @@
 // The worker's REST surface (default :8081): health probes, the templates it serves, its safe config and
 // Prometheus metrics. Health and metrics are public; templates and config need the surface key if one is set.
 import { parseAddress } from '@tasker/shared/config';
-import { healthReportToRest } from '@tasker/shared/convert/rest/health';
-import { templateListToRest, templateSourceFromRest, templateValidationToRest } from '@tasker/shared/convert/rest/template';
+import { healthReportToRest, templateListToRest, templateSourceFromRest, templateValidationToRest } from '@tasker/shared/convert/rest/index';
 import { AppError, ERROR_TABLE, toErrorBody, type ErrorCode } from '@tasker/shared/errors';
-import type { TemplateSource as RestTemplateSource } from '@tasker/shared/schemas/rest/template';
+import type { TemplateSource as RestTemplateSource } from '@tasker/shared/schemas/rest/index';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { LoadedTemplate } from '../templates.js';
 import {
