@@ -9,7 +9,7 @@
 // result_schema at all, which is known from one query per `templates.cache_ttl_ms` and re-checked at once when
 // any replica registers a template (NOTIFY tasker_templates) or this process learns of a schema from a claim.
 // An install without result schemas therefore pays a map lookup per result and one tiny query per TTL.
-import type { ClaimedStep, StepResultReport } from '@tasker/shared';
+import { isUuid, type ClaimedStep, type StepResultReport } from '@tasker/shared';
 import { resultSchemaFailure, resultSchemaViolations } from '@tasker/shared/domain/result-schema';
 import { compileJsonSchema, type CompiledSchema } from '@tasker/shared/domain/template-schema';
 import { anyTemplateDeclaresResultSchema, findStepTemplates } from '../repositories/result-schemas.js';
@@ -47,7 +47,6 @@ export interface ResultSchemaEnforcer {
   stats(): ResultSchemaStats;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_VALIDATORS = 10_000;
 
 export function createResultSchemaEnforcer(sql: Db, cache: TemplateCache, options: ResultSchemaOptions): ResultSchemaEnforcer {
@@ -107,7 +106,7 @@ export function createResultSchemaEnforcer(sql: Db, cache: TemplateCache, option
 
   async function lookUp(stepUuids: readonly string[]): Promise<Map<string, CompiledSchema | null>> {
     const found = new Map<string, CompiledSchema | null>();
-    const wellFormed = stepUuids.filter((u) => UUID.test(u));
+    const wellFormed = stepUuids.filter(isUuid);
     if (wellFormed.length === 0) return found;
     counters.lookups += 1;
     const refs = await findStepTemplates(sql, wellFormed);

@@ -14,10 +14,10 @@ describe('service instrumentation', () => {
       .fn()
       .mockResolvedValueOnce(makeDlqEntry({ reason: 'manual_dlq' }))
       .mockRejectedValueOnce(new AppError('ALREADY_EXISTS', 'pending entry'));
-    const services = createServiceInstrumentation(metrics)(makeFakeServices({ dlq: { open } }), 'grpc');
+    const services = createServiceInstrumentation(metrics)(makeFakeServices({ dlq: { create: open } }), 'grpc');
     const input = { performedBy: 'ops', reason: 'stuck' };
-    await services.dlq!.open(ALL_PERMISSIONS_PRINCIPAL, 'task', input);
-    await expect(services.dlq!.open(ALL_PERMISSIONS_PRINCIPAL, 'task', input)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await services.dlq!.create(ALL_PERMISSIONS_PRINCIPAL, 'task', input);
+    await expect(services.dlq!.create(ALL_PERMISSIONS_PRINCIPAL, 'task', input)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     expect(dlqEntryCreated.mock.calls).toEqual([['manual_dlq']]);
   });
 });

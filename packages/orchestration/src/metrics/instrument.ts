@@ -80,8 +80,8 @@ export function createServiceInstrumentation(metrics: EngineMetrics): Instrument
   function dlq(inner: DlqService): DlqService {
     return {
       ...inner,
-      async open(principal, taskUuid, input) {
-        const entry = await inner.open(principal, taskUuid, input);
+      async create(principal, taskUuid, input) {
+        const entry = await inner.create(principal, taskUuid, input);
         metrics.dlqEntryCreated('manual_dlq');
         return entry;
       },

@@ -82,7 +82,7 @@ describe('request mapping', () => {
   it('passes the close (resolve) and the opening of a manual DLQ entry through', async () => {
     const resolve = vi.fn(async () => makeTask({ state: 'resolved_manually' }));
     const open = vi.fn(async () => makeDlqEntry({ reason: 'manual_dlq' }));
-    const a = await appWith(makeFakeServices({ tasks: { resolve }, dlq: { open } }));
+    const a = await appWith(makeFakeServices({ tasks: { resolve }, dlq: { create: open } }));
     const closed = await a.inject({ method: 'POST', url: `/v1/tasks/${UUID}/resolve`, payload: { performed_by: 'ops', reason: 'accepted' } });
     expect(closed.statusCode).toBe(200);
     expect(resolve).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { performedBy: 'ops', reason: 'accepted' });

@@ -101,7 +101,7 @@ export function createDlqService({ sql, config }: DlqServiceDeps): DlqService {
       });
     },
 
-    async open(principal, taskUuid, input) {
+    async create(principal, taskUuid, input) {
       assertUuid(taskUuid, 'task_uuid');
       const result = await openManualDlqEntry(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal));
       if (result.outcome === 'not_found') {

@@ -112,7 +112,7 @@ export interface DlqService {
   getByTask(principal: Principal, taskUuid: string): Promise<DlqEntry>;
   update(principal: Principal, dlqEntryUuid: string, input: DlqUpdateInput): Promise<DlqEntry>;
   /** Opens a `manual_dlq` entry for a task in any state; ALREADY_EXISTS while the task has a pending one. */
-  open(principal: Principal, taskUuid: string, input: DlqCreateInput): Promise<DlqEntry>;
+  create(principal: Principal, taskUuid: string, input: DlqCreateInput): Promise<DlqEntry>;
   stats(principal: Principal): Promise<DlqStats[]>;
   investigationQueue(principal: Principal, limit: number): Promise<DlqInvestigationItem[]>;
   staleness(principal: Principal, limit: number): Promise<StalenessItem[]>;

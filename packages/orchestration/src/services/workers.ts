@@ -20,6 +20,7 @@ import { claimSteps, heartbeatLeases, releaseLeases, reportAndClaim, reportResul
 import { listWorkers, touchWorker, upsertWorker } from '../repositories/workers.js';
 import { effectiveNamespaces, scopeOf } from './access.js';
 import type { WorkerService } from './types.js';
+import { sleep } from '@tasker/shared/resilience';
 
 export interface WorkerServiceDeps {
   sql: Sql;
@@ -37,19 +38,6 @@ export interface WorkerServiceDeps {
   isStopped: () => boolean;
   /** A failure scheduled a retry at this time (the promoter wakes for it). */
   onRetryScheduled: (at: Date) => void;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** A worker's registry row is refreshed at most this often by its claims (a read when fresh is work too). */

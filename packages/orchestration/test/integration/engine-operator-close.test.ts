@@ -146,7 +146,7 @@ describe('closing a task as resolved_manually', () => {
 describe('opening a manual_dlq entry', () => {
   it('works in any state, snapshots the task, refuses a second pending entry and stops the staleness detector', async () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...LINEAR, context: { invoice_id: 13 }, options: { source: 'crm' } });
-    const entry = await rt.services.dlq!.open(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ops', reason: 'customer says stuck' });
+    const entry = await rt.services.dlq!.create(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ops', reason: 'customer says stuck' });
     expect(entry).toMatchObject({
       taskUuid: task.taskUuid, reason: 'manual_dlq', originalState: 'steps_in_process', resolutionStatus: 'pending',
       resolutionTimestamp: null, resolvedBy: null, resolutionNotes: null,
@@ -158,7 +158,7 @@ describe('opening a manual_dlq entry', () => {
     expect(snapshot.manual_dlq).toMatchObject({ opened_by: 'ops', reason: 'customer says stuck', opened_at: expect.any(String) });
     expect(await rt.services.dlq!.getByTask(TEST_PRINCIPAL, task.taskUuid)).toEqual(entry);
 
-    await expect(rt.services.dlq!.open(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ops', reason: 'again' })).rejects.toMatchObject({
+    await expect(rt.services.dlq!.create(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ops', reason: 'again' })).rejects.toMatchObject({
       code: 'ALREADY_EXISTS', details: { task_uuid: task.taskUuid, dlq_entry_uuid: entry.dlqEntryUuid },
     });
     // Under investigation: even past every threshold the detector leaves the task (one pending entry per task),
@@ -171,7 +171,7 @@ describe('opening a manual_dlq entry', () => {
     // Once closed, a new one may be opened, whatever the task's state (here: finished).
     await rt.services.dlq!.update(TEST_PRINCIPAL, entry.dlqEntryUuid, { resolutionStatus: 'cancelled', resolvedBy: 'ops' });
     await rt.services.tasks.cancel(TEST_PRINCIPAL, task.taskUuid, { reason: null, performedBy: null });
-    const second = await rt.services.dlq!.open(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ana', reason: 'audit' });
+    const second = await rt.services.dlq!.create(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ana', reason: 'audit' });
     expect(second).toMatchObject({ reason: 'manual_dlq', originalState: 'cancelled', resolutionStatus: 'pending' });
     expect(second.dlqEntryUuid).not.toBe(entry.dlqEntryUuid);
     // The entry is the record: the task itself did not move.
@@ -181,9 +181,9 @@ describe('opening a manual_dlq entry', () => {
 
   it('refuses an errored task that has its give-up entry, an unknown and an out-of-scope task', async () => {
     const failed = await linearInError({ invoice_id: 14 });
-    await expect(rt.services.dlq!.open(TEST_PRINCIPAL, failed.taskUuid, { performedBy: 'ops', reason: 'x' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
-    await expect(rt.services.dlq!.open(OTHER_SCOPE, failed.taskUuid, { performedBy: 'ops', reason: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(rt.services.dlq!.open(TEST_PRINCIPAL, '0190a4f0-5a1b-7c3d-8e4f-00000000beef', { performedBy: 'ops', reason: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(rt.services.dlq!.create(TEST_PRINCIPAL, failed.taskUuid, { performedBy: 'ops', reason: 'x' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(rt.services.dlq!.create(OTHER_SCOPE, failed.taskUuid, { performedBy: 'ops', reason: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(rt.services.dlq!.create(TEST_PRINCIPAL, '0190a4f0-5a1b-7c3d-8e4f-00000000beef', { performedBy: 'ops', reason: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 

@@ -1,5 +1,5 @@
 // `tasker task steps|step|reset-step|resolve-step|complete-step|step-audit`. A step is named by uuid or by name.
-import type { JsonObject, JsonValue, StepManualAction } from '@tasker/shared';
+import { isUuid, type JsonObject, type JsonValue, type StepManualAction } from '@tasker/shared';
 import * as rest from '@tasker/shared/convert/rest/index';
 import type { Command } from 'commander';
 import { TaskerError } from '../../errors.js';
@@ -9,11 +9,9 @@ import { UsageError } from '../exit-codes.js';
 import { renderFields, renderTable, type CommandResult } from '../output.js';
 import { osUser } from './tasks.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A step argument: a uuid as is, a name looked up among the task's steps (NOT_FOUND when none has it). */
 export async function resolveStepUuid(client: TaskerClient, taskUuid: string, step: string): Promise<string> {
-  if (UUID.test(step)) return step;
+  if (isUuid(step)) return step;
   const found = (await client.steps.list(taskUuid)).find((s) => s.name === step);
   if (found === undefined) {
     throw new TaskerError({ code: 'NOT_FOUND', message: `task ${taskUuid} has no step named ${JSON.stringify(step)}`, transport: client.transport });

@@ -33,7 +33,7 @@ export function createDlqHandlers(dlq: DlqService): DlqServiceImplementation<Pri
 
     async createEntry(req, { principal }) {
       const c = dlqCreateFromProto(req);
-      return dlqCreateResponseToProto(await dlq.open(principal, c.taskUuid, c.input));
+      return dlqCreateResponseToProto(await dlq.create(principal, c.taskUuid, c.input));
     },
 
     async getStats(_req, { principal }) {

@@ -57,7 +57,7 @@ export function registerDlqRoutes(app: ZodApp, dlq: DlqService): void {
       response: { 201: DlqEntrySchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409) },
     },
     handler: async (request, reply) => {
-      const entry = await dlq.open(request.principal, request.params.task_uuid, dlqCreateInputFromRest(request.body));
+      const entry = await dlq.create(request.principal, request.params.task_uuid, dlqCreateInputFromRest(request.body));
       return reply.code(201).send(dlqEntryToRest(entry));
     },
   });

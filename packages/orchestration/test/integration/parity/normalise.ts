@@ -2,7 +2,8 @@
 // differ, and the run token appears in names. The normaliser replaces those by stable placeholders (uuids
 // and event ids by first-seen ordinal, so references between fields stay comparable) and keeps every other
 // value, which must then be equal on both transports.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '@tasker/shared';
+
 const ISO_TIMESTAMP = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/g;
 
 /**
@@ -23,7 +24,7 @@ export function normaliseRun(value: unknown, token: string): unknown {
     }
     if (v instanceof Date) return '<date>';
     if (typeof v === 'string') {
-      if (UUID.test(v)) {
+      if (isUuid(v)) {
         if (!uuids.has(v.toLowerCase())) uuids.set(v.toLowerCase(), `<uuid:${uuids.size}>`);
         return uuids.get(v.toLowerCase());
       }
