@@ -3,7 +3,14 @@
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import { TEXT_LIMITS } from './limits.js';
 import { compileJsonSchema } from './template-schema.js';
-import { BACKOFF_KINDS, STEP_TYPES, type BackoffKind, type StepType, type TemplateProblem, type TemplateStep } from './template.js';
+import {
+  BACKOFF_KINDS,
+  STEP_TYPES,
+  type BackoffKind,
+  type StepType,
+  type TemplateProblem,
+  type TemplateStep,
+} from './template.js';
 
 /** Values for retry keys a template leaves out. */
 export interface TemplateDefaults {
@@ -67,7 +74,14 @@ export function optionalObject(obj: JsonObject, key: string, path: string, p: Pr
   return value;
 }
 
-export function optionalInt(obj: JsonObject, key: string, path: string, p: Problems, min: number, max: number): number | null {
+export function optionalInt(
+  obj: JsonObject,
+  key: string,
+  path: string,
+  p: Problems,
+  min: number,
+  max: number,
+): number | null {
   const value = obj[key];
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
@@ -91,7 +105,12 @@ export function aliased(obj: JsonObject, a: string, b: string, path: string, p: 
   return first ?? second;
 }
 
-function parseRetry(raw: JsonValue | undefined, path: string, defaults: TemplateDefaults, p: Problems): TemplateStep['retry'] {
+function parseRetry(
+  raw: JsonValue | undefined,
+  path: string,
+  defaults: TemplateDefaults,
+  p: Problems,
+): TemplateStep['retry'] {
   const retry: TemplateStep['retry'] = {
     retryable: defaults.retryable,
     maxAttempts: defaults.maxAttempts,
@@ -161,7 +180,10 @@ export function parseStep(raw: JsonValue, index: number, defaults: TemplateDefau
   if (typeof typeRaw !== 'string' || !(STEP_TYPES as readonly string[]).includes(typeRaw)) {
     p.add(join(path, 'type'), `must be one of ${STEP_TYPES.join(', ')}`);
   } else if (!SUPPORTED_STEP_TYPES.includes(typeRaw as StepType)) {
-    p.add(join(path, 'type'), `step type '${typeRaw}' is not supported by this engine (only ${SUPPORTED_STEP_TYPES.join(', ')})`);
+    p.add(
+      join(path, 'type'),
+      `step type '${typeRaw}' is not supported by this engine (only ${SUPPORTED_STEP_TYPES.join(', ')})`,
+    );
   } else {
     type = typeRaw as StepType;
   }
