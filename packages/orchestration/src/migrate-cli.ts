@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@tasker/shared/config';
 import { createSql } from './db/connect.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import { configuredDatabase } from './db/embedded.js';
 import { migrate, MigrationError, pendingMigrations } from './db/migrate.js';
 import { isConnectionError } from './db/pg-errors.js';
 
@@ -12,16 +12,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { status: { type: 'boolean', default: false } } });
   const config = loadConfig({ env: process.env });
 
-  let embedded: EmbeddedPostgres | undefined;
-  let url = config.database.url;
-  if (url === null) {
-    embedded = await startEmbeddedPostgres({
-      dataDir: config.database.embedded.data_dir,
-      port: config.database.embedded.port,
-    });
-    url = embedded.url;
+  const { url, embedded } = await configuredDatabase(config.database);
+  if (embedded !== undefined)
     console.log(`embedded PostgreSQL on 127.0.0.1:${embedded.port} (data dir ${embedded.dataDir})`);
-  }
 
   // No statement_timeout here: a migration may legitimately run for a long time.
   const sql = createSql(url, {

@@ -17,7 +17,7 @@ import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permis
 import { createAuthenticator, type Authenticate } from './auth/authenticate.js';
 import { circuitBreakerOptionsOf } from './db/circuit-breaker.js';
 import { createSql } from './db/connect.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import { configuredDatabase, type EmbeddedPostgres } from './db/embedded.js';
 import { guardSql, sqlGuardOf } from './db/guard.js';
 import { migrate, pendingMigrations, readMigrations, type Migration } from './db/migrate.js';
 import { createBackgroundLoops, type BackgroundLoops } from './engine/background.js';
@@ -373,16 +373,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   };
 
   try {
-    let embedded: EmbeddedPostgres | undefined;
-    let url = config.database.url;
-    if (url === null) {
-      embedded = await startEmbeddedPostgres({
-        dataDir: config.database.embedded.data_dir,
-        port: config.database.embedded.port,
-      });
-      undo.push(() => embedded!.stop());
-      url = embedded.url;
-    }
+    const { url, embedded } = await configuredDatabase(config.database);
+    if (embedded !== undefined) undo.push(() => embedded.stop());
 
     // A per-process application_name lets pool metrics count this process's connections in pg_stat_activity.
     const applicationName = `tasker-orchestration:${hostname()}:${process.pid}`;

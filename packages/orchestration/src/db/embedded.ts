@@ -178,6 +178,16 @@ async function createDatabaseIfMissing(adminUrl: string, database: string): Prom
   }
 }
 
+/** The configured database: `database.url`, or an embedded server started for it when the url is null. */
+export async function configuredDatabase(database: {
+  url: string | null;
+  embedded: { data_dir: string; port: number };
+}): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
+  if (database.url !== null) return { url: database.url };
+  const embedded = await startEmbeddedPostgres({ dataDir: database.embedded.data_dir, port: database.embedded.port });
+  return { url: embedded.url, embedded };
+}
+
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
