@@ -100,6 +100,7 @@ function createEngine(sql: Sql, config: Config, logger: EngineLogger, metrics: E
     ttlMs: config.templates.cache_ttl_ms,
     defaults: templateDefaultsOf(config),
     environment: config.environment,
+    dynamicLimits: config.dynamic,
   });
   const engine: Engine = {
     hub: createNotificationHub(sql, logger),
@@ -144,6 +145,7 @@ function createHealth(
   return createHealthService({
     version: options.version ?? PACKAGE_VERSION,
     environment: config.environment,
+    dynamicLimits: config.dynamic,
     poolMax: config.database.pool_max,
     probe: () => loops.pulse(),
     intervalMs: config.engine.pulse_interval_ms,
