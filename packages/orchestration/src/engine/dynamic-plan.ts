@@ -64,5 +64,7 @@ export function taskShapeOf(definition: TemplateDefinition, rows: StepInsert[], 
     }
     steps[s.name] = entry;
   });
-  return { steps: rows.filter((r) => initial.has(r.name)), plan: { limits, steps } };
+  // A convergence step's dependencies that do not exist yet get their edges when they appear.
+  const startWith = rows.filter((r) => initial.has(r.name)).map((r) => ({ ...r, parents: r.parents.filter((p) => initial.has(p)) }));
+  return { steps: startWith, plan: { limits, steps } };
 }

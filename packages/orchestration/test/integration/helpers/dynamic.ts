@@ -1,0 +1,75 @@
+// Step-by-step driving of dynamic workflows for engine-dynamic-*.test.ts: claim what is ready, complete or fail
+// one step by name, read a task's steps and expansion ledger straight from the tables.
+import type { ClaimedStep, JsonValue, StepResultAck } from '@tasker/shared';
+import type { Sql } from 'postgres';
+import type { Services } from '../../../src/services/types.js';
+import { TEST_PRINCIPAL } from './runtime.js';
+
+export const WORKER = 'dyn-worker';
+
+/** Claims every enqueued step of the namespace (no waiting). */
+export async function claimReady(services: Services, namespace: string): Promise<ClaimedStep[]> {
+  return services.workers.claim(TEST_PRINCIPAL, { workerId: WORKER, namespaces: [namespace], handlerNames: [], maxSteps: 100, waitMs: 0 });
+}
+
+/** Claims what is ready and returns the claimed step of that name (throws when it was not claimable). */
+export async function claimByName(services: Services, namespace: string, name: string, held: ClaimedStep[] = []): Promise<ClaimedStep> {
+  const found = held.find((s) => s.stepName === name);
+  if (found !== undefined) return found;
+  const claimed = await claimReady(services, namespace);
+  held.push(...claimed);
+  const step = claimed.find((s) => s.stepName === name);
+  if (step === undefined) throw new Error(`${name} was not claimable (claimed: ${claimed.map((s) => s.stepName).join(', ')})`);
+  return step;
+}
+
+export function completeStep(services: Services, step: ClaimedStep, result: JsonValue): Promise<StepResultAck> {
+  return services.workers.complete(TEST_PRINCIPAL, {
+    workerId: WORKER, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result, executionTimeMs: 1, metadata: null,
+  });
+}
+
+export function failStep(services: Services, step: ClaimedStep, message: string, retryable = false): Promise<StepResultAck> {
+  return services.workers.fail(TEST_PRINCIPAL, {
+    workerId: WORKER, stepUuid: step.stepUuid, leaseToken: step.leaseToken, executionTimeMs: 1,
+    error: { message, errorType: 'handler_error', retryable, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
+  });
+}
+
+export interface StepRowView {
+  name: string;
+  state: string;
+  step_type: string;
+  template_step: string | null;
+  created_by: string | null;
+  total_parents: number;
+  unsatisfied_parents: number;
+  held: number;
+  initialization: Record<string, JsonValue>;
+  results: JsonValue | null;
+  last_error: Record<string, JsonValue> | null;
+}
+
+/** The task's steps by name (created_by = the creating step's name). */
+export async function stepsOf(sql: Sql, taskUuid: string): Promise<Map<string, StepRowView>> {
+  const rows = await sql<StepRowView[]>`
+    SELECT s.name, s.state, s.step_type, s.template_step, c.name AS created_by, s.total_parents, s.unsatisfied_parents, s.held,
+           s.initialization, s.results, s.last_error
+    FROM tasker.steps s LEFT JOIN tasker.steps c ON c.step_uuid = s.created_by_step_uuid
+    WHERE s.task_uuid = ${taskUuid} ORDER BY s.step_uuid`;
+  return new Map(rows.map((r) => [r.name, r]));
+}
+
+export async function expansionsOf(sql: Sql, taskUuid: string): Promise<{ trigger_name: string; event: string; outcome_type: string; created_steps: string[] }[]> {
+  return sql`SELECT trigger_name, event, outcome_type, created_steps FROM tasker.task_expansions
+             WHERE task_uuid = ${taskUuid} ORDER BY event_id`;
+}
+
+/** The parents of a step, by name (its edges). */
+export async function parentsOf(sql: Sql, taskUuid: string, name: string): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    SELECT p.name FROM tasker.step_edges e
+    JOIN tasker.steps c ON c.step_uuid = e.child_step_uuid JOIN tasker.steps p ON p.step_uuid = e.parent_step_uuid
+    WHERE c.task_uuid = ${taskUuid} AND c.name = ${name} ORDER BY p.name`;
+  return rows.map((r) => r.name);
+}
