@@ -22,6 +22,7 @@
 --   0020_staleness_progress
 --   0021_task_options_and_operator_close
 --   0022_result_schema_and_worker_unavailable
+--   0023_dynamic_workflows
 
 CREATE SCHEMA tasker;
 
@@ -240,6 +241,9 @@ CREATE TABLE tasker.steps (
   enqueue_event_id bigint,
   enqueue_from text,
   claim_event_id bigint,
+  template_step text,
+  created_by_step_uuid uuid,
+  held smallint DEFAULT 0 NOT NULL,
   CONSTRAINT steps_pkey PRIMARY KEY (step_uuid),
   CONSTRAINT steps_task_name_key UNIQUE (task_uuid, name),
   CONSTRAINT steps_task_step_key UNIQUE (task_uuid, step_uuid),
@@ -256,6 +260,7 @@ CREATE TABLE tasker.steps (
   CONSTRAINT steps_enqueue_from_check CHECK ((enqueue_from = ANY (ARRAY['pending'::text, 'waiting_for_retry'::text]))),
   CONSTRAINT steps_enqueued_at_check CHECK (((state <> 'enqueued'::text) OR (enqueued_at IS NOT NULL))),
   CONSTRAINT steps_handler_callable_check CHECK ((handler_callable <> ''::text)),
+  CONSTRAINT steps_held_check CHECK (((held >= 0) AND (held <= unsatisfied_parents))) NOT VALID,
   CONSTRAINT steps_initialization_check CHECK ((jsonb_typeof(initialization) = 'object'::text)),
   CONSTRAINT steps_lease_check CHECK ((((state = 'in_progress'::text) = (lease_token IS NOT NULL)) AND ((state = 'in_progress'::text) = (lease_expires_at IS NOT NULL)) AND ((state = 'in_progress'::text) OR (leased_by IS NULL)))),
   CONSTRAINT steps_max_attempts_check CHECK ((max_attempts >= 0)),
@@ -269,6 +274,37 @@ CREATE TABLE tasker.steps (
 CREATE INDEX steps_claim_idx ON tasker.steps USING btree (namespace, priority DESC, enqueued_at, step_uuid) WHERE (state = 'enqueued'::text);
 CREATE INDEX steps_dispatched_idx ON tasker.steps USING btree (state, task_uuid) WHERE (state = ANY (ARRAY['enqueued'::text, 'in_progress'::text]));
 CREATE INDEX steps_retry_due_idx ON tasker.steps USING btree (next_retry_at) WHERE (state = 'waiting_for_retry'::text);
+
+CREATE TABLE tasker.task_expansions (
+  task_uuid uuid NOT NULL,
+  trigger_step_uuid uuid NOT NULL,
+  event_id bigint DEFAULT nextval('tasker.event_id_seq'::regclass) NOT NULL,
+  event text NOT NULL,
+  outcome_type text NOT NULL,
+  trigger_name text NOT NULL,
+  worker_template text,
+  created_steps text[] NOT NULL,
+  batch_ids text[],
+  depth integer NOT NULL,
+  lease_token uuid,
+  actor text,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT task_expansions_pkey PRIMARY KEY (task_uuid, trigger_step_uuid),
+  CONSTRAINT task_expansions_event_key UNIQUE (task_uuid, event_id),
+  CONSTRAINT task_expansions_step_fkey FOREIGN KEY (task_uuid, trigger_step_uuid) REFERENCES tasker.steps(task_uuid, step_uuid) ON DELETE CASCADE,
+  CONSTRAINT task_expansions_depth_check CHECK ((depth >= 1)),
+  CONSTRAINT task_expansions_event_check CHECK ((event = ANY (ARRAY['decision.branches_created'::text, 'batch.workers_created'::text]))),
+  CONSTRAINT task_expansions_outcome_type_check CHECK ((outcome_type = ANY (ARRAY['create_steps'::text, 'no_branches'::text, 'create_batches'::text, 'no_batches'::text])))
+);
+COMMENT ON TABLE tasker.task_expansions IS 'Expansion ledger: one row per decision or batchable step that created steps (or chose none); also the task event that records it.';
+
+CREATE TABLE tasker.task_plans (
+  task_uuid uuid NOT NULL,
+  plan jsonb NOT NULL,
+  CONSTRAINT task_plans_pkey PRIMARY KEY (task_uuid),
+  CONSTRAINT task_plans_task_uuid_fkey FOREIGN KEY (task_uuid) REFERENCES tasker.tasks(task_uuid) ON DELETE CASCADE,
+  CONSTRAINT task_plans_plan_check CHECK ((jsonb_typeof(plan) = 'object'::text))
+);
 
 CREATE TABLE tasker.task_transitions (
   event_id bigint DEFAULT nextval('tasker.event_id_seq'::regclass) NOT NULL,
@@ -759,6 +795,11 @@ BEGIN
   SELECT t.task_uuid, ins.step_uuid, NULL, 'pending', 'create', 0, v_actor
   FROM ins WHERE ins.state = 'pending' ORDER BY ins.step_uuid;
 
+  IF p_task ? 'plan' THEN
+    INSERT INTO tasker.task_plans (task_uuid, plan) VALUES (t.task_uuid, p_task->'plan');
+    PERFORM tasker.refresh_convergence_holds(t.task_uuid);
+  END IF;
+
   PERFORM tasker.notify_steps_ready(t.namespace, ARRAY(
     SELECT e.value->>'handler_callable' FROM jsonb_array_elements(p_steps) AS e(value)
     WHERE jsonb_array_length(e.value->'parents') = 0));
@@ -978,6 +1019,14 @@ BEGIN
   END LOOP;
 END $function$;
 
+CREATE OR REPLACE FUNCTION tasker.dynamic_error(p_type text, p_message text)
+ RETURNS jsonb
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  SELECT jsonb_build_object('error_type', p_type, 'message', p_message, 'retryable', false)
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.enqueue_event_name(p_from text)
  RETURNS text
  LANGUAGE sql
@@ -985,6 +1034,283 @@ CREATE OR REPLACE FUNCTION tasker.enqueue_event_name(p_from text)
 AS $function$
   SELECT CASE p_from WHEN 'pending' THEN 'enqueue' WHEN 'waiting_for_retry' THEN 'retry' ELSE 'create>enqueue' END
 $function$;
+
+CREATE OR REPLACE FUNCTION tasker.expand_step(p_step uuid, p_result jsonb, p_token uuid, p_actor text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  s tasker.steps;
+  v_plan jsonb;
+  v_me jsonb;
+  v_limit integer;
+  v_depth integer;
+  o jsonb;
+  v_event text;
+  v_type text;
+  v_req text[];
+  v_bad text[];
+  v_existing text[];
+  v_names text[] := '{}';
+  v_templates text[] := '{}';
+  v_inits jsonb[] := '{}';
+  v_held smallint[] := '{}';
+  v_batch_ids text[];
+  v_w text;
+  v_wp jsonb;
+  v_configs jsonb;
+  v_noop boolean := false;
+  v_total numeric;
+  v_size numeric;
+  v_maxw numeric;
+  v_n integer;
+  v_name text;
+  v_changed boolean;
+  v_base uuid;
+  r record;
+BEGIN
+  SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = p_step;
+  IF EXISTS (SELECT 1 FROM tasker.task_expansions x WHERE x.task_uuid = s.task_uuid AND x.trigger_step_uuid = p_step) THEN
+    RETURN NULL;
+  END IF;
+  SELECT x.plan INTO v_plan FROM tasker.task_plans x WHERE x.task_uuid = s.task_uuid;
+  v_me := v_plan->'steps'->coalesce(s.template_step, s.name);
+  IF v_me IS NULL THEN
+    RETURN tasker.dynamic_error('invalid_outcome', format('step %s has no plan (its task was created without one)', s.name));
+  END IF;
+  v_depth := 1 + coalesce((SELECT x.depth FROM tasker.task_expansions x
+                           WHERE x.task_uuid = s.task_uuid AND x.trigger_step_uuid = s.created_by_step_uuid), 0);
+  IF v_depth > (v_plan->'limits'->>'max_expansion_depth')::integer THEN
+    RETURN tasker.dynamic_error('limit_exceeded', format('expansion depth %s exceeds max_expansion_depth %s',
+                                v_depth, v_plan->'limits'->>'max_expansion_depth'));
+  END IF;
+  v_existing := ARRAY(SELECT coalesce(x.template_step, x.name) FROM tasker.steps x WHERE x.task_uuid = s.task_uuid);
+
+  IF s.step_type = 'decision' THEN
+    v_event := 'decision.branches_created';
+    o := CASE WHEN jsonb_typeof(p_result) = 'object' THEN p_result->'decision_point_outcome' END;
+    IF o IS NULL OR jsonb_typeof(o) <> 'object' THEN
+      RETURN tasker.dynamic_error('invalid_outcome', 'a decision step''s result needs decision_point_outcome: '
+        '{"type": "create_steps", "step_names": [...]} or {"type": "no_branches"}');
+    END IF;
+    v_type := o->>'type';
+    IF v_type = 'no_branches' THEN
+      v_req := '{}';
+    ELSIF v_type = 'create_steps' THEN
+      IF jsonb_typeof(o->'step_names') IS DISTINCT FROM 'array' OR jsonb_array_length(o->'step_names') = 0
+         OR EXISTS (SELECT 1 FROM jsonb_array_elements(o->'step_names') AS e(v) WHERE jsonb_typeof(e.v) <> 'string') THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'decision_point_outcome.step_names must be a non-empty list of step names '
+          '(use {"type": "no_branches"} to create none)');
+      END IF;
+      v_req := ARRAY(SELECT DISTINCT e.n FROM jsonb_array_elements_text(o->'step_names') AS e(n));
+      IF cardinality(v_req) <> jsonb_array_length(o->'step_names') THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'decision_point_outcome.step_names names a step twice');
+      END IF;
+      v_limit := (v_plan->'limits'->>'max_steps_per_decision')::integer;
+      IF cardinality(v_req) > v_limit THEN
+        RETURN tasker.dynamic_error('limit_exceeded', format('decision %s names %s steps; max_steps_per_decision is %s',
+                                    s.name, cardinality(v_req), v_limit));
+      END IF;
+      v_bad := ARRAY(SELECT n FROM unnest(v_req) AS n
+                     WHERE NOT (v_me->'segment' ? n) ORDER BY n);
+      IF cardinality(v_bad) > 0 THEN
+        RETURN tasker.dynamic_error('unknown_branch', format('decision %s cannot create %s; its branches are: %s', s.name,
+          array_to_string(v_bad, ', '), coalesce((SELECT string_agg(b, ', ') FROM jsonb_array_elements_text(v_me->'segment') AS b), 'none')));
+      END IF;
+    ELSE
+      RETURN tasker.dynamic_error('invalid_outcome', 'decision_point_outcome.type must be create_steps or no_branches');
+    END IF;
+    FOREACH v_name IN ARRAY v_req LOOP
+      IF NOT (v_name = ANY (v_existing)) THEN
+        v_names := v_names || v_name; v_templates := v_templates || v_name; v_inits := v_inits || NULL::jsonb;
+        v_held := v_held || 0::smallint;
+      END IF;
+    END LOOP;
+    FOR r IN SELECT n, d FROM unnest(v_names) AS n CROSS JOIN LATERAL jsonb_array_elements_text(v_plan->'steps'->n->'deps') AS d
+             WHERE NOT (d = ANY (v_existing)) AND NOT (d = ANY (v_names)) LIMIT 1 LOOP
+      RETURN tasker.dynamic_error('invalid_outcome', format('%s depends on %s, which neither exists nor is created by this outcome', r.n, r.d));
+    END LOOP;
+  ELSE
+    v_event := 'batch.workers_created';
+    o := CASE WHEN jsonb_typeof(p_result) = 'object' THEN p_result->'batch_processing_outcome' END;
+    IF o IS NULL OR jsonb_typeof(o) <> 'object' OR o->>'type' IS NULL OR o->>'type' NOT IN ('create_batches', 'no_batches') THEN
+      RETURN tasker.dynamic_error('invalid_outcome', 'a batchable step''s result needs batch_processing_outcome: '
+        '{"type": "create_batches", ...} or {"type": "no_batches"}');
+    END IF;
+    v_type := o->>'type';
+    v_w := coalesce(o->>'worker_template_name', s.initialization->>'worker_template_name', v_me->>'worker_template');
+    v_wp := CASE WHEN v_w IS NOT NULL THEN v_plan->'steps'->v_w END;
+    IF v_wp IS NULL OR v_wp->>'type' <> 'batch_worker' OR v_wp->'deps'->>0 IS DISTINCT FROM coalesce(s.template_step, s.name) THEN
+      RETURN tasker.dynamic_error('invalid_outcome', format('worker_template_name %s is not a batch_worker step of %s',
+                                  coalesce(v_w, '(none given)'), s.name));
+    END IF;
+    v_limit := (v_plan->'limits'->>'max_workers_per_batch')::integer;
+    IF v_type = 'create_batches' AND (o->'cursor_configs' IS NULL OR jsonb_typeof(o->'cursor_configs') = 'null') THEN
+      -- The server-side cursor generator: ids 001…, [start, end) zero-based.
+      IF jsonb_typeof(o->'total_items') IS DISTINCT FROM 'number' OR (o->>'total_items')::numeric < 0
+         OR (o->>'total_items')::numeric <> trunc((o->>'total_items')::numeric) THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'create_batches needs cursor_configs, or total_items (an integer >= 0) '
+          'for the server to generate them');
+      END IF;
+      v_total := (o->>'total_items')::numeric;
+      v_size := CASE WHEN jsonb_typeof(coalesce(o->'batch_size', s.initialization->'batch_size')) = 'number'
+                     THEN (coalesce(o->'batch_size', s.initialization->'batch_size'))::text::numeric
+                     ELSE (v_wp->'batch'->>'batch_size')::numeric END;
+      v_maxw := CASE WHEN jsonb_typeof(coalesce(o->'max_workers', s.initialization->'max_workers')) = 'number'
+                     THEN (coalesce(o->'max_workers', s.initialization->'max_workers'))::text::numeric END;
+      IF v_size < 1 OR v_size <> trunc(v_size) OR (v_maxw IS NOT NULL AND (v_maxw < 1 OR v_maxw <> trunc(v_maxw))) THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'batch_size and max_workers must be integers >= 1');
+      END IF;
+      IF v_total = 0 THEN
+        v_noop := true;
+      ELSE
+        v_n := ceil(v_total / v_size);
+        IF v_maxw IS NOT NULL AND v_n > v_maxw THEN
+          v_size := ceil(v_total / v_maxw);
+          v_n := ceil(v_total / v_size);
+        END IF;
+        IF v_n > v_limit THEN
+          RETURN tasker.dynamic_error('limit_exceeded', format('%s workers exceed max_workers_per_batch %s', v_n, v_limit));
+        END IF;
+        v_configs := (SELECT jsonb_agg(jsonb_build_object('batch_id', lpad(i::text, 3, '0'), 'start_cursor', (i - 1) * v_size,
+                                         'end_cursor', least(i * v_size, v_total),
+                                         'batch_size', least(i * v_size, v_total) - (i - 1) * v_size) ORDER BY i)
+                      FROM generate_series(1, v_n) AS i);
+      END IF;
+    ELSIF v_type = 'create_batches' THEN
+      v_configs := o->'cursor_configs';
+      IF jsonb_typeof(v_configs) <> 'array' OR jsonb_array_length(v_configs) = 0 THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'cursor_configs must be a non-empty list (use {"type": "no_batches"} for none)');
+      END IF;
+      IF jsonb_array_length(v_configs) > v_limit THEN
+        RETURN tasker.dynamic_error('limit_exceeded', format('%s workers exceed max_workers_per_batch %s', jsonb_array_length(v_configs), v_limit));
+      END IF;
+      IF o ? 'worker_count' AND o->'worker_count' <> to_jsonb(jsonb_array_length(v_configs)) THEN
+        RETURN tasker.dynamic_error('invalid_outcome', format('worker_count %s does not match the %s cursor_configs',
+                                    o->'worker_count', jsonb_array_length(v_configs)));
+      END IF;
+      FOR r IN SELECT e.c, e.i FROM jsonb_array_elements(v_configs) WITH ORDINALITY AS e(c, i) LOOP
+        IF jsonb_typeof(r.c) <> 'object' OR jsonb_typeof(r.c->'batch_id') IS DISTINCT FROM 'string'
+           OR NOT (r.c->>'batch_id' ~ '^[A-Za-z0-9_-]{1,64}$') THEN
+          RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs[%s].batch_id must be 1-64 letters, digits, _ or -', r.i - 1));
+        END IF;
+        IF coalesce(jsonb_typeof(r.c->'start_cursor'), 'null') = 'null' OR coalesce(jsonb_typeof(r.c->'end_cursor'), 'null') = 'null' THEN
+          RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs[%s] needs start_cursor and end_cursor', r.i - 1));
+        END IF;
+        IF jsonb_typeof(r.c->'start_cursor') = 'number' AND jsonb_typeof(r.c->'end_cursor') = 'number'
+           AND ((r.c->>'start_cursor')::numeric < 0 OR (r.c->>'end_cursor')::numeric <= (r.c->>'start_cursor')::numeric) THEN
+          RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs[%s]: the range [%s, %s) is empty, reversed or negative',
+                                      r.i - 1, r.c->'start_cursor', r.c->'end_cursor'));
+        END IF;
+        IF r.c ? 'batch_size' AND (jsonb_typeof(r.c->'batch_size') <> 'number' OR (r.c->>'batch_size')::numeric < 0
+                                   OR (r.c->>'batch_size')::numeric <> trunc((r.c->>'batch_size')::numeric)) THEN
+          RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs[%s].batch_size must be an integer >= 0', r.i - 1));
+        END IF;
+      END LOOP;
+      v_bad := ARRAY(SELECT c->>'batch_id' FROM jsonb_array_elements(v_configs) AS c GROUP BY 1 HAVING count(*) > 1 ORDER BY 1);
+      IF cardinality(v_bad) > 0 THEN
+        RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs repeat batch_id %s', array_to_string(v_bad, ', ')));
+      END IF;
+    ELSE
+      v_noop := true;
+    END IF;
+    IF v_noop THEN
+      v_configs := '[{"batch_id": "000", "start_cursor": 0, "end_cursor": 0, "batch_size": 0}]';
+    END IF;
+    FOR r IN SELECT e.c, e.i FROM jsonb_array_elements(v_configs) WITH ORDINALITY AS e(c, i) LOOP
+      v_name := v_w || '_' || (r.c->>'batch_id');
+      IF v_plan->'steps' ? v_name OR EXISTS (SELECT 1 FROM tasker.steps x WHERE x.task_uuid = s.task_uuid AND x.name = v_name) THEN
+        RETURN tasker.dynamic_error('invalid_outcome', format('worker name %s is already a step of this task or template', v_name));
+      END IF;
+      v_names := v_names || v_name;
+      v_templates := v_templates || v_w;
+      v_inits := v_inits || (coalesce(v_wp->'spec'->'initialization', '{}') || jsonb_build_object(
+        'cursor', r.c,
+        'batch_metadata', jsonb_build_object('cursor_field', v_wp->'batch'->>'cursor_field',
+                                             'failure_strategy', v_wp->'batch'->>'failure_strategy'),
+        'is_no_op', v_noop, '__template_step_name', v_w));
+      -- Workers beyond the batch's parallelism wait for a slot (released as earlier workers finish).
+      v_held := v_held || (CASE WHEN r.i > (v_wp->'batch'->>'parallelism')::integer THEN 1 ELSE 0 END)::smallint;
+    END LOOP;
+    v_batch_ids := ARRAY(SELECT c->>'batch_id' FROM jsonb_array_elements(v_configs) AS c);
+  END IF;
+
+  -- The steps that come with these: a deferred_convergence step with a dependency created now, any other step
+  -- (not a batch worker) whose dependencies all exist and one of them, not a decision, is created now.
+  LOOP
+    v_changed := false;
+    FOR r IN SELECT e.key AS name, e.value AS p FROM jsonb_each(v_plan->'steps') AS e
+             WHERE NOT (e.key = ANY (v_existing)) AND NOT (e.key = ANY (v_templates)) AND e.value->>'type' <> 'batch_worker'
+             ORDER BY (e.value->>'ord')::integer LOOP
+      IF (r.p->>'type' = 'deferred_convergence'
+          AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n) WHERE d.n = ANY (v_templates)))
+         OR (r.p->>'type' <> 'deferred_convergence'
+             AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n)
+                             WHERE NOT (d.n = ANY (v_existing)) AND NOT (d.n = ANY (v_templates)))
+             AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n)
+                         WHERE d.n = ANY (v_templates) AND v_plan->'steps'->d.n->>'type' <> 'decision')) THEN
+        v_names := v_names || r.name; v_templates := v_templates || r.name; v_inits := v_inits || NULL::jsonb;
+        v_held := v_held || 0::smallint;
+        v_changed := true;
+      END IF;
+    END LOOP;
+    EXIT WHEN NOT v_changed;
+  END LOOP;
+
+  IF EXISTS (SELECT 1 FROM tasker.steps c
+             WHERE c.task_uuid = s.task_uuid AND c.step_type = 'deferred_convergence' AND c.state <> 'pending'
+               AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(v_plan->'steps'->c.name->'deps') AS d(n) WHERE d.n = ANY (v_templates))) THEN
+    RAISE EXCEPTION 'task %: a deferred_convergence step started before all of its parents appeared', s.task_uuid;
+  END IF;
+
+  v_base := tasker.uuid_generate_v7();
+  INSERT INTO tasker.steps (step_uuid, task_uuid, name, state, namespace, priority, step_type, handler_callable,
+                            handler_method, initialization, retryable, max_attempts, backoff_kind, backoff_base_ms,
+                            backoff_max_ms, backoff_jitter, timeout_seconds, total_parents, unsatisfied_parents, held,
+                            template_step, created_by_step_uuid)
+  SELECT tasker.uuid_v7_ordered(v_base, u.i::integer), s.task_uuid, u.name, 'pending', s.namespace, s.priority,
+         sp->>'step_type', sp->>'handler_callable', sp->>'handler_method', coalesce(u.init, sp->'initialization', '{}'),
+         (sp->>'retryable')::boolean, (sp->>'max_attempts')::integer, sp->>'backoff_kind', (sp->>'backoff_base_ms')::integer,
+         (sp->>'backoff_max_ms')::integer, (sp->>'backoff_jitter')::double precision, (sp->>'timeout_seconds')::integer,
+         u.held, u.held, u.held, CASE WHEN u.tmpl <> u.name THEN u.tmpl END, p_step
+  FROM unnest(v_names, v_templates, v_inits, v_held) WITH ORDINALITY AS u(name, tmpl, init, held, i)
+  CROSS JOIN LATERAL (SELECT v_plan->'steps'->u.tmpl->'spec' AS sp) x
+  ORDER BY u.i;
+
+  -- Edges into the new steps and into pending convergence steps, from every step of a declared dependency
+  -- (every instance of a batch worker template); then their parent counts from scratch (parents completing in
+  -- this call are still in_progress: report_results counts them down afterwards like any child's).
+  INSERT INTO tasker.step_edges (task_uuid, parent_step_uuid, child_step_uuid)
+  SELECT DISTINCT s.task_uuid, p.step_uuid, c.step_uuid
+  FROM tasker.steps c
+  CROSS JOIN LATERAL jsonb_array_elements_text(v_plan->'steps'->coalesce(c.template_step, c.name)->'deps') AS d(n)
+  JOIN tasker.steps p ON p.task_uuid = c.task_uuid AND coalesce(p.template_step, p.name) = d.n
+  WHERE c.task_uuid = s.task_uuid
+    AND (c.name = ANY (v_names) OR (c.step_type = 'deferred_convergence' AND c.state = 'pending' AND p.name = ANY (v_names)))
+  ON CONFLICT DO NOTHING;
+  UPDATE tasker.steps c SET total_parents = c.held + k.n, unsatisfied_parents = c.held + k.u, updated_at = now()
+  FROM (SELECT e.child_step_uuid AS sid, count(*)::integer AS n,
+               count(*) FILTER (WHERE p.state NOT IN ('complete', 'resolved_manually'))::integer AS u
+        FROM tasker.step_edges e JOIN tasker.steps p ON p.step_uuid = e.parent_step_uuid
+        WHERE e.child_step_uuid IN (SELECT x.step_uuid FROM tasker.steps x
+                                    WHERE x.task_uuid = s.task_uuid
+                                      AND (x.name = ANY (v_names) OR (x.step_type = 'deferred_convergence' AND x.state = 'pending')))
+        GROUP BY e.child_step_uuid) k
+  WHERE c.step_uuid = k.sid;
+
+  UPDATE tasker.tasks t SET steps_total = t.steps_total + cardinality(v_names), steps_pending = t.steps_pending + cardinality(v_names),
+                            updated_at = now()
+  WHERE t.task_uuid = s.task_uuid;
+  INSERT INTO tasker.step_transitions (task_uuid, step_uuid, from_state, to_state, event, attempt, actor)
+  SELECT s.task_uuid, x.step_uuid, NULL, 'pending', 'create', 0, p_actor
+  FROM tasker.steps x WHERE x.task_uuid = s.task_uuid AND x.name = ANY (v_names) ORDER BY x.step_uuid;
+  INSERT INTO tasker.task_expansions (task_uuid, trigger_step_uuid, event, outcome_type, trigger_name, worker_template,
+                                      created_steps, batch_ids, depth, lease_token, actor)
+  VALUES (s.task_uuid, p_step, v_event, v_type, s.name, v_w, v_names, v_batch_ids, v_depth, p_token, p_actor);
+  PERFORM tasker.refresh_convergence_holds(s.task_uuid);
+  RETURN NULL;
+END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.fail_running_step(s tasker.steps, p_kind text, p_error jsonb, p_retryable boolean, p_retry_after_ms bigint, p_multiplier double precision, p_actor text, p_exec_ms integer, OUT o_state text, OUT o_next_retry_at timestamp with time zone)
  RETURNS record
@@ -1229,6 +1555,50 @@ BEGIN
   RETURN QUERY SELECT 'ok'::text, v_entry;
 END $function$;
 
+CREATE OR REPLACE FUNCTION tasker.plan_possible(p_task uuid, p_plan jsonb, OUT o_existing text[], OUT o_possible text[])
+ RETURNS record
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE
+  v_open text[];
+  v_changed boolean := true;
+  v_add boolean;
+  r record;
+BEGIN
+  o_existing := ARRAY(SELECT DISTINCT coalesce(s.template_step, s.name) FROM tasker.steps s WHERE s.task_uuid = p_task);
+  v_open := ARRAY(
+    SELECT s.name FROM tasker.steps s
+    WHERE s.task_uuid = p_task AND s.step_type IN ('decision', 'batchable')
+      AND s.state NOT IN ('complete', 'cancelled', 'resolved_manually')
+      AND NOT EXISTS (SELECT 1 FROM tasker.task_expansions x WHERE x.task_uuid = p_task AND x.trigger_step_uuid = s.step_uuid));
+  o_possible := o_existing;
+  WHILE v_changed LOOP
+    v_changed := false;
+    FOR r IN SELECT e.key AS name, e.value AS p FROM jsonb_each(p_plan->'steps') AS e WHERE NOT (e.key = ANY (o_possible)) LOOP
+      IF r.p->>'type' = 'batch_worker' THEN
+        v_add := (r.p->'deps'->>0) = ANY (v_open)
+                 OR ((r.p->'deps'->>0) = ANY (o_possible) AND NOT ((r.p->'deps'->>0) = ANY (o_existing)));
+      ELSIF r.p->>'type' = 'deferred_convergence' THEN
+        v_add := EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n)
+                         WHERE d.n = ANY (o_possible) AND NOT (d.n = ANY (o_existing)));
+      ELSE
+        v_add := NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n) WHERE NOT (d.n = ANY (o_possible)))
+          AND (EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n)
+                       WHERE d.n = ANY (o_possible) AND NOT (d.n = ANY (o_existing))
+                         AND p_plan->'steps'->d.n->>'type' <> 'decision')
+               OR EXISTS (SELECT 1 FROM jsonb_each(p_plan->'steps') AS dd
+                          WHERE dd.value->>'type' = 'decision' AND dd.value->'segment' ? r.name
+                            AND (dd.key = ANY (v_open) OR (dd.key = ANY (o_possible) AND NOT (dd.key = ANY (o_existing))))));
+      END IF;
+      IF v_add THEN
+        o_possible := o_possible || r.name;
+        v_changed := true;
+      END IF;
+    END LOOP;
+  END LOOP;
+END $function$;
+
 CREATE OR REPLACE FUNCTION tasker.promote_due_retries(p_limit integer)
  RETURNS TABLE(promoted integer, next_due_at timestamp with time zone)
  LANGUAGE plpgsql
@@ -1288,6 +1658,29 @@ BEGIN
           -- claim_event_id is NULL for a claim made before this version: step_transitions holds that one.
           s.enqueue_event_id, s.enqueue_from, s.enqueued_at, s.claim_event_id, v_ev);
   RETURN v_ev;
+END $function$;
+
+CREATE OR REPLACE FUNCTION tasker.refresh_convergence_holds(p_task uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  v_plan jsonb;
+  pp record;
+BEGIN
+  SELECT x.plan INTO v_plan FROM tasker.task_plans x WHERE x.task_uuid = p_task;
+  IF v_plan IS NULL THEN
+    RETURN;
+  END IF;
+  pp := tasker.plan_possible(p_task, v_plan);
+  UPDATE tasker.steps s SET held = w.want, total_parents = s.total_parents - s.held + w.want,
+                            unsatisfied_parents = s.unsatisfied_parents - s.held + w.want, updated_at = now()
+  FROM (SELECT c.step_uuid,
+               CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(v_plan->'steps'->c.name->'deps') AS d(n)
+                                 WHERE d.n = ANY (pp.o_possible) AND NOT (d.n = ANY (pp.o_existing))) THEN 1 ELSE 0 END AS want
+        FROM tasker.steps c
+        WHERE c.task_uuid = p_task AND c.step_type = 'deferred_convergence' AND c.state = 'pending') w
+  WHERE s.step_uuid = w.step_uuid AND s.held <> w.want;
 END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.refresh_task_watchers(p_watcher text, p_tasks uuid[], p_ttl_seconds integer)
@@ -1415,6 +1808,8 @@ DECLARE
   v_step_state text[];
   v_next timestamptz[];
   v_outcome text[];
+  v_type text[];
+  v_err jsonb;
   -- Completions, failures, and their tasks.
   v_cids uuid[] := '{}';
   v_cords integer[] := '{}';
@@ -1426,6 +1821,17 @@ DECLARE
   v_settled uuid[];
   v_settled_states text[];
   v_gave_up uuid[];
+  -- Dynamic workflows: completions whose children are released (v_cids plus batch workers completed by
+  -- continue_on_failure), batch workers that ended in error (and their place in v_move_to), tasks to sweep for
+  -- steps that became ready without a parent completing (new steps, released holds).
+  v_release uuid[];
+  v_bw_failed uuid[] := '{}';
+  v_bw_pos integer[] := '{}';
+  v_finished uuid[] := '{}';
+  v_sweep uuid[] := '{}';
+  v_cancel_counts tasker.step_counts;
+  v_strategy text;
+  w tasker.steps;
   r record;
 BEGIN
   IF v_n = 0 THEN
@@ -1448,10 +1854,11 @@ BEGIN
            WHEN p_results->(k.ord::integer - 1)->>'status' = 'completed' THEN 'complete'
            ELSE 'fail' END ORDER BY k.ord),
          array_agg(CASE WHEN k.visible THEN k.state END ORDER BY k.ord),
-         array_agg(CASE WHEN k.visible THEN k.next_retry_at END ORDER BY k.ord)
-  INTO v_task_of, v_verdict, v_step_state, v_next
+         array_agg(CASE WHEN k.visible THEN k.next_retry_at END ORDER BY k.ord),
+         array_agg(CASE WHEN k.visible THEN k.step_type END ORDER BY k.ord)
+  INTO v_task_of, v_verdict, v_step_state, v_next, v_type
   FROM (
-    SELECT i.ord, i.tok, i.nth, x.task_uuid, x.state, x.lease_token, x.next_retry_at,
+    SELECT i.ord, i.tok, i.nth, x.task_uuid, x.state, x.lease_token, x.next_retry_at, x.step_type,
            x.step_uuid IS NOT NULL AND (p_namespaces IS NULL OR x.namespace = ANY (p_namespaces)) AS visible
     FROM (SELECT u.*, row_number() OVER (PARTITION BY u.sid ORDER BY u.ord) AS nth
           FROM unnest(v_ids, v_tokens) WITH ORDINALITY AS u(sid, tok, ord)) i
@@ -1464,8 +1871,35 @@ BEGIN
       WHEN 'not_found', 'lease_lost' THEN
         v_outcome[i] := v_verdict[i];
       WHEN 'refused' THEN
-        v_outcome[i] := tasker.lease_refusal(v_ids[i], v_tokens[i]);
+        -- A decision's or batchable's result applied before (the ledger has its lease) answers as it did.
+        IF v_type[i] IN ('decision', 'batchable') AND EXISTS (
+             SELECT 1 FROM tasker.task_expansions x
+             WHERE x.task_uuid = v_task_of[i] AND x.trigger_step_uuid = v_ids[i] AND x.lease_token = v_tokens[i]) THEN
+          v_outcome[i] := 'ok';
+        ELSE
+          v_outcome[i] := tasker.lease_refusal(v_ids[i], v_tokens[i]);
+        END IF;
       WHEN 'complete' THEN
+        v_err := CASE WHEN v_type[i] IN ('decision', 'batchable')
+                      THEN tasker.expand_step(v_ids[i], p_results->(i - 1)->'result', v_tokens[i], p_worker) END;
+        IF v_err IS NOT NULL THEN
+          -- An outcome that cannot be applied fails the step for good, in this call.
+          SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = v_ids[i];
+          f := tasker.fail_running_step(s, 'fail_result', v_err, false, NULL, p_multiplier, p_worker,
+                 (p_results->(i - 1)->>'execution_time_ms')::integer);
+          v_outcome[i] := 'ok';
+          v_step_state[i] := f.o_state;
+          v_next[i] := NULL;
+          v_move_tasks := v_move_tasks || v_task_of[i];
+          v_move_to := v_move_to || f.o_state;
+          CONTINUE;
+        END IF;
+        IF v_type[i] IN ('decision', 'batchable') THEN
+          v_sweep := v_sweep || v_task_of[i];
+        END IF;
+        IF v_type[i] = 'batch_worker' THEN
+          v_finished := v_finished || v_ids[i];
+        END IF;
         v_outcome[i] := 'ok';
         v_step_state[i] := 'complete';
         v_next[i] := NULL;
@@ -1483,6 +1917,10 @@ BEGIN
         v_next[i] := f.o_next_retry_at;
         v_move_tasks := v_move_tasks || v_task_of[i];
         v_move_to := v_move_to || f.o_state;
+        IF v_type[i] = 'batch_worker' AND f.o_state = 'error' THEN
+          v_bw_failed := v_bw_failed || v_ids[i];
+          v_bw_pos := v_bw_pos || cardinality(v_move_to);
+        END IF;
     END CASE;
   END LOOP;
 
@@ -1508,7 +1946,82 @@ BEGIN
                                 lease_expires_at = NULL, leased_by = NULL, next_retry_at = NULL, enqueue_event_id = NULL,
                                 enqueue_from = NULL, claim_event_id = NULL, updated_at = now()
       FROM c WHERE x.step_uuid = c.step_uuid AND x.step_uuid = ANY (v_cids);
+    END IF;
+    v_release := v_cids;
 
+    -- Batch workers that ended in error, by their batch's failure_strategy: continue_on_failure completes the
+    -- worker with its error as its result (the aggregator receives it by name); fail_fast cancels its unfinished
+    -- siblings (the task then fails like any permanent failure); isolate leaves it in error for an operator.
+    FOR i IN 1..cardinality(v_bw_failed) LOOP
+      SELECT * INTO w FROM tasker.steps x WHERE x.step_uuid = v_bw_failed[i];
+      v_strategy := coalesce(w.initialization->'batch_metadata'->>'failure_strategy', 'continue_on_failure');
+      v_finished := v_finished || w.step_uuid;
+      IF v_strategy = 'continue_on_failure' THEN
+        PERFORM tasker.insert_step_transition(w.task_uuid, w.step_uuid, 'error', 'complete', 'complete_manually', w.attempts,
+                  'engine', 'failure_strategy continue_on_failure', jsonb_build_object('failure_strategy', v_strategy));
+        UPDATE tasker.steps x SET state = 'complete', results = jsonb_build_object('failed', true, 'error', w.last_error),
+                                  completed_at = now(), updated_at = now()
+        WHERE x.step_uuid = w.step_uuid;
+        v_move_to[v_bw_pos[i]] := 'complete';
+        v_step_state[array_position(v_ids, w.step_uuid)] := 'complete';
+        v_release := v_release || w.step_uuid;
+      ELSIF v_strategy = 'fail_fast' THEN
+        v_cancel_counts := ROW(0, 0, 0, 0, 0, 0, 0)::tasker.step_counts;
+        FOR r IN
+          SELECT * FROM tasker.steps x
+          WHERE x.task_uuid = w.task_uuid AND x.created_by_step_uuid = w.created_by_step_uuid
+            AND x.template_step = w.template_step AND x.step_uuid <> w.step_uuid
+            AND x.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry')
+          ORDER BY x.step_uuid FOR UPDATE
+        LOOP
+          IF r.state = 'in_progress' THEN
+            SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = r.step_uuid;
+            PERFORM tasker.record_attempt(s, 'cancelled', 'cancel', 'cancelled', 'engine', NULL,
+                      jsonb_build_object('message', format('fail_fast: batch worker %s failed', w.name)));
+          ELSE
+            SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = r.step_uuid;
+            PERFORM tasker.flush_enqueue_event(s);
+            PERFORM tasker.insert_step_transition(w.task_uuid, r.step_uuid, r.state, 'cancelled', 'cancel', r.attempts, 'engine',
+                      format('fail_fast: batch worker %s failed', w.name));
+          END IF;
+          v_cancel_counts := tasker.counts_move(v_cancel_counts, r.state, 'cancelled');
+        END LOOP;
+        UPDATE tasker.steps x SET state = 'cancelled', completed_at = now(), lease_token = NULL, lease_expires_at = NULL,
+                                  leased_by = NULL, next_retry_at = NULL, enqueue_event_id = NULL, enqueue_from = NULL,
+                                  claim_event_id = NULL, held = 0, unsatisfied_parents = x.unsatisfied_parents - x.held,
+                                  total_parents = x.total_parents - x.held, updated_at = now()
+        WHERE x.task_uuid = w.task_uuid AND x.created_by_step_uuid = w.created_by_step_uuid
+          AND x.template_step = w.template_step AND x.step_uuid <> w.step_uuid
+          AND x.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry');
+        UPDATE tasker.tasks t SET steps_pending = t.steps_pending + (v_cancel_counts).pending,
+                                  steps_active = t.steps_active + (v_cancel_counts).active,
+                                  steps_waiting_for_retry = t.steps_waiting_for_retry + (v_cancel_counts).waiting_for_retry,
+                                  steps_cancelled = t.steps_cancelled + (v_cancel_counts).cancelled, updated_at = now()
+        WHERE t.task_uuid = w.task_uuid AND (v_cancel_counts).cancelled > 0;
+      END IF;
+    END LOOP;
+
+    -- Parallelism: each batch worker that finished here frees its slot for the next waiting sibling.
+    IF cardinality(v_finished) > 0 THEN
+      WITH done AS (
+        SELECT x.task_uuid, x.created_by_step_uuid AS b, x.template_step AS tmpl, count(*)::integer AS n
+        FROM tasker.steps x WHERE x.step_uuid = ANY (v_finished) GROUP BY 1, 2, 3
+      ), nxt AS (
+        SELECT y.step_uuid FROM done
+        CROSS JOIN LATERAL (SELECT z.step_uuid FROM tasker.steps z
+                            WHERE z.task_uuid = done.task_uuid AND z.created_by_step_uuid = done.b AND z.template_step = done.tmpl
+                              AND z.state = 'pending' AND z.held > 0
+                            ORDER BY z.step_uuid LIMIT done.n) y
+      ), freed AS (
+        UPDATE tasker.steps x SET held = x.held - 1, unsatisfied_parents = x.unsatisfied_parents - 1,
+                                  total_parents = x.total_parents - 1, updated_at = now()
+        FROM nxt WHERE x.step_uuid = nxt.step_uuid
+        RETURNING x.task_uuid
+      )
+      SELECT v_sweep || coalesce(array_agg(DISTINCT freed.task_uuid), '{}') INTO v_sweep FROM freed;
+    END IF;
+
+    IF cardinality(v_release) > 0 THEN
       -- Their children, in one statement: each counts down its parents completed here; a pending child whose
       -- last parent this was is enqueued (its enqueue event drawn now) unless its task holds children back.
       v_hold := ARRAY(
@@ -1520,7 +2033,7 @@ BEGIN
           SELECT x.step_uuid AS sid, e.n,
                  (x.unsatisfied_parents = e.n AND x.state = 'pending' AND NOT (x.task_uuid = ANY (v_hold))) AS go
           FROM (SELECT d.child_step_uuid, count(*)::integer AS n FROM tasker.step_edges d
-                WHERE d.parent_step_uuid = ANY (v_cids) GROUP BY d.child_step_uuid) e
+                WHERE d.parent_step_uuid = ANY (v_release) GROUP BY d.child_step_uuid) e
           CROSS JOIN LATERAL (SELECT * FROM tasker.steps y WHERE y.step_uuid = e.child_step_uuid LIMIT 1) x
         ), moved AS (
           UPDATE tasker.steps x SET
@@ -1545,6 +2058,33 @@ BEGIN
       END LOOP;
     END IF;
 
+    -- Steps that became ready without a parent completing here: created with every parent satisfied, a
+    -- convergence step whose last possible parent can no longer appear, a worker given a slot. A held task
+    -- dispatches nothing new, except batch workers of an isolate batch (the others finish).
+    IF cardinality(v_sweep) > 0 THEN
+      FOR r IN
+        WITH held_tasks AS (
+          SELECT t.task_uuid, t.state FROM tasker.tasks t WHERE t.task_uuid = ANY (v_sweep)
+            AND (t.state IN ('blocked_by_failures', 'error') OR t.steps_error > 0
+                 OR t.task_uuid = ANY (SELECT m.t FROM unnest(v_move_tasks, v_move_to) AS m(t, s) WHERE m.s = 'error'))
+        ), moved AS (
+          UPDATE tasker.steps x SET state = 'enqueued', enqueued_at = now(), enqueue_event_id = nextval('tasker.event_id_seq'),
+                                    enqueue_from = 'pending', updated_at = now()
+          WHERE x.task_uuid = ANY (v_sweep) AND x.state = 'pending' AND x.unsatisfied_parents = 0
+            AND (NOT EXISTS (SELECT 1 FROM held_tasks h WHERE h.task_uuid = x.task_uuid)
+                 OR (x.step_type = 'batch_worker' AND x.initialization->'batch_metadata'->>'failure_strategy' = 'isolate'
+                     AND NOT EXISTS (SELECT 1 FROM held_tasks h WHERE h.task_uuid = x.task_uuid AND h.state = 'error')))
+          RETURNING x.task_uuid, x.namespace, x.handler_callable
+        )
+        SELECT m.task_uuid, m.namespace, array_agg(m.handler_callable) AS handlers, count(*)::integer AS n
+        FROM moved m GROUP BY m.task_uuid, m.namespace
+      LOOP
+        v_enq_tasks := coalesce(v_enq_tasks, '{}') || r.task_uuid;
+        v_enq_counts := coalesce(v_enq_counts, '{}') || r.n;
+        IF p_notify THEN PERFORM tasker.notify_steps_ready(r.namespace, r.handlers); END IF;
+      END LOOP;
+    END IF;
+
     -- Every task settles once: the counters after its moves, one decision, one transition when its resting
     -- state changes, one update of its row.
     WITH m AS (
@@ -1558,7 +2098,8 @@ BEGIN
     ), d AS (
       SELECT t.task_uuid, t.state AS from_state, t.completed_at, cc.c, coalesce(q.n, 0) AS n_enq, dec.*
       FROM m CROSS JOIN LATERAL (SELECT * FROM tasker.tasks y WHERE y.task_uuid = m.task_uuid LIMIT 1) t
-      LEFT JOIN unnest(v_enq_tasks, v_enq_counts) AS q(t, n) ON q.t = m.task_uuid
+      LEFT JOIN (SELECT q0.t, sum(q0.n)::integer AS n FROM unnest(v_enq_tasks, v_enq_counts) AS q0(t, n) GROUP BY q0.t) q
+        ON q.t = m.task_uuid
       CROSS JOIN LATERAL (SELECT ROW(t.steps_pending - coalesce(q.n, 0), t.steps_active - m.n_done + coalesce(q.n, 0),
                                      t.steps_waiting_for_retry + m.n_retry, t.steps_complete + m.n_complete,
                                      t.steps_error + m.n_error, t.steps_cancelled, t.steps_resolved_manually

@@ -114,9 +114,9 @@ describe('parallelism', () => {
     await runScan(task, { type: 'create_batches', cursor_configs: configs(5) });
     let finished = 0;
     for (let round = 0; round < 10 && finished < 5; round += 1) {
-      const [{ n }] = await rt.sql<{ n: number }[]>`
+      const [row] = await rt.sql<{ n: number }[]>`
         SELECT count(*)::int AS n FROM tasker.steps WHERE task_uuid = ${task} AND template_step = 'chunk' AND state IN ('enqueued', 'in_progress')`;
-      expect(n).toBeLessThanOrEqual(2);
+      expect(row?.n).toBeLessThanOrEqual(2);
       const claimed = (await claimAll()).filter((s) => s.taskUuid === task);
       expect(claimed.length).toBeLessThanOrEqual(2);
       for (const w of claimed) {
@@ -157,7 +157,7 @@ describe('failure strategies', () => {
     const steps = await stepsOf(rt.sql, task);
     expect(['chunk_001', 'chunk_002', 'chunk_003', 'merge'].map((n) => steps.get(n)?.state)).toEqual(['error', 'cancelled', 'cancelled', 'pending']);
     await expect(completeStep(rt.services, workers[1] as ClaimedStep, {})).rejects.toMatchObject({ code: 'INVALID_STATE' });
-    expect((await rt.services.dlq.getByTask(TEST_PRINCIPAL, task)).reason).toBe('max_retries_exceeded');
+    expect((await rt.services.dlq!.getByTask(TEST_PRINCIPAL, task)).reason).toBe('max_retries_exceeded');
     await expectConsistent(task);
   });
 

@@ -242,7 +242,7 @@ describe('bad outcomes fail the decision permanently', () => {
     expect([...steps.keys()]).toEqual(['check_expense', 'choose_path']);
     expect(steps.get('choose_path')?.last_error).toMatchObject({ error_type: errorType, retryable: false, message: expect.stringMatching(message) });
     expect(await expansionsOf(rt.sql, task)).toEqual([]);
-    const dlq = await rt.services.dlq.getByTask(TEST_PRINCIPAL, task);
+    const dlq = await rt.services.dlq!.getByTask(TEST_PRINCIPAL, task);
     expect(dlq.reason).toBe('max_retries_exceeded');
     await expectConsistent(task);
   });
