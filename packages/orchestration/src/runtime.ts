@@ -145,7 +145,6 @@ function createHealth(
   return createHealthService({
     version: options.version ?? PACKAGE_VERSION,
     environment: config.environment,
-    dynamicLimits: config.dynamic,
     poolMax: config.database.pool_max,
     probe: () => loops.pulse(),
     intervalMs: config.engine.pulse_interval_ms,
