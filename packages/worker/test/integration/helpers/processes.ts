@@ -8,7 +8,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type TaskerClient } from '@tasker/client';
 import { inject } from 'vitest';
-import { createDatabase, dropDatabase, uniqueDatabaseName, withDatabase } from '../../../../orchestration/test/integration/helpers/test-db.js';
+import {
+  createDatabase,
+  dropDatabase,
+  uniqueDatabaseName,
+  withDatabase,
+} from '../../../../orchestration/test/integration/helpers/test-db.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../../../', import.meta.url)));
 const ORCHESTRATION_MAIN = join(REPO_ROOT, 'packages/orchestration/src/main.ts');
@@ -28,8 +33,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A port from {@link freePort} is free when picked, not when the child binds it: another process on the machine
+ * may take it in between. Such a start (EADDRINUSE in the child's output) is tried again on new ports.
+ */
+async function retryOnPortRace<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
 /** Polls `check` until it returns a value other than undefined/false. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string, intervalMs = 50): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -39,7 +63,10 @@ export async function until<T>(check: () => Promise<T | undefined | false> | T |
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -55,11 +82,17 @@ export interface RunningProcess {
 }
 
 function launch(args: string[], env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   return {
     child,
     output: () => output,
@@ -88,7 +121,11 @@ export interface Orchestration {
  * Orchestration on a fresh clone of the migrated template database, auth off, test config (2 s leases);
  * `env` adds to or overrides the process environment.
  */
-export async function startOrchestration(env: Record<string, string> = {}): Promise<Orchestration> {
+export function startOrchestration(env: Record<string, string> = {}): Promise<Orchestration> {
+  return retryOnPortRace(() => startOrchestrationOnce(env));
+}
+
+async function startOrchestrationOnce(env: Record<string, string>): Promise<Orchestration> {
   const adminUrl = inject('databaseUrl');
   const database = uniqueDatabaseName('e2e');
   await createDatabase(adminUrl, database, inject('templateDatabase'));
@@ -150,22 +187,34 @@ export interface WorkerProcess {
 }
 
 /** `tasker-worker` with the example handlers and templates; resolves once its /health/ready says ready. */
-export async function startWorkerProcess(
+export function startWorkerProcess(
   orchestration: Orchestration,
   transport: 'grpc' | 'rest',
   extraArgs: string[] = [],
   env: Record<string, string> = {},
 ): Promise<WorkerProcess> {
+  return retryOnPortRace(() => startWorkerProcessOnce(orchestration, transport, extraArgs, env));
+}
+
+async function startWorkerProcessOnce(
+  orchestration: Orchestration,
+  transport: 'grpc' | 'rest',
+  extraArgs: string[],
+  env: Record<string, string>,
+): Promise<WorkerProcess> {
   const [restPort, grpcPort] = [await freePort(), await freePort()];
-  const proc = launch([WORKER_BIN, '--handlers', './examples/handlers/index.ts', '--templates', './examples/templates', ...extraArgs], {
-    TASKER_ENV: 'test',
-    TASKER_WORKER_TRANSPORT: transport,
-    TASKER_ORCHESTRATION_ADDRESSES: transport === 'grpc' ? orchestration.grpcAddress : orchestration.restAddress,
-    TASKER_WORKER_REST_ADDRESS: `127.0.0.1:${restPort}`,
-    TASKER_WORKER_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
-    TASKER_LOG_LEVEL: 'info',
-    ...env,
-  });
+  const proc = launch(
+    [WORKER_BIN, '--handlers', './examples/handlers/index.ts', '--templates', './examples/templates', ...extraArgs],
+    {
+      TASKER_ENV: 'test',
+      TASKER_WORKER_TRANSPORT: transport,
+      TASKER_ORCHESTRATION_ADDRESSES: transport === 'grpc' ? orchestration.grpcAddress : orchestration.restAddress,
+      TASKER_WORKER_REST_ADDRESS: `127.0.0.1:${restPort}`,
+      TASKER_WORKER_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
+      TASKER_LOG_LEVEL: 'info',
+      ...env,
+    },
+  );
   const restUrl = `http://127.0.0.1:${restPort}`;
   try {
     await until(
@@ -181,5 +230,10 @@ export async function startWorkerProcess(
     await proc.stop('SIGKILL');
     throw new Error(`${(err as Error).message}\n--- worker output ---\n${proc.output()}`);
   }
-  return { process: proc, restUrl, grpcAddress: `127.0.0.1:${grpcPort}`, stop: (signal = 'SIGTERM') => proc.stop(signal) };
+  return {
+    process: proc,
+    restUrl,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    stop: (signal = 'SIGTERM') => proc.stop(signal),
+  };
 }
