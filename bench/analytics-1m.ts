@@ -13,7 +13,11 @@ import type { Notice, Sql } from 'postgres';
 import { loadConfig } from '@tasker/shared/config';
 import { ALL_PERMISSIONS_PRINCIPAL } from '@tasker/shared/permissions';
 import { createSql } from '../packages/orchestration/src/db/connect.js';
-import { allowPostgresUserToEnter, quoteIdentifier, startEmbeddedPostgres } from '../packages/orchestration/src/db/embedded.js';
+import {
+  allowPostgresUserToEnter,
+  quoteIdentifier,
+  startEmbeddedPostgres,
+} from '../packages/orchestration/src/db/embedded.js';
 import { migrate } from '../packages/orchestration/src/db/migrate.js';
 import { countEnqueuedStepsByNamespace } from '../packages/orchestration/src/repositories/analytics.js';
 import { createAnalyticsService } from '../packages/orchestration/src/services/analytics.js';
@@ -46,11 +50,16 @@ async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
 async function seed(sql: Sql, n: number): Promise<void> {
   await sql`set synchronous_commit = off`;
   await sql`set maintenance_work_mem = '256MB'`;
-  await timed('templates', () => sql`
+  await timed(
+    'templates',
+    () => sql`
     insert into tasker.templates (namespace, name, version, definition, configuration, content_hash)
     select 'ns_' || (g % 5), 'flow_' || (g / 5), '1.0.0', jsonb_build_object('lifecycle', null), '{}', 'sha256:bench' || g
-    from generate_series(0, 19) g`);
-  await timed(`tasks (${n})`, () => sql`
+    from generate_series(0, 19) g`,
+  );
+  await timed(
+    `tasks (${n})`,
+    () => sql`
     insert into tasker.tasks (template_uuid, namespace, name, version, state, state_entered_at, identity_hash,
       requested_at, created_at, updated_at, completed_at, steps_total, steps_pending, steps_enqueued,
       steps_complete, steps_error, steps_cancelled)
@@ -70,8 +79,11 @@ async function seed(sql: Sql, n: number): Promise<void> {
       from (select i, now() - (i::float8 / ${n}) * interval '30 days' as created from generate_series(1, ${n}) i) c
     ) x
     join (select template_uuid, namespace, name, version, row_number() over (order by namespace, name) - 1 as k
-          from tasker.templates) tp on tp.k = x.i % 20`);
-  await timed(`steps (${n * 4})`, () => sql`
+          from tasker.templates) tp on tp.k = x.i % 20`,
+  );
+  await timed(
+    `steps (${n * 4})`,
+    () => sql`
     insert into tasker.steps (task_uuid, name, state, namespace, handler_callable, attempts, created_at, updated_at,
       completed_at, last_failure_at, last_attempted_at, enqueued_at)
     select t.task_uuid, 'step_' || k, s.state, t.namespace, 'Bench.Step' || k,
@@ -90,15 +102,21 @@ async function seed(sql: Sql, n: number): Promise<void> {
                else case when k <= 2 then 'complete' when k = 3 then 'enqueued' else 'pending' end end as state,
              t.created_at + (k - 1) * coalesce(t.completed_at - t.created_at, interval '1 minute') / 4 as started,
              t.created_at + k * coalesce(t.completed_at - t.created_at, interval '1 minute') / 4 as ended
-    ) s`);
-  await timed('attempts', () => sql`
+    ) s`,
+  );
+  await timed(
+    'attempts',
+    () => sql`
     insert into tasker.step_attempts (lease_token, task_uuid, step_uuid, attempt, worker_id, claimed_at, finished_at,
       outcome, execution_time_ms)
     select gen_random_uuid(), s.task_uuid, s.step_uuid, 1, 'bench-worker', s.last_attempted_at,
            coalesce(s.completed_at, s.last_failure_at), case when s.state = 'complete' then 'completed' else 'failed' end,
            (extract(epoch from coalesce(s.completed_at, s.last_failure_at) - s.last_attempted_at) * 1000)::int
-    from tasker.steps s where s.state in ('complete', 'error')`);
-  await timed('dlq entries', () => sql`
+    from tasker.steps s where s.state in ('complete', 'error')`,
+  );
+  await timed(
+    'dlq entries',
+    () => sql`
     insert into tasker.dlq_entries (task_uuid, original_state, reason, dlq_timestamp, resolution_status,
       resolution_timestamp, resolved_by, created_at, updated_at)
     select t.task_uuid, 'blocked_by_failures', 'max_retries_exceeded', t.completed_at,
@@ -106,7 +124,8 @@ async function seed(sql: Sql, n: number): Promise<void> {
            case when t.created_at > now() - interval '3 days' then null else t.completed_at + interval '25 minutes' end,
            case when t.created_at > now() - interval '3 days' then null else 'bench-operator' end,
            t.completed_at, t.completed_at
-    from tasker.tasks t where t.state = 'error'`);
+    from tasker.tasks t where t.state = 'error'`,
+  );
   await timed('vacuum analyze', async () => {
     for (const table of ['templates', 'tasks', 'steps', 'step_attempts', 'dlq_entries']) {
       await sql.unsafe(`vacuum (analyze) tasker.${table}`);

@@ -42,7 +42,14 @@ it('runs every registered suite and renders a consistent report', async () => {
   const outDir = await mkdtemp(path.join(os.tmpdir(), 'tasker-bench-smoke-'));
   const lines: string[] = [];
   try {
-    const run = await runBench({ mode: 'smoke', adminUrl, server: 'integration', suites: SUITES, outDir, log: (l) => lines.push(l) });
+    const run = await runBench({
+      mode: 'smoke',
+      adminUrl,
+      server: 'integration',
+      suites: SUITES,
+      outDir,
+      log: (l) => lines.push(l),
+    });
     const { report } = run;
 
     expect(report.suites.map((s) => [s.name, s.error])).toEqual(SUITES.map((s) => [s.name, undefined]));
@@ -77,9 +84,13 @@ it('runs every registered suite and renders a consistent report', async () => {
 
     const json = JSON.parse(await readFile(run.files?.json ?? '', 'utf8')) as typeof report;
     expect(json.suites.flatMap((s) => s.figures.map((f) => f.id))).toEqual(ids);
-    expect(json.suites.flatMap((s) => s.figures).find((f) => f.samples !== undefined)?.summary?.n).toBe(SIZES.smoke.chainSamples);
+    expect(json.suites.flatMap((s) => s.figures).find((f) => f.samples !== undefined)?.summary?.n).toBe(
+      SIZES.smoke.chainSamples,
+    );
   } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\nbench log:\n${lines.join('\n')}`, { cause: err });
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nbench log:\n${lines.join('\n')}`, {
+      cause: err,
+    });
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }

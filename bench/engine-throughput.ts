@@ -19,7 +19,11 @@ import postgres, { type Sql } from 'postgres';
 import { loadConfig } from '@tasker/shared/config';
 import { ALL_PERMISSIONS_PRINCIPAL } from '@tasker/shared/permissions';
 import type { ClaimedStep } from '@tasker/shared';
-import { allowPostgresUserToEnter, quoteIdentifier, startEmbeddedPostgres } from '../packages/orchestration/src/db/embedded.js';
+import {
+  allowPostgresUserToEnter,
+  quoteIdentifier,
+  startEmbeddedPostgres,
+} from '../packages/orchestration/src/db/embedded.js';
 import { migrate } from '../packages/orchestration/src/db/migrate.js';
 import { createRuntime } from '../packages/orchestration/src/runtime.js';
 import type { Services } from '../packages/orchestration/src/services/types.js';
@@ -38,13 +42,26 @@ const { values: args } = parseArgs({
 });
 const P = ALL_PERMISSIONS_PRINCIPAL;
 const TASK = { initiator: 'bench', sourceSystem: 'bench', reason: 'bench' };
-const RESULT_SCHEMA = args['result-schema'] ? { result_schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } } } : {};
+const RESULT_SCHEMA = args['result-schema']
+  ? { result_schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } } }
+  : {};
 const LINEAR = {
-  name: 'linear', namespace_name: 'bench', version: '1.0.0', identity_strategy: 'always_unique',
-  steps: ['a', 'b', 'c', 'd'].map((name, i, all) => ({ name, handler: { callable: 'Bench.Step' }, dependencies: i === 0 ? [] : [all[i - 1]], ...RESULT_SCHEMA })),
+  name: 'linear',
+  namespace_name: 'bench',
+  version: '1.0.0',
+  identity_strategy: 'always_unique',
+  steps: ['a', 'b', 'c', 'd'].map((name, i, all) => ({
+    name,
+    handler: { callable: 'Bench.Step' },
+    dependencies: i === 0 ? [] : [all[i - 1]],
+    ...RESULT_SCHEMA,
+  })),
 };
 const DIAMOND = {
-  name: 'diamond', namespace_name: 'bench', version: '1.0.0', identity_strategy: 'always_unique',
+  name: 'diamond',
+  namespace_name: 'bench',
+  version: '1.0.0',
+  identity_strategy: 'always_unique',
   steps: [
     { name: 'a', handler: { callable: 'Bench.Step' }, ...RESULT_SCHEMA },
     { name: 'b', handler: { callable: 'Bench.Step' }, dependencies: ['a'], ...RESULT_SCHEMA },
@@ -73,17 +90,32 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Claims through `services`, reports through `reporting` (another replica, or the same). */
-async function runWorkers(services: Services, lanes: number, batch: number, signal: AbortSignal, reporting: Services = services): Promise<number> {
+async function runWorkers(
+  services: Services,
+  lanes: number,
+  batch: number,
+  signal: AbortSignal,
+  reporting: Services = services,
+): Promise<number> {
   let done = 0;
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
       const workerId = `bench-${lane}`;
       while (!signal.aborted) {
         const steps: ClaimedStep[] = await services.workers.claim(
-          P, { workerId, namespaces: ['bench'], handlerNames: [], maxSteps: batch, waitMs: 1000 }, signal,
+          P,
+          { workerId, namespaces: ['bench'], handlerNames: [], maxSteps: batch, waitMs: 1000 },
+          signal,
         );
         for (const s of steps) {
-          await reporting.workers.complete(P, { workerId, stepUuid: s.stepUuid, leaseToken: s.leaseToken, result: { ok: true }, executionTimeMs: 0, metadata: null });
+          await reporting.workers.complete(P, {
+            workerId,
+            stepUuid: s.stepUuid,
+            leaseToken: s.leaseToken,
+            result: { ok: true },
+            executionTimeMs: 0,
+            metadata: null,
+          });
           done += 1;
         }
       }
@@ -99,7 +131,12 @@ async function main(): Promise<void> {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'tasker-bench-'));
     cleanups.push(() => rm(tmp, { recursive: true, force: true }));
     await allowPostgresUserToEnter(tmp);
-    const server = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: 0, database: 'postgres', settings: { max_connections: '100' } });
+    const server = await startEmbeddedPostgres({
+      dataDir: path.join(tmp, 'pg'),
+      port: 0,
+      database: 'postgres',
+      settings: { max_connections: '100' },
+    });
     cleanups.push(() => server.stop());
     adminUrl = server.adminUrl;
   }
@@ -109,7 +146,8 @@ async function main(): Promise<void> {
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
   cleanups.push(() => admin.end());
-  if (!args.keep) cleanups.push(async () => admin.unsafe(`DROP DATABASE IF EXISTS ${quoteIdentifier(dbName)} WITH (FORCE)`));
+  if (!args.keep)
+    cleanups.push(async () => admin.unsafe(`DROP DATABASE IF EXISTS ${quoteIdentifier(dbName)} WITH (FORCE)`));
 
   const { sql, queries } = countingSql(url.toString(), 20, args['async-commit'] === true);
   // Progress polling goes through its own pool so it never shows up in the round-trip counts.
@@ -137,7 +175,13 @@ async function main(): Promise<void> {
     const n = Number(args.tasks);
     let before = queries();
     for (let i = 0; i < n; i += 1) {
-      await services.tasks.create(P, { ...TASK, namespace: 'bench', name: i % 2 === 0 ? 'linear' : 'diamond', version: '1.0.0', context: { i } });
+      await services.tasks.create(P, {
+        ...TASK,
+        namespace: 'bench',
+        name: i % 2 === 0 ? 'linear' : 'diamond',
+        version: '1.0.0',
+        context: { i },
+      });
     }
     const perCreate = (queries() - before) / n;
 
@@ -149,7 +193,9 @@ async function main(): Promise<void> {
     const lanes = Number(args.lanes);
     const workers = runWorkers(services, lanes, Number(args.batch), controller.signal, reporting);
     for (;;) {
-      const [row] = await observer<{ open: number }[]>`SELECT count(*)::int AS open FROM tasker.steps WHERE state <> 'complete'`;
+      const [row] = await observer<
+        { open: number }[]
+      >`SELECT count(*)::int AS open FROM tasker.steps WHERE state <> 'complete'`;
       if (row?.open === 0) break;
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -166,7 +212,13 @@ async function main(): Promise<void> {
     for (const name of ['linear', 'diamond'] as const) {
       for (let i = 0; i < Number(args.latency); i += 1) {
         const t0 = performance.now();
-        const task = await services.tasks.create(P, { ...TASK, namespace: 'bench', name, version: '1.0.0', context: { i } });
+        const task = await services.tasks.create(P, {
+          ...TASK,
+          namespace: 'bench',
+          name,
+          version: '1.0.0',
+          context: { i },
+        });
         for await (const event of services.taskEvents.watch(P, task.taskUuid, {})) {
           if (event.taskState === 'complete') break;
         }
@@ -180,14 +232,22 @@ async function main(): Promise<void> {
 
     const mode = args['async-commit'] ? 'synchronous_commit=off' : 'durable commits';
     const variant = `${args['result-schema'] ? ', result_schema on every step' : ''}${args['report-elsewhere'] ? ', results reported to another replica' : ''}`;
-    console.log(`\nengine bench (${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'embedded PostgreSQL'}, ${mode}), ${n} tasks, ${lanes} lanes, claim batch ${args.batch}${variant}`);
+    console.log(
+      `\nengine bench (${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'embedded PostgreSQL'}, ${mode}), ${n} tasks, ${lanes} lanes, claim batch ${args.batch}${variant}`,
+    );
     console.log(`  one durable single-row commit: ${commitMs.toFixed(2)} ms`);
     console.log(`  SQL round trips per created task:   ${perCreate.toFixed(2)}`);
-    console.log(`  SQL round trips per completed step: ${perStep.toFixed(2)} (claims amortised over the batch + 1 complete)`);
-    console.log(`  throughput: ${(totalSteps / seconds).toFixed(0)} steps/s (${totalSteps} steps in ${seconds.toFixed(2)} s)`);
+    console.log(
+      `  SQL round trips per completed step: ${perStep.toFixed(2)} (claims amortised over the batch + 1 complete)`,
+    );
+    console.log(
+      `  throughput: ${(totalSteps / seconds).toFixed(0)} steps/s (${totalSteps} steps in ${seconds.toFixed(2)} s)`,
+    );
     for (const [name, values] of Object.entries(latency)) {
       const sorted = [...values].sort((x, y) => x - y);
-      console.log(`  ${name} (4 steps) create → complete: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`);
+      console.log(
+        `  ${name} (4 steps) create → complete: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`,
+      );
     }
   } finally {
     await sql.end({ timeout: 5 });

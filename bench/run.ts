@@ -23,9 +23,13 @@ const { values: args } = parseArgs({
 
 function selectSuites(only: string | undefined): typeof SUITES {
   if (only === undefined) return SUITES;
-  const names = only.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = only
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   const unknown = names.filter((n) => !SUITES.some((s) => s.name === n));
-  if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown suite(s) ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
   return SUITES.filter((s) => names.includes(s.name));
 }
 
@@ -42,7 +46,12 @@ async function main(): Promise<number> {
       cleanups.push(() => rm(tmp, { recursive: true, force: true }));
       await allowPostgresUserToEnter(tmp);
       log('starting embedded PostgreSQL (durable default settings)');
-      const embedded = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: 0, database: 'postgres', settings: { max_connections: '100' } });
+      const embedded = await startEmbeddedPostgres({
+        dataDir: path.join(tmp, 'pg'),
+        port: 0,
+        database: 'postgres',
+        settings: { max_connections: '100' },
+      });
       cleanups.push(() => embedded.stop());
       adminUrl = embedded.adminUrl;
       server = 'embedded';

@@ -133,7 +133,9 @@ async function main(): Promise<void> {
     const now = Date.now();
     if (firstSignalAt === 0) {
       firstSignalAt = now;
-      process.stdout.write(`\n${signal}: stopping the worker, then orchestration… (Ctrl-C again to skip the worker's drain)\n`);
+      process.stdout.write(
+        `\n${signal}: stopping the worker, then orchestration… (Ctrl-C again to skip the worker's drain)\n`,
+      );
       void shutdown(0);
       return;
     }
@@ -161,8 +163,18 @@ async function main(): Promise<void> {
 
   worker = startChild(
     'worker',
-    ['packages/worker/bin/tasker-worker.mjs', '--handlers', './examples/handlers/index.ts', '--templates', './examples/templates'],
-    { ...env, TASKER_WORKER_TRANSPORT: workerTransport, TASKER_ORCHESTRATION_ADDRESSES: env['TASKER_ORCHESTRATION_ADDRESSES'] || localHostPort(orchestrationTarget) },
+    [
+      'packages/worker/bin/tasker-worker.mjs',
+      '--handlers',
+      './examples/handlers/index.ts',
+      '--templates',
+      './examples/templates',
+    ],
+    {
+      ...env,
+      TASKER_WORKER_TRANSPORT: workerTransport,
+      TASKER_ORCHESTRATION_ADDRESSES: env['TASKER_ORCHESTRATION_ADDRESSES'] || localHostPort(orchestrationTarget),
+    },
   );
   void worker.exited.then((code) => {
     if (stopping === undefined) {
@@ -176,6 +188,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}\n`,
+  );
   void shutdown(1);
 });

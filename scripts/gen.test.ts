@@ -72,7 +72,8 @@ describe('generated code is up to date', () => {
     const missing = fresh.filter((file) => !committed.includes(file));
     const unexpected = committed.filter((file) => !fresh.includes(file));
     const changed = fresh.filter(
-      (file) => committed.includes(file) && !readFileSync(join(freshGen, file)).equals(readFileSync(join(committedGen, file))),
+      (file) =>
+        committed.includes(file) && !readFileSync(join(freshGen, file)).equals(readFileSync(join(committedGen, file))),
     );
     const problems = [
       ...changed.map((file) => `stale: ${genRel}/${file}`),
@@ -102,7 +103,9 @@ describe('reflection descriptor set', () => {
     expect(names).toEqual(expect.arrayContaining(['google/protobuf/struct.proto', 'google/protobuf/timestamp.proto']));
     // Throws when a dependency of some file is absent from the set.
     const registry = createFileRegistry(set);
-    expect(registry.getService('tasker.v1.WorkerService')?.methods.map((method) => method.name)).toContain('ClaimSteps');
+    expect(registry.getService('tasker.v1.WorkerService')?.methods.map((method) => method.name)).toContain(
+      'ClaimSteps',
+    );
   });
 
   it('agrees with the generated nice-grpc definitions', async () => {
@@ -120,7 +123,9 @@ describe('reflection descriptor set', () => {
     expect(definitions.map((definition) => definition.fullName).sort()).toEqual(expectedServices);
     for (const definition of definitions) {
       const methods = Object.values(definition.methods).map((method) => method.name);
-      expect(methods, definition.fullName).toEqual(registry.getService(definition.fullName)?.methods.map((m) => m.name));
+      expect(methods, definition.fullName).toEqual(
+        registry.getService(definition.fullName)?.methods.map((m) => m.name),
+      );
     }
   });
 });

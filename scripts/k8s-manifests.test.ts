@@ -108,11 +108,15 @@ describe('deploy/kubernetes', () => {
     expect(c['readinessProbe']['httpGet']['path']).toBe('/health/ready');
     for (const probe of [c['livenessProbe'], c['readinessProbe']]) {
       expect(portNamed(c, probe['httpGet']['port'])).toBe(8080);
-      expect(REST_ROUTE_PERMISSIONS[`GET ${probe['httpGet']['path']}` as keyof typeof REST_ROUTE_PERMISSIONS]).toBe('public');
+      expect(REST_ROUTE_PERMISSIONS[`GET ${probe['httpGet']['path']}` as keyof typeof REST_ROUTE_PERMISSIONS]).toBe(
+        'public',
+      );
     }
     expect(c['startupProbe']['grpc']['port']).toBe(port(config.grpc.address));
     expect(c['startupProbe']['grpc']['service']).toBe('');
-    expect(orchestration['spec']['template']['metadata']['annotations']['prometheus.io/port']).toBe(String(portNamed(c, 'http')));
+    expect(orchestration['spec']['template']['metadata']['annotations']['prometheus.io/port']).toBe(
+      String(portNamed(c, 'http')),
+    );
   });
 
   it('probes workers on their REST port and gives them the configured ports', () => {
@@ -150,12 +154,17 @@ describe('deploy/kubernetes', () => {
   });
 
   it('selects the right pods in Deployments and PodDisruptionBudgets', () => {
-    for (const [workload, pdbName] of [[orchestration, 'tasker-orchestration'], [worker, 'tasker-worker']] as const) {
+    for (const [workload, pdbName] of [
+      [orchestration, 'tasker-orchestration'],
+      [worker, 'tasker-worker'],
+    ] as const) {
       const labels = workload['spec']['template']['metadata']['labels'];
       expect(workload['spec']['selector']['matchLabels']).toEqual(labels);
       expect(find('PodDisruptionBudget', pdbName)['spec']['selector']['matchLabels']).toEqual(labels);
     }
-    expect(orchestration['spec']['replicas']).toBeGreaterThan(find('PodDisruptionBudget', 'tasker-orchestration')['spec']['minAvailable']);
+    expect(orchestration['spec']['replicas']).toBeGreaterThan(
+      find('PodDisruptionBudget', 'tasker-orchestration')['spec']['minAvailable'],
+    );
   });
 
   it('keeps only placeholders in the Secret', () => {
@@ -166,7 +175,9 @@ describe('deploy/kubernetes', () => {
   });
 
   it('migrates with the npm script and runs entry points that exist, the worker as `npm run worker` does', () => {
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(container(job)['command']).toEqual(['npm', 'run', 'migrate']);
     expect(pkg.scripts['migrate']).toBeDefined();
     for (const workload of [orchestration, worker]) {
@@ -195,6 +206,7 @@ describe('Dockerfile', () => {
       [m[1], m[2]].filter((p): p is string => p !== undefined),
     );
     expect(copied.length).toBeGreaterThan(5);
-    for (const p of copied.filter((x) => !x.startsWith('node_modules/'))) expect(existsSync(path.join(ROOT, p)), p).toBe(true);
+    for (const p of copied.filter((x) => !x.startsWith('node_modules/')))
+      expect(existsSync(path.join(ROOT, p)), p).toBe(true);
   });
 });

@@ -8,9 +8,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createSql } from '../packages/orchestration/src/db/connect.js';
-import { allowPostgresUserToEnter, quoteIdentifier, startEmbeddedPostgres } from '../packages/orchestration/src/db/embedded.js';
+import {
+  allowPostgresUserToEnter,
+  quoteIdentifier,
+  startEmbeddedPostgres,
+} from '../packages/orchestration/src/db/embedded.js';
 import { migrate } from '../packages/orchestration/src/db/migrate.js';
-import { dumpSchema, SCHEMA_SQL_NAME, SCHEMA_SQL_PATH } from '../packages/orchestration/test/integration/helpers/schema-dump.js';
+import {
+  dumpSchema,
+  SCHEMA_SQL_NAME,
+  SCHEMA_SQL_PATH,
+} from '../packages/orchestration/test/integration/helpers/schema-dump.js';
 
 async function dumpFreshDatabase(serverUrl: string): Promise<string> {
   const name = `tasker_schema_${randomBytes(6).toString('hex')}`;

@@ -4,7 +4,10 @@ import type { BenchSizes } from './suite.js';
 
 export const CHAIN_LENGTH = 4;
 
-export async function collectChainSamples(sizes: BenchSizes, measureChain: (index: number) => Promise<number>): Promise<number[]> {
+export async function collectChainSamples(
+  sizes: BenchSizes,
+  measureChain: (index: number) => Promise<number>,
+): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < sizes.chainWarmup + sizes.chainSamples; i += 1) {
     const ms = await measureChain(i);

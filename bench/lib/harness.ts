@@ -35,7 +35,8 @@ export async function runBench(options: RunBenchOptions): Promise<BenchRun> {
   try {
     const machine = await describeMachine(admin, options.server);
     const postmasterPid = await locatePostmaster(admin);
-    if (postmasterPid === undefined) options.log('PostgreSQL is not on this machine (or not readable): no PostgreSQL CPU figures');
+    if (postmasterPid === undefined)
+      options.log('PostgreSQL is not on this machine (or not readable): no PostgreSQL CPU figures');
     const calibration = await withScratchDatabase(admin, options.adminUrl, 'calibration', (url) =>
       measureCommitLatency(url, options.mode === 'smoke' ? 20 : 50),
     );
@@ -60,7 +61,12 @@ export async function runBench(options: RunBenchOptions): Promise<BenchRun> {
   }
 }
 
-async function runSuite(suite: Suite, options: RunBenchOptions, admin: Sql, resources: ResourceMeter): Promise<SuiteOutcome> {
+async function runSuite(
+  suite: Suite,
+  options: RunBenchOptions,
+  admin: Sql,
+  resources: ResourceMeter,
+): Promise<SuiteOutcome> {
   const created: string[] = [];
   const started = performance.now();
   const log = (message: string): void => options.log(`[${suite.name}] ${message}`);
@@ -92,7 +98,12 @@ async function runSuite(suite: Suite, options: RunBenchOptions, admin: Sql, reso
   }
 }
 
-async function withScratchDatabase<T>(admin: Sql, adminUrl: string, name: string, use: (url: string) => Promise<T>): Promise<T> {
+async function withScratchDatabase<T>(
+  admin: Sql,
+  adminUrl: string,
+  name: string,
+  use: (url: string) => Promise<T>,
+): Promise<T> {
   const database = makeDatabaseName(name);
   await createScratchDatabase(admin, database);
   try {
@@ -104,14 +115,19 @@ async function withScratchDatabase<T>(admin: Sql, adminUrl: string, name: string
 
 /** `tasker_bench_<name>_<8 hex>`: unique, so a run never collides with another on a shared server. */
 function makeDatabaseName(name: string): string {
-  const clean = name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40);
+  const clean = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .slice(0, 40);
   return `tasker_bench_${clean}_${randomBytes(4).toString('hex')}`;
 }
 
 /** The postmaster's pid via our backend's parent; needs the data directory (superuser or pg_read_all_settings). */
 async function locatePostmaster(admin: Sql): Promise<number | undefined> {
   try {
-    const [row] = await admin<{ pid: number; dir: string }[]>`SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS dir`;
+    const [row] = await admin<
+      { pid: number; dir: string }[]
+    >`SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS dir`;
     return row === undefined ? undefined : await findPostmasterPid(row.pid, row.dir);
   } catch {
     return undefined;

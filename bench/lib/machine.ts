@@ -7,13 +7,22 @@ import { readClockTicksPerSecond } from './proc-cpu.js';
 import type { Calibration, MachineInfo } from './report.js';
 import { summarizeSamples } from './stats.js';
 
-const DURABILITY_SETTINGS = ['fsync', 'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers', 'max_connections'];
+const DURABILITY_SETTINGS = [
+  'fsync',
+  'synchronous_commit',
+  'wal_sync_method',
+  'full_page_writes',
+  'shared_buffers',
+  'max_connections',
+];
 
 export async function describeMachine(admin: Sql, server: string): Promise<MachineInfo> {
   const [version] = await admin<{ version: string }[]>`SELECT version() AS version`;
   const rows = await admin<{ name: string; setting: string; unit: string | null }[]>`
     SELECT name, setting, unit FROM pg_settings WHERE name IN ${admin(DURABILITY_SETTINGS)} ORDER BY name`;
-  const settings = Object.fromEntries(rows.map((r) => [r.name, r.unit === '8kB' ? `${(Number(r.setting) * 8) / 1024}MB` : r.setting]));
+  const settings = Object.fromEntries(
+    rows.map((r) => [r.name, r.unit === '8kB' ? `${(Number(r.setting) * 8) / 1024}MB` : r.setting]),
+  );
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown CPU',

@@ -132,7 +132,12 @@ export function openObserver(url: string): Observer {
 }
 
 /** Resolves once `check` is true, polling every `intervalMs`; returns how many checks ran. */
-export async function pollUntil(check: () => Promise<boolean>, intervalMs: number, timeoutMs: number, what: string): Promise<number> {
+export async function pollUntil(
+  check: () => Promise<boolean>,
+  intervalMs: number,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   for (let polls = 1; ; polls += 1) {
     if (await check()) return polls;

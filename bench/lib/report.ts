@@ -66,7 +66,9 @@ export function readHeadline(figure: FigureReport): number | undefined {
 export function buildRunReport(input: Omit<RunReport, 'suites'> & { suites: SuiteOutcome[] }): RunReport {
   const suites: SuiteReport[] = input.suites.map((suite) => ({
     ...suite,
-    figures: suite.figures.map((f) => (f.samples === undefined ? { ...f } : { ...f, summary: summarizeSamples(f.samples) })),
+    figures: suite.figures.map((f) =>
+      f.samples === undefined ? { ...f } : { ...f, summary: summarizeSamples(f.samples) },
+    ),
   }));
   const byId = new Map(suites.flatMap((s) => s.figures.map((f) => [f.id, f] as const)));
   for (const figure of byId.values()) {
@@ -76,13 +78,13 @@ export function buildRunReport(input: Omit<RunReport, 'suites'> & { suites: Suit
     figure.ratios = baselines.map((baseline) => {
       const base = byId.get(baseline);
       const denominator = base === undefined ? undefined : readHeadline(base);
-      const ratio = numerator !== undefined && denominator !== undefined && denominator !== 0 ? numerator / denominator : undefined;
+      const ratio =
+        numerator !== undefined && denominator !== undefined && denominator !== 0 ? numerator / denominator : undefined;
       return { baseline, ratio };
     });
   }
   return { ...input, suites };
 }
-
 
 function escapeCell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -90,7 +92,9 @@ function escapeCell(text: string): string {
 
 export function renderMarkdown(report: RunReport): string {
   const { machine, calibration } = report;
-  const settings = Object.entries(machine.settings).map(([k, v]) => `${k}=${v}`).join(', ');
+  const settings = Object.entries(machine.settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   const lines = [
     `## Benchmark (${report.mode}) ${report.startedAt}`,
     '',
@@ -115,7 +119,9 @@ export function renderMarkdown(report: RunReport): string {
       if (f.notes !== undefined) notes.set(f.notes, [...(notes.get(f.notes) ?? []), f.id]);
     }
   }
-  const failures = report.suites.filter((s) => s.error !== undefined).map((s) => `- suite **${s.name}** failed: ${s.error ?? ''}`);
+  const failures = report.suites
+    .filter((s) => s.error !== undefined)
+    .map((s) => `- suite **${s.name}** failed: ${s.error ?? ''}`);
   const timings = report.suites.map((s) => `${s.name} ${(s.durationMs / 1000).toFixed(1)} s`).join(', ');
   const noteLines = [...notes].map(([note, ids]) => `- ${formatIds(ids)}: ${note}`);
   return [
@@ -136,7 +142,8 @@ function formatIds(ids: string[]): string {
   if (ids.length === 1) return `\`${ids[0] ?? ''}\``;
   const first = ids[0] ?? '';
   let prefix = first.slice(0, first.lastIndexOf('.') + 1);
-  while (prefix !== '' && !ids.every((id) => id.startsWith(prefix))) prefix = prefix.slice(0, prefix.slice(0, -1).lastIndexOf('.') + 1);
+  while (prefix !== '' && !ids.every((id) => id.startsWith(prefix)))
+    prefix = prefix.slice(0, prefix.slice(0, -1).lastIndexOf('.') + 1);
   if (prefix === '') return ids.map((id) => `\`${id}\``).join(', ');
   return `\`${prefix}{${ids.map((id) => id.slice(prefix.length)).join(', ')}}\``;
 }

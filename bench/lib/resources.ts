@@ -53,7 +53,9 @@ export function createResourceMeter(admin: Sql, postmasterPid: number | undefine
           // Rows last: this reading's transaction happens after `after.xacts` was taken.
           const rowsAfter = await readTableWrites(databaseUrl);
           const cpuPostgresMs =
-            before.cpuPostgresMs === undefined || after.cpuPostgresMs === undefined ? undefined : after.cpuPostgresMs - before.cpuPostgresMs;
+            before.cpuPostgresMs === undefined || after.cpuPostgresMs === undefined
+              ? undefined
+              : after.cpuPostgresMs - before.cpuPostgresMs;
           return {
             jobs,
             elapsedMs,
@@ -85,8 +87,16 @@ export const PER_JOB_METHOD =
  * `<prefix>.rows`, `.wal_bytes`, `.xacts`, `.cpu_ms.bench`, `.cpu_ms.postgres` (and `.cpu_ms.<process>`), each
  * per job; with `baselinePrefix` every figure is compared to the same figure under that prefix.
  */
-export function buildPerJobFigures(prefix: string, run: string, usage: ResourceUsage, baselinePrefix?: string): Figure[] {
-  const foreign = usage.foreignXacts > 0 ? `; WARNING: other databases ran ${usage.foreignXacts} transactions meanwhile (WAL, PostgreSQL CPU)` : '';
+export function buildPerJobFigures(
+  prefix: string,
+  run: string,
+  usage: ResourceUsage,
+  baselinePrefix?: string,
+): Figure[] {
+  const foreign =
+    usage.foreignXacts > 0
+      ? `; WARNING: other databases ran ${usage.foreignXacts} transactions meanwhile (WAL, PostgreSQL CPU)`
+      : '';
   const span = usage.elapsedMs < 1000 ? `${usage.elapsedMs.toFixed(0)} ms` : `${(usage.elapsedMs / 1000).toFixed(1)} s`;
   const notes = `${usage.jobs} jobs, ${span} window${foreign}`;
   const figure = (suffix: string, label: string, unit: Figure['unit'], total: number): Figure => ({
@@ -103,7 +113,8 @@ export function buildPerJobFigures(prefix: string, run: string, usage: ResourceU
     figure('xacts', 'transactions', 'count', usage.xacts),
     figure('cpu_ms.bench', 'CPU of the bench process', 'ms_cpu', usage.cpuBenchMs),
   ];
-  if (usage.cpuPostgresMs !== undefined) figures.push(figure('cpu_ms.postgres', 'CPU of PostgreSQL', 'ms_cpu', usage.cpuPostgresMs));
+  if (usage.cpuPostgresMs !== undefined)
+    figures.push(figure('cpu_ms.postgres', 'CPU of PostgreSQL', 'ms_cpu', usage.cpuPostgresMs));
   for (const [name, ms] of Object.entries(usage.processCpuMs)) {
     figures.push(figure(`cpu_ms.${name}`, `CPU of the ${name} process tree`, 'ms_cpu', ms));
   }

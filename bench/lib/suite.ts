@@ -41,7 +41,13 @@ export interface BenchSizes {
 export const SIZES: Readonly<Record<BenchMode, BenchSizes>> = {
   smoke: { chainSamples: 5, chainWarmup: 1, throughputJobs: 200, throughputCapMs: 20_000, pollBoundWindowMs: 3_000 },
   quick: { chainSamples: 50, chainWarmup: 5, throughputJobs: 4_000, throughputCapMs: 60_000, pollBoundWindowMs: 5_000 },
-  full: { chainSamples: 200, chainWarmup: 10, throughputJobs: 20_000, throughputCapMs: 180_000, pollBoundWindowMs: 20_000 },
+  full: {
+    chainSamples: 200,
+    chainWarmup: 10,
+    throughputJobs: 20_000,
+    throughputCapMs: 180_000,
+    pollBoundWindowMs: 20_000,
+  },
 };
 
 export interface SuiteContext {

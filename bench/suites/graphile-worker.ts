@@ -48,7 +48,8 @@ async function measureChainLatency(ctx: SuiteContext): Promise<number[]> {
       await runner.addJob('chain', { chain, step: 1 });
       const lastJobId = await done;
       await pollUntil(
-        async () => (await observer.sql`SELECT 1 FROM graphile_worker._private_jobs WHERE id = ${lastJobId}`).length === 0,
+        async () =>
+          (await observer.sql`SELECT 1 FROM graphile_worker._private_jobs WHERE id = ${lastJobId}`).length === 0,
         0,
         10_000,
         `deletion of job ${lastJobId}`,
@@ -74,7 +75,9 @@ async function measureThroughput(ctx: SuiteContext, spec: ThroughputRun): Promis
   try {
     await utils.migrate();
     for (let i = 0; i < jobs; i += 1000) {
-      await utils.addJobs(Array.from({ length: Math.min(1000, jobs - i) }, () => ({ identifier: 'noop', payload: {} })));
+      await utils.addJobs(
+        Array.from({ length: Math.min(1000, jobs - i) }, () => ({ identifier: 'noop', payload: {} })),
+      );
     }
   } finally {
     await utils.release();
@@ -93,7 +96,9 @@ async function measureThroughput(ctx: SuiteContext, spec: ThroughputRun): Promis
   });
   const observer = openObserver(url);
   const countLeft = async (): Promise<number> => {
-    const [row] = await observer.sql<{ left: number }[]>`SELECT count(*)::int AS left FROM graphile_worker._private_jobs`;
+    const [row] = await observer.sql<
+      { left: number }[]
+    >`SELECT count(*)::int AS left FROM graphile_worker._private_jobs`;
     return row?.left ?? Number.NaN;
   };
   let rate: number;
@@ -139,14 +144,20 @@ export const graphileWorkerSuite: Suite = {
     ctx.log('4-job chain latency');
     const latency = await measureChainLatency(ctx);
     ctx.log('throughput, library defaults');
-    const defaults = await measureThroughput(ctx, { variant: 'default', options: {}, describe: 'library defaults: concurrency 1, no local queue' });
+    const defaults = await measureThroughput(ctx, {
+      variant: 'default',
+      options: {},
+      describe: 'library defaults: concurrency 1, no local queue',
+    });
     ctx.log('throughput, tuned for batching');
     const tuned = await measureThroughput(ctx, {
       variant: 'tuned',
       options: {
         concurrency: TUNED.concurrency,
         maxPoolSize: TUNED.maxPoolSize,
-        preset: { worker: { localQueue: { size: TUNED.localQueueSize }, completeJobBatchDelay: TUNED.completeJobBatchDelay } },
+        preset: {
+          worker: { localQueue: { size: TUNED.localQueueSize }, completeJobBatchDelay: TUNED.completeJobBatchDelay },
+        },
       },
       describe: `concurrency ${TUNED.concurrency}, maxPoolSize ${TUNED.maxPoolSize}, localQueue.size ${TUNED.localQueueSize}, completeJobBatchDelay ${TUNED.completeJobBatchDelay}`,
     });

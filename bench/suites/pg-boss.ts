@@ -9,7 +9,12 @@ import { buildPerJobFigures } from '../lib/resources.js';
 import type { Figure, Suite, SuiteContext } from '../lib/suite.js';
 
 const SCHEMA = 'pgboss';
-const TUNED: WorkOptions = { batchSize: 32, localConcurrency: 4, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 };
+const TUNED: WorkOptions = {
+  batchSize: 32,
+  localConcurrency: 4,
+  burstWhenBatchFull: true,
+  pollingIntervalSeconds: 0.5,
+};
 
 async function startBoss(ctx: SuiteContext, url: string, options: Partial<ConstructorOptions> = {}): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString: url, schema: SCHEMA, ...options });
@@ -44,7 +49,10 @@ async function measureChainLatency(ctx: SuiteContext): Promise<number[]> {
       await boss.send('chain', { chain, step: 1 });
       const lastJobId = await done;
       await pollUntil(
-        async () => (await observer.sql`SELECT 1 FROM pgboss.job WHERE name = 'chain' AND id = ${lastJobId} AND state = 'completed'`).length > 0,
+        async () =>
+          (
+            await observer.sql`SELECT 1 FROM pgboss.job WHERE name = 'chain' AND id = ${lastJobId} AND state = 'completed'`
+          ).length > 0,
         0,
         10_000,
         `completion of job ${lastJobId}`,
@@ -66,7 +74,9 @@ interface ThroughputRun {
 }
 
 async function countCompleted(observer: Observer, queue: string): Promise<number> {
-  const [row] = await observer.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = ${queue} AND state = 'completed'`;
+  const [row] = await observer.sql<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM pgboss.job WHERE name = ${queue} AND state = 'completed'`;
   return row?.n ?? 0;
 }
 
@@ -77,7 +87,11 @@ async function measureThroughput(ctx: SuiteContext, spec: ThroughputRun): Promis
   const setup = await startBoss(ctx, url);
   try {
     await setup.createQueue(queue);
-    for (let i = 0; i < jobs; i += 1000) await setup.insert(queue, Array.from({ length: Math.min(1000, jobs - i) }, () => ({ data: {} })));
+    for (let i = 0; i < jobs; i += 1000)
+      await setup.insert(
+        queue,
+        Array.from({ length: Math.min(1000, jobs - i) }, () => ({ data: {} })),
+      );
   } finally {
     await setup.stop();
   }
@@ -97,7 +111,12 @@ async function measureThroughput(ctx: SuiteContext, spec: ThroughputRun): Promis
       fetches.push({ at: performance.now(), jobs: batch.length });
     });
     if (await handled.wait(budgetMs)) {
-      await pollUntil(async () => (await countCompleted(observer, queue)) === jobs, 2, budgetMs, 'the last completions');
+      await pollUntil(
+        async () => (await countCompleted(observer, queue)) === jobs,
+        2,
+        budgetMs,
+        'the last completions',
+      );
       rate = jobs / ((performance.now() - started) / 1000);
       measuredAs = 'work() → every job seen completed (2 ms polls once every handler has run)';
     } else if (spec.windowMs !== undefined) {

@@ -32,7 +32,11 @@ const TUNED_CONCURRENCY = 64;
 const WATCHERS = 100;
 
 function client(orchestration: Orchestration, transport: Transport): TaskerClient {
-  return createClient({ transport, address: transport === 'grpc' ? orchestration.grpcAddress : orchestration.restUrl, apiKey: BENCH_API_KEY });
+  return createClient({
+    transport,
+    address: transport === 'grpc' ? orchestration.grpcAddress : orchestration.restUrl,
+    apiKey: BENCH_API_KEY,
+  });
 }
 
 const taskInput = (shape: Shape, i: number) => ({
@@ -107,7 +111,8 @@ async function measureShapeLatency(base: Run, transport: Transport): Promise<Fig
           const task = await c.tasks.create(taskInput(shape, i));
           for await (const event of c.tasks.watch(task.taskUuid)) {
             if (event.type === 'task_complete') break;
-            if (event.type === 'task_error' || event.type === 'task_cancelled') throw new Error(`${shape} task ended ${event.type}`);
+            if (event.type === 'task_error' || event.type === 'task_cancelled')
+              throw new Error(`${shape} task ended ${event.type}`);
           }
           if (i >= sizes.chainWarmup) samples.push(performance.now() - started);
         }
@@ -150,7 +155,9 @@ async function measureCreateLatency(base: Run): Promise<Figure[]> {
             for (let i = 0; i < per; i += 1) {
               for (const transport of i % 2 === 0 ? transports : [...transports].reverse()) {
                 const started = performance.now();
-                await clients[transport][lane]!.tasks.create(taskInput('single', (lane * per + i) * 2 + (transport === 'grpc' ? 0 : 1)));
+                await clients[transport][lane]!.tasks.create(
+                  taskInput('single', (lane * per + i) * 2 + (transport === 'grpc' ? 0 : 1)),
+                );
                 if (i >= sizes.chainWarmup) samples[transport].push(performance.now() - started);
               }
             }
@@ -213,14 +220,20 @@ async function measureThroughput(base: Run, spec: ThroughputSpec): Promise<Figur
   const gate = await holdSteps(url);
   try {
     const orchestrationCpu0 = await orchestration.cpuMs();
-    workers.push(...(await Promise.all(
-      Array.from({ length: spec.workers }, () => startWorker(orchestration, run.config, { transport: spec.transport, concurrency: spec.concurrency })),
-    )));
+    workers.push(
+      ...(await Promise.all(
+        Array.from({ length: spec.workers }, () =>
+          startWorker(orchestration, run.config, { transport: spec.transport, concurrency: spec.concurrency }),
+        ),
+      )),
+    );
     const workerCpu0 = await Promise.all(workers.map((w) => w.cpuMs()));
     await gate.release();
     const deadline = Date.now() + run.ctx.sizes.throughputCapMs;
     for (;;) {
-      const [row] = await observer.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM tasker.tasks WHERE state = 'complete'`;
+      const [row] = await observer.sql<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM tasker.tasks WHERE state = 'complete'`;
       if ((row?.n ?? 0) >= tasks || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -312,17 +325,31 @@ async function measureEventLatency(base: Run): Promise<Figure[]> {
               first = false;
               attached += 1;
             }
-            if (event.occurredAt.getTime() >= drivingSince) samples[transport].push(Date.now() - event.occurredAt.getTime());
+            if (event.occurredAt.getTime() >= drivingSince)
+              samples[transport].push(Date.now() - event.occurredAt.getTime());
             if (event.type === 'task_complete') return;
           }
         });
         while (attached < WATCHERS) await new Promise((r) => setTimeout(r, 10));
         drivingSince = Date.now();
         for (let step = 0; step < 4; step += 1) {
-          const claimed = await driver.workers.claim({ workerId: 'bench-events', namespaces: ['bench'], handlerNames: [], maxSteps: 1, waitMs: 5_000 });
+          const claimed = await driver.workers.claim({
+            workerId: 'bench-events',
+            namespaces: ['bench'],
+            handlerNames: [],
+            maxSteps: 1,
+            waitMs: 5_000,
+          });
           await driver.workers.reportResults({
             workerId: 'bench-events',
-            results: claimed.map((s) => ({ kind: 'completed' as const, stepUuid: s.stepUuid, leaseToken: s.leaseToken, result: null, executionTimeMs: 0, metadata: null })),
+            results: claimed.map((s) => ({
+              kind: 'completed' as const,
+              stepUuid: s.stepUuid,
+              leaseToken: s.leaseToken,
+              result: null,
+              executionTimeMs: 0,
+              metadata: null,
+            })),
             claim: null,
           });
         }
@@ -364,13 +391,69 @@ export const taskerSuite: Suite = {
     ctx.log('event latency');
     figures.push(...(await measureEventLatency(run)));
     const throughput: ThroughputSpec[] = [
-      { id: 'tasker.throughput.grpc.w1.single', label: 'single-step tasks, 1 gRPC worker, defaults', shape: 'single', transport: 'grpc', workers: 1, concurrency: DEFAULT_CONCURRENCY, baseline: 'graphile.throughput.default' },
-      { id: 'tasker.throughput.grpc.w2.single', label: 'single-step tasks, 2 gRPC workers, defaults', shape: 'single', transport: 'grpc', workers: 2, concurrency: DEFAULT_CONCURRENCY, baseline: 'graphile.throughput.default' },
-      { id: 'tasker.throughput.grpc.w1.linear4', label: '4-step tasks, 1 gRPC worker, defaults', shape: 'linear4', transport: 'grpc', workers: 1, concurrency: DEFAULT_CONCURRENCY, baseline: 'graphile.throughput.default' },
-      { id: 'tasker.throughput.grpc.w2.linear4', label: '4-step tasks, 2 gRPC workers, defaults', shape: 'linear4', transport: 'grpc', workers: 2, concurrency: DEFAULT_CONCURRENCY, baseline: 'graphile.throughput.default' },
-      { id: 'tasker.throughput.rest.w1.single', label: 'single-step tasks, 1 REST worker, defaults', shape: 'single', transport: 'rest', workers: 1, concurrency: DEFAULT_CONCURRENCY, baseline: 'graphile.throughput.default' },
-      { id: 'tasker.throughput.grpc.w1.single.tuned', label: `single-step tasks, 1 gRPC worker, concurrency ${TUNED_CONCURRENCY}`, shape: 'single', transport: 'grpc', workers: 1, concurrency: TUNED_CONCURRENCY, baseline: 'graphile.throughput.tuned' },
-      { id: 'tasker.throughput.grpc.w2.single.tuned', label: `single-step tasks, 2 gRPC workers, concurrency ${TUNED_CONCURRENCY}`, shape: 'single', transport: 'grpc', workers: 2, concurrency: TUNED_CONCURRENCY, baseline: 'graphile.throughput.tuned' },
+      {
+        id: 'tasker.throughput.grpc.w1.single',
+        label: 'single-step tasks, 1 gRPC worker, defaults',
+        shape: 'single',
+        transport: 'grpc',
+        workers: 1,
+        concurrency: DEFAULT_CONCURRENCY,
+        baseline: 'graphile.throughput.default',
+      },
+      {
+        id: 'tasker.throughput.grpc.w2.single',
+        label: 'single-step tasks, 2 gRPC workers, defaults',
+        shape: 'single',
+        transport: 'grpc',
+        workers: 2,
+        concurrency: DEFAULT_CONCURRENCY,
+        baseline: 'graphile.throughput.default',
+      },
+      {
+        id: 'tasker.throughput.grpc.w1.linear4',
+        label: '4-step tasks, 1 gRPC worker, defaults',
+        shape: 'linear4',
+        transport: 'grpc',
+        workers: 1,
+        concurrency: DEFAULT_CONCURRENCY,
+        baseline: 'graphile.throughput.default',
+      },
+      {
+        id: 'tasker.throughput.grpc.w2.linear4',
+        label: '4-step tasks, 2 gRPC workers, defaults',
+        shape: 'linear4',
+        transport: 'grpc',
+        workers: 2,
+        concurrency: DEFAULT_CONCURRENCY,
+        baseline: 'graphile.throughput.default',
+      },
+      {
+        id: 'tasker.throughput.rest.w1.single',
+        label: 'single-step tasks, 1 REST worker, defaults',
+        shape: 'single',
+        transport: 'rest',
+        workers: 1,
+        concurrency: DEFAULT_CONCURRENCY,
+        baseline: 'graphile.throughput.default',
+      },
+      {
+        id: 'tasker.throughput.grpc.w1.single.tuned',
+        label: `single-step tasks, 1 gRPC worker, concurrency ${TUNED_CONCURRENCY}`,
+        shape: 'single',
+        transport: 'grpc',
+        workers: 1,
+        concurrency: TUNED_CONCURRENCY,
+        baseline: 'graphile.throughput.tuned',
+      },
+      {
+        id: 'tasker.throughput.grpc.w2.single.tuned',
+        label: `single-step tasks, 2 gRPC workers, concurrency ${TUNED_CONCURRENCY}`,
+        shape: 'single',
+        transport: 'grpc',
+        workers: 2,
+        concurrency: TUNED_CONCURRENCY,
+        baseline: 'graphile.throughput.tuned',
+      },
     ];
     const selected = ctx.mode === 'smoke' ? throughput.slice(0, 1) : throughput;
     for (const spec of selected) {

@@ -48,7 +48,14 @@ export async function writeBenchConfig(): Promise<string> {
         enabled: true,
         api_keys: {
           enabled: true,
-          keys: [{ key: BENCH_API_KEY, permissions: PERMISSION_RESOURCES.map((r) => `${r}:*`), description: 'bench', namespaces: null }],
+          keys: [
+            {
+              key: BENCH_API_KEY,
+              permissions: PERMISSION_RESOURCES.map((r) => `${r}:*`),
+              description: 'bench',
+              namespaces: null,
+            },
+          ],
         },
       },
       worker: { orchestration: { api_key: BENCH_API_KEY } },
@@ -68,8 +75,17 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-function launch(name: string, args: string[], env: Record<string, string>, ready: (output: string) => boolean): Promise<RunningProcess> {
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: (output: string) => boolean,
+): Promise<RunningProcess> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -132,11 +148,27 @@ export interface WorkerSpec {
   concurrency: number;
 }
 
-export function startWorker(orchestration: Orchestration, configPath: string, spec: WorkerSpec): Promise<RunningProcess> {
+export function startWorker(
+  orchestration: Orchestration,
+  configPath: string,
+  spec: WorkerSpec,
+): Promise<RunningProcess> {
   return launch(
     `worker (${spec.transport})`,
-    [WORKER_BIN, '--handlers', BENCH_HANDLERS, '--templates', BENCH_TEMPLATES, '--no-surfaces', '--concurrency', String(spec.concurrency),
-      '--transport', spec.transport, '--orchestration', spec.transport === 'grpc' ? orchestration.grpcAddress : orchestration.restUrl],
+    [
+      WORKER_BIN,
+      '--handlers',
+      BENCH_HANDLERS,
+      '--templates',
+      BENCH_TEMPLATES,
+      '--no-surfaces',
+      '--concurrency',
+      String(spec.concurrency),
+      '--transport',
+      spec.transport,
+      '--orchestration',
+      spec.transport === 'grpc' ? orchestration.grpcAddress : orchestration.restUrl,
+    ],
     // info only for the worker: its `worker ready` line says it registered and claims.
     { TASKER_CONFIG_PATH: configPath, TASKER_ENV: 'production', TASKER_LOG_LEVEL: 'info' },
     (out) => out.includes('"worker ready"') || out.includes('"msg":"worker ready"'),

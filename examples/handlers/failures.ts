@@ -12,7 +12,10 @@ export const flaky: Handler = async (ctx) => {
   const succeedOn = typeof ctx.config['succeed_on_attempt'] === 'number' ? ctx.config['succeed_on_attempt'] : 3;
   if (ctx.attempt < succeedOn) {
     ctx.logger.info({ attempt: ctx.attempt, succeed_on_attempt: succeedOn }, 'failing on purpose (transient)');
-    throw new RetryableError(`upstream unavailable (attempt ${ctx.attempt} of ${ctx.maxAttempts})`, { errorType: 'upstream_unavailable', statusCode: 503 });
+    throw new RetryableError(`upstream unavailable (attempt ${ctx.attempt} of ${ctx.maxAttempts})`, {
+      errorType: 'upstream_unavailable',
+      statusCode: 503,
+    });
   }
   return { value: readSource(ctx, 'input').toString(), attempts: String(ctx.attempt) };
 };
@@ -21,5 +24,8 @@ export const flaky: Handler = async (ctx) => {
 export const reject: Handler = async (ctx) => {
   await pause(ctx);
   const reason = typeof ctx.config['reason'] === 'string' ? ctx.config['reason'] : 'rejected';
-  throw new PermanentError(`order ${String(ctx.context['even_number'])} ${reason}`, { errorType: 'business_rule_violation', statusCode: 422 });
+  throw new PermanentError(`order ${String(ctx.context['even_number'])} ${reason}`, {
+    errorType: 'business_rule_violation',
+    statusCode: 422,
+  });
 };

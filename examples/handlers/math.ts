@@ -12,7 +12,9 @@ function inputNumber(ctx: StepContext): bigint {
   const n = ctx.context['even_number'];
   // The template's input_schema already guarantees this; a handler still refuses what it cannot compute.
   if (typeof n !== 'number' || !Number.isInteger(n) || n % 2 !== 0) {
-    throw new PermanentError(`context.even_number must be an even integer, got ${JSON.stringify(n)}`, { errorType: 'invalid_input' });
+    throw new PermanentError(`context.even_number must be an even integer, got ${JSON.stringify(n)}`, {
+      errorType: 'invalid_input',
+    });
   }
   return BigInt(n);
 }
@@ -29,7 +31,8 @@ function parentValue(ctx: StepContext, step: string): bigint {
 /** The number named by `source`: `input` (the task's even_number) or a parent step's name. */
 export function readSource(ctx: StepContext, source: unknown): bigint {
   if (source === undefined || source === 'input') return inputNumber(ctx);
-  if (typeof source !== 'string') throw new PermanentError('config.source must be a step name or "input"', { errorType: 'invalid_config' });
+  if (typeof source !== 'string')
+    throw new PermanentError('config.source must be a step name or "input"', { errorType: 'invalid_config' });
   return parentValue(ctx, source);
 }
 

@@ -72,11 +72,15 @@ function stage(packageDir, name, extra, manifest, serverOnly = []) {
   rmSync(to, { recursive: true, force: true });
   mkdirSync(to, { recursive: true });
   const excluded = serverOnly.map((folder) => join(packageDir, 'dist', folder));
-  const filter = (path) => !excluded.some((folder) => path === folder || path.startsWith(`${folder}/`)) && shipped(path);
+  const filter = (path) =>
+    !excluded.some((folder) => path === folder || path.startsWith(`${folder}/`)) && shipped(path);
   cpSync(join(packageDir, 'dist'), join(to, 'dist'), { recursive: true, filter });
   for (const entry of extra) cpSync(join(packageDir, entry), join(to, entry), { recursive: true });
   writeFileSync(join(to, 'package.json'), `${JSON.stringify(manifest(to), null, 2)}\n`);
-  const file = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: to, encoding: 'utf8' }).trim().split('\n').pop();
+  const file = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: to, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
   return join(out, file);
 }
 
@@ -85,7 +89,9 @@ const distExports = {
   './*': { types: './dist/*.d.ts', default: './dist/*.js' },
 };
 
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/client')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/client')], {
+  stdio: 'inherit',
+});
 mkdirSync(out, { recursive: true });
 
 const sharedDir = join(root, 'packages/shared');
@@ -93,18 +99,24 @@ const clientDir = join(root, 'packages/client');
 const sharedPkg = readJson(join(sharedDir, 'package.json'));
 const clientPkg = readJson(join(clientDir, 'package.json'));
 
-const shared = stage(sharedDir, '@tasker/shared', [], (to) => ({
-  name: sharedPkg.name,
-  version: sharedPkg.version,
-  description: 'Tasker domain types, conversions, generated protocol code and the error model',
-  type: 'module',
-  main: './dist/index.js',
-  types: './dist/index.d.ts',
-  exports: distExports,
-  engines: { node: '>=20' },
-  dependencies: dependencies(join(to, 'dist'), {}),
-  // The gRPC server kit (shared by orchestration and the worker) is no part of what an SDK user installs.
-}), ['grpc']);
+const shared = stage(
+  sharedDir,
+  '@tasker/shared',
+  [],
+  (to) => ({
+    name: sharedPkg.name,
+    version: sharedPkg.version,
+    description: 'Tasker domain types, conversions, generated protocol code and the error model',
+    type: 'module',
+    main: './dist/index.js',
+    types: './dist/index.d.ts',
+    exports: distExports,
+    engines: { node: '>=20' },
+    dependencies: dependencies(join(to, 'dist'), {}),
+    // The gRPC server kit (shared by orchestration and the worker) is no part of what an SDK user installs.
+  }),
+  ['grpc'],
+);
 
 const client = stage(clientDir, '@tasker/client', ['bin'], (to) => ({
   name: clientPkg.name,

@@ -1,15 +1,29 @@
 import { Metadata, Status } from 'nice-grpc-common';
 import { describe, expect, it } from 'vitest';
-import { ERROR_DETAILS_TRAILER, TaskerError, parseRetryAfter, taskerErrorFromGrpc, taskerErrorFromHttp } from './errors.js';
+import {
+  ERROR_DETAILS_TRAILER,
+  TaskerError,
+  parseRetryAfter,
+  taskerErrorFromGrpc,
+  taskerErrorFromHttp,
+} from './errors.js';
 
 describe('error decoding', () => {
   it('decodes a REST body with details and Retry-After', () => {
-    const body = JSON.stringify({ error: { code: 'VALIDATION_FAILED', message: 'bad', details: { fields: [{ path: 'name', message: 'is required' }] } } });
+    const body = JSON.stringify({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'bad',
+        details: { fields: [{ path: 'name', message: 'is required' }] },
+      },
+    });
     const e = taskerErrorFromHttp(400, body, null);
     expect(e).toBeInstanceOf(TaskerError);
     expect(e).toMatchObject({ code: 'VALIDATION_FAILED', status: 400, transport: 'rest', message: 'bad' });
     expect(e.fields).toEqual([{ path: 'name', message: 'is required' }]);
-    expect(taskerErrorFromHttp(503, JSON.stringify({ error: { code: 'BACKPRESSURE', message: 'busy' } }), '3')).toMatchObject({
+    expect(
+      taskerErrorFromHttp(503, JSON.stringify({ error: { code: 'BACKPRESSURE', message: 'busy' } }), '3'),
+    ).toMatchObject({
       code: 'BACKPRESSURE',
       retryAfterSeconds: 3,
     });

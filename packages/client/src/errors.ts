@@ -49,7 +49,8 @@ export class TaskerError extends Error {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.code = init.code;
     this.transport = init.transport;
-    this.status = init.status ?? (init.transport === 'rest' ? ERROR_TABLE[init.code].http : ERROR_TABLE[init.code].grpc);
+    this.status =
+      init.status ?? (init.transport === 'rest' ? ERROR_TABLE[init.code].http : ERROR_TABLE[init.code].grpc);
     if (init.details !== undefined) this.details = init.details;
     if (init.retryAfterSeconds !== undefined) this.retryAfterSeconds = init.retryAfterSeconds;
   }
@@ -59,7 +60,8 @@ export class TaskerError extends Error {
     const fields = this.details?.fields;
     if (!Array.isArray(fields)) return [];
     return fields.filter(
-      (f): f is FieldProblem => typeof f === 'object' && f !== null && typeof f.path === 'string' && typeof f.message === 'string',
+      (f): f is FieldProblem =>
+        typeof f === 'object' && f !== null && typeof f.path === 'string' && typeof f.message === 'string',
     );
   }
 }
@@ -79,11 +81,17 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** Decodes an HTTP error response: the body's `error.code` wins, the status is the fallback (proxies). */
-export function taskerErrorFromHttp(status: number, bodyText: string, retryAfterHeader: string | null | undefined): TaskerError {
+export function taskerErrorFromHttp(
+  status: number,
+  bodyText: string,
+  retryAfterHeader: string | null | undefined,
+): TaskerError {
   let body: Record<string, unknown> | undefined;
   try {
     body = asRecord(asRecord(JSON.parse(bodyText))?.error);
@@ -94,7 +102,8 @@ export function taskerErrorFromHttp(status: number, bodyText: string, retryAfter
   const details = asRecord(body?.details);
   const bodyRetry = typeof body?.retry_after_seconds === 'number' ? body.retry_after_seconds : undefined;
   const retryAfterSeconds = parseRetryAfter(retryAfterHeader) ?? bodyRetry;
-  const message = typeof body?.message === 'string' ? body.message : `HTTP ${status}${bodyText ? `: ${bodyText.slice(0, 200)}` : ''}`;
+  const message =
+    typeof body?.message === 'string' ? body.message : `HTTP ${status}${bodyText ? `: ${bodyText.slice(0, 200)}` : ''}`;
   return new TaskerError({
     code,
     message,
@@ -122,7 +131,12 @@ function detailsFromTrailer(trailer: Metadata | undefined): Record<string, unkno
 }
 
 /** Decodes a gRPC failure: the `error-code` trailer first, then the status; details and retry-after from trailers. */
-export function taskerErrorFromGrpc(status: Status, message: string, trailer: Metadata | undefined, cause?: unknown): TaskerError {
+export function taskerErrorFromGrpc(
+  status: Status,
+  message: string,
+  trailer: Metadata | undefined,
+  cause?: unknown,
+): TaskerError {
   const code = errorCodeFromGrpc(status, trailerText(trailer, ERROR_CODE_TRAILER) ?? null);
   const details = detailsFromTrailer(trailer);
   const retryAfterSeconds = parseRetryAfter(trailerText(trailer, RETRY_AFTER_TRAILER));

@@ -8,7 +8,17 @@ describe('idempotency table', () => {
   });
 
   it('never retries operations that could act twice', () => {
-    for (const op of ['tasks.cancel', 'tasks.resume', 'tasks.resolve', 'dlq.create', 'steps.applyManualAction', 'workers.claim', 'workers.complete', 'workers.fail', 'workers.reportResults'] as const) {
+    for (const op of [
+      'tasks.cancel',
+      'tasks.resume',
+      'tasks.resolve',
+      'dlq.create',
+      'steps.applyManualAction',
+      'workers.claim',
+      'workers.complete',
+      'workers.fail',
+      'workers.reportResults',
+    ] as const) {
       expect(OPERATIONS[op]).toBe('once');
       expect(isRetryable(op, true)).toBe(false);
     }

@@ -3,10 +3,23 @@ import { credentialHeaders, parseEndpoint, resolveOptions } from './options.js';
 
 describe('client options', () => {
   it('parses host:port, default ports, schemes and IPv6', () => {
-    expect(parseEndpoint('localhost', 'rest', false)).toMatchObject({ host: 'localhost', port: 8080, origin: 'http://localhost:8080' });
+    expect(parseEndpoint('localhost', 'rest', false)).toMatchObject({
+      host: 'localhost',
+      port: 8080,
+      origin: 'http://localhost:8080',
+    });
     expect(parseEndpoint('localhost', 'grpc', false)).toMatchObject({ port: 9190, authority: 'localhost:9190' });
-    expect(parseEndpoint('https://api.example.com/', 'rest', false)).toMatchObject({ secure: true, port: 8080, origin: 'https://api.example.com:8080' });
-    expect(parseEndpoint('[::1]:9000', 'grpc', true)).toMatchObject({ host: '::1', port: 9000, secure: true, authority: '[::1]:9000' });
+    expect(parseEndpoint('https://api.example.com/', 'rest', false)).toMatchObject({
+      secure: true,
+      port: 8080,
+      origin: 'https://api.example.com:8080',
+    });
+    expect(parseEndpoint('[::1]:9000', 'grpc', true)).toMatchObject({
+      host: '::1',
+      port: 9000,
+      secure: true,
+      authority: '[::1]:9000',
+    });
     expect(() => parseEndpoint('a b', 'rest', false)).toThrow(TypeError);
     expect(() => parseEndpoint('h:70000', 'rest', false)).toThrow(TypeError);
   });
@@ -23,7 +36,11 @@ describe('client options', () => {
   });
 
   it('sends the token as a bearer and the API key under its header', () => {
-    expect(credentialHeaders(resolveOptions({ transport: 'rest', address: 'a', token: 't', apiKey: 'k', apiKeyHeader: 'X-Key' }))).toEqual({
+    expect(
+      credentialHeaders(
+        resolveOptions({ transport: 'rest', address: 'a', token: 't', apiKey: 'k', apiKeyHeader: 'X-Key' }),
+      ),
+    ).toEqual({
       authorization: 'Bearer t',
       'x-key': 'k',
     });

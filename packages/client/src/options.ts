@@ -51,9 +51,17 @@ export interface ClientOptions {
 }
 
 /** Defaults of {@link RetryOptions} for unary calls. */
-export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({ maxAttempts: 4, baseMs: TRANSPORT_BACKOFF.baseMs, maxMs: TRANSPORT_BACKOFF.maxMs });
+export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({
+  maxAttempts: 4,
+  baseMs: TRANSPORT_BACKOFF.baseMs,
+  maxMs: TRANSPORT_BACKOFF.maxMs,
+});
 /** Defaults of the watch reconnect policy. */
-export const DEFAULT_WATCH_RECONNECT: Readonly<RetryOptions> = Object.freeze({ maxAttempts: 30, baseMs: TRANSPORT_BACKOFF.baseMs, maxMs: 2000 });
+export const DEFAULT_WATCH_RECONNECT: Readonly<RetryOptions> = Object.freeze({
+  maxAttempts: 30,
+  baseMs: TRANSPORT_BACKOFF.baseMs,
+  maxMs: 2000,
+});
 /** Default deadline of one call attempt. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Default API-key header (the server's `auth.api_keys.header` default). */
@@ -89,7 +97,8 @@ const DEFAULT_PORT: Record<Transport, number> = { rest: 8080, grpc: 9190 };
 export function parseEndpoint(address: string, transport: Transport, tlsWanted: boolean): Endpoint {
   const raw = address.trim();
   const match = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?\/?$/.exec(raw);
-  if (match === null) throw new TypeError(`invalid orchestration address ${JSON.stringify(address)}: expected host:port`);
+  if (match === null)
+    throw new TypeError(`invalid orchestration address ${JSON.stringify(address)}: expected host:port`);
   const [, scheme, hostPart = '', portText] = match;
   const port = portText === undefined ? DEFAULT_PORT[transport] : Number(portText);
   if (port < 1 || port > 65535) throw new TypeError(`invalid port in address ${JSON.stringify(address)}`);
@@ -112,8 +121,13 @@ function positiveInt(name: string, value: number): number {
 
 function resolveRetry(name: string, given: Partial<RetryOptions> | undefined, defaults: RetryOptions): RetryOptions {
   const r = { ...defaults, ...given };
-  if (!Number.isInteger(r.maxAttempts) || r.maxAttempts < 1) throw new TypeError(`${name}.maxAttempts must be an integer ≥ 1`);
-  return { maxAttempts: r.maxAttempts, baseMs: positiveInt(`${name}.baseMs`, r.baseMs), maxMs: positiveInt(`${name}.maxMs`, r.maxMs) };
+  if (!Number.isInteger(r.maxAttempts) || r.maxAttempts < 1)
+    throw new TypeError(`${name}.maxAttempts must be an integer ≥ 1`);
+  return {
+    maxAttempts: r.maxAttempts,
+    baseMs: positiveInt(`${name}.baseMs`, r.baseMs),
+    maxMs: positiveInt(`${name}.maxMs`, r.maxMs),
+  };
 }
 
 /** Applies defaults and validates; throws TypeError for unusable options. */
@@ -134,7 +148,10 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     tls: tls ?? (endpoints.some((e) => e.secure) ? {} : null),
     timeoutMs: positiveInt('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     retry: resolveRetry('retry', options.retry, DEFAULT_RETRY),
-    watchReconnect: resolveRetry('watchReconnect', options.watchReconnect, { ...DEFAULT_WATCH_RECONNECT, ...pick(options.retry) }),
+    watchReconnect: resolveRetry('watchReconnect', options.watchReconnect, {
+      ...DEFAULT_WATCH_RECONNECT,
+      ...pick(options.retry),
+    }),
   };
 }
 

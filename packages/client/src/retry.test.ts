@@ -5,7 +5,12 @@ import { backoffPolicy, isRetryableFailure, retryDelay, withRetry } from './retr
 
 const policy = { maxAttempts: 4, baseMs: 1, maxMs: 5 };
 const unavailable = (retryAfterSeconds?: number) =>
-  new TaskerError({ code: 'UNAVAILABLE', message: 'down', transport: 'rest', ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
+  new TaskerError({
+    code: 'UNAVAILABLE',
+    message: 'down',
+    transport: 'rest',
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+  });
 
 describe('backoff', () => {
   it('doubles from baseMs, caps at maxMs, and jitters by ±25 %', () => {

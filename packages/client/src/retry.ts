@@ -1,5 +1,11 @@
 // Repeats idempotent calls after transient failures, with the shared backoff, honouring the server's Retry-After.
-import { TRANSPORT_BACKOFF, isTransient, retryDelay as sharedRetryDelay, sleep, type BackoffPolicy } from '@tasker/shared/resilience';
+import {
+  TRANSPORT_BACKOFF,
+  isTransient,
+  retryDelay as sharedRetryDelay,
+  sleep,
+  type BackoffPolicy,
+} from '@tasker/shared/resilience';
 import { isTaskerError, type TaskerError } from './errors.js';
 import type { RetryOptions } from './options.js';
 
@@ -18,7 +24,12 @@ export function isRetryableFailure(error: unknown): error is TaskerError {
 }
 
 /** The wait before the next attempt: the backoff, or the server's Retry-After when that is longer. */
-export function retryDelay(error: TaskerError, retry: number, policy: RetryOptions, random: () => number = Math.random): number {
+export function retryDelay(
+  error: TaskerError,
+  retry: number,
+  policy: RetryOptions,
+  random: () => number = Math.random,
+): number {
   return sharedRetryDelay(error, retry, backoffPolicy(policy), random);
 }
 

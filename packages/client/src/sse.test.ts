@@ -12,7 +12,9 @@ async function collectAll(chunks: Array<string | Uint8Array>): Promise<SseItem[]
 
 describe('SSE parser', () => {
   it('parses id, event, multi-line data and comments', async () => {
-    const items = await collectAll(['retry: 2000\n: stream opened\n\nid: 7\nevent: step_state_change\ndata: {"a":1,\ndata: "b":2}\n\n']);
+    const items = await collectAll([
+      'retry: 2000\n: stream opened\n\nid: 7\nevent: step_state_change\ndata: {"a":1,\ndata: "b":2}\n\n',
+    ]);
     expect(items).toEqual([
       { kind: 'comment', text: 'stream opened' },
       { kind: 'event', id: '7', event: 'step_state_change', data: '{"a":1,\n"b":2}' },
@@ -48,7 +50,9 @@ describe('SSE parser', () => {
 
   it('ignores unknown fields, ids with NUL, and an unterminated last event', async () => {
     const parser = new SseParser();
-    expect(parser.push('foo: bar\nid: a\0b\ndata: z\n\ndata: dangling')).toEqual([{ kind: 'event', id: undefined, event: 'message', data: 'z' }]);
+    expect(parser.push('foo: bar\nid: a\0b\ndata: z\n\ndata: dangling')).toEqual([
+      { kind: 'event', id: undefined, event: 'message', data: 'z' },
+    ]);
     expect(parser.reconnectMs).toBeUndefined();
     expect(parser.push('\nretry: 1500\n')).toEqual([]);
     expect(parser.reconnectMs).toBe(1500);

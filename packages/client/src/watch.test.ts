@@ -20,7 +20,10 @@ function event(eventId: number, taskState: TaskState, step?: string): TaskStatus
 const down = () => new TaskerError({ code: 'UNAVAILABLE', message: 'connection dropped', transport: 'rest' });
 
 /** A source whose connections play the given scripts in turn; records the cursor each connection asked for. */
-function scripted(connections: Array<Array<TaskStatusEvent | null | Error>>, terminal = false): WatchSource & { cursors: Array<number | undefined> } {
+function scripted(
+  connections: Array<Array<TaskStatusEvent | null | Error>>,
+  terminal = false,
+): WatchSource & { cursors: Array<number | undefined> } {
   const cursors: Array<number | undefined> = [];
   let n = 0;
   return {
@@ -43,7 +46,8 @@ function scripted(connections: Array<Array<TaskStatusEvent | null | Error>>, ter
 
 async function drain(source: WatchSource, afterEventId?: number): Promise<number[]> {
   const ids: number[] = [];
-  for await (const e of watchTask(source, TASK, afterEventId === undefined ? {} : { afterEventId }, policy)) ids.push(e.eventId);
+  for await (const e of watchTask(source, TASK, afterEventId === undefined ? {} : { afterEventId }, policy))
+    ids.push(e.eventId);
   return ids;
 }
 
@@ -71,7 +75,10 @@ describe('watchTask', () => {
   });
 
   it('reconnects when the connection drops right after an error event, and ends if nothing follows', async () => {
-    const source = scripted([[event(5, 'error'), new TaskerError({ code: 'UNAVAILABLE', message: 'drop', transport: 'rest' })], []], true);
+    const source = scripted(
+      [[event(5, 'error'), new TaskerError({ code: 'UNAVAILABLE', message: 'drop', transport: 'rest' })], []],
+      true,
+    );
     expect(await drain(source)).toEqual([5]);
     expect(source.cursors).toEqual([undefined, 5]);
   });

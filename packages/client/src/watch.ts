@@ -15,7 +15,12 @@ export interface WatchSource {
    * each sign of life without an event (keepalives). Ends when the server ends the stream; throws TaskerError
    * when the connection fails.
    */
-  open(taskUuid: string, afterEventId: number | undefined, includeSteps: boolean, signal: AbortSignal): AsyncIterable<TaskStatusEvent | null>;
+  open(
+    taskUuid: string,
+    afterEventId: number | undefined,
+    includeSteps: boolean,
+    signal: AbortSignal,
+  ): AsyncIterable<TaskStatusEvent | null>;
   /** Whether the task is in a terminal state now (asked when a stream ends without its terminal event). */
   isTerminal(taskUuid: string, signal: AbortSignal): Promise<boolean>;
 }
@@ -66,7 +71,11 @@ export async function* watchTask(
       // The server ended the stream without the terminal event: it is shutting down, or the terminal event
       // lies behind the cursor the caller passed.
       if (!received && (await source.isTerminal(taskUuid, connection.signal))) return;
-      lastError = new TaskerError({ code: 'UNAVAILABLE', message: 'the task event stream ended early', transport: source.transport });
+      lastError = new TaskerError({
+        code: 'UNAVAILABLE',
+        message: 'the task event stream ended early',
+        transport: source.transport,
+      });
     } catch (error) {
       if (aborted()) return;
       // Only transient failures are worth a reconnect; anything else (NOT_FOUND, PERMISSION_DENIED…) ends the watch.

@@ -51,7 +51,9 @@ function layerOf(file: string): number {
 function importsOf(file: string): string[] {
   const text = readFileSync(path.join(SRC, file), 'utf8');
   const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1] as string);
-  return specifiers.map((s) => path.relative(SRC, path.resolve(path.dirname(path.join(SRC, file)), s)).replace(/\.js$/, '.ts'));
+  return specifiers.map((s) =>
+    path.relative(SRC, path.resolve(path.dirname(path.join(SRC, file)), s)).replace(/\.js$/, '.ts'),
+  );
 }
 
 const edges = sourceFiles(SRC)
@@ -61,7 +63,11 @@ const edges = sourceFiles(SRC)
 describe('orchestration layers', () => {
   it('reads the imports of every layer', () => {
     for (const parts of LAYERS) {
-      for (const part of parts) expect(edges.some((e) => partOf(e.from, part)), part).toBe(true);
+      for (const part of parts)
+        expect(
+          edges.some((e) => partOf(e.from, part)),
+          part,
+        ).toBe(true);
     }
   });
 
@@ -71,6 +77,8 @@ describe('orchestration layers', () => {
   });
 
   it.each(NEVER)('%s never imports %s (%s)', (from, to) => {
-    expect(edges.filter((e) => partOf(e.from, from) && partOf(e.to, to)).map((e) => `${e.from} -> ${e.to}`)).toEqual([]);
+    expect(edges.filter((e) => partOf(e.from, from) && partOf(e.to, to)).map((e) => `${e.from} -> ${e.to}`)).toEqual(
+      [],
+    );
   });
 });

@@ -21,11 +21,16 @@ async function main(): Promise<void> {
     `  Health:        ${server.restUrl}/health/ready`,
   ];
   if (server.embeddedDatabase !== undefined) {
-    lines.push(`  Database:      embedded PostgreSQL on 127.0.0.1:${server.embeddedDatabase.port} (${server.embeddedDatabase.dataDir})`);
+    lines.push(
+      `  Database:      embedded PostgreSQL on 127.0.0.1:${server.embeddedDatabase.port} (${server.embeddedDatabase.dataDir})`,
+    );
   }
   if (!config.auth.enabled) lines.push('  Auth:          disabled (auth.enabled: false)');
   else if (server.devKey?.created) {
-    lines.push(`  Dev admin key: ${server.devKey.key}`, `                 (saved to ${server.devKey.file}; shown only once)`);
+    lines.push(
+      `  Dev admin key: ${server.devKey.key}`,
+      `                 (saved to ${server.devKey.file}; shown only once)`,
+    );
   } else if (server.devKey) lines.push(`  Dev admin key: in ${server.devKey.file}`);
   else if (server.devKeySkipped !== undefined) lines.push(`  Auth:          ${server.devKeySkipped}`);
   console.log(lines.join('\n'));

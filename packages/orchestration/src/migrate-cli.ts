@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   }
 
   // No statement_timeout here: a migration may legitimately run for a long time.
-  const sql = createSql(url, { max: 1, connectTimeoutSeconds: config.database.connect_timeout_s, applicationName: 'tasker-migrate' });
+  const sql = createSql(url, {
+    max: 1,
+    connectTimeoutSeconds: config.database.connect_timeout_s,
+    applicationName: 'tasker-migrate',
+  });
   try {
     if (values.status) {
       const pending = await pendingMigrations(sql);
@@ -32,7 +36,9 @@ async function main(): Promise<void> {
       return;
     }
     const { applied } = await migrate(sql, { log: (message) => console.log(message) });
-    console.log(applied.length === 0 ? 'schema is up to date; nothing applied' : `applied ${applied.length} migration(s)`);
+    console.log(
+      applied.length === 0 ? 'schema is up to date; nothing applied' : `applied ${applied.length} migration(s)`,
+    );
   } finally {
     await sql.end();
     await embedded?.stop();
@@ -42,7 +48,8 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   // Config, migration and connection errors are written for humans; anything else keeps its stack.
   if (err instanceof ConfigError || err instanceof MigrationError) console.error(err.message);
-  else if (isConnectionError(err)) console.error(`cannot reach PostgreSQL: ${err instanceof Error ? err.message : String(err)}`);
+  else if (isConnectionError(err))
+    console.error(`cannot reach PostgreSQL: ${err instanceof Error ? err.message : String(err)}`);
   else console.error(err);
   process.exitCode = 1;
 });

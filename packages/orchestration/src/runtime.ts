@@ -80,7 +80,9 @@ export interface Runtime {
 }
 
 /** This package's version, reported by health info. */
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Who registers the templates of templates.dir (shown as registered_by). */
 const TEMPLATE_DIR_PRINCIPAL: Principal = { ...ALL_PERMISSIONS_PRINCIPAL, subject: 'templates.dir' };
@@ -240,8 +242,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const engine = createEngine(sql, config, logger, options.metrics);
   const { hub, waiters, loops, watches } = engine;
   const templatesStatus: LoopStatus = { running: false, lastRunAt: null, lastError: null };
-  const health = createHealth(sql, options, engine, () => (config.templates.dir !== null ? { templates_dir: templatesStatus } : {}));
-  const services = createServices(sql, options, engine, { health, isStopped: () => stopped, shutdown: shutdown.signal });
+  const health = createHealth(sql, options, engine, () =>
+    config.templates.dir !== null ? { templates_dir: templatesStatus } : {},
+  );
+  const services = createServices(sql, options, engine, {
+    health,
+    isStopped: () => stopped,
+    shutdown: shutdown.signal,
+  });
 
   return {
     services,
@@ -250,7 +258,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       await hub.start();
       if (config.templates.dir !== null) {
         templatesStatus.running = true;
-        const result = await registerTemplateDirectory(config.templates.dir, services.templates, TEMPLATE_DIR_PRINCIPAL, logger);
+        const result = await registerTemplateDirectory(
+          config.templates.dir,
+          services.templates,
+          TEMPLATE_DIR_PRINCIPAL,
+          logger,
+        );
         templatesStatus.lastRunAt = new Date();
         templatesStatus.lastError =
           result.failed.length === 0 ? null : result.failed.map((f) => `${f.file}: ${f.error}`).join('; ');
@@ -322,7 +335,10 @@ export interface RunningServer {
 function createLogger(option: FastifyServerOptions['logger'], apiKeyHeader: string): Logger | undefined {
   const options = restLoggerOptions(option ?? false, apiKeyHeader);
   if (options === false) return undefined;
-  const { stream, file, ...rest } = options as Exclude<typeof options, boolean> & { stream?: pino.DestinationStream; file?: string };
+  const { stream, file, ...rest } = options as Exclude<typeof options, boolean> & {
+    stream?: pino.DestinationStream;
+    file?: string;
+  };
   return pino(rest, stream ?? (file === undefined ? undefined : pino.destination(file)));
 }
 
@@ -399,10 +415,16 @@ export async function startServer(config: Config, options: StartServerOptions = 
     const authenticate =
       options.authenticate ??
       createAuthenticator(config.auth, {
-        apiKeys: { findByDigest: (digest) => findApiKeyByDigest(sql, digest), touch: (digest) => touchApiKey(sql, digest) },
+        apiKeys: {
+          findByDigest: (digest) => findApiKeyByDigest(sql, digest),
+          touch: (digest) => touchApiKey(sql, digest),
+        },
       });
 
-    const metrics = createMetrics({ collectors: createMetricsCollectors(sql, applicationName), poolMax: config.database.pool_max });
+    const metrics = createMetrics({
+      collectors: createMetricsCollectors(sql, applicationName),
+      poolMax: config.database.pool_max,
+    });
     const runtime = await createRuntime({
       sql,
       config,

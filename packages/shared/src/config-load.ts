@@ -19,9 +19,13 @@ export class ConfigError extends Error {
 
   constructor(problems: readonly ConfigProblem[]) {
     const lines = problems.map((p) =>
-      p.path === '' && p.source ? `  - ${p.source}: ${p.message}` : `  - ${p.path || '(root)'}: ${p.message}${p.source ? ` (${p.source})` : ''}`,
+      p.path === '' && p.source
+        ? `  - ${p.source}: ${p.message}`
+        : `  - ${p.path || '(root)'}: ${p.message}${p.source ? ` (${p.source})` : ''}`,
     );
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    );
     this.problems = problems;
   }
 }
@@ -54,7 +58,11 @@ export const CONFIG_ENV_VARS: readonly { name: string; path: string; kind: EnvKi
   { name: 'TASKER_WORKER_API_KEY', path: 'worker.orchestration.api_key', kind: 'string' },
 ];
 
-type DeepPartial<T> = T extends readonly (infer U)[] ? U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+type DeepPartial<T> = T extends readonly (infer U)[]
+  ? U[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
 /** Values applied after files and env (tests, embedding): same shape as the YAML, any subset. */
 export type ConfigOverrides = DeepPartial<ConfigInput>;
 
@@ -169,11 +177,22 @@ function parseEnvValue(kind: EnvKind, raw: string): { value: unknown } | { error
       return { error: `expected true or false, got "${text}"` };
     }
     case 'list':
-      return { value: text.split(',').map((s) => s.trim()).filter((s) => s !== '') };
+      return {
+        value: text
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      };
   }
 }
 
-function readYamlFile(file: string, label: string, problems: ConfigProblem[], optional = false, hint = ''): Tree | undefined {
+function readYamlFile(
+  file: string,
+  label: string,
+  problems: ConfigProblem[],
+  optional = false,
+  hint = '',
+): Tree | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -186,7 +205,8 @@ function readYamlFile(file: string, label: string, problems: ConfigProblem[], op
   }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) problems.push({ path: '', message: `YAML: ${e.message.split('\n')[0]}`, source: label });
+    for (const e of doc.errors)
+      problems.push({ path: '', message: `YAML: ${e.message.split('\n')[0]}`, source: label });
     return undefined;
   }
   const value: unknown = doc.toJS();
@@ -231,7 +251,10 @@ function recordOrigins(tree: Tree, prefix: string, source: string, origins: Map<
 }
 
 function formatPath(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), '');
+  return segments.reduce<string>(
+    (acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)),
+    '',
+  );
 }
 
 /** The source that set `path` or its nearest ancestor (a list replaced whole carries its items' origin). */

@@ -30,7 +30,11 @@ export const SafeConfigSchema = z.strictObject({
     open_seconds: z.number().int(),
     half_open_probes: z.number().int(),
   }),
-  rest: z.strictObject({ port: z.number().int(), body_limit_bytes: z.number().int(), request_timeout_ms: z.number().int() }),
+  rest: z.strictObject({
+    port: z.number().int(),
+    body_limit_bytes: z.number().int(),
+    request_timeout_ms: z.number().int(),
+  }),
   grpc: z.strictObject({
     port: z.number().int(),
     reflection: z.boolean(),
@@ -65,7 +69,10 @@ export const SafeConfigSchema = z.strictObject({
       task_max_lifetime_hours: z.number().int(),
     }),
   }),
-  backpressure: z.strictObject({ max_pending_steps: z.number().int(), namespaces: z.record(z.string(), z.number().int()) }),
+  backpressure: z.strictObject({
+    max_pending_steps: z.number().int(),
+    namespaces: z.record(z.string(), z.number().int()),
+  }),
 });
 export type SafeConfig = z.infer<typeof SafeConfigSchema>;
 
@@ -144,6 +151,9 @@ export function toSafeConfig(config: Config, options: SafeConfigOptions = {}): S
       dry_run: staleness.dry_run,
       thresholds: { ...staleness.thresholds },
     },
-    backpressure: { max_pending_steps: config.backpressure.max_pending_steps, namespaces: { ...config.backpressure.namespaces } },
+    backpressure: {
+      max_pending_steps: config.backpressure.max_pending_steps,
+      namespaces: { ...config.backpressure.namespaces },
+    },
   };
 }

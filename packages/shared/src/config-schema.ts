@@ -36,14 +36,27 @@ const port = z.number().int().min(0).max(65535);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const JWT_ALGORITHMS = [
-  'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
 ] as const;
 
 const tls = z
   .strictObject({ enabled: z.boolean(), cert_path: path.nullable(), key_path: path.nullable() })
   .superRefine((v, ctx) => {
     if (!v.enabled) return;
-    if (v.cert_path === null) ctx.addIssue({ code: 'custom', path: ['cert_path'], message: 'required when tls.enabled' });
+    if (v.cert_path === null)
+      ctx.addIssue({ code: 'custom', path: ['cert_path'], message: 'required when tls.enabled' });
     if (v.key_path === null) ctx.addIssue({ code: 'custom', path: ['key_path'], message: 'required when tls.enabled' });
   });
 
@@ -76,7 +89,10 @@ const jwt = z
 
 const apiKey = z
   .strictObject({
-    key_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters').optional(),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+      .optional(),
     key: z.string().min(16, 'must be at least 16 characters').optional(),
     permissions: z.array(z.string().min(1)),
     description: z.string().min(1),
@@ -108,7 +124,10 @@ export const ConfigInputSchema = z.strictObject({
     tls,
   }),
   database: z.strictObject({
-    url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').nullable(),
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+      .nullable(),
     pool_max: count,
     connect_timeout_s: seconds,
     idle_timeout_s: seconds,
@@ -174,7 +193,11 @@ export const ConfigInputSchema = z.strictObject({
     enabled: z.boolean(),
     strict_validation: z.boolean(),
     jwt,
-    api_keys: z.strictObject({ enabled: z.boolean(), header: z.string().regex(/^[a-z0-9-]+$/, 'expected a lowercase header name'), keys: z.array(apiKey) }),
+    api_keys: z.strictObject({
+      enabled: z.boolean(),
+      header: z.string().regex(/^[a-z0-9-]+$/, 'expected a lowercase header name'),
+      keys: z.array(apiKey),
+    }),
     dev_key_file: path.nullable(),
   }),
   analytics: z.strictObject({ cache_ttl_ms: nonNegative }),

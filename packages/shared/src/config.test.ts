@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError, SafeConfigSchema, defaultConfig, loadConfig, parseAddress, toSafeConfig, type Config } from './config.js';
+import {
+  ConfigError,
+  SafeConfigSchema,
+  defaultConfig,
+  loadConfig,
+  parseAddress,
+  toSafeConfig,
+  type Config,
+} from './config.js';
 
 const CONFIG_DIR = fileURLToPath(new URL('../../../config/', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'tasker-config-test-'));
@@ -43,7 +51,12 @@ describe('loadConfig: files', () => {
     // Reflection is a development convenience: on and public there, off by default everywhere else.
     expect(config.grpc.reflection).toEqual({ enabled: true, public: true });
     expect(loadConfig({ env: { TASKER_ENV: 'test' } }).grpc.reflection).toEqual({ enabled: false, public: false });
-    expect(config.backoff).toEqual({ default_base_ms: 1000, multiplier: 2, max_backoff_ms: 3_600_000, jitter_ratio: 0.15 });
+    expect(config.backoff).toEqual({
+      default_base_ms: 1000,
+      multiplier: 2,
+      max_backoff_ms: 3_600_000,
+      jitter_ratio: 0.15,
+    });
     expect(config.staleness.thresholds).toEqual({
       waiting_for_dependencies_minutes: 15,
       waiting_for_retry_minutes: 10,
@@ -95,10 +108,15 @@ describe('loadConfig: files', () => {
       'bad.yaml': 'rest:\n  adress: 0.0.0.0:1\ngrpc:\n  reflection: "yes"\nengine:\n  lease_seconds: -5\n',
     });
     const error = loadError(() => loadConfig({ env: { TASKER_ENV: 'bad' }, configDir: dir }));
-    expect(error.problems.map((p) => p.path).sort()).toEqual(['engine.lease_seconds', 'grpc.reflection', 'rest.adress']);
+    expect(error.problems.map((p) => p.path).sort()).toEqual([
+      'engine.lease_seconds',
+      'grpc.reflection',
+      'rest.adress',
+    ]);
     expect(error.problems.every((p) => p.source === 'bad.yaml')).toBe(true);
     expect(error.message).toContain('3 problems');
-    for (const path of ['rest.adress', 'grpc.reflection', 'engine.lease_seconds']) expect(error.message).toContain(path);
+    for (const path of ['rest.adress', 'grpc.reflection', 'engine.lease_seconds'])
+      expect(error.message).toContain(path);
   });
 
   it('validates per-namespace backpressure limits and the circuit breaker, naming each bad key', () => {
@@ -118,9 +136,21 @@ describe('loadConfig: files', () => {
       'database.circuit_breaker.open_seconds',
       'engine.pulse_interval_ms',
     ]);
-    const ok = loadConfig({ env: { TASKER_ENV: 'test' }, overrides: { backpressure: { namespaces: { billing: 50000 } } } });
-    expect(ok.backpressure).toEqual({ max_pending_steps: 1000, namespaces: { billing: 50000 }, retry_after_seconds: 5 });
-    expect(loadConfig({ env: {} }).database.circuit_breaker).toEqual({ enabled: true, failure_threshold: 5, open_seconds: 30, half_open_probes: 2 });
+    const ok = loadConfig({
+      env: { TASKER_ENV: 'test' },
+      overrides: { backpressure: { namespaces: { billing: 50000 } } },
+    });
+    expect(ok.backpressure).toEqual({
+      max_pending_steps: 1000,
+      namespaces: { billing: 50000 },
+      retry_after_seconds: 5,
+    });
+    expect(loadConfig({ env: {} }).database.circuit_breaker).toEqual({
+      enabled: true,
+      failure_threshold: 5,
+      open_seconds: 30,
+      half_open_probes: 2,
+    });
   });
 
   it('requires the overlay TASKER_ENV names, but not the implicit development one', () => {
@@ -128,13 +158,19 @@ describe('loadConfig: files', () => {
     const error = loadError(() => loadConfig({ env: { TASKER_ENV: 'staging' }, configDir: dir }));
     expect(error.message).toMatch(/staging\.yaml.*file not found/);
     expect(loadConfig({ env: {}, configDir: dir }).staleness.thresholds.waiting_for_retry_minutes).toBe(30);
-    expect(loadConfig({ env: { TASKER_ENV: 'empty' }, configDir: configDirWith({ 'empty.yaml': '' }) }).environment).toBe('empty');
+    expect(
+      loadConfig({ env: { TASKER_ENV: 'empty' }, configDir: configDirWith({ 'empty.yaml': '' }) }).environment,
+    ).toBe('empty');
   });
 
   it('reports YAML syntax errors and a non-mapping file', () => {
     const dir = configDirWith({ 'broken.yaml': 'rest: [unclosed\n', 'list.yaml': '- a\n- b\n' });
-    expect(loadError(() => loadConfig({ env: { TASKER_ENV: 'broken' }, configDir: dir })).message).toMatch(/broken\.yaml: YAML/);
-    expect(loadError(() => loadConfig({ env: { TASKER_ENV: 'list' }, configDir: dir })).message).toMatch(/list\.yaml: expected a mapping/);
+    expect(loadError(() => loadConfig({ env: { TASKER_ENV: 'broken' }, configDir: dir })).message).toMatch(
+      /broken\.yaml: YAML/,
+    );
+    expect(loadError(() => loadConfig({ env: { TASKER_ENV: 'list' }, configDir: dir })).message).toMatch(
+      /list\.yaml: expected a mapping/,
+    );
   });
 
   it('checks cross-field rules: TLS paths, one JWT key source, one form per API key', () => {
@@ -143,7 +179,9 @@ describe('loadConfig: files', () => {
         grpc: { tls: { enabled: true } },
         auth: {
           jwt: { hs256_secret: 'x'.repeat(32), jwks_url: 'https://idp.example/jwks' },
-          api_keys: { keys: [{ key: 'k'.repeat(20), key_sha256: 'a'.repeat(64), permissions: [], description: 'both' }] },
+          api_keys: {
+            keys: [{ key: 'k'.repeat(20), key_sha256: 'a'.repeat(64), permissions: [], description: 'both' }],
+          },
         },
       }),
     });
@@ -179,14 +217,22 @@ describe('defaultConfig', () => {
     expect(loadConfig().grpc.reflection.enabled).toBe(true);
     expect(defaults.grpc.reflection.enabled).toBe(false);
     expect(defaults.environment).toBe('development');
-    expect(defaults.worker).toMatchObject({ concurrency: 10, handler_timeout_ms: 30000, result_batch_max: 64, result_batch_window_ms: 0 });
+    expect(defaults.worker).toMatchObject({
+      concurrency: 10,
+      handler_timeout_ms: 30000,
+      result_batch_max: 64,
+      result_batch_window_ms: 0,
+    });
     expect(defaultConfig()).toBe(defaults);
     expect(Object.isFrozen(defaults.worker)).toBe(true);
   });
 
   it('reads another directory on request and fails loudly without a default.yaml', () => {
     const dir = configDirWith({});
-    writeFileSync(join(dir, 'default.yaml'), readFileSync(join(CONFIG_DIR, 'default.yaml'), 'utf8').replace('concurrency: 10', 'concurrency: 3'));
+    writeFileSync(
+      join(dir, 'default.yaml'),
+      readFileSync(join(CONFIG_DIR, 'default.yaml'), 'utf8').replace('concurrency: 10', 'concurrency: 3'),
+    );
     expect(defaultConfig(dir).worker.concurrency).toBe(3);
     expect(loadError(() => defaultConfig(join(scratch, 'nowhere'))).message).toMatch(/file not found/);
   });
@@ -259,7 +305,10 @@ describe('loadConfig: environment variables', () => {
   });
 
   it('applies overrides last', () => {
-    const config = loadConfig({ env: { TASKER_ENV: 'test', DATABASE_URL: 'postgres://a/b' }, overrides: { database: { url: 'postgres://c/d' }, auth: { enabled: false } } });
+    const config = loadConfig({
+      env: { TASKER_ENV: 'test', DATABASE_URL: 'postgres://a/b' },
+      overrides: { database: { url: 'postgres://c/d' }, auth: { enabled: false } },
+    });
     expect(config.database.url).toBe('postgres://c/d');
     expect(config.auth.enabled).toBe(false);
   });
@@ -297,7 +346,10 @@ describe('toSafeConfig', () => {
   const base = {
     database: { url: `postgres://tasker:${secrets.dbPassword}@db.internal:5432/tasker` },
     rest: { address: `${secrets.host}:8080` },
-    grpc: { address: `${secrets.host}:9190`, tls: { enabled: true, cert_path: '/etc/tasker/tls/server.crt', key_path: secrets.tlsKey } },
+    grpc: {
+      address: `${secrets.host}:9190`,
+      tls: { enabled: true, cert_path: '/etc/tasker/tls/server.crt', key_path: secrets.tlsKey },
+    },
     auth: {
       api_keys: {
         keys: [
@@ -328,7 +380,11 @@ describe('toSafeConfig', () => {
     expect(SafeConfigSchema.parse(safe)).toEqual(safe);
     expect(safe.auth.verification_method).toBe(method);
     expect(safe.auth.api_key_count).toBe(2);
-    expect(safe.metadata).toEqual({ timestamp: '2030-01-01T00:00:00.000Z', environment: 'production', version: '1.2.3' });
+    expect(safe.metadata).toEqual({
+      timestamp: '2030-01-01T00:00:00.000Z',
+      environment: 'production',
+      version: '1.2.3',
+    });
     expect(safe.rest.port).toBe(8080);
     expect(safe.grpc).toMatchObject({ port: 9190, reflection: false, reflection_public: false, tls_enabled: true });
     expect(safe.database_pools.max_connections).toBe(50);

@@ -20,7 +20,9 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * when repeated: the server was unreachable, overloaded, too slow, or failed for a reason it did not name).
  * Read by both transports, both clients and the resilience kit (`isTransient` in resilience.ts).
  */
-export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly http: number; readonly grpc: Status; readonly transient: boolean }>> = {
+export const ERROR_TABLE: Readonly<
+  Record<ErrorCode, { readonly http: number; readonly grpc: Status; readonly transient: boolean }>
+> = {
   VALIDATION_FAILED: { http: 400, grpc: Status.INVALID_ARGUMENT, transient: false },
   UNAUTHENTICATED: { http: 401, grpc: Status.UNAUTHENTICATED, transient: false },
   PERMISSION_DENIED: { http: 403, grpc: Status.PERMISSION_DENIED, transient: false },

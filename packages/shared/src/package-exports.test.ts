@@ -30,7 +30,9 @@ function importedEntryPoints(): string[] {
 }
 
 describe('@tasker/shared exports', () => {
-  const pkg = JSON.parse(readFileSync(join(root, 'packages/shared/package.json'), 'utf8')) as { exports: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'packages/shared/package.json'), 'utf8')) as {
+    exports: Record<string, string>;
+  };
 
   it('lists exactly the entry points imported across the packages, bench, scripts and examples', () => {
     expect(Object.keys(pkg.exports).sort()).toEqual(importedEntryPoints());

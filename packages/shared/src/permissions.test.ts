@@ -22,11 +22,29 @@ const principal = (permissions: string[], namespaces: string[] | null = null): P
 describe('permission vocabulary', () => {
   it('contains the reference vocabulary and our additions, without system:handlers_read', () => {
     for (const p of [
-      'tasks:create', 'tasks:read', 'tasks:list', 'tasks:cancel', 'tasks:context_read', 'tasks:resume',
-      'steps:read', 'steps:resolve', 'dlq:read', 'dlq:update', 'dlq:stats', 'templates:read',
-      'templates:validate', 'templates:register', 'system:config_read', 'system:analytics_read',
-      'worker:config_read', 'worker:templates_read', 'worker:register', 'worker:claim', 'worker:report',
-      'auth:manage_keys', 'workers:read',
+      'tasks:create',
+      'tasks:read',
+      'tasks:list',
+      'tasks:cancel',
+      'tasks:context_read',
+      'tasks:resume',
+      'steps:read',
+      'steps:resolve',
+      'dlq:read',
+      'dlq:update',
+      'dlq:stats',
+      'templates:read',
+      'templates:validate',
+      'templates:register',
+      'system:config_read',
+      'system:analytics_read',
+      'worker:config_read',
+      'worker:templates_read',
+      'worker:register',
+      'worker:claim',
+      'worker:report',
+      'auth:manage_keys',
+      'workers:read',
     ]) {
       expect(isKnownPermission(p), p).toBe(true);
     }

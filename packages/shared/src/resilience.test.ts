@@ -1,7 +1,15 @@
 import { ClientError, Status } from 'nice-grpc-common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError, ERROR_CODES, ERROR_TABLE } from './errors.js';
-import { backoffDelay, errorCodeOf, isNetworkError, isTransient, retryDelay, sleep, TRANSPORT_BACKOFF } from './resilience.js';
+import {
+  backoffDelay,
+  errorCodeOf,
+  isNetworkError,
+  isTransient,
+  retryDelay,
+  sleep,
+  TRANSPORT_BACKOFF,
+} from './resilience.js';
 
 const noJitter = { ...TRANSPORT_BACKOFF, jitter: 0 };
 
@@ -77,7 +85,14 @@ describe('errorCodeOf / isTransient', () => {
     for (const code of ERROR_CODES) expect(isTransient(new AppError(code, 'x'))).toBe(ERROR_TABLE[code].transient);
     // The SDK's TaskerError (and any object carrying a shared code) classifies the same way.
     for (const code of ['UNAVAILABLE', 'BACKPRESSURE', 'TIMEOUT', 'INTERNAL']) expect(isTransient({ code })).toBe(true);
-    for (const code of ['INVALID_STATE', 'NOT_FOUND', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'VALIDATION_FAILED', 'ALREADY_EXISTS']) {
+    for (const code of [
+      'INVALID_STATE',
+      'NOT_FOUND',
+      'UNAUTHENTICATED',
+      'PERMISSION_DENIED',
+      'VALIDATION_FAILED',
+      'ALREADY_EXISTS',
+    ]) {
       expect(isTransient({ code })).toBe(false);
     }
   });

@@ -37,8 +37,16 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () 
  * The wait before retry number `attempt` after `error`: the backoff, or the server's Retry-After
  * (`error.retryAfterSeconds`) when that is longer, even beyond `maxMs`.
  */
-export function retryDelay(error: unknown, attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
-  const seconds = typeof error === 'object' && error !== null ? (error as { retryAfterSeconds?: unknown }).retryAfterSeconds : undefined;
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
+  const seconds =
+    typeof error === 'object' && error !== null
+      ? (error as { retryAfterSeconds?: unknown }).retryAfterSeconds
+      : undefined;
   const asked = typeof seconds === 'number' && Number.isFinite(seconds) ? seconds * 1000 : 0;
   return Math.max(backoffDelay(attempt, policy, random), asked);
 }
@@ -84,7 +92,11 @@ function ownCode(value: unknown): unknown {
 
 /** A socket failure, on the error itself or on its cause (fetch wraps them: `TypeError: fetch failed`). */
 export function isNetworkError(error: unknown): boolean {
-  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth += 1) {
+  for (
+    let e = error, depth = 0;
+    e !== undefined && e !== null && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth += 1
+  ) {
     const code = ownCode(e);
     if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
   }

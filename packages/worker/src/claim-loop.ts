@@ -59,7 +59,13 @@ export class ClaimLoop {
       let steps: ClaimedStep[];
       try {
         steps = await this.o.workers.claim(
-          { workerId: this.o.workerId, namespaces: this.o.namespaces, handlerNames: this.o.handlerNames, maxSteps: reserved, waitMs: this.o.claimWaitMs },
+          {
+            workerId: this.o.workerId,
+            namespaces: this.o.namespaces,
+            handlerNames: this.o.handlerNames,
+            maxSteps: reserved,
+            waitMs: this.o.claimWaitMs,
+          },
           signal,
         );
         calls.succeeded();
@@ -78,7 +84,10 @@ export class ClaimLoop {
         continue;
       }
       const receivedAt = Date.now();
-      this.o.metrics.claimDuration.observe({ result: steps.length > 0 ? 'steps' : 'empty' }, (performance.now() - started) / 1000);
+      this.o.metrics.claimDuration.observe(
+        { result: steps.length > 0 ? 'steps' : 'empty' },
+        (performance.now() - started) / 1000,
+      );
       const run: ClaimedStep[] = [];
       const giveBack: ClaimedStep[] = [];
       for (const step of steps) {

@@ -26,7 +26,11 @@ interface CliOptions {
   forceTemplates: boolean;
 }
 
-const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 const positiveInt = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
@@ -81,13 +85,29 @@ function credentialsOrExit(config: Config, env: NodeJS.ProcessEnv): { apiKey?: s
 function buildProgram(): Command {
   return new Command('tasker-worker')
     .description('Run Tasker step handlers: claim steps from orchestration, run them, report results.')
-    .requiredOption('--handlers <module...>', 'handler module path or package name (exports `handlers` or default: callable → function); repeatable')
+    .requiredOption(
+      '--handlers <module...>',
+      'handler module path or package name (exports `handlers` or default: callable → function); repeatable',
+    )
     .option('--templates <dir>', 'directory of *.yaml templates to validate, register and serve')
     .option('--namespaces <list>', 'comma-separated namespaces to claim from (default: those of the templates)', list)
     .option('--concurrency <n>', 'handlers run at once (default: worker.concurrency)', positiveInt)
-    .addOption(new Option('--transport <kind>', 'how to reach orchestration (default: worker.orchestration.transport)').choices(['grpc', 'rest']))
-    .option('--orchestration <addresses>', 'comma-separated orchestration addresses (default: worker.orchestration.addresses)', list)
-    .option('--drain-timeout-ms <ms>', 'on SIGTERM, how long running steps may finish (default: worker.drain_timeout_ms)', positiveInt)
+    .addOption(
+      new Option('--transport <kind>', 'how to reach orchestration (default: worker.orchestration.transport)').choices([
+        'grpc',
+        'rest',
+      ]),
+    )
+    .option(
+      '--orchestration <addresses>',
+      'comma-separated orchestration addresses (default: worker.orchestration.addresses)',
+      list,
+    )
+    .option(
+      '--drain-timeout-ms <ms>',
+      'on SIGTERM, how long running steps may finish (default: worker.drain_timeout_ms)',
+      positiveInt,
+    )
     .option('--worker-id <id>', 'stable worker id (default: <hostname>-<pid>-<random>)')
     .option('--rest-address <host:port>', "worker's own REST surface (default: worker.rest_address)")
     .option('--grpc-address <host:port>', "worker's own gRPC surface (default: worker.grpc_address)")
@@ -189,7 +209,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   logger.info({ ...worker.surfaceAddresses(), worker_id: worker.workerId }, 'worker ready');
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (invokedDirectly) {
   main(process.argv).catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -10,7 +10,10 @@ export function defaultWorkerId(): string {
 }
 
 /** `owned`: the worker created the client and closes it on stop. */
-export function connectOrchestration(options: WorkerOptions['orchestration']): { client: TaskerClient; owned: boolean } {
+export function connectOrchestration(options: WorkerOptions['orchestration']): {
+  client: TaskerClient;
+  owned: boolean;
+} {
   if ('client' in options) return { client: options.client, owned: false };
   const addresses = options.addresses ?? (options.address !== undefined ? [options.address] : []);
   if (addresses.length === 0) throw new Error('orchestration: set address or addresses');

@@ -57,7 +57,10 @@ export class PermanentError extends Error {
 /** The `reason` of a step's AbortSignal. */
 export class StepAbortError extends Error {
   override readonly name = 'AbortError';
-  constructor(readonly reason: StepAbortReason, message: string) {
+  constructor(
+    readonly reason: StepAbortReason,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -109,7 +112,14 @@ export function toStepFailure(err: unknown): StepFailure {
       context: err.context ?? null,
     };
   }
-  return { ...base, errorType: 'handler_error', retryable: true, retryAfterSeconds: null, statusCode: null, context: null };
+  return {
+    ...base,
+    errorType: 'handler_error',
+    retryable: true,
+    retryAfterSeconds: null,
+    statusCode: null,
+    context: null,
+  };
 }
 
 /** The failure reported when a handler outlives its time limit. */

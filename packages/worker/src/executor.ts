@@ -41,7 +41,13 @@ export class StepExecutor {
     const entry: InFlightStep = { step, controller: new AbortController(), phase: 'running' };
     const durationMs = leaseDurationMs(step.leaseExpiresAt, receivedAt);
     this.inFlight.set(step.stepUuid, entry);
-    this.o.leases.hold({ stepUuid: step.stepUuid, leaseToken: step.leaseToken, expiresAt: receivedAt + durationMs, durationMs, controller: entry.controller });
+    this.o.leases.hold({
+      stepUuid: step.stepUuid,
+      leaseToken: step.leaseToken,
+      expiresAt: receivedAt + durationMs,
+      durationMs,
+      controller: entry.controller,
+    });
     this.o.metrics.stepsClaimed.inc({ handler: step.handler.callable });
     this.o.metrics.inFlight.set(this.o.limiter.inFlight);
     void this.execute(entry).catch((err: unknown) => {
@@ -85,15 +91,30 @@ export class StepExecutor {
       outcome = {
         kind: 'failed',
         durationMs: 0,
-        failure: { message: `worker ${this.o.workerId} has no handler '${callable}'`, errorType: 'handler_not_found', retryable: true, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
+        failure: {
+          message: `worker ${this.o.workerId} has no handler '${callable}'`,
+          errorType: 'handler_not_found',
+          retryable: true,
+          retryAfterSeconds: null,
+          statusCode: null,
+          backtrace: null,
+          context: null,
+        },
       };
     } else {
-      outcome = await runStep(step, handler, { timeoutMs: stepTimeoutMs(step, this.o.handlerTimeoutMs), controller: entry.controller, logger: this.o.logger });
+      outcome = await runStep(step, handler, {
+        timeoutMs: stepTimeoutMs(step, this.o.handlerTimeoutMs),
+        controller: entry.controller,
+        logger: this.o.logger,
+      });
     }
     this.o.metrics.handlerDuration.observe({ handler: callable, outcome: outcome.kind }, outcome.durationMs / 1000);
     if (outcome.kind === 'abandoned') {
       this.o.metrics.stepsAbandoned.inc({ handler: callable, reason: outcome.reason });
-      this.o.logger.info({ step_uuid: step.stepUuid, task_uuid: step.taskUuid, reason: outcome.reason, duration_ms: outcome.durationMs }, 'step stopped without a result');
+      this.o.logger.info(
+        { step_uuid: step.stepUuid, task_uuid: step.taskUuid, reason: outcome.reason, duration_ms: outcome.durationMs },
+        'step stopped without a result',
+      );
       this.finish(entry, true);
       return;
     }
@@ -101,10 +122,27 @@ export class StepExecutor {
     let report: StepResultReport;
     if (outcome.kind === 'completed') {
       this.o.metrics.stepsCompleted.inc({ handler: callable });
-      report = { kind: 'completed', stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: outcome.result, executionTimeMs: outcome.durationMs, metadata: null };
+      report = {
+        kind: 'completed',
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: outcome.result,
+        executionTimeMs: outcome.durationMs,
+        metadata: null,
+      };
     } else {
-      this.o.metrics.stepsFailed.inc({ handler: callable, error_type: outcome.failure.errorType ?? 'unknown', retryable: String(outcome.failure.retryable) });
-      report = { kind: 'failed', stepUuid: step.stepUuid, leaseToken: step.leaseToken, error: outcome.failure, executionTimeMs: outcome.durationMs };
+      this.o.metrics.stepsFailed.inc({
+        handler: callable,
+        error_type: outcome.failure.errorType ?? 'unknown',
+        retryable: String(outcome.failure.retryable),
+      });
+      report = {
+        kind: 'failed',
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        error: outcome.failure,
+        executionTimeMs: outcome.durationMs,
+      };
     }
     // From here the reporter owns the slot and the lease.
     this.o.reporter.submit({ step, report, settled: () => this.finish(entry, false) });

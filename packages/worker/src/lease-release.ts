@@ -22,12 +22,19 @@ export function createLeaseReleaser(o: LeaseReleaserOptions): ReleaseLeases {
   return async (refs) => {
     if (refs.length === 0) return;
     try {
-      const states = await o.calls.retry('release', () => o.workers.release({ workerId: o.workerId, leases: refs }), AbortSignal.timeout(RELEASE_BUDGET_MS));
+      const states = await o.calls.retry(
+        'release',
+        () => o.workers.release({ workerId: o.workerId, leases: refs }),
+        AbortSignal.timeout(RELEASE_BUDGET_MS),
+      );
       const byStatus: Record<string, number> = {};
       for (const st of states) byStatus[st.status] = (byStatus[st.status] ?? 0) + 1;
       o.logger.info({ leases: refs.length, statuses: byStatus }, 'leases given back');
     } catch (err) {
-      o.logger.warn({ err: describeError(err), leases: refs.length }, 'could not release leases; they will lapse on their own');
+      o.logger.warn(
+        { err: describeError(err), leases: refs.length },
+        'could not release leases; they will lapse on their own',
+      );
     }
   };
 }

@@ -5,7 +5,13 @@ import { LeaseKeeper, heartbeatIntervalMs, leaseDurationMs } from './leases.js';
 import { silentLogger } from './logger.js';
 
 function lease(stepUuid: string, durationMs = 3_000) {
-  return { stepUuid, leaseToken: `t-${stepUuid}`, expiresAt: Date.now() + durationMs, durationMs, controller: new AbortController() };
+  return {
+    stepUuid,
+    leaseToken: `t-${stepUuid}`,
+    expiresAt: Date.now() + durationMs,
+    durationMs,
+    controller: new AbortController(),
+  };
 }
 
 describe('heartbeat pacing', () => {
@@ -31,7 +37,11 @@ describe('LeaseKeeper', () => {
       logger: silentLogger,
       heartbeat: async (input) => {
         sent.push(input);
-        return input.leases.map((l) => ({ stepUuid: l.stepUuid, status: answers[l.stepUuid] ?? 'lost', leaseExpiresAt: new Date(Date.now() + 9_000) }));
+        return input.leases.map((l) => ({
+          stepUuid: l.stepUuid,
+          status: answers[l.stepUuid] ?? 'lost',
+          leaseExpiresAt: new Date(Date.now() + 9_000),
+        }));
       },
     });
     const [a, b, c] = [lease('a'), lease('b'), lease('c')];
@@ -74,7 +84,11 @@ describe('LeaseKeeper', () => {
       logger: silentLogger,
       heartbeat: async (input) => {
         beats += 1;
-        return input.leases.map((l) => ({ stepUuid: l.stepUuid, status: 'valid' as const, leaseExpiresAt: new Date(Date.now() + 300) }));
+        return input.leases.map((l) => ({
+          stepUuid: l.stepUuid,
+          status: 'valid' as const,
+          leaseExpiresAt: new Date(Date.now() + 300),
+        }));
       },
     });
     keeper.start();

@@ -99,22 +99,32 @@ export class LeaseKeeper {
       });
     } catch (err) {
       this.options.onTransportError?.(err);
-      this.options.logger.warn({ err: describeError(err), leases: held.length }, 'heartbeat failed; retrying at the next interval');
+      this.options.logger.warn(
+        { err: describeError(err), leases: held.length },
+        'heartbeat failed; retrying at the next interval',
+      );
       return;
     }
     for (const state of states) {
       const lease = this.leases.get(state.stepUuid);
       // Dropped meanwhile, or claimed again under a new token: this answer is about an old lease.
-      if (lease === undefined || !held.some((h) => h.stepUuid === state.stepUuid && h.leaseToken === lease.leaseToken)) continue;
+      if (lease === undefined || !held.some((h) => h.stepUuid === state.stepUuid && h.leaseToken === lease.leaseToken))
+        continue;
       if (state.status === 'valid') {
-        if (state.leaseExpiresAt !== null) lease.expiresAt = sentAt + Math.max(0, state.leaseExpiresAt.getTime() - sentAt);
+        if (state.leaseExpiresAt !== null)
+          lease.expiresAt = sentAt + Math.max(0, state.leaseExpiresAt.getTime() - sentAt);
         continue;
       }
       const reason = state.status === 'cancelled' ? 'cancelled' : 'lease_lost';
-      this.options.logger.info({ step_uuid: state.stepUuid, status: state.status }, 'lease ended by orchestration; stopping the step');
+      this.options.logger.info(
+        { step_uuid: state.stepUuid, status: state.status },
+        'lease ended by orchestration; stopping the step',
+      );
       this.options.onLeaseEnded?.(state.status);
       this.leases.delete(state.stepUuid);
-      lease.controller.abort(new StepAbortError(reason, state.status === 'cancelled' ? 'task or step was cancelled' : 'lease lost'));
+      lease.controller.abort(
+        new StepAbortError(reason, state.status === 'cancelled' ? 'task or step was cancelled' : 'lease lost'),
+      );
     }
   }
 

@@ -41,7 +41,10 @@ describe('Lifecycle', () => {
 
   it('aborts a start in progress on stop() and does not drain what never ran', async () => {
     const { calls, steps } = recorder(
-      (signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('abandoned')), { once: true })),
+      (signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('abandoned')), { once: true }),
+        ),
     );
     const lifecycle = new Lifecycle(steps);
     const starting = lifecycle.start();

@@ -2,7 +2,15 @@
 // cleanly with orchestration's (Fastify/pino) in one log pipeline.
 import type { WorkerLogger } from './types.js';
 
-export const LOG_LEVEL_VALUES = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
+export const LOG_LEVEL_VALUES = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
+} as const;
 export type LogLevelName = keyof typeof LOG_LEVEL_VALUES;
 
 export interface JsonLoggerOptions {
@@ -31,13 +39,23 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): WorkerLogger 
     const value = LOG_LEVEL_VALUES[level];
     if (value < threshold) return;
     const entries = Object.entries(fields).map(([k, v]) => [k, serialise(v)] as const);
-    const line: Record<string, unknown> = { level: value, time: Date.now(), ...bindings, ...Object.fromEntries(entries) };
+    const line: Record<string, unknown> = {
+      level: value,
+      time: Date.now(),
+      ...bindings,
+      ...Object.fromEntries(entries),
+    };
     if (message !== undefined) line['msg'] = message;
     let text: string;
     try {
       text = JSON.stringify(line);
     } catch {
-      text = JSON.stringify({ level: value, time: line['time'], msg: message ?? '', note: 'unserialisable log fields' });
+      text = JSON.stringify({
+        level: value,
+        time: line['time'],
+        msg: message ?? '',
+        note: 'unserialisable log fields',
+      });
     }
     write(`${text}\n`);
   };

@@ -29,8 +29,18 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'tasker_worker_' });
   const metrics: WorkerMetrics = {
     registry,
-    stepsClaimed: new Counter({ name: 'tasker_worker_steps_claimed_total', help: 'Steps claimed, by handler', labelNames: ['handler'], registers }),
-    stepsCompleted: new Counter({ name: 'tasker_worker_steps_completed_total', help: 'Step successes reported, by handler', labelNames: ['handler'], registers }),
+    stepsClaimed: new Counter({
+      name: 'tasker_worker_steps_claimed_total',
+      help: 'Steps claimed, by handler',
+      labelNames: ['handler'],
+      registers,
+    }),
+    stepsCompleted: new Counter({
+      name: 'tasker_worker_steps_completed_total',
+      help: 'Step successes reported, by handler',
+      labelNames: ['handler'],
+      registers,
+    }),
     stepsFailed: new Counter({
       name: 'tasker_worker_steps_failed_total',
       help: 'Step failures reported, by handler, error type and retryability',
@@ -50,7 +60,11 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     }),
-    inFlight: new Gauge({ name: 'tasker_worker_steps_in_flight', help: 'Steps claimed and not yet finished', registers }),
+    inFlight: new Gauge({
+      name: 'tasker_worker_steps_in_flight',
+      help: 'Steps claimed and not yet finished',
+      registers,
+    }),
     claimDuration: new Histogram({
       name: 'tasker_worker_claim_duration_seconds',
       help: 'Claim call latency (long-poll wait included), by whether steps came back',

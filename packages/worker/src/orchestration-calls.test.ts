@@ -12,11 +12,15 @@ describe('OrchestrationCalls', () => {
     const metrics = createWorkerMetrics();
     const calls = new OrchestrationCalls({ metrics, logger: silentLogger, backoff: fast });
     let n = 0;
-    const value = await calls.retry('register', async () => {
-      n += 1;
-      if (n < 3) throw new FakeClientError('UNAVAILABLE', 'down');
-      return 'ok';
-    }, new AbortController().signal);
+    const value = await calls.retry(
+      'register',
+      async () => {
+        n += 1;
+        if (n < 3) throw new FakeClientError('UNAVAILABLE', 'down');
+        return 'ok';
+      },
+      new AbortController().signal,
+    );
     expect(value).toBe('ok');
     expect(n).toBe(3);
     expect(await metrics.text()).toMatch(/operation="register",code="UNAVAILABLE"\} 2/);
@@ -25,17 +29,21 @@ describe('OrchestrationCalls', () => {
   it('fails at once on an answer about the request, and gives up when the signal aborts', async () => {
     const calls = new OrchestrationCalls({ metrics: createWorkerMetrics(), logger: silentLogger, backoff: fast });
     let n = 0;
-    const refused = calls.retry('register', async () => {
-      n += 1;
-      throw new FakeClientError('PERMISSION_DENIED', 'no');
-    }, new AbortController().signal);
+    const refused = calls.retry(
+      'register',
+      async () => {
+        n += 1;
+        throw new FakeClientError('PERMISSION_DENIED', 'no');
+      },
+      new AbortController().signal,
+    );
     await expect(refused).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     expect(n).toBe(1);
     const stopping = new AbortController();
     stopping.abort();
-    await expect(calls.retry('register', async () => Promise.reject(new FakeClientError('UNAVAILABLE')), stopping.signal)).rejects.toThrow(
-      'register abandoned: the worker is stopping',
-    );
+    await expect(
+      calls.retry('register', async () => Promise.reject(new FakeClientError('UNAVAILABLE')), stopping.signal),
+    ).rejects.toThrow('register abandoned: the worker is stopping');
   });
 
   it('is unhealthy until registered, then degraded in the detailed view only while the last call failed', async () => {
@@ -55,7 +63,10 @@ describe('OrchestrationCalls', () => {
 
   it('describes any error by its shared code', () => {
     expect(describeError(new FakeClientError('NOT_FOUND', 'gone'))).toEqual({ code: 'NOT_FOUND', message: 'gone' });
-    expect(describeError(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toEqual({ code: 'UNAVAILABLE', message: 'connect' });
+    expect(describeError(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toEqual({
+      code: 'UNAVAILABLE',
+      message: 'connect',
+    });
     expect(describeError('odd')).toEqual({ code: 'INTERNAL', message: 'odd' });
   });
 });

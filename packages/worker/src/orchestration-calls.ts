@@ -3,7 +3,14 @@
 // orchestration's business, not this file's.
 import type { HealthCheck } from '@tasker/shared';
 import type { ErrorCode } from '@tasker/shared/errors';
-import { TRANSPORT_BACKOFF, backoffDelay, errorCodeOf, isTransient, sleep, type BackoffPolicy } from '@tasker/shared/resilience';
+import {
+  TRANSPORT_BACKOFF,
+  backoffDelay,
+  errorCodeOf,
+  isTransient,
+  sleep,
+  type BackoffPolicy,
+} from '@tasker/shared/resilience';
 import type { WorkerMetrics } from './metrics.js';
 import type { WorkerLogger } from './types.js';
 
@@ -67,7 +74,10 @@ export class OrchestrationCalls {
         if (!isTransient(err)) throw err;
         if (signal.aborted) throw new Error(`${operation} abandoned: the worker is stopping`, { cause: err });
         const delay = backoffDelay(retry, this.backoff);
-        this.o.logger.warn({ operation, err: describeError(err), retry, delay_ms: delay }, 'orchestration call failed; retrying');
+        this.o.logger.warn(
+          { operation, err: describeError(err), retry, delay_ms: delay },
+          'orchestration call failed; retrying',
+        );
         await sleep(delay, signal);
         if (signal.aborted) throw new Error(`${operation} abandoned: the worker is stopping`, { cause: err });
       }

@@ -35,7 +35,11 @@ export async function registerWithOrchestration(o: RegistrationOptions): Promise
   if (catalog.templates.length === 0) return;
   const results = await o.calls.retry(
     'register_templates',
-    () => client.templates.register(catalog.templates.map((t) => t.configuration), { force: settings.forceTemplates }),
+    () =>
+      client.templates.register(
+        catalog.templates.map((t) => t.configuration),
+        { force: settings.forceTemplates },
+      ),
     o.signal,
   );
   for (const r of results) {

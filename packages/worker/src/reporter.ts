@@ -181,7 +181,10 @@ export class ResultReporter {
     });
     if (alive.length === 0) return;
     const delay = backoffDelay(attempt, this.o.backoff);
-    this.o.logger.warn({ code, message, results: alive.length, retry: attempt, delay_ms: delay }, 'reporting results failed; retrying');
+    this.o.logger.warn(
+      { code, message, results: alive.length, retry: attempt, delay_ms: delay },
+      'reporting results failed; retrying',
+    );
     this.retrying.add(alive);
     setTimeout(() => {
       if (!this.retrying.delete(alive)) return;
@@ -194,7 +197,11 @@ export class ResultReporter {
   }
 
   /** A result that will not be delivered: its slot is freed here (a delivered one's went to the claim alongside). */
-  private settleWithoutDelivery(r: PendingResult, metric: 'lease_lost' | 'rejected' | 'unreachable', outcome: ResultSettlement): void {
+  private settleWithoutDelivery(
+    r: PendingResult,
+    metric: 'lease_lost' | 'rejected' | 'unreachable',
+    outcome: ResultSettlement,
+  ): void {
     this.o.metrics.resultsUndelivered.inc({ reason: metric });
     this.o.leases.drop(r.step.stepUuid);
     this.o.limiter.release();
@@ -205,7 +212,10 @@ export class ResultReporter {
     this.o.leases.drop(r.step.stepUuid);
     if (outcome !== 'ok') {
       this.o.metrics.resultsUndelivered.inc({ reason: outcome === 'not_found' ? 'rejected' : 'lease_lost' });
-      this.o.logger.info({ step_uuid: r.step.stepUuid, task_uuid: r.step.taskUuid, outcome }, 'result refused: the lease was lost or the task moved on');
+      this.o.logger.info(
+        { step_uuid: r.step.stepUuid, task_uuid: r.step.taskUuid, outcome },
+        'result refused: the lease was lost or the task moved on',
+      );
     }
     r.settled(outcome);
   }

@@ -40,7 +40,8 @@ async function untilInFlight(n: number): Promise<void> {
   }
 }
 
-const step = (fake: FakeOrchestration) => fake.push({ handler: { callable: 'demo.run', method: null, initialization: {} }, namespace: 'demo_ns' });
+const step = (fake: FakeOrchestration) =>
+  fake.push({ handler: { callable: 'demo.run', method: null, initialization: {} }, namespace: 'demo_ns' });
 
 describe('createWorker', () => {
   it('registers itself and its templates, then claims only its namespaces and handlers', async () => {
@@ -49,12 +50,19 @@ describe('createWorker', () => {
     await fake.until(() => fake.claims.length > 0);
     expect(fake.registrations[0]).toMatchObject({ namespaces: ['demo_ns'], handlers: ['demo.run'] });
     expect(fake.templateRegistrations).toEqual([[template]]);
-    expect(fake.claims[0]).toMatchObject({ namespaces: ['demo_ns'], handlerNames: ['demo.run'], maxSteps: 2, waitMs: 50 });
+    expect(fake.claims[0]).toMatchObject({
+      namespaces: ['demo_ns'],
+      handlerNames: ['demo.run'],
+      maxSteps: 2,
+      waitMs: 50,
+    });
   });
 
   it('refuses to start when a template names a handler it does not have', async () => {
     const fake = createFakeOrchestration();
-    await expect(start(fake, async () => 1, { handlers: { other: async () => 1 } })).rejects.toThrow(/needs handler 'demo\.run'/);
+    await expect(start(fake, async () => 1, { handlers: { other: async () => 1 } })).rejects.toThrow(
+      /needs handler 'demo\.run'/,
+    );
     expect(fake.registrations).toHaveLength(0);
   });
 
@@ -63,13 +71,17 @@ describe('createWorker', () => {
     const gates: (() => void)[] = [];
     let running = 0;
     let peak = 0;
-    await start(fake, async () => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await new Promise<void>((r) => gates.push(r));
-      running -= 1;
-      return 'ok';
-    }, { concurrency: 3 });
+    await start(
+      fake,
+      async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise<void>((r) => gates.push(r));
+        running -= 1;
+        return 'ok';
+      },
+      { concurrency: 3 },
+    );
     await fake.until(() => fake.claims.length === 1);
     expect(fake.claims[0]?.maxSteps).toBe(3);
     step(fake);
@@ -96,7 +108,15 @@ describe('createWorker', () => {
 
   it('reports results with the lease token and failures with their retryability', async () => {
     const fake = createFakeOrchestration();
-    const outcomes = [async () => ({ v: 1 }), async () => { throw new RetryableError('later', { retryAfterSeconds: 3 }); }, async () => { throw new PermanentError('never'); }];
+    const outcomes = [
+      async () => ({ v: 1 }),
+      async () => {
+        throw new RetryableError('later', { retryAfterSeconds: 3 });
+      },
+      async () => {
+        throw new PermanentError('never');
+      },
+    ];
     let call = 0;
     await start(fake, () => (outcomes[call++] as Handler)(undefined as never), { concurrency: 1 });
     const a = step(fake);
@@ -105,7 +125,10 @@ describe('createWorker', () => {
     step(fake);
     await fake.until(() => fake.failed.length === 2);
     expect(fake.completed[0]).toMatchObject({ stepUuid: a.stepUuid, leaseToken: a.leaseToken, result: { v: 1 } });
-    expect(fake.failed.map((f) => [f.error.retryable, f.error.retryAfterSeconds])).toEqual([[true, 3], [false, null]]);
+    expect(fake.failed.map((f) => [f.error.retryable, f.error.retryAfterSeconds])).toEqual([
+      [true, 3],
+      [false, null],
+    ]);
   });
 
   it('retries a result through an orchestration outage', async () => {
@@ -145,10 +168,14 @@ describe('createWorker', () => {
     const fake = createFakeOrchestration();
     const gate: { open?: () => void } = {};
     const opened = new Promise<void>((r) => (gate.open = r));
-    await start(fake, async () => {
-      await opened;
-      return 'ok';
-    }, { concurrency: 4 });
+    await start(
+      fake,
+      async () => {
+        await opened;
+        return 'ok';
+      },
+      { concurrency: 4 },
+    );
     for (let i = 0; i < 4; i += 1) step(fake);
     await untilInFlight(4);
     gate.open?.();
@@ -160,7 +187,16 @@ describe('createWorker', () => {
   it('stops a handler whose task was cancelled and reports nothing for it', async () => {
     const fake = createFakeOrchestration({ leaseMs: 300 });
     let aborted = false;
-    await start(fake, (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => { aborted = true; resolve('ignored'); })));
+    await start(
+      fake,
+      (ctx) =>
+        new Promise((resolve) =>
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve('ignored');
+          }),
+        ),
+    );
     const s = step(fake);
     await fake.until(() => fake.heartbeats.length > 0);
     fake.endLease(s.stepUuid, 'cancelled');
@@ -173,8 +209,14 @@ describe('createWorker', () => {
   it('drains on stop: finishes running steps in time, releases the leases of the others', async () => {
     const fake = createFakeOrchestration();
     await start(fake, (ctx) => new Promise((resolve) => setTimeout(resolve, ctx.context['ms'] as number, 'ok')));
-    const quick = fake.push({ handler: { callable: 'demo.run', method: null, initialization: {} }, context: { ms: 50 } });
-    const slow = fake.push({ handler: { callable: 'demo.run', method: null, initialization: {} }, context: { ms: 5_000 } });
+    const quick = fake.push({
+      handler: { callable: 'demo.run', method: null, initialization: {} },
+      context: { ms: 50 },
+    });
+    const slow = fake.push({
+      handler: { callable: 'demo.run', method: null, initialization: {} },
+      context: { ms: 5_000 },
+    });
     await untilInFlight(2);
     await worker?.stop();
     expect(worker?.state).toBe('stopped');

@@ -63,7 +63,10 @@ export function createWorker(options: WorkerOptions): Worker {
     },
     async drain() {
       surfaces?.grpc?.setServing(false);
-      logger.info({ in_flight: limiter.inFlight, drain_timeout_ms: settings.drainTimeoutMs }, 'draining: no new claims; waiting for running steps');
+      logger.info(
+        { in_flight: limiter.inFlight, drain_timeout_ms: settings.drainTimeoutMs },
+        'draining: no new claims; waiting for running steps',
+      );
       await pipeline?.drain();
     },
     async teardown() {

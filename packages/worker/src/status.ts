@@ -54,7 +54,9 @@ export function createWorkerStatus(o: WorkerStatusOptions): SurfaceSource {
         orchestration: o.calls.healthCheck(o.registered(), detailed),
         templates: check('healthy', `${templates().length} templates, ${settings.handlerNames.length} handlers`),
         step_processing:
-          state === 'running' ? check('healthy', `${limiter.inFlight}/${settings.concurrency} slots busy`) : check('unhealthy', `worker is ${state}`),
+          state === 'running'
+            ? check('healthy', `${limiter.inFlight}/${settings.concurrency} slots busy`)
+            : check('unhealthy', `worker is ${state}`),
       };
     },
     activeHandlers: () => limiter.inFlight,

@@ -40,9 +40,16 @@ describe('prepareTemplates', () => {
 
   it('reports invalid templates and duplicates with their origin', () => {
     const bad = { ...chain, namespace_name: 'this namespace is far too long to be valid' };
-    expect(() => prepareTemplates([{ raw: chain, origin: 'a' }, { raw: chain, origin: 'b' }, { raw: bad, origin: 'c' }], ['demo.first', 'demo.second'])).toThrow(
-      /b: demo\/chain@1\.0\.0 is already defined by a[\s\S]*c: namespace_name/,
-    );
+    expect(() =>
+      prepareTemplates(
+        [
+          { raw: chain, origin: 'a' },
+          { raw: chain, origin: 'b' },
+          { raw: bad, origin: 'c' },
+        ],
+        ['demo.first', 'demo.second'],
+      ),
+    ).toThrow(/b: demo\/chain@1\.0\.0 is already defined by a[\s\S]*c: namespace_name/);
   });
 });
 

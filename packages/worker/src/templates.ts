@@ -36,7 +36,9 @@ export interface WorkerTemplateValidation {
 export class TemplateLoadError extends Error {
   override readonly name = 'TemplateLoadError';
   constructor(readonly problems: readonly string[]) {
-    super(`Templates refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `Templates refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
 }
 
@@ -91,7 +93,10 @@ export function validateForWorker(raw: unknown, handlerNames: readonly string[])
   const errors: TemplateProblem[] = [];
   parsed.definition.steps.forEach((step, i) => {
     if (!handlerNames.includes(step.handler.callable)) {
-      errors.push({ path: `steps[${i}].handler.callable`, message: `no handler '${step.handler.callable}' is registered in this worker` });
+      errors.push({
+        path: `steps[${i}].handler.callable`,
+        message: `no handler '${step.handler.callable}' is registered in this worker`,
+      });
     }
   });
   return { valid: errors.length === 0, errors, requiredCapabilities: required, stepHandlers: byStep };
@@ -102,7 +107,10 @@ export function validateForWorker(raw: unknown, handlerNames: readonly string[])
  * invalid, two sources define the same (namespace, name, version), or a callable has no handler — naming each
  * missing callable with the steps that use it.
  */
-export function prepareTemplates(sources: readonly TemplateSource[], handlerNames: readonly string[]): LoadedTemplate[] {
+export function prepareTemplates(
+  sources: readonly TemplateSource[],
+  handlerNames: readonly string[],
+): LoadedTemplate[] {
   const problems: string[] = [];
   const loaded: LoadedTemplate[] = [];
   const seen = new Map<string, string>();
@@ -126,7 +134,9 @@ export function prepareTemplates(sources: readonly TemplateSource[], handlerName
       missing.set(step.handler.callable, [...(missing.get(step.handler.callable) ?? []), step.name]);
     }
     for (const [callable, steps] of missing) {
-      problems.push(`${source.origin}: ${key} needs handler '${callable}' (steps: ${steps.join(', ')}), which is not registered`);
+      problems.push(
+        `${source.origin}: ${key} needs handler '${callable}' (steps: ${steps.join(', ')}), which is not registered`,
+      );
     }
     if (missing.size === 0) loaded.push({ definition, configuration, origin: source.origin });
   }
@@ -153,7 +163,8 @@ export async function loadCatalog(
   const sources: TemplateSource[] = (options.templates ?? []).map((raw, i) => ({ raw, origin: `templates[${i}]` }));
   if (options.templatesDir !== undefined) sources.push(...(await readTemplatesDir(options.templatesDir)));
   const templates = prepareTemplates(sources, handlerNames);
-  const namespaces = options.namespaces !== undefined ? [...new Set(options.namespaces)].sort() : namespacesOf(templates);
+  const namespaces =
+    options.namespaces !== undefined ? [...new Set(options.namespaces)].sort() : namespacesOf(templates);
   if (namespaces.length === 0) throw new Error('the worker serves no namespace: load templates or pass `namespaces`');
   return { templates, namespaces };
 }

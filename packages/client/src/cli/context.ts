@@ -47,7 +47,10 @@ export class CliContext {
     if (this.client !== undefined) return this.client;
     const g = this.globals(cmd);
     const env = this.io.env;
-    const addresses = g.address ?? env.TASKER_ADDRESS?.split(',').map((a) => a.trim()).filter((a) => a !== '') ?? [DEFAULT_ADDRESS[g.transport]];
+    const addresses = g.address ??
+      env.TASKER_ADDRESS?.split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== '') ?? [DEFAULT_ADDRESS[g.transport]];
     const credential = resolveCredential({ token: g.token, apiKey: g.apiKey, env, cwd: this.io.cwd });
     const options: ClientOptions = {
       transport: g.transport,
@@ -83,15 +86,22 @@ export class CliContext {
 }
 
 /** Parses a JSON object given inline (`--context '{...}'`) or from a file (`--context-file`). */
-export function readJsonObject(inline: string | undefined, file: string | undefined, flag: string): Record<string, unknown> | undefined {
-  if (inline !== undefined && file !== undefined) throw new UsageError(`use either --${flag} or --${flag}-file, not both`);
+export function readJsonObject(
+  inline: string | undefined,
+  file: string | undefined,
+  flag: string,
+): Record<string, unknown> | undefined {
+  if (inline !== undefined && file !== undefined)
+    throw new UsageError(`use either --${flag} or --${flag}-file, not both`);
   let text: string;
   let where: string;
   if (file !== undefined) {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read --${flag}-file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UsageError(
+        `cannot read --${flag}-file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     where = file;
   } else if (inline !== undefined) {
@@ -106,13 +116,15 @@ export function readJsonObject(inline: string | undefined, file: string | undefi
   } catch (error) {
     throw new UsageError(`${where} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${where} must be a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`${where} must be a JSON object`);
   return value as Record<string, unknown>;
 }
 
 /** Parses any JSON value (`--result`). */
 export function readJsonValue(inline: string | undefined, file: string | undefined, flag: string): unknown {
-  if (inline !== undefined && file !== undefined) throw new UsageError(`use either --${flag} or --${flag}-file, not both`);
+  if (inline !== undefined && file !== undefined)
+    throw new UsageError(`use either --${flag} or --${flag}-file, not both`);
   const text = file !== undefined ? readFileSync(file, 'utf8') : inline;
   if (text === undefined) return undefined;
   try {
@@ -126,14 +138,21 @@ export function readJsonValue(inline: string | undefined, file: string | undefin
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer between ${min} and ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer between ${min} and ${max}`);
     return n;
   };
 }
 
 /** commander argParser collecting a repeatable option (also accepting comma-separated values). */
 export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter((v) => v !== '')];
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== ''),
+  ];
 }
 
 /** What a command handler gets: its positional arguments, its own options, and the command. */
@@ -144,7 +163,10 @@ export interface ActionInput<O> {
 }
 
 /** A commander action that runs `handler` and prints what it returns. */
-export function action<O>(ctx: CliContext, handler: (input: ActionInput<O>) => Promise<CommandResult | void>): (...args: unknown[]) => Promise<void> {
+export function action<O>(
+  ctx: CliContext,
+  handler: (input: ActionInput<O>) => Promise<CommandResult | void>,
+): (...args: unknown[]) => Promise<void> {
   return async (...raw: unknown[]) => {
     const cmd = raw[raw.length - 1] as Command;
     const opts = raw[raw.length - 2] as O;

@@ -9,7 +9,15 @@ describe('CLI output', () => {
     expect(formatResult(result, 'yaml')).toBe('task_uuid: u\nsteps:\n  - 1');
     expect(formatResult(result, 'table')).toBe('T');
     expect(formatResult({ document: { a: 1, long_key: null } }, 'table')).toBe('a         1\nlong_key  -');
-    expect(renderTable([{ n: 'x', v: 10 }], [{ header: 'name', value: (r) => r.n }, { header: 'v', value: (r) => r.v }])).toBe('NAME  V\nx     10');
+    expect(
+      renderTable(
+        [{ n: 'x', v: 10 }],
+        [
+          { header: 'name', value: (r) => r.n },
+          { header: 'v', value: (r) => r.v },
+        ],
+      ),
+    ).toBe('NAME  V\nx     10');
     expect(renderTable([], [{ header: 'a', value: () => 1 }])).toBe('(none)');
   });
 

@@ -31,7 +31,9 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .showHelpAfterError('(add --help for usage)')
     .addOption(
-      new Option('--transport <transport>', 'rest or grpc').choices(['rest', 'grpc']).default(ctx.io.env.TASKER_TRANSPORT ?? 'rest'),
+      new Option('--transport <transport>', 'rest or grpc')
+        .choices(['rest', 'grpc'])
+        .default(ctx.io.env.TASKER_TRANSPORT ?? 'rest'),
     )
     .option('--address <host:port>', 'orchestration address(es), repeatable or comma-separated', collect)
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
@@ -59,7 +61,8 @@ export function buildProgram(ctx: CliContext): Command {
 
 function commanderExitCode(error: { code?: unknown; exitCode?: unknown }): number | undefined {
   if (typeof error.code !== 'string' || !error.code.startsWith('commander.')) return undefined;
-  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+    return EXIT.OK;
   // A group run without a subcommand prints its help to stderr and fails: a usage error.
   return EXIT.USAGE;
 }

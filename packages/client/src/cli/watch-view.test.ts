@@ -2,7 +2,15 @@ import type { TaskSummary } from '@tasker/shared';
 import { describe, expect, it } from 'vitest';
 import { InPlaceRenderer, WatchView, eventLine } from './watch-view.js';
 
-const task = { taskUuid: 'T', namespace: 'ns', name: 'n', version: '1', state: 'pending', createdAt: new Date(0), updatedAt: new Date(0) };
+const task = {
+  taskUuid: 'T',
+  namespace: 'ns',
+  name: 'n',
+  version: '1',
+  state: 'pending',
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+};
 const summary = {
   task,
   template: {
@@ -37,7 +45,9 @@ describe('watch view', () => {
   });
 
   it('prints plain event lines and redraws in place', () => {
-    expect(eventLine(step(7, 'a', 'complete', 2, 0))).toBe('1970-01-01T00:00:00.000Z  #7  step  a  complete  attempt 2');
+    expect(eventLine(step(7, 'a', 'complete', 2, 0))).toBe(
+      '1970-01-01T00:00:00.000Z  #7  step  a  complete  attempt 2',
+    );
     const out: string[] = [];
     const renderer = new InPlaceRenderer((t) => out.push(t));
     renderer.draw(['x', 'y']);

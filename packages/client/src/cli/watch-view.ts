@@ -88,10 +88,11 @@ export class WatchView {
     const elapsed = (finished ? this.lastAt : now).getTime() - this.startedAt.getTime();
     const width = Math.max(4, ...this.rows.map((r) => r.name.length));
     const stateWidth = Math.max(5, ...this.rows.map((r) => r.state.length));
-    const lines = [`task ${t.taskUuid}  ${t.namespace}/${t.name}@${t.version}  ${this.taskState}  ${seconds(Math.max(0, elapsed))}`];
+    const lines = [
+      `task ${t.taskUuid}  ${t.namespace}/${t.name}@${t.version}  ${this.taskState}  ${seconds(Math.max(0, elapsed))}`,
+    ];
     for (const r of this.rows) {
-      const timing =
-        r.startedAt === null ? '' : seconds(((r.finishedAt ?? now).getTime() - r.startedAt.getTime()));
+      const timing = r.startedAt === null ? '' : seconds((r.finishedAt ?? now).getTime() - r.startedAt.getTime());
       const after = r.dependencies.length === 0 ? '' : `  ← ${r.dependencies.join(', ')}`;
       lines.push(
         `  ${MARK[r.state]} ${r.name.padEnd(width)}  ${r.state.padEnd(stateWidth)}  attempt ${r.attempts}/${r.maxAttempts}  ${timing.padStart(7)}${after}`.trimEnd(),
@@ -122,7 +123,10 @@ export class InPlaceRenderer {
 
   draw(lines: string[]): void {
     const width = this.columns;
-    const fitted = width === undefined || width < 2 ? lines : lines.map((l) => (l.length >= width ? `${l.slice(0, width - 2)}…` : l));
+    const fitted =
+      width === undefined || width < 2
+        ? lines
+        : lines.map((l) => (l.length >= width ? `${l.slice(0, width - 2)}…` : l));
     const up = this.drawn > 0 ? `\x1b[${this.drawn}F\x1b[0J` : '';
     this.write(`${up}${fitted.join('\n')}\n`);
     this.drawn = fitted.length;

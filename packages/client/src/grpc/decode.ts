@@ -5,6 +5,10 @@ export function decodeResponse<T>(operation: string, convert: () => T): T {
   try {
     return convert();
   } catch (error) {
-    throw protocolError('grpc', `${operation}: unexpected response (${error instanceof Error ? error.message : String(error)})`, error);
+    throw protocolError(
+      'grpc',
+      `${operation}: unexpected response (${error instanceof Error ? error.message : String(error)})`,
+      error,
+    );
   }
 }

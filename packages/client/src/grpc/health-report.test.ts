@@ -17,13 +17,27 @@ const report: HealthReport = {
     operationalState: 'graceful_shutdown',
     poolMax: 10,
     circuitBreakerState: 'open',
-    pools: { database: { activeConnections: 0, waitingQueries: 0, maxConnections: 10, utilizationPercent: 0, totalAcquires: 40, acquireErrors: 6 } },
+    pools: {
+      database: {
+        activeConnections: 0,
+        waitingQueries: 0,
+        maxConnections: 10,
+        utilizationPercent: 0,
+        totalAcquires: 40,
+        acquireErrors: 6,
+      },
+    },
     queueDepth: null,
   },
 };
 
 const unavailable = (details?: Record<string, unknown>) =>
-  new TaskerError({ code: 'UNAVAILABLE', message: 'not ready: database unhealthy', transport: 'grpc', ...(details === undefined ? {} : { details }) });
+  new TaskerError({
+    code: 'UNAVAILABLE',
+    message: 'not ready: database unhealthy',
+    transport: 'grpc',
+    ...(details === undefined ? {} : { details }),
+  });
 
 describe('notReadyReport', () => {
   it('decodes the report a not-ready CheckReadiness carries in its details, timings included', () => {
@@ -32,8 +46,14 @@ describe('notReadyReport', () => {
 
   it('is undefined for anything that is not a readiness report', () => {
     expect(notReadyReport(unavailable())).toBeUndefined();
-    expect(notReadyReport(unavailable({ checks: { database: { status: 'unhealthy', message: null } } }))).toBeUndefined();
-    expect(notReadyReport(new TaskerError({ code: 'INTERNAL', message: 'x', transport: 'grpc', details: healthReportToRest(report) }))).toBeUndefined();
+    expect(
+      notReadyReport(unavailable({ checks: { database: { status: 'unhealthy', message: null } } })),
+    ).toBeUndefined();
+    expect(
+      notReadyReport(
+        new TaskerError({ code: 'INTERNAL', message: 'x', transport: 'grpc', details: healthReportToRest(report) }),
+      ),
+    ).toBeUndefined();
     expect(notReadyReport(new Error('connection refused'))).toBeUndefined();
   });
 });

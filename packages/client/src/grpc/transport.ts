@@ -109,7 +109,11 @@ export class GrpcTransport {
    * One unary attempt on `replica`: `invoke` gets the replica's services and the call options (credentials,
    * signal, trailer capture). Failures become TaskerError; the caller's abort rethrows its reason.
    */
-  async unary<T>(replica: Replica, settings: GrpcCallSettings, invoke: (services: GrpcServices, options: CallOptions) => Promise<T>): Promise<T> {
+  async unary<T>(
+    replica: Replica,
+    settings: GrpcCallSettings,
+    invoke: (services: GrpcServices, options: CallOptions) => Promise<T>,
+  ): Promise<T> {
     const timeoutMs = settings.timeoutMs ?? this.options.timeoutMs;
     const controller = new AbortController();
     let timedOut = false;
@@ -143,7 +147,11 @@ export class GrpcTransport {
    * A server stream on `replica`, items passed through as they come. Ends when the server ends it; the
    * caller's abort rethrows its reason; other failures become TaskerError.
    */
-  async *serverStream<T>(replica: Replica, signal: AbortSignal, invoke: (services: GrpcServices, options: CallOptions) => AsyncIterable<T>): AsyncGenerator<T> {
+  async *serverStream<T>(
+    replica: Replica,
+    signal: AbortSignal,
+    invoke: (services: GrpcServices, options: CallOptions) => AsyncIterable<T>,
+  ): AsyncGenerator<T> {
     let trailer: Metadata | undefined;
     try {
       yield* invoke(replica.services, {

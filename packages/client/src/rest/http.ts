@@ -74,7 +74,12 @@ export class HttpTransport {
     if (agent === undefined) {
       const tls = this.options.tls ?? {};
       agent = endpoint.secure
-        ? new HttpsAgent({ keepAlive: true, ...(tls.ca ? { ca: Buffer.from(tls.ca) } : {}), ...(tls.cert ? { cert: Buffer.from(tls.cert) } : {}), ...(tls.key ? { key: Buffer.from(tls.key) } : {}) })
+        ? new HttpsAgent({
+            keepAlive: true,
+            ...(tls.ca ? { ca: Buffer.from(tls.ca) } : {}),
+            ...(tls.cert ? { cert: Buffer.from(tls.cert) } : {}),
+            ...(tls.key ? { key: Buffer.from(tls.key) } : {}),
+          })
         : new HttpAgent({ keepAlive: true });
       this.agents.set(endpoint.origin, agent);
     }
@@ -90,7 +95,9 @@ export class HttpTransport {
     const headers: Record<string, string> = {
       accept,
       ...credentialHeaders(this.options),
-      ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
+      ...(payload === undefined
+        ? {}
+        : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
       ...call.headers,
     };
     const send = endpoint.secure ? httpsRequest : httpRequest;
@@ -142,13 +149,25 @@ export class HttpTransport {
     const started = Date.now();
     const res = await this.open(endpoint, call, 'application/json', deadlineMs);
     const remaining = Math.max(1, deadlineMs - (Date.now() - started));
-    const text = await withIdleTimeout(res, remaining, call.signal, () => deadlineError('rest', endpoint.origin, deadlineMs), endpoint);
+    const text = await withIdleTimeout(
+      res,
+      remaining,
+      call.signal,
+      () => deadlineError('rest', endpoint.origin, deadlineMs),
+      endpoint,
+    );
     const status = res.statusCode ?? 0;
     if ((status >= 200 && status < 300) || call.acceptStatus?.includes(status)) {
       try {
         return { status, body: text === '' ? undefined : JSON.parse(text) };
       } catch (error) {
-        throw new TaskerError({ code: 'INTERNAL', message: `invalid JSON from ${endpoint.origin}${call.path}`, transport: 'rest', status, cause: error });
+        throw new TaskerError({
+          code: 'INTERNAL',
+          message: `invalid JSON from ${endpoint.origin}${call.path}`,
+          transport: 'rest',
+          status,
+          cause: error,
+        });
       }
     }
     throw taskerErrorFromHttp(status, text, headerText(res.headers['retry-after']));
@@ -215,7 +234,12 @@ async function withIdleTimeout(
  * The response bytes, failing with TIMEOUT after `idleMs` of silence and UNAVAILABLE when the connection drops;
  * aborting `signal` closes the connection and rethrows its reason.
  */
-async function* guardStream(res: IncomingMessage, idleMs: number, endpoint: Endpoint, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+async function* guardStream(
+  res: IncomingMessage,
+  idleMs: number,
+  endpoint: Endpoint,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array> {
   let idle = false;
   let timer = setTimeout(onIdle, idleMs);
   function onIdle(): void {

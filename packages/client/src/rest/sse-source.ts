@@ -27,7 +27,8 @@ function decodeEvent(data: string): TaskStatusEvent {
     throw protocolError('rest', 'task event is not JSON', error);
   }
   const parsed = TaskEventSchema.safeParse(json);
-  if (!parsed.success) throw protocolError('rest', `unexpected task event: ${parsed.error.issues[0]?.message ?? 'invalid'}`, parsed.error);
+  if (!parsed.success)
+    throw protocolError('rest', `unexpected task event: ${parsed.error.issues[0]?.message ?? 'invalid'}`, parsed.error);
   return taskEventFromRest(parsed.data);
 }
 

@@ -44,36 +44,105 @@ async function waitForState(taskUuid: string, state: string): Promise<void> {
 
 describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 }, (transport) => {
   const global = () => ['--transport', transport, '--address', servers.address[transport]];
-  const cli = () => cliRunner(script, { cwd, env: { TASKER_API_KEY: TEST_API_KEY, TASKER_TOKEN: undefined, TASKER_DATA_DIR: undefined } });
+  const cli = () =>
+    cliRunner(script, {
+      cwd,
+      env: { TASKER_API_KEY: TEST_API_KEY, TASKER_TOKEN: undefined, TASKER_DATA_DIR: undefined },
+    });
   const tag = `cli-${transport}`;
 
   it('creates a task, fixes a failed step through the DLQ, resumes it and watches it complete', async () => {
-    const task = (await cli().json([...global(), ...CREATE, '--context', '{"invoice_id": 7}', '--tag', tag, '--tag', 'first', '--priority', '3', '--initiator', 'ana', '--reason', 'month end'])) as Record<string, unknown>;
-    expect(task).toMatchObject({ ...LINEAR, status: expect.any(String), context: { invoice_id: 7 }, tags: [tag, 'first'], priority: 3, initiator: 'ana', source_system: 'cli', reason: 'month end' });
+    const task = (await cli().json([
+      ...global(),
+      ...CREATE,
+      '--context',
+      '{"invoice_id": 7}',
+      '--tag',
+      tag,
+      '--tag',
+      'first',
+      '--priority',
+      '3',
+      '--initiator',
+      'ana',
+      '--reason',
+      'month end',
+    ])) as Record<string, unknown>;
+    expect(task).toMatchObject({
+      ...LINEAR,
+      status: expect.any(String),
+      context: { invoice_id: 7 },
+      tags: [tag, 'first'],
+      priority: 3,
+      initiator: 'ana',
+      source_system: 'cli',
+      reason: 'month end',
+    });
     const uuid = task.task_uuid as string;
 
     await completeStep(sdk, 'cli-worker', uuid, 'load_invoice');
     await completeStep(sdk, 'cli-worker', uuid, 'compute_tax');
     const charge = await claimStep(sdk, 'cli-worker', uuid, 'charge_card');
     await sdk.workers.fail({
-      workerId: 'cli-worker', stepUuid: charge.stepUuid, leaseToken: charge.leaseToken, executionTimeMs: 1,
-      error: { message: 'declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+      workerId: 'cli-worker',
+      stepUuid: charge.stepUuid,
+      leaseToken: charge.leaseToken,
+      executionTimeMs: 1,
+      error: {
+        message: 'declined',
+        errorType: 'Declined',
+        retryable: false,
+        retryAfterSeconds: null,
+        statusCode: 402,
+        backtrace: null,
+        context: null,
+      },
     });
     await waitForState(uuid, 'error');
 
-    const audit = (await cli().json([...global(), 'task', 'step-audit', uuid, 'charge_card'])) as Array<Record<string, unknown>>;
+    const audit = (await cli().json([...global(), 'task', 'step-audit', uuid, 'charge_card'])) as Array<
+      Record<string, unknown>
+    >;
     expect(audit[0]).toMatchObject({ action: 'worker_result', success: false, step_name: 'charge_card' });
     const entry = (await cli().json([...global(), 'dlq', 'get', uuid])) as Record<string, unknown>;
     expect(entry).toMatchObject({ task_uuid: uuid, dlq_reason: 'max_retries_exceeded', resolution_status: 'pending' });
-    const updated = (await cli().json([...global(), 'dlq', 'update', entry.dlq_entry_uuid as string, '--notes', 'card replaced', '--metadata', '{"ticket":"OPS-7"}'])) as Record<string, unknown>;
+    const updated = (await cli().json([
+      ...global(),
+      'dlq',
+      'update',
+      entry.dlq_entry_uuid as string,
+      '--notes',
+      'card replaced',
+      '--metadata',
+      '{"ticket":"OPS-7"}',
+    ])) as Record<string, unknown>;
     expect(updated).toMatchObject({ resolution_notes: 'card replaced', metadata: { ticket: 'OPS-7' } });
 
-    const reset = (await cli().json([...global(), 'task', 'reset-step', uuid, 'charge_card', '--reason', 'card replaced', '--by', 'ops'])) as Record<string, unknown>;
+    const reset = (await cli().json([
+      ...global(),
+      'task',
+      'reset-step',
+      uuid,
+      'charge_card',
+      '--reason',
+      'card replaced',
+      '--by',
+      'ops',
+    ])) as Record<string, unknown>;
     expect(reset).toMatchObject({ name: 'charge_card', current_state: 'pending', attempts: 0 });
     const again = await cli().run([...global(), 'task', 'reset-step', uuid, 'charge_card', '--reason', 'twice']);
     expect(again.code).toBe(5);
     expect(again.stderr).toContain('INVALID_STATE');
-    const resumed = (await cli().json([...global(), 'task', 'resume', uuid, '--reason', 'fixed', '--by', 'ops'])) as Record<string, unknown>;
+    const resumed = (await cli().json([
+      ...global(),
+      'task',
+      'resume',
+      uuid,
+      '--reason',
+      'fixed',
+      '--by',
+      'ops',
+    ])) as Record<string, unknown>;
     expect(resumed.status).not.toBe('error');
 
     await completeStep(sdk, 'cli-worker', uuid, 'charge_card');
@@ -82,27 +151,70 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
       if (i > 400) throw new Error('send_receipt never enqueued');
       await sleep(25);
     }
-    const completed = (await cli().json([...global(), 'task', 'complete-step', uuid, receipt.stepUuid, '--result', '{"sent":true}', '--metadata', '{"channel":"mail"}', '--reason', 'sent by hand'])) as Record<string, unknown>;
+    const completed = (await cli().json([
+      ...global(),
+      'task',
+      'complete-step',
+      uuid,
+      receipt.stepUuid,
+      '--result',
+      '{"sent":true}',
+      '--metadata',
+      '{"channel":"mail"}',
+      '--reason',
+      'sent by hand',
+    ])) as Record<string, unknown>;
     expect(completed).toMatchObject({ current_state: 'complete' });
 
     // One watch replays the resumed task through its superseded `error` to `complete` (exit 0); --after from the
     // error's cursor continues from there.
     const first = await cli().run([...global(), 'task', 'watch', uuid, '--output', 'json']);
-    const firstEvents = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event_id: number; type: string; task_state: string });
+    const firstEvents = first.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event_id: number; type: string; task_state: string });
     expect(first.code).toBe(0);
     const errorEvent = firstEvents.find((e) => e.type === 'task_error');
     expect(errorEvent?.task_state).toBe('error');
     expect(firstEvents.at(-1)).toMatchObject({ type: 'task_complete', task_state: 'complete' });
-    const rest = await cli().run([...global(), 'task', 'watch', uuid, '--after', String(errorEvent!.event_id), '--output', 'json']);
+    const rest = await cli().run([
+      ...global(),
+      'task',
+      'watch',
+      uuid,
+      '--after',
+      String(errorEvent!.event_id),
+      '--output',
+      'json',
+    ]);
     expect(rest.code).toBe(0);
-    const restEvents = rest.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event_id: number });
-    expect(restEvents.map((e) => e.event_id)).toEqual(firstEvents.filter((e) => e.event_id > errorEvent!.event_id).map((e) => e.event_id));
+    const restEvents = rest.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event_id: number });
+    expect(restEvents.map((e) => e.event_id)).toEqual(
+      firstEvents.filter((e) => e.event_id > errorEvent!.event_id).map((e) => e.event_id),
+    );
   });
 
   it('create --watch follows a task live to completion (plain lines off a TTY)', async () => {
     const stop = new AbortController();
-    const worker = runWorkerLoop(servers.services, { signal: stop.signal, concurrency: 1, namespaces: ['billing'], waitMs: 200, handlers: { '*': () => ({ ok: true }) } });
-    const watched = await cli().run([...global(), ...CREATE, '--context', '{"invoice_id": 8}', '--tag', tag, '--watch']);
+    const worker = runWorkerLoop(servers.services, {
+      signal: stop.signal,
+      concurrency: 1,
+      namespaces: ['billing'],
+      waitMs: 200,
+      handlers: { '*': () => ({ ok: true }) },
+    });
+    const watched = await cli().run([
+      ...global(),
+      ...CREATE,
+      '--context',
+      '{"invoice_id": 8}',
+      '--tag',
+      tag,
+      '--watch',
+    ]);
     stop.abort();
     await worker;
     expect(watched.code).toBe(0);
@@ -117,24 +229,63 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
   // util-linux `script` gives the CLI a pseudo-terminal, so the live view redraws in place.
   it.runIf(existsSync('/usr/bin/script'))('create --watch on a terminal redraws the DAG view in place', async () => {
     const stop = new AbortController();
-    const worker = runWorkerLoop(servers.services, { signal: stop.signal, concurrency: 1, namespaces: ['billing'], waitMs: 200, handlers: { '*': async () => (await sleep(100), { ok: true }) } });
-    const command = [process.execPath, script, ...global(), ...CREATE, '--context', '{"invoice_id": 10}', '--tag', tag, '--watch'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const tty = await runCommand('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd, env: { TASKER_API_KEY: TEST_API_KEY, COLUMNS: '120' } }).catch((e: unknown) => e);
+    const worker = runWorkerLoop(servers.services, {
+      signal: stop.signal,
+      concurrency: 1,
+      namespaces: ['billing'],
+      waitMs: 200,
+      handlers: { '*': async () => (await sleep(100), { ok: true }) },
+    });
+    const command = [
+      process.execPath,
+      script,
+      ...global(),
+      ...CREATE,
+      '--context',
+      '{"invoice_id": 10}',
+      '--tag',
+      tag,
+      '--watch',
+    ]
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
+    const tty = await runCommand('/usr/bin/script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: { TASKER_API_KEY: TEST_API_KEY, COLUMNS: '120' },
+    }).catch((e: unknown) => e);
     stop.abort();
     await worker;
     expect(tty).toMatchObject({ code: 0 });
     const out = (tty as { stdout: string }).stdout;
     expect(out).toContain('\x1b[0J');
     const finalView = out.slice(out.lastIndexOf('\x1b[0J'));
-    for (const step of ['load_invoice', 'compute_tax', 'charge_card', 'send_receipt']) expect(finalView).toMatch(new RegExp(`✓ ${step}\\s+complete\\s+attempt 1/\\d`));
+    for (const step of ['load_invoice', 'compute_tax', 'charge_card', 'send_receipt'])
+      expect(finalView).toMatch(new RegExp(`✓ ${step}\\s+complete\\s+attempt 1/\\d`));
     expect(finalView).toMatch(/← compute_tax/);
   });
 
   it('resolves a step, cancels, and exits by outcome', async () => {
-    const task = (await cli().json([...global(), ...CREATE, '--context', '{"invoice_id": 9}', '--tag', tag])) as { task_uuid: string };
-    const resolved = (await cli().json([...global(), 'task', 'resolve-step', task.task_uuid, 'load_invoice', '--reason', 'done elsewhere'])) as Record<string, unknown>;
+    const task = (await cli().json([...global(), ...CREATE, '--context', '{"invoice_id": 9}', '--tag', tag])) as {
+      task_uuid: string;
+    };
+    const resolved = (await cli().json([
+      ...global(),
+      'task',
+      'resolve-step',
+      task.task_uuid,
+      'load_invoice',
+      '--reason',
+      'done elsewhere',
+    ])) as Record<string, unknown>;
     expect(resolved).toMatchObject({ name: 'load_invoice', current_state: 'resolved_manually' });
-    const cancelled = (await cli().json([...global(), 'task', 'cancel', task.task_uuid, '--reason', 'duplicate'])) as Record<string, unknown>;
+    const cancelled = (await cli().json([
+      ...global(),
+      'task',
+      'cancel',
+      task.task_uuid,
+      '--reason',
+      'duplicate',
+    ])) as Record<string, unknown>;
     expect(cancelled.status).toBe('cancelled');
     expect((await cli().run([...global(), 'task', 'cancel', task.task_uuid])).code).toBe(5);
     const watch = await cli().run([...global(), 'task', 'watch', task.task_uuid]);
@@ -143,14 +294,44 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
   });
 
   it('creates with --options, opens a manual DLQ entry and closes the failed task with task resolve', async () => {
-    const task = (await cli().json([...global(), ...CREATE, '--context', '{"invoice_id": 11}', '--tag', tag, '--options', '{"channel":"cli","ticket":"OPS-9"}'])) as Record<string, unknown>;
+    const task = (await cli().json([
+      ...global(),
+      ...CREATE,
+      '--context',
+      '{"invoice_id": 11}',
+      '--tag',
+      tag,
+      '--options',
+      '{"channel":"cli","ticket":"OPS-9"}',
+    ])) as Record<string, unknown>;
     expect(task.options).toEqual({ channel: 'cli', ticket: 'OPS-9' });
     const uuid = task.task_uuid as string;
-    const notStrings = await cli().run([...global(), ...CREATE, '--context', '{"invoice_id": 12}', '--options', '{"retries":3}']);
+    const notStrings = await cli().run([
+      ...global(),
+      ...CREATE,
+      '--context',
+      '{"invoice_id": 12}',
+      '--options',
+      '{"retries":3}',
+    ]);
     expect([notStrings.code, notStrings.stderr.includes('--options values must be strings')]).toEqual([2, true]);
 
-    const entry = (await cli().json([...global(), 'dlq', 'create', uuid, '--reason', 'customer says stuck', '--by', 'ops'])) as Record<string, unknown>;
-    expect(entry).toMatchObject({ task_uuid: uuid, dlq_reason: 'manual_dlq', resolution_status: 'pending', task_snapshot: { manual_dlq: { opened_by: 'ops' } } });
+    const entry = (await cli().json([
+      ...global(),
+      'dlq',
+      'create',
+      uuid,
+      '--reason',
+      'customer says stuck',
+      '--by',
+      'ops',
+    ])) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      task_uuid: uuid,
+      dlq_reason: 'manual_dlq',
+      resolution_status: 'pending',
+      task_snapshot: { manual_dlq: { opened_by: 'ops' } },
+    });
     const twice = await cli().run([...global(), 'dlq', 'create', uuid, '--reason', 'again']);
     expect([twice.code, twice.stderr.includes('ALREADY_EXISTS')]).toEqual([5, true]);
 
@@ -158,13 +339,42 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     await completeStep(sdk, 'cli-worker', uuid, 'compute_tax');
     const charge = await claimStep(sdk, 'cli-worker', uuid, 'charge_card');
     await sdk.workers.fail({
-      workerId: 'cli-worker', stepUuid: charge.stepUuid, leaseToken: charge.leaseToken, executionTimeMs: 1,
-      error: { message: 'declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+      workerId: 'cli-worker',
+      stepUuid: charge.stepUuid,
+      leaseToken: charge.leaseToken,
+      executionTimeMs: 1,
+      error: {
+        message: 'declined',
+        errorType: 'Declined',
+        retryable: false,
+        retryAfterSeconds: null,
+        statusCode: 402,
+        backtrace: null,
+        context: null,
+      },
     });
     await waitForState(uuid, 'error');
-    const closed = (await cli().json([...global(), 'task', 'resolve', uuid, '--reason', 'refunded by hand', '--by', 'ops'])) as Record<string, unknown>;
-    expect(closed).toMatchObject({ status: 'resolved_manually', failed_steps: 1, cancelled_steps: 1, options: { channel: 'cli', ticket: 'OPS-9' } });
-    expect(await cli().json([...global(), 'dlq', 'get', uuid])).toMatchObject({ resolution_status: 'manually_resolved', resolved_by: 'ops', resolution_notes: 'refunded by hand' });
+    const closed = (await cli().json([
+      ...global(),
+      'task',
+      'resolve',
+      uuid,
+      '--reason',
+      'refunded by hand',
+      '--by',
+      'ops',
+    ])) as Record<string, unknown>;
+    expect(closed).toMatchObject({
+      status: 'resolved_manually',
+      failed_steps: 1,
+      cancelled_steps: 1,
+      options: { channel: 'cli', ticket: 'OPS-9' },
+    });
+    expect(await cli().json([...global(), 'dlq', 'get', uuid])).toMatchObject({
+      resolution_status: 'manually_resolved',
+      resolved_by: 'ops',
+      resolution_notes: 'refunded by hand',
+    });
     expect((await cli().run([...global(), 'task', 'resolve', uuid, '--reason', 'twice'])).code).toBe(5);
   });
 
@@ -179,10 +389,21 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('VALIDATION_FAILED');
     expect(invalid.stderr).toContain('context');
-    const badKey = await cli().run([...global(), 'task', 'list'], { env: { TASKER_API_KEY: 'wrong-key-wrong-key-wrong' } });
+    const badKey = await cli().run([...global(), 'task', 'list'], {
+      env: { TASKER_API_KEY: 'wrong-key-wrong-key-wrong' },
+    });
     expect(badKey.code).toBe(4);
     expect((await cli().run([...global(), 'task', 'list'], { env: { TASKER_API_KEY: undefined } })).code).toBe(4);
-    const unreachable = await cli().run(['--transport', transport, '--address', '127.0.0.1:1', '--timeout', '2000', 'task', 'list']);
+    const unreachable = await cli().run([
+      '--transport',
+      transport,
+      '--address',
+      '127.0.0.1:1',
+      '--timeout',
+      '2000',
+      'task',
+      'list',
+    ]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('UNAVAILABLE');
   });
@@ -191,14 +412,24 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     const dataDir = join(cwd, `data-${transport}`);
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'dev-api-key'), `${TEST_API_KEY}\n`, { mode: 0o600 });
-    const listed = await cli().run([...global(), 'task', 'list', '--tag', tag, '--output', 'json'], { env: { TASKER_API_KEY: undefined, TASKER_DATA_DIR: dataDir } });
+    const listed = await cli().run([...global(), 'task', 'list', '--tag', tag, '--output', 'json'], {
+      env: { TASKER_API_KEY: undefined, TASKER_DATA_DIR: dataDir },
+    });
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { tasks: unknown[] }).tasks.length).toBeGreaterThanOrEqual(3);
 
     const good = join(cwd, 'linear.yaml');
     writeFileSync(good, LINEAR_YAML);
     const bad = join(cwd, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ name: 'x', namespace_name: 'billing', version: '1.0.0', steps: [{ name: 'a', handler: { callable: 'A' }, dependencies: ['ghost'] }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: 'x',
+        namespace_name: 'billing',
+        version: '1.0.0',
+        steps: [{ name: 'a', handler: { callable: 'A' }, dependencies: ['ghost'] }],
+      }),
+    );
     expect(await cli().json([...global(), 'template', 'validate', good])).toEqual({ valid: true, errors: [] });
     const invalid = await cli().run([...global(), 'template', 'validate', bad]);
     expect(invalid.code).toBe(1);
@@ -208,26 +439,72 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     writeFileSync(outliving, OUTLIVING_YAML);
     const registered = await cli().run([...global(), 'template', 'register', good, outliving]);
     expect(registered.code).toBe(0);
-    expect(registered.stdout).toMatch(/^billing\/invoice_settlement@1\.0\.0: unchanged\nbilling\/outliving@1\.0\.0: (created|unchanged)\n  warning: steps\[0\]\.timeout_seconds: 3600 s \(60 min\) is longer than the task's maximum lifetime of 30 min/);
-    const json = (await cli().json([...global(), 'template', 'register', outliving])) as { registrations: { outcome: string; warnings: { path: string }[] }[] };
-    expect(json.registrations).toEqual([expect.objectContaining({ outcome: 'unchanged', warnings: [expect.objectContaining({ path: 'steps[0].timeout_seconds' })] })]);
+    expect(registered.stdout).toMatch(
+      /^billing\/invoice_settlement@1\.0\.0: unchanged\nbilling\/outliving@1\.0\.0: (created|unchanged)\n  warning: steps\[0\]\.timeout_seconds: 3600 s \(60 min\) is longer than the task's maximum lifetime of 30 min/,
+    );
+    const json = (await cli().json([...global(), 'template', 'register', outliving])) as {
+      registrations: { outcome: string; warnings: { path: string }[] }[];
+    };
+    expect(json.registrations).toEqual([
+      expect.objectContaining({
+        outcome: 'unchanged',
+        warnings: [expect.objectContaining({ path: 'steps[0].timeout_seconds' })],
+      }),
+    ]);
     const refused = await cli().run([...global(), 'template', 'register', bad]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('steps[0].dependencies');
   });
 
   it('generates a token the server accepts and validates it', async () => {
-    const generated = (await cli().json(['auth', 'generate-token', '--secret', JWT_SECRET, '--sub', 'ci', '--permissions', 'tasks:read,tasks:list', '--expires-in', '10m'])) as { token: string };
-    const valid = (await cli().json(['auth', 'validate-token', generated.token, '--secret', JWT_SECRET])) as Record<string, unknown>;
-    expect(valid).toMatchObject({ valid: true, subject: 'ci', permissions: ['tasks:read', 'tasks:list'], issuer: 'tasker', audience: 'tasker-api' });
-    const withToken = await cli().run([...global(), '--token', generated.token, 'task', 'list', '--tag', tag, '--output', 'json'], { env: { TASKER_API_KEY: undefined } });
+    const generated = (await cli().json([
+      'auth',
+      'generate-token',
+      '--secret',
+      JWT_SECRET,
+      '--sub',
+      'ci',
+      '--permissions',
+      'tasks:read,tasks:list',
+      '--expires-in',
+      '10m',
+    ])) as { token: string };
+    const valid = (await cli().json(['auth', 'validate-token', generated.token, '--secret', JWT_SECRET])) as Record<
+      string,
+      unknown
+    >;
+    expect(valid).toMatchObject({
+      valid: true,
+      subject: 'ci',
+      permissions: ['tasks:read', 'tasks:list'],
+      issuer: 'tasker',
+      audience: 'tasker-api',
+    });
+    const withToken = await cli().run(
+      [...global(), '--token', generated.token, 'task', 'list', '--tag', tag, '--output', 'json'],
+      { env: { TASKER_API_KEY: undefined } },
+    );
     expect(withToken.code).toBe(0);
-    const denied = await cli().run([...global(), '--token', generated.token, 'dlq', 'stats'], { env: { TASKER_API_KEY: undefined } });
+    const denied = await cli().run([...global(), '--token', generated.token, 'dlq', 'stats'], {
+      env: { TASKER_API_KEY: undefined },
+    });
     expect(denied.code).toBe(4);
     expect(denied.stderr).toContain('PERMISSION_DENIED');
-    const tampered = await cli().run(['auth', 'validate-token', `${generated.token.slice(0, -3)}abc`, '--secret', JWT_SECRET]);
+    const tampered = await cli().run([
+      'auth',
+      'validate-token',
+      `${generated.token.slice(0, -3)}abc`,
+      '--secret',
+      JWT_SECRET,
+    ]);
     expect(tampered.code).toBe(4);
-    const wrongSecret = await cli().run(['auth', 'validate-token', generated.token, '--secret', 'another-secret-another-secret-12345']);
+    const wrongSecret = await cli().run([
+      'auth',
+      'validate-token',
+      generated.token,
+      '--secret',
+      'another-secret-another-secret-12345',
+    ]);
     expect(wrongSecret.code).toBe(4);
   });
 });
@@ -236,8 +513,13 @@ it('the bin runs the TypeScript sources inside the workspace', async () => {
   const help = await runNode(BIN, ['--help'], { cwd });
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('Usage: tasker');
-  for (const group of ['task', 'template', 'dlq', 'analytics', 'worker', 'health', 'config', 'auth']) expect(help.stdout).toContain(group);
-  const live = await runNode(BIN, ['--address', servers.address.rest, 'health', '--probe', 'live', '--output', 'json'], { cwd });
+  for (const group of ['task', 'template', 'dlq', 'analytics', 'worker', 'health', 'config', 'auth'])
+    expect(help.stdout).toContain(group);
+  const live = await runNode(
+    BIN,
+    ['--address', servers.address.rest, 'health', '--probe', 'live', '--output', 'json'],
+    { cwd },
+  );
   expect(live.code).toBe(0);
   expect(JSON.parse(live.stdout)).toMatchObject({ status: 'alive' });
 }, 120_000);

@@ -27,8 +27,19 @@ async function failCharge(taskUuid: string): Promise<void> {
   await completeStep(sdk, 'parity', taskUuid, 'compute_tax', { tax: 2 });
   const charge = await claimStep(sdk, 'parity', taskUuid, 'charge_card');
   await sdk.workers.fail({
-    workerId: 'parity', stepUuid: charge.stepUuid, leaseToken: charge.leaseToken, executionTimeMs: 1,
-    error: { message: 'declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+    workerId: 'parity',
+    stepUuid: charge.stepUuid,
+    leaseToken: charge.leaseToken,
+    executionTimeMs: 1,
+    error: {
+      message: 'declined',
+      errorType: 'Declined',
+      retryable: false,
+      retryAfterSeconds: null,
+      statusCode: 402,
+      backtrace: null,
+      context: null,
+    },
   });
   for (let i = 0; (await sdk.tasks.get(taskUuid)).state !== 'error'; i += 1) {
     if (i > 400) throw new Error('never reached error');
@@ -40,13 +51,24 @@ beforeAll(async () => {
   [servers, script] = await Promise.all([startTestServers({ auth: true }), bundleCli('parity')]);
   sdk = createClient({ transport: 'rest', address: servers.address.rest, apiKey: TEST_API_KEY });
   await sdk.templates.register([LINEAR_YAML]);
-  await sdk.workers.register({ workerId: 'parity', hostname: 'h', version: '1', namespaces: ['billing'], handlers: [], metadata: {} });
+  await sdk.workers.register({
+    workerId: 'parity',
+    hostname: 'h',
+    version: '1',
+    namespaces: ['billing'],
+    handlers: [],
+    metadata: {},
+  });
   done = (await sdk.tasks.create(linearInput({ tags: [TAG], idempotencyKey: 'parity-done' }))).taskUuid;
   failed = (await sdk.tasks.create(linearInput({ tags: [TAG] }))).taskUuid;
   await failCharge(done);
   await failCharge(failed);
   const charge = (await sdk.steps.list(done)).find((s) => s.name === 'charge_card')!;
-  await sdk.steps.applyManualAction(done, charge.stepUuid, { type: 'reset_for_retry', reason: 'retry', performedBy: 'ops' });
+  await sdk.steps.applyManualAction(done, charge.stepUuid, {
+    type: 'reset_for_retry',
+    reason: 'retry',
+    performedBy: 'ops',
+  });
   await sdk.tasks.resume(done, { performedBy: 'ops', reason: 'fixed' });
   await completeStep(sdk, 'parity', done, 'charge_card');
   await completeStep(sdk, 'parity', done, 'send_receipt');
@@ -126,7 +148,9 @@ it('every read command prints the same JSON over REST and gRPC', async () => {
 it('task watch prints the same event stream over REST and gRPC', async () => {
   const cli = cliRunner(script, { cwd, env: { TASKER_API_KEY: TEST_API_KEY } });
   const [viaRest, viaGrpc] = await Promise.all(
-    (['rest', 'grpc'] as const).map((t) => cli.run(['--transport', t, '--address', servers.address[t], 'task', 'watch', failed, '--output', 'json'])),
+    (['rest', 'grpc'] as const).map((t) =>
+      cli.run(['--transport', t, '--address', servers.address[t], 'task', 'watch', failed, '--output', 'json']),
+    ),
   );
   expect(viaRest?.code).toBe(6);
   expect(viaGrpc?.code).toBe(6);

@@ -43,13 +43,30 @@ async function sh(command: string, args: string[], cwd = scratch, env: Record<st
 
 beforeAll(async () => {
   const packing = (async () => {
-    const { stdout } = await sh(process.execPath, [join(repo, 'packages/client/scripts/pack.mjs'), join(scratch, 'tarballs')], repo);
+    const { stdout } = await sh(
+      process.execPath,
+      [join(repo, 'packages/client/scripts/pack.mjs'), join(scratch, 'tarballs')],
+      repo,
+    );
     const packed = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { client: string; shared: string };
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
     // Everything this workspace installed is in npm's cache; nothing needs the network.
-    await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', packed.shared, packed.client, 'typescript@5.9.3', '@types/node@20.19.43']);
+    await sh('npm', [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      packed.shared,
+      packed.client,
+      'typescript@5.9.3',
+      '@types/node@20.19.43',
+    ]);
   })();
-  [servers] = await Promise.all([startTestServers({ auth: true, config: { auth: { jwt: { hs256_secret: JWT_SECRET } } } }), packing]);
+  [servers] = await Promise.all([
+    startTestServers({ auth: true, config: { auth: { jwt: { hs256_secret: JWT_SECRET } } } }),
+    packing,
+  ]);
   const sdk = createClient({ transport: 'rest', address: servers.address.rest, apiKey: TEST_API_KEY });
   await sdk.templates.register([readFileSync(join(repo, 'examples/templates/linear.yaml'), 'utf8')]);
   await sdk.close();
@@ -58,7 +75,17 @@ beforeAll(async () => {
   writeFileSync(join(scratch, '.tasker/dev-api-key'), `${TEST_API_KEY}\n`, { mode: 0o600 });
   writeFileSync(
     join(scratch, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', types: ['node'] }, include: ['example.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        outDir: 'out',
+        types: ['node'],
+      },
+      include: ['example.ts'],
+    }),
   );
 }, 600_000);
 
@@ -69,7 +96,12 @@ afterAll(async () => {
 /** Runs `body` with a worker completing every step of the example templates. */
 async function withWorker<T>(body: () => Promise<T>): Promise<T> {
   const stop = new AbortController();
-  const worker = runWorkerLoop(servers.services, { signal: stop.signal, concurrency: 2, waitMs: 200, handlers: { '*': () => ({ value: '36' }) } });
+  const worker = runWorkerLoop(servers.services, {
+    signal: stop.signal,
+    concurrency: 2,
+    waitMs: 200,
+    handlers: { '*': () => ({ value: '36' }) },
+  });
   try {
     return await body();
   } finally {
@@ -84,9 +116,19 @@ it('type-checks the README SDK example against the installed declarations, and r
   writeFileSync(join(scratch, 'example.ts'), localise(example ?? ''));
   await sh(process.execPath, [join(scratch, 'node_modules/typescript/bin/tsc'), '-p', '.']);
 
-  writeFileSync(join(scratch, 'misuse.ts'), "import { createClient } from '@tasker/client';\nawait createClient({ transport: 'rest', address: 'x' }).tasks.create({ name: 'n' });\n");
-  writeFileSync(join(scratch, 'tsconfig.misuse.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { noEmit: true }, include: ['misuse.ts'] }));
-  const failed = await sh(process.execPath, [join(scratch, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.misuse.json']).catch((e: { stdout: string }) => e);
+  writeFileSync(
+    join(scratch, 'misuse.ts'),
+    "import { createClient } from '@tasker/client';\nawait createClient({ transport: 'rest', address: 'x' }).tasks.create({ name: 'n' });\n",
+  );
+  writeFileSync(
+    join(scratch, 'tsconfig.misuse.json'),
+    JSON.stringify({ extends: './tsconfig.json', compilerOptions: { noEmit: true }, include: ['misuse.ts'] }),
+  );
+  const failed = await sh(process.execPath, [
+    join(scratch, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    'tsconfig.misuse.json',
+  ]).catch((e: { stdout: string }) => e);
   expect('stdout' in failed ? failed.stdout : '').toMatch(/misuse\.ts.*error TS2345/);
 }, 240_000);
 
@@ -100,7 +142,10 @@ it('runs the README SDK example against a server', async () => {
 it('runs the README CLI commands with the installed tasker bin', async () => {
   const [commands] = blocks('sh');
   const { stdout } = await withWorker(() =>
-    sh('sh', ['-e', '-c', localise(commands ?? '')], scratch, { TASKER_ADDRESS: servers.address.rest, TASKER_JWT_HS256_SECRET: JWT_SECRET }),
+    sh('sh', ['-e', '-c', localise(commands ?? '')], scratch, {
+      TASKER_ADDRESS: servers.address.rest,
+      TASKER_JWT_HS256_SECRET: JWT_SECRET,
+    }),
   );
   expect(stdout).toContain('mathematical_sequence');
   expect(stdout).toMatch(/task {2}complete/);

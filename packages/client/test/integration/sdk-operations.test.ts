@@ -4,7 +4,15 @@ import type { TaskStatusEvent } from '@tasker/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transitionHistory } from '../../../orchestration/test/integration/helpers/runtime.js';
 import { TaskerError, createClient, type TaskerClient, type Transport } from '../../src/index.js';
-import { LINEAR, LINEAR_STEPS, LINEAR_YAML, MISSING_UUID, claimStep, completeStep, linearInput } from './helpers/scenario.js';
+import {
+  LINEAR,
+  LINEAR_STEPS,
+  LINEAR_YAML,
+  MISSING_UUID,
+  claimStep,
+  completeStep,
+  linearInput,
+} from './helpers/scenario.js';
 import { TEST_API_KEY, startTestServers, type TestServers } from './helpers/servers.js';
 
 let servers: TestServers;
@@ -19,7 +27,12 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
   let client: TaskerClient;
   const workerId = `sdk-worker-${transport}`;
   beforeAll(() => {
-    client = createClient({ transport, address: servers.address[transport], apiKey: TEST_API_KEY, retry: { baseMs: 10 } });
+    client = createClient({
+      transport,
+      address: servers.address[transport],
+      apiKey: TEST_API_KEY,
+      retry: { baseMs: 10 },
+    });
   });
   afterAll(async () => {
     await client?.close();
@@ -55,7 +68,12 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
       ['send_receipt', ['charge_card']],
     ]);
     expect(await client.templates.validate(LINEAR_YAML)).toEqual({ valid: true, errors: [] });
-    const invalid = await client.templates.validate({ name: 'x', namespace_name: 'billing', version: '1.0.0', steps: [{ name: 'a', handler: { callable: 'A' }, dependencies: ['missing'] }] });
+    const invalid = await client.templates.validate({
+      name: 'x',
+      namespace_name: 'billing',
+      version: '1.0.0',
+      steps: [{ name: 'a', handler: { callable: 'A' }, dependencies: ['missing'] }],
+    });
     expect(invalid.valid).toBe(false);
     expect(invalid.errors.some((e) => e.path.startsWith('steps[0].dependencies'))).toBe(true);
   });
@@ -64,7 +82,9 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     const key = `idem-${transport}-${Date.now()}`;
     const task = await client.tasks.create(linearInput({ idempotencyKey: key, tags: ['sdk', transport], priority: 5 }));
     expect(task).toMatchObject({ ...LINEAR, initiator: 'client-tests', priority: 5, tags: ['sdk', transport] });
-    await expect(client.tasks.create(linearInput({ idempotencyKey: key }))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(client.tasks.create(linearInput({ idempotencyKey: key }))).rejects.toMatchObject({
+      code: 'ALREADY_EXISTS',
+    });
 
     expect((await client.tasks.get(task.taskUuid)).taskUuid).toBe(task.taskUuid);
     const withSteps = await client.tasks.getWithSteps(task.taskUuid);
@@ -74,24 +94,51 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     expect(page.limit).toBe(10);
     expect((await client.tasks.getContext(task.taskUuid)).inputs).toEqual({ invoice_id: 42 });
 
-    const worker = await client.workers.register({ workerId, hostname: 'test-host', version: '1.0.0', namespaces: ['billing'], handlers: [], metadata: { transport } });
+    const worker = await client.workers.register({
+      workerId,
+      hostname: 'test-host',
+      version: '1.0.0',
+      namespaces: ['billing'],
+      handlers: [],
+      metadata: { transport },
+    });
     expect(worker).toMatchObject({ workerId, live: true });
     expect((await client.workers.list()).map((w) => w.workerId)).toContain(workerId);
 
     const first = await claimStep(client, workerId, task.taskUuid, 'load_invoice');
     expect(first).toMatchObject({ stepName: 'load_invoice', attempt: 1, context: { invoice_id: 42 } });
-    const [lease] = await client.workers.heartbeat({ workerId, leases: [{ stepUuid: first.stepUuid, leaseToken: first.leaseToken }] });
+    const [lease] = await client.workers.heartbeat({
+      workerId,
+      leases: [{ stepUuid: first.stepUuid, leaseToken: first.leaseToken }],
+    });
     expect(lease).toMatchObject({ stepUuid: first.stepUuid, status: 'valid' });
-    const ack = await client.workers.complete({ workerId, stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: { amount: 100 }, executionTimeMs: 7, metadata: null });
+    const ack = await client.workers.complete({
+      workerId,
+      stepUuid: first.stepUuid,
+      leaseToken: first.leaseToken,
+      result: { amount: 100 },
+      executionTimeMs: 7,
+      metadata: null,
+    });
     expect(ack).toMatchObject({ stepUuid: first.stepUuid, nextRetryAt: null });
     // A result with the old lease is refused: the step already moved on.
     await expect(
-      client.workers.complete({ workerId, stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: null, executionTimeMs: 1, metadata: null }),
+      client.workers.complete({
+        workerId,
+        stepUuid: first.stepUuid,
+        leaseToken: first.leaseToken,
+        result: null,
+        executionTimeMs: 1,
+        metadata: null,
+      }),
     ).rejects.toMatchObject({ code: 'INVALID_STATE' });
 
     const tax = await claimStep(client, workerId, task.taskUuid, 'compute_tax');
     expect(tax.parentResults).toEqual({ load_invoice: { amount: 100 } });
-    const [released] = await client.workers.release({ workerId, leases: [{ stepUuid: tax.stepUuid, leaseToken: tax.leaseToken }] });
+    const [released] = await client.workers.release({
+      workerId,
+      leases: [{ stepUuid: tax.stepUuid, leaseToken: tax.leaseToken }],
+    });
     expect(released).toMatchObject({ stepUuid: tax.stepUuid });
     await completeStep(client, workerId, task.taskUuid, 'compute_tax', { tax: 20 });
 
@@ -100,7 +147,15 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
       workerId,
       stepUuid: charge.stepUuid,
       leaseToken: charge.leaseToken,
-      error: { message: 'card declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+      error: {
+        message: 'card declined',
+        errorType: 'Declined',
+        retryable: false,
+        retryAfterSeconds: null,
+        statusCode: 402,
+        backtrace: null,
+        context: null,
+      },
       executionTimeMs: 4,
     });
     expect(failed.stepState).toBe('error');
@@ -111,20 +166,42 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     expect(summary.dlq).toMatchObject({ inDlq: true, dlqReason: 'max_retries_exceeded' });
     expect(summary.template.steps.map((s) => s.name)).toEqual([...LINEAR_STEPS]);
     const entry = await client.dlq.getByTask(task.taskUuid);
-    expect(entry).toMatchObject({ taskUuid: task.taskUuid, reason: 'max_retries_exceeded', resolutionStatus: 'pending' });
-    expect((await client.dlq.list({ reason: 'max_retries_exceeded', limit: 100 })).map((e) => e.dlqEntryUuid)).toContain(entry.dlqEntryUuid);
-    expect((await client.dlq.stats()).find((s) => s.reason === 'max_retries_exceeded')?.totalEntries).toBeGreaterThanOrEqual(1);
+    expect(entry).toMatchObject({
+      taskUuid: task.taskUuid,
+      reason: 'max_retries_exceeded',
+      resolutionStatus: 'pending',
+    });
+    expect(
+      (await client.dlq.list({ reason: 'max_retries_exceeded', limit: 100 })).map((e) => e.dlqEntryUuid),
+    ).toContain(entry.dlqEntryUuid);
+    expect(
+      (await client.dlq.stats()).find((s) => s.reason === 'max_retries_exceeded')?.totalEntries,
+    ).toBeGreaterThanOrEqual(1);
     expect((await client.dlq.investigationQueue(100)).map((i) => i.dlqEntryUuid)).toContain(entry.dlqEntryUuid);
     expect(Array.isArray(await client.dlq.staleness(10))).toBe(true);
-    const updated = await client.dlq.update(entry.dlqEntryUuid, { resolutionNotes: 'card expired; customer updated it', metadata: { ticket: 'OPS-1' } });
-    expect(updated).toMatchObject({ resolutionNotes: 'card expired; customer updated it', metadata: { ticket: 'OPS-1' } });
+    const updated = await client.dlq.update(entry.dlqEntryUuid, {
+      resolutionNotes: 'card expired; customer updated it',
+      metadata: { ticket: 'OPS-1' },
+    });
+    expect(updated).toMatchObject({
+      resolutionNotes: 'card expired; customer updated it',
+      metadata: { ticket: 'OPS-1' },
+    });
 
     const audit = await client.steps.audit(task.taskUuid, charge.stepUuid);
     expect(audit[0]).toMatchObject({ action: 'worker_result', success: false, stepName: 'charge_card' });
-    const reset = await client.steps.applyManualAction(task.taskUuid, charge.stepUuid, { type: 'reset_for_retry', reason: 'card updated', performedBy: 'ops' });
+    const reset = await client.steps.applyManualAction(task.taskUuid, charge.stepUuid, {
+      type: 'reset_for_retry',
+      reason: 'card updated',
+      performedBy: 'ops',
+    });
     expect(reset).toMatchObject({ state: 'pending', attempts: 0 });
     await expect(
-      client.steps.applyManualAction(task.taskUuid, charge.stepUuid, { type: 'reset_for_retry', reason: 'again', performedBy: 'ops' }),
+      client.steps.applyManualAction(task.taskUuid, charge.stepUuid, {
+        type: 'reset_for_retry',
+        reason: 'again',
+        performedBy: 'ops',
+      }),
     ).rejects.toMatchObject({ code: 'INVALID_STATE' });
     const resumed = await client.tasks.resume(task.taskUuid, { performedBy: 'ops', reason: 'card updated' });
     expect(resumed.state).not.toBe('error');
@@ -150,10 +227,18 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     expect(events.some((e) => e.type === 'task_error')).toBe(true);
     const errorEvent = events.find((e) => e.type === 'task_error')!;
     const fromError: TaskStatusEvent[] = [];
-    for await (const event of client.tasks.watch(task.taskUuid, { includeSteps: true, afterEventId: errorEvent.eventId })) fromError.push(event);
-    expect(fromError.map((e) => e.eventId)).toEqual(events.filter((e) => e.eventId > errorEvent.eventId).map((e) => e.eventId));
+    for await (const event of client.tasks.watch(task.taskUuid, {
+      includeSteps: true,
+      afterEventId: errorEvent.eventId,
+    }))
+      fromError.push(event);
+    expect(fromError.map((e) => e.eventId)).toEqual(
+      events.filter((e) => e.eventId > errorEvent.eventId).map((e) => e.eventId),
+    );
     const history = await transitionHistory(servers.runtime.sql, task.taskUuid);
-    const expected = [...history.task, ...[...history.steps.values()].flat()].map((r) => r.eventId).sort((a, b) => a - b);
+    const expected = [...history.task, ...[...history.steps.values()].flat()]
+      .map((r) => r.eventId)
+      .sort((a, b) => a - b);
     expect(events.map((e) => e.eventId)).toEqual(expected);
     expect(events.at(-1)?.taskState).toBe('complete');
   });
@@ -164,26 +249,63 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     const out = await client.workers.reportResults({
       workerId,
       results: [
-        { kind: 'completed', stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: { amount: 100 }, executionTimeMs: 7, metadata: { transport } },
-        { kind: 'completed', stepUuid: MISSING_UUID, leaseToken: first.leaseToken, result: null, executionTimeMs: null, metadata: null },
+        {
+          kind: 'completed',
+          stepUuid: first.stepUuid,
+          leaseToken: first.leaseToken,
+          result: { amount: 100 },
+          executionTimeMs: 7,
+          metadata: { transport },
+        },
+        {
+          kind: 'completed',
+          stepUuid: MISSING_UUID,
+          leaseToken: first.leaseToken,
+          result: null,
+          executionTimeMs: null,
+          metadata: null,
+        },
       ],
       claim: { maxSteps: 50, namespaces: ['billing'], handlerNames: ['Billing.ComputeTax'] },
     });
     expect(out.outcomes).toEqual([
-      { stepUuid: first.stepUuid, outcome: 'ok', stepState: 'complete', taskState: expect.any(String), nextRetryAt: null },
+      {
+        stepUuid: first.stepUuid,
+        outcome: 'ok',
+        stepState: 'complete',
+        taskState: expect.any(String),
+        nextRetryAt: null,
+      },
       { stepUuid: MISSING_UUID, outcome: 'not_found', stepState: null, taskState: null, nextRetryAt: null },
     ]);
     const tax = out.claimed.find((s) => s.taskUuid === task.taskUuid);
     expect(tax).toMatchObject({ stepName: 'compute_tax', parentResults: { load_invoice: { amount: 100 } } });
-    const others = out.claimed.filter((s) => s !== tax).map((s) => ({ stepUuid: s.stepUuid, leaseToken: s.leaseToken }));
+    const others = out.claimed
+      .filter((s) => s !== tax)
+      .map((s) => ({ stepUuid: s.stepUuid, leaseToken: s.leaseToken }));
     if (others.length > 0) await client.workers.release({ workerId, leases: others });
 
-    const failure = { message: 'rate limited', errorType: 'http_error', retryable: true, retryAfterSeconds: 1, statusCode: 429, backtrace: null, context: null };
+    const failure = {
+      message: 'rate limited',
+      errorType: 'http_error',
+      retryable: true,
+      retryAfterSeconds: 1,
+      statusCode: 429,
+      backtrace: null,
+      context: null,
+    };
     const again = await client.workers.reportResults({
       workerId,
       results: [
         { kind: 'failed', stepUuid: tax!.stepUuid, leaseToken: tax!.leaseToken, error: failure, executionTimeMs: 2 },
-        { kind: 'completed', stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: 1, executionTimeMs: null, metadata: null },
+        {
+          kind: 'completed',
+          stepUuid: first.stepUuid,
+          leaseToken: first.leaseToken,
+          result: 1,
+          executionTimeMs: null,
+          metadata: null,
+        },
       ],
       claim: null,
     });
@@ -193,11 +315,25 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     ]);
     expect(again.claimed).toEqual([]);
 
-    const report = { kind: 'completed' as const, stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: 1, executionTimeMs: null, metadata: null };
-    const twice = (await client.workers.reportResults({ workerId, results: [report, report], claim: null }).catch((e: unknown) => e)) as TaskerError;
+    const report = {
+      kind: 'completed' as const,
+      stepUuid: first.stepUuid,
+      leaseToken: first.leaseToken,
+      result: 1,
+      executionTimeMs: null,
+      metadata: null,
+    };
+    const twice = (await client.workers
+      .reportResults({ workerId, results: [report, report], claim: null })
+      .catch((e: unknown) => e)) as TaskerError;
     expect([twice.code, twice.fields.map((f) => f.path)]).toEqual(['VALIDATION_FAILED', ['results[1].step_uuid']]);
-    const malformed = (await client.workers.reportResults({ workerId, results: [{ ...report, stepUuid: 'nope' }], claim: null }).catch((e: unknown) => e)) as TaskerError;
-    expect([malformed.code, malformed.fields.map((f) => f.path)]).toEqual(['VALIDATION_FAILED', [transport === 'rest' ? 'body.results[0].step_uuid' : 'results[0].step_uuid']]);
+    const malformed = (await client.workers
+      .reportResults({ workerId, results: [{ ...report, stepUuid: 'nope' }], claim: null })
+      .catch((e: unknown) => e)) as TaskerError;
+    expect([malformed.code, malformed.fields.map((f) => f.path)]).toEqual([
+      'VALIDATION_FAILED',
+      [transport === 'rest' ? 'body.results[0].step_uuid' : 'results[0].step_uuid'],
+    ]);
     await client.tasks.cancel(task.taskUuid);
   });
 
@@ -214,20 +350,42 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     const task = await client.tasks.create(linearInput({ options: { channel: transport, note: 'é' } }));
     expect(task.options).toEqual({ channel: transport, note: 'é' });
     expect((await client.tasks.get(task.taskUuid)).options).toEqual({ channel: transport, note: 'é' });
-    const tooLong = (await client.tasks.create(linearInput({ options: { mode: 'x'.repeat(5000) } })).catch((e: unknown) => e)) as TaskerError;
+    const tooLong = (await client.tasks
+      .create(linearInput({ options: { mode: 'x'.repeat(5000) } }))
+      .catch((e: unknown) => e)) as TaskerError;
     expect([tooLong.code, tooLong.fields.map((f) => f.path)]).toEqual(['VALIDATION_FAILED', ['options.mode']]);
 
     const entry = await client.dlq.create(task.taskUuid, { performedBy: 'ops', reason: 'customer says stuck' });
-    expect(entry).toMatchObject({ taskUuid: task.taskUuid, reason: 'manual_dlq', originalState: 'steps_in_process', resolutionStatus: 'pending' });
-    await expect(client.dlq.create(task.taskUuid, { performedBy: 'ops', reason: 'again' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
-    await expect(client.tasks.resolve(task.taskUuid, { performedBy: 'ops', reason: 'too early' })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    expect(entry).toMatchObject({
+      taskUuid: task.taskUuid,
+      reason: 'manual_dlq',
+      originalState: 'steps_in_process',
+      resolutionStatus: 'pending',
+    });
+    await expect(client.dlq.create(task.taskUuid, { performedBy: 'ops', reason: 'again' })).rejects.toMatchObject({
+      code: 'ALREADY_EXISTS',
+    });
+    await expect(
+      client.tasks.resolve(task.taskUuid, { performedBy: 'ops', reason: 'too early' }),
+    ).rejects.toMatchObject({ code: 'INVALID_STATE' });
 
     await completeStep(client, workerId, task.taskUuid, 'load_invoice');
     await completeStep(client, workerId, task.taskUuid, 'compute_tax');
     const charge = await claimStep(client, workerId, task.taskUuid, 'charge_card');
     await client.workers.fail({
-      workerId, stepUuid: charge.stepUuid, leaseToken: charge.leaseToken, executionTimeMs: 1,
-      error: { message: 'declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+      workerId,
+      stepUuid: charge.stepUuid,
+      leaseToken: charge.leaseToken,
+      executionTimeMs: 1,
+      error: {
+        message: 'declined',
+        errorType: 'Declined',
+        retryable: false,
+        retryAfterSeconds: null,
+        statusCode: 402,
+        backtrace: null,
+        context: null,
+      },
     });
     await waitFor(client, task.taskUuid, 'error');
     const closed = await client.tasks.resolve(task.taskUuid, { performedBy: 'ops', reason: 'refunded by hand' });
@@ -235,19 +393,29 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
     expect(closed.execution).toMatchObject({ completedSteps: 2, failedSteps: 1, cancelledSteps: 1 });
     // The open entry (the manual one: the give-up found it and opened none) is closed by the resolve.
     expect(await client.dlq.getByTask(task.taskUuid)).toMatchObject({
-      dlqEntryUuid: entry.dlqEntryUuid, resolutionStatus: 'manually_resolved', resolvedBy: 'ops', resolutionNotes: 'refunded by hand',
+      dlqEntryUuid: entry.dlqEntryUuid,
+      resolutionStatus: 'manually_resolved',
+      resolvedBy: 'ops',
+      resolutionNotes: 'refunded by hand',
     });
-    await expect(client.tasks.resolve(task.taskUuid, { performedBy: 'ops', reason: 'twice' })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(client.tasks.resolve(task.taskUuid, { performedBy: 'ops', reason: 'twice' })).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    });
   });
 
   it('decodes NOT_FOUND and VALIDATION_FAILED with the offending field', async () => {
-    await expect(client.tasks.get(MISSING_UUID)).rejects.toMatchObject({ code: 'NOT_FOUND', status: transport === 'rest' ? 404 : 5 });
+    await expect(client.tasks.get(MISSING_UUID)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      status: transport === 'rest' ? 404 : 5,
+    });
     await expect(client.templates.get('billing', 'nope', '9.9.9')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const invalid = (await client.tasks.create(linearInput({ name: '' })).catch((e: unknown) => e)) as TaskerError;
     expect(invalid).toMatchObject({ code: 'VALIDATION_FAILED', status: transport === 'rest' ? 400 : 3 });
     // REST names the request part the field is in (`body.`), gRPC has only the message.
     expect(invalid.fields.map((f) => f.path)).toContain(transport === 'rest' ? 'body.name' : 'name');
-    const badContext = (await client.tasks.create(linearInput({ context: { invoice_id: 'x' } })).catch((e: unknown) => e)) as TaskerError;
+    const badContext = (await client.tasks
+      .create(linearInput({ context: { invoice_id: 'x' } }))
+      .catch((e: unknown) => e)) as TaskerError;
     expect(badContext.code).toBe('VALIDATION_FAILED');
     expect(badContext.fields.some((f) => f.path.startsWith('context'))).toBe(true);
   });
@@ -262,9 +430,18 @@ describe.each(['rest', 'grpc'] as const)('SDK over %s', (transport: Transport) =
   });
 
   it('apiKeys: create, list without the plain key, revoke', async () => {
-    const created = await client.apiKeys.create({ description: `sdk-${transport}`, permissions: ['tasks:read'], namespaces: null, expiresAt: null });
+    const created = await client.apiKeys.create({
+      description: `sdk-${transport}`,
+      permissions: ['tasks:read'],
+      namespaces: null,
+      expiresAt: null,
+    });
     expect(created.key.length).toBeGreaterThanOrEqual(16);
-    expect(created.apiKey).toMatchObject({ description: `sdk-${transport}`, permissions: ['tasks:read'], revokedAt: null });
+    expect(created.apiKey).toMatchObject({
+      description: `sdk-${transport}`,
+      permissions: ['tasks:read'],
+      revokedAt: null,
+    });
     const listed = await client.apiKeys.list();
     expect(listed.find((k) => k.keyUuid === created.apiKey.keyUuid)).toMatchObject({ description: `sdk-${transport}` });
     expect(JSON.stringify(listed)).not.toContain(created.key);

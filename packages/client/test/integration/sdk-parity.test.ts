@@ -27,7 +27,15 @@ beforeAll(async () => {
     workerId: 'parity-worker',
     stepUuid: charge.stepUuid,
     leaseToken: charge.leaseToken,
-    error: { message: 'declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+    error: {
+      message: 'declined',
+      errorType: 'Declined',
+      retryable: false,
+      retryAfterSeconds: null,
+      statusCode: 402,
+      backtrace: null,
+      context: null,
+    },
     executionTimeMs: 2,
   });
   for (let i = 0; (await viaRest.tasks.get(taskUuid)).state !== 'error'; i += 1) {
@@ -53,13 +61,33 @@ it.each([
   ['task list', (c: TaskerClient) => c.tasks.list({ tags: ['parity'], limit: 5 }), rest.taskPageToRest],
   ['getContext', (c: TaskerClient) => c.tasks.getContext(taskUuid), rest.taskContextToRest],
   ['summary', (c: TaskerClient) => c.tasks.summary(taskUuid), rest.taskSummaryToRest],
-  ['steps', (c: TaskerClient) => c.steps.list(taskUuid), (s: Awaited<ReturnType<TaskerClient['steps']['list']>>) => s.map(rest.stepToRest)],
-  ['template', (c: TaskerClient) => c.templates.get(LINEAR.namespace, LINEAR.name, LINEAR.version), rest.templateToRest],
+  [
+    'steps',
+    (c: TaskerClient) => c.steps.list(taskUuid),
+    (s: Awaited<ReturnType<TaskerClient['steps']['list']>>) => s.map(rest.stepToRest),
+  ],
+  [
+    'template',
+    (c: TaskerClient) => c.templates.get(LINEAR.namespace, LINEAR.name, LINEAR.version),
+    rest.templateToRest,
+  ],
   ['template list', (c: TaskerClient) => c.templates.list(), rest.templateListToRest],
   ['dlq entry', (c: TaskerClient) => c.dlq.getByTask(taskUuid), rest.dlqEntryToRest],
-  ['dlq list', (c: TaskerClient) => c.dlq.list(), (l: Awaited<ReturnType<TaskerClient['dlq']['list']>>) => l.map(rest.dlqEntryToRest)],
-  ['dlq stats', (c: TaskerClient) => c.dlq.stats(), (l: Awaited<ReturnType<TaskerClient['dlq']['stats']>>) => l.map(rest.dlqStatsToRest)],
-  ['workers', (c: TaskerClient) => c.workers.list(), (l: Awaited<ReturnType<TaskerClient['workers']['list']>>) => l.map(rest.workerToRest)],
+  [
+    'dlq list',
+    (c: TaskerClient) => c.dlq.list(),
+    (l: Awaited<ReturnType<TaskerClient['dlq']['list']>>) => l.map(rest.dlqEntryToRest),
+  ],
+  [
+    'dlq stats',
+    (c: TaskerClient) => c.dlq.stats(),
+    (l: Awaited<ReturnType<TaskerClient['dlq']['stats']>>) => l.map(rest.dlqStatsToRest),
+  ],
+  [
+    'workers',
+    (c: TaskerClient) => c.workers.list(),
+    (l: Awaited<ReturnType<TaskerClient['workers']['list']>>) => l.map(rest.workerToRest),
+  ],
 ] as const)('%s', async (name, read, toRest) => {
   const [fromRest, fromGrpc] = await both(read as (c: TaskerClient) => Promise<never>, toRest as (v: never) => unknown);
   expect(differingPaths(fromRest, fromGrpc), name).toEqual([]);
@@ -68,7 +96,10 @@ it.each([
 it('step audit', async () => {
   const steps = await viaRest.steps.list(taskUuid);
   for (const step of steps) {
-    const [fromRest, fromGrpc] = await both((c) => c.steps.audit(taskUuid, step.stepUuid), (l) => l.map(rest.stepAuditToRest));
+    const [fromRest, fromGrpc] = await both(
+      (c) => c.steps.audit(taskUuid, step.stepUuid),
+      (l) => l.map(rest.stepAuditToRest),
+    );
     expect(differingPaths(fromRest, fromGrpc)).toEqual([]);
   }
 });

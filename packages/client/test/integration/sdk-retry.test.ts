@@ -44,7 +44,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   port.rest = (http.address() as AddressInfo).port;
 
-  const flaky = async <T>(op: string, context: { trailer: { set(k: string, v: string): void } }, answer: () => T): Promise<T> => {
+  const flaky = async <T>(
+    op: string,
+    context: { trailer: { set(k: string, v: string): void } },
+    answer: () => T,
+  ): Promise<T> => {
     count(op);
     if (failuresLeft > 0) {
       failuresLeft -= 1;
@@ -56,7 +60,8 @@ beforeAll(async () => {
   };
   const impl: Partial<TaskServiceImplementation> = {
     getTask: (_req, context) => flaky('GetTask', context, () => ({ task: taskToProto(TASK), steps: [] })),
-    createTask: (_req, context) => flaky('CreateTask', context, () => ({ task: taskToProto(TASK), backpressure: { active: false } })),
+    createTask: (_req, context) =>
+      flaky('CreateTask', context, () => ({ task: taskToProto(TASK), backpressure: { active: false } })),
     cancelTask: (_req, context) => flaky('CancelTask', context, () => ({ task: taskToProto(TASK), success: true })),
   };
   grpc = createGrpcServer();
@@ -64,11 +69,21 @@ beforeAll(async () => {
   const unimplemented = async (): Promise<never> => {
     throw new ServerError(Status.UNIMPLEMENTED, 'not in this test');
   };
-  grpc.add(TaskServiceDefinition, new Proxy(impl, { get: (target, key) => target[key as keyof typeof target] ?? unimplemented }) as TaskServiceImplementation);
+  grpc.add(
+    TaskServiceDefinition,
+    new Proxy(impl, {
+      get: (target, key) => target[key as keyof typeof target] ?? unimplemented,
+    }) as TaskServiceImplementation,
+  );
   const workers: Partial<WorkerServiceImplementation> = {
     reportResults: (_req, context) => flaky('ReportResults', context, () => ({ outcomes: [], claimed: [] })),
   };
-  grpc.add(WorkerServiceDefinition, new Proxy(workers, { get: (target, key) => target[key as keyof typeof target] ?? unimplemented }) as WorkerServiceImplementation);
+  grpc.add(
+    WorkerServiceDefinition,
+    new Proxy(workers, {
+      get: (target, key) => target[key as keyof typeof target] ?? unimplemented,
+    }) as WorkerServiceImplementation,
+  );
   port.grpc = await grpc.listen('127.0.0.1:0');
 });
 
@@ -83,7 +98,12 @@ afterEach(() => {
 });
 
 const OPS: Record<Transport, { get: string; create: string; cancel: string; report: string }> = {
-  rest: { get: `GET /v1/tasks/${TASK.taskUuid}`, create: 'POST /v1/tasks', cancel: `DELETE /v1/tasks/${TASK.taskUuid}`, report: 'POST /v1/workers/results' },
+  rest: {
+    get: `GET /v1/tasks/${TASK.taskUuid}`,
+    create: 'POST /v1/tasks',
+    cancel: `DELETE /v1/tasks/${TASK.taskUuid}`,
+    report: 'POST /v1/workers/results',
+  },
   grpc: { get: 'GetTask', create: 'CreateTask', cancel: 'CancelTask', report: 'ReportResults' },
 };
 
@@ -123,7 +143,9 @@ describe.each(['rest', 'grpc'] as const)('retries over %s', (transport) => {
     await expect(client.tasks.cancel(TASK.taskUuid)).rejects.toMatchObject({ code: 'BACKPRESSURE' });
     expect(calls.get(OPS[transport].cancel)).toBe(1);
     failuresLeft = 1;
-    await expect(client.workers.reportResults({ workerId: 'w', results: [], claim: null })).rejects.toMatchObject({ code: 'BACKPRESSURE' });
+    await expect(client.workers.reportResults({ workerId: 'w', results: [], claim: null })).rejects.toMatchObject({
+      code: 'BACKPRESSURE',
+    });
     expect(calls.get(OPS[transport].report)).toBe(1);
     await client.close();
   });

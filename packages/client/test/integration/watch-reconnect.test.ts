@@ -20,7 +20,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(['rest', 'grpc'] as const)('watch over %s', (transport) => {
   it('reconnects after a server restart and misses no event', async () => {
-    const client = createClient({ transport, address: servers.address[transport], apiKey: TEST_API_KEY, watchReconnect: { baseMs: 50, maxMs: 200 } });
+    const client = createClient({
+      transport,
+      address: servers.address[transport],
+      apiKey: TEST_API_KEY,
+      watchReconnect: { baseMs: 50, maxMs: 200 },
+    });
     await client.templates.register([LINEAR_YAML]);
     const task = await client.tasks.create(linearInput({ tags: [`reconnect-${transport}`] }));
 
@@ -57,12 +62,16 @@ describe.each(['rest', 'grpc'] as const)('watch over %s', (transport) => {
     expect(stats.errors).toEqual([]);
     expect(events.at(-1)?.taskState).toBe('complete');
     const history = await transitionHistory(servers.runtime.sql, task.taskUuid);
-    const expected = [...history.task, ...[...history.steps.values()].flat()].map((r) => r.eventId).sort((a, b) => a - b);
+    const expected = [...history.task, ...[...history.steps.values()].flat()]
+      .map((r) => r.eventId)
+      .sort((a, b) => a - b);
     const ids = events.map((e) => e.eventId);
     expect(ids).toEqual(expected);
     expect(new Set(ids).size).toBe(ids.length);
     // Transitions committed while no listener was up reached the client after the reconnect.
-    const whileDown = events.filter((e) => restartedAt !== undefined && e.occurredAt >= restartedAt.down && e.occurredAt <= restartedAt.up);
+    const whileDown = events.filter(
+      (e) => restartedAt !== undefined && e.occurredAt >= restartedAt.down && e.occurredAt <= restartedAt.up,
+    );
     expect(whileDown.length).toBeGreaterThan(0);
   });
 });

@@ -124,7 +124,9 @@ export function createAuthenticator(auth: AuthConfig, options: AuthenticatorOpti
         currentDate: new Date(now()),
       };
       ({ payload } =
-        typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions));
+        typeof key === 'function'
+          ? await jwtVerify(token, key, verifyOptions)
+          : await jwtVerify(token, key, verifyOptions));
     } catch (err) {
       throw translateJoseError(err);
     }
@@ -173,7 +175,8 @@ export function createAuthenticator(auth: AuthConfig, options: AuthenticatorOpti
     const stored = await lookupStoredKey(digest);
     if (!stored || !timingSafeEqual(stored.digest, digest)) throw authFailure('invalid', 'unknown API key');
     if (stored.revokedAt !== null) throw authFailure('revoked', 'API key revoked');
-    if (stored.expiresAt !== null && stored.expiresAt.getTime() <= now()) throw authFailure('expired', 'API key expired');
+    if (stored.expiresAt !== null && stored.expiresAt.getTime() <= now())
+      throw authFailure('expired', 'API key expired');
     checkGrants(stored.permissions, auth.strict_validation);
     return Object.freeze<Principal>({
       subject: stored.description,

@@ -4,7 +4,12 @@ import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permis
 import type { Authenticate, Credentials } from './authenticate.js';
 import { PUBLIC_PRINCIPAL, authorize, type AccessRequirement } from './authorize.js';
 
-const reader: Principal = { subject: 'reader', kind: 'api_key', permissions: ['tasks:read', 'steps:*'], namespaces: null };
+const reader: Principal = {
+  subject: 'reader',
+  kind: 'api_key',
+  permissions: ['tasks:read', 'steps:*'],
+  namespaces: null,
+};
 const withKey: Credentials = { authorization: undefined, apiKey: 'key' };
 const anonymous: Credentials = { authorization: undefined, apiKey: undefined };
 
@@ -17,8 +22,11 @@ function authenticator(seen: Credentials[] = []): Authenticate {
   };
 }
 
-const decide = (requirement: AccessRequirement | undefined, credentials: Credentials, authenticate: Authenticate = authenticator()) =>
-  authorize({ enabled: true, authenticate }, { requirement, target: '/svc/Method', credentials });
+const decide = (
+  requirement: AccessRequirement | undefined,
+  credentials: Credentials,
+  authenticate: Authenticate = authenticator(),
+) => authorize({ enabled: true, authenticate }, { requirement, target: '/svc/Method', credentials });
 
 describe('authorize', () => {
   it('allows a credential holding the permission, directly or through a wildcard', async () => {
@@ -39,14 +47,20 @@ describe('authorize', () => {
 
   it("hands the authenticator's refusal back as the unauthenticated decision", async () => {
     const decision = await decide('tasks:read', anonymous);
-    expect(decision).toMatchObject({ outcome: 'unauthenticated', error: { code: 'UNAUTHENTICATED', message: 'missing credentials', details: { reason: 'missing' } } });
+    expect(decision).toMatchObject({
+      outcome: 'unauthenticated',
+      error: { code: 'UNAUTHENTICATED', message: 'missing credentials', details: { reason: 'missing' } },
+    });
   });
 
   it('is unauthenticated without an authenticator, except for public targets', async () => {
     const policy = { enabled: true };
     expect(await authorize(policy, { requirement: 'tasks:read', target: 't', credentials: withKey })).toMatchObject({
       outcome: 'unauthenticated',
-      error: { code: 'UNAUTHENTICATED', message: 'Authentication is enabled but this server has no authenticator configured' },
+      error: {
+        code: 'UNAUTHENTICATED',
+        message: 'Authentication is enabled but this server has no authenticator configured',
+      },
     });
     expect(await authorize(policy, { requirement: 'public', target: 't', credentials: anonymous })).toEqual({
       outcome: 'allowed',
@@ -56,23 +70,38 @@ describe('authorize', () => {
 
   it('asks for no credential on public targets, and for any valid one on `authenticated` targets', async () => {
     const seen: Credentials[] = [];
-    expect(await decide('public', withKey, authenticator(seen))).toEqual({ outcome: 'allowed', principal: PUBLIC_PRINCIPAL });
+    expect(await decide('public', withKey, authenticator(seen))).toEqual({
+      outcome: 'allowed',
+      principal: PUBLIC_PRINCIPAL,
+    });
     expect(seen).toEqual([]);
-    expect(await decide('authenticated', withKey, authenticator(seen))).toEqual({ outcome: 'allowed', principal: reader });
+    expect(await decide('authenticated', withKey, authenticator(seen))).toEqual({
+      outcome: 'allowed',
+      principal: reader,
+    });
     expect(await decide('authenticated', anonymous, authenticator(seen))).toMatchObject({ outcome: 'unauthenticated' });
     expect(seen).toEqual([withKey, anonymous]);
   });
 
   it('forbids a target missing from its table, even with auth disabled', async () => {
     for (const enabled of [true, false]) {
-      const decision = await authorize({ enabled }, { requirement: undefined, target: '/svc/Unknown', credentials: withKey });
-      expect(decision).toMatchObject({ outcome: 'forbidden', error: { code: 'PERMISSION_DENIED', message: 'no permission is defined for /svc/Unknown' } });
+      const decision = await authorize(
+        { enabled },
+        { requirement: undefined, target: '/svc/Unknown', credentials: withKey },
+      );
+      expect(decision).toMatchObject({
+        outcome: 'forbidden',
+        error: { code: 'PERMISSION_DENIED', message: 'no permission is defined for /svc/Unknown' },
+      });
     }
   });
 
   it('allows everything as the all-permissions principal when auth is disabled, without authenticating', async () => {
     const seen: Credentials[] = [];
-    const decision = await authorize({ enabled: false, authenticate: authenticator(seen) }, { requirement: 'auth:manage_keys', target: 't', credentials: anonymous });
+    const decision = await authorize(
+      { enabled: false, authenticate: authenticator(seen) },
+      { requirement: 'auth:manage_keys', target: 't', credentials: anonymous },
+    );
     expect(decision).toEqual({ outcome: 'allowed', principal: ALL_PERMISSIONS_PRINCIPAL });
     expect(seen).toEqual([]);
   });

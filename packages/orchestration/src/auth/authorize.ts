@@ -3,7 +3,13 @@
 // and translate the decision: the principal goes on the request, a refusal's AppError goes to the transport's
 // one error translator (401/403, UNAUTHENTICATED/PERMISSION_DENIED).
 import { AppError } from '@tasker/shared/errors';
-import { ALL_PERMISSIONS_PRINCIPAL, hasPermission, permissionDenied, type Permission, type Principal } from '@tasker/shared/permissions';
+import {
+  ALL_PERMISSIONS_PRINCIPAL,
+  hasPermission,
+  permissionDenied,
+  type Permission,
+  type Principal,
+} from '@tasker/shared/permissions';
 import type { Authenticate, Credentials } from './authenticate.js';
 
 /**
@@ -49,12 +55,18 @@ export const PUBLIC_PRINCIPAL: Principal = Object.freeze({
 export async function authorize(policy: AccessPolicy, request: AccessRequest): Promise<AccessDecision> {
   const { requirement } = request;
   if (requirement === undefined) {
-    return { outcome: 'forbidden', error: new AppError('PERMISSION_DENIED', `no permission is defined for ${request.target}`) };
+    return {
+      outcome: 'forbidden',
+      error: new AppError('PERMISSION_DENIED', `no permission is defined for ${request.target}`),
+    };
   }
   if (!policy.enabled) return { outcome: 'allowed', principal: ALL_PERMISSIONS_PRINCIPAL };
   if (requirement === 'public') return { outcome: 'allowed', principal: PUBLIC_PRINCIPAL };
   if (policy.authenticate === undefined) {
-    const error = new AppError('UNAUTHENTICATED', 'Authentication is enabled but this server has no authenticator configured');
+    const error = new AppError(
+      'UNAUTHENTICATED',
+      'Authentication is enabled but this server has no authenticator configured',
+    );
     return { outcome: 'unauthenticated', error };
   }
   let principal: Principal;

@@ -15,7 +15,11 @@ export interface MintOptions {
 }
 
 /** Signs a JWT with `alg` (HS256 with a secret KeyObject/Uint8Array, RS256/ES256 with a private key). */
-export async function mintToken(alg: string, key: Parameters<SignJWT['sign']>[0], options: MintOptions): Promise<string> {
+export async function mintToken(
+  alg: string,
+  key: Parameters<SignJWT['sign']>[0],
+  options: MintOptions,
+): Promise<string> {
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
   const payload: JWTPayload = { ...options.extra };
   if (options.permissions) payload.permissions = options.permissions;

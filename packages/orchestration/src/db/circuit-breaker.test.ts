@@ -3,7 +3,13 @@ import { createCircuitBreaker, type CircuitTicket } from './circuit-breaker.js';
 
 function breaker(overrides: { enabled?: boolean } = {}) {
   let clock = 1_000_000;
-  const b = createCircuitBreaker({ enabled: overrides.enabled ?? true, failureThreshold: 3, openMs: 30_000, halfOpenProbes: 2, now: () => clock });
+  const b = createCircuitBreaker({
+    enabled: overrides.enabled ?? true,
+    failureThreshold: 3,
+    openMs: 30_000,
+    halfOpenProbes: 2,
+    now: () => clock,
+  });
   const changes: string[] = [];
   b.onChange((s) => changes.push(s));
   return { b, changes, advance: (ms: number) => (clock += ms) };

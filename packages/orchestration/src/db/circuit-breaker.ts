@@ -39,7 +39,12 @@ export interface CircuitBreaker {
 
 /** The breaker of `database.circuit_breaker`. */
 export function circuitBreakerOptionsOf(c: Config['database']['circuit_breaker']): CircuitBreakerOptions {
-  return { enabled: c.enabled, failureThreshold: c.failure_threshold, openMs: c.open_seconds * 1000, halfOpenProbes: c.half_open_probes };
+  return {
+    enabled: c.enabled,
+    failureThreshold: c.failure_threshold,
+    openMs: c.open_seconds * 1000,
+    halfOpenProbes: c.half_open_probes,
+  };
 }
 
 const CLOSED: CircuitTicket = Object.freeze({ probe: false });

@@ -57,7 +57,9 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     onnotice: options.onNotice ?? (() => undefined),
     connection,
     types: { int8: int8AsNumber },
-    ...(options.onStatement !== undefined ? { debug: (_connection: number, statement: string) => options.onStatement?.(statement) } : {}),
+    ...(options.onStatement !== undefined
+      ? { debug: (_connection: number, statement: string) => options.onStatement?.(statement) }
+      : {}),
   });
   // The custom type only changes how int8 is parsed; callers work with the plain `Sql` type everywhere.
   return guardSql(sql as unknown as Sql, { circuitBreaker: options.circuitBreaker ?? null });

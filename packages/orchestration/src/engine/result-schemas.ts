@@ -49,7 +49,11 @@ export interface ResultSchemaEnforcer {
 
 const MAX_VALIDATORS = 10_000;
 
-export function createResultSchemaEnforcer(sql: Db, cache: TemplateCache, options: ResultSchemaOptions): ResultSchemaEnforcer {
+export function createResultSchemaEnforcer(
+  sql: Db,
+  cache: TemplateCache,
+  options: ResultSchemaOptions,
+): ResultSchemaEnforcer {
   const maxRemembered = options.maxRemembered ?? 50_000;
   /** step uuid → its compiled result_schema (null: the step has none), from claims made here. */
   const claimed = new Map<string, CompiledSchema | null>();
@@ -169,7 +173,13 @@ export function createResultSchemaEnforcer(sql: Db, cache: TemplateCache, option
         const violations = resultSchemaViolations(validate, r.result);
         if (violations.length === 0) continue;
         counters.violations += 1;
-        out[index] = { kind: 'failed', stepUuid: r.stepUuid, leaseToken: r.leaseToken, error: resultSchemaFailure(violations), executionTimeMs: r.executionTimeMs };
+        out[index] = {
+          kind: 'failed',
+          stepUuid: r.stepUuid,
+          leaseToken: r.leaseToken,
+          error: resultSchemaFailure(violations),
+          executionTimeMs: r.executionTimeMs,
+        };
       }
       return out;
     },

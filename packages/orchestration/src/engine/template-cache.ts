@@ -48,7 +48,10 @@ export function createTemplateCache(sql: Db, options: TemplateCacheOptions): Tem
   const build = (template: Template): ResolvedTemplate => {
     // Re-parse what was registered with this process's defaults for the keys the template left out; the
     // stored definition was normalised with the reference defaults so its content hash never depends on config.
-    const parsed = parseTemplate(template.configuration, { defaults: options.defaults, environment: options.environment });
+    const parsed = parseTemplate(template.configuration, {
+      defaults: options.defaults,
+      environment: options.environment,
+    });
     const effective = parsed.ok ? parsed.definition : template.definition;
     let validateInput = validators.get(template.contentHash);
     if (validateInput === undefined) {

@@ -4,7 +4,14 @@ import { untilAborted } from './abortable.js';
 describe('untilAborted', () => {
   it('passes items through and ends with the source', async () => {
     const out: number[] = [];
-    for await (const n of untilAborted((async function* () { yield 1; yield 2; })(), new AbortController().signal)) out.push(n);
+    for await (const n of untilAborted(
+      (async function* () {
+        yield 1;
+        yield 2;
+      })(),
+      new AbortController().signal,
+    ))
+      out.push(n);
     expect(out).toEqual([1, 2]);
   });
 

@@ -1,6 +1,9 @@
 // Ends the iteration of a stream as soon as the call's signal aborts, without waiting for the source's
 // pending step (e.g. a replay query queued behind a busy pool): a draining server must not wait on it.
-export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T, void, undefined> {
+export async function* untilAborted<T>(
+  source: AsyncIterable<T>,
+  signal: AbortSignal,
+): AsyncGenerator<T, void, undefined> {
   const iterator = source[Symbol.asyncIterator]();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {

@@ -18,7 +18,11 @@ describe('GRPC_METHOD_PERMISSIONS', () => {
 
   it('maps every method to a known permission or public', () => {
     for (const requirement of Object.values(GRPC_METHOD_PERMISSIONS)) {
-      expect(requirement === 'public' || requirement === 'authenticated' || (PERMISSIONS as readonly string[]).includes(requirement)).toBe(true);
+      expect(
+        requirement === 'public' ||
+          requirement === 'authenticated' ||
+          (PERMISSIONS as readonly string[]).includes(requirement),
+      ).toBe(true);
     }
   });
 
@@ -41,7 +45,15 @@ describe('GRPC_METHOD_PERMISSIONS', () => {
   });
 
   it('puts the worker protocol under worker:* and answers undefined for unknown paths', () => {
-    for (const m of ['RegisterWorker', 'ClaimSteps', 'Heartbeat', 'CompleteStep', 'FailStep', 'ReportResults', 'ReleaseLeases']) {
+    for (const m of [
+      'RegisterWorker',
+      'ClaimSteps',
+      'Heartbeat',
+      'CompleteStep',
+      'FailStep',
+      'ReportResults',
+      'ReleaseLeases',
+    ]) {
       expect(grpcMethodRequirement(`/tasker.v1.WorkerService/${m}`)).toMatch(/^worker:/);
     }
     expect(grpcMethodRequirement('/tasker.v1.TaskService/DeleteEverything')).toBeUndefined();

@@ -39,9 +39,7 @@ import { REFLECTION_METHOD_PATH } from '@tasker/shared/grpc';
 
 export { REFLECTION_METHOD_PATH };
 
-export type GrpcMethodPath =
-  | MethodPaths<(typeof SERVED_DEFINITIONS)[number]>
-  | typeof REFLECTION_METHOD_PATH;
+export type GrpcMethodPath = MethodPaths<(typeof SERVED_DEFINITIONS)[number]> | typeof REFLECTION_METHOD_PATH;
 
 /**
  * `public`: no credential is needed (health probes). `authenticated`: any valid credential, no permission
@@ -99,9 +97,7 @@ export const GRPC_METHOD_PERMISSIONS = {
 
 /** What `path` requires; `undefined` for a path not in the table (the middleware refuses those). */
 export function grpcMethodRequirement(path: string): GrpcMethodRequirement | undefined {
-  return Object.hasOwn(GRPC_METHOD_PERMISSIONS, path)
-    ? GRPC_METHOD_PERMISSIONS[path as GrpcMethodPath]
-    : undefined;
+  return Object.hasOwn(GRPC_METHOD_PERMISSIONS, path) ? GRPC_METHOD_PERMISSIONS[path as GrpcMethodPath] : undefined;
 }
 
 /** Every method path of a definition, in declaration order. */

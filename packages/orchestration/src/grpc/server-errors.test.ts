@@ -18,22 +18,25 @@ const taskUuid = makeUuid();
 describe('error translation', () => {
   const expressible = ERROR_CODES.filter((c) => c !== 'INTERNAL');
 
-  it.each(expressible.map((c) => [c]))('answers an AppError %s with its table status and error-code trailer', async (code) => {
-    harness = await startGrpcHarness(
-      makeStubServices({
-        tasks: {
-          get: async () => {
-            throw new AppError(code as ErrorCode, `boom ${code}`, { details: { why: code } });
+  it.each(expressible.map((c) => [c]))(
+    'answers an AppError %s with its table status and error-code trailer',
+    async (code) => {
+      harness = await startGrpcHarness(
+        makeStubServices({
+          tasks: {
+            get: async () => {
+              throw new AppError(code as ErrorCode, `boom ${code}`, { details: { why: code } });
+            },
           },
-        },
-      }),
-    );
-    const err = await grpcErrorOf(harness.clients.tasks.getTask({ taskUuid }));
-    expect(err.status).toBe(ERROR_TABLE[code as ErrorCode].grpc);
-    expect(err.code).toBe(code);
-    expect(err.message).toContain(`boom ${code}`);
-    expect(err.details).toEqual({ why: code });
-  });
+        }),
+      );
+      const err = await grpcErrorOf(harness.clients.tasks.getTask({ taskUuid }));
+      expect(err.status).toBe(ERROR_TABLE[code as ErrorCode].grpc);
+      expect(err.code).toBe(code);
+      expect(err.message).toContain(`boom ${code}`);
+      expect(err.details).toEqual({ why: code });
+    },
+  );
 
   it('adds a retry-after trailer for BACKPRESSURE, keeping it distinct from UNAVAILABLE', async () => {
     harness = await startGrpcHarness(
@@ -45,7 +48,15 @@ describe('error translation', () => {
         },
       }),
     );
-    const req = { namespace: 'n', name: 'x', version: '1', context: {}, initiator: 'i', sourceSystem: 's', reason: 'r' };
+    const req = {
+      namespace: 'n',
+      name: 'x',
+      version: '1',
+      context: {},
+      initiator: 'i',
+      sourceSystem: 's',
+      reason: 'r',
+    };
     const err = await grpcErrorOf(harness.clients.tasks.createTask(req));
     expect([err.status, err.code, err.retryAfterSeconds]).toEqual([Status.UNAVAILABLE, 'BACKPRESSURE', 7]);
   });
@@ -59,7 +70,10 @@ describe('error translation', () => {
     expect([err.status, err.code, err.message]).toEqual([Status.INTERNAL, 'INTERNAL', 'internal error']);
     expect(JSON.stringify(err)).not.toContain('hunter2');
     expect(harness.logged).toHaveLength(1);
-    expect(harness.logged[0]).toMatchObject({ level: 'error', obj: { err: thrown, method: '/tasker.v1.TaskService/GetTask' } });
+    expect(harness.logged[0]).toMatchObject({
+      level: 'error',
+      obj: { err: thrown, method: '/tasker.v1.TaskService/GetTask' },
+    });
   });
 
   it('rejects a bad request before the service is called, naming the fields', async () => {
@@ -102,13 +116,18 @@ describe('authentication and permissions', () => {
   it('passes the raw credentials to the authenticator and checks the RPC permission', async () => {
     const credentials: unknown[] = [];
     const reader: Principal = { subject: 'reader', kind: 'jwt', permissions: ['tasks:read'], namespaces: null };
-    harness = await startGrpcHarness(services(), { auth: { enabled: true } }, {
-      authenticate: async (c) => {
-        credentials.push(c);
-        if (c.authorization === undefined && c.apiKey === undefined) throw new AppError('UNAUTHENTICATED', 'missing credentials');
-        return reader;
+    harness = await startGrpcHarness(
+      services(),
+      { auth: { enabled: true } },
+      {
+        authenticate: async (c) => {
+          credentials.push(c);
+          if (c.authorization === undefined && c.apiKey === undefined)
+            throw new AppError('UNAUTHENTICATED', 'missing credentials');
+          return reader;
+        },
       },
-    });
+    );
     const anonymous = await grpcErrorOf(harness.clients.tasks.getTask({ taskUuid }));
     expect(anonymous.code).toBe('UNAUTHENTICATED');
 
@@ -117,7 +136,11 @@ describe('authentication and permissions', () => {
     await withToken.tasks.getTask({ taskUuid });
     expect(seen).toEqual([reader]);
     const denied = await grpcErrorOf(withToken.tasks.listTasks({}));
-    expect([denied.status, denied.code, denied.message]).toEqual([Status.PERMISSION_DENIED, 'PERMISSION_DENIED', 'Missing required permission: tasks:list']);
+    expect([denied.status, denied.code, denied.message]).toEqual([
+      Status.PERMISSION_DENIED,
+      'PERMISSION_DENIED',
+      'Missing required permission: tasks:list',
+    ]);
     // include_context reveals step outputs: it needs GetTaskContext's permission as well.
     const context = await grpcErrorOf(withToken.tasks.getTask({ taskUuid, includeContext: true }));
     expect(context.message).toBe('Missing required permission: tasks:context_read');

@@ -56,7 +56,8 @@ describe('StreamTaskStatus', () => {
     ];
     harness = await startGrpcHarness(makeStubServices({ taskEvents: scriptedWatch(events, seen) }));
     const updates = [];
-    for await (const u of harness.clients.tasks.streamTaskStatus({ taskUuid, includeSteps: true, afterEventId: 10 })) updates.push(u);
+    for await (const u of harness.clients.tasks.streamTaskStatus({ taskUuid, includeSteps: true, afterEventId: 10 }))
+      updates.push(u);
     expect(updates.map((u) => [u.eventId, u.updateType])).toEqual([
       [11, TaskUpdateType.TASK_UPDATE_TYPE_STEP_STATE_CHANGE],
       [11, TaskUpdateType.TASK_UPDATE_TYPE_KEEPALIVE],
@@ -67,9 +68,13 @@ describe('StreamTaskStatus', () => {
 
   it('stops the watch when the client cancels', async () => {
     const seen: WatchOptions[] = [];
-    harness = await startGrpcHarness(makeStubServices({ taskEvents: scriptedWatch([makeTaskStatusEvent({ taskUuid })], seen) }));
+    harness = await startGrpcHarness(
+      makeStubServices({ taskEvents: scriptedWatch([makeTaskStatusEvent({ taskUuid })], seen) }),
+    );
     const abort = new AbortController();
-    const iterator = harness.clients.tasks.streamTaskStatus({ taskUuid }, { signal: abort.signal })[Symbol.asyncIterator]();
+    const iterator = harness.clients.tasks
+      .streamTaskStatus({ taskUuid }, { signal: abort.signal })
+      [Symbol.asyncIterator]();
     await iterator.next();
     abort.abort();
     await expect(iterator.next()).rejects.toThrow();
@@ -113,7 +118,10 @@ describe('deadlines', () => {
         },
       }),
     );
-    const call = harness.clients.workers.claimSteps({ workerId: 'w', maxSteps: 1, waitMs: 60_000 }, { signal: AbortSignal.timeout(300) });
+    const call = harness.clients.workers.claimSteps(
+      { workerId: 'w', maxSteps: 1, waitMs: 60_000 },
+      { signal: AbortSignal.timeout(300) },
+    );
     await expect(call).rejects.toThrow();
     await untilAborted(claimSignal);
     expect(claimSignal?.aborted).toBe(true);
@@ -131,8 +139,22 @@ function controllableHealth(ready: boolean) {
     ready: async () => ({
       status: ready ? 'ready' : 'not_ready',
       timestamp: new Date(),
-      checks: { database: { status: ready ? 'healthy' : 'unhealthy', message: ready ? null : 'connection refused', durationMs: 1 } },
-      info: { version: '1', environment: 'test', operationalState: 'normal', poolMax: 5, circuitBreakerState: 'closed', pools: {}, queueDepth: null },
+      checks: {
+        database: {
+          status: ready ? 'healthy' : 'unhealthy',
+          message: ready ? null : 'connection refused',
+          durationMs: 1,
+        },
+      },
+      info: {
+        version: '1',
+        environment: 'test',
+        operationalState: 'normal',
+        poolMax: 5,
+        circuitBreakerState: 'closed',
+        pools: {},
+        queueDepth: null,
+      },
     }),
   };
   return {
@@ -158,7 +180,11 @@ describe('health', () => {
     expect((await watch.next()).value?.status).toBe(Serving.NOT_SERVING);
     expect((await grpcHealth.check({ service: 'tasker.v1.WorkerService' })).status).toBe(Serving.NOT_SERVING);
     const notReady = await grpcErrorOf(health.checkReadiness({}));
-    expect([notReady.status, notReady.code, notReady.message]).toEqual([Status.UNAVAILABLE, 'UNAVAILABLE', 'not ready: database unhealthy']);
+    expect([notReady.status, notReady.code, notReady.message]).toEqual([
+      Status.UNAVAILABLE,
+      'UNAVAILABLE',
+      'not ready: database unhealthy',
+    ]);
     h.set(true);
     expect((await watch.next()).value?.status).toBe(Serving.SERVING);
     await watch.return?.();
@@ -173,22 +199,30 @@ describe('health', () => {
     expect(harness.server.serviceNames).not.toContain('tasker.v1.AnalyticsService');
     expect((await grpcErrorOf(harness.clients.dlq.getStats({}))).status).toBe(Status.UNIMPLEMENTED);
     expect((await grpcErrorOf(harness.clients.analytics.getPerformanceMetrics({}))).status).toBe(Status.UNIMPLEMENTED);
-    expect((await grpcErrorOf(harness.clients.grpcHealth.check({ service: 'tasker.v1.DlqService' }))).status).toBe(Status.NOT_FOUND);
+    expect((await grpcErrorOf(harness.clients.grpcHealth.check({ service: 'tasker.v1.DlqService' }))).status).toBe(
+      Status.NOT_FOUND,
+    );
   });
 });
 
 describe('shutdown', () => {
   it('ends 50 open streams with UNAVAILABLE and stops within 5 s', async () => {
     const seen: WatchOptions[] = [];
-    harness = await startGrpcHarness(makeStubServices({ taskEvents: scriptedWatch([makeTaskStatusEvent({ taskUuid })], seen) }));
-    const streams = Array.from({ length: 50 }, () => harness!.clients.tasks.streamTaskStatus({ taskUuid })[Symbol.asyncIterator]());
+    harness = await startGrpcHarness(
+      makeStubServices({ taskEvents: scriptedWatch([makeTaskStatusEvent({ taskUuid })], seen) }),
+    );
+    const streams = Array.from({ length: 50 }, () =>
+      harness!.clients.tasks.streamTaskStatus({ taskUuid })[Symbol.asyncIterator](),
+    );
     await Promise.all(streams.map((s) => s.next()));
     const started = Date.now();
     const endings = streams.map((s) => grpcErrorOf(() => s.next()));
     await harness.server.shutdown();
     expect(Date.now() - started).toBeLessThan(5_000);
     const errors = await Promise.all(endings);
-    expect(new Set(errors.map((e) => `${e.status} ${e.code} ${e.message}`))).toEqual(new Set([`${Status.UNAVAILABLE} UNAVAILABLE server is shutting down`]));
+    expect(new Set(errors.map((e) => `${e.status} ${e.code} ${e.message}`))).toEqual(
+      new Set([`${Status.UNAVAILABLE} UNAVAILABLE server is shutting down`]),
+    );
     expect(seen.every((o) => o.signal?.aborted)).toBe(true);
   });
 });
@@ -197,7 +231,12 @@ describe('transport', () => {
   it('refuses a message larger than grpc.max_message_bytes', async () => {
     harness = await startGrpcHarness(makeStubServices(), { grpc: { max_message_bytes: 4096 } });
     const err = await grpcErrorOf(
-      harness.clients.tasks.createTask({ namespace: 'n', name: 'x', version: '1', context: { blob: 'x'.repeat(10_000) } }),
+      harness.clients.tasks.createTask({
+        namespace: 'n',
+        name: 'x',
+        version: '1',
+        context: { blob: 'x'.repeat(10_000) },
+      }),
     );
     expect(err.status).toBe(Status.RESOURCE_EXHAUSTED);
   });
@@ -207,16 +246,41 @@ describe('transport', () => {
     try {
       const cert = join(dir, 'cert.pem');
       const key = join(dir, 'key.pem');
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert,
-      ], { stdio: 'ignore' });
-      harness = await startGrpcHarness(makeStubServices(), { grpc: { tls: { enabled: true, cert_path: cert, key_path: key } } }, {
-        clientOptions: { credentials: ChannelCredentials.createSsl(readFileSync(cert)) },
-      });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      );
+      harness = await startGrpcHarness(
+        makeStubServices(),
+        { grpc: { tls: { enabled: true, cert_path: cert, key_path: key } } },
+        {
+          clientOptions: { credentials: ChannelCredentials.createSsl(readFileSync(cert)) },
+        },
+      );
       expect((await harness.clients.health.checkLiveness({})).status).toBe('alive');
       const plaintext = harness.connect();
-      expect((await grpcErrorOf(plaintext.health.checkLiveness({}, { signal: AbortSignal.timeout(5000) }))).status).toBe(Status.UNAVAILABLE);
+      expect(
+        (await grpcErrorOf(plaintext.health.checkLiveness({}, { signal: AbortSignal.timeout(5000) }))).status,
+      ).toBe(Status.UNAVAILABLE);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -90,7 +90,8 @@ export function createGrpcServer(services: Services, config: Config, opts: GrpcS
   // Optional services are registered only when the runtime has them: reflection and health then show
   // their absence, and calls get UNIMPLEMENTED instead of a stand-in.
   const { analytics, dlq } = services;
-  if (analytics !== undefined) add(AnalyticsServiceDefinition, (d) => server.add(guardDefinition(d), createAnalyticsHandlers(analytics)));
+  if (analytics !== undefined)
+    add(AnalyticsServiceDefinition, (d) => server.add(guardDefinition(d), createAnalyticsHandlers(analytics)));
   if (dlq !== undefined) add(DlqServiceDefinition, (d) => server.add(guardDefinition(d), createDlqHandlers(dlq)));
   add(HealthServiceDefinition, (d) => server.add(guardDefinition(d), createHealthHandlers(services.health)));
   add(ConfigServiceDefinition, (d) => server.add(guardDefinition(d), createConfigHandlers(services.config)));
@@ -122,7 +123,10 @@ export function createGrpcServer(services: Services, config: Config, opts: GrpcS
           timer = setTimeout(() => resolve('expired'), config.shutdown.grace_ms);
         });
         if ((await Promise.race([graceful, expired])) === 'expired') {
-          logger.warn({ openCalls: calls.openCalls(), graceMs: config.shutdown.grace_ms }, 'gRPC calls outlived the shutdown grace period; forcing');
+          logger.warn(
+            { openCalls: calls.openCalls(), graceMs: config.shutdown.grace_ms },
+            'gRPC calls outlived the shutdown grace period; forcing',
+          );
           server.forceShutdown();
         }
         clearTimeout(timer);

@@ -22,5 +22,9 @@ export function grpcServerCredentials(config: Pick<Config, 'grpc'>): ServerCrede
   if (tls.cert_path === null || tls.key_path === null) {
     throw new Error('grpc.tls.enabled needs grpc.tls.cert_path and grpc.tls.key_path');
   }
-  return ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(tls.cert_path), private_key: readFileSync(tls.key_path) }], false);
+  return ServerCredentials.createSsl(
+    null,
+    [{ cert_chain: readFileSync(tls.cert_path), private_key: readFileSync(tls.key_path) }],
+    false,
+  );
 }

@@ -18,7 +18,10 @@ export function observeHttp(
 }
 
 /** Records one gRPC call. `method`: the full path (`/tasker.v1.TaskService/CreateTask`); `code`: a Status or its name. */
-export function observeGrpc(metrics: TaskerMetrics, r: { method: string; code: Status | string; seconds: number }): void {
+export function observeGrpc(
+  metrics: TaskerMetrics,
+  r: { method: string; code: Status | string; seconds: number },
+): void {
   const code = typeof r.code === 'number' ? (Status[r.code] ?? String(r.code)) : r.code;
   metrics.grpcRequestDuration.observe({ method: r.method, code }, r.seconds);
 }

@@ -17,7 +17,9 @@ describe('service instrumentation', () => {
     const services = createServiceInstrumentation(metrics)(makeFakeServices({ dlq: { create: open } }), 'grpc');
     const input = { performedBy: 'ops', reason: 'stuck' };
     await services.dlq!.create(ALL_PERMISSIONS_PRINCIPAL, 'task', input);
-    await expect(services.dlq!.create(ALL_PERMISSIONS_PRINCIPAL, 'task', input)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(services.dlq!.create(ALL_PERMISSIONS_PRINCIPAL, 'task', input)).rejects.toMatchObject({
+      code: 'ALREADY_EXISTS',
+    });
     expect(dlqEntryCreated.mock.calls).toEqual([['manual_dlq']]);
   });
 });

@@ -126,7 +126,7 @@ export function createMetrics(options: MetricsOptions = {}): TaskerMetrics {
 
   const dbPoolMax = new Gauge({
     name: 'tasker_db_pool_max_connections',
-    help: 'Configured maximum connections of this process\'s database pool (database.pool_max)',
+    help: "Configured maximum connections of this process's database pool (database.pool_max)",
     registers,
   });
   if (options.poolMax !== undefined) dbPoolMax.set(options.poolMax);

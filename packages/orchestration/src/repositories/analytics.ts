@@ -98,7 +98,12 @@ function runSeconds(sql: Sql): PendingQuery<Row[]> {
  * fence keeps the planner from trading that for a scan of every step); all time: one join. `taskHas` skips
  * tasks whose counters say they have no such step.
  */
-function cohortSteps(sql: Sql, f: CohortFilter, states: readonly string[], taskHas: PendingQuery<Row[]>): PendingQuery<Row[]> {
+function cohortSteps(
+  sql: Sql,
+  f: CohortFilter,
+  states: readonly string[],
+  taskHas: PendingQuery<Row[]>,
+): PendingQuery<Row[]> {
   if (f.since === null) {
     return sql`
       from tasker.tasks t join tasker.steps s on s.task_uuid = t.task_uuid
@@ -117,7 +122,10 @@ function cohortSteps(sql: Sql, f: CohortFilter, states: readonly string[], taskH
 }
 
 /** Mean duration of the cohort's `complete` steps, seconds (null when none) and how many there are. */
-export async function summarizeCompletedSteps(sql: Sql, f: CohortFilter): Promise<{ count: number; averageSeconds: number | null }> {
+export async function summarizeCompletedSteps(
+  sql: Sql,
+  f: CohortFilter,
+): Promise<{ count: number; averageSeconds: number | null }> {
   // All time needs no task columns: steps carry their task's namespace, so one scan of steps answers it.
   const source =
     f.since === null

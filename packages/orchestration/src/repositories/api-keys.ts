@@ -50,7 +50,13 @@ export async function touchApiKey(sql: Sql, digest: Buffer): Promise<void> {
 
 export async function insertApiKey(
   sql: Sql,
-  input: { digest: Buffer; description: string; permissions: string[]; namespaces: string[] | null; expiresAt: Date | null },
+  input: {
+    digest: Buffer;
+    description: string;
+    permissions: string[];
+    namespaces: string[] | null;
+    expiresAt: Date | null;
+  },
 ): Promise<ApiKey> {
   const [r] = await sql<ApiKeyRow[]>`
     insert into tasker.api_keys (key_sha256, description, permissions, namespaces, expires_at)

@@ -1,5 +1,14 @@
 // Dispatch and results: one call into the engine's SQL functions (migrations 0013–0014) each.
-import type { ClaimedStep, JsonObject, JsonValue, LeaseRef, StepFailure, StepResultReport, StepState, TaskState } from '@tasker/shared';
+import type {
+  ClaimedStep,
+  JsonObject,
+  JsonValue,
+  LeaseRef,
+  StepFailure,
+  StepResultReport,
+  StepState,
+  TaskState,
+} from '@tasker/shared';
 import type { JSONValue } from 'postgres';
 import type { Db } from './tasks.js';
 
@@ -89,7 +98,13 @@ interface RawResultRow {
 }
 
 function resultFromRow(r: RawResultRow): ResultRow {
-  return { stepUuid: r.step_uuid, outcome: r.outcome, stepState: r.step_state, taskState: r.task_state, nextRetryAt: r.next_retry_at };
+  return {
+    stepUuid: r.step_uuid,
+    outcome: r.outcome,
+    stepState: r.step_state,
+    taskState: r.task_state,
+    nextRetryAt: r.next_retry_at,
+  };
 }
 
 /** The step's last_error as stored (snake_case JSON). */
@@ -109,7 +124,14 @@ function failureJson(e: StepFailure): JsonObject {
 function resultPayload(r: StepResultReport): JsonObject {
   const exec = r.executionTimeMs === null ? null : Math.round(r.executionTimeMs);
   if (r.kind === 'completed') {
-    return { status: 'completed', step_uuid: r.stepUuid, lease_token: r.leaseToken, result: r.result, execution_time_ms: exec, metadata: r.metadata };
+    return {
+      status: 'completed',
+      step_uuid: r.stepUuid,
+      lease_token: r.leaseToken,
+      result: r.result,
+      execution_time_ms: exec,
+      metadata: r.metadata,
+    };
   }
   return {
     status: 'failed',
@@ -125,7 +147,12 @@ function resultPayload(r: StepResultReport): JsonObject {
 /** Applies many results in one call (tasker.report_results); one row per result, in input order. */
 export async function reportResults(
   sql: Db,
-  args: { workerId: string; results: readonly StepResultReport[]; multiplier: number; namespaces: readonly string[] | null },
+  args: {
+    workerId: string;
+    results: readonly StepResultReport[];
+    multiplier: number;
+    namespaces: readonly string[] | null;
+  },
 ): Promise<ResultRow[]> {
   const rows = await sql<RawResultRow[]>`
     SELECT * FROM tasker.report_results(${args.workerId}, ${sql.json(args.results.map(resultPayload) as JSONValue)},
@@ -139,7 +166,13 @@ export async function reportResults(
  */
 export async function reportAndClaim(
   sql: Db,
-  args: { workerId: string; results: readonly StepResultReport[]; multiplier: number; namespaces: readonly string[] | null; claim: ClaimArgs },
+  args: {
+    workerId: string;
+    results: readonly StepResultReport[];
+    multiplier: number;
+    namespaces: readonly string[] | null;
+    claim: ClaimArgs;
+  },
 ): Promise<{ results: ResultRow[]; claimed: ClaimedStep[] }> {
   const rows = await sql<((RawResultRow & ClaimRow) & { kind: 'result' | 'claim' })[]>`
     SELECT * FROM tasker.report_and_claim(${args.workerId}, ${sql.json(args.results.map(resultPayload) as JSONValue)},
@@ -173,7 +206,13 @@ export interface SweptLease {
 
 export async function sweepExpiredLeases(sql: Db, args: { limit: number; multiplier: number }): Promise<SweptLease[]> {
   const rows = await sql<
-    { step_uuid: string; task_uuid: string; error_type: SweptLease['errorType']; step_state: StepState; next_retry_at: Date | null }[]
+    {
+      step_uuid: string;
+      task_uuid: string;
+      error_type: SweptLease['errorType'];
+      step_state: StepState;
+      next_retry_at: Date | null;
+    }[]
   >`SELECT * FROM tasker.sweep_expired_leases(${args.limit}, ${args.multiplier})`;
   return rows.map((r) => ({
     stepUuid: r.step_uuid,

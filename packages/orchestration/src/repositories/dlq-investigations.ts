@@ -108,9 +108,7 @@ export async function lockDlqEntry(
 }
 
 export type OpenDlqEntryOutcome =
-  | { outcome: 'ok'; entry: DlqEntry }
-  | { outcome: 'already_exists'; dlqEntryUuid: string }
-  | { outcome: 'not_found' };
+  { outcome: 'ok'; entry: DlqEntry } | { outcome: 'already_exists'; dlqEntryUuid: string } | { outcome: 'not_found' };
 
 /** tasker.open_manual_dlq_entry (one call), then the new entry (one read). */
 export async function openManualDlqEntry(

@@ -18,10 +18,19 @@ interface TransitionEventRow {
 /** One recorded event of a task's history: a task transition, or a step's (with the step and its attempt). */
 export type TaskHistoryEvent =
   | { kind: 'task'; eventId: number; toState: TaskState; createdAt: Date }
-  | { kind: 'step'; eventId: number; stepUuid: string; stepName: string; toState: StepState; attempt: number; createdAt: Date };
+  | {
+      kind: 'step';
+      eventId: number;
+      stepUuid: string;
+      stepName: string;
+      toState: StepState;
+      attempt: number;
+      createdAt: Date;
+    };
 
 function historyEventFromRow(row: TransitionEventRow): TaskHistoryEvent {
-  if (row.kind === 'task') return { kind: 'task', eventId: row.event_id, toState: row.to_state as TaskState, createdAt: row.created_at };
+  if (row.kind === 'task')
+    return { kind: 'task', eventId: row.event_id, toState: row.to_state as TaskState, createdAt: row.created_at };
   return {
     kind: 'step',
     eventId: row.event_id,

@@ -55,7 +55,11 @@ function parseStepsReady(payload: string): StepsReady | undefined {
 }
 
 /** LISTENs on `tasker_steps`; `onListen` runs at every (re)connect of the listen connection. */
-export function listenForStepsReady(sql: Sql, onReady: (ready: StepsReady) => void, onListen: () => void): Promise<ListenMeta> {
+export function listenForStepsReady(
+  sql: Sql,
+  onReady: (ready: StepsReady) => void,
+  onListen: () => void,
+): Promise<ListenMeta> {
   return sql.listen(
     STEPS_CHANNEL,
     (payload) => {
@@ -67,12 +71,20 @@ export function listenForStepsReady(sql: Sql, onReady: (ready: StepsReady) => vo
 }
 
 /** LISTENs on `tasker_events`: `onEvent` gets the uuid of the task a committed transition belongs to. */
-export function listenForTaskEvents(sql: Sql, onEvent: (taskUuid: string) => void, onListen: () => void): Promise<ListenMeta> {
+export function listenForTaskEvents(
+  sql: Sql,
+  onEvent: (taskUuid: string) => void,
+  onListen: () => void,
+): Promise<ListenMeta> {
   return sql.listen(EVENTS_CHANNEL, onEvent, onListen);
 }
 
 /** LISTENs on `tasker_templates`. */
-export function listenForTemplateChanges(sql: Sql, onChanged: (template: TemplateChanged) => void, onListen: () => void): Promise<ListenMeta> {
+export function listenForTemplateChanges(
+  sql: Sql,
+  onChanged: (template: TemplateChanged) => void,
+  onListen: () => void,
+): Promise<ListenMeta> {
   return sql.listen(
     TEMPLATES_CHANNEL,
     (payload) => {

@@ -14,7 +14,9 @@ export interface EnginePulse {
 }
 
 export async function readEnginePulse(sql: Db): Promise<EnginePulse> {
-  const [row] = await sql<{ next_lease_expiry: Date | null; next_retry_at: Date | null; queue_depth: Record<string, number> }[]>`
+  const [row] = await sql<
+    { next_lease_expiry: Date | null; next_retry_at: Date | null; queue_depth: Record<string, number> }[]
+  >`
     SELECT
       (SELECT min(lease_expires_at) FROM tasker.steps WHERE state = 'in_progress') AS next_lease_expiry,
       (SELECT min(next_retry_at) FROM tasker.steps WHERE state = 'waiting_for_retry') AS next_retry_at,

@@ -27,5 +27,11 @@ export async function findStepTemplates(sql: Db, stepUuids: readonly string[]): 
     SELECT s.step_uuid, s.name AS step_name, t.namespace, t.name, t.version
     FROM tasker.steps s JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
     WHERE s.step_uuid = ANY (${stepUuids as string[]}::uuid[])`;
-  return rows.map((r) => ({ stepUuid: r.step_uuid, stepName: r.step_name, namespace: r.namespace, name: r.name, version: r.version }));
+  return rows.map((r) => ({
+    stepUuid: r.step_uuid,
+    stepName: r.step_name,
+    namespace: r.namespace,
+    name: r.name,
+    version: r.version,
+  }));
 }

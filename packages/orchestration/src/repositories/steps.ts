@@ -88,5 +88,9 @@ export async function applyStepAction(
   const [row] = await sql<{ outcome: StepActionOutcome; step_state: StepState | null; task_state: TaskState | null }[]>`
     SELECT * FROM tasker.apply_step_action(${args.taskUuid}, ${args.stepUuid}, ${action.type}, ${action.performedBy},
       ${action.reason}, ${result}::jsonb, ${audit}::jsonb, ${args.namespaces as string[] | null}::text[])`;
-  return { outcome: row?.outcome ?? 'not_found', stepState: row?.step_state ?? null, taskState: row?.task_state ?? null };
+  return {
+    outcome: row?.outcome ?? 'not_found',
+    stepState: row?.step_state ?? null,
+    taskState: row?.task_state ?? null,
+  };
 }

@@ -9,7 +9,12 @@ export async function watchTask(sql: Db, taskUuid: string, watcherId: string, tt
 }
 
 /** Extends the watcher's rows of `taskUuids` by the TTL and removes every watcher's expired rows. */
-export async function refreshTaskWatchers(sql: Db, watcherId: string, taskUuids: readonly string[], ttlSeconds: number): Promise<void> {
+export async function refreshTaskWatchers(
+  sql: Db,
+  watcherId: string,
+  taskUuids: readonly string[],
+  ttlSeconds: number,
+): Promise<void> {
   await sql`SELECT tasker.refresh_task_watchers(${watcherId}, ${taskUuids as string[]}::uuid[], ${ttlSeconds})`;
 }
 

@@ -125,7 +125,9 @@ export async function findTaskUuidByIdentityHash(sql: Db, identityHash: string):
 }
 
 export async function findTask(sql: Db, taskUuid: string): Promise<Task | undefined> {
-  const [row] = await sql<TaskRow[]>`SELECT t.*, ${withStepsInProgress(sql)} FROM tasker.tasks t WHERE t.task_uuid = ${taskUuid}`;
+  const [row] = await sql<
+    TaskRow[]
+  >`SELECT t.*, ${withStepsInProgress(sql)} FROM tasker.tasks t WHERE t.task_uuid = ${taskUuid}`;
   return row === undefined ? undefined : taskFromRow(row);
 }
 

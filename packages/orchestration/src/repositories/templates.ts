@@ -5,7 +5,12 @@ import type { JSONValue } from 'postgres';
 import { templateFromRow, type TemplateRow } from './rows.js';
 import type { Db } from './tasks.js';
 
-export async function findTemplate(sql: Db, namespace: string, name: string, version: string): Promise<Template | undefined> {
+export async function findTemplate(
+  sql: Db,
+  namespace: string,
+  name: string,
+  version: string,
+): Promise<Template | undefined> {
   const [row] = await sql<TemplateRow[]>`
     SELECT template_uuid, namespace, name, version, description, definition, configuration, content_hash,
            created_at, updated_at
@@ -57,12 +62,20 @@ export async function listTemplateSummaries(
   namespace: string | undefined,
   scope: readonly string[] | null,
 ): Promise<TemplateSummary[]> {
-  const rows = await sql<{ namespace: string; name: string; version: string; description: string | null; step_count: number }[]>`
+  const rows = await sql<
+    { namespace: string; name: string; version: string; description: string | null; step_count: number }[]
+  >`
     SELECT namespace, name, version, description, jsonb_array_length(definition->'steps')::int AS step_count
     FROM tasker.templates
     WHERE true
       ${namespace === undefined ? sql`` : sql`AND namespace = ${namespace}`}
       ${scope === null ? sql`` : sql`AND namespace = ANY (${scope as string[]}::text[])`}
     ORDER BY namespace, name, version`;
-  return rows.map((r) => ({ namespace: r.namespace, name: r.name, version: r.version, description: r.description, stepCount: r.step_count }));
+  return rows.map((r) => ({
+    namespace: r.namespace,
+    name: r.name,
+    version: r.version,
+    description: r.description,
+    stepCount: r.step_count,
+  }));
 }

@@ -19,7 +19,11 @@ export async function upsertWorker(sql: Db, input: RegisterWorkerInput, liveness
 }
 
 /** Workers serving any namespace of `scope` (null = every worker), most recently seen first. */
-export async function listWorkers(sql: Db, scope: readonly string[] | null, livenessSeconds: number): Promise<WorkerInfo[]> {
+export async function listWorkers(
+  sql: Db,
+  scope: readonly string[] | null,
+  livenessSeconds: number,
+): Promise<WorkerInfo[]> {
   const rows = await sql<WorkerRow[]>`
     SELECT * FROM tasker.workers
     WHERE ${scope === null ? sql`true` : sql`namespaces && ${scope as string[]}::text[]`}
@@ -29,6 +33,11 @@ export async function listWorkers(sql: Db, scope: readonly string[] | null, live
 }
 
 /** Refreshes a claiming worker's last_seen_at (creating its row if it never registered). */
-export async function touchWorker(sql: Db, workerId: string, namespaces: readonly string[] | null, handlers: readonly string[] | null): Promise<void> {
+export async function touchWorker(
+  sql: Db,
+  workerId: string,
+  namespaces: readonly string[] | null,
+  handlers: readonly string[] | null,
+): Promise<void> {
   await sql`SELECT tasker.touch_worker(${workerId}, ${namespaces as string[] | null}::text[], ${handlers as string[] | null}::text[])`;
 }

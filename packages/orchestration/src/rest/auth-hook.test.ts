@@ -71,7 +71,9 @@ describe('REST auth hook', () => {
   });
 
   it('answers 403 naming the missing permission, and honours wildcards', async () => {
-    const a = await appWith(servicesRecordingPrincipal([]), true, { authenticate: async () => principal(['tasks:read']) });
+    const a = await appWith(servicesRecordingPrincipal([]), true, {
+      authenticate: async () => principal(['tasks:read']),
+    });
     const denied = await a.inject({ method: 'DELETE', url: `/v1/tasks/${TASK_UUID}` });
     expect(denied.statusCode).toBe(403);
     expect(denied.json().error).toMatchObject({ code: 'PERMISSION_DENIED', details: { permission: 'tasks:cancel' } });
@@ -93,7 +95,12 @@ describe('REST auth hook', () => {
 
   it('checks credentials before reading the body', async () => {
     const a = await appWith(servicesRecordingPrincipal([]), true);
-    const res = await a.inject({ method: 'POST', url: '/v1/tasks', payload: '{broken', headers: { 'content-type': 'application/json' } });
+    const res = await a.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      payload: '{broken',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(401);
   });
 

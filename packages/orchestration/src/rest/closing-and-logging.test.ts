@@ -79,25 +79,45 @@ describe('request logs', () => {
     const lines: string[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
         done();
       },
     });
-    const services = makeFakeServices({ tasks: { list: async () => ({ tasks: [], pagination: { page: 1, perPage: 25, totalCount: 0, totalPages: 0, hasNext: false, hasPrevious: false } }) } as never });
+    const services = makeFakeServices({
+      tasks: {
+        list: async () => ({
+          tasks: [],
+          pagination: { page: 1, perPage: 25, totalCount: 0, totalPages: 0, hasNext: false, hasPrevious: false },
+        }),
+      } as never,
+    });
     app = await buildRestApp(services, makeTestConfig(), { logger: { level: 'debug', stream } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${portOf(app)}`;
-    await fetch(`${base}/v1/tasks?api_key=tsk_SECRET1&namespace=billing&token=SECRET2&X-API-KEY=SECRET3&access%5Ftoken=SECRET4`);
+    await fetch(
+      `${base}/v1/tasks?api_key=tsk_SECRET1&namespace=billing&token=SECRET2&X-API-KEY=SECRET3&access%5Ftoken=SECRET4`,
+    );
     await fetch(`${base}/v1/nowhere?password=SECRET5`);
     const logged = lines.join('\n');
     for (const secret of ['SECRET1', 'SECRET2', 'SECRET3', 'SECRET4', 'SECRET5']) expect(logged).not.toContain(secret);
-    const urls = lines.map((l) => (JSON.parse(l) as { req?: { url?: string } }).req?.url).filter((u) => u !== undefined);
-    expect(urls).toContain('/v1/tasks?api_key=[REDACTED]&namespace=billing&token=[REDACTED]&X-API-KEY=[REDACTED]&access%5Ftoken=[REDACTED]');
+    const urls = lines
+      .map((l) => (JSON.parse(l) as { req?: { url?: string } }).req?.url)
+      .filter((u) => u !== undefined);
+    expect(urls).toContain(
+      '/v1/tasks?api_key=[REDACTED]&namespace=billing&token=[REDACTED]&X-API-KEY=[REDACTED]&access%5Ftoken=[REDACTED]',
+    );
   });
 
   it('redactUrl leaves URLs without credentials alone', () => {
     expect(redactUrl('/v1/tasks')).toBe('/v1/tasks');
-    expect(redactUrl('/v1/tasks?namespace=a&state=complete&keyword')).toBe('/v1/tasks?namespace=a&state=complete&keyword');
+    expect(redactUrl('/v1/tasks?namespace=a&state=complete&keyword')).toBe(
+      '/v1/tasks?namespace=a&state=complete&keyword',
+    );
     expect(redactUrl('/v1/tasks?x-tenant-key=s', 'X-Tenant-Key')).toBe('/v1/tasks?x-tenant-key=[REDACTED]');
     expect(redactUrl('/v1/tasks?%zz=1&key=2')).toBe('/v1/tasks?%zz=1&key=[REDACTED]');
   });

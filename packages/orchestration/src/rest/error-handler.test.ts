@@ -41,8 +41,14 @@ describe('REST error translation', () => {
   });
 
   it('sets Retry-After for BACKPRESSURE and UNAVAILABLE only', async () => {
-    for (const [code, header] of [['BACKPRESSURE', '7'], ['UNAVAILABLE', '3'], ['NOT_FOUND', undefined]] as const) {
-      const a = await appWith(throwingGet(new AppError(code, 'x', { retryAfterSeconds: header === undefined ? 9 : Number(header) })));
+    for (const [code, header] of [
+      ['BACKPRESSURE', '7'],
+      ['UNAVAILABLE', '3'],
+      ['NOT_FOUND', undefined],
+    ] as const) {
+      const a = await appWith(
+        throwingGet(new AppError(code, 'x', { retryAfterSeconds: header === undefined ? 9 : Number(header) })),
+      );
       const res = await a.inject({ method: 'GET', url: `/v1/tasks/${TASK_UUID}` });
       expect(res.headers['retry-after']).toBe(header);
       await a.close();
@@ -58,7 +64,9 @@ describe('REST error translation', () => {
   });
 
   it('turns a response that breaks its schema into a 500, not a malformed body', async () => {
-    const a = await appWith(makeFakeServices({ tasks: { get: async () => ({ ...makeTask(), state: 'bogus' }) as never } }));
+    const a = await appWith(
+      makeFakeServices({ tasks: { get: async () => ({ ...makeTask(), state: 'bogus' }) as never } }),
+    );
     const res = await a.inject({ method: 'GET', url: `/v1/tasks/${TASK_UUID}` });
     expect(res.statusCode).toBe(500);
     expect(res.json().error.code).toBe('INTERNAL');
@@ -66,7 +74,12 @@ describe('REST error translation', () => {
 
   it('names every invalid field: wrong types, unknown fields, missing fields', async () => {
     const a = await appWith(makeFakeServices());
-    const body = { ...createTaskInputToRest(makeCreateTaskInput()), priority: 'high', colour: 'red', context: [] } as Record<string, unknown>;
+    const body = {
+      ...createTaskInputToRest(makeCreateTaskInput()),
+      priority: 'high',
+      colour: 'red',
+      context: [],
+    } as Record<string, unknown>;
     delete body.reason;
     const res = await a.inject({ method: 'POST', url: '/v1/tasks', payload: body });
     expect(res.statusCode).toBe(400);
@@ -82,10 +95,18 @@ describe('REST error translation', () => {
     const res = await a.inject({
       method: 'POST',
       url: '/v1/workers/heartbeat',
-      payload: { worker_id: 'w', leases: [{ step_uuid: TASK_UUID, lease_token: TASK_UUID }, { step_uuid: 'nope', lease_token: TASK_UUID }] },
+      payload: {
+        worker_id: 'w',
+        leases: [
+          { step_uuid: TASK_UUID, lease_token: TASK_UUID },
+          { step_uuid: 'nope', lease_token: TASK_UUID },
+        ],
+      },
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.details.fields).toEqual([{ path: 'body.leases[1].step_uuid', message: expect.any(String) }]);
+    expect(res.json().error.details.fields).toEqual([
+      { path: 'body.leases[1].step_uuid', message: expect.any(String) },
+    ]);
   });
 
   it.each([
@@ -106,7 +127,12 @@ describe('REST error translation', () => {
   it('answers malformed JSON with 400 VALIDATION_FAILED', async () => {
     const a = await appWith(makeFakeServices());
     for (const payload of ['{"namespace": ', '']) {
-      const res = await a.inject({ method: 'POST', url: '/v1/tasks', payload, headers: { 'content-type': 'application/json' } });
+      const res = await a.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.statusCode).toBe(400);
       expect(res.json().error.code).toBe('VALIDATION_FAILED');
       expect(res.json().error.message).toMatch(/JSON/);
@@ -116,9 +142,17 @@ describe('REST error translation', () => {
   it('answers an unsupported media type with 415 in the same shape', async () => {
     const a = await appWith(makeFakeServices());
     for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
-      const res = await a.inject({ method: 'POST', url: '/v1/tasks', payload: 'a=b', headers: { 'content-type': type } });
+      const res = await a.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        payload: 'a=b',
+        headers: { 'content-type': type },
+      });
       expect(res.statusCode).toBe(415);
-      expect(res.json().error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/media type/) });
+      expect(res.json().error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringMatching(/media type/),
+      });
     }
   });
 
@@ -145,7 +179,12 @@ describe('REST error translation', () => {
     for (const res of [
       await a.inject({ method: 'GET', url: '/nowhere' }),
       await a.inject({ method: 'GET', url: '/v1/tasks/bad' }),
-      await a.inject({ method: 'POST', url: '/v1/tasks', payload: '{', headers: { 'content-type': 'application/json' } }),
+      await a.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        payload: '{',
+        headers: { 'content-type': 'application/json' },
+      }),
       await a.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id with spaces' } }),
     ]) {
       expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

@@ -47,7 +47,8 @@ export function fieldProblemsFromValidation(location: string, issues: readonly V
     const segments = issue.instancePath.split('/').filter((s) => s !== '');
     const keys = issue.params?.['keys'];
     if (issue.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
-      for (const key of keys) problems.push({ path: formatFieldPath(name, [...segments, String(key)]), message: 'unknown field' });
+      for (const key of keys)
+        problems.push({ path: formatFieldPath(name, [...segments, String(key)]), message: 'unknown field' });
     } else {
       problems.push({ path: formatFieldPath(name, segments), message: issue.message ?? 'invalid value' });
     }

@@ -116,10 +116,22 @@ describe('task events (SSE)', () => {
     const seen: WatchOptions[] = [];
     const base = await listen(
       watchServices(async function* () {
-        yield makeTaskStatusEvent({ eventId: 5, type: 'task_state_change', taskUuid: TASK_UUID, taskState: 'steps_in_process', step: null });
+        yield makeTaskStatusEvent({
+          eventId: 5,
+          type: 'task_state_change',
+          taskUuid: TASK_UUID,
+          taskState: 'steps_in_process',
+          step: null,
+        });
         yield makeTaskStatusEvent({ eventId: 0, type: 'keepalive', taskUuid: TASK_UUID, step: null });
         yield makeTaskStatusEvent({ eventId: 6, type: 'step_state_change', taskUuid: TASK_UUID });
-        yield makeTaskStatusEvent({ eventId: 7, type: 'task_complete', taskUuid: TASK_UUID, taskState: 'complete', step: null });
+        yield makeTaskStatusEvent({
+          eventId: 7,
+          type: 'task_complete',
+          taskUuid: TASK_UUID,
+          taskState: 'complete',
+          step: null,
+        });
       }, seen),
     );
     const res = await fetch(`${base}/v1/tasks/${TASK_UUID}/events?include_steps=true&after_event_id=4`);
@@ -133,7 +145,11 @@ describe('task events (SSE)', () => {
       ['6', 'step_state_change'],
       ['7', 'task_complete'],
     ]);
-    expect(JSON.parse(events[1]!.data!)).toMatchObject({ event_id: 6, type: 'step_state_change', step: { name: 'compute_tax' } });
+    expect(JSON.parse(events[1]!.data!)).toMatchObject({
+      event_id: 6,
+      type: 'step_state_change',
+      step: { name: 'compute_tax' },
+    });
     expect(messages.some((m) => m.comment === 'keepalive')).toBe(true);
     expect(seen[0]).toMatchObject({ afterEventId: 4, includeSteps: true });
   });
@@ -141,7 +157,9 @@ describe('task events (SSE)', () => {
   it('prefers Last-Event-ID over after_event_id', async () => {
     const seen: WatchOptions[] = [];
     const base = await listen(watchServices(async function* () {}, seen));
-    const res = await fetch(`${base}/v1/tasks/${TASK_UUID}/events?after_event_id=4`, { headers: { 'last-event-id': '42' } });
+    const res = await fetch(`${base}/v1/tasks/${TASK_UUID}/events?after_event_id=4`, {
+      headers: { 'last-event-id': '42' },
+    });
     await readSse(res);
     expect(seen[0]).toMatchObject({ afterEventId: 42, includeSteps: false });
   });
@@ -216,6 +234,8 @@ describe('task events (SSE)', () => {
 
   it('formats keepalives as comments and events with their cursor', () => {
     expect(formatSseEvent(makeTaskStatusEvent({ type: 'keepalive', eventId: 0 }))).toBe(': keepalive\n\n');
-    expect(formatSseEvent(makeTaskStatusEvent({ eventId: 9, type: 'task_error' }))).toMatch(/^id: 9\nevent: task_error\ndata: \{.*\}\n\n$/);
+    expect(formatSseEvent(makeTaskStatusEvent({ eventId: 9, type: 'task_error' }))).toMatch(
+      /^id: 9\nevent: task_error\ndata: \{.*\}\n\n$/,
+    );
   });
 });

@@ -6,7 +6,18 @@ import type { Services } from '../services/types.js';
 import { buildRestApp } from './app.js';
 import { OPENAPI_JSON_PATH } from './openapi.js';
 
-const SERVICE_NAMES = ['tasks', 'steps', 'templates', 'workers', 'taskEvents', 'health', 'config', 'dlq', 'analytics', 'apiKeys'] as const;
+const SERVICE_NAMES = [
+  'tasks',
+  'steps',
+  'templates',
+  'workers',
+  'taskEvents',
+  'health',
+  'config',
+  'dlq',
+  'analytics',
+  'apiKeys',
+] as const;
 
 /** Services whose every method throws UNAVAILABLE: enough to register (and document) every route. */
 export function createDocumentationServices(): Services {
@@ -25,7 +36,8 @@ export async function generateOpenApiDocument(config: Config = loadConfig({})): 
   const app = await buildRestApp(createDocumentationServices(), config);
   try {
     const response = await app.inject({ method: 'GET', url: OPENAPI_JSON_PATH });
-    if (response.statusCode !== 200) throw new Error(`${OPENAPI_JSON_PATH} answered ${response.statusCode}: ${response.body}`);
+    if (response.statusCode !== 200)
+      throw new Error(`${OPENAPI_JSON_PATH} answered ${response.statusCode}: ${response.body}`);
     return response.json<Record<string, unknown>>();
   } finally {
     await app.close();

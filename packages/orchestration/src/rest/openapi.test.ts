@@ -54,7 +54,14 @@ describe('OpenAPI document', () => {
       .replace('"$dynamicAnchor": "meta",', '');
     const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
     const validate = ajv.compile(JSON.parse(oasSchema) as object);
-    expect(validate({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths: { '/a': { get: { responses: {} } } }, bogus: 1 })).toBe(false);
+    expect(
+      validate({
+        openapi: '3.1.0',
+        info: { title: 't', version: '1' },
+        paths: { '/a': { get: { responses: {} } } },
+        bogus: 1,
+      }),
+    ).toBe(false);
     const valid = validate(document);
     expect(validate.errors ?? []).toEqual([]);
     expect(valid).toBe(true);
@@ -88,14 +95,20 @@ describe('OpenAPI document', () => {
   it('resolves every $ref', () => {
     const refs = collectRefs(document);
     expect(refs.length).toBeGreaterThan(50);
-    const broken = [...new Set(refs)].filter((ref) => !ref.startsWith('#/') || resolvePointer(document, ref) === undefined);
+    const broken = [...new Set(refs)].filter(
+      (ref) => !ref.startsWith('#/') || resolvePointer(document, ref) === undefined,
+    );
     expect(broken).toEqual([]);
   });
 
   it('has components that are valid JSON Schema 2020-12', () => {
     const schemas = (document.components as Record<string, Record<string, Json>>).schemas ?? {};
-    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['Task', 'Step', 'ErrorBody', 'CreateTaskRequestInput', 'TaskEvent']));
-    const bundle = JSON.parse(JSON.stringify({ $defs: schemas }).replaceAll('#/components/schemas/', 'components.json#/$defs/'));
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining(['Task', 'Step', 'ErrorBody', 'CreateTaskRequestInput', 'TaskEvent']),
+    );
+    const bundle = JSON.parse(
+      JSON.stringify({ $defs: schemas }).replaceAll('#/components/schemas/', 'components.json#/$defs/'),
+    );
     const ajv = new Ajv2020({ strict: true, validateFormats: false });
     ajv.addSchema(bundle, 'components.json');
     for (const name of Object.keys(schemas)) {

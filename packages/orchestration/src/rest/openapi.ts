@@ -13,12 +13,15 @@ export const OPENAPI_UI_PATH = '/api-docs/ui';
 const DOC_ROUTES = [OPENAPI_JSON_PATH, OPENAPI_UI_PATH];
 
 /** Operations whose JSON body may be omitted (@fastify/swagger marks every declared body required). */
-const OPTIONAL_BODIES: ReadonlyArray<{ path: string; method: string }> = [{ path: '/v1/tasks/{task_uuid}', method: 'delete' }];
+const OPTIONAL_BODIES: ReadonlyArray<{ path: string; method: string }> = [
+  { path: '/v1/tasks/{task_uuid}', method: 'delete' },
+];
 
 type OpenApiDocument = ReturnType<ReturnType<typeof createJsonSchemaTransformObject>>;
 
 function markOptionalBodies(document: OpenApiDocument): OpenApiDocument {
-  const paths = (document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>> }).paths;
+  const paths = (document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>> })
+    .paths;
   for (const { path, method } of OPTIONAL_BODIES) {
     const requestBody = paths?.[path]?.[method]?.requestBody;
     if (requestBody !== undefined) requestBody.required = false;

@@ -89,7 +89,22 @@ export function installShutdownSignal(app: FastifyInstance): AbortSignal {
 }
 
 /** Query parameters whose values are credentials (compared case-insensitively, `-` and `_` alike). */
-const CREDENTIAL_PARAMS = new Set(['api_key', 'apikey', 'x_api_key', 'key', 'token', 'access_token', 'id_token', 'refresh_token', 'jwt', 'authorization', 'auth', 'password', 'secret', 'client_secret']);
+const CREDENTIAL_PARAMS = new Set([
+  'api_key',
+  'apikey',
+  'x_api_key',
+  'key',
+  'token',
+  'access_token',
+  'id_token',
+  'refresh_token',
+  'jwt',
+  'authorization',
+  'auth',
+  'password',
+  'secret',
+  'client_secret',
+]);
 
 function isCredentialParam(name: string, extra: ReadonlySet<string>): boolean {
   const normalised = name.toLowerCase().replaceAll('-', '_');

@@ -33,14 +33,21 @@ async function appWith(services: Services): Promise<FastifyInstance> {
 
 describe('health routes', () => {
   it('answers /health/ready with 503 and the report while not ready', async () => {
-    const a = await appWith(makeFakeServices({ health: { ready: async () => makeHealthReport({ status: 'not_ready' }) } }));
+    const a = await appWith(
+      makeFakeServices({ health: { ready: async () => makeHealthReport({ status: 'not_ready' }) } }),
+    );
     const res = await a.inject({ method: 'GET', url: '/health/ready' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ status: 'not_ready', checks: { database: { status: 'healthy', duration_ms: 2 } } });
+    expect(res.json()).toMatchObject({
+      status: 'not_ready',
+      checks: { database: { status: 'healthy', duration_ms: 2 } },
+    });
   });
 
   it('answers /health/detailed with 200 even when degraded', async () => {
-    const a = await appWith(makeFakeServices({ health: { detailed: async () => makeHealthReport({ status: 'degraded' }) } }));
+    const a = await appWith(
+      makeFakeServices({ health: { detailed: async () => makeHealthReport({ status: 'degraded' }) } }),
+    );
     const res = await a.inject({ method: 'GET', url: '/health/detailed' });
     expect(res.statusCode).toBe(200);
     expect(res.json().status).toBe('degraded');
@@ -75,7 +82,11 @@ describe('request mapping', () => {
     const a = await appWith(makeFakeServices({ tasks: { cancel, resume } }));
     await a.inject({ method: 'DELETE', url: `/v1/tasks/${UUID}`, payload: { reason: 'dup', cancelled_by: 'ops' } });
     expect(cancel).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { reason: 'dup', performedBy: 'ops' });
-    await a.inject({ method: 'POST', url: `/v1/tasks/${UUID}/resume`, payload: { performed_by: 'ops', reason: 'fixed' } });
+    await a.inject({
+      method: 'POST',
+      url: `/v1/tasks/${UUID}/resume`,
+      payload: { performed_by: 'ops', reason: 'fixed' },
+    });
     expect(resume).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { performedBy: 'ops', reason: 'fixed' });
   });
 
@@ -83,10 +94,18 @@ describe('request mapping', () => {
     const resolve = vi.fn(async () => makeTask({ state: 'resolved_manually' }));
     const open = vi.fn(async () => makeDlqEntry({ reason: 'manual_dlq' }));
     const a = await appWith(makeFakeServices({ tasks: { resolve }, dlq: { create: open } }));
-    const closed = await a.inject({ method: 'POST', url: `/v1/tasks/${UUID}/resolve`, payload: { performed_by: 'ops', reason: 'accepted' } });
+    const closed = await a.inject({
+      method: 'POST',
+      url: `/v1/tasks/${UUID}/resolve`,
+      payload: { performed_by: 'ops', reason: 'accepted' },
+    });
     expect(closed.statusCode).toBe(200);
     expect(resolve).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { performedBy: 'ops', reason: 'accepted' });
-    const opened = await a.inject({ method: 'POST', url: `/v1/dlq/task/${UUID}`, payload: { performed_by: 'ops', reason: 'looks stuck' } });
+    const opened = await a.inject({
+      method: 'POST',
+      url: `/v1/dlq/task/${UUID}`,
+      payload: { performed_by: 'ops', reason: 'looks stuck' },
+    });
     expect(opened.statusCode).toBe(201);
     expect(opened.json().dlq_reason).toBe('manual_dlq');
     expect(open).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { performedBy: 'ops', reason: 'looks stuck' });
@@ -100,10 +119,29 @@ describe('request mapping', () => {
     expect(list).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, { limit: 25, offset: 0, states: ['complete'] });
     const both = await a.inject({ method: 'GET', url: '/v1/tasks?status=completed&state=error' });
     expect(both.statusCode).toBe(400);
-    expect(both.json().error.details.fields).toEqual([{ path: 'query.status', message: expect.stringContaining('not both') }]);
-    const body = { namespace: 'n', name: 't', version: '1', context: {}, initiator: 'i', source_system: 's', reason: 'r', requested_at: '2024-05-01T10:00:00' };
+    expect(both.json().error.details.fields).toEqual([
+      { path: 'query.status', message: expect.stringContaining('not both') },
+    ]);
+    const body = {
+      namespace: 'n',
+      name: 't',
+      version: '1',
+      context: {},
+      initiator: 'i',
+      source_system: 's',
+      reason: 'r',
+      requested_at: '2024-05-01T10:00:00',
+    };
     expect((await a.inject({ method: 'POST', url: '/v1/tasks', payload: body })).statusCode).toBe(201);
-    expect(createWithAdmission).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, { namespace: 'n', name: 't', version: '1', context: {}, initiator: 'i', sourceSystem: 's', reason: 'r' });
+    expect(createWithAdmission).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, {
+      namespace: 'n',
+      name: 't',
+      version: '1',
+      context: {},
+      initiator: 'i',
+      sourceSystem: 's',
+      reason: 'r',
+    });
   });
 
   it('maps a manual step action', async () => {
@@ -114,7 +152,12 @@ describe('request mapping', () => {
     await a.inject({
       method: 'PATCH',
       url: `/v1/tasks/${UUID}/workflow_steps/${UUID}`,
-      payload: { action_type: 'complete_manually', completion_data: { result: [1], metadata: { m: true } }, reason: 'r', completed_by: 'ops' },
+      payload: {
+        action_type: 'complete_manually',
+        completion_data: { result: [1], metadata: { m: true } },
+        reason: 'r',
+        completed_by: 'ops',
+      },
     });
     expect(applyManualAction).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, UUID, {
       type: 'complete_manually',
@@ -134,7 +177,13 @@ describe('request mapping', () => {
       url: '/v1/workers/claim',
       payload: { worker_id: 'w', namespaces: ['billing'], handler_names: ['H'], max_steps: 5, wait_ms: 10 },
     });
-    expect(claim.mock.calls[0]?.[1]).toEqual({ workerId: 'w', namespaces: ['billing'], handlerNames: ['H'], maxSteps: 5, waitMs: 10 });
+    expect(claim.mock.calls[0]?.[1]).toEqual({
+      workerId: 'w',
+      namespaces: ['billing'],
+      handlerNames: ['H'],
+      maxSteps: 5,
+      waitMs: 10,
+    });
     expect(claim.mock.calls[0]?.[2]).toBeInstanceOf(AbortSignal);
     expect(res.json()).toEqual({ steps: [claimedStepToRest(step)] });
   });
@@ -153,11 +202,26 @@ describe('request mapping', () => {
     const update = vi.fn(async () => entry);
     const investigationQueue = vi.fn(async () => []);
     const a = await appWith(makeFakeServices({ dlq: { list, update, investigationQueue } }));
-    const res = await a.inject({ method: 'GET', url: '/v1/dlq?resolution_status=pending&dlq_reason=staleness_timeout&limit=5&offset=10' });
+    const res = await a.inject({
+      method: 'GET',
+      url: '/v1/dlq?resolution_status=pending&dlq_reason=staleness_timeout&limit=5&offset=10',
+    });
     expect(res.json()).toEqual([dlqEntryToRest(entry)]);
-    expect(list).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, { limit: 5, offset: 10, resolutionStatus: 'pending', reason: 'staleness_timeout' });
-    await a.inject({ method: 'PATCH', url: `/v1/dlq/entry/${UUID}`, payload: { resolution_status: 'manually_resolved', resolved_by: 'ops' } });
-    expect(update).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, { resolutionStatus: 'manually_resolved', resolvedBy: 'ops' });
+    expect(list).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, {
+      limit: 5,
+      offset: 10,
+      resolutionStatus: 'pending',
+      reason: 'staleness_timeout',
+    });
+    await a.inject({
+      method: 'PATCH',
+      url: `/v1/dlq/entry/${UUID}`,
+      payload: { resolution_status: 'manually_resolved', resolved_by: 'ops' },
+    });
+    expect(update).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, UUID, {
+      resolutionStatus: 'manually_resolved',
+      resolvedBy: 'ops',
+    });
     await a.inject({ method: 'GET', url: '/v1/dlq/investigation-queue' });
     expect(investigationQueue).toHaveBeenCalledWith(ALL_PERMISSIONS_PRINCIPAL, 100);
   });
@@ -173,7 +237,9 @@ describe('request mapping', () => {
   });
 
   it('serves the safe config as given', async () => {
-    const a = await appWith(makeFakeServices({ config: { safe: async () => ({ environment: 'test', auth: { enabled: false } }) } }));
+    const a = await appWith(
+      makeFakeServices({ config: { safe: async () => ({ environment: 'test', auth: { enabled: false } }) } }),
+    );
     const res = await a.inject({ method: 'GET', url: '/config' });
     expect(res.json()).toEqual({ environment: 'test', auth: { enabled: false } });
   });

@@ -17,10 +17,14 @@ export function admitTask(deps: AdmissionDeps, namespace: string): BackpressureS
   const limit = deps.queueDepths.limitOf(namespace);
   // Before the first count nothing is known, and nothing is refused.
   if (depth !== undefined && depth >= limit) {
-    throw new AppError('BACKPRESSURE', `${depth} steps of namespace ${namespace} are waiting for workers (limit ${limit}); try again later`, {
-      retryAfterSeconds: deps.retryAfterSeconds,
-      details: { namespace, reason: 'queue_depth', queue_depth: depth, max_queue_depth: limit },
-    });
+    throw new AppError(
+      'BACKPRESSURE',
+      `${depth} steps of namespace ${namespace} are waiting for workers (limit ${limit}); try again later`,
+      {
+        retryAfterSeconds: deps.retryAfterSeconds,
+        details: { namespace, reason: 'queue_depth', queue_depth: depth, max_queue_depth: limit },
+      },
+    );
   }
   return { active: false, reason: null, retryAfterSeconds: null, queueDepth: depth ?? null, maxQueueDepth: limit };
 }

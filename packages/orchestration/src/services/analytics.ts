@@ -13,7 +13,13 @@
 // Results are cached for config.analytics.cache_ttl_ms (per arguments and namespace scope).
 import type { Config } from '@tasker/shared/config';
 import type { Principal } from '@tasker/shared/permissions';
-import { INT_LIMITS, type BottleneckAnalysis, type PerformanceMetrics, type SlowStep, type SlowTask } from '@tasker/shared';
+import {
+  INT_LIMITS,
+  type BottleneckAnalysis,
+  type PerformanceMetrics,
+  type SlowStep,
+  type SlowTask,
+} from '@tasker/shared';
 import type { Sql } from 'postgres';
 import {
   countConnectionsByState,
@@ -38,7 +44,10 @@ export interface PoolStats {
  * PoolStats observed on the server: connections of this process's pool (pg_stat_activity under
  * `applicationName`) that are not idle, other than the one asking.
  */
-export function createPoolStatsSource(sql: Sql, options: { applicationName: string; max: number }): () => Promise<PoolStats> {
+export function createPoolStatsSource(
+  sql: Sql,
+  options: { applicationName: string; max: number },
+): () => Promise<PoolStats> {
   return async () => {
     const rows = await countConnectionsByState(sql, options.applicationName, { excludeSelf: true });
     const busy = rows.filter((r) => r.state !== 'idle').reduce((n, r) => n + r.connections, 0);
@@ -91,7 +100,13 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps): AnalyticsSer
 
   async function window(principal: Principal, hours: number): Promise<{ now: Date; filter: CohortFilter }> {
     const now = await selectDatabaseNow(sql);
-    return { now, filter: { since: hours === 0 ? null : new Date(now.getTime() - hours * HOUR_MS), namespaces: principal.namespaces } };
+    return {
+      now,
+      filter: {
+        since: hours === 0 ? null : new Date(now.getTime() - hours * HOUR_MS),
+        namespaces: principal.namespaces,
+      },
+    };
   }
 
   async function computePerformance(principal: Principal, hours: number): Promise<PerformanceMetrics> {

@@ -15,7 +15,10 @@ export function createConfigService(config: Config, sql: Sql): ConfigService {
     async safe() {
       if (!config.auth.api_keys.enabled) return base as JsonObject;
       const storedApiKeys = await countUsableApiKeys(sql);
-      return { ...base, auth: { ...base.auth, api_key_count: toSafeConfig(config, { storedApiKeys }).auth.api_key_count } } as JsonObject;
+      return {
+        ...base,
+        auth: { ...base.auth, api_key_count: toSafeConfig(config, { storedApiKeys }).auth.api_key_count },
+      } as JsonObject;
     },
   };
 }

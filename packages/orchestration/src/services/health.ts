@@ -86,22 +86,33 @@ export function createHealthService(deps: HealthDeps): HealthController {
 
   async function checkMigrations(): Promise<void> {
     migrationsCheckedAt = performance.now();
-    migrations = await timed(async () => {
-      const pending = await deps.pendingMigrations();
-      if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(', ')}`);
-      return null;
-    }, timeoutMs, 'migration check');
+    migrations = await timed(
+      async () => {
+        const pending = await deps.pendingMigrations();
+        if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(', ')}`);
+        return null;
+      },
+      timeoutMs,
+      'migration check',
+    );
   }
 
   async function check(): Promise<void> {
     const wasHealthy = database.status === 'healthy';
-    database = await timed(async () => {
-      await deps.probe();
-      return null;
-    }, timeoutMs, 'database check');
+    database = await timed(
+      async () => {
+        await deps.probe();
+        return null;
+      },
+      timeoutMs,
+      'database check',
+    );
     if (database.status !== 'healthy') {
       migrations = { status: 'unknown', message: 'database unreachable', durationMs: 0 };
-    } else if (!wasHealthy || (migrations.status !== 'healthy' && performance.now() - migrationsCheckedAt >= MIGRATION_RECHECK_MS)) {
+    } else if (
+      !wasHealthy ||
+      (migrations.status !== 'healthy' && performance.now() - migrationsCheckedAt >= MIGRATION_RECHECK_MS)
+    ) {
       await checkMigrations();
     }
     recompute();
@@ -110,7 +121,11 @@ export function createHealthService(deps: HealthDeps): HealthController {
   // An opening circuit means repeated connection failures: not ready now, not at the next probe.
   breaker.onChange((circuit) => {
     if (circuit !== 'open') return;
-    database = { status: 'unhealthy', message: `database circuit breaker is open; retry in ${breaker.retryAfterSeconds()} s`, durationMs: 0 };
+    database = {
+      status: 'unhealthy',
+      message: `database circuit breaker is open; retry in ${breaker.retryAfterSeconds()} s`,
+      durationMs: 0,
+    };
     migrations = { status: 'unknown', message: 'database unreachable', durationMs: 0 };
     recompute();
   });
@@ -124,9 +139,14 @@ export function createHealthService(deps: HealthDeps): HealthController {
   function circuitCheck(): HealthCheck {
     const circuit = breaker.state();
     if (circuit === 'open') {
-      return { status: 'unhealthy', message: `open: calls fail fast for ${breaker.retryAfterSeconds()} s more`, durationMs: 0 };
+      return {
+        status: 'unhealthy',
+        message: `open: calls fail fast for ${breaker.retryAfterSeconds()} s more`,
+        durationMs: 0,
+      };
     }
-    if (circuit === 'half_open') return { status: 'degraded', message: 'half_open: probing the database', durationMs: 0 };
+    if (circuit === 'half_open')
+      return { status: 'degraded', message: 'half_open: probing the database', durationMs: 0 };
     return { status: 'healthy', message: circuit, durationMs: 0 };
   }
 
@@ -134,7 +154,11 @@ export function createHealthService(deps: HealthDeps): HealthController {
     const p = deps.guard.pool();
     const saturated = p.waitingQueries > 0 || p.utilizationPercent >= POOL_SATURATION_PERCENT;
     const message = `${p.activeConnections}/${p.maxConnections} connections busy, ${p.waitingQueries} calls waiting`;
-    return { status: saturated ? 'degraded' : 'healthy', message: saturated ? `saturated: ${message}` : message, durationMs: 0 };
+    return {
+      status: saturated ? 'degraded' : 'healthy',
+      message: saturated ? `saturated: ${message}` : message,
+      durationMs: 0,
+    };
   }
 
   function queueCheck(): HealthCheck {
@@ -163,7 +187,8 @@ export function createHealthService(deps: HealthDeps): HealthController {
     for (const [name, loopStatus] of Object.entries(deps.loops?.() ?? {})) {
       all[name] = {
         status: loopStatus.running ? (loopStatus.lastError ? 'degraded' : 'healthy') : 'unhealthy',
-        message: loopStatus.lastError ?? (loopStatus.lastRunAt ? `last run ${loopStatus.lastRunAt.toISOString()}` : null),
+        message:
+          loopStatus.lastError ?? (loopStatus.lastRunAt ? `last run ${loopStatus.lastRunAt.toISOString()}` : null),
         durationMs: 0,
       };
     }
@@ -215,7 +240,11 @@ export function createHealthService(deps: HealthDeps): HealthController {
       }
       const all = checks();
       const statuses = Object.values(all).map((c) => c.status);
-      const status = statuses.includes('unhealthy') ? 'unhealthy' : statuses.includes('degraded') ? 'degraded' : 'healthy';
+      const status = statuses.includes('unhealthy')
+        ? 'unhealthy'
+        : statuses.includes('degraded')
+          ? 'degraded'
+          : 'healthy';
       return { status, timestamp: new Date(), checks: all, info: info() };
     },
     isReady: () => ready,

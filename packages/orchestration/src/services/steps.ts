@@ -42,14 +42,20 @@ export function createStepService(deps: StepServiceDeps): StepService {
     async applyManualAction(principal, taskUuid, stepUuid, action) {
       assertUuid(taskUuid, 'task_uuid');
       assertUuid(stepUuid, 'step_uuid');
-      const outcome = await retryOnDeadlock(() => applyStepAction(sql, { taskUuid, stepUuid, action, namespaces: scopeOf(principal) }));
+      const outcome = await retryOnDeadlock(() =>
+        applyStepAction(sql, { taskUuid, stepUuid, action, namespaces: scopeOf(principal) }),
+      );
       if (outcome.outcome === 'not_found') {
         throw outcome.taskState === null ? taskNotFound(taskUuid) : stepNotFound(taskUuid, stepUuid);
       }
       if (outcome.outcome === 'invalid_state') {
-        throw new AppError('INVALID_STATE', `Step ${stepUuid} is ${outcome.stepState}; ${action.type} is not allowed from it`, {
-          details: { task_uuid: taskUuid, step_uuid: stepUuid, state: outcome.stepState, action: action.type },
-        });
+        throw new AppError(
+          'INVALID_STATE',
+          `Step ${stepUuid} is ${outcome.stepState}; ${action.type} is not allowed from it`,
+          {
+            details: { task_uuid: taskUuid, step_uuid: stepUuid, state: outcome.stepState, action: action.type },
+          },
+        );
       }
       return loadStep(principal, taskUuid, stepUuid);
     },

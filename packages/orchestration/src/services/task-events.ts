@@ -31,7 +31,10 @@ const TERMINAL_TYPES: Partial<Record<TaskState, TaskEventType>> = {
 };
 
 /** Resolves when `notified` is flagged, after `ms`, or on abort; the flag is consumed. */
-function createSignalBox(): { flag(): void; wait(ms: number, signal: AbortSignal): Promise<'event' | 'timeout' | 'aborted'> } {
+function createSignalBox(): {
+  flag(): void;
+  wait(ms: number, signal: AbortSignal): Promise<'event' | 'timeout' | 'aborted'>;
+} {
   let pending = false;
   let wake: (() => void) | undefined;
   return {
@@ -86,7 +89,11 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
     return later.length > 0;
   }
 
-  async function* stream(principal: Principal, taskUuid: string, options: WatchOptions): AsyncGenerator<TaskStatusEvent> {
+  async function* stream(
+    principal: Principal,
+    taskUuid: string,
+    options: WatchOptions,
+  ): AsyncGenerator<TaskStatusEvent> {
     assertUuid(taskUuid, 'task_uuid');
     const task = await findTask(sql, taskUuid);
     if (task === undefined || !canAccessNamespace(principal, task.namespace)) throw taskNotFound(taskUuid);
@@ -138,7 +145,12 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
           }
           yield event;
           lastSentAt = Date.now();
-          if (event.step === null && isTerminalTaskState(taskState) && !(await resumedLater(taskUuid, taskState, cursor))) return;
+          if (
+            event.step === null &&
+            isTerminalTaskState(taskState) &&
+            !(await resumedLater(taskUuid, taskState, cursor))
+          )
+            return;
           if (stop.signal.aborted) return;
         }
         if (rows.length >= deps.replayBatch) continue;

@@ -1,5 +1,13 @@
 // Tasks: creation (one round trip for the write), reads, cancel, resume, and the operator's close (resolve).
-import { isUuid, taskOptionsProblems, type CreateTaskInput, type CreatedTask, type JsonObject, type Task, type TaskSummary } from '@tasker/shared';
+import {
+  isUuid,
+  taskOptionsProblems,
+  type CreateTaskInput,
+  type CreatedTask,
+  type JsonObject,
+  type Task,
+  type TaskSummary,
+} from '@tasker/shared';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
 import { computeIdentityHash } from '@tasker/shared/domain/identity';
 import { checkAgainstSchema } from '@tasker/shared/domain/template-schema';
@@ -67,11 +75,20 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
   }
 
   function buildNewTask(input: CreateTaskInput, resolved: ResolvedTemplate): NewTask {
-    const schemaProblems = resolved.validateInput === null ? [] : checkAgainstSchema(resolved.validateInput, input.context, 'context');
-    if (schemaProblems.length > 0) throw validationError(schemaProblems, 'Task context does not match the template input_schema');
-    const identityHash = computeIdentityHash(resolved.effective.identityStrategy, input, input.context, input.idempotencyKey);
+    const schemaProblems =
+      resolved.validateInput === null ? [] : checkAgainstSchema(resolved.validateInput, input.context, 'context');
+    if (schemaProblems.length > 0)
+      throw validationError(schemaProblems, 'Task context does not match the template input_schema');
+    const identityHash = computeIdentityHash(
+      resolved.effective.identityStrategy,
+      input,
+      input.context,
+      input.idempotencyKey,
+    );
     if (identityHash === undefined) {
-      throw validationError([{ path: 'idempotency_key', message: 'is required: the template uses identity strategy caller_provided' }]);
+      throw validationError([
+        { path: 'idempotency_key', message: 'is required: the template uses identity strategy caller_provided' },
+      ]);
     }
     return {
       ...input,
@@ -92,7 +109,8 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
 
   const service: TaskService = {
     async createWithAdmission(principal, input): Promise<CreatedTask> {
-      if (!canAccessNamespace(principal, input.namespace)) throw templateNotFound(input.namespace, input.name, input.version);
+      if (!canAccessNamespace(principal, input.namespace))
+        throw templateNotFound(input.namespace, input.name, input.version);
       const problems = checkCreateInput(input);
       if (problems.length > 0) throw validationError(problems);
       const backpressure = admitTask(deps.backpressure, input.namespace);
@@ -197,19 +215,27 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
 
     async resume(principal, taskUuid, input) {
       assertUuid(taskUuid, 'task_uuid');
-      const result = await retryOnDeadlock(() => resumeTask(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal)));
+      const result = await retryOnDeadlock(() =>
+        resumeTask(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal)),
+      );
       if (result.outcome === 'not_found') throw taskNotFound(taskUuid);
       if (result.outcome === 'invalid_state') {
-        throw new AppError('INVALID_STATE', `Task ${taskUuid} cannot be resumed: ${result.detail ?? result.taskState}`, {
-          details: { task_uuid: taskUuid, state: result.taskState },
-        });
+        throw new AppError(
+          'INVALID_STATE',
+          `Task ${taskUuid} cannot be resumed: ${result.detail ?? result.taskState}`,
+          {
+            details: { task_uuid: taskUuid, state: result.taskState },
+          },
+        );
       }
       return loadVisible(principal, taskUuid);
     },
 
     async resolve(principal, taskUuid, input) {
       assertUuid(taskUuid, 'task_uuid');
-      const result = await retryOnDeadlock(() => resolveTask(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal)));
+      const result = await retryOnDeadlock(() =>
+        resolveTask(sql, taskUuid, input.performedBy, input.reason, scopeOf(principal)),
+      );
       if (result.outcome === 'not_found') throw taskNotFound(taskUuid);
       if (result.outcome === 'invalid_state') {
         throw new AppError(

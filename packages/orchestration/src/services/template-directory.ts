@@ -49,7 +49,11 @@ export async function registerTemplateDirectory(
       result.registered.push(...registered);
       for (const { warnings, ...r } of registered) {
         logger.info({ file, ...r }, 'template registered');
-        for (const w of warnings) logger.warn({ file, template: `${r.namespace}/${r.name}@${r.version}`, path: w.path }, `template warning: ${w.message}`);
+        for (const w of warnings)
+          logger.warn(
+            { file, template: `${r.namespace}/${r.name}@${r.version}`, path: w.path },
+            `template warning: ${w.message}`,
+          );
       }
     } catch (err) {
       const error = isAppError(err) ? `${err.code}: ${err.message}` : errorMessage(err);

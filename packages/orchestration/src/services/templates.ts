@@ -1,5 +1,12 @@
 // Templates: validate, register (from the configured directory and from workers), list, get.
-import type { JsonValue, NamespaceSummary, Template, TemplateDefinition, TemplateProblem, TemplateRegistration } from '@tasker/shared';
+import type {
+  JsonValue,
+  NamespaceSummary,
+  Template,
+  TemplateDefinition,
+  TemplateProblem,
+  TemplateRegistration,
+} from '@tasker/shared';
 import { AppError, validationError, type FieldProblem } from '@tasker/shared/errors';
 import { canonicalJson, sha256Hex } from '@tasker/shared/domain/identity';
 import { templateStalenessWarnings, type StalenessSettings } from '@tasker/shared/domain/staleness';
@@ -65,7 +72,8 @@ export function createTemplateService(deps: TemplateServiceDeps): TemplateServic
   function prepare(principal: Principal, raws: unknown[]): PreparedTemplate[] {
     const problems: FieldProblem[] = [];
     const writes: PreparedTemplate[] = [];
-    const prefix = (i: number, path: string): string => (raws.length === 1 ? path : `templates[${i}]${path === '' ? '' : `.${path}`}`);
+    const prefix = (i: number, path: string): string =>
+      raws.length === 1 ? path : `templates[${i}]${path === '' ? '' : `.${path}`}`;
     raws.forEach((raw, i) => {
       const parsed = parseTemplate(raw);
       const withEnv = parseTemplate(raw, { environment: deps.environment });
@@ -84,10 +92,14 @@ export function createTemplateService(deps: TemplateServiceDeps): TemplateServic
         });
       }
       const duplicate = writes.findIndex(
-        (w) => w.definition.namespace === d.namespace && w.definition.name === d.name && w.definition.version === d.version,
+        (w) =>
+          w.definition.namespace === d.namespace && w.definition.name === d.name && w.definition.version === d.version,
       );
       if (duplicate >= 0) {
-        problems.push({ path: prefix(i, ''), message: `registers ${d.namespace}/${d.name}/${d.version} a second time` });
+        problems.push({
+          path: prefix(i, ''),
+          message: `registers ${d.namespace}/${d.name}/${d.version} a second time`,
+        });
         return;
       }
       writes.push({

@@ -54,7 +54,11 @@ export interface TaskService {
   getWithSteps(principal: Principal, taskUuid: string): Promise<TaskWithSteps>;
   list(principal: Principal, query: TaskListQuery): Promise<Page<Task>>;
   /** Cancels the task and every unfinished step; INVALID_STATE when the task is already terminal. */
-  cancel(principal: Principal, taskUuid: string, input: { reason: string | null; performedBy: string | null }): Promise<Task>;
+  cancel(
+    principal: Principal,
+    taskUuid: string,
+    input: { reason: string | null; performedBy: string | null },
+  ): Promise<Task>;
   getContext(principal: Principal, taskUuid: string): Promise<TaskContextView>;
   summary(principal: Principal, taskUuid: string): Promise<TaskSummary>;
   /** Continues an `error` task whose failed steps were fixed; audited; resolves its pending DLQ entry. */
@@ -120,7 +124,10 @@ export interface DlqService {
 
 export interface AnalyticsService {
   performance(principal: Principal, hours: number): Promise<PerformanceMetrics>;
-  bottlenecks(principal: Principal, options: { limit: number; minExecutions: number; hours: number }): Promise<BottleneckAnalysis>;
+  bottlenecks(
+    principal: Principal,
+    options: { limit: number; minExecutions: number; hours: number },
+  ): Promise<BottleneckAnalysis>;
 }
 
 export interface HealthService {

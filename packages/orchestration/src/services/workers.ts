@@ -16,7 +16,14 @@ import type { Sql } from 'postgres';
 import type { ClaimWaiters } from '../engine/claim-waiters.js';
 import type { ResultSchemaEnforcer } from '../engine/result-schemas.js';
 import { retryOnDeadlock } from '../repositories/errors.js';
-import { claimSteps, heartbeatLeases, releaseLeases, reportAndClaim, reportResults, type ResultRow } from '../repositories/dispatch.js';
+import {
+  claimSteps,
+  heartbeatLeases,
+  releaseLeases,
+  reportAndClaim,
+  reportResults,
+  type ResultRow,
+} from '../repositories/dispatch.js';
 import { listWorkers, touchWorker, upsertWorker } from '../repositories/workers.js';
 import { effectiveNamespaces, scopeOf } from './access.js';
 import type { WorkerService } from './types.js';
@@ -63,7 +70,8 @@ function toAck(stepUuid: string, result: ResultRow): StepResultAck {
  */
 function assertReportable(input: ReportResultsInput): void {
   const max = COUNT_LIMITS.reportedResults;
-  if (input.results.length > max) throw validationError([{ path: 'results', message: `must have at most ${max} items` }]);
+  if (input.results.length > max)
+    throw validationError([{ path: 'results', message: `must have at most ${max} items` }]);
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];
   input.results.forEach((r, i) => {
@@ -76,8 +84,15 @@ function assertReportable(input: ReportResultsInput): void {
 
 function toOutcome(r: ResultRow): StepResultOutcome {
   // A step the caller may not see (or that does not exist) reveals nothing about its task.
-  if (r.outcome === 'not_found') return { stepUuid: r.stepUuid, outcome: 'not_found', stepState: null, taskState: null, nextRetryAt: null };
-  return { stepUuid: r.stepUuid, outcome: r.outcome, stepState: r.stepState, taskState: r.taskState, nextRetryAt: r.nextRetryAt };
+  if (r.outcome === 'not_found')
+    return { stepUuid: r.stepUuid, outcome: 'not_found', stepState: null, taskState: null, nextRetryAt: null };
+  return {
+    stepUuid: r.stepUuid,
+    outcome: r.outcome,
+    stepState: r.stepState,
+    taskState: r.taskState,
+    nextRetryAt: r.nextRetryAt,
+  };
 }
 
 export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
@@ -86,7 +101,11 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   const touchedAt = new Map<string, number>();
 
   /** Liveness of a claiming worker: one registry write per worker and second, not one per claim. */
-  async function touch(workerId: string, namespaces: readonly string[] | null, handlers: readonly string[] | null): Promise<void> {
+  async function touch(
+    workerId: string,
+    namespaces: readonly string[] | null,
+    handlers: readonly string[] | null,
+  ): Promise<void> {
     const now = Date.now();
     if ((touchedAt.get(workerId) ?? 0) > now - TOUCH_INTERVAL_MS) return;
     touchedAt.set(workerId, now);
@@ -94,7 +113,11 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     await touchWorker(sql, workerId, namespaces, handlers);
   }
 
-  async function applyResults(principal: Principal, workerId: string, reported: readonly StepResultReport[]): Promise<ResultRow[]> {
+  async function applyResults(
+    principal: Principal,
+    workerId: string,
+    reported: readonly StepResultReport[],
+  ): Promise<ResultRow[]> {
     const results = await deps.resultSchemas.enforce(reported);
     const rows = await retryOnDeadlock(() =>
       reportResults(sql, { workerId, results, multiplier: deps.backoffMultiplier, namespaces: scopeOf(principal) }),
@@ -106,7 +129,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   /** Wakes the retry promoter for the earliest retry these results scheduled. */
   function scheduleRetries(rows: readonly ResultRow[]): void {
     let earliest: Date | null = null;
-    for (const r of rows) if (r.nextRetryAt !== null && (earliest === null || r.nextRetryAt < earliest)) earliest = r.nextRetryAt;
+    for (const r of rows)
+      if (r.nextRetryAt !== null && (earliest === null || r.nextRetryAt < earliest)) earliest = r.nextRetryAt;
     if (earliest !== null) deps.onRetryScheduled(earliest);
   }
 
@@ -126,7 +150,9 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       // what other tenants run where is not its business.
       const scope = scopeOf(principal);
       const workers = await listWorkers(sql, scope, engine.workerLivenessSeconds);
-      return scope === null ? workers : workers.map((w) => ({ ...w, namespaces: w.namespaces.filter((ns) => scope.includes(ns)) }));
+      return scope === null
+        ? workers
+        : workers.map((w) => ({ ...w, namespaces: w.namespaces.filter((ns) => scope.includes(ns)) }));
     },
 
     async claim(principal, input, signal): Promise<ClaimedStep[]> {
@@ -150,7 +176,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         if (deps.isStopped() || signal?.aborted) return [];
         const remaining = deadline - Date.now();
         // Armed before the query, so a notification that lands while it runs still wakes this claim.
-        const armed = remaining > 0 ? deps.waiters.arm(filter, Math.min(remaining, engine.pollFallbackMs), signal) : undefined;
+        const armed =
+          remaining > 0 ? deps.waiters.arm(filter, Math.min(remaining, engine.pollFallbackMs), signal) : undefined;
         let claimed: ClaimedStep[];
         try {
           claimed = await retryOnDeadlock(() =>
@@ -182,7 +209,12 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
 
     async heartbeat(principal, input): Promise<LeaseState[]> {
       if (input.leases.length === 0) return [];
-      return heartbeatLeases(sql, { workerId: input.workerId, leases: input.leases, leaseMs, namespaces: scopeOf(principal) });
+      return heartbeatLeases(sql, {
+        workerId: input.workerId,
+        leases: input.leases,
+        leaseMs,
+        namespaces: scopeOf(principal),
+      });
     },
 
     async complete(principal, input) {
@@ -202,7 +234,11 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       assertReportable(input);
       const wanted = Math.min(Math.max(0, Math.trunc(input.claim?.maxSteps ?? 0)), engine.maxClaimBatch);
       const claimNamespaces = input.claim === null ? [] : effectiveNamespaces(principal, input.claim.namespaces);
-      const claiming = input.claim !== null && wanted > 0 && !deps.isStopped() && (claimNamespaces === null || claimNamespaces.length > 0);
+      const claiming =
+        input.claim !== null &&
+        wanted > 0 &&
+        !deps.isStopped() &&
+        (claimNamespaces === null || claimNamespaces.length > 0);
       if (!claiming) {
         const rows = input.results.length === 0 ? [] : await applyResults(principal, input.workerId, input.results);
         return { outcomes: rows.map(toOutcome), claimed: [] };

@@ -14,10 +14,13 @@ const db = useTestDatabase();
 const config = loadConfig({ env: { TASKER_ENV: 'test' } });
 
 function authenticator() {
-  return createAuthenticator({ ...config.auth, enabled: true }, {
-    apiKeys: { findByDigest: (d) => findApiKeyByDigest(db.sql, d) },
-    apiKeyCacheMs: 0,
-  });
+  return createAuthenticator(
+    { ...config.auth, enabled: true },
+    {
+      apiKeys: { findByDigest: (d) => findApiKeyByDigest(db.sql, d) },
+      apiKeyCacheMs: 0,
+    },
+  );
 }
 
 describe('stored API keys', () => {
@@ -42,23 +45,44 @@ describe('stored API keys', () => {
     });
 
     await revokeStoredApiKey(db.sql, row.keyUuid);
-    await expect(authenticate({ apiKey: key })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'revoked' } });
+    await expect(authenticate({ apiKey: key })).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'revoked' },
+    });
     expect((await listApiKeys(db.sql)).find((k) => k.keyUuid === row.keyUuid)?.revokedAt).toBeInstanceOf(Date);
   });
 
   it('refuses unknown permissions and empty descriptions, naming the fields', async () => {
     await expect(
-      createApiKey(db.sql, { description: '', permissions: ['tasks:read', 'root:all'], namespaces: null, expiresAt: null }),
-    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/permissions\[1\].*description|description.*permissions\[1\]/s) });
+      createApiKey(db.sql, {
+        description: '',
+        permissions: ['tasks:read', 'root:all'],
+        namespaces: null,
+        expiresAt: null,
+      }),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/permissions\[1\].*description|description.*permissions\[1\]/s),
+    });
   });
 
   it('expires keys with an expiry in the past', async () => {
-    const { key } = await createApiKey(db.sql, { description: 'short', permissions: [], namespaces: null, expiresAt: new Date(Date.now() - 1000) });
-    await expect(authenticator()({ apiKey: key })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'expired' } });
+    const { key } = await createApiKey(db.sql, {
+      description: 'short',
+      permissions: [],
+      namespaces: null,
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    await expect(authenticator()({ apiKey: key })).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'expired' },
+    });
   });
 
   it('revoking an unknown key is NOT_FOUND', async () => {
-    await expect(revokeStoredApiKey(db.sql, '01890000-0000-7000-8000-000000000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(revokeStoredApiKey(db.sql, '01890000-0000-7000-8000-000000000000')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 });
 

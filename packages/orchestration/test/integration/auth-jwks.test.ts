@@ -45,7 +45,12 @@ describe('JWKS', () => {
     };
     let now = Date.now();
     const authenticate = createAuthenticator(auth, { now: () => now });
-    const claims = { issuer: auth.jwt.issuer, audience: auth.jwt.audience, subject: 'svc', permissions: ['tasks:read'] };
+    const claims = {
+      issuer: auth.jwt.issuer,
+      audience: auth.jwt.audience,
+      subject: 'svc',
+      permissions: ['tasks:read'],
+    };
 
     const tokenA = await mintToken('RS256', a.privateKey, { ...claims, kid: 'key-a', now });
     expect((await authenticate({ authorization: `Bearer ${tokenA}` })).subject).toBe('svc');

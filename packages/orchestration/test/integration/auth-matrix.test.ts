@@ -88,10 +88,14 @@ async function credentialFor(name: CaseName, permission: Permission | 'public'):
     case 'alg none': {
       const enc = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
       const exp = Math.floor(Date.now() / 1000) + 600;
-      return bearer(`${enc({ alg: 'none', typ: 'JWT' })}.${enc({ iss: issuer, aud: audience, sub: 'x', exp, permissions: [...PERMISSIONS] })}.`);
+      return bearer(
+        `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ iss: issuer, aud: audience, sub: 'x', exp, permissions: [...PERMISSIONS] })}.`,
+      );
     }
     case 'valid without the permission':
-      return bearer(await mintToken('HS256', hsKey, { ...base, permissions: PERMISSIONS.filter((p) => p !== permission) }));
+      return bearer(
+        await mintToken('HS256', hsKey, { ...base, permissions: PERMISSIONS.filter((p) => p !== permission) }),
+      );
     case 'valid with it':
       return bearer(await mintToken('HS256', hsKey, base));
     case 'API key':
@@ -99,7 +103,9 @@ async function credentialFor(name: CaseName, permission: Permission | 'public'):
     case 'revoked key':
       return { headers: { 'x-api-key': revokedKey } };
     case 'other namespace':
-      return bearer(await mintToken('HS256', hsKey, { ...base, permissions: [...ADMIN_GRANTS], namespaces: ['another_ns'] }));
+      return bearer(
+        await mintToken('HS256', hsKey, { ...base, permissions: [...ADMIN_GRANTS], namespaces: ['another_ns'] }),
+      );
   }
 }
 
@@ -140,7 +146,12 @@ function grpcVerdict(code: Status): Verdict | 'server_error' {
  * 'through' accepts NOT_FOUND when nothing is addressed that exists (an unknown DLQ entry uuid) or when the
  * lookup itself is what is empty (the cancelled task has no DLQ entry); a task addressed by uuid must be found.
  */
-function matches(actual: Verdict | 'server_error', want: Verdict, addressesTask: boolean, emptyLookup: boolean): boolean {
+function matches(
+  actual: Verdict | 'server_error',
+  want: Verdict,
+  addressesTask: boolean,
+  emptyLookup: boolean,
+): boolean {
   if (actual === want) return true;
   return want === 'through' && actual === 'not_found' && (!addressesTask || emptyLookup);
 }
@@ -151,7 +162,11 @@ const BODIES: Record<string, object> = {
   'POST /v1/tasks/:task_uuid/resume': { performed_by: 'matrix', reason: 'matrix' },
   'POST /v1/tasks/:task_uuid/resolve': { performed_by: 'matrix', reason: 'matrix' },
   'POST /v1/dlq/task/:task_uuid': { performed_by: 'matrix', reason: 'matrix' },
-  'PATCH /v1/tasks/:task_uuid/workflow_steps/:step_uuid': { action_type: 'resolve_manually', reason: 'matrix', resolved_by: 'matrix' },
+  'PATCH /v1/tasks/:task_uuid/workflow_steps/:step_uuid': {
+    action_type: 'resolve_manually',
+    reason: 'matrix',
+    resolved_by: 'matrix',
+  },
 };
 
 function restUrl(route: string): string {
@@ -186,8 +201,20 @@ beforeAll(async () => {
   stepUuid = steps[0]!.stepUuid;
   await rt.services.tasks.cancel(TEST_PRINCIPAL, taskUuid, { reason: 'matrix', performedBy: 'matrix' });
 
-  apiKey = (await createApiKey(rt.sql, { description: 'matrix', permissions: [...ADMIN_GRANTS], namespaces: null, expiresAt: null })).key;
-  const revoked = await createApiKey(rt.sql, { description: 'revoked', permissions: [...ADMIN_GRANTS], namespaces: null, expiresAt: null });
+  apiKey = (
+    await createApiKey(rt.sql, {
+      description: 'matrix',
+      permissions: [...ADMIN_GRANTS],
+      namespaces: null,
+      expiresAt: null,
+    })
+  ).key;
+  const revoked = await createApiKey(rt.sql, {
+    description: 'revoked',
+    permissions: [...ADMIN_GRANTS],
+    namespaces: null,
+    expiresAt: null,
+  });
   revokedKey = revoked.key;
   await revokeStoredApiKey(rt.sql, revoked.row.keyUuid);
 
@@ -219,22 +246,36 @@ describe('REST routes × credentials', () => {
       const response = await app.inject({
         method: method as 'GET',
         url: restUrl(path),
-        headers: { ...credential.headers, ...(method === 'GET' || method === 'HEAD' ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          ...credential.headers,
+          ...(method === 'GET' || method === 'HEAD' ? {} : { 'content-type': 'application/json' }),
+        },
         ...(method === 'GET' || method === 'HEAD' ? {} : { payload: JSON.stringify(BODIES[route] ?? {}) }),
       });
       const addressesTask = path.includes(':task_uuid');
       const want = expected(caseName, permission, addressesTask);
       const got = restVerdict(response.statusCode);
-      if (!matches(got, want, addressesTask, EMPTY_LOOKUPS.has(route))) failures.push(`${route}: want ${want}, got ${response.statusCode} ${response.body.slice(0, 160)}`);
+      if (!matches(got, want, addressesTask, EMPTY_LOOKUPS.has(route)))
+        failures.push(`${route}: want ${want}, got ${response.statusCode} ${response.body.slice(0, 160)}`);
     }
     expect(failures).toEqual([]);
   });
 });
 
 describe('gRPC methods × credentials', () => {
-  type AnyMethod = { name: string; requestStream: boolean; responseStream: boolean; requestType: { decode(bytes: Uint8Array): object } };
+  type AnyMethod = {
+    name: string;
+    requestStream: boolean;
+    responseStream: boolean;
+    requestType: { decode(bytes: Uint8Array): object };
+  };
   const methods = SERVED_DEFINITIONS.flatMap((def) =>
-    Object.entries(def.methods as Record<string, AnyMethod>).map(([key, method]) => ({ def, key, method, path: `/${def.fullName}/${method.name}` })),
+    Object.entries(def.methods as Record<string, AnyMethod>).map(([key, method]) => ({
+      def,
+      key,
+      method,
+      path: `/${def.fullName}/${method.name}`,
+    })),
   );
 
   it('the matrix covers every method in the permission table', () => {
@@ -277,7 +318,8 @@ describe('gRPC methods × credentials', () => {
       const addressesTask = 'taskUuid' in method.requestType.decode(new Uint8Array(0));
       const want = expected(caseName, permission, addressesTask);
       const got = grpcVerdict(code);
-      if (!matches(got, want, addressesTask, EMPTY_LOOKUPS.has(path))) failures.push(`${path}: want ${want}, got ${Status[code]}`);
+      if (!matches(got, want, addressesTask, EMPTY_LOOKUPS.has(path)))
+        failures.push(`${path}: want ${want}, got ${Status[code]}`);
     }
     expect(failures).toEqual([]);
   });

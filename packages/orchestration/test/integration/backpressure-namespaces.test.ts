@@ -2,7 +2,11 @@
 // namespace at its limit is refused on both surfaces (503 + Retry-After / UNAVAILABLE + retry-after, code
 // BACKPRESSURE, the namespace's figures in the details) while another namespace is admitted and told its own
 // depth and limit; claiming the backlog re-opens the full namespace at the next pulse.
-import { createTaskInputToProto, createdTaskFromProto, healthReportFromProto } from '@tasker/shared/convert/proto/index';
+import {
+  createTaskInputToProto,
+  createdTaskFromProto,
+  healthReportFromProto,
+} from '@tasker/shared/convert/proto/index';
 import { createTaskInputToRest, createdTaskFromRest, healthReportFromRest } from '@tasker/shared/convert/rest/index';
 import { CreateTaskResponseSchema, HealthResponseSchema } from '@tasker/shared/schemas/rest/index';
 import type { CreateTaskInput, QueueDepthReport } from '@tasker/shared';
@@ -18,7 +22,9 @@ const FULL = 'bp_full';
 const FREE = 'bp_free';
 // Default limit 4, FULL's own limit 2. With 2 steps waiting in each, the total (4) reaches the default: a global
 // count would refuse both namespaces; per namespace only FULL is refused.
-const h = useGrpcRuntime({ config: { backpressure: { max_pending_steps: 4, namespaces: { [FULL]: 2 }, retry_after_seconds: 7 } } });
+const h = useGrpcRuntime({
+  config: { backpressure: { max_pending_steps: 4, namespaces: { [FULL]: 2 }, retry_after_seconds: 7 } },
+});
 let app: FastifyInstance;
 let restUrl: string;
 
@@ -91,12 +97,17 @@ describe('a namespace at its limit', () => {
   });
 
   it('is shown as throttled in the detailed health on both surfaces', async () => {
-    const viaRest = healthReportFromRest(HealthResponseSchema.parse(await (await fetch(`${restUrl}/health/detailed`)).json()));
+    const viaRest = healthReportFromRest(
+      HealthResponseSchema.parse(await (await fetch(`${restUrl}/health/detailed`)).json()),
+    );
     const viaGrpc = healthReportFromProto(await h.clients.health.checkDetailedHealth({}));
     for (const report of [viaRest, viaGrpc]) {
       expect(report.info?.queueDepth?.namespaces[FULL]).toEqual({ depth: 2, limit: 2, throttled: true });
       expect(report.info?.queueDepth?.namespaces[FREE]).toEqual({ depth: 2, limit: 4, throttled: false });
-      expect(report.checks['queue_depth']).toMatchObject({ status: 'degraded', message: expect.stringContaining(`${FULL} 2/2 (throttled)`) });
+      expect(report.checks['queue_depth']).toMatchObject({
+        status: 'degraded',
+        message: expect.stringContaining(`${FULL} 2/2 (throttled)`),
+      });
     }
   });
 });
@@ -107,14 +118,26 @@ describe('another namespace', () => {
     expect(res.status).toBe(201);
     const created = createdTaskFromRest(CreateTaskResponseSchema.parse(await res.json()));
     expect(created.task.namespace).toBe(FREE);
-    expect(created.backpressure).toEqual({ active: false, reason: null, retryAfterSeconds: null, queueDepth: 2, maxQueueDepth: 4 });
+    expect(created.backpressure).toEqual({
+      active: false,
+      reason: null,
+      retryAfterSeconds: null,
+      queueDepth: 2,
+      maxQueueDepth: 4,
+    });
   });
 
   it('is admitted over gRPC, told the depth the last pulse counted', async () => {
     await queueReport((r) => r.namespaces[FREE]?.depth === 3);
     const created = createdTaskFromProto(await h.clients.tasks.createTask(createTaskInputToProto(input(FREE))));
     expect(created.task.namespace).toBe(FREE);
-    expect(created.backpressure).toEqual({ active: false, reason: null, retryAfterSeconds: null, queueDepth: 3, maxQueueDepth: 4 });
+    expect(created.backpressure).toEqual({
+      active: false,
+      reason: null,
+      retryAfterSeconds: null,
+      queueDepth: 3,
+      maxQueueDepth: 4,
+    });
   });
 });
 
@@ -130,5 +153,9 @@ it('re-admits the full namespace once its backlog is claimed', async () => {
   await queueReport((r) => r.namespaces[FULL]?.depth === 0);
   const res = await postTask(FULL);
   expect(res.status).toBe(201);
-  expect(createdTaskFromRest(CreateTaskResponseSchema.parse(await res.json())).backpressure).toMatchObject({ active: false, queueDepth: 0, maxQueueDepth: 2 });
+  expect(createdTaskFromRest(CreateTaskResponseSchema.parse(await res.json())).backpressure).toMatchObject({
+    active: false,
+    queueDepth: 0,
+    maxQueueDepth: 2,
+  });
 });

@@ -9,7 +9,11 @@ import { closeApp } from '../../src/rest/plumbing.js';
 import { useGrpcRuntime } from './helpers/grpc-client.js';
 import { TEST_PRINCIPAL } from './helpers/runtime.js';
 
-const CONFIG_KEY = { key: 'config-file-key-0123456789', permissions: ['tasks:read'], description: 'from the config file' };
+const CONFIG_KEY = {
+  key: 'config-file-key-0123456789',
+  permissions: ['tasks:read'],
+  description: 'from the config file',
+};
 const h = useGrpcRuntime({ config: { auth: { enabled: false, api_keys: { keys: [CONFIG_KEY] } } } });
 let app: FastifyInstance;
 let restUrl: string;

@@ -11,7 +11,12 @@ import { HealthResponseSchema } from '@tasker/shared/schemas/rest/index';
 import { loadConfig } from '@tasker/shared/config';
 import { Status } from 'nice-grpc';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { allowPostgresUserToEnter, findFreePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.js';
+import {
+  allowPostgresUserToEnter,
+  findFreePort,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '../../src/db/embedded.js';
 import { createTaskerClients, grpcErrorOf, type TaskerClients } from '../../src/grpc/testing/clients.js';
 import { startServer, type RunningServer } from '../../src/runtime.js';
 
@@ -33,7 +38,11 @@ beforeAll(async () => {
   const config = loadConfig({
     env: { TASKER_ENV: 'test' },
     overrides: {
-      database: { url: db.url, connect_timeout_s: 1, circuit_breaker: { failure_threshold: 3, open_seconds: OPEN_SECONDS, half_open_probes: 2 } },
+      database: {
+        url: db.url,
+        connect_timeout_s: 1,
+        circuit_breaker: { failure_threshold: 3, open_seconds: OPEN_SECONDS, half_open_probes: 2 },
+      },
       auth: { enabled: false },
     },
   });
@@ -49,12 +58,18 @@ afterAll(async () => {
 });
 
 async function detailed() {
-  const viaRest = healthReportFromRest(HealthResponseSchema.parse(await (await fetch(`${server!.restUrl}/health/detailed`)).json()));
+  const viaRest = healthReportFromRest(
+    HealthResponseSchema.parse(await (await fetch(`${server!.restUrl}/health/detailed`)).json()),
+  );
   const viaGrpc = healthReportFromProto(await grpc!.health.checkDetailedHealth({}));
   return { viaRest, viaGrpc };
 }
 
-async function listTasks(): Promise<{ status: number; retryAfter: string | null; body: { error?: { code: string; message: string; details?: { reason?: string } } } }> {
+async function listTasks(): Promise<{
+  status: number;
+  retryAfter: string | null;
+  body: { error?: { code: string; message: string; details?: { reason?: string } } };
+}> {
   const res = await fetch(`${server!.restUrl}/v1/tasks`);
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as never };
 }

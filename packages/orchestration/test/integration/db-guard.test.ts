@@ -73,10 +73,11 @@ async function startFront(target: { host: string; port: number }) {
       mode = 'forward';
       for (const s of sockets) s.destroy();
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -90,7 +91,12 @@ describe('usage counters', () => {
     const sleeps = Array.from({ length: 5 }, () => sql`select pg_sleep(0.4)`.execute());
     const tx = sql.begin(async (t) => t`select pg_sleep(0.4)`);
     await new Promise((r) => setTimeout(r, 100));
-    expect(guard.pool()).toMatchObject({ activeConnections: 2, waitingQueries: 4, maxConnections: 2, utilizationPercent: 100 });
+    expect(guard.pool()).toMatchObject({
+      activeConnections: 2,
+      waitingQueries: 4,
+      maxConnections: 2,
+      utilizationPercent: 100,
+    });
     await Promise.all([...sleeps, tx]);
     const after = guard.pool();
     expect(after).toMatchObject({ activeConnections: 0, waitingQueries: 0, utilizationPercent: 0, acquireErrors: 0 });
@@ -108,7 +114,8 @@ describe('the circuit', () => {
       expect(isPgError(err, '22012')).toBe(true);
     }
     const thrown = new AppError('NOT_FOUND', 'inside a transaction');
-    for (let i = 0; i < 3; i += 1) expect(await errorOf(() => sql.begin(async () => Promise.reject(thrown)))).toBe(thrown);
+    for (let i = 0; i < 3; i += 1)
+      expect(await errorOf(() => sql.begin(async () => Promise.reject(thrown)))).toBe(thrown);
     expect(isPgError(await errorOf(() => sql.unsafe('select * from no_such_table')), '42P01')).toBe(true);
     expect([guard.breaker.state(), guard.pool().acquireErrors]).toEqual(['closed', 0]);
   });
@@ -119,13 +126,24 @@ describe('the circuit', () => {
     const guard = guardOf(sql);
     for (let i = 0; i < BREAKER.failureThreshold; i += 1) {
       const err = await errorOf(() => sql`select 1`);
-      expect(err).toMatchObject({ code: 'UNAVAILABLE', message: 'database unreachable (ECONNREFUSED)', details: { reason: 'database_unreachable' } });
+      expect(err).toMatchObject({
+        code: 'UNAVAILABLE',
+        message: 'database unreachable (ECONNREFUSED)',
+        details: { reason: 'database_unreachable' },
+      });
       expect(isConnectionError(err)).toBe(true);
     }
     expect(guard.breaker.state()).toBe('open');
     const err = await errorOf(() => sql`select 1`);
-    expect(isAppError(err) && [err.code, err.retryAfterSeconds, err.details]).toEqual(['UNAVAILABLE', 2, { reason: 'database_circuit_open' }]);
-    expect(await errorOf(() => sql.begin(async (t) => t`select 1`))).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'database_circuit_open' } });
+    expect(isAppError(err) && [err.code, err.retryAfterSeconds, err.details]).toEqual([
+      'UNAVAILABLE',
+      2,
+      { reason: 'database_circuit_open' },
+    ]);
+    expect(await errorOf(() => sql.begin(async (t) => t`select 1`))).toMatchObject({
+      code: 'UNAVAILABLE',
+      details: { reason: 'database_circuit_open' },
+    });
     expect(guard.pool().acquireErrors).toBe(BREAKER.failureThreshold + 2);
   });
 
@@ -150,7 +168,10 @@ describe('the circuit', () => {
       }
       expect(guard.breaker.state()).toBe('open');
       const started = performance.now();
-      expect(await errorOf(() => sql`select 1`)).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'database_circuit_open' } });
+      expect(await errorOf(() => sql`select 1`)).toMatchObject({
+        code: 'UNAVAILABLE',
+        details: { reason: 'database_circuit_open' },
+      });
       expect(performance.now() - started).toBeLessThan(50);
 
       front.forward();

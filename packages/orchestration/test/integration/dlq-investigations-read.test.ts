@@ -7,7 +7,14 @@ import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permis
 import { AppError } from '@tasker/shared/errors';
 import { createDlqService, DLQ_BASE_SCORES } from '../../src/services/dlq-investigations.js';
 import type { DlqService } from '../../src/services/types.js';
-import { databaseNow, minutesBefore, seedDlqEntry, seedTask, seedTemplate, type SeededTemplate } from './helpers/seed.js';
+import {
+  databaseNow,
+  minutesBefore,
+  seedDlqEntry,
+  seedTask,
+  seedTemplate,
+  type SeededTemplate,
+} from './helpers/seed.js';
 import { useTestDatabase } from './helpers/test-db.js';
 
 const db = useTestDatabase();
@@ -97,7 +104,12 @@ describe('DlqService.list', () => {
       newestFirst(entries.filter((e) => e.reason === 'max_retries_exceeded')),
     );
 
-    const betaClosed = await dlq.list(admin, { namespace: 'beta', resolutionStatus: 'manually_resolved', limit: 50, offset: 0 });
+    const betaClosed = await dlq.list(admin, {
+      namespace: 'beta',
+      resolutionStatus: 'manually_resolved',
+      limit: 50,
+      offset: 0,
+    });
     expect(betaClosed.map((e) => e.dlqEntryUuid)).toEqual(
       newestFirst(entries.filter((e) => e.namespace === 'beta' && e.status === 'manually_resolved')),
     );
@@ -170,7 +182,8 @@ describe('DlqService.stats', () => {
         oldestEntry: of.length ? new Date(Math.min(...times)) : null,
         newestEntry: of.length ? new Date(Math.max(...times)) : null,
         avgResolutionTimeMinutes: closed.length
-          ? closed.reduce((sum, e) => sum + ((e.resolvedAt as Date).getTime() - e.at.getTime()) / 60_000, 0) / closed.length
+          ? closed.reduce((sum, e) => sum + ((e.resolvedAt as Date).getTime() - e.at.getTime()) / 60_000, 0) /
+            closed.length
           : null,
       };
     });
@@ -225,7 +238,9 @@ describe('DlqService.investigationQueue', () => {
   it('honours the limit and the namespace scope', async () => {
     const at = await databaseNow(db.sql);
     expect((await dlq.investigationQueue(admin, 2)).map((i) => i.dlqEntryUuid)).toEqual(
-      expectedQueue(entries, at).slice(0, 2).map((w) => w.uuid),
+      expectedQueue(entries, at)
+        .slice(0, 2)
+        .map((w) => w.uuid),
     );
     expect((await dlq.investigationQueue(alphaOnly, 100)).map((i) => i.dlqEntryUuid)).toEqual(
       expectedQueue(visible(alphaOnly), at).map((w) => w.uuid),

@@ -6,7 +6,14 @@ import { loadConfig } from '@tasker/shared/config';
 import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permissions';
 import { createDlqService } from '../../src/services/dlq-investigations.js';
 import type { DlqService } from '../../src/services/types.js';
-import { databaseNow, minutesBefore, seedDlqEntry, seedTask, seedTemplate, type SeededTemplate } from './helpers/seed.js';
+import {
+  databaseNow,
+  minutesBefore,
+  seedDlqEntry,
+  seedTask,
+  seedTemplate,
+  type SeededTemplate,
+} from './helpers/seed.js';
 import { useTestDatabase } from './helpers/test-db.js';
 
 const db = useTestDatabase();
@@ -24,10 +31,20 @@ beforeAll(async () => {
 });
 
 async function freshEntry(
-  options: { template?: SeededTemplate; status?: DlqResolutionStatus; reason?: DlqReason; notes?: string; metadata?: Record<string, string> } = {},
+  options: {
+    template?: SeededTemplate;
+    status?: DlqResolutionStatus;
+    reason?: DlqReason;
+    notes?: string;
+    metadata?: Record<string, string>;
+  } = {},
 ): Promise<string> {
   const now = await databaseNow(db.sql);
-  const task = await seedTask(db.sql, { template: options.template ?? alpha, state: 'error', createdAt: minutesBefore(now, 120) });
+  const task = await seedTask(db.sql, {
+    template: options.template ?? alpha,
+    state: 'error',
+    createdAt: minutesBefore(now, 120),
+  });
   return seedDlqEntry(db.sql, {
     taskUuid: task.taskUuid,
     reason: options.reason ?? 'max_retries_exceeded',
@@ -47,7 +64,10 @@ async function row(uuid: string) {
 describe('updating a pending entry', () => {
   it('records notes and metadata without closing it', async () => {
     const uuid = await freshEntry();
-    const updated = await dlq.update(admin, uuid, { resolutionNotes: 'looking at the payment handler', metadata: { ticket: 'OPS-1' } });
+    const updated = await dlq.update(admin, uuid, {
+      resolutionNotes: 'looking at the payment handler',
+      metadata: { ticket: 'OPS-1' },
+    });
     expect(updated).toMatchObject({
       resolutionStatus: 'pending',
       resolutionTimestamp: null,
@@ -82,7 +102,11 @@ describe('updating a pending entry', () => {
       details: { fields: [{ path: 'resolved_by', message: expect.any(String) }] },
     });
     await expect(dlq.update(admin, uuid, { resolvedBy: 'dave' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect(await row(uuid)).toMatchObject({ resolution_status: 'pending', resolved_by: null, resolution_timestamp: null });
+    expect(await row(uuid)).toMatchObject({
+      resolution_status: 'pending',
+      resolved_by: null,
+      resolution_timestamp: null,
+    });
   });
 
   it('changes nothing for an empty update', async () => {
@@ -99,11 +123,15 @@ describe('updating a closed entry', () => {
     const uuid = await freshEntry({ status: 'permanently_failed' });
     const before = await row(uuid);
     for (const status of ['pending', 'manually_resolved', 'cancelled'] as const) {
-      await expect(dlq.update(admin, uuid, { resolutionStatus: status, resolvedBy: 'first-operator' })).rejects.toMatchObject({
+      await expect(
+        dlq.update(admin, uuid, { resolutionStatus: status, resolvedBy: 'first-operator' }),
+      ).rejects.toMatchObject({
         code: 'INVALID_STATE',
       });
     }
-    await expect(dlq.update(admin, uuid, { resolvedBy: 'someone-else' })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(dlq.update(admin, uuid, { resolvedBy: 'someone-else' })).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    });
     expect(await row(uuid)).toEqual(before);
   });
 
@@ -143,7 +171,9 @@ describe('update scoping and lookups', () => {
     const uuid = await freshEntry({ template: beta });
     await expect(dlq.update(alphaOnly, uuid, { resolutionNotes: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await row(uuid))['resolution_notes']).toBeNull();
-    await expect(dlq.update(admin, '0190a000-0000-7000-8000-000000000000', { resolutionNotes: 'x' })).rejects.toMatchObject({
+    await expect(
+      dlq.update(admin, '0190a000-0000-7000-8000-000000000000', { resolutionNotes: 'x' }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
     await expect(dlq.update(admin, 'nope', {})).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
@@ -161,6 +191,8 @@ describe('update scoping and lookups', () => {
     expect(lost).toHaveLength(1);
     expect((lost[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'INVALID_STATE' });
     const stored = await row(uuid);
-    expect(stored['resolution_status']).toBe((won[0] as PromiseFulfilledResult<{ resolutionStatus: string }>).value.resolutionStatus);
+    expect(stored['resolution_status']).toBe(
+      (won[0] as PromiseFulfilledResult<{ resolutionStatus: string }>).value.resolutionStatus,
+    );
   });
 });

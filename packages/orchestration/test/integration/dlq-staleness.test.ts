@@ -45,18 +45,36 @@ beforeAll(async () => {
   dlq = createDlqService({ sql: db.sql, config });
   const now = await databaseNow(db.sql);
   const plain = await seedTemplate(db.sql, { namespace: 'alpha' });
-  const snake = await seedTemplate(db.sql, { namespace: 'alpha', lifecycle: { max_steps_in_process_minutes: 10, max_duration_minutes: 100 } });
+  const snake = await seedTemplate(db.sql, {
+    namespace: 'alpha',
+    lifecycle: { max_steps_in_process_minutes: 10, max_duration_minutes: 100 },
+  });
   const camel = await seedTemplate(db.sql, { namespace: 'alpha', lifecycle: { maxWaitingForRetryMinutes: 5 } });
   const other = await seedTemplate(db.sql, { namespace: 'beta' });
 
-  async function watch(template: SeededTemplate, state: keyof typeof THRESHOLDS, timeInState: number, age = timeInState, threshold: number = THRESHOLDS[state], lifetime = LIFETIME_HOURS * 60) {
+  async function watch(
+    template: SeededTemplate,
+    state: keyof typeof THRESHOLDS,
+    timeInState: number,
+    age = timeInState,
+    threshold: number = THRESHOLDS[state],
+    lifetime = LIFETIME_HOURS * 60,
+  ) {
     const task = await seedTask(db.sql, {
       template,
       state,
       createdAt: minutesBefore(now, age),
       stateEnteredAt: minutesBefore(now, timeInState),
     });
-    watched.push({ taskUuid: task.taskUuid, namespace: template.namespace, state, timeInState, age, threshold, lifetime });
+    watched.push({
+      taskUuid: task.taskUuid,
+      namespace: template.namespace,
+      state,
+      timeInState,
+      age,
+      threshold,
+      lifetime,
+    });
   }
 
   for (const state of ['steps_in_process', 'waiting_for_dependencies', 'waiting_for_retry'] as const) {
@@ -70,7 +88,12 @@ beforeAll(async () => {
 
   // States staleness does not watch never appear, however old.
   for (const state of ['pending', 'evaluating_results', 'blocked_by_failures', 'complete', 'error'] as const) {
-    await seedTask(db.sql, { template: plain, state, createdAt: minutesBefore(now, 5000), stateEnteredAt: minutesBefore(now, 4000) });
+    await seedTask(db.sql, {
+      template: plain,
+      state,
+      createdAt: minutesBefore(now, 5000),
+      stateEnteredAt: minutesBefore(now, 4000),
+    });
   }
 });
 
@@ -112,17 +135,26 @@ describe('DlqService.staleness', () => {
 
   it('orders stale → warning → healthy, then longest time in state, and skips unwatched states', async () => {
     const got = await dlq.staleness(ALL_PERMISSIONS_PRINCIPAL, 100);
-    expect(got.map((i) => ({ taskUuid: i.taskUuid, status: i.healthStatus, threshold: i.stalenessThresholdMinutes }))).toEqual(
-      expectedOrder(watched),
-    );
+    expect(
+      got.map((i) => ({ taskUuid: i.taskUuid, status: i.healthStatus, threshold: i.stalenessThresholdMinutes })),
+    ).toEqual(expectedOrder(watched));
     const first = got[0];
-    expect(first).toMatchObject({ namespace: expect.any(String), taskName: expect.stringMatching(/^template_/), priority: 0 });
-    expect(first?.timeInStateMinutes).toBeCloseTo(Math.max(...watched.filter((e) => classify(e) === 'stale').map((e) => e.timeInState)), 0);
+    expect(first).toMatchObject({
+      namespace: expect.any(String),
+      taskName: expect.stringMatching(/^template_/),
+      priority: 0,
+    });
+    expect(first?.timeInStateMinutes).toBeCloseTo(
+      Math.max(...watched.filter((e) => classify(e) === 'stale').map((e) => e.timeInState)),
+      0,
+    );
   });
 
   it('honours the limit and the namespace scope', async () => {
     expect((await dlq.staleness(ALL_PERMISSIONS_PRINCIPAL, 4)).map((i) => i.taskUuid)).toEqual(
-      expectedOrder(watched).slice(0, 4).map((e) => e.taskUuid),
+      expectedOrder(watched)
+        .slice(0, 4)
+        .map((e) => e.taskUuid),
     );
     expect((await dlq.staleness(alphaOnly, 100)).map((i) => i.taskUuid)).toEqual(
       expectedOrder(watched.filter((e) => e.namespace === 'alpha')).map((e) => e.taskUuid),
@@ -135,7 +167,16 @@ describe('the seed helper', () => {
     const template = await seedTemplate(db.sql, { namespace: 'gamma' });
     const now = await databaseNow(db.sql);
     // The two *_for_orchestration states are only passed through inside a transaction: nothing rests there.
-    const states: StepState[] = ['pending', 'enqueued', 'in_progress', 'waiting_for_retry', 'complete', 'error', 'cancelled', 'resolved_manually'];
+    const states: StepState[] = [
+      'pending',
+      'enqueued',
+      'in_progress',
+      'waiting_for_retry',
+      'complete',
+      'error',
+      'cancelled',
+      'resolved_manually',
+    ];
     const claimed = (s: StepState) => !['pending', 'enqueued', 'cancelled', 'resolved_manually'].includes(s);
     const task = await seedTask(db.sql, {
       template,
@@ -144,14 +185,18 @@ describe('the seed helper', () => {
       steps: states.map((state) => ({
         name: `step_${state}`,
         state,
-        ...(claimed(state) ? { claims: [minutesBefore(now, 20), minutesBefore(now, 10)], finishedAt: minutesBefore(now, 5) } : {}),
+        ...(claimed(state)
+          ? { claims: [minutesBefore(now, 20), minutesBefore(now, 10)], finishedAt: minutesBefore(now, 5) }
+          : {}),
       })),
     });
     const done = await seedTask(db.sql, {
       template,
       state: 'complete',
       createdAt: minutesBefore(now, 30),
-      steps: [{ name: 'only', state: 'complete', claims: [minutesBefore(now, 25)], finishedAt: minutesBefore(now, 20) }],
+      steps: [
+        { name: 'only', state: 'complete', claims: [minutesBefore(now, 25)], finishedAt: minutesBefore(now, 20) },
+      ],
     });
     for (const uuid of [task.taskUuid, done.taskUuid]) {
       const rows = await db.sql`select v from tasker.task_invariant_violations(${uuid}) v`;

@@ -14,7 +14,14 @@ import { buildRestApp } from '../../src/rest/app.js';
 import { closeApp } from '../../src/rest/plumbing.js';
 import { detectWorkerUnavailable, type WorkerUnavailableFinding } from '../../src/repositories/worker-availability.js';
 import { useGrpcRuntime } from './helpers/grpc-client.js';
-import { attachTestRuntime, invariantViolations, stopWorkerLoops, TEST_PRINCIPAL, waitForTaskState, type TestRuntime } from './helpers/runtime.js';
+import {
+  attachTestRuntime,
+  invariantViolations,
+  stopWorkerLoops,
+  TEST_PRINCIPAL,
+  waitForTaskState,
+  type TestRuntime,
+} from './helpers/runtime.js';
 
 // The runtime's own detector is off: each test runs the rounds itself, so "the next round" is exact.
 const h = useGrpcRuntime({ config: { dlq: { worker_unavailable: { enabled: false } } } });
@@ -33,13 +40,23 @@ afterEach(stopWorkerLoops);
 async function namespaceWithTemplate(namespace: string, retry = ''): Promise<void> {
   await h.services.templates.register(
     TEST_PRINCIPAL,
-    [`name: waits\nnamespace_name: ${namespace}\nversion: 1.0.0\nidentity_strategy: always_unique\nsteps:\n  - {name: only, handler: {callable: ${namespace}.Only}, dependencies: []${retry}}\n`],
+    [
+      `name: waits\nnamespace_name: ${namespace}\nversion: 1.0.0\nidentity_strategy: always_unique\nsteps:\n  - {name: only, handler: {callable: ${namespace}.Only}, dependencies: []${retry}}\n`,
+    ],
     { force: false },
   );
 }
 
 async function createTask(namespace: string): Promise<string> {
-  const task = await h.services.tasks.create(TEST_PRINCIPAL, { namespace, name: 'waits', version: '1.0.0', context: {}, initiator: 'i', sourceSystem: 's', reason: 'r' });
+  const task = await h.services.tasks.create(TEST_PRINCIPAL, {
+    namespace,
+    name: 'waits',
+    version: '1.0.0',
+    context: {},
+    initiator: 'i',
+    sourceSystem: 's',
+    reason: 'r',
+  });
   return task.taskUuid;
 }
 
@@ -50,11 +67,21 @@ async function ageSteps(namespace: string, minutes: number): Promise<void> {
 }
 
 async function registerWorker(workerId: string, namespaces: string[], lastSeenMinutesAgo = 0): Promise<void> {
-  await h.services.workers.register(TEST_PRINCIPAL, { workerId, hostname: 'h', version: '1', namespaces, handlers: [], metadata: {} });
-  await h.runtime.sql`UPDATE tasker.workers SET last_seen_at = now() - make_interval(mins => ${lastSeenMinutesAgo}) WHERE worker_id = ${workerId}`;
+  await h.services.workers.register(TEST_PRINCIPAL, {
+    workerId,
+    hostname: 'h',
+    version: '1',
+    namespaces,
+    handlers: [],
+    metadata: {},
+  });
+  await h.runtime
+    .sql`UPDATE tasker.workers SET last_seen_at = now() - make_interval(mins => ${lastSeenMinutesAgo}) WHERE worker_id = ${workerId}`;
 }
 
-function round(options: { limit?: number; dryRun?: boolean; sql?: TestRuntime['sql'] } = {}): Promise<WorkerUnavailableFinding[]> {
+function round(
+  options: { limit?: number; dryRun?: boolean; sql?: TestRuntime['sql'] } = {},
+): Promise<WorkerUnavailableFinding[]> {
   return detectWorkerUnavailable(options.sql ?? h.runtime.sql, {
     afterSeconds: AFTER_SECONDS,
     livenessSeconds: h.config.engine.worker_liveness_seconds,
@@ -67,13 +94,23 @@ const of = (findings: WorkerUnavailableFinding[], namespace: string, action: Wor
   findings.filter((f) => f.namespace === namespace && f.action === action);
 
 async function entriesOf(taskUuid: string) {
-  return h.runtime.sql<{ reason: string; resolution_status: string; resolved_by: string | null; resolution_notes: string | null; original_state: string }[]>`
+  return h.runtime.sql<
+    {
+      reason: string;
+      resolution_status: string;
+      resolved_by: string | null;
+      resolution_notes: string | null;
+      original_state: string;
+    }[]
+  >`
     SELECT reason, resolution_status, resolved_by, resolution_notes, original_state FROM tasker.dlq_entries
     WHERE task_uuid = ${taskUuid} ORDER BY dlq_timestamp, created_at`;
 }
 
 async function taskTransitions(taskUuid: string): Promise<number> {
-  const [row] = await h.runtime.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM tasker.task_transitions WHERE task_uuid = ${taskUuid}`;
+  const [row] = await h.runtime.sql<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM tasker.task_transitions WHERE task_uuid = ${taskUuid}`;
   return row?.n ?? 0;
 }
 
@@ -91,7 +128,13 @@ describe('worker_unavailable detection', () => {
     const first = of(await round({ limit: 2 }), 'wu_nobody', 'opened');
     expect(first).toHaveLength(2);
     for (const f of first) {
-      expect(f).toMatchObject({ state: 'steps_in_process', stepsWaiting: 1, lastWorkerSeenAt: null, applied: true, dlqEntryUuid: expect.any(String) });
+      expect(f).toMatchObject({
+        state: 'steps_in_process',
+        stepsWaiting: 1,
+        lastWorkerSeenAt: null,
+        applied: true,
+        dlqEntryUuid: expect.any(String),
+      });
       expect(f.waitingSince!.getTime()).toBeLessThan(Date.now() - 9 * 60_000);
     }
     const second = of(await round({ limit: 2 }), 'wu_nobody', 'opened');
@@ -101,7 +144,13 @@ describe('worker_unavailable detection', () => {
 
     for (const [i, taskUuid] of tasks.entries()) {
       expect(await entriesOf(taskUuid)).toEqual([
-        { reason: 'worker_unavailable', resolution_status: 'pending', resolved_by: null, resolution_notes: null, original_state: 'steps_in_process' },
+        {
+          reason: 'worker_unavailable',
+          resolution_status: 'pending',
+          resolved_by: null,
+          resolution_notes: null,
+          original_state: 'steps_in_process',
+        },
       ]);
       // The task is not changed: same state, no transition written.
       expect((await h.services.tasks.get(TEST_PRINCIPAL, taskUuid)).state).toBe('steps_in_process');
@@ -110,7 +159,12 @@ describe('worker_unavailable detection', () => {
     }
     const [snapshot] = await h.runtime.sql<{ s: Record<string, unknown> }[]>`
       SELECT task_snapshot->'worker_unavailable' AS s FROM tasker.dlq_entries WHERE task_uuid = ${tasks[0]!}`;
-    expect(snapshot?.s).toMatchObject({ namespace: 'wu_nobody', steps_waiting: 1, last_worker_seen_at: null, after_seconds: AFTER_SECONDS });
+    expect(snapshot?.s).toMatchObject({
+      namespace: 'wu_nobody',
+      steps_waiting: 1,
+      last_worker_seen_at: null,
+      after_seconds: AFTER_SECONDS,
+    });
   });
 
   it('leaves a namespace with a live worker alone, busy or not; counts workers gone for good', async () => {
@@ -186,10 +240,19 @@ describe('worker_unavailable detection', () => {
     await registerWorker('wu-back-worker', ['wu_back']);
     await h.services.tasks.cancel(TEST_PRINCIPAL, ends, { reason: 'no longer needed', performedBy: 'test' });
     const findings = await round();
-    expect(of(findings, 'wu_back', 'closed')).toEqual([expect.objectContaining({ taskUuid: back, notes: 'a worker became available', applied: true })]);
-    expect(of(findings, 'wu_ends', 'closed')).toEqual([expect.objectContaining({ taskUuid: ends, notes: 'the task ended (cancelled)', applied: true })]);
+    expect(of(findings, 'wu_back', 'closed')).toEqual([
+      expect.objectContaining({ taskUuid: back, notes: 'a worker became available', applied: true }),
+    ]);
+    expect(of(findings, 'wu_ends', 'closed')).toEqual([
+      expect.objectContaining({ taskUuid: ends, notes: 'the task ended (cancelled)', applied: true }),
+    ]);
     expect(await entriesOf(back)).toEqual([
-      expect.objectContaining({ reason: 'worker_unavailable', resolution_status: 'cancelled', resolved_by: 'worker_unavailable_detector', resolution_notes: 'a worker became available' }),
+      expect.objectContaining({
+        reason: 'worker_unavailable',
+        resolution_status: 'cancelled',
+        resolved_by: 'worker_unavailable_detector',
+        resolution_notes: 'a worker became available',
+      }),
     ]);
     // Still waiting (the worker has not claimed it yet), but a live worker is there: nothing reopens.
     expect(of(await round(), 'wu_back', 'opened')).toEqual([]);
@@ -202,15 +265,37 @@ describe('worker_unavailable detection', () => {
     const task = await createTask('wu_fails');
     await ageSteps('wu_fails', 30);
     await round();
-    const [step] = await h.services.workers.claim(TEST_PRINCIPAL, { workerId: 'wu-fails-worker', namespaces: ['wu_fails'], handlerNames: [], maxSteps: 1, waitMs: 0 });
+    const [step] = await h.services.workers.claim(TEST_PRINCIPAL, {
+      workerId: 'wu-fails-worker',
+      namespaces: ['wu_fails'],
+      handlerNames: [],
+      maxSteps: 1,
+      waitMs: 0,
+    });
     expect(step?.taskUuid).toBe(task);
     await h.services.workers.fail(TEST_PRINCIPAL, {
-      workerId: 'wu-fails-worker', stepUuid: step!.stepUuid, leaseToken: step!.leaseToken, executionTimeMs: 1,
-      error: { message: 'no', errorType: 'rejected', retryable: false, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
+      workerId: 'wu-fails-worker',
+      stepUuid: step!.stepUuid,
+      leaseToken: step!.leaseToken,
+      executionTimeMs: 1,
+      error: {
+        message: 'no',
+        errorType: 'rejected',
+        retryable: false,
+        retryAfterSeconds: null,
+        statusCode: null,
+        backtrace: null,
+        context: null,
+      },
     });
     await waitForTaskState(h.services, task, ['error']);
     expect(await entriesOf(task)).toEqual([
-      expect.objectContaining({ reason: 'worker_unavailable', resolution_status: 'cancelled', resolved_by: 'engine', resolution_notes: 'superseded: the task gave up (max_retries_exceeded)' }),
+      expect.objectContaining({
+        reason: 'worker_unavailable',
+        resolution_status: 'cancelled',
+        resolved_by: 'engine',
+        resolution_notes: 'superseded: the task gave up (max_retries_exceeded)',
+      }),
       expect.objectContaining({ reason: 'max_retries_exceeded', resolution_status: 'pending' }),
     ]);
     expect(of(await round(), 'wu_fails', 'closed')).toEqual([]);
@@ -229,12 +314,24 @@ describe('worker_unavailable detection', () => {
     expect(grpc.entry?.dlqReason).toBe(PbDlqReason.DLQ_REASON_WORKER_UNAVAILABLE);
     expect(rest.json()).toMatchObject({ dlq_reason: 'worker_unavailable', resolution_status: 'pending' });
     expect(dlqEntryFromProto(grpc.entry)).toEqual(fromRest);
-    expect(fromRest).toMatchObject({ reason: 'worker_unavailable', originalState: 'steps_in_process', taskSnapshot: { worker_unavailable: { namespace: 'wu_read' } } });
+    expect(fromRest).toMatchObject({
+      reason: 'worker_unavailable',
+      originalState: 'steps_in_process',
+      taskSnapshot: { worker_unavailable: { namespace: 'wu_read' } },
+    });
 
     const queue = await app.inject({ method: 'GET', url: '/v1/dlq/investigation-queue?limit=100' });
-    const restItem = DlqInvestigationQueueResponseSchema.parse(queue.json()).map(dlqInvestigationItemFromRest).find((i) => i.taskUuid === task);
-    const grpcItem = (await h.clients.dlq.getInvestigationQueue({ limit: 100 })).entries.map((e) => dlqInvestigationItemFromProto(e)).find((i) => i.taskUuid === task);
-    expect(restItem).toMatchObject({ reason: 'worker_unavailable', namespace: 'wu_read', currentState: 'steps_in_process' });
+    const restItem = DlqInvestigationQueueResponseSchema.parse(queue.json())
+      .map(dlqInvestigationItemFromRest)
+      .find((i) => i.taskUuid === task);
+    const grpcItem = (await h.clients.dlq.getInvestigationQueue({ limit: 100 })).entries
+      .map((e) => dlqInvestigationItemFromProto(e))
+      .find((i) => i.taskUuid === task);
+    expect(restItem).toMatchObject({
+      reason: 'worker_unavailable',
+      namespace: 'wu_read',
+      currentState: 'steps_in_process',
+    });
     expect(restItem!.priorityScore).toBeGreaterThanOrEqual(50);
     expect(restItem!.priorityScore).toBeLessThan(52);
     expect(grpcItem).toMatchObject({ reason: 'worker_unavailable', dlqEntryUuid: restItem!.dlqEntryUuid });
@@ -245,11 +342,15 @@ describe('worker_unavailable detection', () => {
     await namespaceWithTemplate('wu_loop');
     const task = await createTask('wu_loop');
     await ageSteps('wu_loop', 30);
-    const replica = await attachTestRuntime(h.runtime, { dlq: { worker_unavailable: { enabled: true, interval_ms: 50 } } });
+    const replica = await attachTestRuntime(h.runtime, {
+      dlq: { worker_unavailable: { enabled: true, interval_ms: 50 } },
+    });
     try {
       const deadline = Date.now() + 5000;
       while ((await entriesOf(task)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      expect((await entriesOf(task)).map((e) => [e.reason, e.resolution_status])).toEqual([['worker_unavailable', 'pending']]);
+      expect((await entriesOf(task)).map((e) => [e.reason, e.resolution_status])).toEqual([
+        ['worker_unavailable', 'pending'],
+      ]);
       expect((await replica.services.health.detailed()).checks).toHaveProperty('worker_unavailable_detector');
     } finally {
       await replica.stop();

@@ -15,7 +15,10 @@ import {
 
 let rt: TestRuntime;
 const SINGLE = {
-  name: 'batch_single', namespace_name: 'batchres', version: '1.0.0', identity_strategy: 'always_unique',
+  name: 'batch_single',
+  namespace_name: 'batchres',
+  version: '1.0.0',
+  identity_strategy: 'always_unique',
   steps: [{ name: 'only', handler: { callable: 'Batch.Only' } }],
 };
 const TASK = { initiator: 't', sourceSystem: 't', reason: 't', context: {} };
@@ -34,23 +37,49 @@ afterAll(async () => {
 });
 
 async function claim(namespace: string, maxSteps: number): Promise<ClaimedStep[]> {
-  return rt.services.workers.claim(TEST_PRINCIPAL, { workerId: 'w-batch', namespaces: [namespace], handlerNames: [], maxSteps, waitMs: 2_000 });
+  return rt.services.workers.claim(TEST_PRINCIPAL, {
+    workerId: 'w-batch',
+    namespaces: [namespace],
+    handlerNames: [],
+    maxSteps,
+    waitMs: 2_000,
+  });
 }
 
 function completed(step: ClaimedStep, result: unknown = { step: step.stepName }): StepResultReport {
-  return { kind: 'completed', stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: result as never, executionTimeMs: 1, metadata: null };
+  return {
+    kind: 'completed',
+    stepUuid: step.stepUuid,
+    leaseToken: step.leaseToken,
+    result: result as never,
+    executionTimeMs: 1,
+    metadata: null,
+  };
 }
 
 function failed(step: ClaimedStep, retryable: boolean): StepResultReport {
   return {
-    kind: 'failed', stepUuid: step.stepUuid, leaseToken: step.leaseToken, executionTimeMs: 1,
-    error: { message: 'boom', errorType: 'Boom', retryable, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
+    kind: 'failed',
+    stepUuid: step.stepUuid,
+    leaseToken: step.leaseToken,
+    executionTimeMs: 1,
+    error: {
+      message: 'boom',
+      errorType: 'Boom',
+      retryable,
+      retryAfterSeconds: null,
+      statusCode: null,
+      backtrace: null,
+      context: null,
+    },
   };
 }
 
 async function report(results: StepResultReport[], maxSteps = 0) {
   return rt.services.workers.reportResults(TEST_PRINCIPAL, {
-    workerId: 'w-batch', results, claim: maxSteps > 0 ? { maxSteps, namespaces: [], handlerNames: [] } : null,
+    workerId: 'w-batch',
+    results,
+    claim: maxSteps > 0 ? { maxSteps, namespaces: [], handlerNames: [] } : null,
   });
 }
 
@@ -61,12 +90,20 @@ async function stepsByName(taskUuid: string) {
 
 describe('report_results with many results', () => {
   it('a join whose parents complete in one batch is enqueued once, and the task settles once', async () => {
-    const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'media', name: 'media_ingest', version: '2.1.0' });
+    const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
+      ...TASK,
+      namespace: 'media',
+      name: 'media_ingest',
+      version: '2.1.0',
+    });
     const [root] = await claim('media', 1);
     const first = await report([completed(root!)], 2);
     expect(first.claimed.map((s) => s.stepName).sort()).toEqual(['make_thumbs', 'transcribe']);
 
-    const both = await report(first.claimed.map((s) => completed(s)), 2);
+    const both = await report(
+      first.claimed.map((s) => completed(s)),
+      2,
+    );
     expect(both.outcomes.map((o) => [o.outcome, o.stepState, o.taskState])).toEqual([
       ['ok', 'complete', 'steps_in_process'],
       ['ok', 'complete', 'steps_in_process'],
@@ -81,11 +118,19 @@ describe('report_results with many results', () => {
     expect(await invariantViolations(rt.sql, task.taskUuid)).toEqual([]);
     // The task rested in steps_in_process throughout, so it has its creation and its completion only.
     const history = await transitionHistory(rt.sql, task.taskUuid);
-    expect(history.task.map((t) => t.event)).toEqual(['create>start>ready_steps_found>steps_enqueued', 'step_completed>all_steps_successful']);
+    expect(history.task.map((t) => t.event)).toEqual([
+      'create>start>ready_steps_found>steps_enqueued',
+      'step_completed>all_steps_successful',
+    ]);
   });
 
   it('a permanent failure holds back the children of a completion in the same batch, and the task gives up', async () => {
-    const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'crm', name: 'customer_onboarding', version: '1.0.0' });
+    const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
+      ...TASK,
+      namespace: 'crm',
+      name: 'customer_onboarding',
+      version: '1.0.0',
+    });
     const [root] = await claim('crm', 1);
     const next = await report([completed(root!)], 2);
     const identity = next.claimed.find((s) => s.stepName === 'check_identity')!;
@@ -114,7 +159,15 @@ describe('report_results with many results', () => {
 
   it('results of many tasks, refusals among them, answer in input order and settle every task', async () => {
     const tasks = [];
-    for (let i = 0; i < 12; i += 1) tasks.push(await rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'batchres', name: 'batch_single', version: '1.0.0' }));
+    for (let i = 0; i < 12; i += 1)
+      tasks.push(
+        await rt.services.tasks.create(TEST_PRINCIPAL, {
+          ...TASK,
+          namespace: 'batchres',
+          name: 'batch_single',
+          version: '1.0.0',
+        }),
+      );
     const claimed = await claim('batchres', 12);
     expect(claimed).toHaveLength(12);
     const retry = claimed[3]!;
@@ -132,7 +185,8 @@ describe('report_results with many results', () => {
     for (const [i, o] of r.outcomes.entries()) {
       const uuid = results[i]!.stepUuid;
       if (uuid === MISSING) expect(o).toMatchObject({ outcome: 'not_found', stepState: null, taskState: null });
-      else if (uuid === stale.stepUuid) expect(o).toMatchObject({ outcome: 'lease_lost', stepState: 'in_progress', taskState: 'steps_in_process' });
+      else if (uuid === stale.stepUuid)
+        expect(o).toMatchObject({ outcome: 'lease_lost', stepState: 'in_progress', taskState: 'steps_in_process' });
       else if (uuid === retry.stepUuid) {
         expect(o).toMatchObject({ outcome: 'ok', stepState: 'waiting_for_retry', taskState: 'waiting_for_retry' });
         expect(o.nextRetryAt).toBeInstanceOf(Date);

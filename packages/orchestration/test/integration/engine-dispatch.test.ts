@@ -19,11 +19,18 @@ const WIDE = {
   identity_strategy: 'always_unique',
   steps: [
     ...Array.from({ length: WIDE_ROOTS }, (_, i) => ({ name: `root_${i}`, handler: { callable: 'Wide.Root' } })),
-    { name: 'join', handler: { callable: 'Wide.Join' }, dependencies: Array.from({ length: WIDE_ROOTS }, (_, i) => `root_${i}`) },
+    {
+      name: 'join',
+      handler: { callable: 'Wide.Join' },
+      dependencies: Array.from({ length: WIDE_ROOTS }, (_, i) => `root_${i}`),
+    },
   ],
 };
 const SINGLE = {
-  name: 'single', namespace_name: 'single', version: '1.0.0', identity_strategy: 'always_unique',
+  name: 'single',
+  namespace_name: 'single',
+  version: '1.0.0',
+  identity_strategy: 'always_unique',
   steps: [{ name: 'only', handler: { callable: 'Single.Only' } }],
 };
 const TASK = { initiator: 't', sourceSystem: 't', reason: 't' };
@@ -45,7 +52,13 @@ describe('claims', () => {
   it('20 concurrent claimers over 500 ready steps: every step claimed exactly once', async () => {
     const tasks = await Promise.all(
       Array.from({ length: 500 / WIDE_ROOTS }, (_, i) =>
-        rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'wide', name: 'wide_fanout', version: '1.0.0', context: { i } }),
+        rt.services.tasks.create(TEST_PRINCIPAL, {
+          ...TASK,
+          namespace: 'wide',
+          name: 'wide_fanout',
+          version: '1.0.0',
+          context: { i },
+        }),
       ),
     );
     const claimed: ClaimedStep[] = [];
@@ -69,14 +82,22 @@ describe('claims', () => {
              (SELECT count(*)::int FROM tasker.steps WHERE state = 'enqueued') AS enqueued`;
     expect(counts).toEqual({ attempts: 500, in_progress: 500, enqueued: 0 });
     for (const t of tasks) expect(await invariantViolations(rt.sql, t.taskUuid)).toEqual([]);
-    await Promise.all(tasks.map((t) => rt.services.tasks.cancel(TEST_PRINCIPAL, t.taskUuid, { reason: 'cleanup', performedBy: null })));
+    await Promise.all(
+      tasks.map((t) => rt.services.tasks.cancel(TEST_PRINCIPAL, t.taskUuid, { reason: 'cleanup', performedBy: null })),
+    );
   });
 
   it('a waiting long-poll wakes as soon as work is enqueued, and returns [] on abort or timeout', async () => {
     const started = Date.now();
     const waiting = rt.services.workers.claim(TEST_PRINCIPAL, claimInput('poller', 'single', 1, 2000));
     await new Promise((r) => setTimeout(r, 100));
-    const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'single', name: 'single', version: '1.0.0', context: {} });
+    const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
+      ...TASK,
+      namespace: 'single',
+      name: 'single',
+      version: '1.0.0',
+      context: {},
+    });
     const createdAt = Date.now();
     const [step] = await waiting;
     const wokeAfter = Date.now() - createdAt;
@@ -86,7 +107,11 @@ describe('claims', () => {
     expect(Date.now() - started).toBeLessThan(1000);
 
     const controller = new AbortController();
-    const aborted = rt.services.workers.claim(TEST_PRINCIPAL, claimInput('poller', 'single', 1, 2000), controller.signal);
+    const aborted = rt.services.workers.claim(
+      TEST_PRINCIPAL,
+      claimInput('poller', 'single', 1, 2000),
+      controller.signal,
+    );
     setTimeout(() => controller.abort(), 100);
     const abortStart = Date.now();
     expect(await aborted).toEqual([]);
@@ -99,27 +124,54 @@ describe('claims', () => {
   });
 
   it('heartbeats extend a lease; release hands the step back without spending an attempt', async () => {
-    const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'single', name: 'single', version: '1.0.0', context: {} });
+    const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
+      ...TASK,
+      namespace: 'single',
+      name: 'single',
+      version: '1.0.0',
+      context: {},
+    });
     const [step] = await rt.services.workers.claim(TEST_PRINCIPAL, claimInput('hb', 'single', 1, 1000));
     if (step === undefined) throw new Error('nothing claimed');
     await new Promise((r) => setTimeout(r, 300));
-    const [beat] = await rt.services.workers.heartbeat(TEST_PRINCIPAL, { workerId: 'hb', leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }] });
+    const [beat] = await rt.services.workers.heartbeat(TEST_PRINCIPAL, {
+      workerId: 'hb',
+      leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }],
+    });
     expect(beat?.status).toBe('valid');
     expect(beat?.leaseExpiresAt?.getTime()).toBeGreaterThan(step.leaseExpiresAt.getTime() + 200);
 
-    const released = await rt.services.workers.release(TEST_PRINCIPAL, { workerId: 'hb', leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }] });
+    const released = await rt.services.workers.release(TEST_PRINCIPAL, {
+      workerId: 'hb',
+      leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }],
+    });
     expect(released).toEqual([{ stepUuid: step.stepUuid, status: 'valid', leaseExpiresAt: null }]);
-    const [stale] = await rt.services.workers.heartbeat(TEST_PRINCIPAL, { workerId: 'hb', leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }] });
+    const [stale] = await rt.services.workers.heartbeat(TEST_PRINCIPAL, {
+      workerId: 'hb',
+      leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }],
+    });
     expect(stale?.status).toBe('lost');
-    await expect(rt.services.workers.complete(TEST_PRINCIPAL, {
-      workerId: 'hb', stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: {}, executionTimeMs: 1, metadata: null,
-    })).rejects.toMatchObject({ code: 'INVALID_STATE', message: 'lease lost', details: { step_uuid: step.stepUuid } });
+    await expect(
+      rt.services.workers.complete(TEST_PRINCIPAL, {
+        workerId: 'hb',
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: {},
+        executionTimeMs: 1,
+        metadata: null,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_STATE', message: 'lease lost', details: { step_uuid: step.stepUuid } });
 
     const [again] = await rt.services.workers.claim(TEST_PRINCIPAL, claimInput('hb2', 'single', 1, 1000));
     expect(again).toMatchObject({ stepUuid: step.stepUuid, attempt: 1 });
     expect(again?.leaseToken).not.toBe(step.leaseToken);
     const ack = await rt.services.workers.complete(TEST_PRINCIPAL, {
-      workerId: 'hb2', stepUuid: step.stepUuid, leaseToken: again?.leaseToken ?? '', result: { done: true }, executionTimeMs: 3, metadata: null,
+      workerId: 'hb2',
+      stepUuid: step.stepUuid,
+      leaseToken: again?.leaseToken ?? '',
+      result: { done: true },
+      executionTimeMs: 3,
+      metadata: null,
     });
     expect(ack).toEqual({ stepUuid: step.stepUuid, stepState: 'complete', taskState: 'complete', nextRetryAt: null });
     expect(await historyProblems(rt.sql, task.taskUuid)).toEqual([]);
@@ -128,7 +180,12 @@ describe('claims', () => {
 
   it('registers workers and reports liveness from claims and heartbeats', async () => {
     const info = await rt.services.workers.register(TEST_PRINCIPAL, {
-      workerId: 'registry-1', hostname: 'box', version: '1.2.3', namespaces: ['single'], handlers: ['Single.Only'], metadata: { zone: 'a' },
+      workerId: 'registry-1',
+      hostname: 'box',
+      version: '1.2.3',
+      namespaces: ['single'],
+      handlers: ['Single.Only'],
+      metadata: { zone: 'a' },
     });
     expect(info).toMatchObject({ workerId: 'registry-1', live: true, namespaces: ['single'], metadata: { zone: 'a' } });
     await rt.sql`UPDATE tasker.workers SET last_seen_at = now() - interval '1 hour' WHERE worker_id = 'registry-1'`;
@@ -138,8 +195,15 @@ describe('claims', () => {
     // Scoped principals only see workers of their namespaces.
     const scoped = { ...TEST_PRINCIPAL, namespaces: ['elsewhere'] };
     expect(await rt.services.workers.list(scoped)).toEqual([]);
-    await expect(rt.services.workers.register(scoped, {
-      workerId: 'intruder', hostname: 'h', version: '1', namespaces: ['single'], handlers: [], metadata: {},
-    })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(
+      rt.services.workers.register(scoped, {
+        workerId: 'intruder',
+        hostname: 'h',
+        version: '1',
+        namespaces: ['single'],
+        handlers: [],
+        metadata: {},
+      }),
+    ).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
   });
 });

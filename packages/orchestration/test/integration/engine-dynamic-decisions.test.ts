@@ -4,25 +4,41 @@
 import type { ClaimedStep, JsonValue } from '@tasker/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimByName, claimReady, completeStep, expansionsOf, parentsOf, stepsOf } from './helpers/dynamic.js';
-import { attachTestRuntime, historyProblems, invariantViolations, startTestRuntime, TEST_PRINCIPAL, type TestRuntime } from './helpers/runtime.js';
+import {
+  attachTestRuntime,
+  historyProblems,
+  invariantViolations,
+  startTestRuntime,
+  TEST_PRINCIPAL,
+  type TestRuntime,
+} from './helpers/runtime.js';
 
 const NS = 'dyn_dec';
 const h = (callable: string) => ({ callable });
 
 const ROUTING = {
-  name: 'expense_routing', namespace_name: NS, version: '1.0.0',
+  name: 'expense_routing',
+  namespace_name: NS,
+  version: '1.0.0',
   steps: [
     { name: 'check_expense', handler: h('Check') },
     { name: 'choose_path', type: 'decision', dependencies: ['check_expense'], handler: h('Choose') },
     { name: 'instant_ok', dependencies: ['choose_path'], handler: h('Instant') },
     { name: 'lead_signoff', dependencies: ['choose_path'], handler: h('Lead') },
     { name: 'controller_signoff', step_type: 'standard', depends_on: ['choose_path'], handler: h('Controller') },
-    { name: 'record_outcome', type: 'deferred_convergence', dependencies: ['instant_ok', 'lead_signoff', 'controller_signoff'], handler: h('Record') },
+    {
+      name: 'record_outcome',
+      type: 'deferred_convergence',
+      dependencies: ['instant_ok', 'lead_signoff', 'controller_signoff'],
+      handler: h('Record'),
+    },
   ],
 };
 
 const STATIC_PARENT = {
-  name: 'static_parent', namespace_name: NS, version: '1.0.0',
+  name: 'static_parent',
+  namespace_name: NS,
+  version: '1.0.0',
   steps: [
     { name: 'start', handler: h('Start') },
     { name: 'decide', type: 'decision', dependencies: ['start'], handler: h('Decide') },
@@ -33,7 +49,9 @@ const STATIC_PARENT = {
 };
 
 const NESTED = {
-  name: 'nested', namespace_name: NS, version: '1.0.0',
+  name: 'nested',
+  namespace_name: NS,
+  version: '1.0.0',
   steps: [
     { name: 'outer', type: 'decision', dependencies: ['root'], handler: h('Outer') },
     { name: 'root', handler: h('Root') },
@@ -47,7 +65,9 @@ const NESTED = {
 };
 
 const TWO_DECISIONS = {
-  name: 'two_decisions', namespace_name: NS, version: '1.0.0',
+  name: 'two_decisions',
+  namespace_name: NS,
+  version: '1.0.0',
   steps: [
     { name: 'root', handler: h('Root') },
     { name: 'd1', type: 'decision', dependencies: ['root'], handler: h('D1') },
@@ -62,7 +82,11 @@ let rt: TestRuntime;
 
 beforeAll(async () => {
   rt = await startTestRuntime({ dynamic: { max_steps_per_decision: 2 } });
-  const registered = await rt.services.templates.register(TEST_PRINCIPAL, [ROUTING, STATIC_PARENT, NESTED, TWO_DECISIONS], { force: false });
+  const registered = await rt.services.templates.register(
+    TEST_PRINCIPAL,
+    [ROUTING, STATIC_PARENT, NESTED, TWO_DECISIONS],
+    { force: false },
+  );
   expect(registered.map((r) => r.outcome)).toEqual(['created', 'created', 'created', 'created']);
 });
 
@@ -72,14 +96,21 @@ afterAll(async () => {
 
 async function start(name: string, context: Record<string, JsonValue> = {}): Promise<string> {
   const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
-    namespace: NS, name, version: '1.0.0', context: { ...context, nonce: Math.random() },
-    initiator: 'test', sourceSystem: 'vitest', reason: 'dynamic',
+    namespace: NS,
+    name,
+    version: '1.0.0',
+    context: { ...context, nonce: Math.random() },
+    initiator: 'test',
+    sourceSystem: 'vitest',
+    reason: 'dynamic',
   });
   return task.taskUuid;
 }
 
 const decide = (names: string[] | null): JsonValue =>
-  names === null ? { decision_point_outcome: { type: 'no_branches' }, reason: 'none' } : { decision_point_outcome: { type: 'create_steps', step_names: names }, route: 'x' };
+  names === null
+    ? { decision_point_outcome: { type: 'no_branches' }, reason: 'none' }
+    : { decision_point_outcome: { type: 'create_steps', step_names: names }, route: 'x' };
 
 async function run(name: string, held: ClaimedStep[], result: JsonValue = { ok: true }): Promise<ClaimedStep> {
   const step = await claimByName(rt.services, NS, name, held);
@@ -102,11 +133,25 @@ describe('decision outcomes', () => {
     const decision = await run('choose_path', held, decide(['lead_signoff']));
     const steps = await stepsOf(rt.sql, task);
     expect([...steps.keys()].sort()).toEqual(['check_expense', 'choose_path', 'lead_signoff', 'record_outcome']);
-    expect(steps.get('lead_signoff')).toMatchObject({ state: 'enqueued', created_by: 'choose_path', template_step: null });
-    expect(steps.get('record_outcome')).toMatchObject({ state: 'pending', step_type: 'deferred_convergence', created_by: 'choose_path', held: 0 });
+    expect(steps.get('lead_signoff')).toMatchObject({
+      state: 'enqueued',
+      created_by: 'choose_path',
+      template_step: null,
+    });
+    expect(steps.get('record_outcome')).toMatchObject({
+      state: 'pending',
+      step_type: 'deferred_convergence',
+      created_by: 'choose_path',
+      held: 0,
+    });
     expect(await parentsOf(rt.sql, task, 'record_outcome')).toEqual(['lead_signoff']);
     expect(await expansionsOf(rt.sql, task)).toEqual([
-      { trigger_name: 'choose_path', event: 'decision.branches_created', outcome_type: 'create_steps', created_steps: ['lead_signoff', 'record_outcome'] },
+      {
+        trigger_name: 'choose_path',
+        event: 'decision.branches_created',
+        outcome_type: 'create_steps',
+        created_steps: ['lead_signoff', 'record_outcome'],
+      },
     ]);
     expect(decision.parentResults).toEqual({ check_expense: { ok: true } });
     await run('lead_signoff', held, { signed: 'lead' });
@@ -128,7 +173,10 @@ describe('decision outcomes', () => {
     expect(ready.map((s) => s.stepName).sort()).toEqual(['controller_signoff', 'lead_signoff']);
     held.push(...ready);
     await run('lead_signoff', held);
-    expect((await stepsOf(rt.sql, task)).get('record_outcome')).toMatchObject({ state: 'pending', unsatisfied_parents: 1 });
+    expect((await stepsOf(rt.sql, task)).get('record_outcome')).toMatchObject({
+      state: 'pending',
+      unsatisfied_parents: 1,
+    });
     await run('controller_signoff', held);
     const record = await claimByName(rt.services, NS, 'record_outcome', held);
     expect(Object.keys(record.parentResults).sort()).toEqual(['controller_signoff', 'lead_signoff']);
@@ -154,13 +202,22 @@ describe('convergence', () => {
   it('waits for a pre-existing static parent as well as the branches that appear', async () => {
     const task = await start('static_parent');
     // merge exists from the start (slow_static is static), held while branch_a may still appear.
-    expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({ state: 'pending', held: 1, total_parents: 2, unsatisfied_parents: 2 });
+    expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({
+      state: 'pending',
+      held: 1,
+      total_parents: 2,
+      unsatisfied_parents: 2,
+    });
     const held: ClaimedStep[] = [];
     await run('start', held);
     await run('decide', held, decide(['branch_a']));
     expect(await parentsOf(rt.sql, task, 'merge')).toEqual(['branch_a', 'slow_static']);
     await run('branch_a', held);
-    expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({ state: 'pending', held: 0, unsatisfied_parents: 1 });
+    expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({
+      state: 'pending',
+      held: 0,
+      unsatisfied_parents: 1,
+    });
     await run('slow_static', held, { slow: 1 });
     const merge = await claimByName(rt.services, NS, 'merge', held);
     expect(Object.keys(merge.parentResults).sort()).toEqual(['branch_a', 'slow_static']);
@@ -174,9 +231,17 @@ describe('convergence', () => {
     const held: ClaimedStep[] = [];
     await run('start', held);
     await run('slow_static', held);
-    expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({ state: 'pending', held: 1, unsatisfied_parents: 1 });
+    expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({
+      state: 'pending',
+      held: 1,
+      unsatisfied_parents: 1,
+    });
     await run('decide', held, decide(null));
-    expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({ state: 'enqueued', held: 0, unsatisfied_parents: 0 });
+    expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({
+      state: 'enqueued',
+      held: 0,
+      unsatisfied_parents: 0,
+    });
     await run('merge', held);
     expect((await rt.services.tasks.get(TEST_PRINCIPAL, task)).state).toBe('complete');
     await expectConsistent(task);
@@ -202,7 +267,10 @@ describe('convergence', () => {
     expect((await rt.services.tasks.get(TEST_PRINCIPAL, task)).state).toBe('complete');
     const depths = await rt.sql<{ trigger_name: string; depth: number }[]>`
       SELECT trigger_name, depth FROM tasker.task_expansions WHERE task_uuid = ${task} ORDER BY event_id`;
-    expect(depths).toEqual([{ trigger_name: 'outer', depth: 1 }, { trigger_name: 'inner', depth: 2 }]);
+    expect(depths).toEqual([
+      { trigger_name: 'outer', depth: 1 },
+      { trigger_name: 'inner', depth: 2 },
+    ]);
     await expectConsistent(task);
   });
 
@@ -213,7 +281,11 @@ describe('convergence', () => {
     await run('d1', held, decide(['x1']));
     expect((await stepsOf(rt.sql, task)).get('join')).toMatchObject({ state: 'pending', held: 1 });
     await run('x1', held);
-    expect((await stepsOf(rt.sql, task)).get('join')).toMatchObject({ state: 'pending', held: 1, unsatisfied_parents: 1 });
+    expect((await stepsOf(rt.sql, task)).get('join')).toMatchObject({
+      state: 'pending',
+      held: 1,
+      unsatisfied_parents: 1,
+    });
     await run('d2', held, decide(['x2']));
     expect(await parentsOf(rt.sql, task, 'join')).toEqual(['x1', 'x2']);
     await run('x2', held);
@@ -225,11 +297,36 @@ describe('convergence', () => {
 
 describe('bad outcomes fail the decision permanently', () => {
   const cases: { label: string; result: JsonValue; errorType: string; message: RegExp }[] = [
-    { label: 'a missing outcome', result: { route: 'x' }, errorType: 'invalid_outcome', message: /decision_point_outcome/ },
-    { label: 'an unknown type', result: { decision_point_outcome: { type: 'maybe' } }, errorType: 'invalid_outcome', message: /create_steps or no_branches/ },
-    { label: 'empty step_names', result: { decision_point_outcome: { type: 'create_steps', step_names: [] } }, errorType: 'invalid_outcome', message: /non-empty/ },
-    { label: 'a name outside its branches', result: decide(['check_expense']), errorType: 'unknown_branch', message: /cannot create check_expense/ },
-    { label: 'more names than the limit', result: decide(['instant_ok', 'lead_signoff', 'controller_signoff']), errorType: 'limit_exceeded', message: /max_steps_per_decision is 2/ },
+    {
+      label: 'a missing outcome',
+      result: { route: 'x' },
+      errorType: 'invalid_outcome',
+      message: /decision_point_outcome/,
+    },
+    {
+      label: 'an unknown type',
+      result: { decision_point_outcome: { type: 'maybe' } },
+      errorType: 'invalid_outcome',
+      message: /create_steps or no_branches/,
+    },
+    {
+      label: 'empty step_names',
+      result: { decision_point_outcome: { type: 'create_steps', step_names: [] } },
+      errorType: 'invalid_outcome',
+      message: /non-empty/,
+    },
+    {
+      label: 'a name outside its branches',
+      result: decide(['check_expense']),
+      errorType: 'unknown_branch',
+      message: /cannot create check_expense/,
+    },
+    {
+      label: 'more names than the limit',
+      result: decide(['instant_ok', 'lead_signoff', 'controller_signoff']),
+      errorType: 'limit_exceeded',
+      message: /max_steps_per_decision is 2/,
+    },
   ];
   it.each(cases)('$label → $errorType', async ({ result, errorType, message }) => {
     const task = await start('expense_routing');
@@ -240,7 +337,11 @@ describe('bad outcomes fail the decision permanently', () => {
     expect(ack).toMatchObject({ stepState: 'error', taskState: 'error' });
     const steps = await stepsOf(rt.sql, task);
     expect([...steps.keys()]).toEqual(['check_expense', 'choose_path']);
-    expect(steps.get('choose_path')?.last_error).toMatchObject({ error_type: errorType, retryable: false, message: expect.stringMatching(message) });
+    expect(steps.get('choose_path')?.last_error).toMatchObject({
+      error_type: errorType,
+      retryable: false,
+      message: expect.stringMatching(message),
+    });
     expect(await expansionsOf(rt.sql, task)).toEqual([]);
     const dlq = await rt.services.dlq!.getByTask(TEST_PRINCIPAL, task);
     expect(dlq.reason).toBe('max_retries_exceeded');
@@ -258,11 +359,26 @@ describe('replays and replicas', () => {
     const again = await completeStep(rt.services, step, decide(['instant_ok']));
     expect(again).toMatchObject({ stepState: 'complete', taskState: first.taskState });
     const batch = await rt.services.workers.reportResults(TEST_PRINCIPAL, {
-      workerId: 'dyn-worker', claim: null,
-      results: [{ kind: 'completed', stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: decide(['lead_signoff']), executionTimeMs: 1, metadata: null }],
+      workerId: 'dyn-worker',
+      claim: null,
+      results: [
+        {
+          kind: 'completed',
+          stepUuid: step.stepUuid,
+          leaseToken: step.leaseToken,
+          result: decide(['lead_signoff']),
+          executionTimeMs: 1,
+          metadata: null,
+        },
+      ],
     });
     expect(JSON.stringify(batch)).toContain('"ok"');
-    expect([...(await stepsOf(rt.sql, task)).keys()].sort()).toEqual(['check_expense', 'choose_path', 'instant_ok', 'record_outcome']);
+    expect([...(await stepsOf(rt.sql, task)).keys()].sort()).toEqual([
+      'check_expense',
+      'choose_path',
+      'instant_ok',
+      'record_outcome',
+    ]);
     expect(await expansionsOf(rt.sql, task)).toHaveLength(1);
     await expectConsistent(task);
   });
@@ -276,7 +392,10 @@ describe('replays and replicas', () => {
         await run('root', held);
         const d1 = await claimByName(rt.services, NS, 'd1', held);
         const d2 = await claimByName(rt.services, NS, 'd2', held);
-        await Promise.all([completeStep(rt.services, d1, decide(['x1'])), completeStep(other.services, d2, decide(['x2']))]);
+        await Promise.all([
+          completeStep(rt.services, d1, decide(['x1'])),
+          completeStep(other.services, d2, decide(['x2'])),
+        ]);
         const steps = await stepsOf(rt.sql, task);
         expect([...steps.keys()].sort()).toEqual(['d1', 'd2', 'join', 'root', 'x1', 'x2']);
         expect(steps.get('join')).toMatchObject({ held: 0, total_parents: 2, unsatisfied_parents: 2 });

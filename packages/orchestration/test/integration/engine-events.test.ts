@@ -15,7 +15,14 @@ import {
 } from './helpers/runtime.js';
 
 let rt: TestRuntime;
-const DIAMOND = { namespace: 'media', name: 'media_ingest', version: '2.1.0', initiator: 't', sourceSystem: 't', reason: 't' };
+const DIAMOND = {
+  namespace: 'media',
+  name: 'media_ingest',
+  version: '2.1.0',
+  initiator: 't',
+  sourceSystem: 't',
+  reason: 't',
+};
 
 beforeAll(async () => {
   rt = await startTestRuntime();
@@ -45,7 +52,12 @@ describe('task events', () => {
       namespaces: ['media'],
       signal: controller.signal,
       concurrency: 2,
-      handlers: { '*': async () => { await new Promise((r) => setTimeout(r, 40)); return { ok: true }; } },
+      handlers: {
+        '*': async () => {
+          await new Promise((r) => setTimeout(r, 40));
+          return { ok: true };
+        },
+      },
     });
 
     const received: TaskStatusEvent[] = [];
@@ -57,7 +69,10 @@ describe('task events', () => {
     const cursor = received.at(-1)?.eventId ?? 0;
     // Let the task move on while nobody watches.
     await new Promise((r) => setTimeout(r, 60));
-    for await (const event of rt.services.taskEvents.watch(TEST_PRINCIPAL, task.taskUuid, { includeSteps: true, afterEventId: cursor })) {
+    for await (const event of rt.services.taskEvents.watch(TEST_PRINCIPAL, task.taskUuid, {
+      includeSteps: true,
+      afterEventId: cursor,
+    })) {
       if (event.type !== 'keepalive') received.push(event);
     }
     controller.abort();
@@ -77,7 +92,11 @@ describe('task events', () => {
   it('without steps only task transitions are sent; a finished task replays and ends, or ends at once after its last event', async () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...DIAMOND, context: {} });
     const controller = new AbortController();
-    const loop = runWorkerLoop(rt.services, { namespaces: ['media'], signal: controller.signal, handlers: { '*': () => ({}) } });
+    const loop = runWorkerLoop(rt.services, {
+      namespaces: ['media'],
+      signal: controller.signal,
+      handlers: { '*': () => ({}) },
+    });
     await waitForTaskState(rt.services, task.taskUuid, ['complete']);
     controller.abort();
     await loop;
@@ -90,7 +109,10 @@ describe('task events', () => {
     expect(events.map((e) => e.type).filter((t) => t !== 'task_state_change')).toEqual(['task_complete']);
 
     const after: TaskStatusEvent[] = [];
-    for await (const e of rt.services.taskEvents.watch(TEST_PRINCIPAL, task.taskUuid, { afterEventId: events.at(-1)?.eventId ?? 0 })) after.push(e);
+    for await (const e of rt.services.taskEvents.watch(TEST_PRINCIPAL, task.taskUuid, {
+      afterEventId: events.at(-1)?.eventId ?? 0,
+    }))
+      after.push(e);
     expect(after).toEqual([]);
   });
 
@@ -129,10 +151,17 @@ describe('task events', () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...DIAMOND, context: {} });
     const stream = (async () => {
       const seen: TaskStatusEvent[] = [];
-      for await (const e of other.services.taskEvents.watch(TEST_PRINCIPAL, task.taskUuid, { includeSteps: true })) seen.push(e);
+      for await (const e of other.services.taskEvents.watch(TEST_PRINCIPAL, task.taskUuid, { includeSteps: true }))
+        seen.push(e);
       return seen;
     })();
-    const claim = other.services.workers.claim(TEST_PRINCIPAL, { workerId: 'late', namespaces: ['nothing_here'], handlerNames: [], maxSteps: 1, waitMs: 2000 });
+    const claim = other.services.workers.claim(TEST_PRINCIPAL, {
+      workerId: 'late',
+      namespaces: ['nothing_here'],
+      handlerNames: [],
+      maxSteps: 1,
+      waitMs: 2000,
+    });
     await new Promise((r) => setTimeout(r, 150));
     const stopAt = Date.now();
     await other.stop();

@@ -28,21 +28,49 @@ afterAll(async () => {
 
 afterEach(stopWorkerLoops);
 
-const SHAPES: { fixture: FixtureTemplate; namespace: string; name: string; version: string; context: Record<string, JsonValue>; order: string[][] }[] = [
+const SHAPES: {
+  fixture: FixtureTemplate;
+  namespace: string;
+  name: string;
+  version: string;
+  context: Record<string, JsonValue>;
+  order: string[][];
+}[] = [
   {
-    fixture: 'linear', namespace: 'billing', name: 'invoice_settlement', version: '1.0.0', context: { invoice_id: 7 },
+    fixture: 'linear',
+    namespace: 'billing',
+    name: 'invoice_settlement',
+    version: '1.0.0',
+    context: { invoice_id: 7 },
     order: [['load_invoice'], ['compute_tax'], ['charge_card'], ['send_receipt']],
   },
   {
-    fixture: 'diamond', namespace: 'media', name: 'media_ingest', version: '2.1.0', context: { url: 'x' },
+    fixture: 'diamond',
+    namespace: 'media',
+    name: 'media_ingest',
+    version: '2.1.0',
+    context: { url: 'x' },
     order: [['fetch_source'], ['make_thumbs', 'transcribe'], ['publish_asset']],
   },
   {
-    fixture: 'dag7', namespace: 'crm', name: 'customer_onboarding', version: '1.0.0', context: {},
-    order: [['open_case'], ['check_identity', 'check_credit'], ['score_risk', 'create_login', 'set_limits'], ['welcome_pack']],
+    fixture: 'dag7',
+    namespace: 'crm',
+    name: 'customer_onboarding',
+    version: '1.0.0',
+    context: {},
+    order: [
+      ['open_case'],
+      ['check_identity', 'check_credit'],
+      ['score_risk', 'create_login', 'set_limits'],
+      ['welcome_pack'],
+    ],
   },
   {
-    fixture: 'tree8', namespace: 'reports', name: 'report_rollup', version: '1.0.0', context: {},
+    fixture: 'tree8',
+    namespace: 'reports',
+    name: 'report_rollup',
+    version: '1.0.0',
+    context: {},
     order: [['root'], ['branch_a', 'branch_b'], ['leaf_a1', 'leaf_a2', 'leaf_b1', 'leaf_b2'], ['rollup']],
   },
 ];
@@ -50,10 +78,22 @@ const SHAPES: { fixture: FixtureTemplate; namespace: string; name: string; versi
 describe.each(SHAPES)('$fixture template', (shape) => {
   it('runs to complete; parents run first and children see their results; histories are valid paths', async () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
-      namespace: shape.namespace, name: shape.name, version: shape.version, context: shape.context,
-      initiator: 'engine-test', sourceSystem: 'vitest', reason: `run ${shape.fixture}`, tags: ['engine', shape.fixture], priority: 5,
+      namespace: shape.namespace,
+      name: shape.name,
+      version: shape.version,
+      context: shape.context,
+      initiator: 'engine-test',
+      sourceSystem: 'vitest',
+      reason: `run ${shape.fixture}`,
+      tags: ['engine', shape.fixture],
+      priority: 5,
     });
-    expect(task).toMatchObject({ state: 'steps_in_process', tags: ['engine', shape.fixture], priority: 5, initiator: 'engine-test' });
+    expect(task).toMatchObject({
+      state: 'steps_in_process',
+      tags: ['engine', shape.fixture],
+      priority: 5,
+      initiator: 'engine-test',
+    });
     expect(task.execution.readySteps).toBe(1);
 
     const seen: ClaimedStep[] = [];
@@ -75,7 +115,11 @@ describe.each(SHAPES)('$fixture template', (shape) => {
 
     expect(done.state).toBe('complete');
     expect(done.completedAt).toBeInstanceOf(Date);
-    expect(done.execution).toMatchObject({ completionPercentage: 100, executionStatus: 'all_complete', recommendedAction: 'none' });
+    expect(done.execution).toMatchObject({
+      completionPercentage: 100,
+      executionStatus: 'all_complete',
+      recommendedAction: 'none',
+    });
     expect(stats).toMatchObject({ failed: 0, refused: 0, errors: [] });
 
     // Every step was claimed after each of its parents (a tree's leaf may start while a sibling of its parent
@@ -86,7 +130,8 @@ describe.each(SHAPES)('$fixture template', (shape) => {
       const parents = Object.keys(step.parentResults);
       const stage = shape.order.findIndex((names) => names.includes(step.stepName));
       expect(parents.length > 0).toBe(stage > 0);
-      for (const parent of parents) expect(claimIndex.get(parent) ?? Infinity).toBeLessThan(claimIndex.get(step.stepName) ?? -1);
+      for (const parent of parents)
+        expect(claimIndex.get(parent) ?? Infinity).toBeLessThan(claimIndex.get(step.stepName) ?? -1);
     }
     for (const step of seen) {
       expect(step.context).toEqual(shape.context);

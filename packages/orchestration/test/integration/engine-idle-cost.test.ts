@@ -11,7 +11,9 @@ const sent: Array<{ at: number; statement: string }> = [];
 let rt: TestRuntime;
 
 beforeAll(async () => {
-  rt = await startTestRuntime(undefined, { onStatement: (statement) => sent.push({ at: performance.now(), statement }) });
+  rt = await startTestRuntime(undefined, {
+    onStatement: (statement) => sent.push({ at: performance.now(), statement }),
+  });
 });
 
 afterAll(async () => {
@@ -26,7 +28,10 @@ it('costs at most one statement a second while idle, and stays ready', async () 
   const label = window.map((s) => s.statement.replace(/\s+/g, ' ').slice(0, 80)).join('\n');
   expect(window.length, label).toBeLessThanOrEqual(WINDOW_MS / 1000 + 1);
   // Each of them is the pulse: no loop polls on its own.
-  expect(window.every((s) => s.statement.includes('min(lease_expires_at)')), label).toBe(true);
+  expect(
+    window.every((s) => s.statement.includes('min(lease_expires_at)')),
+    label,
+  ).toBe(true);
   // …and it does run: readiness is a live check, not a cached answer from start-up.
   expect(window.length).toBeGreaterThanOrEqual(WINDOW_MS / 1000 - 1);
   expect(rt.runtime.health.isReady()).toBe(true);

@@ -14,7 +14,10 @@ import {
 let rt: TestRuntime;
 const TASK = { initiator: 't', sourceSystem: 't', reason: 't' };
 const TIMED = {
-  name: 'timed', namespace_name: 'timed', version: '1.0.0', identity_strategy: 'always_unique',
+  name: 'timed',
+  namespace_name: 'timed',
+  version: '1.0.0',
+  identity_strategy: 'always_unique',
   steps: [{ name: 'slow', handler: { callable: 'Timed.Slow' }, timeout_seconds: 1, retry: { max_attempts: 1 } }],
 };
 
@@ -30,13 +33,25 @@ afterAll(async () => {
 });
 
 const claim = async (workerId: string, namespace: string, waitMs = 3000) => {
-  const [step] = await rt.services.workers.claim(TEST_PRINCIPAL, { workerId, namespaces: [namespace], handlerNames: [], maxSteps: 1, waitMs });
+  const [step] = await rt.services.workers.claim(TEST_PRINCIPAL, {
+    workerId,
+    namespaces: [namespace],
+    handlerNames: [],
+    maxSteps: 1,
+    waitMs,
+  });
   return step;
 };
 
 describe('leases', () => {
   it('a worker whose lease expired cannot complete; the step is re-dispatched and completes once', async () => {
-    const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'media', name: 'media_ingest', version: '2.1.0', context: {} });
+    const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
+      ...TASK,
+      namespace: 'media',
+      name: 'media_ingest',
+      version: '2.1.0',
+      context: {},
+    });
     const zombie = await claim('zombie', 'media');
     if (zombie === undefined) throw new Error('nothing claimed');
     expect(zombie.stepName).toBe('fetch_source');
@@ -47,17 +62,42 @@ describe('leases', () => {
     expect(second).toMatchObject({ stepUuid: zombie.stepUuid, attempt: 2 });
 
     const before = await rt.sql`SELECT * FROM tasker.steps WHERE step_uuid = ${zombie.stepUuid}`;
-    await expect(rt.services.workers.complete(TEST_PRINCIPAL, {
-      workerId: 'zombie', stepUuid: zombie.stepUuid, leaseToken: zombie.leaseToken, result: { from: 'zombie' }, executionTimeMs: 1, metadata: null,
-    })).rejects.toMatchObject({ code: 'INVALID_STATE', details: { step_uuid: zombie.stepUuid, reason: 'lease_lost' } });
-    await expect(rt.services.workers.fail(TEST_PRINCIPAL, {
-      workerId: 'zombie', stepUuid: zombie.stepUuid, leaseToken: zombie.leaseToken, executionTimeMs: 1,
-      error: { message: 'late', errorType: null, retryable: true, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
-    })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(
+      rt.services.workers.complete(TEST_PRINCIPAL, {
+        workerId: 'zombie',
+        stepUuid: zombie.stepUuid,
+        leaseToken: zombie.leaseToken,
+        result: { from: 'zombie' },
+        executionTimeMs: 1,
+        metadata: null,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_STATE', details: { step_uuid: zombie.stepUuid, reason: 'lease_lost' } });
+    await expect(
+      rt.services.workers.fail(TEST_PRINCIPAL, {
+        workerId: 'zombie',
+        stepUuid: zombie.stepUuid,
+        leaseToken: zombie.leaseToken,
+        executionTimeMs: 1,
+        error: {
+          message: 'late',
+          errorType: null,
+          retryable: true,
+          retryAfterSeconds: null,
+          statusCode: null,
+          backtrace: null,
+          context: null,
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_STATE' });
     expect(await rt.sql`SELECT * FROM tasker.steps WHERE step_uuid = ${zombie.stepUuid}`).toEqual(before);
 
     await rt.services.workers.complete(TEST_PRINCIPAL, {
-      workerId: 'healthy', stepUuid: second.stepUuid, leaseToken: second.leaseToken, result: { from: 'healthy' }, executionTimeMs: 1, metadata: null,
+      workerId: 'healthy',
+      stepUuid: second.stepUuid,
+      leaseToken: second.leaseToken,
+      result: { from: 'healthy' },
+      executionTimeMs: 1,
+      metadata: null,
     });
     const attempts = await rt.sql<{ attempt: number; worker_id: string; outcome: string }[]>`
       SELECT attempt, worker_id, outcome FROM tasker.step_attempts WHERE step_uuid = ${zombie.stepUuid} ORDER BY claimed_at`;
@@ -68,7 +108,10 @@ describe('leases', () => {
     const step = await rt.services.steps.get(TEST_PRINCIPAL, task.taskUuid, zombie.stepUuid);
     expect(step).toMatchObject({ state: 'complete', results: { from: 'healthy' }, attempts: 2 });
     const audit = await rt.services.steps.audit(TEST_PRINCIPAL, task.taskUuid, zombie.stepUuid);
-    expect(audit.map((a) => [a.action, a.success])).toEqual([['worker_result', true], ['lease_expired', false]]);
+    expect(audit.map((a) => [a.action, a.success])).toEqual([
+      ['worker_result', true],
+      ['lease_expired', false],
+    ]);
 
     await rt.services.tasks.cancel(TEST_PRINCIPAL, task.taskUuid, { reason: 'cleanup', performedBy: 'test' });
     expect(await historyProblems(rt.sql, task.taskUuid)).toEqual([]);
@@ -76,14 +119,23 @@ describe('leases', () => {
   });
 
   it('timeout_seconds caps the lease: heartbeats cannot keep a step past it, and the sweeper fails it as timeout', async () => {
-    const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'timed', name: 'timed', version: '1.0.0', context: {} });
+    const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
+      ...TASK,
+      namespace: 'timed',
+      name: 'timed',
+      version: '1.0.0',
+      context: {},
+    });
     const step = await claim('slowpoke', 'timed');
     if (step === undefined) throw new Error('nothing claimed');
     const deadline = step.leaseExpiresAt.getTime();
     const beats: (Date | null)[] = [];
     const timer = setInterval(() => {
       void rt.services.workers
-        .heartbeat(TEST_PRINCIPAL, { workerId: 'slowpoke', leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }] })
+        .heartbeat(TEST_PRINCIPAL, {
+          workerId: 'slowpoke',
+          leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }],
+        })
         .then(([s]) => beats.push(s?.status === 'valid' ? s.leaseExpiresAt : null));
     }, 150);
     const done = await waitForTaskState(rt.services, task.taskUuid, ['error'], 5000);
@@ -97,31 +149,64 @@ describe('leases', () => {
   });
 
   it('cancel mid-run: unfinished steps are cancelled, dispatch stops, heartbeats report cancelled, late results are refused', async () => {
-    const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...TASK, namespace: 'media', name: 'media_ingest', version: '2.1.0', context: {} });
+    const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
+      ...TASK,
+      namespace: 'media',
+      name: 'media_ingest',
+      version: '2.1.0',
+      context: {},
+    });
     const fetch = await claim('w1', 'media');
     if (fetch === undefined) throw new Error('nothing claimed');
-    await rt.services.workers.complete(TEST_PRINCIPAL, { workerId: 'w1', stepUuid: fetch.stepUuid, leaseToken: fetch.leaseToken, result: {}, executionTimeMs: 1, metadata: null });
+    await rt.services.workers.complete(TEST_PRINCIPAL, {
+      workerId: 'w1',
+      stepUuid: fetch.stepUuid,
+      leaseToken: fetch.leaseToken,
+      result: {},
+      executionTimeMs: 1,
+      metadata: null,
+    });
     const running = await claim('w1', 'media');
     if (running === undefined) throw new Error('nothing claimed');
     const lease = { stepUuid: running.stepUuid, leaseToken: running.leaseToken };
-    expect((await rt.services.workers.heartbeat(TEST_PRINCIPAL, { workerId: 'w1', leases: [lease] }))[0]?.status).toBe('valid');
+    expect((await rt.services.workers.heartbeat(TEST_PRINCIPAL, { workerId: 'w1', leases: [lease] }))[0]?.status).toBe(
+      'valid',
+    );
 
-    const cancelled = await rt.services.tasks.cancel(TEST_PRINCIPAL, task.taskUuid, { reason: 'customer withdrew', performedBy: 'ops' });
+    const cancelled = await rt.services.tasks.cancel(TEST_PRINCIPAL, task.taskUuid, {
+      reason: 'customer withdrew',
+      performedBy: 'ops',
+    });
     expect(cancelled).toMatchObject({ state: 'cancelled', execution: { completedSteps: 1, cancelledSteps: 3 } });
     expect(cancelled.completedAt).toBeInstanceOf(Date);
     expect((await rt.services.workers.heartbeat(TEST_PRINCIPAL, { workerId: 'w1', leases: [lease] }))[0]).toEqual({
-      stepUuid: running.stepUuid, status: 'cancelled', leaseExpiresAt: null,
+      stepUuid: running.stepUuid,
+      status: 'cancelled',
+      leaseExpiresAt: null,
     });
-    await expect(rt.services.workers.complete(TEST_PRINCIPAL, { workerId: 'w1', ...lease, result: {}, executionTimeMs: 1, metadata: null }))
-      .rejects.toMatchObject({ code: 'INVALID_STATE', details: { reason: 'cancelled' } });
+    await expect(
+      rt.services.workers.complete(TEST_PRINCIPAL, {
+        workerId: 'w1',
+        ...lease,
+        result: {},
+        executionTimeMs: 1,
+        metadata: null,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_STATE', details: { reason: 'cancelled' } });
     expect(await claim('w2', 'media', 300)).toBeUndefined();
-    await expect(rt.services.tasks.cancel(TEST_PRINCIPAL, task.taskUuid, { reason: 'again', performedBy: null }))
-      .rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(
+      rt.services.tasks.cancel(TEST_PRINCIPAL, task.taskUuid, { reason: 'again', performedBy: null }),
+    ).rejects.toMatchObject({ code: 'INVALID_STATE' });
 
     const steps = await rt.services.steps.list(TEST_PRINCIPAL, task.taskUuid);
     expect(steps.map((s) => s.state)).toEqual(['complete', 'cancelled', 'cancelled', 'cancelled']);
     const audit = await rt.services.steps.audit(TEST_PRINCIPAL, task.taskUuid, running.stepUuid);
-    expect(audit[0]).toMatchObject({ action: 'cancel', performedBy: 'ops', reason: 'customer withdrew', fromState: 'in_progress' });
+    expect(audit[0]).toMatchObject({
+      action: 'cancel',
+      performedBy: 'ops',
+      reason: 'customer withdrew',
+      fromState: 'in_progress',
+    });
     expect(await historyProblems(rt.sql, task.taskUuid)).toEqual([]);
     expect(await invariantViolations(rt.sql, task.taskUuid)).toEqual([]);
   });

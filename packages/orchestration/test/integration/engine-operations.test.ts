@@ -19,8 +19,22 @@ import {
 } from './helpers/runtime.js';
 
 let rt: TestRuntime;
-const LINEAR = { namespace: 'billing', name: 'invoice_settlement', version: '1.0.0', initiator: 'i', sourceSystem: 's', reason: 'r' };
-const DIAMOND = { namespace: 'media', name: 'media_ingest', version: '2.1.0', initiator: 'i', sourceSystem: 's', reason: 'r' };
+const LINEAR = {
+  namespace: 'billing',
+  name: 'invoice_settlement',
+  version: '1.0.0',
+  initiator: 'i',
+  sourceSystem: 's',
+  reason: 'r',
+};
+const DIAMOND = {
+  namespace: 'media',
+  name: 'media_ingest',
+  version: '2.1.0',
+  initiator: 'i',
+  sourceSystem: 's',
+  reason: 'r',
+};
 
 beforeAll(async () => {
   // Staleness runs every 100 ms here; thresholds are the test overlay's (steps_in_process 5 min).
@@ -44,8 +58,13 @@ describe('manual completion', () => {
       namespaces: ['billing'],
       signal: controller.signal,
       handlers: {
-        'Billing.ChargeCard': () => { throw new HandlerFailure('gateway down', { retryable: false }); },
-        'Billing.SendReceipt': (step) => { parents.push(step.parentResults); return { sent: true }; },
+        'Billing.ChargeCard': () => {
+          throw new HandlerFailure('gateway down', { retryable: false });
+        },
+        'Billing.SendReceipt': (step) => {
+          parents.push(step.parentResults);
+          return { sent: true };
+        },
         '*': () => ({ ok: true }),
       },
     });
@@ -53,7 +72,11 @@ describe('manual completion', () => {
     const charge = (await rt.services.steps.list(TEST_PRINCIPAL, task.taskUuid)).find((s) => s.name === 'charge_card');
     if (charge === undefined) throw new Error('no charge_card');
     const completed = await rt.services.steps.applyManualAction(TEST_PRINCIPAL, task.taskUuid, charge.stepUuid, {
-      type: 'complete_manually', result: { charged: 'by phone' }, metadata: { ticket: 'T-1' }, reason: 'charged by phone', performedBy: 'ops',
+      type: 'complete_manually',
+      result: { charged: 'by phone' },
+      metadata: { ticket: 'T-1' },
+      reason: 'charged by phone',
+      performedBy: 'ops',
     });
     expect(completed).toMatchObject({ state: 'complete', results: { charged: 'by phone' } });
     // Fixing a step of an error task does not restart it; resume does.
@@ -66,8 +89,15 @@ describe('manual completion', () => {
     expect(parents).toEqual([{ charge_card: { charged: 'by phone' } }]);
     const [audit] = await rt.services.steps.audit(TEST_PRINCIPAL, task.taskUuid, charge.stepUuid);
     expect(audit).toMatchObject({
-      action: 'complete_manually', performedBy: 'ops', reason: 'charged by phone', fromState: 'error', toState: 'complete',
-      result: { result: { charged: 'by phone' }, metadata: { ticket: 'T-1', manually_completed: true, completed_by: 'ops' } },
+      action: 'complete_manually',
+      performedBy: 'ops',
+      reason: 'charged by phone',
+      fromState: 'error',
+      toState: 'complete',
+      result: {
+        result: { charged: 'by phone' },
+        metadata: { ticket: 'T-1', manually_completed: true, completed_by: 'ops' },
+      },
     });
     expect(await historyProblems(rt.sql, task.taskUuid)).toEqual([]);
     expect(await invariantViolations(rt.sql, task.taskUuid)).toEqual([]);
@@ -75,26 +105,63 @@ describe('manual completion', () => {
 
   it('resolve_manually of a step in backoff lets a running task continue', async () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...DIAMOND, context: {} });
-    const claim = async () => (await rt.services.workers.claim(TEST_PRINCIPAL, { workerId: 'w', namespaces: ['media'], handlerNames: [], maxSteps: 4, waitMs: 1000 }));
+    const claim = async () =>
+      await rt.services.workers.claim(TEST_PRINCIPAL, {
+        workerId: 'w',
+        namespaces: ['media'],
+        handlerNames: [],
+        maxSteps: 4,
+        waitMs: 1000,
+      });
     const report = { workerId: 'w', executionTimeMs: 1, metadata: null };
     const [fetch] = await claim();
     if (fetch === undefined) throw new Error('nothing claimed');
-    await rt.services.workers.complete(TEST_PRINCIPAL, { ...report, stepUuid: fetch.stepUuid, leaseToken: fetch.leaseToken, result: {} });
+    await rt.services.workers.complete(TEST_PRINCIPAL, {
+      ...report,
+      stepUuid: fetch.stepUuid,
+      leaseToken: fetch.leaseToken,
+      result: {},
+    });
     const branches = await claim();
     const thumbs = branches.find((s) => s.stepName === 'make_thumbs');
     const transcribe = branches.find((s) => s.stepName === 'transcribe');
     if (thumbs === undefined || transcribe === undefined) throw new Error('branches not claimed');
-    await rt.services.workers.complete(TEST_PRINCIPAL, { ...report, stepUuid: thumbs.stepUuid, leaseToken: thumbs.leaseToken, result: {} });
+    await rt.services.workers.complete(TEST_PRINCIPAL, {
+      ...report,
+      stepUuid: thumbs.stepUuid,
+      leaseToken: thumbs.leaseToken,
+      result: {},
+    });
     const ack = await rt.services.workers.fail(TEST_PRINCIPAL, {
-      workerId: 'w', stepUuid: transcribe.stepUuid, leaseToken: transcribe.leaseToken, executionTimeMs: 1,
-      error: { message: 'try later', errorType: null, retryable: true, retryAfterSeconds: 60, statusCode: null, backtrace: null, context: null },
+      workerId: 'w',
+      stepUuid: transcribe.stepUuid,
+      leaseToken: transcribe.leaseToken,
+      executionTimeMs: 1,
+      error: {
+        message: 'try later',
+        errorType: null,
+        retryable: true,
+        retryAfterSeconds: 60,
+        statusCode: null,
+        backtrace: null,
+        context: null,
+      },
     });
     expect(ack).toMatchObject({ stepState: 'waiting_for_retry', taskState: 'waiting_for_retry' });
-    await rt.services.steps.applyManualAction(TEST_PRINCIPAL, task.taskUuid, transcribe.stepUuid, { type: 'resolve_manually', reason: 'not needed', performedBy: 'ops' });
+    await rt.services.steps.applyManualAction(TEST_PRINCIPAL, task.taskUuid, transcribe.stepUuid, {
+      type: 'resolve_manually',
+      reason: 'not needed',
+      performedBy: 'ops',
+    });
     const [publish] = await claim();
     expect(publish?.stepName).toBe('publish_asset');
     expect(publish?.parentResults).toEqual({ make_thumbs: {}, transcribe: null });
-    const final = await rt.services.workers.complete(TEST_PRINCIPAL, { ...report, stepUuid: publish?.stepUuid ?? '', leaseToken: publish?.leaseToken ?? '', result: {} });
+    const final = await rt.services.workers.complete(TEST_PRINCIPAL, {
+      ...report,
+      stepUuid: publish?.stepUuid ?? '',
+      leaseToken: publish?.leaseToken ?? '',
+      result: {},
+    });
     expect(final.taskState).toBe('complete');
     expect(await historyProblems(rt.sql, task.taskUuid)).toEqual([]);
     expect(await invariantViolations(rt.sql, task.taskUuid)).toEqual([]);
@@ -121,9 +188,15 @@ describe('staleness', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect((await rt.services.tasks.get(TEST_PRINCIPAL, diamond.taskUuid)).state).toBe('steps_in_process');
 
-    const [entry] = await rt.sql<{ reason: string; original_state: string; staleness: { threshold_minutes: number; cause: string } }[]>`
+    const [entry] = await rt.sql<
+      { reason: string; original_state: string; staleness: { threshold_minutes: number; cause: string } }[]
+    >`
       SELECT reason, original_state, task_snapshot->'staleness' AS staleness FROM tasker.dlq_entries WHERE task_uuid = ${linear.taskUuid}`;
-    expect(entry).toMatchObject({ reason: 'staleness_timeout', original_state: 'steps_in_process', staleness: { threshold_minutes: 5, cause: 'no_progress', action: 'dlq' } });
+    expect(entry).toMatchObject({
+      reason: 'staleness_timeout',
+      original_state: 'steps_in_process',
+      staleness: { threshold_minutes: 5, cause: 'no_progress', action: 'dlq' },
+    });
     const [transition] = await rt.sql<{ event: string; actor: string }[]>`
       SELECT event, actor FROM tasker.task_transitions WHERE task_uuid = ${linear.taskUuid} ORDER BY event_id DESC LIMIT 1`;
     expect(transition).toEqual({ event: 'staleness_timeout', actor: 'staleness_detector' });
@@ -133,10 +206,22 @@ describe('staleness', () => {
     await age(diamond.taskUuid, 44);
     const t = rt.config.staleness.thresholds;
     const report = await detectStaleTasks(rt.sql, {
-      limit: 10, dryRun: true, dependenciesMinutes: t.waiting_for_dependencies_minutes, retryMinutes: t.waiting_for_retry_minutes,
-      inProcessMinutes: t.steps_in_process_minutes, lifetimeHours: t.task_max_lifetime_hours,
+      limit: 10,
+      dryRun: true,
+      dependenciesMinutes: t.waiting_for_dependencies_minutes,
+      retryMinutes: t.waiting_for_retry_minutes,
+      inProcessMinutes: t.steps_in_process_minutes,
+      lifetimeHours: t.task_max_lifetime_hours,
     });
-    expect(report).toEqual([expect.objectContaining({ taskUuid: diamond.taskUuid, thresholdMinutes: 45, cause: 'no_progress', moved: false, entryOpened: false })]);
+    expect(report).toEqual([
+      expect.objectContaining({
+        taskUuid: diamond.taskUuid,
+        thresholdMinutes: 45,
+        cause: 'no_progress',
+        moved: false,
+        entryOpened: false,
+      }),
+    ]);
     const [state] = await rt.sql<{ state: string; entries: number }[]>`
       SELECT state, (SELECT count(*)::int FROM tasker.dlq_entries WHERE task_uuid = ${diamond.taskUuid}) AS entries
       FROM tasker.tasks WHERE task_uuid = ${diamond.taskUuid}`;

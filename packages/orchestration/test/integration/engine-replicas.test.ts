@@ -42,15 +42,33 @@ it('two runtimes on one database run 200 tasks to completion with no double proc
     },
   };
   const loops = [
-    runWorkerLoop(a.services, { handlers, signal: controller.signal, concurrency: 4, workerId: 'worker-a', maxSteps: 4 }),
-    runWorkerLoop(b.services, { handlers, signal: controller.signal, concurrency: 4, workerId: 'worker-b', maxSteps: 4 }),
+    runWorkerLoop(a.services, {
+      handlers,
+      signal: controller.signal,
+      concurrency: 4,
+      workerId: 'worker-a',
+      maxSteps: 4,
+    }),
+    runWorkerLoop(b.services, {
+      handlers,
+      signal: controller.signal,
+      concurrency: 4,
+      workerId: 'worker-b',
+      maxSteps: 4,
+    }),
   ];
 
   try {
     const created = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         (i % 2 === 0 ? a : b).services.tasks.create(TEST_PRINCIPAL, {
-          namespace: 'media', name: 'media_ingest', version: '2.1.0', context: { i }, initiator: 't', sourceSystem: 't', reason: 't',
+          namespace: 'media',
+          name: 'media_ingest',
+          version: '2.1.0',
+          context: { i },
+          initiator: 't',
+          sourceSystem: 't',
+          reason: 't',
         }),
       ),
     );

@@ -7,7 +7,14 @@ import type { ClaimedStep, JsonValue, StepResultReport } from '@tasker/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultSchemaEnforcer } from '../../src/engine/result-schemas.js';
 import { createTemplateCache } from '../../src/engine/template-cache.js';
-import { attachTestRuntime, invariantViolations, registerFixtureTemplate, startTestRuntime, TEST_PRINCIPAL, type TestRuntime } from './helpers/runtime.js';
+import {
+  attachTestRuntime,
+  invariantViolations,
+  registerFixtureTemplate,
+  startTestRuntime,
+  TEST_PRINCIPAL,
+  type TestRuntime,
+} from './helpers/runtime.js';
 
 const CACHED = { templates: { cache_ttl_ms: 60_000 }, engine: { lease_seconds: 60 } };
 let a: TestRuntime;
@@ -47,17 +54,49 @@ afterAll(async () => {
   await a?.stop();
 });
 
-const LINEAR = { namespace: 'billing', name: 'invoice_settlement', version: '1.0.0', initiator: 'i', sourceSystem: 's', reason: 'r' };
-const CHECKED = { namespace: 'schema_ns', name: 'checked', version: '1.0.0', context: {}, initiator: 'i', sourceSystem: 's', reason: 'r' };
+const LINEAR = {
+  namespace: 'billing',
+  name: 'invoice_settlement',
+  version: '1.0.0',
+  initiator: 'i',
+  sourceSystem: 's',
+  reason: 'r',
+};
+const CHECKED = {
+  namespace: 'schema_ns',
+  name: 'checked',
+  version: '1.0.0',
+  context: {},
+  initiator: 'i',
+  sourceSystem: 's',
+  reason: 'r',
+};
 
-async function claim(rt: TestRuntime, namespace: string, handler: string, max: number, workerId = 'w-schema'): Promise<ClaimedStep[]> {
-  const claimed = await rt.services.workers.claim(TEST_PRINCIPAL, { workerId, namespaces: [namespace], handlerNames: [handler], maxSteps: max, waitMs: 3000 });
+async function claim(
+  rt: TestRuntime,
+  namespace: string,
+  handler: string,
+  max: number,
+  workerId = 'w-schema',
+): Promise<ClaimedStep[]> {
+  const claimed = await rt.services.workers.claim(TEST_PRINCIPAL, {
+    workerId,
+    namespaces: [namespace],
+    handlerNames: [handler],
+    maxSteps: max,
+    waitMs: 3000,
+  });
   if (claimed.length !== max) throw new Error(`claimed ${claimed.length} of ${max} ${handler} steps`);
   return claimed;
 }
 
 const completion = (s: ClaimedStep, result: JsonValue): StepResultReport => ({
-  kind: 'completed', stepUuid: s.stepUuid, leaseToken: s.leaseToken, result, executionTimeMs: 3, metadata: null,
+  kind: 'completed',
+  stepUuid: s.stepUuid,
+  leaseToken: s.leaseToken,
+  result,
+  executionTimeMs: 3,
+  metadata: null,
 });
 
 async function stepOf(rt: TestRuntime, s: ClaimedStep) {
@@ -67,15 +106,25 @@ async function stepOf(rt: TestRuntime, s: ClaimedStep) {
 describe('when no template declares a result_schema', () => {
   it('costs one small query per cache TTL and no lookup, however many results arrive from other replicas', async () => {
     // An enforcer of its own (a replica that handed out none of these steps), so its counters are this test's.
-    const cache = createTemplateCache(a.sql, { ttlMs: 60_000, defaults: {}, environment: 'test', dynamicLimits: a.config.dynamic });
+    const cache = createTemplateCache(a.sql, {
+      ttlMs: 60_000,
+      defaults: {},
+      environment: 'test',
+      dynamicLimits: a.config.dynamic,
+    });
     const enforcer = createResultSchemaEnforcer(a.sql, cache, { ttlMs: 60_000 });
-    for (let i = 0; i < 4; i += 1) await a.services.tasks.create(TEST_PRINCIPAL, { ...LINEAR, context: { invoice_id: i + 1 } });
+    for (let i = 0; i < 4; i += 1)
+      await a.services.tasks.create(TEST_PRINCIPAL, { ...LINEAR, context: { invoice_id: i + 1 } });
     const claimed = await claim(a, 'billing', 'Billing.LoadInvoice', 4);
     const batch = claimed.map((s) => completion(s, { anything: 'goes' }));
     for (let i = 0; i < 25; i += 1) expect(await enforcer.enforce(batch)).toBe(batch);
     expect(enforcer.stats()).toEqual({ remembered: 0, missed: 100, gateQueries: 1, lookups: 0, violations: 0 });
     // The runtime's own path: completions go through as they are.
-    const acks = await a.services.workers.reportResults(TEST_PRINCIPAL, { workerId: 'w-schema', results: batch, claim: null });
+    const acks = await a.services.workers.reportResults(TEST_PRINCIPAL, {
+      workerId: 'w-schema',
+      results: batch,
+      claim: null,
+    });
     expect(acks.outcomes.map((o) => [o.outcome, o.stepState])).toEqual(claimed.map(() => ['ok', 'complete']));
   });
 });
@@ -86,18 +135,37 @@ describe('when a template declares one', () => {
     // on a reaches it by NOTIFY, not by waiting for the TTL.
     await a.services.tasks.create(TEST_PRINCIPAL, { ...LINEAR, context: { invoice_id: 99 } });
     const [s] = await claim(a, 'billing', 'Billing.LoadInvoice', 1);
-    await b.services.workers.complete(TEST_PRINCIPAL, { workerId: 'w-schema', stepUuid: s!.stepUuid, leaseToken: s!.leaseToken, result: {}, executionTimeMs: 1, metadata: null });
+    await b.services.workers.complete(TEST_PRINCIPAL, {
+      workerId: 'w-schema',
+      stepUuid: s!.stepUuid,
+      leaseToken: s!.leaseToken,
+      result: {},
+      executionTimeMs: 1,
+      metadata: null,
+    });
     await a.services.templates.register(TEST_PRINCIPAL, [SCHEMA_TEMPLATE], { force: false });
   });
 
   it('fails a violating completion permanently (no retry) with every failing path, on the replica that claimed it', async () => {
     const task = await a.services.tasks.create(TEST_PRINCIPAL, CHECKED);
     const [s] = await claim(a, 'schema_ns', 'Schema.Produce', 1);
-    const ack = await a.services.workers.complete(TEST_PRINCIPAL, { workerId: 'w-schema', stepUuid: s!.stepUuid, leaseToken: s!.leaseToken, result: BAD, executionTimeMs: 4, metadata: null });
+    const ack = await a.services.workers.complete(TEST_PRINCIPAL, {
+      workerId: 'w-schema',
+      stepUuid: s!.stepUuid,
+      leaseToken: s!.leaseToken,
+      result: BAD,
+      executionTimeMs: 4,
+      metadata: null,
+    });
     // max_attempts 5, retryable: still error after one attempt. The task waits for `unchecked`, then gives up.
     expect(ack).toMatchObject({ stepState: 'error', taskState: 'blocked_by_failures', nextRetryAt: null });
     const step = await stepOf(a, s!);
-    expect(step).toMatchObject({ state: 'error', attempts: 1, results: null, lastError: { errorType: 'result_schema_violation', retryable: false, statusCode: null } });
+    expect(step).toMatchObject({
+      state: 'error',
+      attempts: 1,
+      results: null,
+      lastError: { errorType: 'result_schema_violation', retryable: false, statusCode: null },
+    });
     expect(step.lastError?.message).toBe(
       "result does not match the step's result_schema: /extra is not allowed; /lines/1/sku is required; /total must be >= 0",
     );
@@ -119,9 +187,19 @@ describe('when a template declares one', () => {
     // The task goes on as for any permanent failure: blocked, then error with a DLQ entry once nothing runs.
     const [other] = await claim(a, 'schema_ns', 'Schema.Unchecked', 1);
     expect(other?.taskUuid).toBe(task.taskUuid);
-    const last = await a.services.workers.complete(TEST_PRINCIPAL, { workerId: 'w-schema', stepUuid: other!.stepUuid, leaseToken: other!.leaseToken, result: 'no schema here', executionTimeMs: 1, metadata: null });
+    const last = await a.services.workers.complete(TEST_PRINCIPAL, {
+      workerId: 'w-schema',
+      stepUuid: other!.stepUuid,
+      leaseToken: other!.leaseToken,
+      result: 'no schema here',
+      executionTimeMs: 1,
+      metadata: null,
+    });
     expect(last).toMatchObject({ stepState: 'complete', taskState: 'error' });
-    expect(await a.services.dlq!.getByTask(TEST_PRINCIPAL, task.taskUuid)).toMatchObject({ reason: 'max_retries_exceeded', resolutionStatus: 'pending' });
+    expect(await a.services.dlq!.getByTask(TEST_PRINCIPAL, task.taskUuid)).toMatchObject({
+      reason: 'max_retries_exceeded',
+      resolutionStatus: 'pending',
+    });
     expect(await invariantViolations(a.sql, task.taskUuid)).toEqual([]);
   });
 
@@ -129,12 +207,28 @@ describe('when a template declares one', () => {
     await a.services.tasks.create(TEST_PRINCIPAL, CHECKED);
     await a.services.tasks.create(TEST_PRINCIPAL, CHECKED);
     const [good, bad] = (await claim(a, 'schema_ns', 'Schema.Produce', 2)) as [ClaimedStep, ClaimedStep];
-    const goodAck = await b.services.workers.complete(TEST_PRINCIPAL, { workerId: 'w-schema', stepUuid: good.stepUuid, leaseToken: good.leaseToken, result: GOOD, executionTimeMs: 1, metadata: null });
+    const goodAck = await b.services.workers.complete(TEST_PRINCIPAL, {
+      workerId: 'w-schema',
+      stepUuid: good.stepUuid,
+      leaseToken: good.leaseToken,
+      result: GOOD,
+      executionTimeMs: 1,
+      metadata: null,
+    });
     expect(goodAck.stepState).toBe('complete');
     expect((await stepOf(a, good)).results).toEqual(GOOD);
-    const badAck = await b.services.workers.complete(TEST_PRINCIPAL, { workerId: 'w-schema', stepUuid: bad.stepUuid, leaseToken: bad.leaseToken, result: 'not an object', executionTimeMs: 1, metadata: null });
+    const badAck = await b.services.workers.complete(TEST_PRINCIPAL, {
+      workerId: 'w-schema',
+      stepUuid: bad.stepUuid,
+      leaseToken: bad.leaseToken,
+      result: 'not an object',
+      executionTimeMs: 1,
+      metadata: null,
+    });
     expect(badAck.stepState).toBe('error');
-    expect((await stepOf(a, bad)).lastError?.message).toBe("result does not match the step's result_schema: (result) must be object");
+    expect((await stepOf(a, bad)).lastError?.message).toBe(
+      "result does not match the step's result_schema: (result) must be object",
+    );
   });
 
   it('converts only the violating result of a batch, with and without a claim alongside', async () => {
@@ -145,13 +239,19 @@ describe('when a template declares one', () => {
       results: [completion(s1!, GOOD), completion(s2!, BAD)],
       claim: null,
     });
-    expect(plain.outcomes.map((o) => [o.outcome, o.stepState])).toEqual([['ok', 'complete'], ['ok', 'error']]);
+    expect(plain.outcomes.map((o) => [o.outcome, o.stepState])).toEqual([
+      ['ok', 'complete'],
+      ['ok', 'error'],
+    ]);
     const alongside = await a.services.workers.reportResults(TEST_PRINCIPAL, {
       workerId: 'w-schema',
       results: [completion(s3!, BAD), completion(s4!, GOOD)],
       claim: { maxSteps: 5, namespaces: ['schema_ns'], handlerNames: ['Schema.After'] },
     });
-    expect(alongside.outcomes.map((o) => [o.outcome, o.stepState])).toEqual([['ok', 'error'], ['ok', 'complete']]);
+    expect(alongside.outcomes.map((o) => [o.outcome, o.stepState])).toEqual([
+      ['ok', 'error'],
+      ['ok', 'complete'],
+    ]);
     // The good completions released their children (s4's in this very call); the bad ones' never run.
     const released = new Map(alongside.claimed.map((c) => [c.taskUuid, c]));
     expect(released.get(s4!.taskUuid)).toMatchObject({ stepName: 'after', parentResults: { produce: GOOD } });
@@ -161,13 +261,22 @@ describe('when a template declares one', () => {
   });
 
   it('costs no query for results of steps claimed on this replica; a lookup per batch for the others', async () => {
-    const cache = createTemplateCache(a.sql, { ttlMs: 60_000, defaults: {}, environment: 'test', dynamicLimits: a.config.dynamic });
+    const cache = createTemplateCache(a.sql, {
+      ttlMs: 60_000,
+      defaults: {},
+      environment: 'test',
+      dynamicLimits: a.config.dynamic,
+    });
     const enforcer = createResultSchemaEnforcer(a.sql, cache, { ttlMs: 60_000 });
     await cache.resolve('schema_ns', 'checked', '1.0.0');
     for (let i = 0; i < 3; i += 1) await a.services.tasks.create(TEST_PRINCIPAL, CHECKED);
     const claimed = await claim(a, 'schema_ns', 'Schema.Produce', 3);
     enforcer.noteClaimed(claimed);
-    const out = await enforcer.enforce([completion(claimed[0]!, GOOD), completion(claimed[1]!, BAD), completion(claimed[2]!, GOOD)]);
+    const out = await enforcer.enforce([
+      completion(claimed[0]!, GOOD),
+      completion(claimed[1]!, BAD),
+      completion(claimed[2]!, GOOD),
+    ]);
     expect(out.map((r) => r.kind)).toEqual(['completed', 'failed', 'completed']);
     expect(enforcer.stats()).toEqual({ remembered: 3, missed: 0, gateQueries: 0, lookups: 0, violations: 1 });
     // Results nobody here handed out: one lookup per batch (the claims already showed a schema exists, so
@@ -181,6 +290,10 @@ describe('when a template declares one', () => {
     await fresh.enforce(claimed.map((s) => completion(s, GOOD)));
     await fresh.enforce(claimed.map((s) => completion(s, GOOD)));
     expect(fresh.stats()).toEqual({ remembered: 0, missed: 6, gateQueries: 1, lookups: 2, violations: 0 });
-    await a.services.workers.reportResults(TEST_PRINCIPAL, { workerId: 'w-schema', results: claimed.map((s) => completion(s, GOOD)), claim: null });
+    await a.services.workers.reportResults(TEST_PRINCIPAL, {
+      workerId: 'w-schema',
+      results: claimed.map((s) => completion(s, GOOD)),
+      claim: null,
+    });
   });
 });

@@ -29,7 +29,14 @@ afterAll(async () => {
 
 afterEach(stopWorkerLoops);
 
-const FLAKY = { namespace: 'flaky', name: 'flaky_chain', version: '1.0.0', initiator: 't', sourceSystem: 't', reason: 't' };
+const FLAKY = {
+  namespace: 'flaky',
+  name: 'flaky_chain',
+  version: '1.0.0',
+  initiator: 't',
+  sourceSystem: 't',
+  reason: 't',
+};
 /** flaky.yaml's call_partner policy. */
 const POLICY = { backoff: 'exponential' as const, backoffBaseMs: 100, maxBackoffMs: 5000, jitter: 0.1 };
 
@@ -51,7 +58,8 @@ describe('retries', () => {
       concurrency: 2,
       handlers: {
         'Flaky.CallPartner': () => {
-          if (!partnerUp) throw new HandlerFailure('partner unavailable', { retryable: true, errorType: 'Unavailable' });
+          if (!partnerUp)
+            throw new HandlerFailure('partner unavailable', { retryable: true, errorType: 'Unavailable' });
           return { called: true };
         },
         '*': (step) => ({ ok: step.stepName }),
@@ -60,11 +68,21 @@ describe('retries', () => {
 
     const failed = await waitForTaskState(rt.services, task.taskUuid, ['error', 'complete']);
     expect(failed.state).toBe('error');
-    expect(failed.execution).toMatchObject({ failedSteps: 1, completedSteps: 1, executionStatus: 'blocked_by_failures', healthStatus: 'blocked' });
+    expect(failed.execution).toMatchObject({
+      failedSteps: 1,
+      completedSteps: 1,
+      executionStatus: 'blocked_by_failures',
+      healthStatus: 'blocked',
+    });
 
     // Four runs; each gap (database clock: previous failure → next claim) within the policy's jitter bounds.
     const attempts = await attemptsOf(task.taskUuid, 'call_partner');
-    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'failed'], [2, 'failed'], [3, 'failed'], [4, 'failed']]);
+    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'failed'],
+      [4, 'failed'],
+    ]);
     for (let i = 1; i < attempts.length; i += 1) {
       const gap = (attempts[i]?.claimed_at.getTime() ?? 0) - (attempts[i - 1]?.finished_at?.getTime() ?? 0);
       const { min, max } = backoffBoundsMs(POLICY, i);
@@ -85,27 +103,42 @@ describe('retries', () => {
 
     const summary = await rt.services.tasks.summary(TEST_PRINCIPAL, task.taskUuid);
     expect(summary.dlq).toEqual({ inDlq: true, dlqReason: 'max_retries_exceeded', resolutionStatus: 'pending' });
-    const [entry] = await rt.sql<{ original_state: string; snapshot: { task: { task_uuid: string }; steps: { name: string; state: string }[] } }[]>`
+    const [entry] = await rt.sql<
+      { original_state: string; snapshot: { task: { task_uuid: string }; steps: { name: string; state: string }[] } }[]
+    >`
       SELECT original_state, task_snapshot AS snapshot FROM tasker.dlq_entries WHERE task_uuid = ${task.taskUuid}`;
     expect(entry?.original_state).toBe('blocked_by_failures');
     expect(entry?.snapshot.task.task_uuid).toBe(task.taskUuid);
     expect(entry?.snapshot.steps.find((s) => s.name === 'call_partner')?.state).toBe('error');
 
     // Resume is refused while the step is still in error.
-    await expect(rt.services.tasks.resume(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ops', reason: 'too early' }))
-      .rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(
+      rt.services.tasks.resume(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ops', reason: 'too early' }),
+    ).rejects.toMatchObject({ code: 'INVALID_STATE' });
 
-    const partner = (await rt.services.steps.list(TEST_PRINCIPAL, task.taskUuid)).find((s) => s.name === 'call_partner');
+    const partner = (await rt.services.steps.list(TEST_PRINCIPAL, task.taskUuid)).find(
+      (s) => s.name === 'call_partner',
+    );
     if (partner === undefined) throw new Error('no call_partner step');
-    expect(partner).toMatchObject({ state: 'error', attempts: 4, retryEligible: false, lastError: { message: 'partner unavailable', errorType: 'Unavailable' } });
+    expect(partner).toMatchObject({
+      state: 'error',
+      attempts: 4,
+      retryEligible: false,
+      lastError: { message: 'partner unavailable', errorType: 'Unavailable' },
+    });
     const reset = await rt.services.steps.applyManualAction(TEST_PRINCIPAL, task.taskUuid, partner.stepUuid, {
-      type: 'reset_for_retry', reason: 'partner is back', performedBy: 'ops@example.com',
+      type: 'reset_for_retry',
+      reason: 'partner is back',
+      performedBy: 'ops@example.com',
     });
     expect(reset).toMatchObject({ state: 'pending', attempts: 0 });
     expect((await rt.services.tasks.get(TEST_PRINCIPAL, task.taskUuid)).state).toBe('error');
 
     partnerUp = true;
-    const resumed = await rt.services.tasks.resume(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ops@example.com', reason: 'fixed upstream' });
+    const resumed = await rt.services.tasks.resume(TEST_PRINCIPAL, task.taskUuid, {
+      performedBy: 'ops@example.com',
+      reason: 'fixed upstream',
+    });
     expect(resumed.state).toBe('steps_in_process');
     const done = await waitForTaskState(rt.services, task.taskUuid, ['complete', 'error']);
     controller.abort();
@@ -114,10 +147,19 @@ describe('retries', () => {
 
     const audit = await rt.services.steps.audit(TEST_PRINCIPAL, task.taskUuid, partner.stepUuid);
     expect(audit[0]).toMatchObject({ action: 'worker_result', success: true });
-    expect(audit.find((a) => a.action === 'reset_for_retry')).toMatchObject({ performedBy: 'ops@example.com', reason: 'partner is back', fromState: 'error', toState: 'pending' });
+    expect(audit.find((a) => a.action === 'reset_for_retry')).toMatchObject({
+      performedBy: 'ops@example.com',
+      reason: 'partner is back',
+      fromState: 'error',
+      toState: 'pending',
+    });
     const [closed] = await rt.sql<{ resolution_status: string; resolved_by: string; resolution_notes: string }[]>`
       SELECT resolution_status, resolved_by, resolution_notes FROM tasker.dlq_entries WHERE task_uuid = ${task.taskUuid}`;
-    expect(closed).toEqual({ resolution_status: 'manually_resolved', resolved_by: 'ops@example.com', resolution_notes: 'fixed upstream' });
+    expect(closed).toEqual({
+      resolution_status: 'manually_resolved',
+      resolved_by: 'ops@example.com',
+      resolution_notes: 'fixed upstream',
+    });
     const [resume] = await rt.sql<{ actor: string; reason: string }[]>`
       SELECT actor, reason FROM tasker.task_transitions WHERE task_uuid = ${task.taskUuid} AND event LIKE 'resume>%'`;
     expect(resume).toEqual({ actor: 'ops@example.com', reason: 'fixed upstream' });
@@ -129,17 +171,41 @@ describe('retries', () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, { ...FLAKY, context: { run: 2 } });
     const worker = 'retry-after-worker';
     const claim = async () => {
-      const [step] = await rt.services.workers.claim(TEST_PRINCIPAL, { workerId: worker, namespaces: ['flaky'], handlerNames: [], maxSteps: 1, waitMs: 2000 });
+      const [step] = await rt.services.workers.claim(TEST_PRINCIPAL, {
+        workerId: worker,
+        namespaces: ['flaky'],
+        handlerNames: [],
+        maxSteps: 1,
+        waitMs: 2000,
+      });
       if (step === undefined) throw new Error('nothing claimed');
       return step;
     };
     const failWith = (step: { stepUuid: string; leaseToken: string }, retryAfterSeconds: number) =>
       rt.services.workers.fail(TEST_PRINCIPAL, {
-        workerId: worker, stepUuid: step.stepUuid, leaseToken: step.leaseToken, executionTimeMs: 1,
-        error: { message: 'slow down', errorType: 'RateLimited', retryable: true, retryAfterSeconds, statusCode: 429, backtrace: null, context: null },
+        workerId: worker,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        executionTimeMs: 1,
+        error: {
+          message: 'slow down',
+          errorType: 'RateLimited',
+          retryable: true,
+          retryAfterSeconds,
+          statusCode: 429,
+          backtrace: null,
+          context: null,
+        },
       });
     const prepare = await claim();
-    await rt.services.workers.complete(TEST_PRINCIPAL, { workerId: worker, stepUuid: prepare.stepUuid, leaseToken: prepare.leaseToken, result: {}, executionTimeMs: 1, metadata: null });
+    await rt.services.workers.complete(TEST_PRINCIPAL, {
+      workerId: worker,
+      stepUuid: prepare.stepUuid,
+      leaseToken: prepare.leaseToken,
+      result: {},
+      executionTimeMs: 1,
+      metadata: null,
+    });
 
     const first = await claim();
     expect(first.stepName).toBe('call_partner');
@@ -164,7 +230,13 @@ describe('retries', () => {
 
   it('a failure of a non-retryable step errors the task at once', async () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, {
-      namespace: 'billing', name: 'invoice_settlement', version: '1.0.0', context: { invoice_id: 1 }, initiator: 't', sourceSystem: 't', reason: 't',
+      namespace: 'billing',
+      name: 'invoice_settlement',
+      version: '1.0.0',
+      context: { invoice_id: 1 },
+      initiator: 't',
+      sourceSystem: 't',
+      reason: 't',
     });
     const controller = new AbortController();
     const loop = runWorkerLoop(rt.services, {
@@ -184,7 +256,10 @@ describe('retries', () => {
     expect(stats.failed).toBe(1);
     const steps = await rt.services.steps.list(TEST_PRINCIPAL, task.taskUuid);
     expect(steps.map((s) => [s.name, s.state, s.attempts])).toEqual([
-      ['load_invoice', 'complete', 1], ['compute_tax', 'complete', 1], ['charge_card', 'error', 1], ['send_receipt', 'pending', 0],
+      ['load_invoice', 'complete', 1],
+      ['compute_tax', 'complete', 1],
+      ['charge_card', 'error', 1],
+      ['send_receipt', 'pending', 0],
     ]);
     expect(await historyProblems(rt.sql, task.taskUuid)).toEqual([]);
   });

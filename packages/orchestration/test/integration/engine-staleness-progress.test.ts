@@ -13,7 +13,13 @@ import type { TemplateLifecycle } from '@tasker/shared';
 import { isAppError } from '@tasker/shared/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectStaleTasks, type StaleTask } from '../../src/repositories/staleness.js';
-import { historyProblems, invariantViolations, startTestRuntime, TEST_PRINCIPAL, type TestRuntime } from './helpers/runtime.js';
+import {
+  historyProblems,
+  invariantViolations,
+  startTestRuntime,
+  TEST_PRINCIPAL,
+  type TestRuntime,
+} from './helpers/runtime.js';
 import { databaseNow, minutesBefore, seedTask, seedTemplate } from './helpers/seed.js';
 
 let rt: TestRuntime;
@@ -47,7 +53,9 @@ afterAll(async () => {
 
 let templates = 0;
 /** Registers a one-step (or `steps`-step chain) template in namespace `stale`; returns its create input. */
-async function template(options: { timeoutSeconds?: number; retry?: JsonObject; lifecycle?: JsonObject; steps?: number } = {}) {
+async function template(
+  options: { timeoutSeconds?: number; retry?: JsonObject; lifecycle?: JsonObject; steps?: number } = {},
+) {
   templates += 1;
   const name = `stale_${templates}`;
   const steps = Array.from({ length: options.steps ?? 1 }, (_, i) => ({
@@ -59,7 +67,16 @@ async function template(options: { timeoutSeconds?: number; retry?: JsonObject; 
   }));
   const [registration] = await rt.services.templates.register(
     TEST_PRINCIPAL,
-    [{ name, namespace_name: NS, version: '1.0.0', identity_strategy: 'always_unique', steps, ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }) }],
+    [
+      {
+        name,
+        namespace_name: NS,
+        version: '1.0.0',
+        identity_strategy: 'always_unique',
+        steps,
+        ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
+      },
+    ],
     { force: false },
   );
   return { registration, create: { namespace: NS, name, version: '1.0.0', ...REQUEST } };
@@ -101,7 +118,13 @@ const forTask = (rows: StaleTask[], taskUuid: string) => rows.filter((r) => r.ta
 
 async function claimOne(taskUuid: string) {
   for (let i = 0; i < 20; i += 1) {
-    const claimed = await rt.services.workers.claim(TEST_PRINCIPAL, { workerId: WORKER, namespaces: [NS], handlerNames: [], maxSteps: 10, waitMs: 200 });
+    const claimed = await rt.services.workers.claim(TEST_PRINCIPAL, {
+      workerId: WORKER,
+      namespaces: [NS],
+      handlerNames: [],
+      maxSteps: 10,
+      waitMs: 200,
+    });
     const mine = claimed.find((c) => c.taskUuid === taskUuid);
     if (mine !== undefined) return mine;
   }
@@ -118,7 +141,10 @@ async function taskRow(taskUuid: string) {
 }
 
 async function heartbeat(stepUuid: string, leaseToken: string) {
-  const [lease] = await rt.services.workers.heartbeat(TEST_PRINCIPAL, { workerId: WORKER, leases: [{ stepUuid, leaseToken }] });
+  const [lease] = await rt.services.workers.heartbeat(TEST_PRINCIPAL, {
+    workerId: WORKER,
+    leases: [{ stepUuid, leaseToken }],
+  });
   return lease;
 }
 
@@ -151,7 +177,12 @@ describe('progress keeps a task healthy', () => {
     expect((await monitored(task.taskUuid))?.healthStatus).toBe('healthy');
     expect((await heartbeat(step.stepUuid, step.leaseToken))?.status).toBe('valid');
     const ack = await rt.services.workers.complete(TEST_PRINCIPAL, {
-      workerId: WORKER, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: { done: true }, executionTimeMs: 6_000_000, metadata: null,
+      workerId: WORKER,
+      stepUuid: step.stepUuid,
+      leaseToken: step.leaseToken,
+      result: { done: true },
+      executionTimeMs: 6_000_000,
+      metadata: null,
     });
     expect(ack).toMatchObject({ stepState: 'complete', taskState: 'complete' });
     await consistent(task.taskUuid);
@@ -162,7 +193,14 @@ describe('progress keeps a task healthy', () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, create);
     const first = await claimOne(task.taskUuid);
     await shiftBack(task.taskUuid, 50);
-    await rt.services.workers.complete(TEST_PRINCIPAL, { workerId: WORKER, stepUuid: first.stepUuid, leaseToken: first.leaseToken, result: {}, executionTimeMs: 1, metadata: null });
+    await rt.services.workers.complete(TEST_PRINCIPAL, {
+      workerId: WORKER,
+      stepUuid: first.stepUuid,
+      leaseToken: first.leaseToken,
+      result: {},
+      executionTimeMs: 1,
+      metadata: null,
+    });
     // The task never left steps_in_process (50 min there), but its last event is a second old.
     expect(forTask(await detect(SHIPPED.development), task.taskUuid)).toEqual([]);
     await consistent(task.taskUuid);
@@ -173,8 +211,19 @@ describe('progress keeps a task healthy', () => {
     const task = await rt.services.tasks.create(TEST_PRINCIPAL, create);
     const step = await claimOne(task.taskUuid);
     const ack = await rt.services.workers.fail(TEST_PRINCIPAL, {
-      workerId: WORKER, stepUuid: step.stepUuid, leaseToken: step.leaseToken, executionTimeMs: 5,
-      error: { message: 'rate limited', errorType: 'http_429', retryable: true, retryAfterSeconds: 2400, statusCode: 429, backtrace: null, context: null },
+      workerId: WORKER,
+      stepUuid: step.stepUuid,
+      leaseToken: step.leaseToken,
+      executionTimeMs: 5,
+      error: {
+        message: 'rate limited',
+        errorType: 'http_429',
+        retryable: true,
+        retryAfterSeconds: 2400,
+        statusCode: 429,
+        backtrace: null,
+        context: null,
+      },
     });
     expect(ack).toMatchObject({ stepState: 'waiting_for_retry', taskState: 'waiting_for_retry' });
     expect((ack.nextRetryAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(39 * 60_000);
@@ -190,7 +239,15 @@ describe('progress keeps a task healthy', () => {
     await shiftBack(task.taskUuid, 45);
     expect(forTask(await detect(SHIPPED.production, true), task.taskUuid)).toEqual([]);
     const [closed] = forTask(await detect(SHIPPED.base), task.taskUuid);
-    expect(closed).toMatchObject({ state: 'waiting_for_retry', cause: 'no_progress', thresholdMinutes: 30, action: 'dlq', moved: true, entryOpened: true, stepsStopped: 1 });
+    expect(closed).toMatchObject({
+      state: 'waiting_for_retry',
+      cause: 'no_progress',
+      thresholdMinutes: 30,
+      action: 'dlq',
+      moved: true,
+      entryOpened: true,
+      stepsStopped: 1,
+    });
     expect(closed?.minutesWithoutProgress).toBeGreaterThan(39);
     expect(closed?.minutesWithoutProgress).toBeLessThan(41);
     expect(closed?.minutesInState).toBeGreaterThan(79);
@@ -209,38 +266,84 @@ describe('a stuck task is still closed, and what ran under it is told', () => {
     await shiftBack(task.taskUuid, 100); // no heartbeat for 100 minutes: the lease lapsed ~100 minutes ago
 
     const [closed] = forTask(await detect(SHIPPED.development), task.taskUuid);
-    expect(closed).toMatchObject({ state: 'steps_in_process', cause: 'no_progress', thresholdMinutes: 15, action: 'dlq', moved: true, entryOpened: true, stepsStopped: 1 });
+    expect(closed).toMatchObject({
+      state: 'steps_in_process',
+      cause: 'no_progress',
+      thresholdMinutes: 15,
+      action: 'dlq',
+      moved: true,
+      entryOpened: true,
+      stepsStopped: 1,
+    });
     expect(await taskRow(task.taskUuid)).toMatchObject({ state: 'error', entries: 1 });
 
     expect((await heartbeat(step.stepUuid, step.leaseToken))?.status).toBe('cancelled');
     const late = await rt.services.workers
-      .complete(TEST_PRINCIPAL, { workerId: WORKER, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: { late: true }, executionTimeMs: 1, metadata: null })
-      .then(() => undefined, (err: unknown) => err);
+      .complete(TEST_PRINCIPAL, {
+        workerId: WORKER,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: { late: true },
+        executionTimeMs: 1,
+        metadata: null,
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     expect(isAppError(late) && late.code).toBe('INVALID_STATE');
     expect(isAppError(late) && late.details).toMatchObject({ reason: 'cancelled' });
     const batch = await rt.services.workers.reportResults(TEST_PRINCIPAL, {
-      workerId: WORKER, claim: null,
-      results: [{ kind: 'completed', stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: {}, executionTimeMs: 1, metadata: null }],
+      workerId: WORKER,
+      claim: null,
+      results: [
+        {
+          kind: 'completed',
+          stepUuid: step.stepUuid,
+          leaseToken: step.leaseToken,
+          result: {},
+          executionTimeMs: 1,
+          metadata: null,
+        },
+      ],
     });
     expect(batch.outcomes.map((r) => r.outcome)).toEqual(['cancelled']);
 
     // Recorded: the attempt ended as cancelled by the detector; the late result changed nothing.
     const attempts = await rt.sql<{ outcome: string; to_state: string; finished_by: string; error_type: string }[]>`
       SELECT outcome, to_state, finished_by, error->>'error_type' AS error_type FROM tasker.step_attempts WHERE step_uuid = ${step.stepUuid}`;
-    expect(attempts).toEqual([{ outcome: 'cancelled', to_state: 'error', finished_by: 'staleness_detector', error_type: 'staleness_timeout' }]);
+    expect(attempts).toEqual([
+      { outcome: 'cancelled', to_state: 'error', finished_by: 'staleness_detector', error_type: 'staleness_timeout' },
+    ]);
     const steps = await rt.services.steps.list(TEST_PRINCIPAL, task.taskUuid);
-    expect(steps.map((s) => [s.name, s.state, s.results])).toEqual([['s0', 'error', null], ['s1', 'pending', null]]);
+    expect(steps.map((s) => [s.name, s.state, s.results])).toEqual([
+      ['s0', 'error', null],
+      ['s1', 'pending', null],
+    ]);
     await consistent(task.taskUuid);
 
     // The documented way back still works: reset the stopped step, resume, run the rest.
-    await rt.services.steps.applyManualAction(TEST_PRINCIPAL, task.taskUuid, step.stepUuid, { type: 'reset_for_retry', reason: 'worker fixed', performedBy: 'ops' });
+    await rt.services.steps.applyManualAction(TEST_PRINCIPAL, task.taskUuid, step.stepUuid, {
+      type: 'reset_for_retry',
+      reason: 'worker fixed',
+      performedBy: 'ops',
+    });
     await rt.services.tasks.resume(TEST_PRINCIPAL, task.taskUuid, { performedBy: 'ops', reason: 'worker fixed' });
     for (let i = 0; i < 2; i += 1) {
       const next = await claimOne(task.taskUuid);
-      await rt.services.workers.complete(TEST_PRINCIPAL, { workerId: WORKER, stepUuid: next.stepUuid, leaseToken: next.leaseToken, result: {}, executionTimeMs: 1, metadata: null });
+      await rt.services.workers.complete(TEST_PRINCIPAL, {
+        workerId: WORKER,
+        stepUuid: next.stepUuid,
+        leaseToken: next.leaseToken,
+        result: {},
+        executionTimeMs: 1,
+        metadata: null,
+      });
     }
     expect((await rt.services.tasks.get(TEST_PRINCIPAL, task.taskUuid)).state).toBe('complete');
-    const [entry] = await rt.sql<{ resolution_status: string }[]>`SELECT resolution_status FROM tasker.dlq_entries WHERE task_uuid = ${task.taskUuid}`;
+    const [entry] = await rt.sql<
+      { resolution_status: string }[]
+    >`SELECT resolution_status FROM tasker.dlq_entries WHERE task_uuid = ${task.taskUuid}`;
     expect(entry?.resolution_status).toBe('manually_resolved');
     await consistent(task.taskUuid);
   });
@@ -251,7 +354,13 @@ describe('a stuck task is still closed, and what ran under it is told', () => {
     await shiftBack(task.taskUuid, 20);
     const [closed] = forTask(await detect(SHIPPED.development), task.taskUuid);
     expect(closed).toMatchObject({ cause: 'no_progress', action: 'dlq', moved: true, stepsStopped: 1 });
-    const claimed = await rt.services.workers.claim(TEST_PRINCIPAL, { workerId: WORKER, namespaces: [NS], handlerNames: [], maxSteps: 10, waitMs: 0 });
+    const claimed = await rt.services.workers.claim(TEST_PRINCIPAL, {
+      workerId: WORKER,
+      namespaces: [NS],
+      handlerNames: [],
+      maxSteps: 10,
+      waitMs: 0,
+    });
     expect(claimed.filter((c) => c.taskUuid === task.taskUuid)).toEqual([]);
     await consistent(task.taskUuid);
   });
@@ -260,13 +369,24 @@ describe('a stuck task is still closed, and what ran under it is told', () => {
     const tpl = await seedTemplate(rt.sql, { namespace: NS });
     const now = await databaseNow(rt.sql);
     const task = await seedTask(rt.sql, {
-      template: tpl, state: 'steps_in_process', createdAt: minutesBefore(now, 90), stateEnteredAt: minutesBefore(now, 80),
-      steps: [{ name: 'a', state: 'complete', claims: [minutesBefore(now, 85)], finishedAt: minutesBefore(now, 80) }, { name: 'b', state: 'pending' }],
+      template: tpl,
+      state: 'steps_in_process',
+      createdAt: minutesBefore(now, 90),
+      stateEnteredAt: minutesBefore(now, 80),
+      steps: [
+        { name: 'a', state: 'complete', claims: [minutesBefore(now, 85)], finishedAt: minutesBefore(now, 80) },
+        { name: 'b', state: 'pending' },
+      ],
     });
     const [closed] = forTask(await detect(SHIPPED.production), task.taskUuid);
     expect(closed).toMatchObject({ cause: 'no_progress', moved: true, entryOpened: true, stepsStopped: 0 });
-    const states = await rt.sql<{ name: string; state: string }[]>`SELECT name, state FROM tasker.steps WHERE task_uuid = ${task.taskUuid} ORDER BY name`;
-    expect(states).toEqual([{ name: 'a', state: 'complete' }, { name: 'b', state: 'pending' }]);
+    const states = await rt.sql<
+      { name: string; state: string }[]
+    >`SELECT name, state FROM tasker.steps WHERE task_uuid = ${task.taskUuid} ORDER BY name`;
+    expect(states).toEqual([
+      { name: 'a', state: 'complete' },
+      { name: 'b', state: 'pending' },
+    ]);
     expect(await invariantViolations(rt.sql, task.taskUuid)).toEqual([]);
   });
 
@@ -297,7 +417,9 @@ describe('a stuck task is still closed, and what ran under it is told', () => {
     } finally {
       holder.release();
     }
-    expect(forTask(await detect(SHIPPED.development), task.taskUuid)).toEqual([expect.objectContaining({ moved: true, stepsStopped: 1 })]);
+    expect(forTask(await detect(SHIPPED.development), task.taskUuid)).toEqual([
+      expect.objectContaining({ moved: true, stepsStopped: 1 }),
+    ]);
     await consistent(task.taskUuid);
   });
 
@@ -326,10 +448,16 @@ describe('the template lifecycle chooses what closing means', () => {
     const error = await stuck({ staleness_action: 'error' });
     const noEntry = await stuck({ auto_dlq_on_timeout: false });
     const rows = await detect(SHIPPED.development);
-    expect(forTask(rows, dlq.task.taskUuid)).toEqual([expect.objectContaining({ action: 'dlq', moved: true, entryOpened: true, stepsStopped: 1 })]);
-    expect(forTask(rows, plain.task.taskUuid)).toEqual([expect.objectContaining({ action: 'dlq', thresholdMinutes: 20, moved: true, entryOpened: true })]);
+    expect(forTask(rows, dlq.task.taskUuid)).toEqual([
+      expect.objectContaining({ action: 'dlq', moved: true, entryOpened: true, stepsStopped: 1 }),
+    ]);
+    expect(forTask(rows, plain.task.taskUuid)).toEqual([
+      expect.objectContaining({ action: 'dlq', thresholdMinutes: 20, moved: true, entryOpened: true }),
+    ]);
     for (const t of [error, noEntry]) {
-      expect(forTask(rows, t.task.taskUuid)).toEqual([expect.objectContaining({ action: 'error', moved: true, entryOpened: false, stepsStopped: 1 })]);
+      expect(forTask(rows, t.task.taskUuid)).toEqual([
+        expect.objectContaining({ action: 'error', moved: true, entryOpened: false, stepsStopped: 1 }),
+      ]);
       expect(await taskRow(t.task.taskUuid)).toMatchObject({ state: 'error', entries: 0 });
       expect((await heartbeat(t.step.stepUuid, t.step.leaseToken))?.status).toBe('cancelled');
       await consistent(t.task.taskUuid);
@@ -340,23 +468,40 @@ describe('the template lifecycle chooses what closing means', () => {
   });
 
   it('auto_fail_on_timeout: false opens the entry once and leaves the task and its running step alone', async () => {
-    for (const lifecycle of [{ auto_fail_on_timeout: false }, { staleness_action: 'dlq', auto_fail_on_timeout: false }]) {
+    for (const lifecycle of [
+      { auto_fail_on_timeout: false },
+      { staleness_action: 'dlq', auto_fail_on_timeout: false },
+    ]) {
       const { task, step } = await stuck(lifecycle);
       expect(forTask(await detect(SHIPPED.development), task.taskUuid)).toEqual([
         expect.objectContaining({ action: 'entry_only', moved: false, entryOpened: true, stepsStopped: 0 }),
       ]);
-      expect(await taskRow(task.taskUuid)).toMatchObject({ state: 'steps_in_process', entries: 1, reasons: ['staleness_timeout'] });
+      expect(await taskRow(task.taskUuid)).toMatchObject({
+        state: 'steps_in_process',
+        entries: 1,
+        reasons: ['staleness_timeout'],
+      });
       expect((await heartbeat(step.stepUuid, step.leaseToken))?.status).toBe('valid');
       // The pending entry is the one per task: the next run leaves it alone.
       expect(forTask(await detect(SHIPPED.development), task.taskUuid)).toEqual([]);
-      const ack = await rt.services.workers.complete(TEST_PRINCIPAL, { workerId: WORKER, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: {}, executionTimeMs: 1, metadata: null });
+      const ack = await rt.services.workers.complete(TEST_PRINCIPAL, {
+        workerId: WORKER,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: {},
+        executionTimeMs: 1,
+        metadata: null,
+      });
       expect(ack.taskState).toBe('complete');
       await consistent(task.taskUuid);
     }
   });
 
   it('staleness_action: none is only reported by the staleness monitoring; the detector changes nothing', async () => {
-    for (const lifecycle of [{ staleness_action: 'none' }, { auto_fail_on_timeout: false, auto_dlq_on_timeout: false }]) {
+    for (const lifecycle of [
+      { staleness_action: 'none' },
+      { auto_fail_on_timeout: false, auto_dlq_on_timeout: false },
+    ]) {
       const { task, step } = await stuck(lifecycle);
       expect(forTask(await detect(SHIPPED.development), task.taskUuid)).toEqual([]);
       expect(await taskRow(task.taskUuid)).toMatchObject({ state: 'steps_in_process', entries: 0 });
@@ -373,13 +518,25 @@ describe('the template lifecycle chooses what closing means', () => {
     for (const stalenessAction of actions) {
       for (const autoFailOnTimeout of flags) {
         for (const autoDlqOnTimeout of flags) {
-          combos.push({ maxDurationMinutes: null, maxWaitingForDependenciesMinutes: null, maxWaitingForRetryMinutes: null, maxStepsInProcessMinutes: null, stalenessAction, autoFailOnTimeout, autoDlqOnTimeout });
+          combos.push({
+            maxDurationMinutes: null,
+            maxWaitingForDependenciesMinutes: null,
+            maxWaitingForRetryMinutes: null,
+            maxStepsInProcessMinutes: null,
+            stalenessAction,
+            autoFailOnTimeout,
+            autoDlqOnTimeout,
+          });
         }
       }
     }
     for (const lifecycle of combos) {
       const want = stalenessEffectOf(lifecycle);
-      const snake = { staleness_action: lifecycle.stalenessAction, auto_fail_on_timeout: lifecycle.autoFailOnTimeout, auto_dlq_on_timeout: lifecycle.autoDlqOnTimeout };
+      const snake = {
+        staleness_action: lifecycle.stalenessAction,
+        auto_fail_on_timeout: lifecycle.autoFailOnTimeout,
+        auto_dlq_on_timeout: lifecycle.autoDlqOnTimeout,
+      };
       for (const stored of [{ lifecycle }, { lifecycle: snake }]) {
         const [got] = await rt.sql<{ fail: boolean; entry: boolean }[]>`
           SELECT tasker.staleness_fails_task(${rt.sql.json(stored as never)}) AS fail, tasker.staleness_opens_entry(${rt.sql.json(stored as never)}) AS entry`;
@@ -405,36 +562,56 @@ describe('registration', () => {
       [{ max_step_in_process_minutes: 5 }, 'lifecycle.max_step_in_process_minutes'],
     ];
     for (const [lifecycle, path] of cases) {
-      const err = await template({ lifecycle }).then(() => undefined, (e: unknown) => e);
+      const err = await template({ lifecycle }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isAppError(err) && err.code).toBe('VALIDATION_FAILED');
-      const fields = (isAppError(err) ? (err.details as { fields: { path: string; message: string }[] }).fields : []);
+      const fields = isAppError(err) ? (err.details as { fields: { path: string; message: string }[] }).fields : [];
       expect(fields.map((f) => f.path)).toEqual([path]);
-      if (path.includes('auto_') && 'staleness_action' in lifecycle) expect(fields[0]?.message).toContain('staleness_action');
+      if (path.includes('auto_') && 'staleness_action' in lifecycle)
+        expect(fields[0]?.message).toContain('staleness_action');
     }
   });
 
   it('warns about a step whose timeout or retry cap outlives the max lifetime that closes the task', async () => {
-    const { registration } = await template({ timeoutSeconds: 7200, retry: { max_backoff_ms: 5_400_000 }, lifecycle: { max_duration_minutes: 60 } });
+    const { registration } = await template({
+      timeoutSeconds: 7200,
+      retry: { max_backoff_ms: 5_400_000 },
+      lifecycle: { max_duration_minutes: 60 },
+    });
     expect(registration?.warnings).toEqual([
       { path: 'steps[0].timeout_seconds', message: expect.stringContaining('lifecycle.max_duration_minutes') },
       { path: 'steps[0].retry.max_backoff_ms', message: expect.stringContaining('60 min') },
     ]);
     // Against the configured lifetime (3 hours here) when the template sets none.
     const { registration: configured } = await template({ timeoutSeconds: 11_000 });
-    expect(configured?.warnings).toEqual([{ path: 'steps[0].timeout_seconds', message: expect.stringContaining('staleness.thresholds.task_max_lifetime_hours') }]);
+    expect(configured?.warnings).toEqual([
+      {
+        path: 'steps[0].timeout_seconds',
+        message: expect.stringContaining('staleness.thresholds.task_max_lifetime_hours'),
+      },
+    ]);
     // Nothing closes the task: nothing to warn about. A long step under the lifetime is no problem either.
     for (const lifecycle of [{ staleness_action: 'none' }, { auto_fail_on_timeout: false, max_duration_minutes: 60 }]) {
       expect((await template({ timeoutSeconds: 7200, lifecycle })).registration?.warnings).toEqual([]);
     }
-    expect((await template({ timeoutSeconds: 3000, retry: { max_backoff_ms: 3_000_000 } })).registration?.warnings).toEqual([]);
+    expect(
+      (await template({ timeoutSeconds: 3000, retry: { max_backoff_ms: 3_000_000 } })).registration?.warnings,
+    ).toEqual([]);
   });
 
   it('stores the lifecycle keys and returns them with the template', async () => {
     const { create } = await template({ lifecycle: { staleness_action: 'dlq', auto_fail_on_timeout: false } });
     const got = await rt.services.templates.get(TEST_PRINCIPAL, create.namespace, create.name, create.version);
     expect(got.definition.lifecycle).toEqual({
-      maxDurationMinutes: null, maxWaitingForDependenciesMinutes: null, maxWaitingForRetryMinutes: null, maxStepsInProcessMinutes: null,
-      stalenessAction: 'dlq', autoFailOnTimeout: false, autoDlqOnTimeout: null,
+      maxDurationMinutes: null,
+      maxWaitingForDependenciesMinutes: null,
+      maxWaitingForRetryMinutes: null,
+      maxStepsInProcessMinutes: null,
+      stalenessAction: 'dlq',
+      autoFailOnTimeout: false,
+      autoDlqOnTimeout: null,
     });
   });
 });

@@ -25,7 +25,14 @@ const h = useGrpcRuntime({
 let adminKey: string;
 
 beforeAll(async () => {
-  adminKey = (await createApiKey(h.runtime.sql, { description: 'grpc admin', permissions: [...ADMIN_GRANTS], namespaces: null, expiresAt: null })).key;
+  adminKey = (
+    await createApiKey(h.runtime.sql, {
+      description: 'grpc admin',
+      permissions: [...ADMIN_GRANTS],
+      namespaces: null,
+      expiresAt: null,
+    })
+  ).key;
 });
 
 const auth = (key = adminKey) => authClientOf(h.clients.channel, { 'x-api-key': key });
@@ -55,11 +62,17 @@ describe('issuing, using, listing and revoking a key', () => {
     const withKey = h.connect({ metadata: { 'x-api-key': created.key } });
     expect((await withKey.tasks.listTasks({})).tasks).toEqual([]);
     const denied = await grpcErrorOf(auth(created.key).listApiKeys({}));
-    expect([denied.status, denied.message]).toEqual([Status.PERMISSION_DENIED, 'Missing required permission: auth:manage_keys']);
+    expect([denied.status, denied.message]).toEqual([
+      Status.PERMISSION_DENIED,
+      'Missing required permission: auth:manage_keys',
+    ]);
 
     const list = await auth().listApiKeys({});
     expect(JSON.stringify(list)).not.toContain(created.key.slice(4));
-    expect(list.apiKeys.find((k) => k.keyUuid === keyUuid)).toMatchObject({ description: 'billing reader', revokedAt: undefined });
+    expect(list.apiKeys.find((k) => k.keyUuid === keyUuid)).toMatchObject({
+      description: 'billing reader',
+      revokedAt: undefined,
+    });
     expect(list.apiKeys.map((k) => k.description)).toContain('grpc admin');
 
     const revoked = await auth().revokeApiKey({ keyUuid });
@@ -67,14 +80,28 @@ describe('issuing, using, listing and revoking a key', () => {
     expect(JSON.stringify(revoked)).not.toContain(created.key.slice(4));
 
     const refused = await grpcErrorOf(withKey.tasks.listTasks({}));
-    expect([refused.status, refused.code, refused.details]).toEqual([Status.UNAUTHENTICATED, 'UNAUTHENTICATED', { reason: 'revoked' }]);
+    expect([refused.status, refused.code, refused.details]).toEqual([
+      Status.UNAUTHENTICATED,
+      'UNAUTHENTICATED',
+      { reason: 'revoked' },
+    ]);
     expect((await auth().revokeApiKey({ keyUuid })).apiKey?.revokedAt).toEqual(revoked.apiKey?.revokedAt);
   });
 
   it('tells "every namespace" (absent scope) from "none" (empty scope)', async () => {
-    const all = await auth().createApiKey({ description: 'all', permissions: ['tasks:read'], namespaces: undefined, expiresAt: undefined });
+    const all = await auth().createApiKey({
+      description: 'all',
+      permissions: ['tasks:read'],
+      namespaces: undefined,
+      expiresAt: undefined,
+    });
     expect(all.apiKey).toMatchObject({ namespaces: undefined, expiresAt: undefined });
-    const none = await auth().createApiKey({ description: 'none', permissions: ['tasks:read'], namespaces: { namespaces: [] }, expiresAt: undefined });
+    const none = await auth().createApiKey({
+      description: 'none',
+      permissions: ['tasks:read'],
+      namespaces: { namespaces: [] },
+      expiresAt: undefined,
+    });
     expect(none.apiKey?.namespaces).toEqual({ namespaces: [] });
   });
 });
@@ -121,24 +148,50 @@ describe('a key manager cannot issue more than it holds', () => {
 
 describe('bad requests', () => {
   it('names unknown permissions, a past expiry, a missing description and a malformed key uuid', async () => {
-    const unknownGrant = await grpcErrorOf(auth().createApiKey({ description: 'd', permissions: ['tasks:read', 'root:*'], namespaces: undefined, expiresAt: undefined }));
+    const unknownGrant = await grpcErrorOf(
+      auth().createApiKey({
+        description: 'd',
+        permissions: ['tasks:read', 'root:*'],
+        namespaces: undefined,
+        expiresAt: undefined,
+      }),
+    );
     expect([unknownGrant.status, unknownGrant.code, unknownGrant.details]).toEqual([
       Status.INVALID_ARGUMENT,
       'VALIDATION_FAILED',
       { fields: [{ path: 'permissions[1]', message: 'unknown permission root:*' }] },
     ]);
-    const past = await grpcErrorOf(auth().createApiKey({ description: 'd', permissions: [], namespaces: undefined, expiresAt: new Date('2020-01-01T00:00:00Z') }));
+    const past = await grpcErrorOf(
+      auth().createApiKey({
+        description: 'd',
+        permissions: [],
+        namespaces: undefined,
+        expiresAt: new Date('2020-01-01T00:00:00Z'),
+      }),
+    );
     expect(past.details).toEqual({ fields: [{ path: 'expires_at', message: 'must lie in the future' }] });
-    const blank = await grpcErrorOf(auth().createApiKey({ description: '', permissions: [], namespaces: { namespaces: [''] }, expiresAt: undefined }));
-    expect((blank.details?.['fields'] as Array<{ path: string }>).map((f) => f.path)).toEqual(['description', 'namespaces[0]']);
+    const blank = await grpcErrorOf(
+      auth().createApiKey({ description: '', permissions: [], namespaces: { namespaces: [''] }, expiresAt: undefined }),
+    );
+    expect((blank.details?.['fields'] as Array<{ path: string }>).map((f) => f.path)).toEqual([
+      'description',
+      'namespaces[0]',
+    ]);
     expect((await grpcErrorOf(auth().revokeApiKey({ keyUuid: 'not-a-uuid' }))).code).toBe('VALIDATION_FAILED');
   });
 
   it('refuses an unknown key, and callers without credentials or the permission', async () => {
     expect((await grpcErrorOf(auth().revokeApiKey({ keyUuid: MISSING }))).code).toBe('NOT_FOUND');
     expect((await grpcErrorOf(authClientOf(h.clients.channel).listApiKeys({}))).code).toBe('UNAUTHENTICATED');
-    const reader = await auth().createApiKey({ description: 'reader', permissions: ['tasks:read'], namespaces: undefined, expiresAt: undefined });
-    const err = await grpcErrorOf(auth(reader.key).createApiKey({ description: 'x', permissions: [], namespaces: undefined, expiresAt: undefined }));
+    const reader = await auth().createApiKey({
+      description: 'reader',
+      permissions: ['tasks:read'],
+      namespaces: undefined,
+      expiresAt: undefined,
+    });
+    const err = await grpcErrorOf(
+      auth(reader.key).createApiKey({ description: 'x', permissions: [], namespaces: undefined, expiresAt: undefined }),
+    );
     expect([err.code, err.details]).toEqual(['PERMISSION_DENIED', { permission: 'auth:manage_keys' }]);
   });
 });

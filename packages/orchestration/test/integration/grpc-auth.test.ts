@@ -19,7 +19,10 @@ const h = useGrpcRuntime({
     auth: {
       enabled: true,
       jwt: { hs256_secret: SECRET, algorithms: ['HS256'] },
-      api_keys: { enabled: true, keys: [{ key: API_KEY, permissions: ['tasks:read', 'steps:*'], description: 'reader key' }] },
+      api_keys: {
+        enabled: true,
+        keys: [{ key: API_KEY, permissions: ['tasks:read', 'steps:*'], description: 'reader key' }],
+      },
     },
   },
   server: (runtime) => ({ authenticate: createAuthenticator(runtime.config.auth) }),
@@ -27,7 +30,12 @@ const h = useGrpcRuntime({
 
 async function token(permissions: string[], secret = SECRET): Promise<string> {
   const { issuer, audience } = h.config.auth.jwt;
-  return mintToken('HS256', createSecretKey(Buffer.from(secret, 'utf8')), { issuer, audience, subject: 'grpc-test', permissions });
+  return mintToken('HS256', createSecretKey(Buffer.from(secret, 'utf8')), {
+    issuer,
+    audience,
+    subject: 'grpc-test',
+    permissions,
+  });
 }
 
 describe('authentication', () => {
@@ -35,7 +43,9 @@ describe('authentication', () => {
     expect((await grpcErrorOf(h.clients.tasks.getTask({ taskUuid: MISSING }))).code).toBe('UNAUTHENTICATED');
     const basic = h.connect({ metadata: { authorization: 'Basic dXNlcjpwYXNz' } });
     expect((await grpcErrorOf(basic.tasks.getTask({ taskUuid: MISSING }))).code).toBe('UNAUTHENTICATED');
-    const forged = h.connect({ metadata: { authorization: `Bearer ${await token(['tasks:read'], 'another-secret-0123456789abcdef0123')}` } });
+    const forged = h.connect({
+      metadata: { authorization: `Bearer ${await token(['tasks:read'], 'another-secret-0123456789abcdef0123')}` },
+    });
     const err = await grpcErrorOf(forged.tasks.getTask({ taskUuid: MISSING }));
     expect([err.status, err.code]).toEqual([Status.UNAUTHENTICATED, 'UNAUTHENTICATED']);
     const unknownKey = h.connect({ metadata: { 'x-api-key': 'not-a-key-we-know-about' } });
@@ -47,7 +57,11 @@ describe('authentication', () => {
     // NOT_FOUND comes from the service: authentication and the permission check passed.
     expect((await grpcErrorOf(reader.tasks.getTask({ taskUuid: MISSING }))).code).toBe('NOT_FOUND');
     const denied = await grpcErrorOf(reader.tasks.listTasks({}));
-    expect([denied.status, denied.code, denied.message]).toEqual([Status.PERMISSION_DENIED, 'PERMISSION_DENIED', 'Missing required permission: tasks:list']);
+    expect([denied.status, denied.code, denied.message]).toEqual([
+      Status.PERMISSION_DENIED,
+      'PERMISSION_DENIED',
+      'Missing required permission: tasks:list',
+    ]);
     const worker = h.connect({ metadata: { authorization: `Bearer ${await token(['worker:*'])}` } });
     expect((await worker.workers.claimSteps({ workerId: 'w', maxSteps: 1, waitMs: 0 })).steps).toEqual([]);
     expect((await grpcErrorOf(worker.tasks.getTask({ taskUuid: MISSING }))).code).toBe('PERMISSION_DENIED');
@@ -61,11 +75,15 @@ describe('authentication', () => {
 
   it('asks reflection for a valid credential (any permission) unless grpc.reflection.public', async () => {
     await expect(listServicesThroughReflection(h.address)).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
-    await expect(listServicesThroughReflection(h.address, { 'x-api-key': 'not-a-key-we-know-about' })).rejects.toMatchObject({
+    await expect(
+      listServicesThroughReflection(h.address, { 'x-api-key': 'not-a-key-we-know-about' }),
+    ).rejects.toMatchObject({
       code: Status.UNAUTHENTICATED,
     });
     expect(await listServicesThroughReflection(h.address, { 'x-api-key': API_KEY })).toContain('tasker.v1.TaskService');
-    expect(await listServicesThroughReflection(h.address, { authorization: `Bearer ${await token([])}` })).toContain('grpc.health.v1.Health');
+    expect(await listServicesThroughReflection(h.address, { authorization: `Bearer ${await token([])}` })).toContain(
+      'grpc.health.v1.Health',
+    );
   });
 
   it('keeps health public', async () => {

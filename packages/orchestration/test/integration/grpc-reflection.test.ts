@@ -1,7 +1,15 @@
 // An independent client that knows nothing but the reflection protocol: no generated code, no .proto files.
 // It lists the services, fetches their descriptors (following imports by file name), builds message types
 // from them at run time and calls grpc.health.v1.Health/Check and tasker.v1.HealthService/CheckLiveness.
-import { create, createFileRegistry, fromBinary, toBinary, toJson, type DescMessage, type DescMethod } from '@bufbuild/protobuf';
+import {
+  create,
+  createFileRegistry,
+  fromBinary,
+  toBinary,
+  toJson,
+  type DescMessage,
+  type DescMethod,
+} from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { ChannelCredentials, createChannel, createClient, type ServiceDefinition } from 'nice-grpc';
@@ -43,10 +51,17 @@ function decodeResponse(bytes: Uint8Array): ReflectionResponse {
   const out: ReflectionResponse = { services: [], files: [], error: null };
   readMessage(bytes, (field, r) => {
     if (field === 4) readMessage(r.bytes(), (f, fr) => f === 1 && (out.files.push(fr.bytes()), true));
-    else if (field === 6) readMessage(r.bytes(), (f, lr) => f === 1 && (readMessage(lr.bytes(), (sf, sr) => sf === 1 && (out.services.push(sr.string()), true)), true));
+    else if (field === 6)
+      readMessage(
+        r.bytes(),
+        (f, lr) =>
+          f === 1 && (readMessage(lr.bytes(), (sf, sr) => sf === 1 && (out.services.push(sr.string()), true)), true),
+      );
     else if (field === 7) {
       const error = { code: 0, message: '' };
-      readMessage(r.bytes(), (f, er) => (f === 1 ? ((error.code = er.int32()), true) : f === 2 ? ((error.message = er.string()), true) : false));
+      readMessage(r.bytes(), (f, er) =>
+        f === 1 ? ((error.code = er.int32()), true) : f === 2 ? ((error.message = er.string()), true) : false,
+      );
       out.error = error;
     } else return false;
     return true;
@@ -84,7 +99,9 @@ function reflectionSession(address: string) {
       await new Promise<void>((r) => (wake = r));
     }
   }
-  const responses = createClient(ReflectionDefinition, channel).serverReflectionInfo(requests())[Symbol.asyncIterator]();
+  const responses = createClient(ReflectionDefinition, channel)
+    .serverReflectionInfo(requests())
+    [Symbol.asyncIterator]();
   return {
     async ask(request: ReflectionRequest): Promise<ReflectionResponse> {
       queue.push(request);
@@ -102,7 +119,10 @@ function reflectionSession(address: string) {
 }
 
 /** Every file the symbol's file needs, fetched by name until the import graph is closed. */
-async function descriptorsFor(session: ReturnType<typeof reflectionSession>, symbol: string): Promise<Map<string, FileDescriptorProto>> {
+async function descriptorsFor(
+  session: ReturnType<typeof reflectionSession>,
+  symbol: string,
+): Promise<Map<string, FileDescriptorProto>> {
   const files = new Map<string, FileDescriptorProto>();
   const add = (bytes: Uint8Array[]) => {
     for (const b of bytes) {
@@ -113,7 +133,11 @@ async function descriptorsFor(session: ReturnType<typeof reflectionSession>, sym
   const first = await session.ask({ fileContainingSymbol: symbol });
   expect(first.error).toBeNull();
   add(first.files);
-  for (let missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d)); missing.length > 0; missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d))) {
+  for (
+    let missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d));
+    missing.length > 0;
+    missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d))
+  ) {
     for (const name of new Set(missing)) {
       const r = await session.ask({ fileByFilename: name });
       expect(r.error).toBeNull();
@@ -158,7 +182,13 @@ function unaryFromDescriptor(method: DescMethod) {
   } as const satisfies ServiceDefinition;
 }
 
-async function callReflected(address: string, files: Map<string, FileDescriptorProto>, service: string, method: string, request: Record<string, unknown>) {
+async function callReflected(
+  address: string,
+  files: Map<string, FileDescriptorProto>,
+  service: string,
+  method: string,
+  request: Record<string, unknown>,
+) {
   const desc = registryOf(files).getService(service);
   const m = desc?.methods.find((x) => x.name === method);
   if (m === undefined) throw new Error(`${service}/${method} not found through reflection`);
@@ -178,8 +208,12 @@ describe('server reflection v1', () => {
     const server = createGrpcServer(h.services, config);
     const { port } = await server.listen('127.0.0.1:0');
     try {
-      await expect(listServicesThroughReflection(`127.0.0.1:${port}`)).rejects.toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
-      expect(await listServicesThroughReflection(h.address)).toEqual(expect.arrayContaining([...h.server.serviceNames]));
+      await expect(listServicesThroughReflection(`127.0.0.1:${port}`)).rejects.toMatchObject({
+        code: GrpcStatus.UNIMPLEMENTED,
+      });
+      expect(await listServicesThroughReflection(h.address)).toEqual(
+        expect.arrayContaining([...h.server.serviceNames]),
+      );
     } finally {
       await server.shutdown();
     }
@@ -190,7 +224,9 @@ describe('server reflection v1', () => {
     try {
       const listed = await session.ask({ listServices: '' });
       expect([...listed.services].sort()).toEqual([...h.server.serviceNames].sort());
-      expect(listed.services).toEqual(expect.arrayContaining(['grpc.health.v1.Health', 'tasker.v1.TaskService', 'tasker.v1.WorkerService']));
+      expect(listed.services).toEqual(
+        expect.arrayContaining(['grpc.health.v1.Health', 'tasker.v1.TaskService', 'tasker.v1.WorkerService']),
+      );
       for (const name of listed.services) {
         const files = await descriptorsFor(session, name);
         expect(registryOf(files).getService(name)?.methods.length).toBeGreaterThan(0);
@@ -206,8 +242,12 @@ describe('server reflection v1', () => {
     const session = reflectionSession(h.address);
     try {
       const health = await descriptorsFor(session, 'grpc.health.v1.Health');
-      expect(await callReflected(h.address, health, 'grpc.health.v1.Health', 'Check', { service: '' })).toEqual({ status: 'SERVING' });
-      expect(await callReflected(h.address, health, 'grpc.health.v1.Health', 'Check', { service: 'tasker.v1.TaskService' })).toEqual({ status: 'SERVING' });
+      expect(await callReflected(h.address, health, 'grpc.health.v1.Health', 'Check', { service: '' })).toEqual({
+        status: 'SERVING',
+      });
+      expect(
+        await callReflected(h.address, health, 'grpc.health.v1.Health', 'Check', { service: 'tasker.v1.TaskService' }),
+      ).toEqual({ status: 'SERVING' });
       const tasker = await descriptorsFor(session, 'tasker.v1.HealthService');
       const live = await callReflected(h.address, tasker, 'tasker.v1.HealthService', 'CheckLiveness', {});
       expect(live).toMatchObject({ status: 'alive', timestamp: expect.stringMatching(/^\d{4}-/) });

@@ -37,11 +37,19 @@ describe('shutdown', () => {
     for (let i = 1; i <= 50; i += 1) {
       tasks.push(
         await runtime.services.tasks.create(TEST_PRINCIPAL, {
-          namespace: 'billing', name: 'invoice_settlement', version: '1.0.0', context: { invoice_id: i }, initiator: 't', sourceSystem: 't', reason: 't',
+          namespace: 'billing',
+          name: 'invoice_settlement',
+          version: '1.0.0',
+          context: { invoice_id: i },
+          initiator: 't',
+          sourceSystem: 't',
+          reason: 't',
         }),
       );
     }
-    const streams = tasks.map((t) => clients.tasks.streamTaskStatus({ taskUuid: t.taskUuid, includeSteps: true })[Symbol.asyncIterator]());
+    const streams = tasks.map((t) =>
+      clients.tasks.streamTaskStatus({ taskUuid: t.taskUuid, includeSteps: true })[Symbol.asyncIterator](),
+    );
     // Each stream has replayed its first event: all 50 are open and waiting for live events.
     await Promise.all(streams.map((s) => s.next()));
     const endings = streams.map((s) =>

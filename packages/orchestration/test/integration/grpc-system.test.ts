@@ -18,12 +18,35 @@ const fieldsOf = (err: { details: Record<string, unknown> | null }) =>
 /** A task whose only claimable step failed permanently: the task is in error and has a pending DLQ entry. */
 async function erroredTask(): Promise<string> {
   const task = await h.services.tasks.create(TEST_PRINCIPAL, {
-    namespace: 'billing', name: 'invoice_settlement', version: '1.0.0', context: { invoice_id: 99 }, initiator: 't', sourceSystem: 't', reason: 't',
+    namespace: 'billing',
+    name: 'invoice_settlement',
+    version: '1.0.0',
+    context: { invoice_id: 99 },
+    initiator: 't',
+    sourceSystem: 't',
+    reason: 't',
   });
-  const [step] = await h.services.workers.claim(TEST_PRINCIPAL, { workerId: 'dlq', namespaces: ['billing'], handlerNames: [], maxSteps: 1, waitMs: 5_000 });
+  const [step] = await h.services.workers.claim(TEST_PRINCIPAL, {
+    workerId: 'dlq',
+    namespaces: ['billing'],
+    handlerNames: [],
+    maxSteps: 1,
+    waitMs: 5_000,
+  });
   await h.services.workers.fail(TEST_PRINCIPAL, {
-    workerId: 'dlq', stepUuid: step!.stepUuid, leaseToken: step!.leaseToken, executionTimeMs: 1,
-    error: { message: 'fatal', errorType: 'fatal', retryable: false, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
+    workerId: 'dlq',
+    stepUuid: step!.stepUuid,
+    leaseToken: step!.leaseToken,
+    executionTimeMs: 1,
+    error: {
+      message: 'fatal',
+      errorType: 'fatal',
+      retryable: false,
+      retryAfterSeconds: null,
+      statusCode: null,
+      backtrace: null,
+      context: null,
+    },
   });
   await waitForTaskState(h.services, task.taskUuid, ['error']);
   return task.taskUuid;
@@ -36,12 +59,25 @@ beforeAll(async () => {
 describe('health', () => {
   it('answers the four REST-shaped checks', async () => {
     expect((await h.clients.health.checkHealth({})).status).toBe('healthy');
-    expect(healthReportFromProto(await h.clients.health.checkLiveness({}))).toMatchObject({ status: 'alive', checks: {}, info: null });
+    expect(healthReportFromProto(await h.clients.health.checkLiveness({}))).toMatchObject({
+      status: 'alive',
+      checks: {},
+      info: null,
+    });
     const ready = healthReportFromProto(await h.clients.health.checkReadiness({}));
-    expect(ready).toMatchObject({ status: 'ready', checks: { database: { status: 'healthy' }, migrations: { status: 'healthy' } } });
-    expect(ready.info).toMatchObject({ environment: 'test', operationalState: 'normal', poolMax: h.config.database.pool_max });
+    expect(ready).toMatchObject({
+      status: 'ready',
+      checks: { database: { status: 'healthy' }, migrations: { status: 'healthy' } },
+    });
+    expect(ready.info).toMatchObject({
+      environment: 'test',
+      operationalState: 'normal',
+      poolMax: h.config.database.pool_max,
+    });
     const detailed = healthReportFromProto(await h.clients.health.checkDetailedHealth({}));
-    expect(Object.keys(detailed.checks)).toEqual(expect.arrayContaining(['database', 'migrations', 'operational_state']));
+    expect(Object.keys(detailed.checks)).toEqual(
+      expect.arrayContaining(['database', 'migrations', 'operational_state']),
+    );
   });
 
   it('follows real readiness: NOT_SERVING and UNAVAILABLE while draining, SERVING again after', async () => {
@@ -84,7 +120,9 @@ describe('AnalyticsService', () => {
     expect(perf.totalTasks).toBeGreaterThanOrEqual(0);
     const bottlenecks = await h.clients.analytics.getBottleneckAnalysis({ limit: 3, minExecutions: 1 });
     expect(bottlenecks.resourceUtilization?.systemHealth).toBeDefined();
-    const bad = await grpcErrorOf(h.clients.analytics.getBottleneckAnalysis({ limit: 0, minExecutions: 0, hours: 100_000 }));
+    const bad = await grpcErrorOf(
+      h.clients.analytics.getBottleneckAnalysis({ limit: 0, minExecutions: 0, hours: 100_000 }),
+    );
     expect([bad.status, fieldsOf(bad)]).toEqual([Status.INVALID_ARGUMENT, ['hours', 'limit', 'min_executions']]);
   });
 });
@@ -94,7 +132,10 @@ describe('DlqService', () => {
     const taskUuid = await erroredTask();
     const entry = dlqEntryFromProto((await h.clients.dlq.getEntryByTask({ taskUuid })).entry);
     expect(entry).toMatchObject({ taskUuid, resolutionStatus: 'pending' });
-    const listed = await h.clients.dlq.listEntries({ resolutionStatus: DlqResolutionStatus.DLQ_RESOLUTION_STATUS_PENDING, limit: 10 });
+    const listed = await h.clients.dlq.listEntries({
+      resolutionStatus: DlqResolutionStatus.DLQ_RESOLUTION_STATUS_PENDING,
+      limit: 10,
+    });
     expect(listed.entries.map((e) => e.dlqEntryUuid)).toContain(entry.dlqEntryUuid);
     const queue = await h.clients.dlq.getInvestigationQueue({ limit: 5 });
     expect(queue.entries.map((e) => e.taskUuid)).toContain(taskUuid);
@@ -110,9 +151,17 @@ describe('DlqService', () => {
       metadata: { ticket: 'OPS-3' },
     });
     expect([updated.success, updated.dlqEntryUuid]).toEqual([true, entry.dlqEntryUuid]);
-    expect(dlqEntryFromProto(updated.entry)).toMatchObject({ resolutionStatus: 'permanently_failed', resolutionNotes: 'bad data', resolvedBy: 'ops', metadata: { ticket: 'OPS-3' } });
+    expect(dlqEntryFromProto(updated.entry)).toMatchObject({
+      resolutionStatus: 'permanently_failed',
+      resolutionNotes: 'bad data',
+      resolvedBy: 'ops',
+      metadata: { ticket: 'OPS-3' },
+    });
     const reopened = await grpcErrorOf(
-      h.clients.dlq.updateInvestigation({ dlqEntryUuid: entry.dlqEntryUuid, resolutionStatus: DlqResolutionStatus.DLQ_RESOLUTION_STATUS_PENDING }),
+      h.clients.dlq.updateInvestigation({
+        dlqEntryUuid: entry.dlqEntryUuid,
+        resolutionStatus: DlqResolutionStatus.DLQ_RESOLUTION_STATUS_PENDING,
+      }),
     );
     expect([reopened.status, reopened.code]).toEqual([Status.FAILED_PRECONDITION, 'INVALID_STATE']);
   });
@@ -120,10 +169,14 @@ describe('DlqService', () => {
   it('answers NOT_FOUND and INVALID_ARGUMENT like the rest of the API', async () => {
     expect((await grpcErrorOf(h.clients.dlq.getEntryByTask({ taskUuid: MISSING }))).status).toBe(Status.NOT_FOUND);
     expect((await grpcErrorOf(h.clients.dlq.getEntryByTask({ taskUuid: 'x' }))).status).toBe(Status.INVALID_ARGUMENT);
-    expect((await grpcErrorOf(h.clients.dlq.updateInvestigation({ dlqEntryUuid: MISSING, resolvedBy: 'ops' }))).status).toBe(Status.NOT_FOUND);
+    expect(
+      (await grpcErrorOf(h.clients.dlq.updateInvestigation({ dlqEntryUuid: MISSING, resolvedBy: 'ops' }))).status,
+    ).toBe(Status.NOT_FOUND);
     const bad = await grpcErrorOf(h.clients.dlq.listEntries({ reason: DlqReason.DLQ_REASON_UNSPECIFIED, limit: 0 }));
     expect([bad.status, fieldsOf(bad)]).toEqual([Status.INVALID_ARGUMENT, ['limit', 'reason']]);
     expect((await grpcErrorOf(h.clients.dlq.getInvestigationQueue({ limit: 0 }))).status).toBe(Status.INVALID_ARGUMENT);
-    expect((await grpcErrorOf(h.clients.dlq.getStalenessMonitoring({ limit: 5000 }))).status).toBe(Status.INVALID_ARGUMENT);
+    expect((await grpcErrorOf(h.clients.dlq.getStalenessMonitoring({ limit: 5000 }))).status).toBe(
+      Status.INVALID_ARGUMENT,
+    );
   });
 });

@@ -53,12 +53,28 @@ describe('CreateTask', () => {
     const correlationId = '0190a4f0-5a1b-7c3d-8e4f-0000000c0ffe';
     const parent = '0190a4f0-5a1b-7c3d-8e4f-0000000cafe0';
     const r = await h.clients.tasks.createTask(
-      createRequest({ priority: 7, tags: ['a', 'b'], correlationId, parentCorrelationId: parent, idempotencyKey: 'grpc-idem-1', options: { mode: 'x' } }),
+      createRequest({
+        priority: 7,
+        tags: ['a', 'b'],
+        correlationId,
+        parentCorrelationId: parent,
+        idempotencyKey: 'grpc-idem-1',
+        options: { mode: 'x' },
+      }),
     );
     // The namespace's real figures: its depth at the last pulse and its limit (test config: 1000).
     expect(r.backpressure).toEqual({ active: false, queueDepth: expect.any(Number), maxQueueDepth: 1000 });
     const task = taskFromProto(r.task!);
-    expect(task).toMatchObject({ namespace: 'billing', initiator: 'grpc-tests', sourceSystem: 'vitest', reason: 'integration', priority: 7, tags: ['a', 'b'], correlationId, parentCorrelationId: parent });
+    expect(task).toMatchObject({
+      namespace: 'billing',
+      initiator: 'grpc-tests',
+      sourceSystem: 'vitest',
+      reason: 'integration',
+      priority: 7,
+      tags: ['a', 'b'],
+      correlationId,
+      parentCorrelationId: parent,
+    });
     const stored = await h.services.tasks.get(TEST_PRINCIPAL, task.taskUuid);
     expect(stored.idempotencyKey).toBe('grpc-idem-1');
   });
@@ -75,9 +91,13 @@ describe('CreateTask', () => {
   });
 
   it('answers NOT_FOUND for an unknown template and ALREADY_EXISTS for a duplicate', async () => {
-    expect((await grpcErrorOf(h.clients.tasks.createTask(createRequest({ name: 'nope' })))).status).toBe(Status.NOT_FOUND);
+    expect((await grpcErrorOf(h.clients.tasks.createTask(createRequest({ name: 'nope' })))).status).toBe(
+      Status.NOT_FOUND,
+    );
     await createTask({ idempotencyKey: 'dup-key' });
-    expect((await grpcErrorOf(h.clients.tasks.createTask(createRequest({ idempotencyKey: 'dup-key' })))).status).toBe(Status.ALREADY_EXISTS);
+    expect((await grpcErrorOf(h.clients.tasks.createTask(createRequest({ idempotencyKey: 'dup-key' })))).status).toBe(
+      Status.ALREADY_EXISTS,
+    );
   });
 });
 
@@ -86,7 +106,9 @@ describe('GetTask, GetTaskContext, GetTaskSummary', () => {
     const task = await createTask();
     const bare = getTaskResponseFromProto(await h.clients.tasks.getTask({ taskUuid: task.taskUuid }));
     expect(bare).toMatchObject({ task: { taskUuid: task.taskUuid }, steps: null, context: null });
-    const full = getTaskResponseFromProto(await h.clients.tasks.getTask({ taskUuid: task.taskUuid, includeSteps: true, includeContext: true }));
+    const full = getTaskResponseFromProto(
+      await h.clients.tasks.getTask({ taskUuid: task.taskUuid, includeSteps: true, includeContext: true }),
+    );
     expect(full.steps?.map((s) => s.name)).toEqual(['load_invoice', 'compute_tax', 'charge_card', 'send_receipt']);
     expect(full.context).toMatchObject({ taskUuid: task.taskUuid, inputs: task.context });
     const context = await h.clients.tasks.getTaskContext({ taskUuid: task.taskUuid });
@@ -137,9 +159,14 @@ describe('ListTasks', () => {
   });
 
   it('rejects an UNSPECIFIED state and an oversized page', async () => {
-    const err = await grpcErrorOf(h.clients.tasks.listTasks({ states: [TaskState.TASK_STATE_UNSPECIFIED], pagination: { limit: 5000 } }));
+    const err = await grpcErrorOf(
+      h.clients.tasks.listTasks({ states: [TaskState.TASK_STATE_UNSPECIFIED], pagination: { limit: 5000 } }),
+    );
     expect(err.status).toBe(Status.INVALID_ARGUMENT);
-    expect((err.details?.fields as Array<{ path: string }>).map((f) => f.path).sort()).toEqual(['pagination.limit', 'states[0]']);
+    expect((err.details?.fields as Array<{ path: string }>).map((f) => f.path).sort()).toEqual([
+      'pagination.limit',
+      'states[0]',
+    ]);
   });
 });
 
@@ -156,18 +183,31 @@ describe('CancelTask and ResumeTask', () => {
 
   it('refuses to resume a task that is not in error, and validates the request', async () => {
     const task = await createTask();
-    const err = await grpcErrorOf(h.clients.tasks.resumeTask({ taskUuid: task.taskUuid, performedBy: 'ops', reason: 'x' }));
+    const err = await grpcErrorOf(
+      h.clients.tasks.resumeTask({ taskUuid: task.taskUuid, performedBy: 'ops', reason: 'x' }),
+    );
     expect(err.status).toBe(Status.FAILED_PRECONDITION);
     const bad = await grpcErrorOf(h.clients.tasks.resumeTask({ taskUuid: task.taskUuid }));
-    expect((bad.details?.fields as Array<{ path: string }>).map((f) => f.path).sort()).toEqual(['performed_by', 'reason']);
-    expect((await grpcErrorOf(h.clients.tasks.resumeTask({ taskUuid: MISSING, performedBy: 'ops', reason: 'x' }))).status).toBe(Status.NOT_FOUND);
+    expect((bad.details?.fields as Array<{ path: string }>).map((f) => f.path).sort()).toEqual([
+      'performed_by',
+      'reason',
+    ]);
+    expect(
+      (await grpcErrorOf(h.clients.tasks.resumeTask({ taskUuid: MISSING, performedBy: 'ops', reason: 'x' }))).status,
+    ).toBe(Status.NOT_FOUND);
   });
 });
 
 describe('a linear task driven only over gRPC', () => {
   it('runs to completion through WorkerService while StreamTaskStatus watches it', async () => {
     const { tasks, workers } = h.clients;
-    await workers.registerWorker({ workerId: 'grpc-e2e', hostname: 'test', version: '1', namespaces: [E2E_NAMESPACE], handlers: ['Billing.LoadInvoice'] });
+    await workers.registerWorker({
+      workerId: 'grpc-e2e',
+      hostname: 'test',
+      version: '1',
+      namespaces: [E2E_NAMESPACE],
+      handlers: ['Billing.LoadInvoice'],
+    });
     const task = taskFromProto((await tasks.createTask(createRequest({ namespace: E2E_NAMESPACE }))).task!);
 
     const watched = (async () => {
@@ -179,10 +219,18 @@ describe('a linear task driven only over gRPC', () => {
 
     const order: string[] = [];
     while (order.length < 4) {
-      const { steps } = await workers.claimSteps({ workerId: 'grpc-e2e', namespaces: [E2E_NAMESPACE], maxSteps: 4, waitMs: 2_000 });
+      const { steps } = await workers.claimSteps({
+        workerId: 'grpc-e2e',
+        namespaces: [E2E_NAMESPACE],
+        maxSteps: 4,
+        waitMs: 2_000,
+      });
       for (const step of steps) {
         expect(step.taskUuid).toBe(task.taskUuid);
-        const beat = await workers.heartbeat({ workerId: 'grpc-e2e', leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }] });
+        const beat = await workers.heartbeat({
+          workerId: 'grpc-e2e',
+          leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }],
+        });
         expect(beat.leases[0]?.status).toBe('LEASE_STATUS_VALID');
         await workers.completeStep({
           workerId: 'grpc-e2e',
@@ -198,7 +246,10 @@ describe('a linear task driven only over gRPC', () => {
 
     const updates = await watched;
     const last = updates.at(-1)!;
-    expect([last.updateType, last.taskState]).toEqual([TaskUpdateType.TASK_UPDATE_TYPE_TASK_COMPLETE, TaskState.TASK_STATE_COMPLETE]);
+    expect([last.updateType, last.taskState]).toEqual([
+      TaskUpdateType.TASK_UPDATE_TYPE_TASK_COMPLETE,
+      TaskState.TASK_STATE_COMPLETE,
+    ]);
     const events = updates.map(taskStatusEventFromProto);
     const completedSteps = events.filter((e) => e.step?.state === 'complete').map((e) => e.step!.name);
     expect(completedSteps).toEqual(order);
@@ -211,7 +262,8 @@ describe('a linear task driven only over gRPC', () => {
     // Resuming from a cursor replays exactly what came after it, and the stream ends again at the terminal event.
     const cursor = ids[2]!;
     const resumed: TaskStatusUpdate[] = [];
-    for await (const u of tasks.streamTaskStatus({ taskUuid: task.taskUuid, includeSteps: true, afterEventId: cursor })) resumed.push(u);
+    for await (const u of tasks.streamTaskStatus({ taskUuid: task.taskUuid, includeSteps: true, afterEventId: cursor }))
+      resumed.push(u);
     expect(resumed.map((u) => u.eventId)).toEqual(ids.filter((id) => id > cursor));
   });
 

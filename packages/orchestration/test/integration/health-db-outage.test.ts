@@ -8,7 +8,12 @@ import { createChannel, createClient, type Channel } from 'nice-grpc';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '@tasker/shared/config';
 import { HealthCheckResponse_ServingStatus, HealthDefinition } from '@tasker/shared/gen/grpc/health/v1/health';
-import { allowPostgresUserToEnter, findFreePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.js';
+import {
+  allowPostgresUserToEnter,
+  findFreePort,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '../../src/db/embedded.js';
 import { startServer, type RunningServer } from '../../src/runtime.js';
 
 const FAST = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
@@ -47,7 +52,10 @@ async function readiness(): Promise<{ http: number; grpc: HealthCheckResponse_Se
 }
 
 /** Polls until `want` holds; returns how long it took. */
-async function timeUntil(want: (r: Awaited<ReturnType<typeof readiness>>) => boolean, limitMs: number): Promise<number> {
+async function timeUntil(
+  want: (r: Awaited<ReturnType<typeof readiness>>) => boolean,
+  limitMs: number,
+): Promise<number> {
   const started = performance.now();
   while (performance.now() - started < limitMs) {
     if (want(await readiness())) return performance.now() - started;
@@ -60,9 +68,15 @@ it('turns not ready within 2 s of the database going away, and ready again after
   expect(await readiness()).toEqual({ http: 200, grpc: HealthCheckResponse_ServingStatus.SERVING });
 
   await db!.stop();
-  const down = await timeUntil((r) => r.http === 503 && r.grpc === HealthCheckResponse_ServingStatus.NOT_SERVING, 5_000);
+  const down = await timeUntil(
+    (r) => r.http === 503 && r.grpc === HealthCheckResponse_ServingStatus.NOT_SERVING,
+    5_000,
+  );
   expect(down).toBeLessThanOrEqual(2_000);
-  const body = (await (await fetch(`${server!.restUrl}/health/ready`)).json()) as { status: string; checks: { database: { status: string } } };
+  const body = (await (await fetch(`${server!.restUrl}/health/ready`)).json()) as {
+    status: string;
+    checks: { database: { status: string } };
+  };
   expect(body).toMatchObject({ status: 'not_ready', checks: { database: { status: 'unhealthy' } } });
 
   db = await startEmbeddedPostgres({ dataDir, port, settings: FAST });

@@ -31,7 +31,11 @@ async function seedQueue(template: SeededTemplate, enqueued: number, other: numb
   const now = await databaseNow(db.sql);
   const steps = [
     ...Array.from({ length: enqueued }, (_, i) => ({ name: `ready_${i}`, state: 'enqueued' as const })),
-    ...Array.from({ length: other }, (_, i) => ({ name: `running_${i}`, state: 'in_progress' as const, claims: [now] })),
+    ...Array.from({ length: other }, (_, i) => ({
+      name: `running_${i}`,
+      state: 'in_progress' as const,
+      claims: [now],
+    })),
   ];
   return (await seedTask(db.sql, { template, state: 'steps_in_process', createdAt: now, steps })).taskUuid;
 }
@@ -79,16 +83,32 @@ describe('createMetrics', () => {
     ]) {
       expect(text).toContain(`# TYPE ${family} ${type}`);
     }
-    expect(sample(text, 'tasker_http_request_duration_seconds_count', '{route="/v1/tasks/:task_uuid",method="GET",status="200"}')).toBe(1);
-    expect(sample(text, 'tasker_http_request_duration_seconds_count', '{route="unmatched",method="GET",status="404"}')).toBe(1);
-    expect(sample(text, 'tasker_grpc_request_duration_seconds_count', '{method="/tasker.v1.TaskService/GetTask",code="NOT_FOUND"}')).toBe(1);
+    expect(
+      sample(
+        text,
+        'tasker_http_request_duration_seconds_count',
+        '{route="/v1/tasks/:task_uuid",method="GET",status="200"}',
+      ),
+    ).toBe(1);
+    expect(
+      sample(text, 'tasker_http_request_duration_seconds_count', '{route="unmatched",method="GET",status="404"}'),
+    ).toBe(1);
+    expect(
+      sample(
+        text,
+        'tasker_grpc_request_duration_seconds_count',
+        '{method="/tasker.v1.TaskService/GetTask",code="NOT_FOUND"}',
+      ),
+    ).toBe(1);
     expect(sample(text, 'tasker_claims_total', '{outcome="claimed"}')).toBe(1);
     expect(sample(text, 'tasker_claims_total', '{outcome="empty"}')).toBe(1);
     expect(sample(text, 'tasker_steps_claimed_total', '{namespace="alpha"}')).toBe(3);
     expect(sample(text, 'tasker_lease_expiries_total')).toBe(2);
     expect(sample(text, 'tasker_retries_total')).toBe(1);
     expect(sample(text, 'tasker_dlq_entries_created_total', '{reason="max_retries_exceeded"}')).toBe(1);
-    expect(sample(text, 'tasker_step_duration_seconds_sum', '{handler="Billing.Charge",outcome="completed"}')).toBe(1.5);
+    expect(sample(text, 'tasker_step_duration_seconds_sum', '{handler="Billing.Charge",outcome="completed"}')).toBe(
+      1.5,
+    );
     expect(sample(text, 'tasker_step_duration_seconds_count', '{handler="Billing.Charge",outcome="failed"}')).toBe(1);
     expect(sample(text, 'tasker_stream_subscribers', '{transport="sse"}')).toBe(0);
     expect(sample(text, 'tasker_stream_subscribers', '{transport="grpc"}')).toBe(1);
@@ -116,7 +136,10 @@ describe('createMetrics', () => {
   it('leaves database gauges empty and counts the failure when the database cannot be read', async () => {
     const dead = createSql(db.url, { max: 1 });
     await dead.end();
-    const metrics = createMetrics({ collectors: createMetricsCollectors(dead, applicationName), defaultMetrics: false });
+    const metrics = createMetrics({
+      collectors: createMetricsCollectors(dead, applicationName),
+      defaultMetrics: false,
+    });
     const text = await metricsText(metrics);
     expect(text).not.toMatch(/^tasker_queue_depth\{/m);
     expect(text).not.toMatch(/^tasker_db_connections\{/m);
@@ -135,7 +158,7 @@ describe('createMetrics', () => {
 });
 
 describe('createPoolStatsSource', () => {
-  it('counts this pool\'s busy connections (other than its own query) against the configured max', async () => {
+  it("counts this pool's busy connections (other than its own query) against the configured max", async () => {
     const stats = createPoolStatsSource(own, { applicationName, max: 3 });
     const sleeping = own`select pg_sleep(1.5)`.execute();
     // Wait until the sleeping query shows up as active on the server.

@@ -143,7 +143,9 @@ describe('changed or broken migrations', () => {
       '0001_ok.sql': 'CREATE TABLE tasker.ok_table (id int);\n',
       '0002_broken.sql': 'CREATE TABLE tasker.half_done (id int);\nSELECT 1 / 0;\n',
     });
-    await expect(migrate(broken.sql, { dir })).rejects.toThrow(/0002_broken failed and was rolled back: division by zero/);
+    await expect(migrate(broken.sql, { dir })).rejects.toThrow(
+      /0002_broken failed and was rolled back: division by zero/,
+    );
     expect(await tableExists(broken.sql, 'tasker.ok_table')).toBe(true);
     expect(await tableExists(broken.sql, 'tasker.half_done')).toBe(false);
     expect(await pendingMigrations(broken.sql, dir)).toEqual(['0002_broken']);
@@ -166,7 +168,9 @@ describe('changed or broken migrations', () => {
   });
 
   it('rejects badly named and duplicate-version files', async () => {
-    await expect(readMigrations(await migrationsDir({ 'init.sql': 'SELECT 1;' }))).rejects.toThrow(/NNNN_lowercase_name/);
+    await expect(readMigrations(await migrationsDir({ 'init.sql': 'SELECT 1;' }))).rejects.toThrow(
+      /NNNN_lowercase_name/,
+    );
     await expect(
       readMigrations(await migrationsDir({ '0001_a.sql': 'SELECT 1;', '0001_b.sql': 'SELECT 1;' })),
     ).rejects.toThrow(/share version 0001/);

@@ -112,8 +112,12 @@ describe('REST ↔ gRPC parity', () => {
     it(scenario.name, async () => {
       const viaRest = await runOnce(scenario, 'rest');
       const viaGrpc = await runOnce(scenario, 'grpc');
-      expect(viaRest.outcome.ok ? 'ok' : viaRest.outcome.code, `REST outcome: ${label(viaRest.outcome)}`).toBe(scenario.expect);
-      expect(viaGrpc.outcome.ok ? 'ok' : viaGrpc.outcome.code, `gRPC outcome: ${label(viaGrpc.outcome)}`).toBe(scenario.expect);
+      expect(viaRest.outcome.ok ? 'ok' : viaRest.outcome.code, `REST outcome: ${label(viaRest.outcome)}`).toBe(
+        scenario.expect,
+      );
+      expect(viaGrpc.outcome.ok ? 'ok' : viaGrpc.outcome.code, `gRPC outcome: ${label(viaGrpc.outcome)}`).toBe(
+        scenario.expect,
+      );
       expect(comparable(scenario, viaGrpc)).toEqual(comparable(scenario, viaRest));
       for (const run of [viaRest, viaGrpc]) if (run.outcome.ok) scenario.check?.(run.outcome.value, run);
     });

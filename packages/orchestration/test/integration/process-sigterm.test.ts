@@ -38,7 +38,10 @@ beforeAll(async () => {
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   for (let i = 0; ; i += 1) {
-    const ready = await fetch(`${rest}/health/ready`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${rest}/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (i > 300) throw new Error(`orchestration did not become ready:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -60,7 +63,15 @@ it('exits 0 within 5 s of SIGTERM with 50 open gRPC streams and an SSE stream', 
   const created = await fetch(`${rest}/v1/tasks`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ namespace: 'billing', name: 'invoice_settlement', version: '1.0.0', context: { invoice_id: 1 }, initiator: 't', source_system: 't', reason: 'sigterm' }),
+    body: JSON.stringify({
+      namespace: 'billing',
+      name: 'invoice_settlement',
+      version: '1.0.0',
+      context: { invoice_id: 1 },
+      initiator: 't',
+      source_system: 't',
+      reason: 'sigterm',
+    }),
   });
   expect(created.status).toBe(201);
   const { task_uuid: taskUuid } = (await created.json()) as { task_uuid: string };

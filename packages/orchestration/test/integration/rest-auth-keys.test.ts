@@ -18,7 +18,14 @@ let adminKey: string;
 
 beforeAll(async () => {
   rt = await startTestRuntime({ auth: { enabled: true, api_keys: { enabled: true } } });
-  adminKey = (await createApiKey(rt.sql, { description: 'rest admin', permissions: [...ADMIN_GRANTS], namespaces: null, expiresAt: null })).key;
+  adminKey = (
+    await createApiKey(rt.sql, {
+      description: 'rest admin',
+      permissions: [...ADMIN_GRANTS],
+      namespaces: null,
+      expiresAt: null,
+    })
+  ).key;
   // No lookup cache: a revocation must be visible to the very next request.
   const authenticate = createAuthenticator(rt.config.auth, {
     apiKeys: { findByDigest: (d) => findApiKeyByDigest(rt.sql, d) },
@@ -45,7 +52,12 @@ async function call(method: 'GET' | 'POST' | 'DELETE', url: string, { key = admi
     headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
   });
-  return { status: res.statusCode, headers: res.headers, text: res.body, json: res.body === '' ? undefined : res.json() };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text: res.body,
+    json: res.body === '' ? undefined : res.json(),
+  };
 }
 
 /** Issues a key through the API as `as` and returns the plain key and its uuid. */
@@ -62,7 +74,12 @@ describe('issuing, using, listing and revoking a key', () => {
   it('goes end to end, and the plain key appears only in the creation response', async () => {
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
     const created = await call('POST', '/v1/auth/keys', {
-      body: { description: 'billing reader', permissions: ['tasks:read', 'tasks:list'], namespaces: ['billing'], expires_at: expiresAt },
+      body: {
+        description: 'billing reader',
+        permissions: ['tasks:read', 'tasks:list'],
+        namespaces: ['billing'],
+        expires_at: expiresAt,
+      },
     });
     expect(created.status, created.text).toBe(201);
     expect(created.headers['cache-control']).toBe('no-store');
@@ -102,7 +119,11 @@ describe('issuing, using, listing and revoking a key', () => {
     expect(revoked.json.api_key.revoked_at).toEqual(expect.any(String));
 
     const refused = await call('GET', '/v1/tasks', { key });
-    expect([refused.status, refused.json.error.code, refused.json.error.details]).toEqual([401, 'UNAUTHENTICATED', { reason: 'revoked' }]);
+    expect([refused.status, refused.json.error.code, refused.json.error.details]).toEqual([
+      401,
+      'UNAUTHENTICATED',
+      { reason: 'revoked' },
+    ]);
 
     // Revoking again changes nothing.
     const again = await call('DELETE', `/v1/auth/keys/${apiKey.key_uuid}`);
@@ -112,15 +133,23 @@ describe('issuing, using, listing and revoking a key', () => {
   it('reads absent namespaces as every namespace and [] as none', async () => {
     const all = await call('POST', '/v1/auth/keys', { body: { description: 'all', permissions: ['tasks:read'] } });
     expect(all.json.api_key).toMatchObject({ namespaces: null, expires_at: null });
-    const none = await call('POST', '/v1/auth/keys', { body: { description: 'none', permissions: ['tasks:read'], namespaces: [] } });
+    const none = await call('POST', '/v1/auth/keys', {
+      body: { description: 'none', permissions: ['tasks:read'], namespaces: [] },
+    });
     expect(none.json.api_key.namespaces).toEqual([]);
   });
 });
 
 describe('a key manager cannot issue more than it holds', () => {
   it('refuses grants it does not hold, naming them', async () => {
-    const manager = await issue({ description: 'manager', permissions: ['auth:manage_keys', 'tasks:read', 'dlq:read'] });
-    const res = await call('POST', '/v1/auth/keys', { key: manager.key, body: { description: 'x', permissions: ['tasks:read', 'tasks:*', 'worker:claim'] } });
+    const manager = await issue({
+      description: 'manager',
+      permissions: ['auth:manage_keys', 'tasks:read', 'dlq:read'],
+    });
+    const res = await call('POST', '/v1/auth/keys', {
+      key: manager.key,
+      body: { description: 'x', permissions: ['tasks:read', 'tasks:*', 'worker:claim'] },
+    });
     expect(res.status).toBe(403);
     expect(res.json.error).toEqual({
       code: 'PERMISSION_DENIED',
@@ -132,20 +161,39 @@ describe('a key manager cannot issue more than it holds', () => {
   });
 
   it('keeps a scoped manager within its namespaces, in what it issues, lists and revokes', async () => {
-    const scoped = await issue({ description: 'billing manager', permissions: ['auth:manage_keys', 'tasks:*'], namespaces: ['billing'] });
-    const wider = await call('POST', '/v1/auth/keys', { key: scoped.key, body: { description: 'x', permissions: ['tasks:read'] } });
-    expect([wider.status, wider.json.error.message, wider.json.error.details]).toEqual([403, 'Cannot issue a key for every namespace', { namespaces: ['*'] }]);
-    const other = await call('POST', '/v1/auth/keys', { key: scoped.key, body: { description: 'x', permissions: ['tasks:read'], namespaces: ['billing', 'hr'] } });
+    const scoped = await issue({
+      description: 'billing manager',
+      permissions: ['auth:manage_keys', 'tasks:*'],
+      namespaces: ['billing'],
+    });
+    const wider = await call('POST', '/v1/auth/keys', {
+      key: scoped.key,
+      body: { description: 'x', permissions: ['tasks:read'] },
+    });
+    expect([wider.status, wider.json.error.message, wider.json.error.details]).toEqual([
+      403,
+      'Cannot issue a key for every namespace',
+      { namespaces: ['*'] },
+    ]);
+    const other = await call('POST', '/v1/auth/keys', {
+      key: scoped.key,
+      body: { description: 'x', permissions: ['tasks:read'], namespaces: ['billing', 'hr'] },
+    });
     expect([other.status, other.json.error.details]).toEqual([403, { namespaces: ['hr'] }]);
 
-    const inScope = await issue({ description: 'billing reader 2', permissions: ['tasks:read'], namespaces: ['billing'] }, scoped.key);
+    const inScope = await issue(
+      { description: 'billing reader 2', permissions: ['tasks:read'], namespaces: ['billing'] },
+      scoped.key,
+    );
     const outOfScope = await issue({ description: 'hr reader', permissions: ['tasks:read'], namespaces: ['hr'] });
     const list = await call('GET', '/v1/auth/keys', { key: scoped.key });
     const uuids = list.json.api_keys.map((k: { key_uuid: string }) => k.key_uuid);
     expect(uuids).toContain(inScope.uuid);
     expect(uuids).toContain(scoped.uuid);
     expect(uuids).not.toContain(outOfScope.uuid);
-    expect(list.json.api_keys.every((k: { namespaces: string[] | null }) => k.namespaces?.every((ns) => ns === 'billing'))).toBe(true);
+    expect(
+      list.json.api_keys.every((k: { namespaces: string[] | null }) => k.namespaces?.every((ns) => ns === 'billing')),
+    ).toBe(true);
 
     const hidden = await call('DELETE', `/v1/auth/keys/${outOfScope.uuid}`, { key: scoped.key });
     expect([hidden.status, hidden.json.error.code]).toEqual([404, 'NOT_FOUND']);
@@ -155,13 +203,25 @@ describe('a key manager cannot issue more than it holds', () => {
 
 describe('bad requests', () => {
   it('names unknown fields, unknown permissions, a past or malformed expiry and a missing description', async () => {
-    const unknownField = await call('POST', '/v1/auth/keys', { body: { description: 'd', permissions: [], key: 'my-own-key' } });
+    const unknownField = await call('POST', '/v1/auth/keys', {
+      body: { description: 'd', permissions: [], key: 'my-own-key' },
+    });
     expect([unknownField.status, fieldsOf(unknownField.json)]).toEqual([400, ['body.key']]);
-    const unknownGrant = await call('POST', '/v1/auth/keys', { body: { description: 'd', permissions: ['tasks:read', 'root:*'] } });
-    expect([unknownGrant.status, unknownGrant.json.error.code, fieldsOf(unknownGrant.json)]).toEqual([400, 'VALIDATION_FAILED', ['permissions[1]']]);
-    const past = await call('POST', '/v1/auth/keys', { body: { description: 'd', permissions: [], expires_at: '2020-01-01T00:00:00Z' } });
+    const unknownGrant = await call('POST', '/v1/auth/keys', {
+      body: { description: 'd', permissions: ['tasks:read', 'root:*'] },
+    });
+    expect([unknownGrant.status, unknownGrant.json.error.code, fieldsOf(unknownGrant.json)]).toEqual([
+      400,
+      'VALIDATION_FAILED',
+      ['permissions[1]'],
+    ]);
+    const past = await call('POST', '/v1/auth/keys', {
+      body: { description: 'd', permissions: [], expires_at: '2020-01-01T00:00:00Z' },
+    });
     expect([past.status, fieldsOf(past.json)]).toEqual([400, ['expires_at']]);
-    const malformed = await call('POST', '/v1/auth/keys', { body: { description: 'd', permissions: [], expires_at: 'tomorrow' } });
+    const malformed = await call('POST', '/v1/auth/keys', {
+      body: { description: 'd', permissions: [], expires_at: 'tomorrow' },
+    });
     expect([malformed.status, fieldsOf(malformed.json)]).toEqual([400, ['body.expires_at']]);
     const blank = await call('POST', '/v1/auth/keys', { body: { description: '   ', permissions: [] } });
     expect([blank.status, fieldsOf(blank.json)]).toEqual([400, ['description']]);

@@ -2,7 +2,12 @@
 // an SSE watcher receives every step event in order; a failed step is reset and the task resumed; a
 // watcher that reconnects with Last-Event-ID misses nothing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StepListResponseSchema, TaskEventSchema, TaskResponseSchema, type TaskEventResponse } from '@tasker/shared/schemas/rest/index';
+import {
+  StepListResponseSchema,
+  TaskEventSchema,
+  TaskResponseSchema,
+  type TaskEventResponse,
+} from '@tasker/shared/schemas/rest/index';
 import {
   LINEAR_STEPS,
   claimSteps,
@@ -22,15 +27,21 @@ beforeAll(async () => {
 });
 
 function eventsOf(messages: SseMessage[]): TaskEventResponse[] {
-  return messages.filter((m) => m.event !== undefined && m.event !== 'error').map((m) => {
-    const event = TaskEventSchema.parse(JSON.parse(m.data ?? 'null'));
-    expect(m.id).toBe(String(event.event_id));
-    expect(m.event).toBe(event.type);
-    return event;
-  });
+  return messages
+    .filter((m) => m.event !== undefined && m.event !== 'error')
+    .map((m) => {
+      const event = TaskEventSchema.parse(JSON.parse(m.data ?? 'null'));
+      expect(m.id).toBe(String(event.event_id));
+      expect(m.event).toBe(event.type);
+      return event;
+    });
 }
 
-function openEvents(taskUuid: string, query = '?include_steps=true', headers: Record<string, string> = {}): Promise<Response> {
+function openEvents(
+  taskUuid: string,
+  query = '?include_steps=true',
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${h.base}/v1/tasks/${taskUuid}/events${query}`, { headers });
 }
 
@@ -68,8 +79,12 @@ describe('a linear task driven only over HTTP', () => {
     const completionOrder = stepEvents.filter((e) => e.step?.state === 'complete').map((e) => e.step?.name);
     expect(completionOrder).toEqual([...LINEAR_STEPS]);
     for (let i = 1; i < LINEAR_STEPS.length; i += 1) {
-      const parentDone = stepEvents.findIndex((e) => e.step?.name === LINEAR_STEPS[i - 1] && e.step?.state === 'complete');
-      const childRuns = stepEvents.findIndex((e) => e.step?.name === LINEAR_STEPS[i] && e.step?.state === 'in_progress');
+      const parentDone = stepEvents.findIndex(
+        (e) => e.step?.name === LINEAR_STEPS[i - 1] && e.step?.state === 'complete',
+      );
+      const childRuns = stepEvents.findIndex(
+        (e) => e.step?.name === LINEAR_STEPS[i] && e.step?.state === 'in_progress',
+      );
       expect(parentDone).toBeLessThan(childRuns);
     }
 
@@ -86,7 +101,9 @@ describe('a linear task driven only over HTTP', () => {
 
     // Resuming from a cursor replays only later events, then ends at the terminal event.
     const cursor = events[Math.floor(events.length / 2)]!.event_id;
-    const resumed = eventsOf(await readSse(await openEvents(taskUuid, '?include_steps=true', { 'last-event-id': String(cursor) })));
+    const resumed = eventsOf(
+      await readSse(await openEvents(taskUuid, '?include_steps=true', { 'last-event-id': String(cursor) })),
+    );
     expect(resumed.map((e) => e.event_id)).toEqual(ids.filter((id) => id > cursor));
     const byQuery = eventsOf(await readSse(await openEvents(taskUuid, `?include_steps=true&after_event_id=${cursor}`)));
     expect(byQuery.map((e) => e.event_id)).toEqual(ids.filter((id) => id > cursor));
@@ -109,14 +126,24 @@ describe('a linear task driven only over HTTP', () => {
         if (step.task_uuid !== taskUuid) continue;
         if (step.step_name === 'charge_card') {
           const res = await h.api('POST', '/v1/workers/fail', {
-            json: { worker_id: workerId, step_uuid: step.step_uuid, lease_token: step.lease_token, error: { message: 'card declined', retryable: false } },
+            json: {
+              worker_id: workerId,
+              step_uuid: step.step_uuid,
+              lease_token: step.lease_token,
+              error: { message: 'card declined', retryable: false },
+            },
           });
           expect(res.status).toBe(200);
           expect(res.body.step_state).toBe('error');
           chargeFailed = true;
         } else {
           await h.api('POST', '/v1/workers/complete', {
-            json: { worker_id: workerId, step_uuid: step.step_uuid, lease_token: step.lease_token, result: { ok: true } },
+            json: {
+              worker_id: workerId,
+              step_uuid: step.step_uuid,
+              lease_token: step.lease_token,
+              result: { ok: true },
+            },
           });
         }
       }
@@ -125,7 +152,9 @@ describe('a linear task driven only over HTTP', () => {
 
     const summary = await h.api('GET', `/v1/tasks/${taskUuid}/summary`);
     expect(summary.body.dlq.in_dlq).toBe(true);
-    expect(summary.body.steps.find((s: { name: string }) => s.name === 'charge_card').error.message).toBe('card declined');
+    expect(summary.body.steps.find((s: { name: string }) => s.name === 'charge_card').error.message).toBe(
+      'card declined',
+    );
 
     const steps = StepListResponseSchema.parse((await h.api('GET', `/v1/tasks/${taskUuid}/workflow_steps`)).body);
     const charge = steps.find((s) => s.name === 'charge_card')!;
@@ -136,7 +165,9 @@ describe('a linear task driven only over HTTP', () => {
     expect(reset.status).toBe(200);
     expect(reset.body.attempts).toBe(0);
 
-    const resumed = await h.api('POST', `/v1/tasks/${taskUuid}/resume`, { json: { performed_by: 'ops', reason: 'card replaced' } });
+    const resumed = await h.api('POST', `/v1/tasks/${taskUuid}/resume`, {
+      json: { performed_by: 'ops', reason: 'card replaced' },
+    });
     expect(resumed.status).toBe(200);
     expect(resumed.body.status).not.toBe('error');
 

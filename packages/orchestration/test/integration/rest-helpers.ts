@@ -27,7 +27,11 @@ export interface RestHarness {
   services: Services;
   config: Config;
   /** JSON request; `raw` sends a string body as is (malformed JSON tests). */
-  api(method: string, path: string, options?: { json?: unknown; raw?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
+  api(
+    method: string,
+    path: string,
+    options?: { json?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse>;
 }
 
 export interface HarnessOptions {
@@ -64,7 +68,8 @@ export function useRestHarness(options: HarnessOptions = {}): RestHarness {
         const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
         const text = await res.text();
         let parsed: unknown = text;
-        if ((res.headers.get('content-type') ?? '').includes('application/json') && text !== '') parsed = JSON.parse(text);
+        if ((res.headers.get('content-type') ?? '').includes('application/json') && text !== '')
+          parsed = JSON.parse(text);
         return { status: res.status, headers: res.headers, body: parsed };
       },
     } satisfies RestHarness);
@@ -116,8 +121,15 @@ export interface ClaimedStepJson {
 }
 
 /** One claim over HTTP. */
-export async function claimSteps(h: RestHarness, workerId: string, waitMs = 0, maxSteps = 4): Promise<ClaimedStepJson[]> {
-  const res = await h.api('POST', '/v1/workers/claim', { json: { worker_id: workerId, wait_ms: waitMs, max_steps: maxSteps } });
+export async function claimSteps(
+  h: RestHarness,
+  workerId: string,
+  waitMs = 0,
+  maxSteps = 4,
+): Promise<ClaimedStepJson[]> {
+  const res = await h.api('POST', '/v1/workers/claim', {
+    json: { worker_id: workerId, wait_ms: waitMs, max_steps: maxSteps },
+  });
   if (res.status !== 200) throw new Error(`claim failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.steps as ClaimedStepJson[];
 }
@@ -126,11 +138,17 @@ export async function claimSteps(h: RestHarness, workerId: string, waitMs = 0, m
  * Claims and completes steps over HTTP until `done()` or the deadline; each result records the step name
  * and the parents it saw. Returns the names of the steps it completed, in order.
  */
-export async function runHttpWorker(h: RestHarness, workerId: string, done: () => Promise<boolean>, deadlineMs = 20_000): Promise<string[]> {
+export async function runHttpWorker(
+  h: RestHarness,
+  workerId: string,
+  done: () => Promise<boolean>,
+  deadlineMs = 20_000,
+): Promise<string[]> {
   const completed: string[] = [];
   const deadline = Date.now() + deadlineMs;
   while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`worker gave up after ${deadlineMs} ms; completed ${completed.join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`worker gave up after ${deadlineMs} ms; completed ${completed.join(', ')}`);
     for (const step of await claimSteps(h, workerId, 300)) {
       const res = await h.api('POST', '/v1/workers/complete', {
         json: {

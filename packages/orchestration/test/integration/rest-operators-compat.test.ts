@@ -5,7 +5,13 @@ import { DlqEntrySchema, TaskListResponseSchema, TaskResponseSchema } from '@tas
 import { TASK_STATES } from '@tasker/shared';
 import { createErroredTask, createOpsTask, registerOpsTemplate } from './helpers/operator-fixtures.js';
 import { TEST_PRINCIPAL } from './helpers/runtime.js';
-import { MISSING_UUID, createLinearTask, linearTaskBody, registerLinearTemplate, useRestHarness } from './rest-helpers.js';
+import {
+  MISSING_UUID,
+  createLinearTask,
+  linearTaskBody,
+  registerLinearTemplate,
+  useRestHarness,
+} from './rest-helpers.js';
 
 const h = useRestHarness();
 
@@ -56,10 +62,13 @@ describe("what the reference's clients send", () => {
     expect([bad.status, fieldPaths(bad.body)]).toEqual([400, ['body.requested_at']]);
   });
 
-  it('requires initiator, source_system and reason, as the reference\'s JSON TaskRequest does (gRPC defaults them)', async () => {
+  it("requires initiator, source_system and reason, as the reference's JSON TaskRequest does (gRPC defaults them)", async () => {
     const { initiator: _i, source_system: _s, reason: _r, ...body } = linearTaskBody();
     const res = await h.api('POST', '/v1/tasks', { json: body });
-    expect([res.status, fieldPaths(res.body).sort()]).toEqual([400, ['body.initiator', 'body.reason', 'body.source_system']]);
+    expect([res.status, fieldPaths(res.body).sort()]).toEqual([
+      400,
+      ['body.initiator', 'body.reason', 'body.source_system'],
+    ]);
   });
 
   it('lists by ?status= as by ?state=, with the reference’s completed and pending', async () => {
@@ -89,18 +98,38 @@ describe("what the reference's clients send", () => {
 describe('POST /v1/tasks/{task_uuid}/resolve', () => {
   it('closes an errored task as resolved_manually and its DLQ entry as manually_resolved', async () => {
     const task = await createErroredTask(h.services);
-    const res = await h.api('POST', `/v1/tasks/${task.taskUuid}/resolve`, { json: { performed_by: 'ops', reason: 'refunded' } });
+    const res = await h.api('POST', `/v1/tasks/${task.taskUuid}/resolve`, {
+      json: { performed_by: 'ops', reason: 'refunded' },
+    });
     expect(res.status).toBe(200);
-    expect(TaskResponseSchema.parse(res.body)).toMatchObject({ status: 'resolved_manually', failed_steps: 1, cancelled_steps: 1, completed_steps: 2 });
+    expect(TaskResponseSchema.parse(res.body)).toMatchObject({
+      status: 'resolved_manually',
+      failed_steps: 1,
+      cancelled_steps: 1,
+      completed_steps: 2,
+    });
     const entry = await h.api('GET', `/v1/dlq/task/${task.taskUuid}`);
-    expect(entry.body).toMatchObject({ dlq_reason: 'max_retries_exceeded', resolution_status: 'manually_resolved', resolved_by: 'ops', resolution_notes: 'refunded' });
+    expect(entry.body).toMatchObject({
+      dlq_reason: 'max_retries_exceeded',
+      resolution_status: 'manually_resolved',
+      resolved_by: 'ops',
+      resolution_notes: 'refunded',
+    });
   });
 
   it('answers 409 for a running task, 404 for an unknown one and 400 naming bad fields', async () => {
     const running = await createOpsTask(h.services);
-    const refused = await h.api('POST', `/v1/tasks/${running.taskUuid}/resolve`, { json: { performed_by: 'ops', reason: 'x' } });
-    expect([refused.status, refused.body.error.code, refused.body.error.details.state]).toEqual([409, 'INVALID_STATE', 'steps_in_process']);
-    expect((await h.api('POST', `/v1/tasks/${MISSING_UUID}/resolve`, { json: { performed_by: 'ops', reason: 'x' } })).status).toBe(404);
+    const refused = await h.api('POST', `/v1/tasks/${running.taskUuid}/resolve`, {
+      json: { performed_by: 'ops', reason: 'x' },
+    });
+    expect([refused.status, refused.body.error.code, refused.body.error.details.state]).toEqual([
+      409,
+      'INVALID_STATE',
+      'steps_in_process',
+    ]);
+    expect(
+      (await h.api('POST', `/v1/tasks/${MISSING_UUID}/resolve`, { json: { performed_by: 'ops', reason: 'x' } })).status,
+    ).toBe(404);
     const bad = await h.api('POST', `/v1/tasks/${running.taskUuid}/resolve`, { json: { performed_by: '' } });
     expect([bad.status, fieldPaths(bad.body).sort()]).toEqual([400, ['body.performed_by', 'body.reason']]);
     const badUuid = await h.api('POST', '/v1/tasks/nope/resolve', { json: { performed_by: 'ops', reason: 'x' } });
@@ -112,19 +141,42 @@ describe('POST /v1/tasks/{task_uuid}/resolve', () => {
 describe('POST /v1/dlq/task/{task_uuid}', () => {
   it('opens a manual_dlq entry (201), then refuses a second one with 409 naming the open entry', async () => {
     const task = await createOpsTask(h.services, { ticket: 'T-9' });
-    const res = await h.api('POST', `/v1/dlq/task/${task.taskUuid}`, { json: { performed_by: 'ops', reason: 'customer says stuck' } });
+    const res = await h.api('POST', `/v1/dlq/task/${task.taskUuid}`, {
+      json: { performed_by: 'ops', reason: 'customer says stuck' },
+    });
     expect(res.status).toBe(201);
     const entry = DlqEntrySchema.parse(res.body);
-    expect(entry).toMatchObject({ task_uuid: task.taskUuid, dlq_reason: 'manual_dlq', original_state: 'steps_in_process', resolution_status: 'pending' });
-    expect(entry.task_snapshot).toMatchObject({ task: { options: { ticket: 'T-9' } }, manual_dlq: { opened_by: 'ops', reason: 'customer says stuck' } });
-    const again = await h.api('POST', `/v1/dlq/task/${task.taskUuid}`, { json: { performed_by: 'ops', reason: 'again' } });
-    expect([again.status, again.body.error.code, again.body.error.details.dlq_entry_uuid]).toEqual([409, 'ALREADY_EXISTS', entry.dlq_entry_uuid]);
+    expect(entry).toMatchObject({
+      task_uuid: task.taskUuid,
+      dlq_reason: 'manual_dlq',
+      original_state: 'steps_in_process',
+      resolution_status: 'pending',
+    });
+    expect(entry.task_snapshot).toMatchObject({
+      task: { options: { ticket: 'T-9' } },
+      manual_dlq: { opened_by: 'ops', reason: 'customer says stuck' },
+    });
+    const again = await h.api('POST', `/v1/dlq/task/${task.taskUuid}`, {
+      json: { performed_by: 'ops', reason: 'again' },
+    });
+    expect([again.status, again.body.error.code, again.body.error.details.dlq_entry_uuid]).toEqual([
+      409,
+      'ALREADY_EXISTS',
+      entry.dlq_entry_uuid,
+    ]);
     await h.services.tasks.cancel(TEST_PRINCIPAL, task.taskUuid, { reason: null, performedBy: null });
   });
 
   it('answers 404 for an unknown task and 400 naming bad fields', async () => {
-    expect((await h.api('POST', `/v1/dlq/task/${MISSING_UUID}`, { json: { performed_by: 'ops', reason: 'x' } })).status).toBe(404);
-    const bad = await h.api('POST', `/v1/dlq/task/${MISSING_UUID}`, { json: { reason: 'r'.repeat(1001), colour: 'red' } });
-    expect([bad.status, fieldPaths(bad.body).sort()]).toEqual([400, ['body.colour', 'body.performed_by', 'body.reason']]);
+    expect(
+      (await h.api('POST', `/v1/dlq/task/${MISSING_UUID}`, { json: { performed_by: 'ops', reason: 'x' } })).status,
+    ).toBe(404);
+    const bad = await h.api('POST', `/v1/dlq/task/${MISSING_UUID}`, {
+      json: { reason: 'r'.repeat(1001), colour: 'red' },
+    });
+    expect([bad.status, fieldPaths(bad.body).sort()]).toEqual([
+      400,
+      ['body.colour', 'body.performed_by', 'body.reason'],
+    ]);
   });
 });

@@ -1,7 +1,17 @@
 // Step routes: list, get, manual actions (and their state guards), audit.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StepAuditListResponseSchema, StepListResponseSchema, StepResponseSchema } from '@tasker/shared/schemas/rest/index';
-import { LINEAR_STEPS, MISSING_UUID, createLinearTask, registerLinearTemplate, useRestHarness } from './rest-helpers.js';
+import {
+  StepAuditListResponseSchema,
+  StepListResponseSchema,
+  StepResponseSchema,
+} from '@tasker/shared/schemas/rest/index';
+import {
+  LINEAR_STEPS,
+  MISSING_UUID,
+  createLinearTask,
+  registerLinearTemplate,
+  useRestHarness,
+} from './rest-helpers.js';
 
 const h = useRestHarness();
 
@@ -34,7 +44,11 @@ describe('workflow steps', () => {
     const first = steps[0]!;
     const res = await h.api('GET', `/v1/tasks/${taskUuid}/workflow_steps/${first.step_uuid}`);
     expect(res.status).toBe(200);
-    expect(StepResponseSchema.parse(res.body)).toMatchObject({ step_uuid: first.step_uuid, name: 'load_invoice', total_parents: 0 });
+    expect(StepResponseSchema.parse(res.body)).toMatchObject({
+      step_uuid: first.step_uuid,
+      name: 'load_invoice',
+      total_parents: 0,
+    });
   });
 
   it('answers 404 for a step of another task, or an unknown step', async () => {
@@ -71,17 +85,25 @@ describe('workflow steps', () => {
     const taskUuid2 = await createLinearTask(h);
     const root = (await stepsOf(taskUuid2))[0]!;
     const res = await h.api('PATCH', `/v1/tasks/${taskUuid2}/workflow_steps/${root.step_uuid}`, {
-      json: { action_type: 'complete_manually', completion_data: { result: { amount: 10 } }, reason: 'loaded by hand', completed_by: 'ops' },
+      json: {
+        action_type: 'complete_manually',
+        completion_data: { result: { amount: 10 } },
+        reason: 'loaded by hand',
+        completed_by: 'ops',
+      },
     });
     expect(res.status).toBe(200);
     expect(StepResponseSchema.parse(res.body)).toMatchObject({ current_state: 'complete' });
-    await expect
-      .poll(async () => (await stepsOf(taskUuid2))[1]?.dependencies_satisfied, { timeout: 5000 })
-      .toBe(true);
+    await expect.poll(async () => (await stepsOf(taskUuid2))[1]?.dependencies_satisfied, { timeout: 5000 }).toBe(true);
     const audit = await h.api('GET', `/v1/tasks/${taskUuid2}/workflow_steps/${root.step_uuid}/audit`);
     expect(audit.status).toBe(200);
     const rows = StepAuditListResponseSchema.parse(audit.body);
-    expect(rows[0]).toMatchObject({ action: 'complete_manually', performed_by: 'ops', reason: 'loaded by hand', to_state: 'complete' });
+    expect(rows[0]).toMatchObject({
+      action: 'complete_manually',
+      performed_by: 'ops',
+      reason: 'loaded by hand',
+      to_state: 'complete',
+    });
 
     const terminal = await h.api('PATCH', `/v1/tasks/${taskUuid2}/workflow_steps/${root.step_uuid}`, {
       json: { action_type: 'resolve_manually', reason: 'again', resolved_by: 'ops' },
@@ -103,7 +125,11 @@ describe('workflow steps', () => {
     ['an unknown action', { action_type: 'delete', reason: 'r' }, 'body.action_type'],
     ['a missing actor', { action_type: 'resolve_manually', reason: 'r' }, 'body.resolved_by'],
     ['an unknown field', { action_type: 'resolve_manually', reason: 'r', resolved_by: 'o', extra: 1 }, 'body.extra'],
-    ['a missing completion result', { action_type: 'complete_manually', reason: 'r', completed_by: 'o' }, 'body.completion_data'],
+    [
+      'a missing completion result',
+      { action_type: 'complete_manually', reason: 'r', completed_by: 'o' },
+      'body.completion_data',
+    ],
   ])('answers 400 for %s, naming %s', async (_, json, path) => {
     const step = (await stepsOf(taskUuid))[0]!;
     const res = await h.api('PATCH', `/v1/tasks/${taskUuid}/workflow_steps/${step.step_uuid}`, { json });

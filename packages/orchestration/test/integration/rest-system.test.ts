@@ -89,7 +89,8 @@ describe('DLQ routes', () => {
 
 describe('analytics routes', () => {
   it('reports performance and bottlenecks', async () => {
-    if (h.services.analytics === undefined) return expect((await h.api('GET', '/v1/analytics/performance')).status).toBe(404);
+    if (h.services.analytics === undefined)
+      return expect((await h.api('GET', '/v1/analytics/performance')).status).toBe(404);
     const performance = await h.api('GET', '/v1/analytics/performance?hours=1');
     expect(performance.status).toBe(200);
     expect(PerformanceMetricsSchema.parse(performance.body).window_hours).toBe(1);

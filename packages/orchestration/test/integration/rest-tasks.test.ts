@@ -1,6 +1,10 @@
 // Task routes over a real server and database: success, not found, invalid state, validation failures.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TaskListResponseSchema, TaskResponseSchema, TaskSummaryResponseSchema } from '@tasker/shared/schemas/rest/index';
+import {
+  TaskListResponseSchema,
+  TaskResponseSchema,
+  TaskSummaryResponseSchema,
+} from '@tasker/shared/schemas/rest/index';
 import {
   LINEAR_STEPS,
   MISSING_UUID,
@@ -75,7 +79,10 @@ describe('POST /v1/tasks', () => {
   });
 
   it('answers 400 for malformed JSON and 415 for another media type', async () => {
-    const malformed = await h.api('POST', '/v1/tasks', { raw: '{"namespace":', headers: { 'content-type': 'application/json' } });
+    const malformed = await h.api('POST', '/v1/tasks', {
+      raw: '{"namespace":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('VALIDATION_FAILED');
     const text = await h.api('POST', '/v1/tasks', { raw: 'hello', headers: { 'content-type': 'text/plain' } });
@@ -111,31 +118,47 @@ describe('GET /v1/tasks/{task_uuid} and friends', () => {
     expect(context.body.inputs).toHaveProperty('invoice_id');
   });
 
-  it.each(['', '/summary', '/context', '/workflow_steps'])('answers 404 for an unknown task (GET …%s)', async (suffix) => {
-    const res = await h.api('GET', `/v1/tasks/${MISSING_UUID}${suffix}`);
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe('NOT_FOUND');
-  });
+  it.each(['', '/summary', '/context', '/workflow_steps'])(
+    'answers 404 for an unknown task (GET …%s)',
+    async (suffix) => {
+      const res = await h.api('GET', `/v1/tasks/${MISSING_UUID}${suffix}`);
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('NOT_FOUND');
+    },
+  );
 
-  it.each(['', '/summary', '/context', '/workflow_steps', '/events'])('answers 400 naming task_uuid for an invalid UUID (GET …%s)', async (suffix) => {
-    const res = await h.api('GET', `/v1/tasks/not-a-uuid${suffix}`);
-    expect(res.status).toBe(400);
-    expect(fieldPaths(res.body)).toEqual(['params.task_uuid']);
-  });
+  it.each(['', '/summary', '/context', '/workflow_steps', '/events'])(
+    'answers 400 naming task_uuid for an invalid UUID (GET …%s)',
+    async (suffix) => {
+      const res = await h.api('GET', `/v1/tasks/not-a-uuid${suffix}`);
+      expect(res.status).toBe(400);
+      expect(fieldPaths(res.body)).toEqual(['params.task_uuid']);
+    },
+  );
 });
 
 describe('GET /v1/tasks', () => {
   const created: string[] = [];
   beforeAll(async () => {
-    for (let i = 0; i < 3; i += 1) created.push(await createLinearTask(h, { tags: ['listing', `n${i}`], source_system: 'lister' }));
+    for (let i = 0; i < 3; i += 1)
+      created.push(await createLinearTask(h, { tags: ['listing', `n${i}`], source_system: 'lister' }));
   });
 
   it('pages with totals', async () => {
     const first = await h.api('GET', '/v1/tasks?source_system=lister&per_page=2&page=1');
     expect(first.status).toBe(200);
     const page1 = TaskListResponseSchema.parse(first.body);
-    expect(page1.pagination).toEqual({ page: 1, per_page: 2, total_count: 3, total_pages: 2, has_next: true, has_previous: false });
-    const page2 = TaskListResponseSchema.parse((await h.api('GET', '/v1/tasks?source_system=lister&per_page=2&page=2')).body);
+    expect(page1.pagination).toEqual({
+      page: 1,
+      per_page: 2,
+      total_count: 3,
+      total_pages: 2,
+      has_next: true,
+      has_previous: false,
+    });
+    const page2 = TaskListResponseSchema.parse(
+      (await h.api('GET', '/v1/tasks?source_system=lister&per_page=2&page=2')).body,
+    );
     expect(page2.pagination).toMatchObject({ page: 2, has_next: false, has_previous: true });
     const all = [...page1.tasks, ...page2.tasks].map((t) => t.task_uuid);
     expect(new Set(all)).toEqual(new Set(created));
@@ -146,7 +169,9 @@ describe('GET /v1/tasks', () => {
     expect(tagged.tasks.map((t) => t.task_uuid)).toEqual([created[1]]);
     const states = await h.api('GET', '/v1/tasks?source_system=lister&state=complete&state=cancelled,error');
     expect(TaskListResponseSchema.parse(states.body).pagination.total_count).toBe(0);
-    const asc = TaskListResponseSchema.parse((await h.api('GET', '/v1/tasks?source_system=lister&sort_by=created_at&sort_direction=asc')).body);
+    const asc = TaskListResponseSchema.parse(
+      (await h.api('GET', '/v1/tasks?source_system=lister&sort_by=created_at&sort_direction=asc')).body,
+    );
     expect(asc.tasks.map((t) => t.task_uuid)).toEqual(created);
     const desc = TaskListResponseSchema.parse((await h.api('GET', '/v1/tasks?source_system=lister')).body);
     expect(desc.tasks.map((t) => t.task_uuid)).toEqual([...created].reverse());
@@ -177,7 +202,9 @@ describe('GET /v1/tasks', () => {
 describe('DELETE /v1/tasks/{task_uuid} and resume', () => {
   it('cancels, then answers 409 for the finished task', async () => {
     const taskUuid = await createLinearTask(h);
-    const cancelled = await h.api('DELETE', `/v1/tasks/${taskUuid}`, { json: { reason: 'not needed', cancelled_by: 'ops' } });
+    const cancelled = await h.api('DELETE', `/v1/tasks/${taskUuid}`, {
+      json: { reason: 'not needed', cancelled_by: 'ops' },
+    });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     const again = await h.api('DELETE', `/v1/tasks/${taskUuid}`);
@@ -205,7 +232,9 @@ describe('DELETE /v1/tasks/{task_uuid} and resume', () => {
     const res = await h.api('POST', `/v1/tasks/${taskUuid}/resume`, { json: { performed_by: 'ops', reason: 'fixed' } });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('INVALID_STATE');
-    const missing = await h.api('POST', `/v1/tasks/${MISSING_UUID}/resume`, { json: { performed_by: 'ops', reason: 'fixed' } });
+    const missing = await h.api('POST', `/v1/tasks/${MISSING_UUID}/resume`, {
+      json: { performed_by: 'ops', reason: 'fixed' },
+    });
     expect(missing.status).toBe(404);
     const invalid = await h.api('POST', `/v1/tasks/${taskUuid}/resume`, { json: { performed_by: 'ops' } });
     expect(invalid.status).toBe(400);

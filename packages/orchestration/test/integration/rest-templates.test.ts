@@ -18,7 +18,12 @@ const objectTemplate = (description: string) => ({
   steps: [
     { name: 'fetch_source', handler: { callable: 'Media.Fetch' }, dependencies: [] },
     { name: 'make_thumbs', handler: { callable: 'Media.Thumbs' }, dependencies: ['fetch_source'] },
-    { name: 'transcribe', handler: { callable: 'Media.Transcribe' }, dependencies: ['fetch_source'], retry: { max_attempts: 5 } },
+    {
+      name: 'transcribe',
+      handler: { callable: 'Media.Transcribe' },
+      dependencies: ['fetch_source'],
+      retry: { max_attempts: 5 },
+    },
     { name: 'publish_asset', handler: { callable: 'Media.Publish' }, dependencies: ['make_thumbs', 'transcribe'] },
   ],
 });
@@ -29,9 +34,13 @@ function fieldPaths(body: { error: { details?: { fields?: Array<{ path: string }
 
 describe('template registration', () => {
   it('registers YAML text and objects; re-registering is unchanged; a change needs force', async () => {
-    const first = await h.api('POST', '/v1/templates', { json: { templates: [{ yaml: LINEAR_YAML }, objectTemplate('v1')] } });
+    const first = await h.api('POST', '/v1/templates', {
+      json: { templates: [{ yaml: LINEAR_YAML }, objectTemplate('v1')] },
+    });
     expect(first.status).toBe(200);
-    expect(RegisterTemplatesResponseSchema.parse(first.body).registrations.map((r) => [r.namespace, r.name, r.outcome])).toEqual([
+    expect(
+      RegisterTemplatesResponseSchema.parse(first.body).registrations.map((r) => [r.namespace, r.name, r.outcome]),
+    ).toEqual([
       ['billing', 'invoice_settlement', 'created'],
       ['media', 'media_ingest', 'created'],
     ]);
@@ -46,7 +55,10 @@ describe('template registration', () => {
   });
 
   it('answers 400 listing the problems of an invalid template', async () => {
-    const broken = { ...objectTemplate('x'), steps: [{ name: 'a', handler: { callable: 'A' }, dependencies: ['missing'] }] };
+    const broken = {
+      ...objectTemplate('x'),
+      steps: [{ name: 'a', handler: { callable: 'A' }, dependencies: ['missing'] }],
+    };
     const res = await h.api('POST', '/v1/templates', { json: { templates: [broken] } });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
@@ -66,7 +78,9 @@ describe('template registration', () => {
 
 describe('template reads', () => {
   it('lists templates and namespaces, filtered by namespace', async () => {
-    await h.api('POST', '/v1/templates', { json: { templates: [{ yaml: LINEAR_YAML }, objectTemplate('v2')], force: true } });
+    await h.api('POST', '/v1/templates', {
+      json: { templates: [{ yaml: LINEAR_YAML }, objectTemplate('v2')], force: true },
+    });
     const all = TemplateListResponseSchema.parse((await h.api('GET', '/v1/templates')).body);
     expect(all.templates.map((t) => `${t.namespace}/${t.name}`)).toEqual(
       expect.arrayContaining(['billing/invoice_settlement', 'media/media_ingest']),

@@ -16,7 +16,14 @@ import { mintToken } from '../../src/auth/test-tokens.js';
 import { buildRestApp } from '../../src/rest/app.js';
 import type { Services } from '../../src/services/types.js';
 import { TEST_PRINCIPAL } from './helpers/runtime.js';
-import { LINEAR_YAML, MISSING_UUID, claimSteps, createLinearTask, registerLinearTemplate, useRestHarness } from './rest-helpers.js';
+import {
+  LINEAR_YAML,
+  MISSING_UUID,
+  claimSteps,
+  createLinearTask,
+  registerLinearTemplate,
+  useRestHarness,
+} from './rest-helpers.js';
 
 /** The signals the transport handed to claims, to see them abort when a client hangs up. */
 const claimSignals: Array<AbortSignal | undefined> = [];
@@ -57,7 +64,14 @@ async function drain(workerId: string): Promise<void> {
 describe('worker registry', () => {
   it('registers a worker and lists it as live', async () => {
     const res = await h.api('POST', '/v1/workers/register', {
-      json: { worker_id: 'w-reg', hostname: 'host-1', version: '1.2.3', namespaces: ['billing'], handlers: ['Billing.LoadInvoice'], metadata: { pid: 1 } },
+      json: {
+        worker_id: 'w-reg',
+        hostname: 'host-1',
+        version: '1.2.3',
+        namespaces: ['billing'],
+        handlers: ['Billing.LoadInvoice'],
+        metadata: { pid: 1 },
+      },
     });
     expect(res.status).toBe(200);
     expect(WorkerSchema.parse(res.body)).toMatchObject({ worker_id: 'w-reg', namespaces: ['billing'], live: true });
@@ -119,7 +133,13 @@ describe('claim, heartbeat, complete, fail, release', () => {
     const [step] = await claimSteps(h, 'w-1', 1000, 1);
     expect(step?.task_uuid).toBe(taskUuid);
     const heartbeat = await h.api('POST', '/v1/workers/heartbeat', {
-      json: { worker_id: 'w-1', leases: [{ step_uuid: step!.step_uuid, lease_token: step!.lease_token }, { step_uuid: MISSING_UUID, lease_token: randomUUID() }] },
+      json: {
+        worker_id: 'w-1',
+        leases: [
+          { step_uuid: step!.step_uuid, lease_token: step!.lease_token },
+          { step_uuid: MISSING_UUID, lease_token: randomUUID() },
+        ],
+      },
     });
     expect(heartbeat.status).toBe(200);
     const leases = LeaseStatesResponseSchema.parse(heartbeat.body).leases;
@@ -133,7 +153,13 @@ describe('claim, heartbeat, complete, fail, release', () => {
     expect(stale.body.error.code).toBe('INVALID_STATE');
 
     const done = await h.api('POST', '/v1/workers/complete', {
-      json: { worker_id: 'w-1', step_uuid: step!.step_uuid, lease_token: step!.lease_token, result: { ok: true }, execution_time_ms: 3 },
+      json: {
+        worker_id: 'w-1',
+        step_uuid: step!.step_uuid,
+        lease_token: step!.lease_token,
+        result: { ok: true },
+        execution_time_ms: 3,
+      },
     });
     expect(done.status).toBe(200);
     expect(StepResultAckSchema.parse(done.body)).toMatchObject({ step_uuid: step!.step_uuid, step_state: 'complete' });
@@ -180,11 +206,27 @@ describe('claim, heartbeat, complete, fail, release', () => {
     ['/v1/workers/claim', { worker_id: 'w', wait_ms: -1 }, 'body.wait_ms'],
     ['/v1/workers/claim', { worker_id: 'w', max_steps: 0 }, 'body.max_steps'],
     ['/v1/workers/claim', { worker_id: 'w', namespace: 'x' }, 'body.namespace'],
-    ['/v1/workers/heartbeat', { worker_id: 'w', leases: [{ step_uuid: 'nope', lease_token: MISSING_UUID }] }, 'body.leases[0].step_uuid'],
-    ['/v1/workers/heartbeat', { worker_id: 'w', leases: [{ step_uuid: MISSING_UUID, lease_token: 'not-a-token' }] }, 'body.leases[0].lease_token'],
+    [
+      '/v1/workers/heartbeat',
+      { worker_id: 'w', leases: [{ step_uuid: 'nope', lease_token: MISSING_UUID }] },
+      'body.leases[0].step_uuid',
+    ],
+    [
+      '/v1/workers/heartbeat',
+      { worker_id: 'w', leases: [{ step_uuid: MISSING_UUID, lease_token: 'not-a-token' }] },
+      'body.leases[0].lease_token',
+    ],
     ['/v1/workers/complete', { worker_id: 'w', step_uuid: MISSING_UUID, lease_token: MISSING_UUID }, 'body.result'],
-    ['/v1/workers/complete', { worker_id: 'w', step_uuid: MISSING_UUID, lease_token: 'stale', result: 1 }, 'body.lease_token'],
-    ['/v1/workers/fail', { worker_id: 'w', step_uuid: MISSING_UUID, lease_token: MISSING_UUID, error: { retryable: true } }, 'body.error.message'],
+    [
+      '/v1/workers/complete',
+      { worker_id: 'w', step_uuid: MISSING_UUID, lease_token: 'stale', result: 1 },
+      'body.lease_token',
+    ],
+    [
+      '/v1/workers/fail',
+      { worker_id: 'w', step_uuid: MISSING_UUID, lease_token: MISSING_UUID, error: { retryable: true } },
+      'body.error.message',
+    ],
     ['/v1/workers/release', { worker_id: 'w' }, 'body.leases'],
   ])('%s answers 400 naming %s', async (path, json, field) => {
     const res = await h.api('POST', path, { json });
@@ -199,12 +241,19 @@ describe('batched results (POST /v1/workers/results)', () => {
   const tasks: string[] = [];
 
   beforeAll(async () => {
-    await h.services.templates.register(TEST_PRINCIPAL, [LINEAR_YAML.replace('namespace_name: billing', `namespace_name: ${NAMESPACE}`)], { force: true });
+    await h.services.templates.register(
+      TEST_PRINCIPAL,
+      [LINEAR_YAML.replace('namespace_name: billing', `namespace_name: ${NAMESPACE}`)],
+      { force: true },
+    );
   });
 
   // Every test leaves nothing claimable behind (a retried step would be the next test's first step).
   afterEach(async () => {
-    for (const taskUuid of tasks.splice(0)) await h.services.tasks.cancel(TEST_PRINCIPAL, taskUuid, { reason: null, performedBy: null }).catch(() => undefined);
+    for (const taskUuid of tasks.splice(0))
+      await h.services.tasks
+        .cancel(TEST_PRINCIPAL, taskUuid, { reason: null, performedBy: null })
+        .catch(() => undefined);
   });
 
   /** `n` new tasks of the namespace with their first steps claimed by `workerId`, in task order. */
@@ -213,7 +262,13 @@ describe('batched results (POST /v1/workers/results)', () => {
     for (let i = 0; i < n; i += 1) created.push(await createLinearTask(h, { namespace: NAMESPACE }));
     tasks.push(...created);
     const res = await h.api('POST', '/v1/workers/claim', {
-      json: { worker_id: workerId, namespaces: [NAMESPACE], handler_names: ['Billing.LoadInvoice'], max_steps: n, wait_ms: 2000 },
+      json: {
+        worker_id: workerId,
+        namespaces: [NAMESPACE],
+        handler_names: ['Billing.LoadInvoice'],
+        max_steps: n,
+        wait_ms: 2000,
+      },
     });
     const steps = ClaimResponseSchema.parse(res.body).steps;
     expect(steps.map((s) => s.task_uuid).sort()).toEqual([...created].sort());
@@ -226,8 +281,20 @@ describe('batched results (POST /v1/workers/results)', () => {
       json: {
         worker_id: 'w-batch',
         results: [
-          { step_uuid: a!.step_uuid, lease_token: a!.lease_token, status: 'completed', result: { amount: 10 }, execution_time_ms: 4, metadata: { host: 'h' } },
-          { step_uuid: b!.step_uuid, lease_token: b!.lease_token, status: 'failed', error: { message: 'upstream 503', error_type: 'http_error', retryable: true, status_code: 503 } },
+          {
+            step_uuid: a!.step_uuid,
+            lease_token: a!.lease_token,
+            status: 'completed',
+            result: { amount: 10 },
+            execution_time_ms: 4,
+            metadata: { host: 'h' },
+          },
+          {
+            step_uuid: b!.step_uuid,
+            lease_token: b!.lease_token,
+            status: 'failed',
+            error: { message: 'upstream 503', error_type: 'http_error', retryable: true, status_code: 503 },
+          },
           { step_uuid: c!.step_uuid, lease_token: randomUUID(), status: 'completed', result: 1 },
           { step_uuid: MISSING_UUID, lease_token: randomUUID(), status: 'completed', result: 1 },
         ],
@@ -245,40 +312,90 @@ describe('batched results (POST /v1/workers/results)', () => {
     expect(body.outcomes[1]!.next_retry_at).not.toBeNull();
     expect(body.outcomes[3]).toMatchObject({ task_state: null, next_retry_at: null });
     // A's next step became ready with A's result and was claimed in the same call.
-    expect(body.steps.map((s) => [s.task_uuid, s.step_name, s.parent_results])).toEqual([[a!.task_uuid, 'compute_tax', { load_invoice: { amount: 10 } }]]);
+    expect(body.steps.map((s) => [s.task_uuid, s.step_name, s.parent_results])).toEqual([
+      [a!.task_uuid, 'compute_tax', { load_invoice: { amount: 10 } }],
+    ]);
 
     // Nothing changed for the refused result: the real token still completes C.
     const again = await h.api('POST', '/v1/workers/results', {
-      json: { worker_id: 'w-batch', results: [{ step_uuid: c!.step_uuid, lease_token: c!.lease_token, status: 'completed', result: 2 }] },
+      json: {
+        worker_id: 'w-batch',
+        results: [{ step_uuid: c!.step_uuid, lease_token: c!.lease_token, status: 'completed', result: 2 }],
+      },
     });
-    expect(ReportResultsResponseSchema.parse(again.body)).toMatchObject({ outcomes: [{ outcome: 'ok', step_state: 'complete' }], steps: [] });
+    expect(ReportResultsResponseSchema.parse(again.body)).toMatchObject({
+      outcomes: [{ outcome: 'ok', step_state: 'complete' }],
+      steps: [],
+    });
   });
 
   it('takes an empty batch with a claim only, and a batch without a claim', async () => {
     const [a] = await claimFirstSteps('w-batch-2', 1);
     const done = await h.api('POST', '/v1/workers/results', {
-      json: { worker_id: 'w-batch-2', results: [{ step_uuid: a!.step_uuid, lease_token: a!.lease_token, status: 'completed', result: null }], claim: null },
+      json: {
+        worker_id: 'w-batch-2',
+        results: [{ step_uuid: a!.step_uuid, lease_token: a!.lease_token, status: 'completed', result: null }],
+        claim: null,
+      },
     });
     expect(ReportResultsResponseSchema.parse(done.body)).toMatchObject({ outcomes: [{ outcome: 'ok' }], steps: [] });
     const claimOnly = await h.api('POST', '/v1/workers/results', {
-      json: { worker_id: 'w-batch-2', results: [], claim: { max_steps: 1, namespaces: [NAMESPACE], handler_names: ['Billing.ComputeTax'] } },
+      json: {
+        worker_id: 'w-batch-2',
+        results: [],
+        claim: { max_steps: 1, namespaces: [NAMESPACE], handler_names: ['Billing.ComputeTax'] },
+      },
     });
     const body = ReportResultsResponseSchema.parse(claimOnly.body);
-    expect([body.outcomes, body.steps.map((s) => [s.task_uuid, s.step_name])]).toEqual([[], [[a!.task_uuid, 'compute_tax']]]);
+    expect([body.outcomes, body.steps.map((s) => [s.task_uuid, s.step_name])]).toEqual([
+      [],
+      [[a!.task_uuid, 'compute_tax']],
+    ]);
   });
 
   const result = { step_uuid: MISSING_UUID, lease_token: MISSING_UUID, status: 'completed', result: 1 };
   it.each([
-    ['a result with neither outcome', { worker_id: 'w', results: [{ step_uuid: MISSING_UUID, lease_token: MISSING_UUID, result: 1 }] }, 'body.results[0].status'],
-    ['a failure without its error', { worker_id: 'w', results: [{ ...result, status: 'failed', result: undefined }] }, 'body.results[0].error'],
-    ['a malformed step uuid', { worker_id: 'w', results: [result, { ...result, step_uuid: 'nope' }] }, 'body.results[1].step_uuid'],
-    ['a malformed lease token', { worker_id: 'w', results: [{ ...result, lease_token: 'stale' }] }, 'body.results[0].lease_token'],
-    ['a completion without its result', { worker_id: 'w', results: [{ ...result, result: undefined }] }, 'body.results[0].result'],
+    [
+      'a result with neither outcome',
+      { worker_id: 'w', results: [{ step_uuid: MISSING_UUID, lease_token: MISSING_UUID, result: 1 }] },
+      'body.results[0].status',
+    ],
+    [
+      'a failure without its error',
+      { worker_id: 'w', results: [{ ...result, status: 'failed', result: undefined }] },
+      'body.results[0].error',
+    ],
+    [
+      'a malformed step uuid',
+      { worker_id: 'w', results: [result, { ...result, step_uuid: 'nope' }] },
+      'body.results[1].step_uuid',
+    ],
+    [
+      'a malformed lease token',
+      { worker_id: 'w', results: [{ ...result, lease_token: 'stale' }] },
+      'body.results[0].lease_token',
+    ],
+    [
+      'a completion without its result',
+      { worker_id: 'w', results: [{ ...result, result: undefined }] },
+      'body.results[0].result',
+    ],
     ['too many results', { worker_id: 'w', results: Array.from({ length: 1001 }, () => result) }, 'body.results'],
     ['a claim of too many steps', { worker_id: 'w', results: [], claim: { max_steps: 1001 } }, 'body.claim.max_steps'],
-    ['a claim that waits', { worker_id: 'w', results: [], claim: { max_steps: 1, wait_ms: 100 } }, 'body.claim.wait_ms'],
+    [
+      'a claim that waits',
+      { worker_id: 'w', results: [], claim: { max_steps: 1, wait_ms: 100 } },
+      'body.claim.wait_ms',
+    ],
     ['no worker id', { results: [] }, 'body.worker_id'],
-    ['a step reported twice', { worker_id: 'w', results: [result, { ...result, status: 'failed', result: undefined, error: { message: 'm' } }] }, 'results[1].step_uuid'],
+    [
+      'a step reported twice',
+      {
+        worker_id: 'w',
+        results: [result, { ...result, status: 'failed', result: undefined, error: { message: 'm' } }],
+      },
+      'results[1].step_uuid',
+    ],
   ])('answers 400 for %s, naming %s', async (_, json, field) => {
     const res = await h.api('POST', '/v1/workers/results', { json });
     expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
@@ -290,8 +407,14 @@ describe('batched results (POST /v1/workers/results)', () => {
     let authed: FastifyInstance;
 
     beforeAll(async () => {
-      const auth = { ...h.config.auth, enabled: true, jwt: { ...h.config.auth.jwt, hs256_secret: SECRET, algorithms: ['HS256'] } } as Config['auth'];
-      authed = await buildRestApp(h.services, { ...h.config, auth } as Config, { authenticate: createAuthenticator(auth) });
+      const auth = {
+        ...h.config.auth,
+        enabled: true,
+        jwt: { ...h.config.auth.jwt, hs256_secret: SECRET, algorithms: ['HS256'] },
+      } as Config['auth'];
+      authed = await buildRestApp(h.services, { ...h.config, auth } as Config, {
+        authenticate: createAuthenticator(auth),
+      });
       await authed.ready();
     });
 
@@ -301,8 +424,18 @@ describe('batched results (POST /v1/workers/results)', () => {
 
     async function post(permissions: string[], json: object) {
       const { issuer, audience } = h.config.auth.jwt;
-      const token = await mintToken('HS256', createSecretKey(Buffer.from(SECRET)), { issuer, audience, subject: 'batch', permissions });
-      const res = await authed.inject({ method: 'POST', url: '/v1/workers/results', headers: { authorization: `Bearer ${token}` }, payload: json });
+      const token = await mintToken('HS256', createSecretKey(Buffer.from(SECRET)), {
+        issuer,
+        audience,
+        subject: 'batch',
+        permissions,
+      });
+      const res = await authed.inject({
+        method: 'POST',
+        url: '/v1/workers/results',
+        headers: { authorization: `Bearer ${token}` },
+        payload: json,
+      });
       return { status: res.statusCode, body: res.json() };
     }
 
@@ -312,17 +445,28 @@ describe('batched results (POST /v1/workers/results)', () => {
       const claim = { max_steps: 1, namespaces: [NAMESPACE], handler_names: ['Billing.ComputeTax'] };
 
       const denied = await post(['worker:report'], { worker_id: 'w-batch-auth', results: [report], claim });
-      expect([denied.status, denied.body.error.code, denied.body.error.details]).toEqual([403, 'PERMISSION_DENIED', { permission: 'worker:claim' }]);
+      expect([denied.status, denied.body.error.code, denied.body.error.details]).toEqual([
+        403,
+        'PERMISSION_DENIED',
+        { permission: 'worker:claim' },
+      ]);
       expect(denied.body.error.message).toContain('worker:claim');
       expect((await h.services.steps.get(TEST_PRINCIPAL, a!.task_uuid, a!.step_uuid)).state).toBe('in_progress');
 
       expect((await post(['worker:claim'], { worker_id: 'w-batch-auth', results: [report] })).status).toBe(403);
 
-      const zero = await post(['worker:report'], { worker_id: 'w-batch-auth', results: [report], claim: { ...claim, max_steps: 0 } });
+      const zero = await post(['worker:report'], {
+        worker_id: 'w-batch-auth',
+        results: [report],
+        claim: { ...claim, max_steps: 0 },
+      });
       expect([zero.status, zero.body.outcomes[0].outcome, zero.body.steps]).toEqual([200, 'ok', []]);
 
       const both = await post(['worker:report', 'worker:claim'], { worker_id: 'w-batch-auth', results: [], claim });
-      expect([both.status, both.body.steps.map((s: { task_uuid: string }) => s.task_uuid)]).toEqual([200, [a!.task_uuid]]);
+      expect([both.status, both.body.steps.map((s: { task_uuid: string }) => s.task_uuid)]).toEqual([
+        200,
+        [a!.task_uuid],
+      ]);
     });
   });
 });

@@ -11,7 +11,8 @@ function firstDifference(a: string, b: string): { line: number; committed: strin
   const left = a.split('\n');
   const right = b.split('\n');
   for (let i = 0; i < Math.max(left.length, right.length); i++) {
-    if (left[i] !== right[i]) return { line: i + 1, committed: left[i] ?? '(end of file)', migrated: right[i] ?? '(end of file)' };
+    if (left[i] !== right[i])
+      return { line: i + 1, committed: left[i] ?? '(end of file)', migrated: right[i] ?? '(end of file)' };
   }
   return undefined;
 }
@@ -83,7 +84,8 @@ function callGraphsOf(doc: string): { operation: string; entry: string; calls: s
   const section = doc.split('\n## Call graphs\n')[1]?.split('\n## ')[0] ?? '';
   const row = (block: string, label: string): string | undefined =>
     block.split('\n').find((l) => l.startsWith(`| ${label} |`));
-  const names = (line: string | undefined): string[] => [...(line ?? '').matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1] ?? '');
+  const names = (line: string | undefined): string[] =>
+    [...(line ?? '').matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1] ?? '');
   return section
     .split('\n### ')
     .slice(1)
@@ -103,7 +105,12 @@ describe('docs/engine.md call graphs', () => {
       FROM pg_proc p WHERE p.pronamespace = 'tasker'::regnamespace AND p.prokind = 'f'`;
     const functions = new Set(rows.map((r) => r.name));
     const direct = new Map(
-      rows.map((r) => [r.name, [...r.body.matchAll(/tasker\.([a-z_0-9]+)\(/g)].map((m) => m[1] ?? '').filter((n) => functions.has(n) && n !== r.name)]),
+      rows.map((r) => [
+        r.name,
+        [...r.body.matchAll(/tasker\.([a-z_0-9]+)\(/g)]
+          .map((m) => m[1] ?? '')
+          .filter((n) => functions.has(n) && n !== r.name),
+      ]),
     );
     const reached = (entry: string): string[] => {
       const seen = new Set<string>();

@@ -29,13 +29,19 @@ beforeAll(async () => {
 });
 
 /** The statement must fail with exactly this SQLSTATE on exactly this constraint. */
-async function expectRejected(statement: PromiseLike<unknown>, code: string, constraint: string | undefined): Promise<void> {
+async function expectRejected(
+  statement: PromiseLike<unknown>,
+  code: string,
+  constraint: string | undefined,
+): Promise<void> {
   const error: unknown = await statement.then(
     () => undefined,
     (e: unknown) => e,
   );
   if (!isPgError(error)) {
-    throw new Error(`expected ${constraint} to reject the statement; got ${error === undefined ? 'success' : String(error)}`);
+    throw new Error(
+      `expected ${constraint} to reject the statement; got ${error === undefined ? 'success' : String(error)}`,
+    );
   }
   expect({ code: error.code, constraint: error.constraint_name }).toEqual({ code, constraint });
 }
@@ -51,7 +57,11 @@ describe('tasks', () => {
   it('rejects a second task with the same identity hash', async () => {
     const identity = randomUUID();
     await insertTask(db.sql, template, { identity_hash: identity });
-    await expectRejected(insertTask(db.sql, template, { identity_hash: identity }), unique, CONSTRAINTS.taskIdentityHash);
+    await expectRejected(
+      insertTask(db.sql, template, { identity_hash: identity }),
+      unique,
+      CONSTRAINTS.taskIdentityHash,
+    );
   });
 
   it('rejects negative step counters and counters that do not add up to steps_total', async () => {
@@ -69,15 +79,27 @@ describe('tasks', () => {
   });
 
   it('keeps the denormalised template identity truthful', async () => {
-    await expectRejected(insertTask(db.sql, template, { name: 'some_other_template' }), foreignKey, CONSTRAINTS.taskTemplate);
+    await expectRejected(
+      insertTask(db.sql, template, { name: 'some_other_template' }),
+      foreignKey,
+      CONSTRAINTS.taskTemplate,
+    );
   });
 
   it('sets completed_at exactly in terminal states, and only finishes a task whose steps allow it', async () => {
     await expectRejected(insertTask(db.sql, template, { state: 'complete' }), check, 'tasks_completed_at_check');
     await expectRejected(insertTask(db.sql, template, { completed_at: new Date() }), check, 'tasks_completed_at_check');
     const finished = { completed_at: new Date(), steps_total: 1, steps_pending: 1 };
-    await expectRejected(insertTask(db.sql, template, { ...finished, state: 'complete' }), check, 'tasks_complete_check');
-    await expectRejected(insertTask(db.sql, template, { ...finished, state: 'cancelled' }), check, 'tasks_cancelled_check');
+    await expectRejected(
+      insertTask(db.sql, template, { ...finished, state: 'complete' }),
+      check,
+      'tasks_complete_check',
+    );
+    await expectRejected(
+      insertTask(db.sql, template, { ...finished, state: 'cancelled' }),
+      check,
+      'tasks_cancelled_check',
+    );
     await insertTask(db.sql, template, { ...finished, state: 'error' });
   });
 
@@ -99,7 +121,11 @@ describe('templates', () => {
       await expectRejected(insertTemplate(db.sql, { namespace }), check, 'templates_namespace_check');
     }
     await expectRejected(insertTemplate(db.sql, { name: template.name }), unique, CONSTRAINTS.templateIdentity);
-    await expectRejected(insertTemplate(db.sql, { identity_strategy: 'sometimes' }), check, 'templates_identity_strategy_check');
+    await expectRejected(
+      insertTemplate(db.sql, { identity_strategy: 'sometimes' }),
+      check,
+      'templates_identity_strategy_check',
+    );
   });
 });
 
@@ -123,7 +149,10 @@ describe('steps', () => {
     const lease = { lease_token: randomUUID(), lease_expires_at: new Date(), leased_by: 'w1' };
     await insertStep(db.sql, task, { state: 'in_progress', ...lease });
     const { lease_token, lease_expires_at, leased_by } = lease;
-    for (const partial of [{ lease_expires_at, leased_by }, { lease_token, leased_by }]) {
+    for (const partial of [
+      { lease_expires_at, leased_by },
+      { lease_token, leased_by },
+    ]) {
       await expectRejected(insertStep(db.sql, task, { state: 'in_progress', ...partial }), check, 'steps_lease_check');
     }
     for (const stray of [{ lease_token }, { lease_expires_at }, { leased_by }]) {
@@ -138,8 +167,16 @@ describe('steps', () => {
   it('dispatches only steps whose parents are all satisfied', async () => {
     const parents = { total_parents: 2, unsatisfied_parents: 1 };
     await insertStep(db.sql, task, { state: 'pending', ...parents });
-    await expectRejected(insertStep(db.sql, task, { state: 'enqueued', enqueued_at: new Date(), ...parents }), check, 'steps_dispatch_requires_parents_check');
-    await expectRejected(insertStep(db.sql, task, { total_parents: 1, unsatisfied_parents: 2 }), check, 'steps_parents_check');
+    await expectRejected(
+      insertStep(db.sql, task, { state: 'enqueued', enqueued_at: new Date(), ...parents }),
+      check,
+      'steps_dispatch_requires_parents_check',
+    );
+    await expectRejected(
+      insertStep(db.sql, task, { total_parents: 1, unsatisfied_parents: 2 }),
+      check,
+      'steps_parents_check',
+    );
     await expectRejected(insertStep(db.sql, task, { unsatisfied_parents: -1 }), check, 'steps_parents_check');
   });
 
@@ -147,8 +184,16 @@ describe('steps', () => {
     await expectRejected(insertStep(db.sql, task, { state: 'enqueued' }), check, 'steps_enqueued_at_check');
     await expectRejected(insertStep(db.sql, task, { state: 'waiting_for_retry' }), check, 'steps_next_retry_at_check');
     await expectRejected(insertStep(db.sql, task, { state: 'complete' }), check, 'steps_completed_at_check');
-    await expectRejected(insertStep(db.sql, task, { state: 'error', completed_at: new Date() }), check, 'steps_completed_at_check');
-    await expectRejected(insertStep(db.sql, task, { backoff_base_ms: 5000, backoff_max_ms: 1000 }), check, 'steps_backoff_max_ms_check');
+    await expectRejected(
+      insertStep(db.sql, task, { state: 'error', completed_at: new Date() }),
+      check,
+      'steps_completed_at_check',
+    );
+    await expectRejected(
+      insertStep(db.sql, task, { backoff_base_ms: 5000, backoff_max_ms: 1000 }),
+      check,
+      'steps_backoff_max_ms_check',
+    );
   });
 });
 
@@ -179,7 +224,11 @@ describe('history', () => {
       INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, event)
       VALUES (${task}, 'pending', 'initializing', 'start') RETURNING event_id`;
     expect(typeof t1?.event_id).toBe('number');
-    expect([t1?.event_id, s1?.event_id, t2?.event_id]).toEqual([t1?.event_id, (t1?.event_id ?? 0) + 1, (t1?.event_id ?? 0) + 2]);
+    expect([t1?.event_id, s1?.event_id, t2?.event_id]).toEqual([
+      t1?.event_id,
+      (t1?.event_id ?? 0) + 1,
+      (t1?.event_id ?? 0) + 2,
+    ]);
 
     await expectRejected(
       db.sql`INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, event) VALUES (${task}, 'pending', 'pending', 'noop')`,
@@ -199,15 +248,28 @@ describe('history', () => {
     const step = await insertStep(db.sql, task);
     const attempt = (columns: Record<string, unknown>) => db.sql`
       INSERT INTO tasker.step_attempts ${db.sql({
-        lease_token: randomUUID(), task_uuid: task, step_uuid: step, attempt: 1, worker_id: 'w1', finished_at: new Date(),
-        outcome: 'completed', to_state: 'complete', finish_event: 'complete_result>complete', claim_event_id: 10,
-        finish_event_id: 11, ...columns,
+        lease_token: randomUUID(),
+        task_uuid: task,
+        step_uuid: step,
+        attempt: 1,
+        worker_id: 'w1',
+        finished_at: new Date(),
+        outcome: 'completed',
+        to_state: 'complete',
+        finish_event: 'complete_result>complete',
+        claim_event_id: 10,
+        finish_event_id: 11,
+        ...columns,
       } as Record<string, string | number | Date | null>)}`;
     await attempt({});
     // A running attempt is its step row: an attempt row without an end is refused.
     await expectRejected(attempt({ finished_at: null }), SQLSTATE.notNullViolation, undefined);
     await expectRejected(attempt({ finish_event: 'complete' }), check, 'step_attempts_machine_check');
-    await expectRejected(attempt({ to_state: 'error', finish_event: 'fail_result>fail' }), check, 'step_attempts_machine_check');
+    await expectRejected(
+      attempt({ to_state: 'error', finish_event: 'fail_result>fail' }),
+      check,
+      'step_attempts_machine_check',
+    );
     await expectRejected(attempt({ claim_event_id: 12 }), check, 'step_attempts_events_check');
     await attempt({ outcome: 'failed', to_state: 'waiting_for_retry', finish_event: 'fail_result>wait_for_retry' });
     await expectRejected(
@@ -242,7 +304,8 @@ describe('dead letter queue, API keys', () => {
   });
 
   it('stores API keys as unique 32-byte digests', async () => {
-    const key = (digest: Buffer) => db.sql`INSERT INTO tasker.api_keys (key_sha256, permissions) VALUES (${digest}, ${['tasks:read']})`;
+    const key = (digest: Buffer) =>
+      db.sql`INSERT INTO tasker.api_keys (key_sha256, permissions) VALUES (${digest}, ${['tasks:read']})`;
     const digest = randomBytes(32);
     await key(digest);
     await expectRejected(key(digest), unique, CONSTRAINTS.apiKeyDigest);
@@ -287,7 +350,9 @@ describe('names and vocabularies the code relies on', () => {
   });
 
   it('generates time-ordered version 7 UUIDs', async () => {
-    const [first] = await db.sql<{ id: string; at: Date }[]>`SELECT tasker.uuid_generate_v7() AS id, clock_timestamp() AS at`;
+    const [first] = await db.sql<
+      { id: string; at: Date }[]
+    >`SELECT tasker.uuid_generate_v7() AS id, clock_timestamp() AS at`;
     await new Promise((resolve) => setTimeout(resolve, 5));
     const [second] = await db.sql<{ id: string }[]>`SELECT tasker.uuid_generate_v7() AS id`;
     expect(first?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -366,7 +431,10 @@ describe('the hot path the schema is built for', () => {
       /step b: unsatisfied_parents is 0, but 1 parents/,
       /step a is error, but its latest event enters \(no event\)/,
     ]) {
-      expect(found.some((line) => expected.test(line)), `${expected} in ${JSON.stringify(found)}`).toBe(true);
+      expect(
+        found.some((line) => expected.test(line)),
+        `${expected} in ${JSON.stringify(found)}`,
+      ).toBe(true);
     }
   });
 

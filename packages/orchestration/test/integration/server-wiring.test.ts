@@ -65,7 +65,9 @@ describe('startServer', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await response.text();
     expect(text).toMatch(/tasker_http_request_duration_seconds_count\{[^}]*route="\/v1\/tasks"[^}]*\} [1-9]/);
-    expect(text).toMatch(/tasker_grpc_request_duration_seconds_count\{[^}]*method="\/tasker\.v1\.TaskService\/ListTasks"[^}]*\} [1-9]/);
+    expect(text).toMatch(
+      /tasker_grpc_request_duration_seconds_count\{[^}]*method="\/tasker\.v1\.TaskService\/ListTasks"[^}]*\} [1-9]/,
+    );
     expect(text).toMatch(/tasker_claims_total\{outcome="empty"\} [1-9]/);
     expect(text).toContain('tasker_queue_depth');
   });
@@ -103,7 +105,12 @@ describe('the dev admin key on a database this process does not own', () => {
     expect(error).toBeInstanceOf(DevKeyFileError);
     expect((error as Error).message).toContain(`chmod 600 ${readable}`);
 
-    for (const content of ['x', 'tsk_short', `${generateApiKey()}x`, 'not a key at all but long enough to pass a length check']) {
+    for (const content of [
+      'x',
+      'tsk_short',
+      `${generateApiKey()}x`,
+      'not a key at all but long enough to pass a length check',
+    ]) {
       const file = path.join(dir, `bad-${content.length}`);
       await writeFile(file, content, { mode: 0o600 });
       const refused = await startServer(await configWith(file), { explicitDevelopment: true }).catch((e: unknown) => e);

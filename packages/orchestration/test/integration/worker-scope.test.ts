@@ -35,8 +35,18 @@ async function token(namespaces: string[] | null): Promise<string> {
   });
 }
 
-async function rest<T>(method: 'GET' | 'POST', url: string, bearer: string, payload?: object): Promise<{ status: number; body: T }> {
-  const res = await app.inject({ method, url, headers: { authorization: `Bearer ${bearer}` }, ...(payload ? { payload } : {}) });
+async function rest<T>(
+  method: 'GET' | 'POST',
+  url: string,
+  bearer: string,
+  payload?: object,
+): Promise<{ status: number; body: T }> {
+  const res = await app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${bearer}` },
+    ...(payload ? { payload } : {}),
+  });
   return { status: res.statusCode, body: res.json() as T };
 }
 
@@ -47,20 +57,30 @@ const meta = (bearer: string) => ({ metadata: new Metadata({ authorization: `Bea
 async function leaseIn(namespace: string): Promise<{ stepUuid: string; leaseToken: string }> {
   const yaml = readFixtureTemplate('linear').replace('namespace_name: billing', `namespace_name: ${namespace}`);
   await rt.services.templates.register(TEST_PRINCIPAL, [yaml], { force: true });
-  await rt.services.tasks.create(TEST_PRINCIPAL, makeCreateTaskInput({ namespace, context: { invoice_id: 1 }, idempotencyKey: randomUUID() }));
-  const claimed = await rest<{ steps: Array<{ step_uuid: string; lease_token: string }> }>('POST', '/v1/workers/claim', admin, {
-    worker_id: 'admin-worker',
-    namespaces: [namespace],
-    max_steps: 1,
-    wait_ms: 0,
-  });
+  await rt.services.tasks.create(
+    TEST_PRINCIPAL,
+    makeCreateTaskInput({ namespace, context: { invoice_id: 1 }, idempotencyKey: randomUUID() }),
+  );
+  const claimed = await rest<{ steps: Array<{ step_uuid: string; lease_token: string }> }>(
+    'POST',
+    '/v1/workers/claim',
+    admin,
+    {
+      worker_id: 'admin-worker',
+      namespaces: [namespace],
+      max_steps: 1,
+      wait_ms: 0,
+    },
+  );
   const step = claimed.body.steps[0];
   if (step === undefined) throw new Error(`nothing claimed in ${namespace}: ${JSON.stringify(claimed.body)}`);
   return { stepUuid: step.step_uuid, leaseToken: step.lease_token };
 }
 
 async function leaseExpiry(stepUuid: string): Promise<Date> {
-  const [row] = await rt.sql<{ lease_expires_at: Date }[]>`SELECT lease_expires_at FROM tasker.steps WHERE step_uuid = ${stepUuid}`;
+  const [row] = await rt.sql<
+    { lease_expires_at: Date }[]
+  >`SELECT lease_expires_at FROM tasker.steps WHERE step_uuid = ${stepUuid}`;
   return row!.lease_expires_at;
 }
 
@@ -87,12 +107,12 @@ describe('heartbeats are scoped like results', () => {
     const lease = await leaseIn('scope_b');
     const before = await leaseExpiry(lease.stepUuid);
     await new Promise((r) => setTimeout(r, 20));
-    const stolen = await rest<{ leases: Array<{ step_uuid: string; status: string; lease_expires_at: string | null }> }>(
-      'POST',
-      '/v1/workers/heartbeat',
-      scopedA,
-      { worker_id: 'intruder', leases: [{ step_uuid: lease.stepUuid, lease_token: lease.leaseToken }] },
-    );
+    const stolen = await rest<{
+      leases: Array<{ step_uuid: string; status: string; lease_expires_at: string | null }>;
+    }>('POST', '/v1/workers/heartbeat', scopedA, {
+      worker_id: 'intruder',
+      leases: [{ step_uuid: lease.stepUuid, lease_token: lease.leaseToken }],
+    });
     expect(stolen.status).toBe(200);
     expect(stolen.body.leases).toEqual([{ step_uuid: lease.stepUuid, status: 'lost', lease_expires_at: null }]);
     expect(await leaseExpiry(lease.stepUuid)).toEqual(before);
@@ -112,9 +132,14 @@ describe('heartbeats are scoped like results', () => {
       { workerId: 'intruder', leases: [{ stepUuid: lease.stepUuid, leaseToken: lease.leaseToken }] },
       meta(scopedA),
     );
-    expect(stolen.leases.map((l) => [l.stepUuid, l.status, l.leaseExpiresAt])).toEqual([[lease.stepUuid, 'LEASE_STATUS_LOST', undefined]]);
+    expect(stolen.leases.map((l) => [l.stepUuid, l.status, l.leaseExpiresAt])).toEqual([
+      [lease.stepUuid, 'LEASE_STATUS_LOST', undefined],
+    ]);
     expect(await leaseExpiry(lease.stepUuid)).toEqual(before);
-    const own = await grpcWorkers().heartbeat({ workerId: 'admin-worker', leases: [{ stepUuid: lease.stepUuid, leaseToken: lease.leaseToken }] }, meta(admin));
+    const own = await grpcWorkers().heartbeat(
+      { workerId: 'admin-worker', leases: [{ stepUuid: lease.stepUuid, leaseToken: lease.leaseToken }] },
+      meta(admin),
+    );
     expect(own.leases[0]?.status).toBe('LEASE_STATUS_VALID');
   });
 });
@@ -126,7 +151,14 @@ describe('the worker list is filtered to the caller’s namespaces', () => {
       ['only-b', ['scope_b']],
       ['both', ['scope_a', 'scope_b']],
     ] as const) {
-      const res = await rest('POST', '/v1/workers/register', admin, { worker_id: workerId, hostname: `host-${workerId}`, version: '1', namespaces, handlers: [], metadata: { pid: 1 } });
+      const res = await rest('POST', '/v1/workers/register', admin, {
+        worker_id: workerId,
+        hostname: `host-${workerId}`,
+        version: '1',
+        namespaces,
+        handlers: [],
+        metadata: { pid: 1 },
+      });
       expect(res.status).toBe(200);
     }
   });
@@ -152,14 +184,19 @@ describe('the worker list is filtered to the caller’s namespaces', () => {
 });
 
 describe('batched results are scoped like single results', () => {
-  it('REST: another namespace\'s step is not_found, reveals nothing and is left alone', async () => {
+  it("REST: another namespace's step is not_found, reveals nothing and is left alone", async () => {
     const lease = await leaseIn('scope_b');
     const stolen = await rest<{ outcomes: unknown[]; steps: unknown[] }>('POST', '/v1/workers/results', scopedA, {
       worker_id: 'intruder',
       results: [{ step_uuid: lease.stepUuid, lease_token: lease.leaseToken, status: 'completed', result: 1 }],
     });
     expect(stolen.status).toBe(200);
-    expect(stolen.body).toEqual({ outcomes: [{ step_uuid: lease.stepUuid, outcome: 'not_found', step_state: null, task_state: null, next_retry_at: null }], steps: [] });
+    expect(stolen.body).toEqual({
+      outcomes: [
+        { step_uuid: lease.stepUuid, outcome: 'not_found', step_state: null, task_state: null, next_retry_at: null },
+      ],
+      steps: [],
+    });
     const own = await rest<{ leases: Array<{ status: string }> }>('POST', '/v1/workers/heartbeat', admin, {
       worker_id: 'admin-worker',
       leases: [{ step_uuid: lease.stepUuid, lease_token: lease.leaseToken }],
@@ -170,17 +207,26 @@ describe('batched results are scoped like single results', () => {
   it('the service refuses a batch over 1000, a step reported twice, and a claim alongside without worker:claim', async () => {
     const reporter: Principal = { subject: 'reporter', kind: 'jwt', permissions: ['worker:report'], namespaces: null };
     const report = (results: ReturnType<typeof makeCompletedResult>[], claim: { maxSteps: number } | null = null) =>
-      rt.services.workers.reportResults(reporter, { workerId: 'w', results, claim: claim === null ? null : { ...claim, namespaces: [], handlerNames: [] } });
+      rt.services.workers.reportResults(reporter, {
+        workerId: 'w',
+        results,
+        claim: claim === null ? null : { ...claim, namespaces: [], handlerNames: [] },
+      });
     await expect(report(Array.from({ length: 1001 }, () => makeCompletedResult()))).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
       details: { fields: [{ path: 'results', message: expect.any(String) }] },
     });
     const once = makeCompletedResult();
-    await expect(report([once, makeCompletedResult(), { ...once, stepUuid: once.stepUuid.toUpperCase() }])).rejects.toMatchObject({
+    await expect(
+      report([once, makeCompletedResult(), { ...once, stepUuid: once.stepUuid.toUpperCase() }]),
+    ).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
       details: { fields: [{ path: 'results[2].step_uuid', message: 'is reported twice in this batch' }] },
     });
-    await expect(report([], { maxSteps: 1 })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', details: { permission: 'worker:claim' } });
+    await expect(report([], { maxSteps: 1 })).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+      details: { permission: 'worker:claim' },
+    });
     await expect(report([], { maxSteps: 0 })).resolves.toEqual({ outcomes: [], claimed: [] });
   });
 });

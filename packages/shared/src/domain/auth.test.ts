@@ -15,7 +15,11 @@ describe('delegating grants', () => {
     expect(canDelegateGrant(p, 'tasks:cancel')).toBe(true);
     expect(canDelegateGrant(p, 'tasks:*')).toBe(true);
     expect(canDelegateGrant(p, 'dlq:read')).toBe(true);
-    expect(undelegableGrants(p, ['dlq:read', 'dlq:update', 'dlq:*', 'worker:claim'])).toEqual(['dlq:update', 'dlq:*', 'worker:claim']);
+    expect(undelegableGrants(p, ['dlq:read', 'dlq:update', 'dlq:*', 'worker:claim'])).toEqual([
+      'dlq:update',
+      'dlq:*',
+      'worker:claim',
+    ]);
   });
 
   it('treats a wildcard as held when every permission of its resource is', () => {

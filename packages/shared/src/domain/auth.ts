@@ -1,11 +1,5 @@
 // Stored API keys as the admin surfaces show them, and the delegation rules: who may issue or manage which key.
-import {
-  PERMISSIONS,
-  canAccessNamespace,
-  hasPermission,
-  isKnownPermission,
-  type Principal,
-} from '../permissions.js';
+import { PERMISSIONS, canAccessNamespace, hasPermission, isKnownPermission, type Principal } from '../permissions.js';
 
 /** A stored API key. The plain key is never part of it: only its creation returns the key, once. */
 export interface ApiKey {

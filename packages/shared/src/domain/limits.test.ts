@@ -14,7 +14,16 @@ import * as templatesPb from '../gen/tasker/v1/templates.js';
 import * as workersPb from '../gen/tasker/v1/workers.js';
 import * as schemas from '../schemas/rest/index.js';
 import { makeCreateTaskInput, makeUuid } from '../testing/builders.js';
-import { COUNT_LIMITS, INT_LIMITS, PAGE_LIMITS, TEXT_LIMITS as T, UUID_PATTERN, isUuid, type IntRule, type LengthRule } from './limits.js';
+import {
+  COUNT_LIMITS,
+  INT_LIMITS,
+  PAGE_LIMITS,
+  TEXT_LIMITS as T,
+  UUID_PATTERN,
+  isUuid,
+  type IntRule,
+  type LengthRule,
+} from './limits.js';
 
 /** Accepted, or refused naming these field paths (`a.b[0]`). */
 type Verdict = { ok: true } | { ok: false; paths: string[] };
@@ -57,7 +66,10 @@ function textCases(rule: LengthRule): Case[] {
     [`${rule.max + 1} characters`, 'x'.repeat(rule.max + 1), false],
   ];
   if (rule.min > 0) {
-    cases.push([`${rule.min} characters`, 'x'.repeat(rule.min), true], [`${rule.min - 1} characters`, 'x'.repeat(rule.min - 1), false]);
+    cases.push(
+      [`${rule.min} characters`, 'x'.repeat(rule.min), true],
+      [`${rule.min - 1} characters`, 'x'.repeat(rule.min - 1), false],
+    );
   }
   return cases;
 }
@@ -125,7 +137,13 @@ const operatorProto = { taskUuid, performedBy: 'op', reason: 'why' };
 const stepAction = (restName: string, protoName: string, cases: Case[]): Row => ({
   name: `ResolveStep ${protoName}`,
   cases,
-  rest: (v) => restVerdict(schemas.StepManualActionRequestSchema, { action_type: 'reset_for_retry', reason: 'why', reset_by: 'op', [restName]: v }),
+  rest: (v) =>
+    restVerdict(schemas.StepManualActionRequestSchema, {
+      action_type: 'reset_for_retry',
+      reason: 'why',
+      reset_by: 'op',
+      [restName]: v,
+    }),
   proto: (v) =>
     protoVerdict(() =>
       pb.resolveStepRequestFromProto(
@@ -148,7 +166,11 @@ const registerWorker = (restName: string, protoName: string, cases: Case[]): Row
   cases,
   rest: (v) => restVerdict(schemas.RegisterWorkerRequestSchema, { ...workerRegistration, [restName]: v }),
   proto: (v) =>
-    protoVerdict(() => pb.registerWorkerInputFromProto(msg(workersPb.RegisterWorkerRequest, { workerId: 'w', hostname: 'h', version: '1', [protoName]: v }))),
+    protoVerdict(() =>
+      pb.registerWorkerInputFromProto(
+        msg(workersPb.RegisterWorkerRequest, { workerId: 'w', hostname: 'h', version: '1', [protoName]: v }),
+      ),
+    ),
   path: restName,
 });
 
@@ -156,7 +178,10 @@ const claim = (restName: string, protoName: string, cases: Case[]): Row => ({
   name: `ClaimSteps ${restName}`,
   cases,
   rest: (v) => restVerdict(schemas.ClaimRequestSchema, { worker_id: 'w', max_steps: 1, [restName]: v }),
-  proto: (v) => protoVerdict(() => pb.claimInputFromProto(msg(workersPb.ClaimStepsRequest, { workerId: 'w', maxSteps: 1, [protoName]: v }))),
+  proto: (v) =>
+    protoVerdict(() =>
+      pb.claimInputFromProto(msg(workersPb.ClaimStepsRequest, { workerId: 'w', maxSteps: 1, [protoName]: v })),
+    ),
   path: restName,
 });
 
@@ -165,24 +190,51 @@ const failStep = (restName: string, protoName: string, cases: Case[]): Row => ({
   name: `FailStep error.${restName}`,
   cases,
   rest: (v) =>
-    restVerdict(schemas.FailStepRequestSchema, { worker_id: 'w', step_uuid: stepUuid, lease_token: taskUuid, error: { ...failure, [restName]: v } }),
+    restVerdict(schemas.FailStepRequestSchema, {
+      worker_id: 'w',
+      step_uuid: stepUuid,
+      lease_token: taskUuid,
+      error: { ...failure, [restName]: v },
+    }),
   proto: (v) =>
-    protoVerdict(() => pb.failStepInputFromProto(msg(workersPb.FailStepRequest, { workerId: 'w', stepUuid, leaseToken: taskUuid, error: { ...failure, [protoName]: v } }))),
+    protoVerdict(() =>
+      pb.failStepInputFromProto(
+        msg(workersPb.FailStepRequest, {
+          workerId: 'w',
+          stepUuid,
+          leaseToken: taskUuid,
+          error: { ...failure, [protoName]: v },
+        }),
+      ),
+    ),
   path: `error.${restName}`,
 });
 
-const apiKey = (restName: string, protoName: string, cases: Case[], wrap: (v: unknown) => unknown = (v) => v, path = restName): Row => ({
+const apiKey = (
+  restName: string,
+  protoName: string,
+  cases: Case[],
+  wrap: (v: unknown) => unknown = (v) => v,
+  path = restName,
+): Row => ({
   name: `CreateApiKey ${path}`,
   cases,
   rest: (v) => restVerdict(schemas.CreateApiKeyRequestSchema, { description: 'd', permissions: [], [restName]: v }),
-  proto: (v) => protoVerdict(() => pb.createApiKeyInputFromProto(msg(authPb.CreateApiKeyRequest, { description: 'd', [protoName]: wrap(v) }))),
+  proto: (v) =>
+    protoVerdict(() =>
+      pb.createApiKeyInputFromProto(msg(authPb.CreateApiKeyRequest, { description: 'd', [protoName]: wrap(v) })),
+    ),
   path,
 });
 
 const leaseRef = () => ({ step_uuid: makeUuid(), lease_token: makeUuid() });
 const pbLeaseRef = () => ({ stepUuid: makeUuid(), leaseToken: makeUuid() });
 const completed = () => ({ step_uuid: makeUuid(), lease_token: makeUuid(), status: 'completed', result: 1 });
-const pbCompleted = () => ({ stepUuid: makeUuid(), leaseToken: makeUuid(), outcome: { $case: 'completed', value: { result: 1 } } });
+const pbCompleted = () => ({
+  stepUuid: makeUuid(),
+  leaseToken: makeUuid(),
+  outcome: { $case: 'completed', value: { result: 1 } },
+});
 
 const ROWS: Row[] = [
   createTask('namespace', 'namespace', textCases(T.namespace)),
@@ -195,7 +247,11 @@ const ROWS: Row[] = [
   createTask('idempotency_key', 'idempotencyKey', textCases(T.idempotencyKey)),
   createTask('correlation_id', 'correlationId', UUID_CASES),
   createTask('parent_correlation_id', 'parentCorrelationId', UUID_CASES),
-  createTask('tags', 'tags', countCases(COUNT_LIMITS.tags, () => 't')),
+  createTask(
+    'tags',
+    'tags',
+    countCases(COUNT_LIMITS.tags, () => 't'),
+  ),
   {
     name: 'CreateTask tags[0]',
     cases: textCases(T.tag),
@@ -212,14 +268,16 @@ const ROWS: Row[] = [
     name: 'CancelTask reason',
     cases: textCases(T.operatorReason),
     rest: (v) => restVerdict(schemas.CancelTaskRequestSchema, { reason: v }),
-    proto: (v) => protoVerdict(() => pb.cancelTaskRequestFromProto(msg(tasksPb.CancelTaskRequest, { taskUuid, reason: v }))),
+    proto: (v) =>
+      protoVerdict(() => pb.cancelTaskRequestFromProto(msg(tasksPb.CancelTaskRequest, { taskUuid, reason: v }))),
     path: 'reason',
   },
   {
     name: 'CancelTask cancelled_by',
     cases: textCases(T.actor),
     rest: (v) => restVerdict(schemas.CancelTaskRequestSchema, { cancelled_by: v }),
-    proto: (v) => protoVerdict(() => pb.cancelTaskRequestFromProto(msg(tasksPb.CancelTaskRequest, { taskUuid, performedBy: v }))),
+    proto: (v) =>
+      protoVerdict(() => pb.cancelTaskRequestFromProto(msg(tasksPb.CancelTaskRequest, { taskUuid, performedBy: v }))),
     path: { rest: 'cancelled_by', proto: 'performed_by' },
   },
   ...(['Resume', 'Resolve'] as const).flatMap((verb): Row[] => {
@@ -255,7 +313,10 @@ const ROWS: Row[] = [
     name: 'StreamTaskStatus after_event_id',
     cases: intCases(INT_LIMITS.eventCursor),
     rest: (v) => restVerdict(schemas.TaskEventsQuerySchema, { after_event_id: String(v) }),
-    proto: (v) => protoVerdict(() => pb.streamTaskStatusRequestFromProto(msg(tasksPb.StreamTaskStatusRequest, { taskUuid, afterEventId: v }))),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.streamTaskStatusRequestFromProto(msg(tasksPb.StreamTaskStatusRequest, { taskUuid, afterEventId: v })),
+      ),
     path: 'after_event_id',
   },
   ...(
@@ -264,41 +325,47 @@ const ROWS: Row[] = [
       ['limit', 'limit', intCases(PAGE_LIMITS.dlqLimit)],
       ['offset', 'offset', intCases(PAGE_LIMITS.dlqOffset)],
     ] as const
-  ).map(
-    ([restName, protoName, cases]): Row => ({
-      name: `DLQ ListEntries ${restName}`,
-      cases,
-      rest: (v) => restVerdict(schemas.DlqListQuerySchema, { [restName]: typeof v === 'number' ? String(v) : v }),
-      proto: (v) => protoVerdict(() => pb.dlqListQueryFromProto(msg(dlqPb.ListEntriesRequest, { [protoName]: v }))),
-      path: restName,
-    }),
-  ),
+  ).map(([restName, protoName, cases]): Row => ({
+    name: `DLQ ListEntries ${restName}`,
+    cases,
+    rest: (v) => restVerdict(schemas.DlqListQuerySchema, { [restName]: typeof v === 'number' ? String(v) : v }),
+    proto: (v) => protoVerdict(() => pb.dlqListQueryFromProto(msg(dlqPb.ListEntriesRequest, { [protoName]: v }))),
+    path: restName,
+  })),
   {
     name: 'DLQ UpdateInvestigation resolution_notes',
     cases: textCases(T.resolutionNotes),
     rest: (v) => restVerdict(schemas.DlqUpdateRequestSchema, { resolution_notes: v }),
-    proto: (v) => protoVerdict(() => pb.dlqUpdateFromProto(msg(dlqPb.UpdateInvestigationRequest, { dlqEntryUuid: taskUuid, resolutionNotes: v }))),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.dlqUpdateFromProto(msg(dlqPb.UpdateInvestigationRequest, { dlqEntryUuid: taskUuid, resolutionNotes: v })),
+      ),
     path: 'resolution_notes',
   },
   {
     name: 'DLQ UpdateInvestigation resolved_by',
     cases: textCases(T.actor),
     rest: (v) => restVerdict(schemas.DlqUpdateRequestSchema, { resolved_by: v }),
-    proto: (v) => protoVerdict(() => pb.dlqUpdateFromProto(msg(dlqPb.UpdateInvestigationRequest, { dlqEntryUuid: taskUuid, resolvedBy: v }))),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.dlqUpdateFromProto(msg(dlqPb.UpdateInvestigationRequest, { dlqEntryUuid: taskUuid, resolvedBy: v })),
+      ),
     path: 'resolved_by',
   },
   {
     name: 'DLQ CreateEntry performed_by',
     cases: textCases(T.actor),
     rest: (v) => restVerdict(schemas.DlqCreateRequestSchema, { ...operatorBody, performed_by: v }),
-    proto: (v) => protoVerdict(() => pb.dlqCreateFromProto(msg(dlqPb.CreateEntryRequest, { ...operatorProto, performedBy: v }))),
+    proto: (v) =>
+      protoVerdict(() => pb.dlqCreateFromProto(msg(dlqPb.CreateEntryRequest, { ...operatorProto, performedBy: v }))),
     path: 'performed_by',
   },
   {
     name: 'DLQ CreateEntry reason',
     cases: textCases(T.operatorReason),
     rest: (v) => restVerdict(schemas.DlqCreateRequestSchema, { ...operatorBody, reason: v }),
-    proto: (v) => protoVerdict(() => pb.dlqCreateFromProto(msg(dlqPb.CreateEntryRequest, { ...operatorProto, reason: v }))),
+    proto: (v) =>
+      protoVerdict(() => pb.dlqCreateFromProto(msg(dlqPb.CreateEntryRequest, { ...operatorProto, reason: v }))),
     path: 'reason',
   },
   {
@@ -312,7 +379,8 @@ const ROWS: Row[] = [
     name: 'ListTemplates namespace',
     cases: textCases(T.namespace),
     rest: (v) => restVerdict(schemas.TemplateListQuerySchema, { namespace: v }),
-    proto: (v) => protoVerdict(() => pb.listTemplatesRequestFromProto(msg(templatesPb.ListTemplatesRequest, { namespace: v }))),
+    proto: (v) =>
+      protoVerdict(() => pb.listTemplatesRequestFromProto(msg(templatesPb.ListTemplatesRequest, { namespace: v }))),
     path: 'namespace',
   },
   ...(
@@ -321,50 +389,87 @@ const ROWS: Row[] = [
       ['name', textCases(T.name)],
       ['version', textCases(T.version)],
     ] as const
-  ).map(
-    ([field, cases]): Row => ({
-      name: `GetTemplate ${field}`,
-      cases,
-      rest: (v) => restVerdict(schemas.TemplateParamsSchema, { namespace: 'n', name: 'n', version: '1', [field]: v }),
-      proto: (v) => protoVerdict(() => pb.getTemplateRequestFromProto(msg(templatesPb.GetTemplateRequest, { namespace: 'n', name: 'n', version: '1', [field]: v }))),
-      path: field,
-    }),
-  ),
+  ).map(([field, cases]): Row => ({
+    name: `GetTemplate ${field}`,
+    cases,
+    rest: (v) => restVerdict(schemas.TemplateParamsSchema, { namespace: 'n', name: 'n', version: '1', [field]: v }),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.getTemplateRequestFromProto(
+          msg(templatesPb.GetTemplateRequest, { namespace: 'n', name: 'n', version: '1', [field]: v }),
+        ),
+      ),
+    path: field,
+  })),
   {
     name: 'RegisterTemplates templates',
     cases: countCases(COUNT_LIMITS.templates, () => ({ name: 't' }), 1),
     rest: (v) => restVerdict(schemas.RegisterTemplatesRequestSchema, { templates: v }),
-    proto: (v) => protoVerdict(() => pb.registerTemplatesRequestFromProto(msg(workersPb.RegisterTemplatesRequest, { templates: v }))),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.registerTemplatesRequestFromProto(msg(workersPb.RegisterTemplatesRequest, { templates: v })),
+      ),
     path: 'templates',
   },
   registerWorker('worker_id', 'workerId', textCases(T.workerId)),
   registerWorker('hostname', 'hostname', textCases(T.hostname)),
   registerWorker('version', 'version', textCases(T.workerVersion)),
-  registerWorker('namespaces', 'namespaces', countCases(COUNT_LIMITS.workerNames, () => 'ns')),
-  registerWorker('handlers', 'handlers', countCases(COUNT_LIMITS.workerNames, () => 'h')),
+  registerWorker(
+    'namespaces',
+    'namespaces',
+    countCases(COUNT_LIMITS.workerNames, () => 'ns'),
+  ),
+  registerWorker(
+    'handlers',
+    'handlers',
+    countCases(COUNT_LIMITS.workerNames, () => 'h'),
+  ),
   {
     name: 'RegisterWorker handlers[0]',
     cases: textCases(T.workerName),
     rest: (v) => restVerdict(schemas.RegisterWorkerRequestSchema, { ...workerRegistration, handlers: [v] }),
     proto: (v) =>
-      protoVerdict(() => pb.registerWorkerInputFromProto(msg(workersPb.RegisterWorkerRequest, { workerId: 'w', hostname: 'h', version: '1', handlers: [v] }))),
+      protoVerdict(() =>
+        pb.registerWorkerInputFromProto(
+          msg(workersPb.RegisterWorkerRequest, { workerId: 'w', hostname: 'h', version: '1', handlers: [v] }),
+        ),
+      ),
     path: 'handlers[0]',
   },
   claim('max_steps', 'maxSteps', intCases(INT_LIMITS.claimMaxSteps)),
   claim('wait_ms', 'waitMs', intCases(INT_LIMITS.claimWaitMs)),
-  claim('handler_names', 'handlerNames', countCases(COUNT_LIMITS.workerNames, () => 'h')),
+  claim(
+    'handler_names',
+    'handlerNames',
+    countCases(COUNT_LIMITS.workerNames, () => 'h'),
+  ),
   {
     name: 'Heartbeat leases',
     cases: countCases(COUNT_LIMITS.leases, () => null),
-    rest: (v) => restVerdict(schemas.HeartbeatRequestSchema, { worker_id: 'w', leases: (v as unknown[]).map(leaseRef) }),
-    proto: (v) => protoVerdict(() => pb.heartbeatInputFromProto(msg(workersPb.HeartbeatRequest, { workerId: 'w', leases: (v as unknown[]).map(pbLeaseRef) }))),
+    rest: (v) =>
+      restVerdict(schemas.HeartbeatRequestSchema, { worker_id: 'w', leases: (v as unknown[]).map(leaseRef) }),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.heartbeatInputFromProto(
+          msg(workersPb.HeartbeatRequest, { workerId: 'w', leases: (v as unknown[]).map(pbLeaseRef) }),
+        ),
+      ),
     path: 'leases',
   },
   {
     name: 'Heartbeat leases[0].lease_token',
     cases: UUID_CASES,
-    rest: (v) => restVerdict(schemas.HeartbeatRequestSchema, { worker_id: 'w', leases: [{ step_uuid: stepUuid, lease_token: v }] }),
-    proto: (v) => protoVerdict(() => pb.heartbeatInputFromProto(msg(workersPb.HeartbeatRequest, { workerId: 'w', leases: [{ stepUuid, leaseToken: v }] }))),
+    rest: (v) =>
+      restVerdict(schemas.HeartbeatRequestSchema, {
+        worker_id: 'w',
+        leases: [{ step_uuid: stepUuid, lease_token: v }],
+      }),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.heartbeatInputFromProto(
+          msg(workersPb.HeartbeatRequest, { workerId: 'w', leases: [{ stepUuid, leaseToken: v }] }),
+        ),
+      ),
     path: 'leases[0].lease_token',
   },
   failStep('message', 'message', textCases(T.errorMessage)),
@@ -373,14 +478,21 @@ const ROWS: Row[] = [
   {
     name: 'ReportResults results',
     cases: countCases(COUNT_LIMITS.reportedResults, () => null),
-    rest: (v) => restVerdict(schemas.ReportResultsRequestSchema, { worker_id: 'w', results: (v as unknown[]).map(completed) }),
-    proto: (v) => protoVerdict(() => pb.reportResultsInputFromProto(msg(workersPb.ReportResultsRequest, { workerId: 'w', results: (v as unknown[]).map(pbCompleted) }))),
+    rest: (v) =>
+      restVerdict(schemas.ReportResultsRequestSchema, { worker_id: 'w', results: (v as unknown[]).map(completed) }),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.reportResultsInputFromProto(
+          msg(workersPb.ReportResultsRequest, { workerId: 'w', results: (v as unknown[]).map(pbCompleted) }),
+        ),
+      ),
     path: 'results',
   },
   {
     name: 'ReportResults claim.max_steps',
     cases: intCases(INT_LIMITS.batchClaimMaxSteps),
-    rest: (v) => restVerdict(schemas.ReportResultsRequestSchema, { worker_id: 'w', results: [], claim: { max_steps: v } }),
+    rest: (v) =>
+      restVerdict(schemas.ReportResultsRequestSchema, { worker_id: 'w', results: [], claim: { max_steps: v } }),
     proto: (v) =>
       protoVerdict(() =>
         pb.reportResultsInputFromProto(msg(workersPb.ReportResultsRequest, { workerId: 'w', claim: { maxSteps: v } })),
@@ -388,21 +500,40 @@ const ROWS: Row[] = [
     path: 'claim.max_steps',
   },
   apiKey('description', 'description', textCases(T.apiKeyDescription)),
-  apiKey('permissions', 'permissions', countCases(COUNT_LIMITS.apiKeyPermissions, () => 'tasks:read')),
+  apiKey(
+    'permissions',
+    'permissions',
+    countCases(COUNT_LIMITS.apiKeyPermissions, () => 'tasks:read'),
+  ),
   {
     name: 'CreateApiKey permissions[0]',
     cases: textCases(T.apiKeyPermission),
     rest: (v) => restVerdict(schemas.CreateApiKeyRequestSchema, { description: 'd', permissions: [v] }),
-    proto: (v) => protoVerdict(() => pb.createApiKeyInputFromProto(msg(authPb.CreateApiKeyRequest, { description: 'd', permissions: [v] }))),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.createApiKeyInputFromProto(msg(authPb.CreateApiKeyRequest, { description: 'd', permissions: [v] })),
+      ),
     path: 'permissions[0]',
   },
-  apiKey('namespaces', 'namespaces', countCases(COUNT_LIMITS.apiKeyNamespaces, () => 'ns'), (v) => ({ namespaces: v })),
-  apiKey('namespaces', 'namespaces', textCases(T.namespace).map(([l, v, ok]): Case => [l, [v], ok]), (v) => ({ namespaces: v }), 'namespaces[0]'),
+  apiKey(
+    'namespaces',
+    'namespaces',
+    countCases(COUNT_LIMITS.apiKeyNamespaces, () => 'ns'),
+    (v) => ({ namespaces: v }),
+  ),
+  apiKey(
+    'namespaces',
+    'namespaces',
+    textCases(T.namespace).map(([l, v, ok]): Case => [l, [v], ok]),
+    (v) => ({ namespaces: v }),
+    'namespaces[0]',
+  ),
   {
     name: 'GetPerformanceMetrics hours',
     cases: intCases(INT_LIMITS.analyticsHours),
     rest: (v) => restVerdict(schemas.PerformanceQuerySchema, { hours: String(v) }),
-    proto: (v) => protoVerdict(() => pb.performanceRequestFromProto(msg(analyticsPb.GetPerformanceMetricsRequest, { hours: v }))),
+    proto: (v) =>
+      protoVerdict(() => pb.performanceRequestFromProto(msg(analyticsPb.GetPerformanceMetricsRequest, { hours: v }))),
     path: 'hours',
   },
   ...(
@@ -411,18 +542,21 @@ const ROWS: Row[] = [
       ['min_executions', 'minExecutions', INT_LIMITS.bottleneckMinExecutions],
       ['hours', 'hours', INT_LIMITS.analyticsHours],
     ] as const
-  ).map(
-    ([restName, protoName, rule]): Row => ({
-      name: `GetBottleneckAnalysis ${restName}`,
-      cases: intCases(rule),
-      rest: (v) => restVerdict(schemas.BottleneckQuerySchema, { [restName]: String(v) }),
-      proto: (v) => protoVerdict(() => pb.bottleneckRequestFromProto(msg(analyticsPb.GetBottleneckAnalysisRequest, { [protoName]: v }))),
-      path: restName,
-    }),
-  ),
+  ).map(([restName, protoName, rule]): Row => ({
+    name: `GetBottleneckAnalysis ${restName}`,
+    cases: intCases(rule),
+    rest: (v) => restVerdict(schemas.BottleneckQuerySchema, { [restName]: String(v) }),
+    proto: (v) =>
+      protoVerdict(() =>
+        pb.bottleneckRequestFromProto(msg(analyticsPb.GetBottleneckAnalysisRequest, { [protoName]: v })),
+      ),
+    path: restName,
+  })),
 ];
 
-const CASES = ROWS.flatMap((row) => row.cases.map(([label, value, accepted]) => ({ name: `${row.name}: ${label}`, row, value, accepted })));
+const CASES = ROWS.flatMap((row) =>
+  row.cases.map(([label, value, accepted]) => ({ name: `${row.name}: ${label}`, row, value, accepted })),
+);
 
 describe('every request field is held to its rule by both transports', () => {
   it.each(CASES)('$name', ({ row, value, accepted }) => {
@@ -441,7 +575,8 @@ describe('every request field is held to its rule by both transports', () => {
 });
 
 describe('transport-only paging', () => {
-  const restPage = (field: 'page' | 'per_page', v: number) => restVerdict(schemas.TaskListQuerySchema, { [field]: String(v) });
+  const restPage = (field: 'page' | 'per_page', v: number) =>
+    restVerdict(schemas.TaskListQuerySchema, { [field]: String(v) });
   const protoPage = (field: 'limit' | 'offset', v: number) =>
     protoVerdict(() => pb.taskListQueryFromProto(msg(tasksPb.ListTasksRequest, { pagination: { [field]: v } })));
 
@@ -459,15 +594,29 @@ describe('transport-only paging', () => {
     ['offset', PAGE_LIMITS.offset],
   ] as const)('gRPC pagination.%s', (field, rule) => {
     for (const [, value, accepted] of intCases(rule)) {
-      expect(protoPage(field, value as number)).toEqual(accepted ? { ok: true } : { ok: false, paths: [`pagination.${field}`] });
+      expect(protoPage(field, value as number)).toEqual(
+        accepted ? { ok: true } : { ok: false, paths: [`pagination.${field}`] },
+      );
     }
   });
 
   it('fill in the same defaults', () => {
-    expect(schemas.TaskListQuerySchema.parse({})).toMatchObject({ page: PAGE_LIMITS.taskPage.default, per_page: PAGE_LIMITS.taskPerPage.default });
-    expect(pb.taskListQueryFromProto(msg(tasksPb.ListTasksRequest, {}))).toMatchObject({ limit: PAGE_LIMITS.limit.default, offset: PAGE_LIMITS.offset.default });
-    expect(schemas.DlqListQuerySchema.parse({})).toMatchObject({ limit: PAGE_LIMITS.dlqLimit.default, offset: PAGE_LIMITS.dlqOffset.default });
-    expect(pb.dlqListQueryFromProto(msg(dlqPb.ListEntriesRequest, {}))).toMatchObject({ limit: PAGE_LIMITS.dlqLimit.default, offset: PAGE_LIMITS.dlqOffset.default });
+    expect(schemas.TaskListQuerySchema.parse({})).toMatchObject({
+      page: PAGE_LIMITS.taskPage.default,
+      per_page: PAGE_LIMITS.taskPerPage.default,
+    });
+    expect(pb.taskListQueryFromProto(msg(tasksPb.ListTasksRequest, {}))).toMatchObject({
+      limit: PAGE_LIMITS.limit.default,
+      offset: PAGE_LIMITS.offset.default,
+    });
+    expect(schemas.DlqListQuerySchema.parse({})).toMatchObject({
+      limit: PAGE_LIMITS.dlqLimit.default,
+      offset: PAGE_LIMITS.dlqOffset.default,
+    });
+    expect(pb.dlqListQueryFromProto(msg(dlqPb.ListEntriesRequest, {}))).toMatchObject({
+      limit: PAGE_LIMITS.dlqLimit.default,
+      offset: PAGE_LIMITS.dlqOffset.default,
+    });
     expect(schemas.DlqLimitQuerySchema.parse({}).limit).toBe(pb.dlqLimitFromProto({}));
     expect(schemas.PerformanceQuerySchema.parse({}).hours).toBe(pb.performanceRequestFromProto({}));
     const { limit, min_executions: minExecutions, hours } = schemas.BottleneckQuerySchema.parse({});

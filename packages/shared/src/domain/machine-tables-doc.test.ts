@@ -28,12 +28,20 @@ describe('docs/engine.md state machine tables', () => {
   it('list every task transition and no other', () => {
     const doc = documentedTable('Task state');
     expect(doc.states).toEqual([...TASK_STATES]);
-    expect(doc.moves).toEqual(listTaskTransitions().map((t) => `${t.from} ${t.event} ${t.to}`).sort());
+    expect(doc.moves).toEqual(
+      listTaskTransitions()
+        .map((t) => `${t.from} ${t.event} ${t.to}`)
+        .sort(),
+    );
   });
 
   it('list every step transition and no other', () => {
     const doc = documentedTable('Step state');
     expect(doc.states).toEqual([...STEP_STATES]);
-    expect(doc.moves).toEqual(listStepTransitions().map((t) => `${t.from} ${t.event} ${t.to}`).sort());
+    expect(doc.moves).toEqual(
+      listStepTransitions()
+        .map((t) => `${t.from} ${t.event} ${t.to}`)
+        .sort(),
+    );
   });
 });

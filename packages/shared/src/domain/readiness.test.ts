@@ -11,12 +11,31 @@ import {
 
 function counts(overrides: Partial<StepCounts>): StepCounts {
   const c: StepCounts = {
-    total: 0, pending: 0, enqueued: 0, inProgress: 0, enqueuedForOrchestration: 0, enqueuedAsErrorForOrchestration: 0,
-    waitingForRetry: 0, complete: 0, error: 0, cancelled: 0, resolvedManually: 0, ...overrides,
+    total: 0,
+    pending: 0,
+    enqueued: 0,
+    inProgress: 0,
+    enqueuedForOrchestration: 0,
+    enqueuedAsErrorForOrchestration: 0,
+    waitingForRetry: 0,
+    complete: 0,
+    error: 0,
+    cancelled: 0,
+    resolvedManually: 0,
+    ...overrides,
   };
   if (overrides.total === undefined) {
-    c.total = c.pending + c.enqueued + c.inProgress + c.enqueuedForOrchestration + c.enqueuedAsErrorForOrchestration
-      + c.waitingForRetry + c.complete + c.error + c.cancelled + c.resolvedManually;
+    c.total =
+      c.pending +
+      c.enqueued +
+      c.inProgress +
+      c.enqueuedForOrchestration +
+      c.enqueuedAsErrorForOrchestration +
+      c.waitingForRetry +
+      c.complete +
+      c.error +
+      c.cancelled +
+      c.resolvedManually;
   }
   return c;
 }
@@ -35,13 +54,33 @@ describe('execution status (first match, docs/engine.md "Read models")', () => {
   });
 
   it('derives counts, percentage, action and health', () => {
-    const e = taskExecutionOf(counts({ complete: 1, resolvedManually: 1, enqueued: 1, waitingForRetry: 1, enqueuedForOrchestration: 1, pending: 1 }), 'steps_in_process');
+    const e = taskExecutionOf(
+      counts({
+        complete: 1,
+        resolvedManually: 1,
+        enqueued: 1,
+        waitingForRetry: 1,
+        enqueuedForOrchestration: 1,
+        pending: 1,
+      }),
+      'steps_in_process',
+    );
     expect(e).toMatchObject({
-      totalSteps: 6, completedSteps: 2, readySteps: 1, enqueuedSteps: 2, waitingForRetrySteps: 1,
-      completionPercentage: 33.33, executionStatus: 'has_ready_steps', recommendedAction: 'execute_ready_steps', healthStatus: 'recovering',
+      totalSteps: 6,
+      completedSteps: 2,
+      readySteps: 1,
+      enqueuedSteps: 2,
+      waitingForRetrySteps: 1,
+      completionPercentage: 33.33,
+      executionStatus: 'has_ready_steps',
+      recommendedAction: 'execute_ready_steps',
+      healthStatus: 'recovering',
     });
     expect(taskExecutionOf(counts({ complete: 2 }), 'complete').recommendedAction).toBe('none');
-    expect(taskExecutionOf(counts({ error: 1, complete: 1 }), 'error')).toMatchObject({ recommendedAction: 'handle_failures', healthStatus: 'blocked' });
+    expect(taskExecutionOf(counts({ error: 1, complete: 1 }), 'error')).toMatchObject({
+      recommendedAction: 'handle_failures',
+      healthStatus: 'blocked',
+    });
     expect(taskExecutionOf(counts({ pending: 1 }), 'error').recommendedAction).toBe('none');
   });
 });
@@ -57,13 +96,28 @@ describe('retry eligibility and step readiness', () => {
 
   it('computes readiness fields', () => {
     const now = new Date('2030-01-01T00:00:00Z');
-    const base = { attempts: 1, maxAttempts: 3, retryable: true, totalParents: 2, unsatisfiedParents: 0, nextRetryAt: null };
+    const base = {
+      attempts: 1,
+      maxAttempts: 3,
+      retryable: true,
+      totalParents: 2,
+      unsatisfiedParents: 0,
+      nextRetryAt: null,
+    };
     expect(stepReadinessOf({ ...base, state: 'enqueued' }, now)).toEqual({
-      dependenciesSatisfied: true, completedParents: 2, retryEligible: true, readyForExecution: true,
+      dependenciesSatisfied: true,
+      completedParents: 2,
+      retryEligible: true,
+      readyForExecution: true,
     });
     expect(stepReadinessOf({ ...base, state: 'pending', unsatisfiedParents: 1 }, now).readyForExecution).toBe(false);
-    expect(stepReadinessOf({ ...base, state: 'waiting_for_retry', nextRetryAt: new Date(now.getTime() + 1) }, now).readyForExecution).toBe(false);
-    expect(stepReadinessOf({ ...base, state: 'waiting_for_retry', nextRetryAt: now }, now).readyForExecution).toBe(true);
+    expect(
+      stepReadinessOf({ ...base, state: 'waiting_for_retry', nextRetryAt: new Date(now.getTime() + 1) }, now)
+        .readyForExecution,
+    ).toBe(false);
+    expect(stepReadinessOf({ ...base, state: 'waiting_for_retry', nextRetryAt: now }, now).readyForExecution).toBe(
+      true,
+    );
     expect(stepReadinessOf({ ...base, state: 'in_progress' }, now).readyForExecution).toBe(false);
   });
 });
@@ -88,7 +142,13 @@ describe('backoff', () => {
     const ten = backoffBoundsMs({ ...policy, backoff: 'exponential' }, 10);
     expect(ten.min).toBeCloseTo(900);
     expect(ten.max).toBe(1000);
-    expect(backoffBoundsMs({ ...policy, backoff: 'exponential' }, 1, { retryAfterMs: 5000 })).toEqual({ min: 1000, max: 1000 });
-    expect(backoffBoundsMs({ ...policy, backoff: 'exponential' }, 1, { retryAfterMs: 300 })).toEqual({ min: 300, max: 300 });
+    expect(backoffBoundsMs({ ...policy, backoff: 'exponential' }, 1, { retryAfterMs: 5000 })).toEqual({
+      min: 1000,
+      max: 1000,
+    });
+    expect(backoffBoundsMs({ ...policy, backoff: 'exponential' }, 1, { retryAfterMs: 300 })).toEqual({
+      min: 300,
+      max: 300,
+    });
   });
 });

@@ -36,7 +36,8 @@ const RECOMMENDATION: Readonly<Record<ExecutionStatus, RecommendedAction>> = {
 export function executionStatusOf(c: StepCounts): ExecutionStatus {
   if (c.error > 0) return 'blocked_by_failures';
   if (c.enqueued > 0) return 'has_ready_steps';
-  if (c.inProgress + c.enqueuedForOrchestration + c.enqueuedAsErrorForOrchestration + c.waitingForRetry > 0) return 'processing';
+  if (c.inProgress + c.enqueuedForOrchestration + c.enqueuedAsErrorForOrchestration + c.waitingForRetry > 0)
+    return 'processing';
   if (c.total > 0 && c.complete + c.resolvedManually === c.total) return 'all_complete';
   return 'waiting_for_dependencies';
 }
@@ -65,7 +66,8 @@ export function completionPercentage(c: StepCounts): number {
 export function taskExecutionOf(c: StepCounts, taskState: TaskState): TaskExecution {
   const executionStatus = executionStatusOf(c);
   let recommendedAction = RECOMMENDATION[executionStatus];
-  if (taskState === 'complete' || taskState === 'cancelled' || taskState === 'resolved_manually') recommendedAction = 'none';
+  if (taskState === 'complete' || taskState === 'cancelled' || taskState === 'resolved_manually')
+    recommendedAction = 'none';
   else if (taskState === 'error' && executionStatus !== 'blocked_by_failures') recommendedAction = 'none';
   return {
     totalSteps: c.total,
@@ -116,7 +118,10 @@ export function stepReadinessOf(s: StepReadinessInput, now: Date): StepReadiness
   const backoffOver = s.nextRetryAt === null || s.nextRetryAt.getTime() <= now.getTime();
   const readyForExecution =
     s.state === 'enqueued' ||
-    ((s.state === 'pending' || s.state === 'waiting_for_retry') && dependenciesSatisfied && retryEligible && backoffOver);
+    ((s.state === 'pending' || s.state === 'waiting_for_retry') &&
+      dependenciesSatisfied &&
+      retryEligible &&
+      backoffOver);
   return {
     dependenciesSatisfied,
     completedParents: s.totalParents - s.unsatisfiedParents,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RECORDED_VIOLATIONS, RESULT_SCHEMA_VIOLATION, resultSchemaFailure, resultSchemaViolations } from './result-schema.js';
+import {
+  MAX_RECORDED_VIOLATIONS,
+  RESULT_SCHEMA_VIOLATION,
+  resultSchemaFailure,
+  resultSchemaViolations,
+} from './result-schema.js';
 import { compileJsonSchema, type CompiledSchema } from './template-schema.js';
 
 function compile(schema: unknown): CompiledSchema {
@@ -65,10 +70,17 @@ describe('resultSchemaFailure', () => {
 
   it('bounds what it records however many violations and however long their paths', () => {
     const schema = compile({ type: 'array', items: { type: 'object', required: ['x'.repeat(500)] } });
-    const violations = resultSchemaViolations(schema, Array.from({ length: 1000 }, () => ({})));
+    const violations = resultSchemaViolations(
+      schema,
+      Array.from({ length: 1000 }, () => ({})),
+    );
     expect(violations).toHaveLength(1000);
     const failure = resultSchemaFailure(violations);
-    const context = failure.context as { violations: { path: string; message: string }[]; violation_count: number; truncated: boolean };
+    const context = failure.context as {
+      violations: { path: string; message: string }[];
+      violation_count: number;
+      truncated: boolean;
+    };
     expect(context.violations).toHaveLength(MAX_RECORDED_VIOLATIONS);
     expect(context).toMatchObject({ violation_count: 1000, truncated: true });
     for (const v of context.violations) expect(v.path.length).toBeLessThanOrEqual(200);

@@ -69,7 +69,9 @@ function named(v: ResultSchemaViolation): string {
  * message at most 200 characters), `context.violation_count` = how many there were.
  */
 export function resultSchemaFailure(violations: readonly ResultSchemaViolation[]): StepFailure {
-  const recorded = violations.slice(0, MAX_RECORDED_VIOLATIONS).map((v) => ({ path: clip(v.path), message: clip(v.message) }));
+  const recorded = violations
+    .slice(0, MAX_RECORDED_VIOLATIONS)
+    .map((v) => ({ path: clip(v.path), message: clip(v.message) }));
   const more = violations.length - Math.min(violations.length, MESSAGE_VIOLATIONS);
   const message =
     `result does not match the step's result_schema: ${recorded.slice(0, MESSAGE_VIOLATIONS).map(named).join('; ')}` +

@@ -8,11 +8,19 @@ import type { TemplateDefinition, TemplateLifecycle } from './template.js';
 
 const BASE = { name: 't', namespace_name: 'ns', version: '1.0.0' };
 
-function parse(extra: Record<string, unknown>, steps: Record<string, unknown>[] = [{ name: 'a', handler: { callable: 'A' } }], defaults?: Partial<{ maxBackoffMs: number }>) {
+function parse(
+  extra: Record<string, unknown>,
+  steps: Record<string, unknown>[] = [{ name: 'a', handler: { callable: 'A' } }],
+  defaults?: Partial<{ maxBackoffMs: number }>,
+) {
   return parseTemplate({ ...BASE, steps, ...extra }, defaults === undefined ? {} : { defaults });
 }
 
-function definition(extra: Record<string, unknown>, steps?: Record<string, unknown>[], defaults?: { maxBackoffMs: number }): TemplateDefinition {
+function definition(
+  extra: Record<string, unknown>,
+  steps?: Record<string, unknown>[],
+  defaults?: { maxBackoffMs: number },
+): TemplateDefinition {
   const result = parse(extra, steps, defaults);
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.definition;
@@ -31,15 +39,20 @@ const lifecycle = (l: Partial<TemplateLifecycle>): TemplateLifecycle => ({
 
 describe('lifecycle keys', () => {
   it('parses every reference key, absent ones as null', () => {
-    expect(definition({ lifecycle: { staleness_action: 'error', auto_fail_on_timeout: true, max_duration_minutes: 90 } }).lifecycle).toEqual(
-      lifecycle({ stalenessAction: 'error', autoFailOnTimeout: true, maxDurationMinutes: 90 }),
+    expect(
+      definition({ lifecycle: { staleness_action: 'error', auto_fail_on_timeout: true, max_duration_minutes: 90 } })
+        .lifecycle,
+    ).toEqual(lifecycle({ stalenessAction: 'error', autoFailOnTimeout: true, maxDurationMinutes: 90 }));
+    expect(definition({ lifecycle: { auto_dlq_on_timeout: false } }).lifecycle).toEqual(
+      lifecycle({ autoDlqOnTimeout: false }),
     );
-    expect(definition({ lifecycle: { auto_dlq_on_timeout: false } }).lifecycle).toEqual(lifecycle({ autoDlqOnTimeout: false }));
     expect(definition({}).lifecycle).toBeNull();
   });
 
   it('refuses bad values and unknown keys, each at its path', () => {
-    const result = parse({ lifecycle: { staleness_action: 'retry', auto_fail_on_timeout: 1, auto_dlq_on_timeout: 'no', max_duration: 5 } });
+    const result = parse({
+      lifecycle: { staleness_action: 'retry', auto_fail_on_timeout: 1, auto_dlq_on_timeout: 'no', max_duration: 5 },
+    });
     expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual([
       'lifecycle.max_duration',
       'lifecycle.staleness_action',
@@ -52,8 +65,14 @@ describe('lifecycle keys', () => {
     [{ staleness_action: 'dlq', auto_dlq_on_timeout: false }, ['lifecycle.auto_dlq_on_timeout']],
     [{ staleness_action: 'error', auto_fail_on_timeout: false }, ['lifecycle.auto_fail_on_timeout']],
     [{ staleness_action: 'error', auto_dlq_on_timeout: true }, ['lifecycle.auto_dlq_on_timeout']],
-    [{ staleness_action: 'error', auto_fail_on_timeout: false, auto_dlq_on_timeout: true }, ['lifecycle.auto_fail_on_timeout', 'lifecycle.auto_dlq_on_timeout']],
-    [{ staleness_action: 'none', auto_fail_on_timeout: true, auto_dlq_on_timeout: true }, ['lifecycle.auto_fail_on_timeout', 'lifecycle.auto_dlq_on_timeout']],
+    [
+      { staleness_action: 'error', auto_fail_on_timeout: false, auto_dlq_on_timeout: true },
+      ['lifecycle.auto_fail_on_timeout', 'lifecycle.auto_dlq_on_timeout'],
+    ],
+    [
+      { staleness_action: 'none', auto_fail_on_timeout: true, auto_dlq_on_timeout: true },
+      ['lifecycle.auto_fail_on_timeout', 'lifecycle.auto_dlq_on_timeout'],
+    ],
   ])('refuses the contradiction %j, naming the flag and the action', (l, paths) => {
     const result = parse({ lifecycle: l });
     const errors = result.ok ? [] : result.errors;
@@ -107,23 +126,38 @@ describe('templateStalenessWarnings', () => {
     ]);
     const warnings = templateStalenessWarnings(d, settings);
     expect(warnings.map((w) => w.path)).toEqual(['steps[1].timeout_seconds', 'steps[1].retry.max_backoff_ms']);
-    expect(warnings[0]?.message).toMatch(/^3601 s \(60\.0 min\) is longer than the task's maximum lifetime of 60 min \(lifecycle\.max_duration_minutes\)/);
-    expect(warnings[1]?.message).toContain("Retry-After");
+    expect(warnings[0]?.message).toMatch(
+      /^3601 s \(60\.0 min\) is longer than the task's maximum lifetime of 60 min \(lifecycle\.max_duration_minutes\)/,
+    );
+    expect(warnings[1]?.message).toContain('Retry-After');
   });
 
   it('uses the configured lifetime when the template sets none, and the retry cap the step runs with', () => {
-    const d = definition({}, [{ name: 'a', handler: { callable: 'A' }, timeout_seconds: 14_460 }], { maxBackoffMs: 14_400_001 });
+    const d = definition({}, [{ name: 'a', handler: { callable: 'A' }, timeout_seconds: 14_460 }], {
+      maxBackoffMs: 14_400_001,
+    });
     const warnings = templateStalenessWarnings(d, settings);
     expect(warnings.map((w) => w.path)).toEqual(['steps[0].timeout_seconds', 'steps[0].retry.max_backoff_ms']);
-    expect(warnings[0]?.message).toContain('maximum lifetime of 240 min (staleness.thresholds.task_max_lifetime_hours = 4)');
+    expect(warnings[0]?.message).toContain(
+      'maximum lifetime of 240 min (staleness.thresholds.task_max_lifetime_hours = 4)',
+    );
   });
 
   it('says nothing when the staleness action never fails the task', () => {
     const long = [{ name: 'a', handler: { callable: 'A' }, timeout_seconds: 86_400 }];
-    for (const l of [{ staleness_action: 'none' }, { auto_fail_on_timeout: false }, { staleness_action: 'dlq', auto_fail_on_timeout: false }]) {
-      expect(templateStalenessWarnings(definition({ lifecycle: { ...l, max_duration_minutes: 1 } }, long), settings)).toEqual([]);
+    for (const l of [
+      { staleness_action: 'none' },
+      { auto_fail_on_timeout: false },
+      { staleness_action: 'dlq', auto_fail_on_timeout: false },
+    ]) {
+      expect(
+        templateStalenessWarnings(definition({ lifecycle: { ...l, max_duration_minutes: 1 } }, long), settings),
+      ).toEqual([]);
     }
-    const failing = templateStalenessWarnings(definition({ lifecycle: { staleness_action: 'error', max_duration_minutes: 1 } }, long), settings);
+    const failing = templateStalenessWarnings(
+      definition({ lifecycle: { staleness_action: 'error', max_duration_minutes: 1 } }, long),
+      settings,
+    );
     expect(failing.map((w) => w.path)).toEqual(['steps[0].timeout_seconds', 'steps[0].retry.max_backoff_ms']);
   });
 });
@@ -133,24 +167,49 @@ describe('the shipped configuration is consistent', () => {
   const base = parseYaml(text) as Config;
   const configs: [string, Pick<Config, 'staleness' | 'backoff' | 'worker' | 'engine'>][] = [
     ['default.yaml', base],
-    ...(['development', 'production', 'test'] as const).map((env): [string, Config] => [env, loadConfig({ env: { TASKER_ENV: env } })]),
+    ...(['development', 'production', 'test'] as const).map((env): [string, Config] => [
+      env,
+      loadConfig({ env: { TASKER_ENV: env } }),
+    ]),
   ];
 
-  it.each(configs)('%s: a template that sets no limits, and a step as long as the default handler timeout, get no warning', (_, config) => {
-    const d = definition({}, [{ name: 'a', handler: { callable: 'A' }, timeout_seconds: Math.ceil(config.worker.handler_timeout_ms / 1000) }], {
-      maxBackoffMs: config.backoff.max_backoff_ms,
-    });
-    expect(templateStalenessWarnings(d, { taskMaxLifetimeHours: config.staleness.thresholds.task_max_lifetime_hours })).toEqual([]);
-  });
+  it.each(configs)(
+    '%s: a template that sets no limits, and a step as long as the default handler timeout, get no warning',
+    (_, config) => {
+      const d = definition(
+        {},
+        [
+          {
+            name: 'a',
+            handler: { callable: 'A' },
+            timeout_seconds: Math.ceil(config.worker.handler_timeout_ms / 1000),
+          },
+        ],
+        {
+          maxBackoffMs: config.backoff.max_backoff_ms,
+        },
+      );
+      expect(
+        templateStalenessWarnings(d, { taskMaxLifetimeHours: config.staleness.thresholds.task_max_lifetime_hours }),
+      ).toEqual([]);
+    },
+  );
 
-  it.each(configs)('%s: every state threshold is shorter than the lifetime and longer than a lease and a pulse (the sweep follows it)', (_, config) => {
-    const t = config.staleness.thresholds;
-    const lifetime = t.task_max_lifetime_hours * 60;
-    // A dead worker's lease lapses and is swept (a retry or an error: progress) well before staleness acts.
-    const leaseAndSweepMinutes = (config.engine.lease_seconds * 1000 + config.engine.pulse_interval_ms) / 60_000;
-    for (const minutes of [t.steps_in_process_minutes, t.waiting_for_retry_minutes, t.waiting_for_dependencies_minutes]) {
-      expect(minutes).toBeLessThan(lifetime);
-      expect(minutes).toBeGreaterThan(leaseAndSweepMinutes);
-    }
-  });
+  it.each(configs)(
+    '%s: every state threshold is shorter than the lifetime and longer than a lease and a pulse (the sweep follows it)',
+    (_, config) => {
+      const t = config.staleness.thresholds;
+      const lifetime = t.task_max_lifetime_hours * 60;
+      // A dead worker's lease lapses and is swept (a retry or an error: progress) well before staleness acts.
+      const leaseAndSweepMinutes = (config.engine.lease_seconds * 1000 + config.engine.pulse_interval_ms) / 60_000;
+      for (const minutes of [
+        t.steps_in_process_minutes,
+        t.waiting_for_retry_minutes,
+        t.waiting_for_dependencies_minutes,
+      ]) {
+        expect(minutes).toBeLessThan(lifetime);
+        expect(minutes).toBeGreaterThan(leaseAndSweepMinutes);
+      }
+    },
+  );
 });

@@ -41,20 +41,38 @@ export function lifecycleContradictions(lifecycle: TemplateLifecycle): TemplateP
   const fail = 'lifecycle.auto_fail_on_timeout';
   const dlq = 'lifecycle.auto_dlq_on_timeout';
   if (action === 'dlq' && lifecycle.autoDlqOnTimeout === false) {
-    problems.push({ path: dlq, message: 'false contradicts lifecycle.staleness_action: dlq, which opens a DLQ entry (for an error without an entry, use staleness_action: error)' });
+    problems.push({
+      path: dlq,
+      message:
+        'false contradicts lifecycle.staleness_action: dlq, which opens a DLQ entry (for an error without an entry, use staleness_action: error)',
+    });
   }
   if (action === 'error' && lifecycle.autoFailOnTimeout === false) {
-    problems.push({ path: fail, message: 'false contradicts lifecycle.staleness_action: error, which fails the task (for an entry that leaves the task running, use staleness_action: dlq with auto_fail_on_timeout: false)' });
+    problems.push({
+      path: fail,
+      message:
+        'false contradicts lifecycle.staleness_action: error, which fails the task (for an entry that leaves the task running, use staleness_action: dlq with auto_fail_on_timeout: false)',
+    });
   }
   if (action === 'error' && lifecycle.autoDlqOnTimeout === true) {
-    problems.push({ path: dlq, message: 'true contradicts lifecycle.staleness_action: error, which opens no DLQ entry (use staleness_action: dlq)' });
+    problems.push({
+      path: dlq,
+      message:
+        'true contradicts lifecycle.staleness_action: error, which opens no DLQ entry (use staleness_action: dlq)',
+    });
   }
   if (action === 'none') {
     if (lifecycle.autoFailOnTimeout === true) {
-      problems.push({ path: fail, message: 'true contradicts lifecycle.staleness_action: none, which never fails the task' });
+      problems.push({
+        path: fail,
+        message: 'true contradicts lifecycle.staleness_action: none, which never fails the task',
+      });
     }
     if (lifecycle.autoDlqOnTimeout === true) {
-      problems.push({ path: dlq, message: 'true contradicts lifecycle.staleness_action: none, which opens no DLQ entry' });
+      problems.push({
+        path: dlq,
+        message: 'true contradicts lifecycle.staleness_action: none, which opens no DLQ entry',
+      });
     }
   }
   return problems;
@@ -81,11 +99,17 @@ function minutes(value: number): string {
  * a worker's Retry-After) does while the step may retry, is warned about — unless the template's staleness
  * action never fails the task. `definition` is the one that runs: config defaults and environment applied.
  */
-export function templateStalenessWarnings(definition: TemplateDefinition, settings: StalenessSettings): TemplateProblem[] {
+export function templateStalenessWarnings(
+  definition: TemplateDefinition,
+  settings: StalenessSettings,
+): TemplateProblem[] {
   if (!stalenessEffectOf(definition.lifecycle).failTask) return [];
   const own = definition.lifecycle?.maxDurationMinutes ?? null;
   const lifetime = own ?? settings.taskMaxLifetimeHours * 60;
-  const source = own !== null ? 'lifecycle.max_duration_minutes' : `staleness.thresholds.task_max_lifetime_hours = ${settings.taskMaxLifetimeHours}`;
+  const source =
+    own !== null
+      ? 'lifecycle.max_duration_minutes'
+      : `staleness.thresholds.task_max_lifetime_hours = ${settings.taskMaxLifetimeHours}`;
   const warnings: TemplateProblem[] = [];
   definition.steps.forEach((step, i) => {
     if (step.timeoutSeconds !== null && step.timeoutSeconds > lifetime * 60) {

@@ -112,7 +112,7 @@ describe('step state machine', () => {
     const used = new Set(EXPECTED.map(([, e]) => e));
     expect([...STEP_EVENTS].filter((e) => !used.has(e))).toEqual([]);
     const reached = new Set<StepState>(['pending']);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const [from, , to] of EXPECTED) {
         if (reached.has(from) && !reached.has(to)) {

@@ -28,7 +28,11 @@ export const STEP_EVENTS = [
 export type StepEvent = (typeof STEP_EVENTS)[number];
 
 /** Step events an operator may apply through the step-resolution API. */
-export const MANUAL_STEP_EVENTS = ['reset_for_retry', 'resolve_manually', 'complete_manually'] as const satisfies readonly StepEvent[];
+export const MANUAL_STEP_EVENTS = [
+  'reset_for_retry',
+  'resolve_manually',
+  'complete_manually',
+] as const satisfies readonly StepEvent[];
 
 type StepTransitionRow = Readonly<Partial<Record<StepEvent, StepState>>>;
 

@@ -120,7 +120,7 @@ describe('task state machine', () => {
     const used = new Set(EXPECTED.map(([, e]) => e));
     expect([...TASK_EVENTS].filter((e) => !used.has(e))).toEqual([]);
     const reached = new Set<TaskState>(['pending']);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const [from, , to] of EXPECTED) {
         if (reached.has(from) && !reached.has(to)) {

@@ -19,9 +19,13 @@ describe('task options bounds', () => {
     expect(paths({ ['k'.repeat(l.maxKeyLength + 1)]: 'v' })).toEqual(['options']);
     expect(paths({ '': 'v' })).toEqual(['options']);
     expect(paths({ retries: 3 })).toEqual(['options.retries']);
-    expect(paths(Object.fromEntries(Array.from({ length: l.maxEntries + 1 }, (_, i) => [`k${i}`, 'v'])))).toEqual(['options']);
+    expect(paths(Object.fromEntries(Array.from({ length: l.maxEntries + 1 }, (_, i) => [`k${i}`, 'v'])))).toEqual([
+      'options',
+    ]);
     // Each value within its bound, the whole over the total (multi-byte characters count as bytes).
     const big = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`k${i}`, 'é'.repeat(2000)]));
-    expect(taskOptionsProblems(big)).toEqual([{ path: 'options', message: `must be at most ${l.maxTotalBytes} bytes as JSON` }]);
+    expect(taskOptionsProblems(big)).toEqual([
+      { path: 'options', message: `must be at most ${l.maxTotalBytes} bytes as JSON` },
+    ]);
   });
 });

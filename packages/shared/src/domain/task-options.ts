@@ -9,13 +9,20 @@ export function taskOptionsProblems(options: Readonly<Record<string, unknown>>):
   const problems: FieldProblem[] = [];
   const keys = Object.keys(options);
   const l = TASK_OPTIONS_LIMITS;
-  if (keys.length > l.maxEntries) problems.push({ path: 'options', message: `must have at most ${l.maxEntries} entries` });
+  if (keys.length > l.maxEntries)
+    problems.push({ path: 'options', message: `must have at most ${l.maxEntries} entries` });
   for (const key of keys) {
     const value = options[key];
     if (key.length === 0 || key.length > l.maxKeyLength) {
-      problems.push({ path: 'options', message: `keys must be 1-${l.maxKeyLength} characters (got '${key.slice(0, 40)}')` });
+      problems.push({
+        path: 'options',
+        message: `keys must be 1-${l.maxKeyLength} characters (got '${key.slice(0, 40)}')`,
+      });
     } else if (typeof value !== 'string') {
-      problems.push({ path: `options.${key}`, message: 'must be a string (options is a string map; send other values JSON-encoded)' });
+      problems.push({
+        path: `options.${key}`,
+        message: 'must be a string (options is a string map; send other values JSON-encoded)',
+      });
     } else if (value.length > l.maxValueLength) {
       problems.push({ path: `options.${key}`, message: `must be at most ${l.maxValueLength} characters` });
     }

@@ -52,13 +52,14 @@ export function decisionSegment(nodes: readonly DynamicNode[], decision: string)
 export function initialStepNames(nodes: readonly DynamicNode[]): string[] {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const created = new Set<string>();
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const node of nodes) {
       if (created.has(node.name) || node.type === 'batch_worker') continue;
-      const ok = node.type === 'deferred_convergence'
-        ? node.dependencies.some((d) => created.has(d))
-        : node.dependencies.every((d) => created.has(d) && byName.get(d)?.type !== 'decision');
+      const ok =
+        node.type === 'deferred_convergence'
+          ? node.dependencies.some((d) => created.has(d))
+          : node.dependencies.every((d) => created.has(d) && byName.get(d)?.type !== 'decision');
       if (ok) {
         created.add(node.name);
         changed = true;
@@ -102,7 +103,8 @@ export function dynamicGraphProblems(
   const owners = new Map<string, string[]>();
   for (const step of steps) {
     if (step.type !== 'decision') continue;
-    for (const member of decisionSegment(nodes, step.name)) owners.set(member, [...(owners.get(member) ?? []), step.name]);
+    for (const member of decisionSegment(nodes, step.name))
+      owners.set(member, [...(owners.get(member) ?? []), step.name]);
   }
 
   for (const step of steps) {
@@ -112,7 +114,10 @@ export function dynamicGraphProblems(
     }
     if (step.type === 'batch_worker') {
       if (step.dependencies.length !== 1 || deps[0]?.type !== 'batchable') {
-        problems.push({ path: at(step, 'dependencies'), message: 'a batch_worker step depends on exactly one step, its batchable step' });
+        problems.push({
+          path: at(step, 'dependencies'),
+          message: 'a batch_worker step depends on exactly one step, its batchable step',
+        });
       }
     }
     if (step.type === 'batchable') {
@@ -124,7 +129,10 @@ export function dynamicGraphProblems(
           message: `must name a batch_worker step that depends on '${step.name}'`,
         });
       } else if (workers.length === 0) {
-        problems.push({ path: at(step, 'type'), message: `batchable step '${step.name}' has no batch_worker step depending on it` });
+        problems.push({
+          path: at(step, 'type'),
+          message: `batchable step '${step.name}' has no batch_worker step depending on it`,
+        });
       }
     }
     if (step.type !== 'deferred_convergence') {

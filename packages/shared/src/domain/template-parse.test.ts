@@ -29,7 +29,12 @@ describe('parseTemplate', () => {
     const result = parseTemplate(LINEAR_YAML);
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     const d = result.definition;
-    expect(d).toMatchObject({ namespace: 'billing', name: 'invoice_settlement', version: '1.0.0', identityStrategy: 'strict' });
+    expect(d).toMatchObject({
+      namespace: 'billing',
+      name: 'invoice_settlement',
+      version: '1.0.0',
+      identityStrategy: 'strict',
+    });
     expect(d.lifecycle?.maxStepsInProcessMinutes).toBe(45);
     expect(d.steps.map((s) => s.name)).toEqual(['load_invoice', 'compute_tax', 'charge_card', 'send_receipt']);
     expect(d.steps[1]?.dependencies).toEqual(['load_invoice']);
@@ -43,13 +48,25 @@ describe('parseTemplate', () => {
       jitter: 0.15,
     });
     expect(d.steps[2]?.retry).toMatchObject({ retryable: false, maxAttempts: 1 });
-    expect(d.steps[3]?.retry).toEqual({ retryable: true, maxAttempts: 3, backoff: 'linear', backoffBaseMs: 200, maxBackoffMs: 1000, jitter: 0 });
+    expect(d.steps[3]?.retry).toEqual({
+      retryable: true,
+      maxAttempts: 3,
+      backoff: 'linear',
+      backoffBaseMs: 200,
+      maxBackoffMs: 1000,
+      jitter: 0,
+    });
     expect(d.steps[3]?.timeoutSeconds).toBe(30);
     expect(result.configuration['namespace_name']).toBe('billing');
   });
 
   it('accepts `namespace` instead of `namespace_name` and an object instead of text', () => {
-    const result = parseTemplate({ name: 'x', namespace: 'ns', version: '2', steps: [{ name: 'a', handler: { callable: 'A' } }] });
+    const result = parseTemplate({
+      name: 'x',
+      namespace: 'ns',
+      version: '2',
+      steps: [{ name: 'a', handler: { callable: 'A' } }],
+    });
     expect(result.ok).toBe(true);
   });
 
@@ -62,13 +79,18 @@ describe('parseTemplate', () => {
 
   it('merges environment overrides by step name', () => {
     const raw = {
-      name: 'x', namespace_name: 'ns', version: '1.0.0',
+      name: 'x',
+      namespace_name: 'ns',
+      version: '1.0.0',
       steps: [{ name: 'a', handler: { callable: 'A', initialization: { v: 1 } } }],
       environments: { test: { steps: [{ name: 'a', timeout_seconds: 5, handler: { initialization: { v: 2 } } }] } },
     };
     const result = parseTemplate(raw, { environment: 'test' });
     if (!result.ok) throw new Error('invalid');
-    expect(result.definition.steps[0]).toMatchObject({ timeoutSeconds: 5, handler: { callable: 'A', initialization: { v: 2 } } });
+    expect(result.definition.steps[0]).toMatchObject({
+      timeoutSeconds: 5,
+      handler: { callable: 'A', initialization: { v: 2 } },
+    });
   });
 
   it('reports every problem at once with its path', () => {
@@ -78,7 +100,11 @@ describe('parseTemplate', () => {
       version: 'v1',
       input_schema: { type: 'objekt' },
       steps: [
-        { name: 'a', handler: { callable: 'A' }, retry: { max_attempts: 101, backoff: 'random', backoff_base_ms: 500, max_backoff_ms: 100 } },
+        {
+          name: 'a',
+          handler: { callable: 'A' },
+          retry: { max_attempts: 101, backoff: 'random', backoff_base_ms: 500, max_backoff_ms: 100 },
+        },
         { name: 'a', handler: {}, dependencies: ['missing', 'a'], timeout_seconds: 0 },
         { name: 'c', type: 'decision', handler: { callable: 'C' } },
       ],
@@ -105,11 +131,18 @@ describe('parseTemplate', () => {
 
   it('refuses a result_schema that does not compile, naming the step, and keeps one that does', () => {
     const raw = (schema: unknown) => ({
-      name: 'x', namespace_name: 'ns', version: '1.0.0',
-      steps: [{ name: 'a', handler: { callable: 'A' } }, { name: 'b', handler: { callable: 'B' }, result_schema: schema }],
+      name: 'x',
+      namespace_name: 'ns',
+      version: '1.0.0',
+      steps: [
+        { name: 'a', handler: { callable: 'A' } },
+        { name: 'b', handler: { callable: 'B' }, result_schema: schema },
+      ],
     });
     const errors = problemsOf(raw({ type: 'object', required: 'total' }));
-    expect(errors).toEqual([{ path: 'steps[1].result_schema', message: expect.stringMatching(/^is not a valid JSON Schema: .*required/) }]);
+    expect(errors).toEqual([
+      { path: 'steps[1].result_schema', message: expect.stringMatching(/^is not a valid JSON Schema: .*required/) },
+    ]);
     expect(problemsOf(raw('not a schema'))).toEqual([{ path: 'steps[1].result_schema', message: 'must be an object' }]);
     const ok = parseTemplate(raw({ type: 'object', required: ['total'] }));
     if (!ok.ok) throw new Error('invalid');
@@ -118,7 +151,9 @@ describe('parseTemplate', () => {
 
   it('reports a cycle with its path', () => {
     const errors = problemsOf({
-      name: 'cyc', namespace_name: 'ns', version: '1.0.0',
+      name: 'cyc',
+      namespace_name: 'ns',
+      version: '1.0.0',
       steps: [
         { name: 'a', handler: { callable: 'A' } },
         { name: 'b', handler: { callable: 'B' }, dependencies: ['a', 'd'] },
@@ -132,7 +167,9 @@ describe('parseTemplate', () => {
   it('rejects non-objects, bad YAML and empty step lists', () => {
     expect(problemsOf('name: [unclosed')[0]?.message).toMatch(/not valid YAML/);
     expect(problemsOf(42)[0]?.path).toBe('');
-    expect(problemsOf({ name: 'x', namespace_name: 'n', version: '1', steps: [] }).map((e) => e.path)).toEqual(['steps']);
+    expect(problemsOf({ name: 'x', namespace_name: 'n', version: '1', steps: [] }).map((e) => e.path)).toEqual([
+      'steps',
+    ]);
   });
 });
 
@@ -160,7 +197,10 @@ describe('template JSON Schema', () => {
     const compiled = compileJsonSchema({
       type: 'object',
       required: ['invoice_id'],
-      properties: { email: { type: 'string', format: 'email' }, items: { type: 'array', items: { type: 'object', required: ['sku'] } } },
+      properties: {
+        email: { type: 'string', format: 'email' },
+        items: { type: 'array', items: { type: 'object', required: ['sku'] } },
+      },
     });
     if (!compiled.ok) throw new Error(compiled.message);
     expect(checkAgainstSchema(compiled.validate, { invoice_id: 1 }, 'context')).toEqual([]);

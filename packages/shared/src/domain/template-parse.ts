@@ -53,8 +53,7 @@ export interface ParseTemplateOptions {
 }
 
 export type ParseTemplateResult =
-  | { ok: true; definition: TemplateDefinition; configuration: JsonObject }
-  | { ok: false; errors: TemplateProblem[] };
+  { ok: true; definition: TemplateDefinition; configuration: JsonObject } | { ok: false; errors: TemplateProblem[] };
 
 const LIFECYCLE_KEYS = [
   'max_duration_minutes',
@@ -84,12 +83,14 @@ function parseLifecycle(raw: JsonObject | null, p: Problems): TemplateLifecycle 
   if (raw === null) return null;
   const max = TEMPLATE_LIMITS.maxLifecycleMinutes;
   for (const key of Object.keys(raw)) {
-    if (!(LIFECYCLE_KEYS as readonly string[]).includes(key)) p.add(join('lifecycle', key), `is not a lifecycle key (known: ${LIFECYCLE_KEYS.join(', ')})`);
+    if (!(LIFECYCLE_KEYS as readonly string[]).includes(key))
+      p.add(join('lifecycle', key), `is not a lifecycle key (known: ${LIFECYCLE_KEYS.join(', ')})`);
   }
   const action = raw['staleness_action'];
   let stalenessAction: StalenessAction | null = null;
   if (action !== undefined && action !== null) {
-    if (typeof action === 'string' && (STALENESS_ACTIONS as readonly string[]).includes(action)) stalenessAction = action as StalenessAction;
+    if (typeof action === 'string' && (STALENESS_ACTIONS as readonly string[]).includes(action))
+      stalenessAction = action as StalenessAction;
     else p.add('lifecycle.staleness_action', `must be one of ${STALENESS_ACTIONS.join(', ')}`);
   }
   const lifecycle: TemplateLifecycle = {
@@ -176,7 +177,11 @@ export function parseTemplate(raw: unknown, options: ParseTemplateOptions = {}):
     p.add('name', 'is required: 1-128 characters of letters, digits, _ . - (not starting with . or -)');
   }
   const version = source['version'];
-  if (typeof version !== 'string' || version.length > TEMPLATE_LIMITS.versionMaxLength || !TEMPLATE_LIMITS.version.test(version)) {
+  if (
+    typeof version !== 'string' ||
+    version.length > TEMPLATE_LIMITS.versionMaxLength ||
+    !TEMPLATE_LIMITS.version.test(version)
+  ) {
     p.add('version', 'is required: a version like 1.0.0 (MAJOR[.MINOR[.PATCH]][-pre][+build])');
   }
   const identityRaw = source['identity_strategy'] ?? 'strict';
@@ -238,5 +243,6 @@ function checkGraph(parsed: readonly { index: number; step: TemplateStep }[], p:
   );
   if (cycle !== null) p.add('steps', `dependency cycle (each step depends on the next): ${cycle.join(' -> ')}`);
   const steps = parsed.map((e) => e.step);
-  for (const problem of dynamicGraphProblems(steps, (name) => indexByName.get(name) ?? -1)) p.add(problem.path, problem.message);
+  for (const problem of dynamicGraphProblems(steps, (name) => indexByName.get(name) ?? -1))
+    p.add(problem.path, problem.message);
 }

@@ -31,7 +31,9 @@ export type CompiledSchema = ValidateFunction;
  * Compiles a JSON Schema. Each call compiles afresh (ajv keys its cache on the schema object), so callers
  * keep the result per template.
  */
-export function compileJsonSchema(schema: unknown): { ok: true; validate: CompiledSchema } | { ok: false; message: string } {
+export function compileJsonSchema(
+  schema: unknown,
+): { ok: true; validate: CompiledSchema } | { ok: false; message: string } {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
     return { ok: false, message: 'must be a JSON Schema object' };
   }

@@ -49,7 +49,12 @@ const BATCH_CONFIG_KEYS = ['batch_size', 'parallelism', 'cursor_field', 'worker_
  * A batch_worker's `batch_config`: the reference's five keys (any other is refused), defaults batch_size 1000,
  * parallelism 10, cursor_field `id`, failure_strategy continue_on_failure; worker_template is required.
  */
-export function parseBatchConfig(raw: JsonValue | undefined, stepName: string, path: string, p: Problems): BatchConfig | null {
+export function parseBatchConfig(
+  raw: JsonValue | undefined,
+  stepName: string,
+  path: string,
+  p: Problems,
+): BatchConfig | null {
   if (raw === undefined || raw === null) {
     p.add(path, 'is required on a batch_worker step: an object with at least worker_template');
     return null;
@@ -59,7 +64,8 @@ export function parseBatchConfig(raw: JsonValue | undefined, stepName: string, p
     return null;
   }
   for (const key of Object.keys(raw)) {
-    if (!(BATCH_CONFIG_KEYS as readonly string[]).includes(key)) p.add(join(path, key), `is not a batch_config key (known: ${BATCH_CONFIG_KEYS.join(', ')})`);
+    if (!(BATCH_CONFIG_KEYS as readonly string[]).includes(key))
+      p.add(join(path, key), `is not a batch_config key (known: ${BATCH_CONFIG_KEYS.join(', ')})`);
   }
   const workerTemplate = raw['worker_template'];
   if (typeof workerTemplate !== 'string' || workerTemplate === '' || workerTemplate.length > 255) {
@@ -70,7 +76,8 @@ export function parseBatchConfig(raw: JsonValue | undefined, stepName: string, p
   const strategy = raw['failure_strategy'];
   let failureStrategy: FailureStrategy = 'continue_on_failure';
   if (strategy !== undefined && strategy !== null) {
-    if (typeof strategy === 'string' && (FAILURE_STRATEGIES as readonly string[]).includes(strategy)) failureStrategy = strategy as FailureStrategy;
+    if (typeof strategy === 'string' && (FAILURE_STRATEGIES as readonly string[]).includes(strategy))
+      failureStrategy = strategy as FailureStrategy;
     else p.add(join(path, 'failure_strategy'), `must be one of ${FAILURE_STRATEGIES.join(', ')}`);
   }
   return {
@@ -81,7 +88,6 @@ export function parseBatchConfig(raw: JsonValue | undefined, stepName: string, p
     failureStrategy,
   };
 }
-
 
 /** Collects every problem of a template, each with the path of the offending key. */
 export class Problems {
@@ -116,7 +122,14 @@ export function optionalObject(obj: JsonObject, key: string, path: string, p: Pr
   return value;
 }
 
-export function optionalInt(obj: JsonObject, key: string, path: string, p: Problems, min: number, max: number): number | null {
+export function optionalInt(
+  obj: JsonObject,
+  key: string,
+  path: string,
+  p: Problems,
+  min: number,
+  max: number,
+): number | null {
   const value = obj[key];
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
@@ -140,7 +153,12 @@ export function aliased(obj: JsonObject, a: string, b: string, path: string, p: 
   return first ?? second;
 }
 
-function parseRetry(raw: JsonValue | undefined, path: string, defaults: TemplateDefaults, p: Problems): TemplateStep['retry'] {
+function parseRetry(
+  raw: JsonValue | undefined,
+  path: string,
+  defaults: TemplateDefaults,
+  p: Problems,
+): TemplateStep['retry'] {
   const retry: TemplateStep['retry'] = {
     retryable: defaults.retryable,
     maxAttempts: defaults.maxAttempts,

@@ -116,7 +116,14 @@ export interface ReleaseLeasesInput {
 
 /** One result in a batch: a completion or a failure, each fenced by its lease token. */
 export type StepResultReport =
-  | { kind: 'completed'; stepUuid: string; leaseToken: string; result: JsonValue; executionTimeMs: number | null; metadata: JsonObject | null }
+  | {
+      kind: 'completed';
+      stepUuid: string;
+      leaseToken: string;
+      result: JsonValue;
+      executionTimeMs: number | null;
+      metadata: JsonObject | null;
+    }
   | { kind: 'failed'; stepUuid: string; leaseToken: string; error: StepFailure; executionTimeMs: number | null };
 
 /** What a claim made alongside a batch of results asks for (the slots those results free, and any idle ones). */

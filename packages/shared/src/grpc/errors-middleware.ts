@@ -24,7 +24,10 @@ export interface GrpcLogger {
 
 function serialisable(obj: object): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(obj).map(([k, v]) => [k, v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v]),
+    Object.entries(obj).map(([k, v]) => [
+      k,
+      v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v,
+    ]),
   );
 }
 
@@ -48,7 +51,11 @@ export function toServerError(err: unknown, context: CallContext, method: string
     return err;
   }
   // An abort that the client did not cause is the server draining.
-  const appError = isAppError(err) ? err : isAbortError(err) ? new AppError('UNAVAILABLE', 'server is shutting down') : undefined;
+  const appError = isAppError(err)
+    ? err
+    : isAbortError(err)
+      ? new AppError('UNAVAILABLE', 'server is shutting down')
+      : undefined;
   if (appError === undefined || appError.code === 'INTERNAL') {
     logger.error({ err, method }, 'gRPC call failed with an internal error');
     context.trailer.set(ERROR_CODE_TRAILER, 'INTERNAL');
@@ -77,7 +84,10 @@ async function* refuseUndecodable<T>(messages: AsyncIterable<T>): AsyncIterable<
 }
 
 export function createErrorsMiddleware(logger: GrpcLogger): ServerMiddleware {
-  return async function* errorsMiddleware<Request, Response>(call: ServerMiddlewareCall<Request, Response>, context: CallContext) {
+  return async function* errorsMiddleware<Request, Response>(
+    call: ServerMiddlewareCall<Request, Response>,
+    context: CallContext,
+  ) {
     try {
       if (call.requestStream) {
         return yield* call.next(refuseUndecodable(call.request as AsyncIterable<unknown>) as Request, context);

@@ -3,7 +3,12 @@
 // exception inside grpc-js (which answers INTERNAL), so the errors middleware can answer INVALID_ARGUMENT
 // on every method. Decoders must themselves be bounded: ts-proto's (over @bufbuild/protobuf's BinaryReader)
 // check every length against the buffer; services built on other decoders get a bounded one (reflection.ts).
-import type { CompatServiceDefinition, MethodDefinition, NormalizedServiceDefinition, TsProtoServiceDefinition } from 'nice-grpc';
+import type {
+  CompatServiceDefinition,
+  MethodDefinition,
+  NormalizedServiceDefinition,
+  TsProtoServiceDefinition,
+} from 'nice-grpc';
 
 /** What a method's deserializer yields for bytes its decoder refused; the errors middleware refuses the call. */
 export class UndecodableRequest {
@@ -27,7 +32,8 @@ function isTsProto(definition: CompatServiceDefinition): definition is TsProtoSe
 function normalise(definition: CompatServiceDefinition): Record<string, AnyMethod> {
   if (!isTsProto(definition)) {
     const out: Record<string, AnyMethod> = {};
-    for (const [key, m] of Object.entries(definition as Record<string, AnyMethod>)) out[key] = { ...m, options: m.options ?? {} };
+    for (const [key, m] of Object.entries(definition as Record<string, AnyMethod>))
+      out[key] = { ...m, options: m.options ?? {} };
     return out;
   }
   const out: Record<string, AnyMethod> = {};
@@ -39,9 +45,13 @@ function normalise(definition: CompatServiceDefinition): Record<string, AnyMetho
       requestStream: m.requestStream,
       responseStream: m.responseStream,
       requestDeserialize: (bytes) => req.decode(bytes),
-      requestSerialize: req.fromPartial ? (v) => req.encode(req.fromPartial!(v)).finish() : (v) => req.encode(v).finish(),
+      requestSerialize: req.fromPartial
+        ? (v) => req.encode(req.fromPartial!(v)).finish()
+        : (v) => req.encode(v).finish(),
       responseDeserialize: (bytes) => res.decode(bytes),
-      responseSerialize: res.fromPartial ? (v) => res.encode(res.fromPartial!(v)).finish() : (v) => res.encode(v).finish(),
+      responseSerialize: res.fromPartial
+        ? (v) => res.encode(res.fromPartial!(v)).finish()
+        : (v) => res.encode(v).finish(),
       options: m.options,
     };
   }

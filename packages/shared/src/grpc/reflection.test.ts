@@ -11,14 +11,29 @@ describe('decodeReflectionRequest', () => {
       f(writer);
       return writer.finish();
     };
-    expect(decodeReflectionRequest(w((x) => x.uint32(0x0a).string('host-1').uint32(0x3a).string(''))).toObject()).toMatchObject({ host: 'host-1', listServices: '' });
-    expect(decodeReflectionRequest(w((x) => x.uint32(0x1a).string('tasker/v1/tasks.proto'))).getFileByFilename()).toBe('tasker/v1/tasks.proto');
-    expect(decodeReflectionRequest(w((x) => x.uint32(0x22).string('tasker.v1.TaskService'))).getFileContainingSymbol()).toBe('tasker.v1.TaskService');
-    expect(decodeReflectionRequest(w((x) => x.uint32(0x32).string('tasker.v1.Task'))).getAllExtensionNumbersOfType()).toBe('tasker.v1.Task');
-    const ext = decodeReflectionRequest(w((x) => x.uint32(0x2a).fork().uint32(0x0a).string('a.B').uint32(0x10).int32(7).join()));
-    expect([ext.getFileContainingExtension()?.getContainingType(), ext.getFileContainingExtension()?.getExtensionNumber()]).toEqual(['a.B', 7]);
+    expect(
+      decodeReflectionRequest(w((x) => x.uint32(0x0a).string('host-1').uint32(0x3a).string(''))).toObject(),
+    ).toMatchObject({ host: 'host-1', listServices: '' });
+    expect(decodeReflectionRequest(w((x) => x.uint32(0x1a).string('tasker/v1/tasks.proto'))).getFileByFilename()).toBe(
+      'tasker/v1/tasks.proto',
+    );
+    expect(
+      decodeReflectionRequest(w((x) => x.uint32(0x22).string('tasker.v1.TaskService'))).getFileContainingSymbol(),
+    ).toBe('tasker.v1.TaskService');
+    expect(
+      decodeReflectionRequest(w((x) => x.uint32(0x32).string('tasker.v1.Task'))).getAllExtensionNumbersOfType(),
+    ).toBe('tasker.v1.Task');
+    const ext = decodeReflectionRequest(
+      w((x) => x.uint32(0x2a).fork().uint32(0x0a).string('a.B').uint32(0x10).int32(7).join()),
+    );
+    expect([
+      ext.getFileContainingExtension()?.getContainingType(),
+      ext.getFileContainingExtension()?.getExtensionNumber(),
+    ]).toEqual(['a.B', 7]);
     // Unknown fields are skipped, as protobuf requires.
-    expect(decodeReflectionRequest(w((x) => x.uint32(0x48).int32(1).uint32(0x3a).string(''))).getListServices()).toBe('');
+    expect(decodeReflectionRequest(w((x) => x.uint32(0x48).int32(1).uint32(0x3a).string(''))).getListServices()).toBe(
+      '',
+    );
   });
 
   it('refuses malformed input quickly instead of trusting length prefixes', () => {

@@ -78,5 +78,8 @@ export const BoundedServerReflectionService: GrpcJsServiceDefinition = Object.fr
 
 /** Reflection over `descriptorSet` exposing exactly `serviceNames`. */
 export function createReflection(descriptorSet: Uint8Array, serviceNames: readonly string[]) {
-  return { definition: BoundedServerReflectionService as typeof ServerReflectionService, implementation: ServerReflection(descriptorSet, [...serviceNames]) };
+  return {
+    definition: BoundedServerReflectionService as typeof ServerReflectionService,
+    implementation: ServerReflection(descriptorSet, [...serviceNames]),
+  };
 }

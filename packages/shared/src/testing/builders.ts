@@ -157,7 +157,14 @@ export function makeTemplateStep(overrides: Partial<TemplateStep> = {}): Templat
     type: 'standard',
     handler: { callable: 'Billing.LoadInvoice', method: 'call', resolver: 'default', initialization: { region: 'eu' } },
     dependencies: [],
-    retry: { retryable: true, maxAttempts: 3, backoff: 'exponential', backoffBaseMs: 1000, maxBackoffMs: 60000, jitter: 0.15 },
+    retry: {
+      retryable: true,
+      maxAttempts: 3,
+      backoff: 'exponential',
+      backoffBaseMs: 1000,
+      maxBackoffMs: 60000,
+      jitter: 0.15,
+    },
     timeoutSeconds: 30,
     resultSchema: { type: 'object' },
     ...overrides,
@@ -323,7 +330,12 @@ export function makeReportResultsOutput(overrides: Partial<ReportResultsOutput> 
     outcomes: [
       makeStepResultOutcome(),
       makeStepResultOutcome({ outcome: 'lease_lost', stepState: 'complete', taskState: 'complete', nextRetryAt: null }),
-      makeStepResultOutcome({ outcome: 'cancelled', stepState: 'cancelled', taskState: 'cancelled', nextRetryAt: null }),
+      makeStepResultOutcome({
+        outcome: 'cancelled',
+        stepState: 'cancelled',
+        taskState: 'cancelled',
+        nextRetryAt: null,
+      }),
       makeStepResultOutcome({ outcome: 'not_found', stepState: null, taskState: null, nextRetryAt: null }),
     ],
     claimed: [makeClaimedStep()],
@@ -348,8 +360,22 @@ export function makeTaskSummary(overrides: Partial<TaskSummary> = {}): TaskSumma
     task: makeTask(),
     template: {
       steps: [
-        { name: 'load_invoice', stepType: 'standard', handler: 'Billing.LoadInvoice', dependencies: [], retryable: true, maxAttempts: 3 },
-        { name: 'compute_tax', stepType: 'standard', handler: 'Billing.ComputeTax', dependencies: ['load_invoice'], retryable: false, maxAttempts: 1 },
+        {
+          name: 'load_invoice',
+          stepType: 'standard',
+          handler: 'Billing.LoadInvoice',
+          dependencies: [],
+          retryable: true,
+          maxAttempts: 3,
+        },
+        {
+          name: 'compute_tax',
+          stepType: 'standard',
+          handler: 'Billing.ComputeTax',
+          dependencies: ['load_invoice'],
+          retryable: false,
+          maxAttempts: 1,
+        },
       ],
     },
     steps: [
@@ -547,7 +573,13 @@ export function makeMinimalApiKey(): ApiKey {
 }
 
 export function makeCreateApiKeyInput(overrides: Partial<CreateApiKeyInput> = {}): CreateApiKeyInput {
-  return { description: 'ops', permissions: ['dlq:*', 'tasks:read'], namespaces: ['billing'], expiresAt: makeDate(86_400), ...overrides };
+  return {
+    description: 'ops',
+    permissions: ['dlq:*', 'tasks:read'],
+    namespaces: ['billing'],
+    expiresAt: makeDate(86_400),
+    ...overrides,
+  };
 }
 
 export function makeBackpressureStatus(overrides: Partial<BackpressureStatus> = {}): BackpressureStatus {

@@ -133,7 +133,13 @@ export function makeMinimalDlqStats(overrides: Partial<DlqStats> = {}): DlqStats
 }
 
 export function makeMinimalDlqInvestigationItem(overrides: Partial<DlqInvestigationItem> = {}): DlqInvestigationItem {
-  return makeDlqInvestigationItem({ namespace: null, taskName: null, currentState: null, timeInStateMinutes: null, ...overrides });
+  return makeDlqInvestigationItem({
+    namespace: null,
+    taskName: null,
+    currentState: null,
+    timeInStateMinutes: null,
+    ...overrides,
+  });
 }
 
 export function makeMinimalStalenessItem(overrides: Partial<StalenessItem> = {}): StalenessItem {

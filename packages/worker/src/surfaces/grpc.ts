@@ -16,7 +16,14 @@ import {
 } from '@tasker/shared/convert/proto/index';
 import { AppError } from '@tasker/shared/errors';
 import { sleep } from '@tasker/shared/resilience';
-import { createErrorsMiddleware, createReflection, guardDefinition, REFLECTION_SERVICE_NAME, stderrLogger, type GrpcLogger } from '@tasker/shared/grpc';
+import {
+  createErrorsMiddleware,
+  createReflection,
+  guardDefinition,
+  REFLECTION_SERVICE_NAME,
+  stderrLogger,
+  type GrpcLogger,
+} from '@tasker/shared/grpc';
 import {
   WorkerConfigServiceDefinition,
   WorkerHealthServiceDefinition,
@@ -51,7 +58,10 @@ export interface GrpcSurface {
   stop(graceMs?: number): Promise<void>;
 }
 
-const PROTECTED_SERVICES: readonly string[] = [WorkerTemplateServiceDefinition.fullName, WorkerConfigServiceDefinition.fullName];
+const PROTECTED_SERVICES: readonly string[] = [
+  WorkerTemplateServiceDefinition.fullName,
+  WorkerConfigServiceDefinition.fullName,
+];
 
 function descriptorSet(): Uint8Array {
   const sharedEntry = createRequire(import.meta.url).resolve('@tasker/shared');
@@ -60,7 +70,12 @@ function descriptorSet(): Uint8Array {
 
 /** A readiness or detailed view: status, timestamp and checks as orchestration's health converter writes them. */
 function healthToProto(v: HealthView) {
-  const { status, timestamp, checks } = healthReportToProto({ status: v.status, timestamp: v.timestamp, checks: v.checks, info: null });
+  const { status, timestamp, checks } = healthReportToProto({
+    status: v.status,
+    timestamp: v.timestamp,
+    checks: v.checks,
+    info: null,
+  });
   return { status, timestamp, workerId: v.workerId, checks, systemInfo: v.systemInfo };
 }
 
@@ -68,7 +83,11 @@ function serviceOf(path: string): string {
   return path.split('/')[1] ?? '';
 }
 
-export async function startGrpcSurface(address: string, source: SurfaceSource, options: GrpcSurfaceOptions): Promise<GrpcSurface> {
+export async function startGrpcSurface(
+  address: string,
+  source: SurfaceSource,
+  options: GrpcSurfaceOptions,
+): Promise<GrpcSurface> {
   const parsed = parseAddress(address);
   if (parsed === undefined) throw new Error(`worker gRPC address must be host:port, got ${address}`);
   const header = options.apiKeyHeader;
@@ -85,7 +104,9 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
     return yield* call.next(call.request, context);
   }
 
-  const server = createServer().use(createErrorsMiddleware(options.logger ?? stderrLogger)).use(surfaceKey);
+  const server = createServer()
+    .use(createErrorsMiddleware(options.logger ?? stderrLogger))
+    .use(surfaceKey);
   server.add(guardDefinition(WorkerHealthServiceDefinition), {
     async checkLiveness() {
       return { status: 'alive', timestamp: new Date(), workerId: source.workerId };
@@ -93,7 +114,9 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
     async checkReadiness() {
       const v = readinessView(source);
       if (v.status !== 'ready') {
-        const failing = Object.entries(v.checks).filter(([, c]) => c.status !== 'healthy').map(([n, c]) => `${n} ${c.status}`);
+        const failing = Object.entries(v.checks)
+          .filter(([, c]) => c.status !== 'healthy')
+          .map(([n, c]) => `${n} ${c.status}`);
         throw new AppError('UNAVAILABLE', `not ready: ${failing.join(', ') || 'starting'}`);
       }
       return healthToProto(v);
@@ -114,12 +137,23 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
     },
     async getTemplate(request) {
       const found = findTemplate(source, request.namespace, request.name, request.version);
-      if (found === undefined) throw new AppError('NOT_FOUND', `template ${request.namespace}/${request.name}@${request.version} is not loaded by this worker`);
-      return { template: templateDefinitionToProto(found.definition, found.configuration), handlerMetadata: handlerMetadata(found) };
+      if (found === undefined)
+        throw new AppError(
+          'NOT_FOUND',
+          `template ${request.namespace}/${request.name}@${request.version} is not loaded by this worker`,
+        );
+      return {
+        template: templateDefinitionToProto(found.definition, found.configuration),
+        handlerMetadata: handlerMetadata(found),
+      };
     },
     async validateTemplate(request) {
       const v = source.validate(validateTemplateRequestFromProto(request));
-      return { ...templateValidationToProto(v), requiredCapabilities: v.requiredCapabilities, stepHandlers: v.stepHandlers };
+      return {
+        ...templateValidationToProto(v),
+        requiredCapabilities: v.requiredCapabilities,
+        stepHandlers: v.stepHandlers,
+      };
     },
   });
   server.add(guardDefinition(WorkerConfigServiceDefinition), {
@@ -133,7 +167,12 @@ export async function startGrpcSurface(address: string, source: SurfaceSource, o
     },
   });
 
-  const served = [WorkerHealthServiceDefinition, WorkerTemplateServiceDefinition, WorkerConfigServiceDefinition, WorkerMetricsServiceDefinition].map((d) => d.fullName);
+  const served = [
+    WorkerHealthServiceDefinition,
+    WorkerTemplateServiceDefinition,
+    WorkerConfigServiceDefinition,
+    WorkerMetricsServiceDefinition,
+  ].map((d) => d.fullName);
   const health = HealthState();
   server.add(guardDefinition(HealthDefinition), HealthServiceImpl(health));
   if (reflection.enabled) {

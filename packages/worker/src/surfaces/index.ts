@@ -13,7 +13,10 @@ export interface StartedSurfaces {
   stop(): Promise<void>;
 }
 
-export async function startSurfaces(options: WorkerSurfacesOptions | undefined, source: SurfaceSource): Promise<StartedSurfaces> {
+export async function startSurfaces(
+  options: WorkerSurfacesOptions | undefined,
+  source: SurfaceSource,
+): Promise<StartedSurfaces> {
   const defaults = defaultConfig();
   const auth = {
     ...(options?.apiKey !== undefined ? { apiKey: options.apiKey } : {}),

@@ -1,7 +1,12 @@
 // The worker's REST surface (default :8081): health probes, the templates it serves, its safe config and
 // Prometheus metrics. Health and metrics are public; templates and config need the surface key if one is set.
 import { parseAddress } from '@tasker/shared/config';
-import { healthReportToRest, templateListToRest, templateSourceFromRest, templateValidationToRest } from '@tasker/shared/convert/rest/index';
+import {
+  healthReportToRest,
+  templateListToRest,
+  templateSourceFromRest,
+  templateValidationToRest,
+} from '@tasker/shared/convert/rest/index';
 import { AppError, ERROR_TABLE, toErrorBody, type ErrorCode } from '@tasker/shared/errors';
 import type { TemplateSource as RestTemplateSource } from '@tasker/shared/schemas/rest/index';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -25,7 +30,12 @@ export interface RestSurfaceOptions {
 
 /** A readiness or detailed view: status, timestamp and checks as orchestration's health converter writes them. */
 function healthToRest(v: HealthView) {
-  const { status, timestamp, checks } = healthReportToRest({ status: v.status, timestamp: v.timestamp, checks: v.checks, info: null });
+  const { status, timestamp, checks } = healthReportToRest({
+    status: v.status,
+    timestamp: v.timestamp,
+    checks: v.checks,
+    info: null,
+  });
   const s = v.systemInfo;
   return {
     status,
@@ -81,7 +91,11 @@ export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOpti
   const app = Fastify({ logger: false });
   const header = options.apiKeyHeader;
   // YAML text may be posted as is.
-  app.addContentTypeParser(['text/yaml', 'application/yaml', 'application/x-yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['text/yaml', 'application/yaml', 'application/x-yaml', 'text/plain'],
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, body),
+  );
 
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     if (options.apiKey === undefined) return;
@@ -115,28 +129,45 @@ export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOpti
     };
   });
 
-  app.get<{ Params: { ns: string; name: string; version: string } }>('/v1/templates/:ns/:name/:version', { preHandler: guard }, async (request, reply) => {
-    const { ns, name, version } = request.params;
-    const found = findTemplate(source, ns, name, version);
-    if (found === undefined) return sendError(reply, 'NOT_FOUND', `template ${ns}/${name}@${version} is not loaded by this worker`);
-    const meta = handlerMetadata(found);
-    return {
-      template: templateToRest(found),
-      handler_metadata: { namespace: meta.namespace, name: meta.name, version: meta.version, handler_names: meta.handlerNames, step_names: meta.stepNames },
-    };
-  });
+  app.get<{ Params: { ns: string; name: string; version: string } }>(
+    '/v1/templates/:ns/:name/:version',
+    { preHandler: guard },
+    async (request, reply) => {
+      const { ns, name, version } = request.params;
+      const found = findTemplate(source, ns, name, version);
+      if (found === undefined)
+        return sendError(reply, 'NOT_FOUND', `template ${ns}/${name}@${version} is not loaded by this worker`);
+      const meta = handlerMetadata(found);
+      return {
+        template: templateToRest(found),
+        handler_metadata: {
+          namespace: meta.namespace,
+          name: meta.name,
+          version: meta.version,
+          handler_names: meta.handlerNames,
+          step_names: meta.stepNames,
+        },
+      };
+    },
+  );
 
   app.post('/v1/templates/validate', { preHandler: guard }, async (request, reply) => {
     if (request.body === undefined || request.body === null || request.body === '') {
       return sendError(reply, 'VALIDATION_FAILED', 'body must be a template object, {"yaml": "..."} or YAML text');
     }
     const v = source.validate(templateSource(request.body));
-    return { ...templateValidationToRest(v), required_capabilities: v.requiredCapabilities, step_handlers: v.stepHandlers };
+    return {
+      ...templateValidationToRest(v),
+      required_capabilities: v.requiredCapabilities,
+      step_handlers: v.stepHandlers,
+    };
   });
 
   app.get('/config', { preHandler: guard }, async () => source.safeConfig());
 
-  app.setNotFoundHandler(async (request, reply) => sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url}`));
+  app.setNotFoundHandler(async (request, reply) =>
+    sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url}`),
+  );
   // Fastify's own refusals (bad JSON, unsupported media type, body too large) keep their 4xx status.
   app.setErrorHandler(async (error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
@@ -147,7 +178,11 @@ export function buildRestSurface(source: SurfaceSource, options: RestSurfaceOpti
 }
 
 /** Builds and binds the surface; resolves with the bound `host:port`. */
-export async function startRestSurface(address: string, source: SurfaceSource, options: RestSurfaceOptions): Promise<{ app: FastifyInstance; address: string }> {
+export async function startRestSurface(
+  address: string,
+  source: SurfaceSource,
+  options: RestSurfaceOptions,
+): Promise<{ app: FastifyInstance; address: string }> {
   const parsed = parseAddress(address);
   if (parsed === undefined) throw new Error(`worker REST address must be host:port, got ${address}`);
   const app = buildRestSurface(source, options);

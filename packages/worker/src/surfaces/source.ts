@@ -62,7 +62,13 @@ const SEVERITY: Record<CheckStatus, number> = { healthy: 0, unknown: 1, degraded
 export function readinessView(source: SurfaceSource): HealthView {
   const checks = source.checks(false);
   const ready = source.isReady();
-  return { status: ready ? 'ready' : 'not_ready', timestamp: new Date(), workerId: source.workerId, checks, systemInfo: systemInfo(source) };
+  return {
+    status: ready ? 'ready' : 'not_ready',
+    timestamp: new Date(),
+    workerId: source.workerId,
+    checks,
+    systemInfo: systemInfo(source),
+  };
 }
 
 /** Worst check wins: any unhealthy → unhealthy, any degraded/unknown → degraded. */
@@ -86,8 +92,17 @@ export function templateSummaries(source: SurfaceSource, namespace?: string): Te
     }));
 }
 
-export function findTemplate(source: SurfaceSource, namespace: string, name: string, version: string): LoadedTemplate | undefined {
-  return source.templates().find((t) => t.definition.namespace === namespace && t.definition.name === name && t.definition.version === version);
+export function findTemplate(
+  source: SurfaceSource,
+  namespace: string,
+  name: string,
+  version: string,
+): LoadedTemplate | undefined {
+  return source
+    .templates()
+    .find(
+      (t) => t.definition.namespace === namespace && t.definition.name === name && t.definition.version === version,
+    );
 }
 
 export interface HandlerMetadataView {

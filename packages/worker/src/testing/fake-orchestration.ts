@@ -21,7 +21,10 @@ type Operation = 'register' | 'registerTemplates' | 'claim' | 'heartbeat' | 'com
 
 /** Carries a shared error code like the SDK's TaskerError. */
 export class FakeClientError extends Error {
-  constructor(readonly code: string, message = code) {
+  constructor(
+    readonly code: string,
+    message = code,
+  ) {
     super(message);
   }
 }
@@ -61,7 +64,12 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
     f.times -= 1;
     throw f.error;
   };
-  const ack = (stepUuid: string, stepState: StepResultAck['stepState']): StepResultAck => ({ stepUuid, stepState, taskState: 'steps_in_process', nextRetryAt: null });
+  const ack = (stepUuid: string, stepState: StepResultAck['stepState']): StepResultAck => ({
+    stepUuid,
+    stepState,
+    taskState: 'steps_in_process',
+    nextRetryAt: null,
+  });
 
   const fake: FakeOrchestration = {
     registrations: [],
@@ -74,7 +82,11 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
     released: [],
     closed: false,
     push(overrides = {}) {
-      const step = makeClaimedStep({ leaseExpiresAt: new Date(Date.now() + leaseMs), timeoutSeconds: null, ...overrides });
+      const step = makeClaimedStep({
+        leaseExpiresAt: new Date(Date.now() + leaseMs),
+        timeoutSeconds: null,
+        ...overrides,
+      });
       queue.push(step);
       for (const wake of [...waiters]) wake();
       return step;
@@ -151,13 +163,45 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
       fake.reports.push(input);
       const outcomes = input.results.map((r): StepResultOutcome => {
         const lost = ended.get(r.stepUuid);
-        if (lost !== undefined) return { stepUuid: r.stepUuid, outcome: lost === 'cancelled' ? 'cancelled' : 'lease_lost', stepState: null, taskState: null, nextRetryAt: null };
+        if (lost !== undefined)
+          return {
+            stepUuid: r.stepUuid,
+            outcome: lost === 'cancelled' ? 'cancelled' : 'lease_lost',
+            stepState: null,
+            taskState: null,
+            nextRetryAt: null,
+          };
         if (r.kind === 'completed') {
-          fake.completed.push({ workerId: input.workerId, stepUuid: r.stepUuid, leaseToken: r.leaseToken, result: r.result, executionTimeMs: r.executionTimeMs, metadata: r.metadata });
-          return { stepUuid: r.stepUuid, outcome: 'ok', stepState: 'complete', taskState: 'steps_in_process', nextRetryAt: null };
+          fake.completed.push({
+            workerId: input.workerId,
+            stepUuid: r.stepUuid,
+            leaseToken: r.leaseToken,
+            result: r.result,
+            executionTimeMs: r.executionTimeMs,
+            metadata: r.metadata,
+          });
+          return {
+            stepUuid: r.stepUuid,
+            outcome: 'ok',
+            stepState: 'complete',
+            taskState: 'steps_in_process',
+            nextRetryAt: null,
+          };
         }
-        fake.failed.push({ workerId: input.workerId, stepUuid: r.stepUuid, leaseToken: r.leaseToken, error: r.error, executionTimeMs: r.executionTimeMs });
-        return { stepUuid: r.stepUuid, outcome: 'ok', stepState: r.error.retryable ? 'waiting_for_retry' : 'error', taskState: 'steps_in_process', nextRetryAt: null };
+        fake.failed.push({
+          workerId: input.workerId,
+          stepUuid: r.stepUuid,
+          leaseToken: r.leaseToken,
+          error: r.error,
+          executionTimeMs: r.executionTimeMs,
+        });
+        return {
+          stepUuid: r.stepUuid,
+          outcome: 'ok',
+          stepState: r.error.retryable ? 'waiting_for_retry' : 'error',
+          taskState: 'steps_in_process',
+          nextRetryAt: null,
+        };
       });
       return { outcomes, claimed: input.claim === null ? [] : queue.splice(0, input.claim.maxSteps) };
     },
@@ -174,7 +218,13 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
     async register(raws) {
       maybeFail('registerTemplates');
       fake.templateRegistrations.push(raws);
-      return raws.map((): TemplateRegistration => ({ namespace: 'ns', name: 'n', version: '1.0.0', outcome: 'created', warnings: [] }));
+      return raws.map((): TemplateRegistration => ({
+        namespace: 'ns',
+        name: 'n',
+        version: '1.0.0',
+        outcome: 'created',
+        warnings: [],
+      }));
     },
   };
   fake.client = {

@@ -3,7 +3,13 @@
 import type { Step } from '@tasker/shared';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { awaitTerminal, createExampleTask, stepsByName } from './helpers/examples.js';
-import { startOrchestration, startWorkerProcess, until, type Orchestration, type WorkerProcess } from './helpers/processes.js';
+import {
+  startOrchestration,
+  startWorkerProcess,
+  until,
+  type Orchestration,
+  type WorkerProcess,
+} from './helpers/processes.js';
 
 const TRANSPORT = 'rest' as const;
 const LINEAR = { namespace: 'linear_workflow', name: 'mathematical_sequence' };
@@ -25,7 +31,11 @@ async function startWorker(extraArgs: string[] = []): Promise<WorkerProcess> {
 }
 
 async function runningStep(taskUuid: string): Promise<Step> {
-  return until(async () => (await orchestration.client.steps.list(taskUuid)).find((s) => s.state === 'in_progress'), 15_000, 'a step in progress');
+  return until(
+    async () => (await orchestration.client.steps.list(taskUuid)).find((s) => s.state === 'in_progress'),
+    15_000,
+    'a step in progress',
+  );
 }
 
 it('a step of a SIGKILLed worker is picked up by another worker after its lease lapses', async () => {
@@ -57,7 +67,10 @@ it('SIGTERM lets the running step finish before exiting 0; a short drain gives t
 
   const hasty = await hastyStarting;
   const released = await until(
-    async () => (await orchestration.client.steps.list(task.taskUuid)).find((s) => s.state === 'in_progress' && s.stepUuid !== drained.stepUuid),
+    async () =>
+      (await orchestration.client.steps.list(task.taskUuid)).find(
+        (s) => s.state === 'in_progress' && s.stepUuid !== drained.stepUuid,
+      ),
     15_000,
     'the next step in progress',
   );

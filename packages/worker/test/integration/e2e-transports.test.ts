@@ -3,7 +3,16 @@
 // a result that breaks its step's result_schema fails that step the same way over both transports.
 import type { JsonValue, StepError } from '@tasker/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPLETING_EXAMPLES, PERMANENT, RESULT_SCHEMA, TRANSIENT, awaitTerminal, createExampleTask, stepsByName, valueOf } from './helpers/examples.js';
+import {
+  COMPLETING_EXAMPLES,
+  PERMANENT,
+  RESULT_SCHEMA,
+  TRANSIENT,
+  awaitTerminal,
+  createExampleTask,
+  stepsByName,
+  valueOf,
+} from './helpers/examples.js';
 import { startOrchestration, startWorkerProcess, type Orchestration, type WorkerProcess } from './helpers/processes.js';
 
 let orchestration: Orchestration;
@@ -15,7 +24,8 @@ afterAll(async () => {
 });
 
 /** What each transport's worker left on the step whose result broke its schema. */
-const schemaViolations: Partial<Record<'grpc' | 'rest', { lastError: StepError | null; recorded: JsonValue | null }>> = {};
+const schemaViolations: Partial<Record<'grpc' | 'rest', { lastError: StepError | null; recorded: JsonValue | null }>> =
+  {};
 
 describe.each(['grpc', 'rest'] as const)('examples over the %s transport', (transport) => {
   let worker: WorkerProcess | undefined;
@@ -40,7 +50,8 @@ describe.each(['grpc', 'rest'] as const)('examples over the %s transport', (tran
       const workflow = COMPLETING_EXAMPLES[i]!;
       expect(task.state, workflow.key).toBe('complete');
       const steps = await stepsByName(client, task.taskUuid);
-      for (const [step, value] of Object.entries(workflow.expected(n))) expect(valueOf(steps[step]), `${workflow.key}.${step}`).toBe(value);
+      for (const [step, value] of Object.entries(workflow.expected(n)))
+        expect(valueOf(steps[step]), `${workflow.key}.${step}`).toBe(value);
     }
 
     expect((await awaitTerminal(client, transient.taskUuid)).state).toBe('complete');
@@ -54,7 +65,11 @@ describe.each(['grpc', 'rest'] as const)('examples over the %s transport', (tran
     expect(rejected['validate_order']).toMatchObject({ state: 'error', attempts: 1 });
     expect(rejected['ship_order']?.attempts).toBe(0);
     const dlq = await client.dlq.getByTask(permanent.taskUuid);
-    expect(dlq).toMatchObject({ taskUuid: permanent.taskUuid, reason: 'max_retries_exceeded', resolutionStatus: 'pending' });
+    expect(dlq).toMatchObject({
+      taskUuid: permanent.taskUuid,
+      reason: 'max_retries_exceeded',
+      resolutionStatus: 'pending',
+    });
   }, 60_000);
 
   it('fails a step whose result breaks its result_schema permanently; the step before it passes its own', async () => {
@@ -62,19 +77,29 @@ describe.each(['grpc', 'rest'] as const)('examples over the %s transport', (tran
     const task = await createExampleTask(client, RESULT_SCHEMA, { even_number: Number(n) });
     expect((await awaitTerminal(client, task.taskUuid)).state).toBe('error');
     const steps = await stepsByName(client, task.taskUuid);
-    expect(steps['square_input']).toMatchObject({ state: 'complete', results: { value: (n * n).toString(), operation: 'square' } });
+    expect(steps['square_input']).toMatchObject({
+      state: 'complete',
+      results: { value: (n * n).toString(), operation: 'square' },
+    });
     const refused = steps['report_total']!;
     expect(refused).toMatchObject({ state: 'error', attempts: 1, maxAttempts: 3, results: null });
     expect(refused.lastError).toEqual({
-      message: "result does not match the step's result_schema: /total is required; /value is not allowed; /operation is not allowed",
+      message:
+        "result does not match the step's result_schema: /total is required; /value is not allowed; /operation is not allowed",
       errorType: 'result_schema_violation',
       retryable: false,
       statusCode: null,
     });
     const [attempt] = await client.steps.audit(task.taskUuid, refused.stepUuid);
     expect(attempt).toMatchObject({ action: 'worker_result', success: false });
-    expect(attempt?.result).toMatchObject({ error_type: 'result_schema_violation', context: { violation_count: 3, truncated: false } });
-    expect(await client.dlq.getByTask(task.taskUuid)).toMatchObject({ reason: 'max_retries_exceeded', resolutionStatus: 'pending' });
+    expect(attempt?.result).toMatchObject({
+      error_type: 'result_schema_violation',
+      context: { violation_count: 3, truncated: false },
+    });
+    expect(await client.dlq.getByTask(task.taskUuid)).toMatchObject({
+      reason: 'max_retries_exceeded',
+      resolutionStatus: 'pending',
+    });
     schemaViolations[transport] = { lastError: refused.lastError, recorded: attempt?.result ?? null };
   }, 60_000);
 

@@ -12,7 +12,13 @@ import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listServicesThroughReflection } from '../../../orchestration/src/grpc/testing/reflection-client.js';
-import { REPO_ROOT, startOrchestration, startWorkerProcess, type Orchestration, type WorkerProcess } from './helpers/processes.js';
+import {
+  REPO_ROOT,
+  startOrchestration,
+  startWorkerProcess,
+  type Orchestration,
+  type WorkerProcess,
+} from './helpers/processes.js';
 
 const REFLECTION = '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo';
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
@@ -42,7 +48,10 @@ const UNDECODABLE: Record<string, Buffer> = {
   'wire type 6': bytes(0x0e, 0x00),
   'wire type 7': bytes(0x0f, 0x00),
   'unterminated group': bytes(0x0b, 0x08, 0x01),
-  'groups nested past the recursion limit': Buffer.from([...Array.from({ length: 200 }, () => 0x0b), ...Array.from({ length: 200 }, () => 0x0c)]),
+  'groups nested past the recursion limit': Buffer.from([
+    ...Array.from({ length: 200 }, () => 0x0b),
+    ...Array.from({ length: 200 }, () => 0x0c),
+  ]),
 };
 
 /** Well-formed or harmlessly odd: any answer will do, as long as there is one and the server stays up. */
@@ -53,7 +62,7 @@ const ODD: Record<string, Buffer> = {
   'balanced group': bytes(0x0b, 0x08, 0x01, 0x0c),
   'end-group tag alone': bytes(0x0c),
   'field number 0': bytes(0x00, 0x01),
-  'garbage': Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 197 + 31) % 256)),
+  garbage: Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 197 + 31) % 256)),
 };
 
 interface Method {
@@ -64,7 +73,10 @@ interface Method {
 
 /** Every method of the descriptor set's services named `services`. */
 function methodsOf(services: readonly string[]): Method[] {
-  const set = fromBinary(FileDescriptorSetSchema, readFileSync(join(REPO_ROOT, 'packages/shared/src/gen/descriptor_set.bin')));
+  const set = fromBinary(
+    FileDescriptorSetSchema,
+    readFileSync(join(REPO_ROOT, 'packages/shared/src/gen/descriptor_set.bin')),
+  );
   const registry = createFileRegistry(set);
   return services.flatMap((name) => {
     const service = registry.getService(name);
@@ -96,7 +108,9 @@ function call(client: Client, method: Method, frame: Buffer): Promise<Outcome> {
   const deadline = Date.now() + CALL_DEADLINE_MS;
   return new Promise((resolve) => {
     if (!method.clientStreaming && !method.serverStreaming) {
-      client.makeUnaryRequest(method.path, identity, identity, frame, new Metadata(), { deadline }, (err) => resolve(outcomeOf(err)));
+      client.makeUnaryRequest(method.path, identity, identity, frame, new Metadata(), { deadline }, (err) =>
+        resolve(outcomeOf(err)),
+      );
       return;
     }
     const stream = method.clientStreaming
@@ -117,9 +131,16 @@ function call(client: Client, method: Method, frame: Buffer): Promise<Outcome> {
 async function healthAnswersInTime(client: Client): Promise<{ ok: boolean; ms: number }> {
   const started = performance.now();
   const ok = await new Promise<boolean>((resolve) => {
-    client.makeUnaryRequest(HEALTH_CHECK, identity, identity, Buffer.alloc(0), new Metadata(), { deadline: Date.now() + HEALTH_BUDGET_MS }, (err, res) =>
-      // HealthCheckResponse{status: SERVING} = field 1, varint 1.
-      resolve(!err && res !== undefined && res.equals(bytes(0x08, 0x01))),
+    client.makeUnaryRequest(
+      HEALTH_CHECK,
+      identity,
+      identity,
+      Buffer.alloc(0),
+      new Metadata(),
+      { deadline: Date.now() + HEALTH_BUDGET_MS },
+      (err, res) =>
+        // HealthCheckResponse{status: SERVING} = field 1, varint 1.
+        resolve(!err && res !== undefined && res.equals(bytes(0x08, 0x01))),
     );
   });
   return { ok, ms: performance.now() - started };
@@ -146,7 +167,10 @@ async function survivesEveryFrame(address: string): Promise<void> {
       // A hung process answers none of these; a loaded CI machine may miss one.
       const attempts = [await healthAnswersInTime(probe)];
       while (!attempts.at(-1)!.ok && attempts.length < 3) attempts.push(await healthAnswersInTime(probe));
-      expect(attempts.at(-1)!.ok, `health after ${method.path}: ${attempts.map((a) => `${a.ms.toFixed(0)} ms`).join(', ')}`).toBe(true);
+      expect(
+        attempts.at(-1)!.ok,
+        `health after ${method.path}: ${attempts.map((a) => `${a.ms.toFixed(0)} ms`).join(', ')}`,
+      ).toBe(true);
     }
     expect(wrong).toEqual([]);
   } finally {

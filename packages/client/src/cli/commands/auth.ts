@@ -62,9 +62,12 @@ function signingKey(opts: GenerateFlags, settings: JwtSettings): { key: KeyObjec
   }
   const secret = opts.secret ?? settings.hs256Secret;
   if (secret === null || secret === undefined) {
-    throw new UsageError('no signing key: pass --private-key <pem file>, --secret <hs256 secret>, or set TASKER_JWT_HS256_SECRET');
+    throw new UsageError(
+      'no signing key: pass --private-key <pem file>, --secret <hs256 secret>, or set TASKER_JWT_HS256_SECRET',
+    );
   }
-  if (secret.length < 32) throw new UsageError('the HS256 secret must be at least 32 characters (the server refuses shorter ones)');
+  if (secret.length < 32)
+    throw new UsageError('the HS256 secret must be at least 32 characters (the server refuses shorter ones)');
   return { key: createSecretKey(Buffer.from(secret, 'utf8')), alg: opts.alg ?? 'HS256' };
 }
 
@@ -84,14 +87,16 @@ function verificationKey(opts: ValidateFlags, settings: JwtSettings): VerifyKey 
 function stringList(payload: JWTPayload, claim: string): string[] | null {
   const value = payload[claim];
   if (value === undefined) return null;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`claim ${claim} must be an array of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new Error(`claim ${claim} must be an array of strings`);
   return value as string[];
 }
 
 /** Why jose refused a token, in the server's words. */
 function reasonOf(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'token expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `token claim ${error.claim} rejected: ${error.reason}`;
+  if (error instanceof joseErrors.JWTClaimValidationFailed)
+    return `token claim ${error.claim} rejected: ${error.reason}`;
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm not allowed';
   if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) return 'malformed token';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature invalid';
@@ -147,7 +152,9 @@ export function registerAuthCommands(auth: Command, ctx: CliContext): void {
 
   auth
     .command('validate-token <token>')
-    .description('Verify a JWT as the server would (key source, issuer, audience, algorithms, claims); exit 4 when invalid')
+    .description(
+      'Verify a JWT as the server would (key source, issuer, audience, algorithms, claims); exit 4 when invalid',
+    )
     .option('--secret <secret>', 'HS256 secret (default: config auth.jwt.hs256_secret)')
     .option('--public-key <file>', 'PEM public key (default: config auth.jwt.public_key_path / public_key_pem)')
     .option('--jwks-url <url>', 'JWKS endpoint (default: config auth.jwt.jwks_url)')
@@ -167,7 +174,9 @@ export function registerAuthCommands(auth: Command, ctx: CliContext): void {
         let doc: Record<string, unknown>;
         try {
           const { payload, protectedHeader } =
-            typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
+            typeof key === 'function'
+              ? await jwtVerify(token, key, verifyOptions)
+              : await jwtVerify(token, key, verifyOptions);
           const permissions = stringList(payload, settings.permissionsClaim) ?? [];
           const unknown = settings.strictValidation ? permissions.filter((p) => !isValidGrant(p)) : [];
           if (unknown.length > 0) throw new Error(`unknown permission(s): ${unknown.join(', ')}`);

@@ -1,5 +1,11 @@
 // `tasker dlq list|get|create|update|stats|queue|staleness`.
-import { DLQ_REASONS, DLQ_RESOLUTION_STATUSES, type DlqListQuery, type DlqUpdateInput, type JsonObject } from '@tasker/shared';
+import {
+  DLQ_REASONS,
+  DLQ_RESOLUTION_STATUSES,
+  type DlqListQuery,
+  type DlqUpdateInput,
+  type JsonObject,
+} from '@tasker/shared';
 import * as rest from '@tasker/shared/convert/rest/index';
 import { Option, type Command } from 'commander';
 import { action, intOption, readJsonObject, type CliContext } from '../context.js';
@@ -24,7 +30,13 @@ export function registerDlqCommands(dlq: Command, ctx: CliContext): void {
     .option('--limit <n>', 'entries (1-1000)', intOption('--limit', 1, 1000), 50)
     .option('--offset <n>', 'skip this many', intOption('--offset', 0), 0)
     .action(
-      action<{ status?: DlqListQuery['resolutionStatus']; reason?: DlqListQuery['reason']; namespace?: string; limit: number; offset: number }>(ctx, async ({ opts, cmd }) => {
+      action<{
+        status?: DlqListQuery['resolutionStatus'];
+        reason?: DlqListQuery['reason'];
+        namespace?: string;
+        limit: number;
+        offset: number;
+      }>(ctx, async ({ opts, cmd }) => {
         const query: Partial<DlqListQuery> = {
           limit: opts.limit,
           offset: opts.offset,
@@ -50,7 +62,11 @@ export function registerDlqCommands(dlq: Command, ctx: CliContext): void {
   dlq
     .command('get <task_uuid>')
     .description("A task's latest DLQ entry")
-    .action(action(ctx, async ({ args: [uuid = ''], cmd }) => entryResult(rest.dlqEntryToRest(await ctx.clientFor(cmd).dlq.getByTask(uuid)))));
+    .action(
+      action(ctx, async ({ args: [uuid = ''], cmd }) =>
+        entryResult(rest.dlqEntryToRest(await ctx.clientFor(cmd).dlq.getByTask(uuid))),
+      ),
+    );
 
   dlq
     .command('create <task_uuid>')
@@ -59,7 +75,9 @@ export function registerDlqCommands(dlq: Command, ctx: CliContext): void {
     .option('--by <who>', 'who opens it (kept in the snapshot)', osUser())
     .action(
       action<{ reason: string; by: string }>(ctx, async ({ args: [uuid = ''], opts, cmd }) =>
-        entryResult(rest.dlqEntryToRest(await ctx.clientFor(cmd).dlq.create(uuid, { performedBy: opts.by, reason: opts.reason }))),
+        entryResult(
+          rest.dlqEntryToRest(await ctx.clientFor(cmd).dlq.create(uuid, { performedBy: opts.by, reason: opts.reason })),
+        ),
       ),
     );
 
@@ -71,17 +89,21 @@ export function registerDlqCommands(dlq: Command, ctx: CliContext): void {
     .option('--resolved-by <who>', 'who resolved it')
     .option('--metadata <json>', 'metadata (JSON object)')
     .action(
-      action<{ status?: Status; notes?: string; resolvedBy?: string; metadata?: string }>(ctx, async ({ args: [uuid = ''], opts, cmd }) => {
-        const metadata = readJsonObject(opts.metadata, undefined, 'metadata');
-        const input: DlqUpdateInput = {
-          ...(opts.status === undefined ? {} : { resolutionStatus: opts.status }),
-          ...(opts.notes === undefined ? {} : { resolutionNotes: opts.notes }),
-          ...(opts.resolvedBy === undefined ? {} : { resolvedBy: opts.resolvedBy }),
-          ...(metadata === undefined ? {} : { metadata: metadata as JsonObject }),
-        };
-        if (Object.keys(input).length === 0) throw new UsageError('nothing to update: give --status, --notes, --resolved-by or --metadata');
-        return entryResult(rest.dlqEntryToRest(await ctx.clientFor(cmd).dlq.update(uuid, input)));
-      }),
+      action<{ status?: Status; notes?: string; resolvedBy?: string; metadata?: string }>(
+        ctx,
+        async ({ args: [uuid = ''], opts, cmd }) => {
+          const metadata = readJsonObject(opts.metadata, undefined, 'metadata');
+          const input: DlqUpdateInput = {
+            ...(opts.status === undefined ? {} : { resolutionStatus: opts.status }),
+            ...(opts.notes === undefined ? {} : { resolutionNotes: opts.notes }),
+            ...(opts.resolvedBy === undefined ? {} : { resolvedBy: opts.resolvedBy }),
+            ...(metadata === undefined ? {} : { metadata: metadata as JsonObject }),
+          };
+          if (Object.keys(input).length === 0)
+            throw new UsageError('nothing to update: give --status, --notes, --resolved-by or --metadata');
+          return entryResult(rest.dlqEntryToRest(await ctx.clientFor(cmd).dlq.update(uuid, input)));
+        },
+      ),
     );
 
   dlq

@@ -14,7 +14,11 @@ export async function resolveStepUuid(client: TaskerClient, taskUuid: string, st
   if (isUuid(step)) return step;
   const found = (await client.steps.list(taskUuid)).find((s) => s.name === step);
   if (found === undefined) {
-    throw new TaskerError({ code: 'NOT_FOUND', message: `task ${taskUuid} has no step named ${JSON.stringify(step)}`, transport: client.transport });
+    throw new TaskerError({
+      code: 'NOT_FOUND',
+      message: `task ${taskUuid} has no step named ${JSON.stringify(step)}`,
+      transport: client.transport,
+    });
   }
   return found.stepUuid;
 }
@@ -111,7 +115,9 @@ export function registerStepCommands(task: Command, ctx: CliContext): void {
     .action(
       action(ctx, async ({ args: [uuid = '', step = ''], cmd }) => {
         const client = ctx.clientFor(cmd);
-        const doc = (await client.steps.audit(uuid, await resolveStepUuid(client, uuid, step))).map(rest.stepAuditToRest);
+        const doc = (await client.steps.audit(uuid, await resolveStepUuid(client, uuid, step))).map(
+          rest.stepAuditToRest,
+        );
         return {
           document: doc,
           table: () =>

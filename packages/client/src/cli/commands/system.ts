@@ -29,7 +29,9 @@ export function registerAnalyticsCommands(analytics: Command, ctx: CliContext): 
     .action(
       action<{ limit: number; minExecutions: number; hours: number }>(ctx, async ({ opts, cmd }) => {
         const doc = rest.bottleneckAnalysisToRest(
-          await ctx.clientFor(cmd).analytics.bottlenecks({ limit: opts.limit, minExecutions: opts.minExecutions, hours: opts.hours }),
+          await ctx
+            .clientFor(cmd)
+            .analytics.bottlenecks({ limit: opts.limit, minExecutions: opts.minExecutions, hours: opts.hours }),
         );
         return {
           document: doc,

@@ -25,12 +25,15 @@ function taskResult(doc: ReturnType<typeof rest.taskToRest>): CommandResult {
       const { context, steps, ...fields } = doc;
       const lines = [renderFields({ ...fields, context })];
       if (steps !== undefined) {
-        lines.push('', renderTable(steps, [
-          { header: 'step', value: (s) => s.name },
-          { header: 'state', value: (s) => s.current_state },
-          { header: 'attempts', value: (s) => `${s.attempts}/${s.max_attempts}` },
-          { header: 'step_uuid', value: (s) => s.step_uuid },
-        ]));
+        lines.push(
+          '',
+          renderTable(steps, [
+            { header: 'step', value: (s) => s.name },
+            { header: 'state', value: (s) => s.current_state },
+            { header: 'attempts', value: (s) => `${s.attempts}/${s.max_attempts}` },
+            { header: 'step_uuid', value: (s) => s.step_uuid },
+          ]),
+        );
       }
       return lines.join('\n');
     },
@@ -80,7 +83,8 @@ function taskOptions(json: string | undefined): Record<string, string> | undefin
 function taskStates(values: string[] | undefined): TaskState[] | undefined {
   if (values === undefined) return undefined;
   const bad = values.filter((v) => !(TASK_STATES as readonly string[]).includes(v));
-  if (bad.length > 0) throw new UsageError(`unknown task state(s) ${bad.join(', ')}; expected ${TASK_STATES.join(', ')}`);
+  if (bad.length > 0)
+    throw new UsageError(`unknown task state(s) ${bad.join(', ')}; expected ${TASK_STATES.join(', ')}`);
   return values as TaskState[];
 }
 
@@ -140,7 +144,9 @@ export function registerTaskCommands(task: Command, ctx: CliContext): void {
       action<{ steps?: boolean }>(ctx, async ({ args: [uuid = ''], opts, cmd }) => {
         const client = ctx.clientFor(cmd);
         return taskResult(
-          opts.steps === true ? rest.taskWithStepsToRest(await client.tasks.getWithSteps(uuid)) : rest.taskToRest(await client.tasks.get(uuid)),
+          opts.steps === true
+            ? rest.taskWithStepsToRest(await client.tasks.getWithSteps(uuid))
+            : rest.taskToRest(await client.tasks.get(uuid)),
         );
       }),
     );
@@ -201,7 +207,9 @@ export function registerTaskCommands(task: Command, ctx: CliContext): void {
     .option('--by <who>', 'who cancels (REST records it)', osUser())
     .action(
       action<{ reason?: string; by: string }>(ctx, async ({ args: [uuid = ''], opts, cmd }) => {
-        const task = await ctx.clientFor(cmd).tasks.cancel(uuid, { performedBy: opts.by, ...(opts.reason === undefined ? {} : { reason: opts.reason }) });
+        const task = await ctx
+          .clientFor(cmd)
+          .tasks.cancel(uuid, { performedBy: opts.by, ...(opts.reason === undefined ? {} : { reason: opts.reason }) });
         return taskResult(rest.taskToRest(task));
       }),
     );
@@ -223,18 +231,24 @@ export function registerTaskCommands(task: Command, ctx: CliContext): void {
     .option('--by <who>', 'who resumes (audited)', osUser())
     .action(
       action<{ reason: string; by: string }>(ctx, async ({ args: [uuid = ''], opts, cmd }) =>
-        taskResult(rest.taskToRest(await ctx.clientFor(cmd).tasks.resume(uuid, { performedBy: opts.by, reason: opts.reason }))),
+        taskResult(
+          rest.taskToRest(await ctx.clientFor(cmd).tasks.resume(uuid, { performedBy: opts.by, reason: opts.reason })),
+        ),
       ),
     );
 
   task
     .command('resolve <task_uuid>')
-    .description('Close a blocked or error task as resolved_manually (its unfinished steps are cancelled, its DLQ entry resolved)')
+    .description(
+      'Close a blocked or error task as resolved_manually (its unfinished steps are cancelled, its DLQ entry resolved)',
+    )
     .requiredOption('--reason <text>', 'why (audited; also the DLQ entry notes)')
     .option('--by <who>', 'who closes it (audited)', osUser())
     .action(
       action<{ reason: string; by: string }>(ctx, async ({ args: [uuid = ''], opts, cmd }) =>
-        taskResult(rest.taskToRest(await ctx.clientFor(cmd).tasks.resolve(uuid, { performedBy: opts.by, reason: opts.reason }))),
+        taskResult(
+          rest.taskToRest(await ctx.clientFor(cmd).tasks.resolve(uuid, { performedBy: opts.by, reason: opts.reason })),
+        ),
       ),
     );
 }

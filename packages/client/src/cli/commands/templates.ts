@@ -31,7 +31,9 @@ export function registerTemplateCommands(template: Command, ctx: CliContext): vo
     .option('--namespace <namespace>', 'only this namespace')
     .action(
       action<{ namespace?: string }>(ctx, async ({ opts, cmd }) => {
-        const doc = rest.templateListToRest(await ctx.clientFor(cmd).templates.list(opts.namespace === undefined ? {} : { namespace: opts.namespace }));
+        const doc = rest.templateListToRest(
+          await ctx.clientFor(cmd).templates.list(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+        );
         return {
           document: doc,
           table: () =>
@@ -82,7 +84,10 @@ export function registerTemplateCommands(template: Command, ctx: CliContext): vo
         const doc = rest.templateValidationToRest(validation);
         return {
           document: doc,
-          table: () => (doc.valid ? `${file}: valid` : [`${file}: invalid`, ...doc.errors.map((e) => `  ${e.path || '(root)'}: ${e.message}`)].join('\n')),
+          table: () =>
+            doc.valid
+              ? `${file}: valid`
+              : [`${file}: invalid`, ...doc.errors.map((e) => `  ${e.path || '(root)'}: ${e.message}`)].join('\n'),
         };
       }),
     );
@@ -95,7 +100,9 @@ export function registerTemplateCommands(template: Command, ctx: CliContext): vo
       action<{ force?: boolean }>(ctx, async ({ opts, cmd }) => {
         // A variadic operand arrives as one array, which `action` does not pass on as args.
         const raws = cmd.args.map(readTemplateFile);
-        const doc = rest.templateRegistrationsToRest(await ctx.clientFor(cmd).templates.register(raws, { force: opts.force === true }));
+        const doc = rest.templateRegistrationsToRest(
+          await ctx.clientFor(cmd).templates.register(raws, { force: opts.force === true }),
+        );
         return {
           document: doc,
           table: () =>

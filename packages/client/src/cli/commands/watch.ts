@@ -27,7 +27,10 @@ export function exitCodeOfTaskState(state: TaskState): number {
 export async function runWatch(ctx: CliContext, cmd: Command, taskUuid: string, flags: WatchFlags = {}): Promise<void> {
   const client = ctx.clientFor(cmd);
   const format = ctx.globals(cmd).output;
-  const options = { includeSteps: true, ...(flags.afterEventId === undefined ? {} : { afterEventId: flags.afterEventId }) };
+  const options = {
+    includeSteps: true,
+    ...(flags.afterEventId === undefined ? {} : { afterEventId: flags.afterEventId }),
+  };
   let last: TaskState | undefined;
 
   if (format !== 'table') {

@@ -15,7 +15,10 @@ export const BIN = fileURLToPath(new URL('../../../bin/tasker.mjs', import.meta.
 export async function bundleCli(name: string): Promise<string> {
   mkdirSync(`${BUNDLE_DIR}bin`, { recursive: true });
   // @tasker/shared reads its version from `../package.json` next to its module, as it would when installed.
-  writeFileSync(`${BUNDLE_DIR}package.json`, JSON.stringify({ name: 'tasker-cli-test-bundle', version: '0.0.0-test', private: true, type: 'module' }));
+  writeFileSync(
+    `${BUNDLE_DIR}package.json`,
+    JSON.stringify({ name: 'tasker-cli-test-bundle', version: '0.0.0-test', private: true, type: 'module' }),
+  );
   const outfile = `${BUNDLE_DIR}bin/${name}-${process.pid}.mjs`;
   await build({
     entryPoints: [CLI_SOURCE],
@@ -29,7 +32,9 @@ export async function bundleCli(name: string): Promise<string> {
       {
         name: 'external-npm',
         setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@tasker/') ? undefined : { path: args.path, external: true }));
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@tasker/') ? undefined : { path: args.path, external: true },
+          );
         },
       },
     ],

@@ -19,15 +19,33 @@ steps:
 `;
 
 export function linearInput(overrides: Partial<CreateTaskInput> = {}): CreateTaskInput {
-  return { ...LINEAR, context: { invoice_id: 42 }, initiator: 'client-tests', sourceSystem: 'vitest', reason: 'client scenario', ...overrides };
+  return {
+    ...LINEAR,
+    context: { invoice_id: 42 },
+    initiator: 'client-tests',
+    sourceSystem: 'vitest',
+    reason: 'client scenario',
+    ...overrides,
+  };
 }
 
 /** Claims until a step named `stepName` of `taskUuid` is handed out (other tasks' steps are released). */
-export async function claimStep(client: TaskerClient, workerId: string, taskUuid: string, stepName: string): Promise<ClaimedStep> {
+export async function claimStep(
+  client: TaskerClient,
+  workerId: string,
+  taskUuid: string,
+  stepName: string,
+): Promise<ClaimedStep> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     // A batch, so another task's older ready step cannot hide this one.
-    const claimed = await client.workers.claim({ workerId, namespaces: [LINEAR.namespace], handlerNames: [], maxSteps: 50, waitMs: 500 });
+    const claimed = await client.workers.claim({
+      workerId,
+      namespaces: [LINEAR.namespace],
+      handlerNames: [],
+      maxSteps: 50,
+      waitMs: 500,
+    });
     const mine = claimed.find((s) => s.taskUuid === taskUuid && s.stepName === stepName);
     const others = claimed.filter((s) => s !== mine).map((s) => ({ stepUuid: s.stepUuid, leaseToken: s.leaseToken }));
     if (others.length > 0) await client.workers.release({ workerId, leases: others });
@@ -37,7 +55,20 @@ export async function claimStep(client: TaskerClient, workerId: string, taskUuid
 }
 
 /** Claims and completes `stepName` with `result`. */
-export async function completeStep(client: TaskerClient, workerId: string, taskUuid: string, stepName: string, result: JsonValue = { done: stepName }): Promise<void> {
+export async function completeStep(
+  client: TaskerClient,
+  workerId: string,
+  taskUuid: string,
+  stepName: string,
+  result: JsonValue = { done: stepName },
+): Promise<void> {
   const step = await claimStep(client, workerId, taskUuid, stepName);
-  await client.workers.complete({ workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result, executionTimeMs: 3, metadata: null });
+  await client.workers.complete({
+    workerId,
+    stepUuid: step.stepUuid,
+    leaseToken: step.leaseToken,
+    result,
+    executionTimeMs: 3,
+    metadata: null,
+  });
 }

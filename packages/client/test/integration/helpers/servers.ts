@@ -37,7 +37,28 @@ export interface TestServerOptions {
 
 export async function startTestServers(options: TestServerOptions = {}): Promise<TestServers> {
   const auth: ConfigOverrides['auth'] = options.auth
-    ? { enabled: true, api_keys: { enabled: true, keys: [{ key: TEST_API_KEY, permissions: ['tasks:*', 'steps:*', 'templates:*', 'dlq:*', 'system:*', 'workers:*', 'worker:*', 'auth:*'], description: 'client tests' }] } }
+    ? {
+        enabled: true,
+        api_keys: {
+          enabled: true,
+          keys: [
+            {
+              key: TEST_API_KEY,
+              permissions: [
+                'tasks:*',
+                'steps:*',
+                'templates:*',
+                'dlq:*',
+                'system:*',
+                'workers:*',
+                'worker:*',
+                'auth:*',
+              ],
+              description: 'client tests',
+            },
+          ],
+        },
+      }
     : { enabled: false };
   const runtime = await startTestRuntime({ ...options.config, auth: { ...options.config?.auth, ...auth } });
   const { services, config } = runtime;

@@ -41,7 +41,9 @@ export function createDlqHandlers(dlq: DlqService): DlqServiceImplementation<Pri
     },
 
     async getInvestigationQueue(req, { principal }) {
-      return { entries: (await dlq.investigationQueue(principal, dlqLimitFromProto(req))).map(dlqInvestigationItemToProto) };
+      return {
+        entries: (await dlq.investigationQueue(principal, dlqLimitFromProto(req))).map(dlqInvestigationItemToProto),
+      };
     },
 
     async getStalenessMonitoring(req, { principal }) {

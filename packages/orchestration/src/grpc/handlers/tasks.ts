@@ -23,7 +23,9 @@ import type { Services } from '../../services/types.js';
 import { untilAborted } from '../abortable.js';
 import type { PrincipalContext } from '../context.js';
 
-export function createTaskHandlers(services: Pick<Services, 'tasks' | 'taskEvents'>): TaskServiceImplementation<PrincipalContext> {
+export function createTaskHandlers(
+  services: Pick<Services, 'tasks' | 'taskEvents'>,
+): TaskServiceImplementation<PrincipalContext> {
   const { tasks, taskEvents } = services;
   return {
     async createTask(req, { principal }) {
@@ -71,7 +73,10 @@ export function createTaskHandlers(services: Pick<Services, 'tasks' | 'taskEvent
     async *streamTaskStatus(req, { principal, signal }) {
       const q = streamTaskStatusRequestFromProto(req);
       let lastEventId = q.options.afterEventId ?? 0;
-      for await (const event of untilAborted(taskEvents.watch(principal, q.taskUuid, { ...q.options, signal }), signal)) {
+      for await (const event of untilAborted(
+        taskEvents.watch(principal, q.taskUuid, { ...q.options, signal }),
+        signal,
+      )) {
         if (event.type !== 'keepalive') lastEventId = event.eventId;
         yield taskStatusEventToProto(event, lastEventId);
       }

@@ -21,7 +21,9 @@ import type { WorkerServiceImplementation } from '@tasker/shared/gen/tasker/v1/w
 import type { Services } from '../../services/types.js';
 import type { PrincipalContext } from '../context.js';
 
-export function createWorkerHandlers(services: Pick<Services, 'workers' | 'templates'>): WorkerServiceImplementation<PrincipalContext> {
+export function createWorkerHandlers(
+  services: Pick<Services, 'workers' | 'templates'>,
+): WorkerServiceImplementation<PrincipalContext> {
   const { workers, templates } = services;
   return {
     async registerWorker(req, { principal }) {

@@ -37,7 +37,8 @@ export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<Pri
   ) {
     const path = call.method.path;
     const decision = await authorize(options, {
-      requirement: path === REFLECTION_METHOD_PATH && options.publicReflection === true ? 'public' : grpcMethodRequirement(path),
+      requirement:
+        path === REFLECTION_METHOD_PATH && options.publicReflection === true ? 'public' : grpcMethodRequirement(path),
       target: path,
       credentials: credentialsFromMetadata(context.metadata, options.apiKeyHeader),
     });

@@ -19,10 +19,7 @@ export function createCallTracker(): CallTracker {
   const open = new Set<AbortController>();
   let drainReason: AppError | undefined;
 
-  async function* callLifetime<Request, Response>(
-    call: ServerMiddlewareCall<Request, Response>,
-    context: CallContext,
-  ) {
+  async function* callLifetime<Request, Response>(call: ServerMiddlewareCall<Request, Response>, context: CallContext) {
     const controller = new AbortController();
     const forward = () => controller.abort(context.signal.reason);
     if (drainReason !== undefined) controller.abort(drainReason);

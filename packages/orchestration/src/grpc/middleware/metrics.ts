@@ -5,7 +5,8 @@ import { observeGrpc, type TaskerMetrics } from '../../metrics/index.js';
 
 function statusOf(err: unknown): Status {
   if (err instanceof ServerError) return err.code;
-  if (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError') return Status.CANCELLED;
+  if (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError')
+    return Status.CANCELLED;
   return Status.UNKNOWN;
 }
 

@@ -73,7 +73,11 @@ export interface TaskerClientOptions {
 }
 
 export function createTaskerClients(address: string, options: TaskerClientOptions = {}) {
-  const channel = createChannel(address, options.credentials ?? ChannelCredentials.createInsecure(), options.channelOptions);
+  const channel = createChannel(
+    address,
+    options.credentials ?? ChannelCredentials.createInsecure(),
+    options.channelOptions,
+  );
   const factory = createClientFactory().use(decodeErrors);
   const defaults = options.metadata === undefined ? {} : { '*': { metadata: Metadata(options.metadata) } };
   return {

@@ -33,13 +33,18 @@ export function servicesOfReflectionResponse(response: Uint8Array): string[] {
  * The services `address` lists through reflection; rejects with the grpc-js ServiceError when the call fails
  * (UNIMPLEMENTED when reflection is off, UNAUTHENTICATED without a needed credential).
  */
-export async function listServicesThroughReflection(address: string, metadata: Record<string, string> = {}): Promise<string[]> {
+export async function listServicesThroughReflection(
+  address: string,
+  metadata: Record<string, string> = {},
+): Promise<string[]> {
   const client = new Client(address, credentials.createInsecure());
   try {
     const md = new Metadata();
     for (const [k, v] of Object.entries(metadata)) md.set(k, v);
     const response = await new Promise<Buffer>((resolve, reject) => {
-      const stream = client.makeBidiStreamRequest(REFLECTION_METHOD_PATH, identity, identity, md, { deadline: Date.now() + 5_000 });
+      const stream = client.makeBidiStreamRequest(REFLECTION_METHOD_PATH, identity, identity, md, {
+        deadline: Date.now() + 5_000,
+      });
       stream.on('data', (b: Buffer) => resolve(b));
       stream.on('error', reject);
       stream.write(Buffer.from([0x3a, 0x00])); // list_services: ""

@@ -18,7 +18,8 @@ export function registerAnalyticsRoutes(app: ZodApp, analytics: AnalyticsService
       querystring: PerformanceQuerySchema,
       response: { 200: PerformanceMetricsSchema, ...errorResponses(...PROTECTED_ERRORS, 504) },
     },
-    handler: async (request) => performanceMetricsToRest(await analytics.performance(request.principal, request.query.hours)),
+    handler: async (request) =>
+      performanceMetricsToRest(await analytics.performance(request.principal, request.query.hours)),
   });
 
   app.get('/v1/analytics/bottlenecks', {

@@ -21,7 +21,7 @@ export function registerAuthRoutes(app: ZodApp, { services }: RouteDeps): void {
       tags,
       summary: 'Issue an API key (the plain key is in this response only)',
       description:
-        'Grants and namespaces must lie within the caller\'s own (403 naming the grant otherwise). `namespaces` null or absent = every namespace.',
+        "Grants and namespaces must lie within the caller's own (403 naming the grant otherwise). `namespaces` null or absent = every namespace.",
       body: CreateApiKeyRequestSchema,
       response: { 201: CreatedApiKeyResponseSchema, ...errorResponses(...PROTECTED_ERRORS) },
     },
@@ -48,6 +48,7 @@ export function registerAuthRoutes(app: ZodApp, { services }: RouteDeps): void {
       params: ApiKeyParamsSchema,
       response: { 200: RevokedApiKeyResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404) },
     },
-    handler: async (request) => revokedApiKeyToRest(await services.apiKeys.revoke(request.principal, request.params.key_uuid)),
+    handler: async (request) =>
+      revokedApiKeyToRest(await services.apiKeys.revoke(request.principal, request.params.key_uuid)),
   });
 }

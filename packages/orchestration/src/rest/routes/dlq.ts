@@ -33,7 +33,8 @@ export function registerDlqRoutes(app: ZodApp, dlq: DlqService): void {
       querystring: DlqListQuerySchema,
       response: { 200: DlqEntryListResponseSchema, ...errorResponses(...PROTECTED_ERRORS) },
     },
-    handler: async (request) => (await dlq.list(request.principal, dlqListQueryFromRest(request.query))).map(dlqEntryToRest),
+    handler: async (request) =>
+      (await dlq.list(request.principal, dlqListQueryFromRest(request.query))).map(dlqEntryToRest),
   });
 
   app.get('/v1/dlq/task/:task_uuid', {

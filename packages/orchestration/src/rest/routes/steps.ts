@@ -19,7 +19,8 @@ export function registerStepRoutes(app: ZodApp, { services }: RouteDeps): void {
       params: TaskUuidParamsSchema,
       response: { 200: StepListResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404) },
     },
-    handler: async (request) => (await services.steps.list(request.principal, request.params.task_uuid)).map(stepToRest),
+    handler: async (request) =>
+      (await services.steps.list(request.principal, request.params.task_uuid)).map(stepToRest),
   });
 
   app.get('/v1/tasks/:task_uuid/workflow_steps/:step_uuid', {
@@ -60,6 +61,8 @@ export function registerStepRoutes(app: ZodApp, { services }: RouteDeps): void {
       response: { 200: StepAuditListResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404) },
     },
     handler: async (request) =>
-      (await services.steps.audit(request.principal, request.params.task_uuid, request.params.step_uuid)).map(stepAuditToRest),
+      (await services.steps.audit(request.principal, request.params.task_uuid, request.params.step_uuid)).map(
+        stepAuditToRest,
+      ),
   });
 }

@@ -58,7 +58,8 @@ async function pump(
   } catch (err) {
     if (!signal.aborted) {
       if (!isAppError(err) || err.code === 'INTERNAL') log.error({ err }, 'task event stream failed');
-      const error = isAppError(err) && err.code !== 'INTERNAL' ? err : new AppError('INTERNAL', 'Internal server error');
+      const error =
+        isAppError(err) && err.code !== 'INTERNAL' ? err : new AppError('INTERNAL', 'Internal server error');
       if (!stream.writableEnded) stream.write(formatSseError(error));
     }
   } finally {
@@ -81,7 +82,10 @@ export function registerTaskEventRoutes(app: ZodApp, { services, closing }: Rout
       querystring: TaskEventsQuerySchema,
       headers: TaskEventsHeadersSchema,
       response: {
-        200: { description: 'An SSE stream of TaskEvent messages', content: { 'text/event-stream': { schema: TaskEventSchema } } },
+        200: {
+          description: 'An SSE stream of TaskEvent messages',
+          content: { 'text/event-stream': { schema: TaskEventSchema } },
+        },
         ...errorResponses(...PROTECTED_ERRORS, 404),
       },
     },
@@ -99,12 +103,14 @@ export function registerTaskEventRoutes(app: ZodApp, { services, closing }: Rout
       });
       const stream = new PassThrough();
       void pump(events, stream, signal, request.log);
-      return reply
-        .header('content-type', 'text/event-stream; charset=utf-8')
-        .header('cache-control', 'no-cache, no-transform')
-        .header('x-accel-buffering', 'no')
-        // Fastify pipes a stream instead of serializing it; the typed reply only knows the JSON shapes.
-        .send(stream as never);
+      return (
+        reply
+          .header('content-type', 'text/event-stream; charset=utf-8')
+          .header('cache-control', 'no-cache, no-transform')
+          .header('x-accel-buffering', 'no')
+          // Fastify pipes a stream instead of serializing it; the typed reply only knows the JSON shapes.
+          .send(stream as never)
+      );
     },
   });
 }

@@ -41,7 +41,10 @@ export function registerTaskRoutes(app: ZodApp, { services }: RouteDeps): void {
       response: { 201: CreateTaskResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409, 503) },
     },
     handler: async (request, reply) => {
-      const created = await services.tasks.createWithAdmission(request.principal, createTaskInputFromRest(request.body));
+      const created = await services.tasks.createWithAdmission(
+        request.principal,
+        createTaskInputFromRest(request.body),
+      );
       return reply.code(201).header('location', `/v1/tasks/${created.task.taskUuid}`).send(createdTaskToRest(created));
     },
   });
@@ -81,7 +84,8 @@ export function registerTaskRoutes(app: ZodApp, { services }: RouteDeps): void {
       params: TaskUuidParamsSchema,
       response: { 200: TaskSummaryResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404) },
     },
-    handler: async (request) => taskSummaryToRest(await services.tasks.summary(request.principal, request.params.task_uuid)),
+    handler: async (request) =>
+      taskSummaryToRest(await services.tasks.summary(request.principal, request.params.task_uuid)),
   });
 
   app.get('/v1/tasks/:task_uuid/context', {
@@ -91,7 +95,8 @@ export function registerTaskRoutes(app: ZodApp, { services }: RouteDeps): void {
       params: TaskUuidParamsSchema,
       response: { 200: TaskContextResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404) },
     },
-    handler: async (request) => taskContextToRest(await services.tasks.getContext(request.principal, request.params.task_uuid)),
+    handler: async (request) =>
+      taskContextToRest(await services.tasks.getContext(request.principal, request.params.task_uuid)),
   });
 
   app.delete('/v1/tasks/:task_uuid', {
@@ -136,7 +141,11 @@ export function registerTaskRoutes(app: ZodApp, { services }: RouteDeps): void {
     },
     handler: async (request) =>
       taskToRest(
-        await services.tasks.resolve(request.principal, request.params.task_uuid, resolveTaskInputFromRest(request.body)),
+        await services.tasks.resolve(
+          request.principal,
+          request.params.task_uuid,
+          resolveTaskInputFromRest(request.body),
+        ),
       ),
   });
 }

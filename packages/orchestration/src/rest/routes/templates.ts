@@ -59,7 +59,9 @@ export function registerTemplateRoutes(app: ZodApp, { services }: RouteDeps): vo
       response: { 200: TemplateValidationResponseSchema, ...errorResponses(...PROTECTED_ERRORS) },
     },
     handler: async (request) =>
-      templateValidationToRest(await services.templates.validate(request.principal, templateSourceFromRest(request.body))),
+      templateValidationToRest(
+        await services.templates.validate(request.principal, templateSourceFromRest(request.body)),
+      ),
   });
 
   app.post('/v1/templates', {

@@ -41,7 +41,8 @@ export function registerWorkerRoutes(app: ZodApp, { services, closing }: RouteDe
       body: RegisterWorkerRequestSchema,
       response: { 200: WorkerSchema, ...errorResponses(...PROTECTED_ERRORS) },
     },
-    handler: async (request) => workerToRest(await workers.register(request.principal, registerWorkerInputFromRest(request.body))),
+    handler: async (request) =>
+      workerToRest(await workers.register(request.principal, registerWorkerInputFromRest(request.body))),
   });
 
   app.get('/v1/workers', {
@@ -75,7 +76,8 @@ export function registerWorkerRoutes(app: ZodApp, { services, closing }: RouteDe
       body: HeartbeatRequestSchema,
       response: { 200: LeaseStatesResponseSchema, ...errorResponses(...PROTECTED_ERRORS) },
     },
-    handler: async (request) => leaseStatesToRest(await workers.heartbeat(request.principal, heartbeatInputFromRest(request.body))),
+    handler: async (request) =>
+      leaseStatesToRest(await workers.heartbeat(request.principal, heartbeatInputFromRest(request.body))),
   });
 
   app.post('/v1/workers/complete', {
@@ -96,7 +98,8 @@ export function registerWorkerRoutes(app: ZodApp, { services, closing }: RouteDe
       body: FailStepRequestSchema,
       response: { 200: StepResultAckSchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409) },
     },
-    handler: async (request) => stepResultAckToRest(await workers.fail(request.principal, failStepInputFromRest(request.body))),
+    handler: async (request) =>
+      stepResultAckToRest(await workers.fail(request.principal, failStepInputFromRest(request.body))),
   });
 
   app.post('/v1/workers/results', {
@@ -111,7 +114,9 @@ export function registerWorkerRoutes(app: ZodApp, { services, closing }: RouteDe
       response: { 200: ReportResultsResponseSchema, ...errorResponses(...PROTECTED_ERRORS) },
     },
     handler: async (request) =>
-      reportResultsOutputToRest(await workers.reportResults(request.principal, reportResultsInputFromRest(request.body))),
+      reportResultsOutputToRest(
+        await workers.reportResults(request.principal, reportResultsInputFromRest(request.body)),
+      ),
   });
 
   app.post('/v1/workers/release', {
@@ -121,6 +126,7 @@ export function registerWorkerRoutes(app: ZodApp, { services, closing }: RouteDe
       body: ReleaseRequestSchema,
       response: { 200: LeaseStatesResponseSchema, ...errorResponses(...PROTECTED_ERRORS) },
     },
-    handler: async (request) => leaseStatesToRest(await workers.release(request.principal, releaseInputFromRest(request.body))),
+    handler: async (request) =>
+      leaseStatesToRest(await workers.release(request.principal, releaseInputFromRest(request.body))),
   });
 }

@@ -4,7 +4,18 @@ import type { Services } from '../../services/types.js';
 
 type ServiceOverrides = { [K in keyof Services]?: Partial<NonNullable<Services[K]>> };
 
-const SERVICE_NAMES = ['tasks', 'steps', 'templates', 'workers', 'taskEvents', 'health', 'config', 'dlq', 'analytics', 'apiKeys'] as const;
+const SERVICE_NAMES = [
+  'tasks',
+  'steps',
+  'templates',
+  'workers',
+  'taskEvents',
+  'health',
+  'config',
+  'dlq',
+  'analytics',
+  'apiKeys',
+] as const;
 
 export function makeFakeServices(overrides: ServiceOverrides = {}): Services {
   const entries = SERVICE_NAMES.map((service) => {

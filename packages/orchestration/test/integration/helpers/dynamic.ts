@@ -9,30 +9,63 @@ export const WORKER = 'dyn-worker';
 
 /** Claims every enqueued step of the namespace (no waiting). */
 export async function claimReady(services: Services, namespace: string): Promise<ClaimedStep[]> {
-  return services.workers.claim(TEST_PRINCIPAL, { workerId: WORKER, namespaces: [namespace], handlerNames: [], maxSteps: 100, waitMs: 0 });
+  return services.workers.claim(TEST_PRINCIPAL, {
+    workerId: WORKER,
+    namespaces: [namespace],
+    handlerNames: [],
+    maxSteps: 100,
+    waitMs: 0,
+  });
 }
 
 /** Claims what is ready and returns the claimed step of that name (throws when it was not claimable). */
-export async function claimByName(services: Services, namespace: string, name: string, held: ClaimedStep[] = []): Promise<ClaimedStep> {
+export async function claimByName(
+  services: Services,
+  namespace: string,
+  name: string,
+  held: ClaimedStep[] = [],
+): Promise<ClaimedStep> {
   const found = held.find((s) => s.stepName === name);
   if (found !== undefined) return found;
   const claimed = await claimReady(services, namespace);
   held.push(...claimed);
   const step = claimed.find((s) => s.stepName === name);
-  if (step === undefined) throw new Error(`${name} was not claimable (claimed: ${claimed.map((s) => s.stepName).join(', ')})`);
+  if (step === undefined)
+    throw new Error(`${name} was not claimable (claimed: ${claimed.map((s) => s.stepName).join(', ')})`);
   return step;
 }
 
 export function completeStep(services: Services, step: ClaimedStep, result: JsonValue): Promise<StepResultAck> {
   return services.workers.complete(TEST_PRINCIPAL, {
-    workerId: WORKER, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result, executionTimeMs: 1, metadata: null,
+    workerId: WORKER,
+    stepUuid: step.stepUuid,
+    leaseToken: step.leaseToken,
+    result,
+    executionTimeMs: 1,
+    metadata: null,
   });
 }
 
-export function failStep(services: Services, step: ClaimedStep, message: string, retryable = false): Promise<StepResultAck> {
+export function failStep(
+  services: Services,
+  step: ClaimedStep,
+  message: string,
+  retryable = false,
+): Promise<StepResultAck> {
   return services.workers.fail(TEST_PRINCIPAL, {
-    workerId: WORKER, stepUuid: step.stepUuid, leaseToken: step.leaseToken, executionTimeMs: 1,
-    error: { message, errorType: 'handler_error', retryable, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
+    workerId: WORKER,
+    stepUuid: step.stepUuid,
+    leaseToken: step.leaseToken,
+    executionTimeMs: 1,
+    error: {
+      message,
+      errorType: 'handler_error',
+      retryable,
+      retryAfterSeconds: null,
+      statusCode: null,
+      backtrace: null,
+      context: null,
+    },
   });
 }
 
@@ -60,7 +93,10 @@ export async function stepsOf(sql: Sql, taskUuid: string): Promise<Map<string, S
   return new Map(rows.map((r) => [r.name, r]));
 }
 
-export async function expansionsOf(sql: Sql, taskUuid: string): Promise<{ trigger_name: string; event: string; outcome_type: string; created_steps: string[] }[]> {
+export async function expansionsOf(
+  sql: Sql,
+  taskUuid: string,
+): Promise<{ trigger_name: string; event: string; outcome_type: string; created_steps: string[] }[]> {
   return sql`SELECT trigger_name, event, outcome_type, created_steps FROM tasker.task_expansions
              WHERE task_uuid = ${taskUuid} ORDER BY event_id`;
 }

@@ -5,10 +5,19 @@ import type { Config, ConfigOverrides } from '@tasker/shared/config';
 import { afterAll, beforeAll } from 'vitest';
 import type { Services } from '../../../src/services/types.js';
 import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../../../src/grpc/server.js';
-import { createTaskerClients, type TaskerClientOptions, type TaskerClients } from '../../../src/grpc/testing/clients.js';
+import {
+  createTaskerClients,
+  type TaskerClientOptions,
+  type TaskerClients,
+} from '../../../src/grpc/testing/clients.js';
 import { startTestRuntime, type TestRuntime } from './runtime.js';
 
-export { GrpcCallError, createTaskerClients, grpcErrorOf, type TaskerClients } from '../../../src/grpc/testing/clients.js';
+export {
+  GrpcCallError,
+  createTaskerClients,
+  grpcErrorOf,
+  type TaskerClients,
+} from '../../../src/grpc/testing/clients.js';
 
 export interface GrpcRuntimeHarness {
   runtime: TestRuntime;

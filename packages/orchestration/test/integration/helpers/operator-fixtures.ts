@@ -31,16 +31,38 @@ export async function createErroredTask(services: Services): Promise<Task> {
   const task = await createOpsTask(services);
   const worker = { workerId: 'ops-worker', executionTimeMs: 1, metadata: null };
   for (;;) {
-    const [step] = await services.workers.claim(TEST_PRINCIPAL, { workerId: worker.workerId, namespaces: [OPS_NAMESPACE], handlerNames: [], maxSteps: 1, waitMs: 2000 });
+    const [step] = await services.workers.claim(TEST_PRINCIPAL, {
+      workerId: worker.workerId,
+      namespaces: [OPS_NAMESPACE],
+      handlerNames: [],
+      maxSteps: 1,
+      waitMs: 2000,
+    });
     if (step === undefined) throw new Error('no step became claimable');
     if (step.taskUuid !== task.taskUuid) throw new Error('claimed a step of another task');
     if (step.stepName !== 'charge_card') {
-      await services.workers.complete(TEST_PRINCIPAL, { ...worker, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: { ok: true } });
+      await services.workers.complete(TEST_PRINCIPAL, {
+        ...worker,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: { ok: true },
+      });
       continue;
     }
     await services.workers.fail(TEST_PRINCIPAL, {
-      workerId: worker.workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, executionTimeMs: 1,
-      error: { message: 'declined', errorType: 'Declined', retryable: false, retryAfterSeconds: null, statusCode: 402, backtrace: null, context: null },
+      workerId: worker.workerId,
+      stepUuid: step.stepUuid,
+      leaseToken: step.leaseToken,
+      executionTimeMs: 1,
+      error: {
+        message: 'declined',
+        errorType: 'Declined',
+        retryable: false,
+        retryAfterSeconds: null,
+        statusCode: 402,
+        backtrace: null,
+        context: null,
+      },
     });
     return waitForTaskState(services, task.taskUuid, ['error']);
   }

@@ -76,7 +76,11 @@ async function startOn(
     circuitBreaker: circuitBreakerOptionsOf(config.database.circuit_breaker),
     ...(options.onStatement === undefined ? {} : { onStatement: options.onStatement }),
   });
-  const runtime = await createRuntime({ sql, config, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  const runtime = await createRuntime({
+    sql,
+    config,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
   await runtime.start();
   let stopped: Promise<void> | undefined;
   return {
@@ -97,7 +101,10 @@ async function startOn(
 }
 
 /** A runtime with the test config (TASKER_ENV=test) + `overrides`, started, on its own cloned database. */
-export async function startTestRuntime(overrides?: ConfigOverrides, options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+export async function startTestRuntime(
+  overrides?: ConfigOverrides,
+  options: TestRuntimeOptions = {},
+): Promise<TestRuntime> {
   const adminUrl = inject('databaseUrl');
   const template = inject('templateDatabase');
   if (typeof adminUrl !== 'string' || typeof template !== 'string') {
@@ -191,10 +198,16 @@ async function workerLoop(services: Services, options: WorkerLoopOptions): Promi
     const handler = options.handlers[step.handler.callable] ?? options.handlers['*'];
     const started = Date.now();
     try {
-      if (handler === undefined) throw new HandlerFailure(`no handler for ${step.handler.callable}`, { retryable: false });
+      if (handler === undefined)
+        throw new HandlerFailure(`no handler for ${step.handler.callable}`, { retryable: false });
       const result = await handler(step);
       await services.workers.complete(principal, {
-        workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result, executionTimeMs: Date.now() - started, metadata: null,
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result,
+        executionTimeMs: Date.now() - started,
+        metadata: null,
       });
       stats.completed += 1;
     } catch (err) {
@@ -235,7 +248,13 @@ async function workerLoop(services: Services, options: WorkerLoopOptions): Promi
       try {
         claimed = await services.workers.claim(
           principal,
-          { workerId, namespaces: options.namespaces ?? [], handlerNames: [], maxSteps: options.maxSteps ?? 1, waitMs: options.waitMs ?? 500 },
+          {
+            workerId,
+            namespaces: options.namespaces ?? [],
+            handlerNames: [],
+            maxSteps: options.maxSteps ?? 1,
+            waitMs: options.waitMs ?? 500,
+          },
           options.signal,
         );
       } catch (err) {
@@ -265,7 +284,8 @@ export async function waitForTaskState(
   for (;;) {
     const task = await services.tasks.get(TEST_PRINCIPAL, taskUuid);
     if (states.includes(task.state)) return task;
-    if (Date.now() > deadline) throw new Error(`task ${taskUuid} is ${task.state}, not ${states.join('/')} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`task ${taskUuid} is ${task.state}, not ${states.join('/')} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -296,7 +316,10 @@ export interface HistoryRow {
  * The task's transitions and each step's events (by step name), in event_id order. Step events come from the
  * unified history (tasker.step_events: transitions, finished attempts, the dispatch cycle in flight).
  */
-export async function transitionHistory(sql: Sql, taskUuid: string): Promise<{ task: HistoryRow[]; steps: Map<string, HistoryRow[]> }> {
+export async function transitionHistory(
+  sql: Sql,
+  taskUuid: string,
+): Promise<{ task: HistoryRow[]; steps: Map<string, HistoryRow[]> }> {
   const task = await sql<HistoryRow[]>`
     SELECT event_id AS "eventId", from_state AS "from", to_state AS "to", event
     FROM tasker.task_transitions WHERE task_uuid = ${taskUuid} ORDER BY event_id`;
@@ -318,14 +341,19 @@ export async function transitionHistory(sql: Sql, taskUuid: string): Promise<{ t
 export async function historyProblems(sql: Sql, taskUuid: string): Promise<string[]> {
   const { task, steps } = await transitionHistory(sql, taskUuid);
   const problems: string[] = [];
-  const check = (label: string, rows: HistoryRow[], end: (from: string | null, path: string) => string | undefined): void => {
+  const check = (
+    label: string,
+    rows: HistoryRow[],
+    end: (from: string | null, path: string) => string | undefined,
+  ): void => {
     rows.forEach((row, i) => {
       if (i === 0 && (row.from !== null || !row.event.startsWith('create'))) {
         problems.push(`${label}: first transition is ${JSON.stringify(row)}`);
       }
       if (i > 0) {
         const previous = rows[i - 1] as HistoryRow;
-        if (row.from !== previous.to) problems.push(`${label}: #${row.eventId} leaves ${row.from}, but was ${previous.to}`);
+        if (row.from !== previous.to)
+          problems.push(`${label}: #${row.eventId} leaves ${row.from}, but was ${previous.to}`);
       }
       const to = end(row.from, row.event);
       if (to !== row.to) problems.push(`${label}: ${row.from} --${row.event}--> ${row.to}, machine says ${to}`);
@@ -333,6 +361,7 @@ export async function historyProblems(sql: Sql, taskUuid: string): Promise<strin
     });
   };
   check('task', task, (from, path) => taskPathEnd(from as TaskState | null, path));
-  for (const [name, rows] of steps) check(`step ${name}`, rows, (from, path) => stepPathEnd(from as StepState | null, path));
+  for (const [name, rows] of steps)
+    check(`step ${name}`, rows, (from, path) => stepPathEnd(from as StepState | null, path));
   return problems;
 }

@@ -96,7 +96,9 @@ async function dumpSequences(sql: Sql): Promise<string[]> {
 }
 
 async function dumpTables(sql: Sql): Promise<string[]> {
-  const tables = await sql<(Named & { lines: string[]; options: string | null; indexes: string[]; column_comments: string[] })[]>`
+  const tables = await sql<
+    (Named & { lines: string[]; options: string | null; indexes: string[]; column_comments: string[] })[]
+  >`
     SELECT format('%I.%I', n.nspname, c.relname) AS name,
            quote_literal(obj_description(c.oid, 'pg_class')) AS comment,
            ARRAY(

@@ -26,7 +26,12 @@ export async function insertTemplate(sql: Sql, overrides: Row = {}): Promise<Tem
     INSERT INTO tasker.templates ${sql({ definition: {}, configuration: {}, ...row })}
     RETURNING template_uuid, namespace, name, version`;
   if (created === undefined) throw new Error('template insert returned nothing');
-  return { templateUuid: created.template_uuid, namespace: created.namespace, name: created.name, version: created.version };
+  return {
+    templateUuid: created.template_uuid,
+    namespace: created.namespace,
+    name: created.name,
+    version: created.version,
+  };
 }
 
 /** A task row with no steps (all counters 0), in `state` pending unless overridden. */
@@ -152,7 +157,12 @@ export async function claimStep(
  * child reaching 0 is enqueued, its enqueue event on its row), and the task's counters. A stale token matches
  * nothing and changes nothing.
  */
-export async function completeStep(sql: Sql, stepUuid: string, leaseToken: string, result: JSONValue): Promise<boolean> {
+export async function completeStep(
+  sql: Sql,
+  stepUuid: string,
+  leaseToken: string,
+  result: JSONValue,
+): Promise<boolean> {
   const rows = await sql`
     WITH running AS (
       SELECT s.* FROM tasker.steps s JOIN tasker.tasks t USING (task_uuid)

@@ -68,8 +68,15 @@ export interface SeededTask {
 
 // Shortest allowed event paths (the machines of migrations/0018) from creation to each state, hop by hop.
 const TASK_PATH_TO: Record<TaskState, readonly [string, TaskState][]> = (() => {
-  const started: [string, TaskState][] = [['create', 'pending'], ['start', 'initializing']];
-  const running: [string, TaskState][] = [...started, ['ready_steps_found', 'enqueuing_steps'], ['steps_enqueued', 'steps_in_process']];
+  const started: [string, TaskState][] = [
+    ['create', 'pending'],
+    ['start', 'initializing'],
+  ];
+  const running: [string, TaskState][] = [
+    ...started,
+    ['ready_steps_found', 'enqueuing_steps'],
+    ['steps_enqueued', 'steps_in_process'],
+  ];
   const evaluating: [string, TaskState][] = [...running, ['step_completed', 'evaluating_results']];
   const blocked: [string, TaskState][] = [...evaluating, ['permanent_failure', 'blocked_by_failures']];
   return {
@@ -83,13 +90,20 @@ const TASK_PATH_TO: Record<TaskState, readonly [string, TaskState][]> = (() => {
     blocked_by_failures: blocked,
     complete: [...evaluating, ['all_steps_successful', 'complete']],
     error: [...blocked, ['give_up', 'error']],
-    cancelled: [['create', 'pending'], ['cancel', 'cancelled']],
+    cancelled: [
+      ['create', 'pending'],
+      ['cancel', 'cancelled'],
+    ],
     resolved_manually: [...blocked, ['manual_resolution', 'resolved_manually']],
   };
 })();
 
 const STEP_PATH_TO: Record<StepState, readonly [string, StepState][]> = (() => {
-  const claimed: [string, StepState][] = [['create', 'pending'], ['enqueue', 'enqueued'], ['claim', 'in_progress']];
+  const claimed: [string, StepState][] = [
+    ['create', 'pending'],
+    ['enqueue', 'enqueued'],
+    ['claim', 'in_progress'],
+  ];
   const failed: [string, StepState][] = [...claimed, ['fail_result', 'enqueued_as_error_for_orchestration']];
   const succeeded: [string, StepState][] = [...claimed, ['complete_result', 'enqueued_for_orchestration']];
   return {
@@ -101,13 +115,25 @@ const STEP_PATH_TO: Record<StepState, readonly [string, StepState][]> = (() => {
     waiting_for_retry: [...failed, ['wait_for_retry', 'waiting_for_retry']],
     complete: [...succeeded, ['complete', 'complete']],
     error: [...failed, ['fail', 'error']],
-    cancelled: [['create', 'pending'], ['cancel', 'cancelled']],
-    resolved_manually: [['create', 'pending'], ['resolve_manually', 'resolved_manually']],
+    cancelled: [
+      ['create', 'pending'],
+      ['cancel', 'cancelled'],
+    ],
+    resolved_manually: [
+      ['create', 'pending'],
+      ['resolve_manually', 'resolved_manually'],
+    ],
   };
 })();
 
 /** States a transaction passes through: the history records the state it comes to rest in instead. */
-const PASSED_THROUGH: readonly string[] = ['initializing', 'enqueuing_steps', 'evaluating_results', 'enqueued_for_orchestration', 'enqueued_as_error_for_orchestration'];
+const PASSED_THROUGH: readonly string[] = [
+  'initializing',
+  'enqueuing_steps',
+  'evaluating_results',
+  'enqueued_for_orchestration',
+  'enqueued_as_error_for_orchestration',
+];
 
 /**
  * History rows along `path`, one per state it rests in (passed-through hops join the event of the next rest,
@@ -265,7 +291,9 @@ export async function seedDlqEntry(sql: Sql, input: SeedDlqInput): Promise<strin
       reason: input.reason,
       dlq_timestamp: input.dlqTimestamp,
       resolution_status: status,
-      resolution_timestamp: closed ? (input.resolutionTimestamp ?? new Date(input.dlqTimestamp.getTime() + 60_000)) : null,
+      resolution_timestamp: closed
+        ? (input.resolutionTimestamp ?? new Date(input.dlqTimestamp.getTime() + 60_000))
+        : null,
       resolution_notes: input.notes ?? null,
       resolved_by: input.resolvedBy ?? (closed ? 'seed-operator' : null),
       task_snapshot: { task_uuid: input.taskUuid, reason: input.reason } as JSONValue,

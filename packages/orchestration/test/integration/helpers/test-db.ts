@@ -92,7 +92,8 @@ export function useTestDatabase(options: TestDatabaseOptions = {}): TestDatabase
   });
 
   const get = (): NonNullable<typeof current> => {
-    if (current === undefined) throw new Error('useTestDatabase(): the database exists only between beforeAll and afterAll');
+    if (current === undefined)
+      throw new Error('useTestDatabase(): the database exists only between beforeAll and afterAll');
     return current;
   };
   return {

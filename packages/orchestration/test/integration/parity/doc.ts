@@ -3,7 +3,10 @@ import type { Scenario } from './types.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
-export function renderParityDoc(scenarios: readonly Scenario[], notComparable: ReadonlyArray<{ what: string; why: string }>): string {
+export function renderParityDoc(
+  scenarios: readonly Scenario[],
+  notComparable: ReadonlyArray<{ what: string; why: string }>,
+): string {
   const lines = [
     '# REST ↔ gRPC parity',
     '',
@@ -16,7 +19,10 @@ export function renderParityDoc(scenarios: readonly Scenario[], notComparable: R
     '',
     '| # | Scenario | Expected | REST | gRPC |',
     '|---|---|---|---|---|',
-    ...scenarios.map((s, i) => `| ${i + 1} | ${cell(s.name)} | ${s.expect === 'ok' ? 'ok' : `\`${s.expect}\``} | \`${cell(s.restCall)}\` | \`${cell(s.grpcCall)}\` |`),
+    ...scenarios.map(
+      (s, i) =>
+        `| ${i + 1} | ${cell(s.name)} | ${s.expect === 'ok' ? 'ok' : `\`${s.expect}\``} | \`${cell(s.restCall)}\` | \`${cell(s.grpcCall)}\` |`,
+    ),
     '',
     '## Not comparable',
     '',

@@ -39,8 +39,14 @@ export const OTHER_NAMESPACE = 'parity_alt';
 /** A second version of the linear chain: the list's version filter must tell the two apart. */
 export const LINEAR_NEXT_VERSION = '1.1.0';
 
-export async function registerParityTemplates(services: Services, principal: ParityContext['principal']): Promise<void> {
-  const elsewhere = LINEAR_TEMPLATE.replace(`namespace_name: ${PARITY_NAMESPACE}`, `namespace_name: ${OTHER_NAMESPACE}`);
+export async function registerParityTemplates(
+  services: Services,
+  principal: ParityContext['principal'],
+): Promise<void> {
+  const elsewhere = LINEAR_TEMPLATE.replace(
+    `namespace_name: ${PARITY_NAMESPACE}`,
+    `namespace_name: ${OTHER_NAMESPACE}`,
+  );
   const next = LINEAR_TEMPLATE.replace('version: 1.0.0', `version: ${LINEAR_NEXT_VERSION}`);
   await services.templates.register(principal, [LINEAR_TEMPLATE, WORKER_TEMPLATE, elsewhere, next], { force: true });
 }
@@ -68,9 +74,14 @@ const created = new WeakMap<ParityContext, number>();
 export async function createTask(ctx: ParityContext, overrides: Partial<CreateTaskInput> = {}): Promise<Task> {
   const n = (created.get(ctx) ?? 0) + 1;
   created.set(ctx, n);
-  const input = linearTaskInput(ctx, { context: { order: `order-${ctx.token}-${n}`, amount: 12.5, lines: [{ sku: 'A', qty: 2 }] }, ...overrides });
+  const input = linearTaskInput(ctx, {
+    context: { order: `order-${ctx.token}-${n}`, amount: 12.5, lines: [{ sku: 'A', qty: 2 }] },
+    ...overrides,
+  });
   const task = await ctx.services.tasks.create(ctx.principal, input);
-  ctx.cleanup(() => ctx.services.tasks.cancel(ctx.principal, task.taskUuid, { reason: 'parity cleanup', performedBy: null }));
+  ctx.cleanup(() =>
+    ctx.services.tasks.cancel(ctx.principal, task.taskUuid, { reason: 'parity cleanup', performedBy: null }),
+  );
   return task;
 }
 
@@ -79,7 +90,11 @@ export function createWorkerTask(ctx: ParityContext): Promise<Task> {
 }
 
 /** Claims the ready step of `handler` through the services (waiting for the engine to enqueue it). */
-export async function claimThroughServices(ctx: ParityContext, handler: string, workerId = `worker-${ctx.token}`): Promise<ClaimedStep> {
+export async function claimThroughServices(
+  ctx: ParityContext,
+  handler: string,
+  workerId = `worker-${ctx.token}`,
+): Promise<ClaimedStep> {
   const [step] = await ctx.services.workers.claim(ctx.principal, {
     workerId,
     namespaces: [PARITY_NAMESPACE],
@@ -104,16 +119,31 @@ export async function claimWork(ctx: ParityContext): Promise<{ task: Task; step:
   });
   const task = await createWorkerTask(ctx);
   const step = await claimThroughServices(ctx, WORK_HANDLER, workerId);
-  if (step.taskUuid !== task.taskUuid) throw new Error('claimed a step of another task: a previous run left one behind');
+  if (step.taskUuid !== task.taskUuid)
+    throw new Error('claimed a step of another task: a previous run left one behind');
   return { task, step, workerId };
 }
 
 /** Drives a worker task to `complete` through the services. */
 export async function completeWorkerTask(ctx: ParityContext): Promise<Task> {
   const { task, step, workerId } = await claimWork(ctx);
-  await ctx.services.workers.complete(ctx.principal, { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: { done: 1 }, executionTimeMs: 5, metadata: null });
+  await ctx.services.workers.complete(ctx.principal, {
+    workerId,
+    stepUuid: step.stepUuid,
+    leaseToken: step.leaseToken,
+    result: { done: 1 },
+    executionTimeMs: 5,
+    metadata: null,
+  });
   const next = await claimThroughServices(ctx, WRAP_UP_HANDLER, workerId);
-  await ctx.services.workers.complete(ctx.principal, { workerId, stepUuid: next.stepUuid, leaseToken: next.leaseToken, result: { done: 2 }, executionTimeMs: 5, metadata: null });
+  await ctx.services.workers.complete(ctx.principal, {
+    workerId,
+    stepUuid: next.stepUuid,
+    leaseToken: next.leaseToken,
+    result: { done: 2 },
+    executionTimeMs: 5,
+    metadata: null,
+  });
   const deadline = Date.now() + 10_000;
   for (;;) {
     const current = await ctx.services.tasks.get(ctx.principal, task.taskUuid);
@@ -130,7 +160,15 @@ export async function stepInError(ctx: ParityContext): Promise<{ taskUuid: strin
     workerId,
     stepUuid: step.stepUuid,
     leaseToken: step.leaseToken,
-    error: { message: 'permanent', errorType: 'parity', retryable: false, retryAfterSeconds: null, statusCode: 422, backtrace: null, context: null },
+    error: {
+      message: 'permanent',
+      errorType: 'parity',
+      retryable: false,
+      retryAfterSeconds: null,
+      statusCode: 422,
+      backtrace: null,
+      context: null,
+    },
     executionTimeMs: 3,
   });
   const deadline = Date.now() + 10_000;

@@ -13,7 +13,10 @@ export async function grpcOutcome<R>(call: Promise<R>, decode: (response: R) => 
 }
 
 /** Collects a server stream; an error ends the outcome with its code. */
-export async function grpcStreamOutcome<R>(stream: AsyncIterable<R>, decode: (items: R[]) => unknown): Promise<Outcome> {
+export async function grpcStreamOutcome<R>(
+  stream: AsyncIterable<R>,
+  decode: (items: R[]) => unknown,
+): Promise<Outcome> {
   const items: R[] = [];
   try {
     for await (const item of stream) items.push(item);

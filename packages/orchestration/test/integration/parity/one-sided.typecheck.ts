@@ -9,4 +9,11 @@ export const restOnly: Scenario = { name: 'rest only', restCall: 'GET /x', grpcC
 // @ts-expect-error a scenario must have a REST run
 export const grpcOnly: Scenario = { name: 'grpc only', restCall: 'GET /x', grpcCall: 'X.Y', expect: 'ok', grpc: noop };
 
-export const both: Scenario = { name: 'both', restCall: 'GET /x', grpcCall: 'X.Y', expect: 'ok', rest: noop, grpc: noop };
+export const both: Scenario = {
+  name: 'both',
+  restCall: 'GET /x',
+  grpcCall: 'X.Y',
+  expect: 'ok',
+  rest: noop,
+  grpc: noop,
+};

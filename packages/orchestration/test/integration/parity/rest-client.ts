@@ -15,7 +15,11 @@ export interface RestClient {
   call(
     method: string,
     path: string,
-    options?: { json?: unknown; query?: Record<string, string | string[] | undefined>; headers?: Record<string, string> },
+    options?: {
+      json?: unknown;
+      query?: Record<string, string | string[] | undefined>;
+      headers?: Record<string, string>;
+    },
   ): Promise<RestResponse>;
   /** The raw streaming response (SSE). */
   stream(path: string, headers?: Record<string, string>): Promise<Response>;
@@ -47,10 +51,18 @@ export function createRestClient(base: string): RestClient {
 }
 
 /** A 2xx body parsed by `schema` and converted by `decode`; an error body reduced to its code. */
-export function restOutcome<S extends z.ZodType, T>(res: RestResponse, schema: S, decode: (body: z.infer<S>) => T): Outcome {
+export function restOutcome<S extends z.ZodType, T>(
+  res: RestResponse,
+  schema: S,
+  decode: (body: z.infer<S>) => T,
+): Outcome {
   if (res.status >= 400) {
     const error = (res.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-    return { ok: false, code: errorCodeFromHttpStatus(res.status, error?.code), message: String(error?.message ?? JSON.stringify(res.body)) };
+    return {
+      ok: false,
+      code: errorCodeFromHttpStatus(res.status, error?.code),
+      message: String(error?.message ?? JSON.stringify(res.body)),
+    };
   }
   return { ok: true, value: decode(schema.parse(res.body)) };
 }

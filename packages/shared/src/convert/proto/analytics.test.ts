@@ -26,7 +26,10 @@ describe('analytics', () => {
     ['fully populated', makeBottleneckAnalysis()],
     ...distinctVariants(makeBottleneckAnalysis()),
     ['minimal', makeBottleneckAnalysis({ windowHours: 0, slowSteps: [], slowTasks: [], recommendations: [] })],
-    ['never executed', makeBottleneckAnalysis({ slowSteps: [{ ...makeBottleneckAnalysis().slowSteps[0]!, lastExecutedAt: null }] })],
+    [
+      'never executed',
+      makeBottleneckAnalysis({ slowSteps: [{ ...makeBottleneckAnalysis().slowSteps[0]!, lastExecutedAt: null }] }),
+    ],
   ])('round-trips a bottleneck analysis with every state count (%s)', (_, b) => {
     expect(bottleneckAnalysisFromProto(wire(GetBottleneckAnalysisResponse, bottleneckAnalysisToProto(b)))).toEqual(b);
   });
@@ -38,6 +41,9 @@ describe('analytics', () => {
     expect(bottleneckRequestFromProto({})).toEqual({ limit: 10, minExecutions: 5, hours: 24 });
     const o = { limit: 3, minExecutions: 1, hours: 48 };
     expect(bottleneckRequestFromProto(bottleneckRequestToProto(o))).toEqual(o);
-    expect(validationFieldsOf(() => bottleneckRequestFromProto({ limit: 0, minExecutions: 0 }))).toEqual(['limit', 'min_executions']);
+    expect(validationFieldsOf(() => bottleneckRequestFromProto({ limit: 0, minExecutions: 0 }))).toEqual([
+      'limit',
+      'min_executions',
+    ]);
   });
 });

@@ -37,7 +37,11 @@ export function bottleneckRequestFromProto(req: PbGetBottleneckAnalysisRequest):
   const v = new RequestValidator();
   const options = {
     limit: v.int('limit', req.limit ?? bottleneckLimit.default, bottleneckLimit),
-    minExecutions: v.int('min_executions', req.minExecutions ?? bottleneckMinExecutions.default, bottleneckMinExecutions),
+    minExecutions: v.int(
+      'min_executions',
+      req.minExecutions ?? bottleneckMinExecutions.default,
+      bottleneckMinExecutions,
+    ),
     hours: v.int('hours', req.hours ?? analyticsHours.default, analyticsHours),
   };
   v.done();

@@ -51,10 +51,16 @@ describe('API key creation ↔ proto', () => {
       permissions: ['tasks:read', '', 'p'.repeat(101)],
       namespaces: { namespaces: ['billing', ''] },
     });
-    expect(validationFieldsOf(() => createApiKeyInputFromProto(bad))).toEqual(
-      ['description', 'namespaces[1]', 'permissions[1]', 'permissions[2]'],
-    );
-    const tooMany = CreateApiKeyRequest.fromPartial({ description: 'd', permissions: Array.from({ length: 101 }, () => 'tasks:read') });
+    expect(validationFieldsOf(() => createApiKeyInputFromProto(bad))).toEqual([
+      'description',
+      'namespaces[1]',
+      'permissions[1]',
+      'permissions[2]',
+    ]);
+    const tooMany = CreateApiKeyRequest.fromPartial({
+      description: 'd',
+      permissions: Array.from({ length: 101 }, () => 'tasks:read'),
+    });
     expect(validationFieldsOf(() => createApiKeyInputFromProto(tooMany))).toEqual(['permissions']);
   });
 });
@@ -75,7 +81,9 @@ describe('API keys ↔ proto', () => {
   it('refuses a response without its key or creation time', () => {
     expect(validationFieldsOf(() => revokedApiKeyFromProto({ apiKey: undefined }))).toEqual(['api_key']);
     const noCreatedAt = { ...apiKeyToProto(fullKey()), createdAt: undefined };
-    expect(validationFieldsOf(() => apiKeyListFromProto({ apiKeys: [noCreatedAt] }))).toEqual(['api_keys[0].created_at']);
+    expect(validationFieldsOf(() => apiKeyListFromProto({ apiKeys: [noCreatedAt] }))).toEqual([
+      'api_keys[0].created_at',
+    ]);
   });
 
   it('round-trips and validates a revocation request', () => {

@@ -8,10 +8,18 @@ import { createdTaskFromProto, createdTaskToProto, createTaskResponseFromProto }
 describe('CreateTaskResponse ↔ proto', () => {
   it.each([
     ['a full task, admitted with its namespace figures', makeCreatedTask()],
-    ['a minimal task, before the first count', makeCreatedTask({ task: makeMinimalTask(), backpressure: makeBackpressureStatus({ queueDepth: null, maxQueueDepth: 1 }) })],
+    [
+      'a minimal task, before the first count',
+      makeCreatedTask({
+        task: makeMinimalTask(),
+        backpressure: makeBackpressureStatus({ queueDepth: null, maxQueueDepth: 1 }),
+      }),
+    ],
     ...BACKPRESSURE_REASONS.map((reason): [string, ReturnType<typeof makeCreatedTask>] => [
       `active (${reason})`,
-      makeCreatedTask({ backpressure: makeBackpressureStatus({ active: true, reason, retryAfterSeconds: 5, queueDepth: 10_001 }) }),
+      makeCreatedTask({
+        backpressure: makeBackpressureStatus({ active: true, reason, retryAfterSeconds: 5, queueDepth: 10_001 }),
+      }),
     ]),
   ])('round-trips %s', (_, created) => {
     expect(createdTaskFromProto(wire(CreateTaskResponse, createdTaskToProto(created)))).toEqual(created);
@@ -20,15 +28,27 @@ describe('CreateTaskResponse ↔ proto', () => {
   it('sends the real depth and limit, never a constant', () => {
     const created = makeCreatedTask({ backpressure: makeBackpressureStatus({ queueDepth: 0, maxQueueDepth: 50_000 }) });
     const pb = createdTaskToProto(created);
-    expect(pb.backpressure).toEqual({ active: false, reason: undefined, retryAfterSeconds: undefined, queueDepth: 0, maxQueueDepth: 50_000 });
+    expect(pb.backpressure).toEqual({
+      active: false,
+      reason: undefined,
+      retryAfterSeconds: undefined,
+      queueDepth: 0,
+      maxQueueDepth: 50_000,
+    });
     expect(createTaskResponseFromProto(pb)).toEqual(created.task);
   });
 
   it('reads an absent status as inactive with nothing known, and rejects an unknown reason', () => {
     const pb = createdTaskToProto(makeCreatedTask());
     expect(createdTaskFromProto({ task: pb.task, backpressure: undefined }).backpressure).toEqual({
-      active: false, reason: null, retryAfterSeconds: null, queueDepth: null, maxQueueDepth: null,
+      active: false,
+      reason: null,
+      retryAfterSeconds: null,
+      queueDepth: null,
+      maxQueueDepth: null,
     });
-    expect(validationFieldsOf(() => createdTaskFromProto({ ...pb, backpressure: { active: true, reason: 'busy' } }))).toEqual(['backpressure.reason']);
+    expect(
+      validationFieldsOf(() => createdTaskFromProto({ ...pb, backpressure: { active: true, reason: 'busy' } })),
+    ).toEqual(['backpressure.reason']);
   });
 });

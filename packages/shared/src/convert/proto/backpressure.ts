@@ -1,5 +1,10 @@
 // Admission state (BackpressureStatus) and the created task it came with (CreateTaskResponse).
-import { BACKPRESSURE_REASONS, type BackpressureReason, type BackpressureStatus, type CreatedTask } from '../../domain/backpressure.js';
+import {
+  BACKPRESSURE_REASONS,
+  type BackpressureReason,
+  type BackpressureStatus,
+  type CreatedTask,
+} from '../../domain/backpressure.js';
 import { validationError } from '../../errors.js';
 import type { BackpressureStatus as PbBackpressureStatus } from '../../gen/tasker/v1/common.js';
 import type { CreateTaskResponse as PbCreateTaskResponse } from '../../gen/tasker/v1/tasks.js';
@@ -19,14 +24,17 @@ export function backpressureStatusToProto(b: BackpressureStatus): PbBackpressure
 function reasonFromProto(reason: string | undefined): BackpressureReason | null {
   if (reason === undefined) return null;
   if (!(BACKPRESSURE_REASONS as readonly string[]).includes(reason)) {
-    throw validationError([{ path: 'backpressure.reason', message: `must be one of ${BACKPRESSURE_REASONS.join(', ')}` }]);
+    throw validationError([
+      { path: 'backpressure.reason', message: `must be one of ${BACKPRESSURE_REASONS.join(', ')}` },
+    ]);
   }
   return reason as BackpressureReason;
 }
 
 /** An absent status (a server that reports none) reads as inactive with nothing known. */
 export function backpressureStatusFromProto(b: PbBackpressureStatus | undefined): BackpressureStatus {
-  if (b === undefined) return { active: false, reason: null, retryAfterSeconds: null, queueDepth: null, maxQueueDepth: null };
+  if (b === undefined)
+    return { active: false, reason: null, retryAfterSeconds: null, queueDepth: null, maxQueueDepth: null };
   return {
     active: b.active,
     reason: reasonFromProto(b.reason),

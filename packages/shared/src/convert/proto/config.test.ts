@@ -12,7 +12,11 @@ describe('safe config', () => {
 
   it('splits metadata into ConfigMetadata and round-trips the whole view', () => {
     const pb = wire(GetConfigResponse, safeConfigToProto(safe));
-    expect(pb.metadata).toEqual({ timestamp: new Date(safe.metadata.timestamp), environment: 'test', version: '0.1.0' });
+    expect(pb.metadata).toEqual({
+      timestamp: new Date(safe.metadata.timestamp),
+      environment: 'test',
+      version: '0.1.0',
+    });
     expect(pb.config).not.toHaveProperty('metadata');
     expect(safeConfigFromProto(pb)).toEqual(safe);
   });

@@ -11,14 +11,22 @@ import {
   UpdateInvestigationRequest,
   UpdateInvestigationResponse,
 } from '../../gen/tasker/v1/dlq.js';
-import { makeDlqEntry, makeDlqInvestigationItem, makeDlqStats, makeStalenessItem, makeUuid } from '../../testing/builders.js';
+import {
+  makeDlqEntry,
+  makeDlqInvestigationItem,
+  makeDlqStats,
+  makeStalenessItem,
+  makeUuid,
+} from '../../testing/builders.js';
 import {
   makeMinimalDlqEntry,
   makeMinimalDlqInvestigationItem,
   makeMinimalDlqStats,
   makeMinimalStalenessItem,
   validationFieldsOf,
-  wire, distinctVariants } from '../../testing/proto-builders.js';
+  wire,
+  distinctVariants,
+} from '../../testing/proto-builders.js';
 import {
   dlqCreateFromProto,
   dlqCreateResponseFromProto,
@@ -48,7 +56,9 @@ describe('DLQ messages', () => {
     ['minimal', makeMinimalDlqEntry()],
   ])('round-trips an entry over the wire (%s)', (_, entry) => {
     expect(dlqEntryFromProto(wire(PbDlqEntry, dlqEntryToProto(entry)))).toEqual(entry);
-    expect(dlqUpdateResponseFromProto(wire(UpdateInvestigationResponse, dlqUpdateResponseToProto(entry)))).toEqual(entry);
+    expect(dlqUpdateResponseFromProto(wire(UpdateInvestigationResponse, dlqUpdateResponseToProto(entry)))).toEqual(
+      entry,
+    );
     expect(dlqCreateResponseFromProto(wire(CreateEntryResponse, dlqCreateResponseToProto(entry)))).toEqual(entry);
   });
 
@@ -65,7 +75,9 @@ describe('DLQ messages', () => {
     ...distinctVariants(makeDlqInvestigationItem()),
     ['minimal', makeMinimalDlqInvestigationItem()],
   ])('round-trips an investigation item (%s)', (_, item) => {
-    expect(dlqInvestigationItemFromProto(wire(DlqInvestigationQueueEntry, dlqInvestigationItemToProto(item)))).toEqual(item);
+    expect(dlqInvestigationItemFromProto(wire(DlqInvestigationQueueEntry, dlqInvestigationItemToProto(item)))).toEqual(
+      item,
+    );
   });
 
   it.each([
@@ -79,34 +91,55 @@ describe('DLQ messages', () => {
 
 describe('DLQ requests', () => {
   it('round-trips list queries and applies the REST bounds', () => {
-    const full = { resolutionStatus: 'pending' as const, reason: 'manual_dlq' as const, namespace: 'billing', limit: 10, offset: 30 };
+    const full = {
+      resolutionStatus: 'pending' as const,
+      reason: 'manual_dlq' as const,
+      namespace: 'billing',
+      limit: 10,
+      offset: 30,
+    };
     expect(dlqListQueryFromProto(wire(ListEntriesRequest, dlqListQueryToProto(full)))).toEqual(full);
     expect(dlqListQueryFromProto({})).toEqual({ limit: 50, offset: 0 });
-    const bad = { limit: 0, resolutionStatus: DlqResolutionStatus.DLQ_RESOLUTION_STATUS_UNSPECIFIED, reason: DlqReason.DLQ_REASON_UNSPECIFIED, namespace: '' };
-    expect(validationFieldsOf(() => dlqListQueryFromProto(bad))).toEqual(['limit', 'namespace', 'reason', 'resolution_status']);
+    const bad = {
+      limit: 0,
+      resolutionStatus: DlqResolutionStatus.DLQ_RESOLUTION_STATUS_UNSPECIFIED,
+      reason: DlqReason.DLQ_REASON_UNSPECIFIED,
+      namespace: '',
+    };
+    expect(validationFieldsOf(() => dlqListQueryFromProto(bad))).toEqual([
+      'limit',
+      'namespace',
+      'reason',
+      'resolution_status',
+    ]);
   });
 
   it('round-trips updates, partial and full', () => {
     for (const c of [
-      { dlqEntryUuid: makeUuid(), input: { resolutionStatus: 'manually_resolved' as const, resolutionNotes: 'n', resolvedBy: 'ops', metadata: { t: 1 } } },
+      {
+        dlqEntryUuid: makeUuid(),
+        input: {
+          resolutionStatus: 'manually_resolved' as const,
+          resolutionNotes: 'n',
+          resolvedBy: 'ops',
+          metadata: { t: 1 },
+        },
+      },
       { dlqEntryUuid: makeUuid(), input: {} },
     ]) {
       expect(dlqUpdateFromProto(wire(UpdateInvestigationRequest, dlqUpdateToProto(c)))).toEqual(c);
     }
-    expect(validationFieldsOf(() => dlqUpdateFromProto({ dlqEntryUuid: 'x', resolvedBy: '', metadata: undefined }))).toEqual([
-      'dlq_entry_uuid',
-      'resolved_by',
-    ]);
+    expect(
+      validationFieldsOf(() => dlqUpdateFromProto({ dlqEntryUuid: 'x', resolvedBy: '', metadata: undefined })),
+    ).toEqual(['dlq_entry_uuid', 'resolved_by']);
   });
 
   it('round-trips the opening of a manual entry and applies the REST bounds', () => {
     const c = { taskUuid: makeUuid(), input: { performedBy: 'ops', reason: 'looks stuck' } };
     expect(dlqCreateFromProto(wire(CreateEntryRequest, dlqCreateToProto(c)))).toEqual(c);
-    expect(validationFieldsOf(() => dlqCreateFromProto({ taskUuid: 'x', performedBy: 'p'.repeat(256), reason: '' }))).toEqual([
-      'performed_by',
-      'reason',
-      'task_uuid',
-    ]);
+    expect(
+      validationFieldsOf(() => dlqCreateFromProto({ taskUuid: 'x', performedBy: 'p'.repeat(256), reason: '' })),
+    ).toEqual(['performed_by', 'reason', 'task_uuid']);
   });
 
   it('defaults and bounds the queue limits', () => {

@@ -126,7 +126,10 @@ export function dlqUpdateFromProto(req: PbUpdateInvestigationRequest): DlqUpdate
       : v.decode(() => dlqResolutionStatusFromProto(req.resolutionStatus!, 'resolution_status'));
   const input: DlqUpdateInput = {
     ...defined('resolutionStatus', status),
-    ...defined('resolutionNotes', v.optionalString('resolution_notes', req.resolutionNotes, TEXT_LIMITS.resolutionNotes)),
+    ...defined(
+      'resolutionNotes',
+      v.optionalString('resolution_notes', req.resolutionNotes, TEXT_LIMITS.resolutionNotes),
+    ),
     ...defined('resolvedBy', v.optionalString('resolved_by', req.resolvedBy, TEXT_LIMITS.actor)),
     ...defined('metadata', req.metadata as JsonObject | undefined),
   };
@@ -137,7 +140,8 @@ export function dlqUpdateFromProto(req: PbUpdateInvestigationRequest): DlqUpdate
 export function dlqUpdateToProto(c: DlqUpdateCommand): PbUpdateInvestigationRequest {
   return {
     dlqEntryUuid: c.dlqEntryUuid,
-    resolutionStatus: c.input.resolutionStatus === undefined ? undefined : dlqResolutionStatusToProto(c.input.resolutionStatus),
+    resolutionStatus:
+      c.input.resolutionStatus === undefined ? undefined : dlqResolutionStatusToProto(c.input.resolutionStatus),
     resolutionNotes: c.input.resolutionNotes,
     resolvedBy: c.input.resolvedBy,
     metadata: c.input.metadata,
@@ -237,7 +241,10 @@ export function dlqInvestigationItemToProto(i: DlqInvestigationItem): PbDlqInves
   };
 }
 
-export function dlqInvestigationItemFromProto(p: PbDlqInvestigationQueueEntry, path = 'entries[]'): DlqInvestigationItem {
+export function dlqInvestigationItemFromProto(
+  p: PbDlqInvestigationQueueEntry,
+  path = 'entries[]',
+): DlqInvestigationItem {
   return {
     dlqEntryUuid: p.dlqEntryUuid,
     taskUuid: p.taskUuid,

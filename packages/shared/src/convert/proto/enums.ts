@@ -13,7 +13,13 @@ import type {
   SortDirection,
   TaskSortField,
 } from '../../domain/task.js';
-import type { BackoffKind, IdentityStrategy, StalenessAction, StepType, TemplateRegistrationOutcome } from '../../domain/template.js';
+import type {
+  BackoffKind,
+  IdentityStrategy,
+  StalenessAction,
+  StepType,
+  TemplateRegistrationOutcome,
+} from '../../domain/template.js';
 import type { LeaseStatus, StepResultOutcomeKind } from '../../domain/worker.js';
 import {
   DlqReason as PbDlqReason,
@@ -166,14 +172,16 @@ export const STEP_MANUAL_ACTION_TYPE_ENUM = protoEnum('StepManualActionType', Pb
   resolve_manually: PbStepManualActionType.STEP_MANUAL_ACTION_TYPE_RESOLVE_MANUALLY,
   complete_manually: PbStepManualActionType.STEP_MANUAL_ACTION_TYPE_COMPLETE_MANUALLY,
 } as const satisfies Record<StepManualActionType, PbStepManualActionType>);
-export const { encode: stepManualActionTypeToProto, decode: stepManualActionTypeFromProto } = STEP_MANUAL_ACTION_TYPE_ENUM;
+export const { encode: stepManualActionTypeToProto, decode: stepManualActionTypeFromProto } =
+  STEP_MANUAL_ACTION_TYPE_ENUM;
 
 export const STALENESS_HEALTH_STATUS_ENUM = protoEnum('StalenessHealthStatus', PbStalenessHealthStatus, {
   healthy: PbStalenessHealthStatus.STALENESS_HEALTH_STATUS_HEALTHY,
   warning: PbStalenessHealthStatus.STALENESS_HEALTH_STATUS_WARNING,
   stale: PbStalenessHealthStatus.STALENESS_HEALTH_STATUS_STALE,
 } as const satisfies Record<StalenessHealthStatus, PbStalenessHealthStatus>);
-export const { encode: stalenessHealthStatusToProto, decode: stalenessHealthStatusFromProto } = STALENESS_HEALTH_STATUS_ENUM;
+export const { encode: stalenessHealthStatusToProto, decode: stalenessHealthStatusFromProto } =
+  STALENESS_HEALTH_STATUS_ENUM;
 
 export const LEASE_STATUS_ENUM = protoEnum('LeaseStatus', PbLeaseStatus, {
   valid: PbLeaseStatus.LEASE_STATUS_VALID,
@@ -190,12 +198,17 @@ export const RESULT_OUTCOME_ENUM = protoEnum('ResultOutcome', PbResultOutcome, {
 } as const satisfies Record<StepResultOutcomeKind, PbResultOutcome>);
 export const { encode: resultOutcomeToProto, decode: resultOutcomeFromProto } = RESULT_OUTCOME_ENUM;
 
-export const TEMPLATE_REGISTRATION_OUTCOME_ENUM = protoEnum('TemplateRegistrationOutcome', PbTemplateRegistrationOutcome, {
-  created: PbTemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_CREATED,
-  unchanged: PbTemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNCHANGED,
-  updated: PbTemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UPDATED,
-} as const satisfies Record<TemplateRegistrationOutcome, PbTemplateRegistrationOutcome>);
-export const { encode: templateRegistrationOutcomeToProto, decode: templateRegistrationOutcomeFromProto } = TEMPLATE_REGISTRATION_OUTCOME_ENUM;
+export const TEMPLATE_REGISTRATION_OUTCOME_ENUM = protoEnum(
+  'TemplateRegistrationOutcome',
+  PbTemplateRegistrationOutcome,
+  {
+    created: PbTemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_CREATED,
+    unchanged: PbTemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UNCHANGED,
+    updated: PbTemplateRegistrationOutcome.TEMPLATE_REGISTRATION_OUTCOME_UPDATED,
+  } as const satisfies Record<TemplateRegistrationOutcome, PbTemplateRegistrationOutcome>,
+);
+export const { encode: templateRegistrationOutcomeToProto, decode: templateRegistrationOutcomeFromProto } =
+  TEMPLATE_REGISTRATION_OUTCOME_ENUM;
 
 export const IDENTITY_STRATEGY_ENUM = protoEnum('IdentityStrategy', PbIdentityStrategy, {
   strict: PbIdentityStrategy.IDENTITY_STRATEGY_STRICT,

@@ -37,7 +37,11 @@ describe('TaskStatusUpdate', () => {
 
   it('rejects UNSPECIFIED types and a step change without its step', () => {
     const pb = taskStatusEventToProto(makeTaskStatusEvent());
-    expect(validationFieldsOf(() => taskStatusEventFromProto({ ...pb, updateType: TaskUpdateType.TASK_UPDATE_TYPE_UNSPECIFIED }))).toEqual(['update_type']);
+    expect(
+      validationFieldsOf(() =>
+        taskStatusEventFromProto({ ...pb, updateType: TaskUpdateType.TASK_UPDATE_TYPE_UNSPECIFIED }),
+      ),
+    ).toEqual(['update_type']);
     expect(validationFieldsOf(() => taskStatusEventFromProto({ ...pb, step: undefined }))).toEqual(['step']);
   });
 });
@@ -49,14 +53,17 @@ describe('StreamTaskStatusRequest', () => {
       { taskUuid: makeUuid(), options: { includeSteps: false, afterEventId: 123456789 } },
       { taskUuid: makeUuid(), options: { includeSteps: false } },
     ]) {
-      expect(streamTaskStatusRequestFromProto(wire(StreamTaskStatusRequest, streamTaskStatusRequestToProto(q)))).toEqual(q);
+      expect(
+        streamTaskStatusRequestFromProto(wire(StreamTaskStatusRequest, streamTaskStatusRequestToProto(q))),
+      ).toEqual(q);
     }
   });
 
   it('rejects a bad uuid and a negative cursor', () => {
-    expect(validationFieldsOf(() => streamTaskStatusRequestFromProto({ taskUuid: 'x', includeSteps: false, afterEventId: -1 }))).toEqual([
-      'after_event_id',
-      'task_uuid',
-    ]);
+    expect(
+      validationFieldsOf(() =>
+        streamTaskStatusRequestFromProto({ taskUuid: 'x', includeSteps: false, afterEventId: -1 }),
+      ),
+    ).toEqual(['after_event_id', 'task_uuid']);
   });
 });

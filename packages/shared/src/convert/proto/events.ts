@@ -8,7 +8,14 @@ import type {
 } from '../../gen/tasker/v1/tasks.js';
 import { INT_LIMITS } from '../../domain/limits.js';
 import { RequestValidator, requiredDateFromProto } from './common.js';
-import { stepStateFromProto, stepStateToProto, taskEventTypeFromProto, taskEventTypeToProto, taskStateFromProto, taskStateToProto } from './enums.js';
+import {
+  stepStateFromProto,
+  stepStateToProto,
+  taskEventTypeFromProto,
+  taskEventTypeToProto,
+  taskStateFromProto,
+  taskStateToProto,
+} from './enums.js';
 
 export interface StreamTaskStatusQuery {
   taskUuid: string;
@@ -22,7 +29,10 @@ export function streamTaskStatusRequestFromProto(req: PbStreamTaskStatusRequest)
   v.done();
   return {
     taskUuid,
-    options: after === undefined ? { includeSteps: req.includeSteps } : { includeSteps: req.includeSteps, afterEventId: after },
+    options:
+      after === undefined
+        ? { includeSteps: req.includeSteps }
+        : { includeSteps: req.includeSteps, afterEventId: after },
   };
 }
 
@@ -48,7 +58,12 @@ export function taskStatusEventToProto(e: TaskStatusEvent, lastEventId?: number)
     step:
       e.step === null
         ? undefined
-        : { stepUuid: e.step.stepUuid, name: e.step.name, state: stepStateToProto(e.step.state), attempt: e.step.attempt },
+        : {
+            stepUuid: e.step.stepUuid,
+            name: e.step.name,
+            state: stepStateToProto(e.step.state),
+            attempt: e.step.attempt,
+          },
   };
 }
 

@@ -9,27 +9,36 @@ describe('health', () => {
   it.each([
     ['ready', makeHealthReport()],
     ...distinctVariants(makeHealthReport()),
-    ['not ready, every check status', makeHealthReport({
-      status: 'not_ready',
-      checks: {
-        a: { status: 'healthy', message: null, durationMs: 0 },
-        b: { status: 'degraded', message: 'slow', durationMs: 3 },
-        c: { status: 'unhealthy', message: 'down', durationMs: 1000 },
-        d: { status: 'unknown', message: null, durationMs: 0 },
-      },
-      info: {
-        version: '1',
-        environment: 'test',
-        operationalState: 'graceful_shutdown',
-        poolMax: 3,
-        circuitBreakerState: 'half_open',
-        pools: {},
-        queueDepth: null,
-      },
-    })],
+    [
+      'not ready, every check status',
+      makeHealthReport({
+        status: 'not_ready',
+        checks: {
+          a: { status: 'healthy', message: null, durationMs: 0 },
+          b: { status: 'degraded', message: 'slow', durationMs: 3 },
+          c: { status: 'unhealthy', message: 'down', durationMs: 1000 },
+          d: { status: 'unknown', message: null, durationMs: 0 },
+        },
+        info: {
+          version: '1',
+          environment: 'test',
+          operationalState: 'graceful_shutdown',
+          poolMax: 3,
+          circuitBreakerState: 'half_open',
+          pools: {},
+          queueDepth: null,
+        },
+      }),
+    ],
     ...CIRCUIT_BREAKER_STATES.map((circuitBreakerState): [string, HealthReport] => [
       `circuit breaker ${circuitBreakerState}`,
-      makeHealthReport({ info: { ...makeHealthReport().info!, circuitBreakerState, queueDepth: { measuredAt: new Date(0), namespaces: {} } } }),
+      makeHealthReport({
+        info: {
+          ...makeHealthReport().info!,
+          circuitBreakerState,
+          queueDepth: { measuredAt: new Date(0), namespaces: {} },
+        },
+      }),
     ]),
   ])('round-trips a full report (%s)', (_, report) => {
     expect(healthReportFromProto(wire(CheckReadinessResponse, healthReportToProto(report)))).toEqual(report);
@@ -44,14 +53,19 @@ describe('health', () => {
   it('rejects statuses outside the vocabulary', () => {
     const pb = healthReportToProto(makeHealthReport());
     expect(validationFieldsOf(() => healthReportFromProto({ ...pb, status: 'fine' }))).toEqual(['status']);
-    expect(validationFieldsOf(() => healthReportFromProto({ ...pb, info: { ...pb.info!, circuitBreakerState: '' } }))).toEqual([
-      'info.circuit_breaker_state',
-    ]);
+    expect(
+      validationFieldsOf(() => healthReportFromProto({ ...pb, info: { ...pb.info!, circuitBreakerState: '' } })),
+    ).toEqual(['info.circuit_breaker_state']);
   });
 
   it('carries the pool figures and the queue depth per namespace on the wire', () => {
     const pb = wire(CheckReadinessResponse, healthReportToProto(makeHealthReport()));
-    expect(pb.info?.poolUtilization['database']).toMatchObject({ activeConnections: 3, waitingQueries: 1, maxConnections: 10, totalAcquires: 1234 });
+    expect(pb.info?.poolUtilization['database']).toMatchObject({
+      activeConnections: 3,
+      waitingQueries: 1,
+      maxConnections: 10,
+      totalAcquires: 1234,
+    });
     expect(pb.info?.queueDepth?.namespaces['billing']).toEqual({ depth: 12, limit: 10, throttled: true });
     expect(pb.info?.circuitBreakerState).toBe('closed');
   });

@@ -21,9 +21,21 @@ import type {
 } from '../../gen/tasker/v1/health.js';
 import { nullableFromProto, nullableToProto, requiredDateFromProto } from './common.js';
 
-const REPORT_STATUSES = ['alive', 'healthy', 'ready', 'not_ready', 'degraded', 'unhealthy'] as const satisfies readonly HealthReport['status'][];
+const REPORT_STATUSES = [
+  'alive',
+  'healthy',
+  'ready',
+  'not_ready',
+  'degraded',
+  'unhealthy',
+] as const satisfies readonly HealthReport['status'][];
 const CHECK_STATUSES = ['healthy', 'degraded', 'unhealthy', 'unknown'] as const satisfies readonly CheckStatus[];
-const OPERATIONAL_STATES = ['startup', 'normal', 'graceful_shutdown', 'stopped'] as const satisfies readonly OperationalState[];
+const OPERATIONAL_STATES = [
+  'startup',
+  'normal',
+  'graceful_shutdown',
+  'stopped',
+] as const satisfies readonly OperationalState[];
 
 function oneOf<T extends string>(values: readonly T[], value: string, path: string): T {
   if (!(values as readonly string[]).includes(value)) {
@@ -45,7 +57,11 @@ function checksFromProto(checks: Record<string, PbHealthCheck>): Record<string, 
   return Object.fromEntries(
     Object.entries(checks).map(([name, c]): [string, HealthCheck] => [
       name,
-      { status: oneOf(CHECK_STATUSES, c.status, `checks.${name}.status`), message: nullableFromProto(c.message), durationMs: c.durationMs },
+      {
+        status: oneOf(CHECK_STATUSES, c.status, `checks.${name}.status`),
+        message: nullableFromProto(c.message),
+        durationMs: c.durationMs,
+      },
     ]),
   );
 }
@@ -83,7 +99,10 @@ function queueDepthFromProto(report: PbQueueDepthReport | undefined): QueueDepth
   return {
     measuredAt: requiredDateFromProto(report.measuredAt, 'info.queue_depth.measured_at'),
     namespaces: Object.fromEntries(
-      Object.entries(report.namespaces).map(([ns, q]) => [ns, { depth: q.depth, limit: q.limit, throttled: q.throttled }]),
+      Object.entries(report.namespaces).map(([ns, q]) => [
+        ns,
+        { depth: q.depth, limit: q.limit, throttled: q.throttled },
+      ]),
     ),
   };
 }

@@ -53,10 +53,10 @@ describe('protoEnum', () => {
     // @ts-expect-error `desc` is missing
     const partial = { asc: ASC } as const satisfies Record<SortDirection, PbSortDirection>;
     expect(partial).toEqual({ asc: ASC });
-    // @ts-expect-error a TaskState is not a SortDirection
-    expect(() => protoEnum('SortDirection', PbSortDirection, { asc: PbTaskState.TASK_STATE_PENDING, desc: DESC })).toThrow(
-      'no domain value for SORT_DIRECTION_ASC',
-    );
+    const wrongEnum = () =>
+      // @ts-expect-error a TaskState is not a SortDirection
+      protoEnum('SortDirection', PbSortDirection, { asc: PbTaskState.TASK_STATE_PENDING, desc: DESC });
+    expect(wrongEnum).toThrow('no domain value for SORT_DIRECTION_ASC');
   });
 
   it('throws when two domain values share a proto value', () => {

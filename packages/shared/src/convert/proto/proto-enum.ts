@@ -25,7 +25,9 @@ function isUnspecified(value: string): boolean {
 type Unreached<T, P extends string, A> = Exclude<SpecifiedProtoValue<P>, T[keyof T] | keyof A>;
 
 /** Compiles only when every specified proto value is reached; otherwise names the ones that are not. */
-type Exhaustive<T, P extends string, A> = [Unreached<T, P, A>] extends [never] ? unknown : { unreachedProtoValues: Unreached<T, P, A> };
+type Exhaustive<T, P extends string, A> = [Unreached<T, P, A>] extends [never]
+  ? unknown
+  : { unreachedProtoValues: Unreached<T, P, A> };
 
 /**
  * Builds both converters of an enum from its table.
@@ -41,11 +43,17 @@ export function protoEnum<
   const T extends Record<string, P>,
   P extends string,
   const A extends Partial<Record<P, keyof T & string>> = Record<never, never>,
->(name: string, protoEnumObject: Record<string, P>, table: T & Exhaustive<T, P, A>, decodeAliases?: A): ProtoEnum<keyof T & string, P> {
+>(
+  name: string,
+  protoEnumObject: Record<string, P>,
+  table: T & Exhaustive<T, P, A>,
+  decodeAliases?: A,
+): ProtoEnum<keyof T & string, P> {
   type D = keyof T & string;
   const fromProto: Partial<Record<P, D>> = {};
   for (const [domain, proto] of Object.entries(table) as Array<[D, P]>) {
-    if (Object.hasOwn(fromProto, proto)) throw new Error(`${name}: ${fromProto[proto]} and ${domain} both map to ${proto}`);
+    if (Object.hasOwn(fromProto, proto))
+      throw new Error(`${name}: ${fromProto[proto]} and ${domain} both map to ${proto}`);
     fromProto[proto] = domain;
   }
   Object.assign(fromProto, decodeAliases);

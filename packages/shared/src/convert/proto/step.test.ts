@@ -48,7 +48,9 @@ describe('Step', () => {
   });
 
   it('rejects an UNSPECIFIED state', () => {
-    expect(fieldsOf(() => stepFromProto({ ...stepToProto(makeStep()), state: StepState.STEP_STATE_UNSPECIFIED }))).toEqual(['step.state']);
+    expect(
+      fieldsOf(() => stepFromProto({ ...stepToProto(makeStep()), state: StepState.STEP_STATE_UNSPECIFIED })),
+    ).toEqual(['step.state']);
   });
 
   it('pages a step list as a window with the real total', () => {
@@ -77,18 +79,50 @@ describe('ResolveStepRequest', () => {
   it.each<[string, ResolveStepInput]>([
     ['reset', { ...ids, action: { type: 'reset_for_retry', reason: 'fixed', performedBy: 'ops' } }],
     ['resolve', { ...ids, action: { type: 'resolve_manually', reason: 'skip', performedBy: 'ops' } }],
-    ['complete with metadata', { ...ids, action: { type: 'complete_manually', reason: 'done', performedBy: 'ops', result: { tax: 1 }, metadata: { ticket: 'T-1' } } }],
-    ['complete with a null result', { ...ids, action: { type: 'complete_manually', reason: 'done', performedBy: 'ops', result: null } }],
+    [
+      'complete with metadata',
+      {
+        ...ids,
+        action: {
+          type: 'complete_manually',
+          reason: 'done',
+          performedBy: 'ops',
+          result: { tax: 1 },
+          metadata: { ticket: 'T-1' },
+        },
+      },
+    ],
+    [
+      'complete with a null result',
+      { ...ids, action: { type: 'complete_manually', reason: 'done', performedBy: 'ops', result: null } },
+    ],
   ])('round-trips every field (%s)', (_, input) => {
     expect(resolveStepRequestFromProto(wire(ResolveStepRequest, resolveStepRequestToProto(input)))).toEqual(input);
   });
 
   it('rejects UNSPECIFIED, missing fields, and a result where none belongs', () => {
     const bad = ResolveStepRequest.fromPartial({ taskUuid: 'x', stepUuid: ids.stepUuid });
-    expect(fieldsOf(() => resolveStepRequestFromProto(bad))).toEqual(['action_type', 'performed_by', 'reason', 'task_uuid']);
-    const noResult = ResolveStepRequest.fromPartial({ ...ids, actionType: StepManualActionType.STEP_MANUAL_ACTION_TYPE_COMPLETE_MANUALLY, performedBy: 'a', reason: 'r' });
+    expect(fieldsOf(() => resolveStepRequestFromProto(bad))).toEqual([
+      'action_type',
+      'performed_by',
+      'reason',
+      'task_uuid',
+    ]);
+    const noResult = ResolveStepRequest.fromPartial({
+      ...ids,
+      actionType: StepManualActionType.STEP_MANUAL_ACTION_TYPE_COMPLETE_MANUALLY,
+      performedBy: 'a',
+      reason: 'r',
+    });
     expect(fieldsOf(() => resolveStepRequestFromProto(noResult))).toEqual(['result']);
-    const extra = ResolveStepRequest.fromPartial({ ...ids, actionType: StepManualActionType.STEP_MANUAL_ACTION_TYPE_RESET_FOR_RETRY, performedBy: 'a', reason: 'r', result: 1, metadata: {} });
+    const extra = ResolveStepRequest.fromPartial({
+      ...ids,
+      actionType: StepManualActionType.STEP_MANUAL_ACTION_TYPE_RESET_FOR_RETRY,
+      performedBy: 'a',
+      reason: 'r',
+      result: 1,
+      metadata: {},
+    });
     expect(fieldsOf(() => resolveStepRequestFromProto(extra))).toEqual(['metadata', 'result']);
   });
 });
@@ -103,6 +137,8 @@ describe('StepAudit', () => {
   });
 
   it('rejects an audit action outside the vocabulary', () => {
-    expect(fieldsOf(() => stepAuditFromProto({ ...stepAuditToProto(makeStepAudit()), action: 'teleport' }))).toEqual(['audit_records[].action']);
+    expect(fieldsOf(() => stepAuditFromProto({ ...stepAuditToProto(makeStepAudit()), action: 'teleport' }))).toEqual([
+      'audit_records[].action',
+    ]);
   });
 });

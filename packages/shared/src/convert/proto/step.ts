@@ -1,5 +1,11 @@
 // Step resource: domain ↔ proto, both directions side by side.
-import { STEP_AUDIT_ACTIONS, type Step, type StepAudit, type StepAuditAction, type StepManualAction } from '../../domain/step.js';
+import {
+  STEP_AUDIT_ACTIONS,
+  type Step,
+  type StepAudit,
+  type StepAuditAction,
+  type StepManualAction,
+} from '../../domain/step.js';
 import { TEXT_LIMITS } from '../../domain/limits.js';
 import type { Page } from '../../domain/task.js';
 import { validationError } from '../../errors.js';
@@ -158,7 +164,6 @@ export interface ResolveStepInput {
   stepUuid: string;
   action: StepManualAction;
 }
-
 
 /** `result` is required for COMPLETE_MANUALLY and rejected for the other actions (as the proto states). */
 export function resolveStepRequestFromProto(req: PbResolveStepRequest): ResolveStepInput {

@@ -8,7 +8,15 @@ describe('TaskSummary', () => {
   it.each([
     ['fully populated', makeTaskSummary()],
     ...distinctVariants(makeTaskSummary()),
-    ['minimal', makeTaskSummary({ task: makeMinimalTask(), steps: [], template: { steps: [] }, dlq: { inDlq: false, dlqReason: null, resolutionStatus: null } })],
+    [
+      'minimal',
+      makeTaskSummary({
+        task: makeMinimalTask(),
+        steps: [],
+        template: { steps: [] },
+        dlq: { inDlq: false, dlqReason: null, resolutionStatus: null },
+      }),
+    ],
   ])('round-trips every field (%s)', (_, summary) => {
     const pb = wire(GetTaskSummaryResponse, taskSummaryToProto(summary));
     expect(taskSummaryFromProto(pb)).toEqual(summary);
@@ -18,6 +26,11 @@ describe('TaskSummary', () => {
 
   it('carries the step error message', () => {
     const pb = wire(GetTaskSummaryResponse, taskSummaryToProto(makeTaskSummary()));
-    expect(taskSummaryFromProto(pb).steps[0]?.error).toEqual({ errorType: 'http_error', retryable: false, statusCode: 500, message: 'boom' });
+    expect(taskSummaryFromProto(pb).steps[0]?.error).toEqual({
+      errorType: 'http_error',
+      retryable: false,
+      statusCode: 500,
+      message: 'boom',
+    });
   });
 });

@@ -98,7 +98,8 @@ export function taskSummaryToProto(s: TaskSummary): PbGetTaskSummaryResponse {
     dlq: {
       inDlq: s.dlq.inDlq,
       dlqReason: s.dlq.dlqReason === null ? undefined : dlqReasonToProto(s.dlq.dlqReason),
-      resolutionStatus: s.dlq.resolutionStatus === null ? undefined : dlqResolutionStatusToProto(s.dlq.resolutionStatus),
+      resolutionStatus:
+        s.dlq.resolutionStatus === null ? undefined : dlqResolutionStatusToProto(s.dlq.resolutionStatus),
     },
     links: linksOf(s.task),
   };

@@ -46,13 +46,12 @@ function fieldsOf(run: () => unknown): string[] {
 }
 
 describe('Task', () => {
-  it.each([
-    ['fully populated', makeTask()],
-    ...distinctVariants(makeTask()),
-    ['minimal', makeMinimalTask()],
-  ])('round-trips every field over the wire (%s)', (_, task) => {
-    expect(taskFromProto(wire(PbTask, taskToProto(task)))).toEqual(task);
-  });
+  it.each([['fully populated', makeTask()], ...distinctVariants(makeTask()), ['minimal', makeMinimalTask()]])(
+    'round-trips every field over the wire (%s)',
+    (_, task) => {
+      expect(taskFromProto(wire(PbTask, taskToProto(task)))).toEqual(task);
+    },
+  );
 
   it('rejects a task without its request time', () => {
     const pb = { ...taskToProto(makeTask()), requestedAt: undefined };
@@ -119,12 +118,19 @@ describe('CreateTaskRequest', () => {
       sourceSystem: 'tasker-core',
       reason: 'Task created via gRPC',
     });
-    expect(GRPC_CREATE_TASK_DEFAULTS).toEqual({ initiator: 'grpc', sourceSystem: 'tasker-core', reason: 'Task created via gRPC' });
+    expect(GRPC_CREATE_TASK_DEFAULTS).toEqual({
+      initiator: 'grpc',
+      sourceSystem: 'tasker-core',
+      reason: 'Task created via gRPC',
+    });
   });
 
   it('carries options both ways and leaves an empty map out', () => {
     const input = makeCreateTaskInput({ options: { a: '1', 'b.c': '' } });
-    expect(createTaskInputFromProto(wire(CreateTaskRequest, createTaskInputToProto(input))).options).toEqual({ a: '1', 'b.c': '' });
+    expect(createTaskInputFromProto(wire(CreateTaskRequest, createTaskInputToProto(input))).options).toEqual({
+      a: '1',
+      'b.c': '',
+    });
     const none = createTaskInputFromProto(wire(CreateTaskRequest, createTaskInputToProto({ ...input, options: {} })));
     expect(none).not.toHaveProperty('options');
   });
@@ -132,7 +138,9 @@ describe('CreateTaskRequest', () => {
   it('accepts the REST bounds exactly', () => {
     const input = makeCreateTaskInput({ priority: -100, reason: 'r'.repeat(500), namespace: 'n'.repeat(255) });
     expect(createTaskInputFromProto(createTaskInputToProto(input))).toEqual(input);
-    expect(fieldsOf(() => createTaskInputFromProto(createTaskInputToProto({ ...input, reason: 'r'.repeat(501) })))).toEqual(['reason']);
+    expect(
+      fieldsOf(() => createTaskInputFromProto(createTaskInputToProto({ ...input, reason: 'r'.repeat(501) }))),
+    ).toEqual(['reason']);
   });
 });
 
@@ -143,9 +151,9 @@ describe('ResolveTaskRequest', () => {
   });
 
   it('names the bad fields', () => {
-    expect(fieldsOf(() => resolveTaskRequestFromProto({ taskUuid: 'x', performedBy: '', reason: 'r'.repeat(1001) })).sort()).toEqual(
-      ['performed_by', 'reason', 'task_uuid'],
-    );
+    expect(
+      fieldsOf(() => resolveTaskRequestFromProto({ taskUuid: 'x', performedBy: '', reason: 'r'.repeat(1001) })).sort(),
+    ).toEqual(['performed_by', 'reason', 'task_uuid']);
   });
 });
 
@@ -153,14 +161,21 @@ describe('GetTask response', () => {
   it('round-trips task, steps and context', () => {
     const task = makeTask();
     const steps = [makeStep({ taskUuid: task.taskUuid }), makeMinimalStep({ taskUuid: task.taskUuid })];
-    const context = { taskUuid: task.taskUuid, inputs: { a: 1 }, outputs: { s: { b: [true] } }, merged: { a: 1, s: { b: [true] } } };
+    const context = {
+      taskUuid: task.taskUuid,
+      inputs: { a: 1 },
+      outputs: { s: { b: [true] } },
+      merged: { a: 1, s: { b: [true] } },
+    };
     const back = getTaskResponseFromProto(wire(GetTaskResponse, getTaskResponseToProto({ task, steps, context })));
     expect(back).toEqual({ task, steps, context });
   });
 
   it('leaves steps and context absent when not asked for', () => {
     const task = makeMinimalTask();
-    const back = getTaskResponseFromProto(wire(GetTaskResponse, getTaskResponseToProto({ task, steps: null, context: null })));
+    const back = getTaskResponseFromProto(
+      wire(GetTaskResponse, getTaskResponseToProto({ task, steps: null, context: null })),
+    );
     expect(back).toEqual({ task, steps: null, context: null });
   });
 });
@@ -186,7 +201,9 @@ describe('ListTasksRequest', () => {
 
   it('defaults paging and an unspecified sort to created_at descending', () => {
     expect(taskListQueryFromProto(ListTasksRequest.fromPartial({}))).toEqual({ limit: 50, offset: 0 });
-    const sorted = ListTasksRequest.fromPartial({ sort: { field: TaskSortField.TASK_SORT_FIELD_UNSPECIFIED, direction: SortDirection.SORT_DIRECTION_UNSPECIFIED } });
+    const sorted = ListTasksRequest.fromPartial({
+      sort: { field: TaskSortField.TASK_SORT_FIELD_UNSPECIFIED, direction: SortDirection.SORT_DIRECTION_UNSPECIFIED },
+    });
     expect(taskListQueryFromProto(sorted).sort).toEqual({ field: 'created_at', direction: 'desc' });
   });
 
@@ -197,8 +214,15 @@ describe('ListTasksRequest', () => {
       namespace: '',
       version: 'v'.repeat(51),
     });
-    expect(fieldsOf(() => taskListQueryFromProto(req)).sort()).toEqual(['namespace', 'pagination.limit', 'states[1]', 'version']);
-    expect(fieldsOf(() => taskListQueryFromProto(ListTasksRequest.fromPartial({ pagination: { limit: 0 } })))).toEqual(['pagination.limit']);
+    expect(fieldsOf(() => taskListQueryFromProto(req)).sort()).toEqual([
+      'namespace',
+      'pagination.limit',
+      'states[1]',
+      'version',
+    ]);
+    expect(fieldsOf(() => taskListQueryFromProto(ListTasksRequest.fromPartial({ pagination: { limit: 0 } })))).toEqual([
+      'pagination.limit',
+    ]);
   });
 
   it('round-trips a page', () => {
@@ -221,10 +245,11 @@ describe('Cancel, resume, context', () => {
 
   it('rejects a bad task uuid naming the field', () => {
     expect(fieldsOf(() => cancelTaskRequestFromProto({ taskUuid: 'nope' }))).toEqual(['task_uuid']);
-    expect(fieldsOf(() => cancelTaskRequestFromProto({ taskUuid: makeUuid(), reason: '', performedBy: 'p'.repeat(256) })).sort()).toEqual([
-      'performed_by',
-      'reason',
-    ]);
+    expect(
+      fieldsOf(() =>
+        cancelTaskRequestFromProto({ taskUuid: makeUuid(), reason: '', performedBy: 'p'.repeat(256) }),
+      ).sort(),
+    ).toEqual(['performed_by', 'reason']);
     expect(fieldsOf(() => resumeTaskRequestFromProto({ taskUuid: '', performedBy: '', reason: '' })).sort()).toEqual([
       'performed_by',
       'reason',

@@ -319,7 +319,11 @@ export function cancelTaskRequestFromProto(req: PbCancelTaskRequest): CancelTask
 }
 
 export function cancelTaskRequestToProto(c: CancelTaskCommand): PbCancelTaskRequest {
-  return { taskUuid: c.taskUuid, reason: nullableToProto(c.input.reason), performedBy: nullableToProto(c.input.performedBy) };
+  return {
+    taskUuid: c.taskUuid,
+    reason: nullableToProto(c.input.reason),
+    performedBy: nullableToProto(c.input.performedBy),
+  };
 }
 
 export function cancelTaskResponseToProto(task: Task): PbCancelTaskResponse {

@@ -44,8 +44,13 @@ const emptyObjectsTemplate = () => {
       inputSchema: {},
       metadata: {},
       lifecycle: {
-        maxDurationMinutes: null, maxWaitingForDependenciesMinutes: 5, maxWaitingForRetryMinutes: null, maxStepsInProcessMinutes: null,
-        stalenessAction: null, autoFailOnTimeout: null, autoDlqOnTimeout: false,
+        maxDurationMinutes: null,
+        maxWaitingForDependenciesMinutes: 5,
+        maxWaitingForRetryMinutes: null,
+        maxStepsInProcessMinutes: null,
+        stalenessAction: null,
+        autoFailOnTimeout: null,
+        autoDlqOnTimeout: false,
       },
       steps: [makeTemplateStep({ resultSchema: {}, retry: { ...makeTemplateStep().retry, backoff: 'fibonacci' } })],
     },
@@ -66,7 +71,10 @@ describe('Template', () => {
     const { definition, configuration } = makeTemplate();
     const pb = wire(PbTemplate, templateDefinitionToProto(definition, configuration));
     expect(templateDefinitionFromProto(pb)).toEqual({ definition, configuration });
-    expect(validationFieldsOf(() => templateFromProto(pb))).toEqual(['template.content_hash', 'template.template_uuid']);
+    expect(validationFieldsOf(() => templateFromProto(pb))).toEqual([
+      'template.content_hash',
+      'template.template_uuid',
+    ]);
   });
 
   it('rejects UNSPECIFIED identity strategy and backoff', () => {
@@ -84,7 +92,9 @@ describe('Template', () => {
     );
     const t = makeTemplate();
     const template = { ...t, definition: { ...t.definition, steps } };
-    expect(templateFromProto(templateToProto(template)).definition.steps.map((s) => s.type)).toEqual(steps.map((s) => s.type));
+    expect(templateFromProto(templateToProto(template)).definition.steps.map((s) => s.type)).toEqual(
+      steps.map((s) => s.type),
+    );
     const pb = templateToProto(template);
     pb.steps[0]!.stepType = StepType.STEP_TYPE_UNSPECIFIED;
     expect(validationFieldsOf(() => templateFromProto(pb))).toEqual(['template.steps[0].step_type']);
@@ -92,7 +102,10 @@ describe('Template', () => {
 
   it('round-trips a template list', () => {
     const list = {
-      namespaces: [{ name: 'billing', description: null, templateCount: 2 }, { name: 'media', description: 'media', templateCount: 1 }],
+      namespaces: [
+        { name: 'billing', description: null, templateCount: 2 },
+        { name: 'media', description: 'media', templateCount: 1 },
+      ],
       templates: [{ namespace: 'billing', name: 'a', version: '1', description: null, stepCount: 4 }],
       totalCount: 1,
     };
@@ -104,40 +117,56 @@ describe('Template', () => {
 
 describe('template requests', () => {
   it('round-trips list and get requests, and validates them', () => {
-    expect(listTemplatesRequestFromProto(listTemplatesRequestToProto({ namespace: 'billing' }))).toEqual({ namespace: 'billing' });
+    expect(listTemplatesRequestFromProto(listTemplatesRequestToProto({ namespace: 'billing' }))).toEqual({
+      namespace: 'billing',
+    });
     expect(listTemplatesRequestFromProto(listTemplatesRequestToProto({}))).toEqual({});
     expect(validationFieldsOf(() => listTemplatesRequestFromProto({ namespace: '' }))).toEqual(['namespace']);
     const key = { namespace: 'billing', name: 'invoice', version: '1.0.0' };
     expect(getTemplateRequestFromProto(wire(GetTemplateRequest, getTemplateRequestToProto(key)))).toEqual(key);
-    expect(validationFieldsOf(() => getTemplateRequestFromProto({ namespace: '', name: '', version: 'v'.repeat(51) }))).toEqual([
-      'name',
-      'namespace',
-      'version',
-    ]);
+    expect(
+      validationFieldsOf(() => getTemplateRequestFromProto({ namespace: '', name: '', version: 'v'.repeat(51) })),
+    ).toEqual(['name', 'namespace', 'version']);
   });
 
   it('round-trips both validate sources and rejects a missing one', () => {
     const doc = { name: 'x', steps: [{ name: 'a', handler: { callable: 'A' } }] };
-    expect(validateTemplateRequestFromProto(wire(ValidateTemplateRequest, validateTemplateRequestToProto(doc)))).toEqual(doc);
+    expect(
+      validateTemplateRequestFromProto(wire(ValidateTemplateRequest, validateTemplateRequestToProto(doc))),
+    ).toEqual(doc);
     expect(validateTemplateRequestFromProto(validateTemplateRequestToProto('name: x\n'))).toBe('name: x\n');
     expect(validationFieldsOf(() => validateTemplateRequestFromProto({ source: undefined }))).toEqual(['source']);
-    expect(validationFieldsOf(() => validateTemplateRequestFromProto({ source: { $case: 'yaml', value: '' } }))).toEqual(['yaml']);
+    expect(
+      validationFieldsOf(() => validateTemplateRequestFromProto({ source: { $case: 'yaml', value: '' } })),
+    ).toEqual(['yaml']);
   });
 
   it('round-trips validation results', () => {
-    for (const v of [{ valid: true, errors: [] }, { valid: false, errors: [{ path: 'steps[0].name', message: 'required' }] }]) {
+    for (const v of [
+      { valid: true, errors: [] },
+      { valid: false, errors: [{ path: 'steps[0].name', message: 'required' }] },
+    ]) {
       expect(templateValidationFromProto(wire(ValidateTemplateResponse, templateValidationToProto(v)))).toEqual(v);
     }
   });
 
   it('round-trips registrations and bounds the batch', () => {
     const cmd = { raws: [{ name: 'a' }, { name: 'b', steps: [] }], force: true };
-    expect(registerTemplatesRequestFromProto(wire(RegisterTemplatesRequest, registerTemplatesRequestToProto(cmd)))).toEqual(cmd);
-    expect(validationFieldsOf(() => registerTemplatesRequestFromProto({ templates: [], force: false }))).toEqual(['templates']);
+    expect(
+      registerTemplatesRequestFromProto(wire(RegisterTemplatesRequest, registerTemplatesRequestToProto(cmd))),
+    ).toEqual(cmd);
+    expect(validationFieldsOf(() => registerTemplatesRequestFromProto({ templates: [], force: false }))).toEqual([
+      'templates',
+    ]);
     const results = (['created', 'unchanged', 'updated'] as const).map((outcome, i) => ({
-      namespace: 'n', name: outcome, version: '1', outcome,
+      namespace: 'n',
+      name: outcome,
+      version: '1',
+      outcome,
       warnings: Array.from({ length: i }, (_, w) => ({ path: `steps[${w}].timeout_seconds`, message: `warning ${w}` })),
     }));
-    expect(templateRegistrationsFromProto(wire(RegisterTemplatesResponse, templateRegistrationsToProto(results)))).toEqual(results);
+    expect(
+      templateRegistrationsFromProto(wire(RegisterTemplatesResponse, templateRegistrationsToProto(results))),
+    ).toEqual(results);
   });
 });

@@ -66,7 +66,10 @@ function lifecycleFromProto(l: PbTemplateLifecycle | undefined): TemplateLifecyc
     maxWaitingForDependenciesMinutes: nullableFromProto(l.maxWaitingForDependenciesMinutes),
     maxWaitingForRetryMinutes: nullableFromProto(l.maxWaitingForRetryMinutes),
     maxStepsInProcessMinutes: nullableFromProto(l.maxStepsInProcessMinutes),
-    stalenessAction: l.stalenessAction === undefined ? null : stalenessActionFromProto(l.stalenessAction, 'template.lifecycle.staleness_action'),
+    stalenessAction:
+      l.stalenessAction === undefined
+        ? null
+        : stalenessActionFromProto(l.stalenessAction, 'template.lifecycle.staleness_action'),
     autoFailOnTimeout: nullableFromProto(l.autoFailOnTimeout),
     autoDlqOnTimeout: nullableFromProto(l.autoDlqOnTimeout),
   };

@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseStatus, ReportResultsRequest, ReportResultsResponse, ResultOutcome, CompleteStepRequest, FailStepRequest, HeartbeatResponse, RegisterWorkerRequest, ClaimedStep as PbClaimedStep, Worker as PbWorker, ClaimStepsRequest, HeartbeatRequest, ReleaseLeasesRequest, ReleaseLeasesResponse, CompleteStepResponse } from '../../gen/tasker/v1/workers.js';
+import {
+  LeaseStatus,
+  ReportResultsRequest,
+  ReportResultsResponse,
+  ResultOutcome,
+  CompleteStepRequest,
+  FailStepRequest,
+  HeartbeatResponse,
+  RegisterWorkerRequest,
+  ClaimedStep as PbClaimedStep,
+  Worker as PbWorker,
+  ClaimStepsRequest,
+  HeartbeatRequest,
+  ReleaseLeasesRequest,
+  ReleaseLeasesResponse,
+  CompleteStepResponse,
+} from '../../gen/tasker/v1/workers.js';
 import { STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
 import { StepState } from '../../gen/tasker/v1/common.js';
 import {
@@ -63,7 +79,12 @@ describe('worker registration', () => {
 
   it('validates a registration', () => {
     const bad = RegisterWorkerRequest.fromPartial({ version: 'v'.repeat(65), namespaces: [''] });
-    expect(validationFieldsOf(() => registerWorkerInputFromProto(bad))).toEqual(['hostname', 'namespaces[0]', 'version', 'worker_id']);
+    expect(validationFieldsOf(() => registerWorkerInputFromProto(bad))).toEqual([
+      'hostname',
+      'namespaces[0]',
+      'version',
+      'worker_id',
+    ]);
   });
 
   it.each([
@@ -101,13 +122,24 @@ describe('claims', () => {
 });
 
 describe('leases', () => {
-  const leases = [{ stepUuid: makeUuid(), leaseToken: makeUuid() }, { stepUuid: makeUuid(), leaseToken: makeUuid() }];
+  const leases = [
+    { stepUuid: makeUuid(), leaseToken: makeUuid() },
+    { stepUuid: makeUuid(), leaseToken: makeUuid() },
+  ];
 
   it('round-trips heartbeats and releases, and validates lease refs', () => {
-    expect(heartbeatInputFromProto(wire(HeartbeatRequest, heartbeatInputToProto({ workerId: 'w', leases })))).toEqual({ workerId: 'w', leases });
-    expect(releaseInputFromProto(wire(ReleaseLeasesRequest, releaseInputToProto({ workerId: 'w', leases: [] })))).toEqual({ workerId: 'w', leases: [] });
+    expect(heartbeatInputFromProto(wire(HeartbeatRequest, heartbeatInputToProto({ workerId: 'w', leases })))).toEqual({
+      workerId: 'w',
+      leases,
+    });
+    expect(
+      releaseInputFromProto(wire(ReleaseLeasesRequest, releaseInputToProto({ workerId: 'w', leases: [] }))),
+    ).toEqual({ workerId: 'w', leases: [] });
     const bad = { workerId: 'w', leases: [{ stepUuid: 'x', leaseToken: '' }] };
-    expect(validationFieldsOf(() => heartbeatInputFromProto(bad))).toEqual(['leases[0].lease_token', 'leases[0].step_uuid']);
+    expect(validationFieldsOf(() => heartbeatInputFromProto(bad))).toEqual([
+      'leases[0].lease_token',
+      'leases[0].step_uuid',
+    ]);
   });
 
   it('round-trips lease states, every status', () => {
@@ -117,7 +149,9 @@ describe('leases', () => {
       { stepUuid: makeUuid(), status: 'lost' as const, leaseExpiresAt: null },
     ];
     expect(leaseStatesFromProto(wire(HeartbeatResponse, leaseStatesToProto(states)))).toEqual(states);
-    const unspecified = { leases: [{ stepUuid: makeUuid(), status: LeaseStatus.LEASE_STATUS_UNSPECIFIED, leaseExpiresAt: undefined }] };
+    const unspecified = {
+      leases: [{ stepUuid: makeUuid(), status: LeaseStatus.LEASE_STATUS_UNSPECIFIED, leaseExpiresAt: undefined }],
+    };
     expect(validationFieldsOf(() => leaseStatesFromProto(unspecified))).toEqual(['leases[0].status']);
   });
 
@@ -158,7 +192,15 @@ describe('results', () => {
       makeFailStepInput({
         leaseToken: makeUuid(),
         executionTimeMs: null,
-        error: { message: '', errorType: null, retryable: false, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
+        error: {
+          message: '',
+          errorType: null,
+          retryable: false,
+          retryAfterSeconds: null,
+          statusCode: null,
+          backtrace: null,
+          context: null,
+        },
       }),
     ],
   ])('round-trips a failure (%s)', (_, input) => {
@@ -171,7 +213,12 @@ describe('results', () => {
   });
 
   it('round-trips acknowledgements', () => {
-    const ack = { stepUuid: makeUuid(), stepState: 'waiting_for_retry' as const, taskState: 'steps_in_process' as const, nextRetryAt: new Date('2024-01-01T00:00:05Z') };
+    const ack = {
+      stepUuid: makeUuid(),
+      stepState: 'waiting_for_retry' as const,
+      taskState: 'steps_in_process' as const,
+      nextRetryAt: new Date('2024-01-01T00:00:05Z'),
+    };
     expect(failAckFromProto(failAckToProto(ack))).toEqual(ack);
     expect(failAckFromProto(failAckToProto({ ...ack, nextRetryAt: null }))).toEqual({ ...ack, nextRetryAt: null });
     const complete = { ...ack, stepState: 'enqueued_for_orchestration' as const, nextRetryAt: null };
@@ -181,7 +228,15 @@ describe('results', () => {
 });
 
 describe('batched results', () => {
-  const minimalFailure = { message: '', errorType: null, retryable: false, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null };
+  const minimalFailure = {
+    message: '',
+    errorType: null,
+    retryable: false,
+    retryAfterSeconds: null,
+    statusCode: null,
+    backtrace: null,
+    context: null,
+  };
 
   it.each([
     ['fully populated', makeReportResultsInput()],
@@ -196,8 +251,14 @@ describe('batched results', () => {
         ],
       }),
     ],
-    ['a claim of nothing, from anywhere', makeMinimalReportResultsInput({ claim: { maxSteps: 0, namespaces: [], handlerNames: [] } })],
-    ['a scalar result and a measured 0 ms run', makeMinimalReportResultsInput({ results: [makeCompletedResult({ result: 'x', executionTimeMs: 0 })] })],
+    [
+      'a claim of nothing, from anywhere',
+      makeMinimalReportResultsInput({ claim: { maxSteps: 0, namespaces: [], handlerNames: [] } }),
+    ],
+    [
+      'a scalar result and a measured 0 ms run',
+      makeMinimalReportResultsInput({ results: [makeCompletedResult({ result: 'x', executionTimeMs: 0 })] }),
+    ],
   ])('round-trips a request (%s)', (_, input) => {
     expect(reportResultsInputFromProto(wire(ReportResultsRequest, reportResultsInputToProto(input)))).toEqual(input);
   });
@@ -208,8 +269,16 @@ describe('batched results', () => {
       results: [
         { stepUuid: makeUuid(), leaseToken: makeUuid() },
         { ...completed, stepUuid: 'nope', leaseToken: '' },
-        { stepUuid: makeUuid(), leaseToken: makeUuid(), outcome: { $case: 'completed', value: { metadata: { a: 1 } } } },
-        { stepUuid: makeUuid(), leaseToken: makeUuid(), outcome: { $case: 'failed', value: { message: 'm'.repeat(10_001), errorType: 'e'.repeat(256) } } },
+        {
+          stepUuid: makeUuid(),
+          leaseToken: makeUuid(),
+          outcome: { $case: 'completed', value: { metadata: { a: 1 } } },
+        },
+        {
+          stepUuid: makeUuid(),
+          leaseToken: makeUuid(),
+          outcome: { $case: 'failed', value: { message: 'm'.repeat(10_001), errorType: 'e'.repeat(256) } },
+        },
       ],
       claim: { maxSteps: 1001, namespaces: [''] },
     });
@@ -238,16 +307,23 @@ describe('batched results', () => {
     ['minimal', makeReportResultsOutput({ outcomes: [], claimed: [] })],
     ['a minimal claimed step', makeReportResultsOutput({ claimed: [makeMinimalClaimedStep()] })],
   ])('round-trips a response (%s)', (_, output) => {
-    expect(reportResultsOutputFromProto(wire(ReportResultsResponse, reportResultsOutputToProto(output)))).toEqual(output);
+    expect(reportResultsOutputFromProto(wire(ReportResultsResponse, reportResultsOutputToProto(output)))).toEqual(
+      output,
+    );
   });
 
   it.each(STEP_RESULT_OUTCOME_KINDS)('round-trips the outcome %s', (outcome) => {
     const output = { outcomes: [makeStepResultOutcome({ outcome })], claimed: [] };
-    expect(reportResultsOutputFromProto(wire(ReportResultsResponse, reportResultsOutputToProto(output)))).toEqual(output);
+    expect(reportResultsOutputFromProto(wire(ReportResultsResponse, reportResultsOutputToProto(output)))).toEqual(
+      output,
+    );
   });
 
   it('refuses an UNSPECIFIED outcome or state', () => {
-    const pb = reportResultsOutputToProto({ outcomes: [makeStepResultOutcome(), makeStepResultOutcome()], claimed: [] });
+    const pb = reportResultsOutputToProto({
+      outcomes: [makeStepResultOutcome(), makeStepResultOutcome()],
+      claimed: [],
+    });
     pb.outcomes[0]!.outcome = ResultOutcome.RESULT_OUTCOME_UNSPECIFIED;
     pb.outcomes[1]!.stepState = StepState.STEP_STATE_UNSPECIFIED;
     expect(() => reportResultsOutputFromProto(pb)).toThrow(/outcomes\[0\]\.outcome/);

@@ -207,7 +207,10 @@ function leaseRefsFromProto(v: RequestValidator, leases: PbLeaseRef[]): LeaseRef
 
 export function heartbeatInputFromProto(req: PbHeartbeatRequest): HeartbeatInput {
   const v = new RequestValidator();
-  const input = { workerId: v.string('worker_id', req.workerId, T.workerId), leases: leaseRefsFromProto(v, req.leases) };
+  const input = {
+    workerId: v.string('worker_id', req.workerId, T.workerId),
+    leases: leaseRefsFromProto(v, req.leases),
+  };
   v.done();
   return input;
 }
@@ -217,7 +220,11 @@ export function heartbeatInputToProto(i: HeartbeatInput): PbHeartbeatRequest {
 }
 
 function leaseStateToProto(s: LeaseState): PbLeaseHeartbeatResult {
-  return { stepUuid: s.stepUuid, status: leaseStatusToProto(s.status), leaseExpiresAt: optionalDateToProto(s.leaseExpiresAt) };
+  return {
+    stepUuid: s.stepUuid,
+    status: leaseStatusToProto(s.status),
+    leaseExpiresAt: optionalDateToProto(s.leaseExpiresAt),
+  };
 }
 
 function leaseStateFromProto(s: PbLeaseHeartbeatResult, i: number): LeaseState {
@@ -272,7 +279,11 @@ export function completeStepInputToProto(i: CompleteStepInput): PbCompleteStepRe
 }
 
 /** Checks a failure's bounds under `path` (`error`, `results[0].failed`); undefined is reported as required. */
-function stepFailureFromProto(v: RequestValidator, path: string, e: PbStepFailure | undefined): StepFailure | undefined {
+function stepFailureFromProto(
+  v: RequestValidator,
+  path: string,
+  e: PbStepFailure | undefined,
+): StepFailure | undefined {
   if (e === undefined) {
     v.fail(path, 'is required');
     return undefined;
@@ -310,7 +321,13 @@ export function failStepInputFromProto(req: PbFailStepRequest): FailStepInput {
   const leaseToken = v.uuid('lease_token', req.leaseToken);
   const error = stepFailureFromProto(v, 'error', req.error);
   v.done();
-  return { workerId, stepUuid, leaseToken, error: error!, executionTimeMs: executionTimeFromProto(req.executionTimeMs) };
+  return {
+    workerId,
+    stepUuid,
+    leaseToken,
+    error: error!,
+    executionTimeMs: executionTimeFromProto(req.executionTimeMs),
+  };
 }
 
 export function failStepInputToProto(i: FailStepInput): PbFailStepRequest {
@@ -361,7 +378,10 @@ export function failAckFromProto(r: PbFailStepResponse): StepResultAck {
 
 export function releaseInputFromProto(req: PbReleaseLeasesRequest): ReleaseLeasesInput {
   const v = new RequestValidator();
-  const input = { workerId: v.string('worker_id', req.workerId, T.workerId), leases: leaseRefsFromProto(v, req.leases) };
+  const input = {
+    workerId: v.string('worker_id', req.workerId, T.workerId),
+    leases: leaseRefsFromProto(v, req.leases),
+  };
   v.done();
   return input;
 }
@@ -384,7 +404,6 @@ export function releaseResultToProto(states: LeaseState[]): PbReleaseLeasesRespo
 export function releaseResultFromProto(r: PbReleaseLeasesResponse): LeaseState[] {
   return leaseStatesFromProto(r);
 }
-
 
 /** One result of a batch; `undefined` when it is invalid (the problem is recorded in `v`). */
 function stepResultFromProto(v: RequestValidator, r: PbStepResult, i: number): StepResultReport | undefined {
@@ -433,7 +452,9 @@ function stepResultToProto(r: StepResultReport): PbStepResult {
 export function reportResultsInputFromProto(req: PbReportResultsRequest): ReportResultsInput {
   const v = new RequestValidator();
   const workerId = v.string('worker_id', req.workerId, T.workerId);
-  const results = v.list('results', req.results, COUNT_LIMITS.reportedResults).map((r, i) => stepResultFromProto(v, r, i));
+  const results = v
+    .list('results', req.results, COUNT_LIMITS.reportedResults)
+    .map((r, i) => stepResultFromProto(v, r, i));
   const c = req.claim;
   const claim =
     c === undefined
@@ -451,7 +472,10 @@ export function reportResultsInputToProto(i: ReportResultsInput): PbReportResult
   return {
     workerId: i.workerId,
     results: i.results.map(stepResultToProto),
-    claim: i.claim === null ? undefined : { maxSteps: i.claim.maxSteps, namespaces: i.claim.namespaces, handlerNames: i.claim.handlerNames },
+    claim:
+      i.claim === null
+        ? undefined
+        : { maxSteps: i.claim.maxSteps, namespaces: i.claim.namespaces, handlerNames: i.claim.handlerNames },
   };
 }
 

@@ -71,7 +71,10 @@ function slowCommonFromRest(r: Omit<SlowCommonRest, 'average_step_count'>) {
   };
 }
 
-function countsFromRest<S extends string>(states: readonly S[], r: Record<string, number>): Record<S, number> & { total: number } {
+function countsFromRest<S extends string>(
+  states: readonly S[],
+  r: Record<string, number>,
+): Record<S, number> & { total: number } {
   const out = { total: r.total ?? 0 } as Record<S, number> & { total: number };
   for (const s of states) (out as Record<S, number>)[s] = r[s] ?? 0;
   return out;

@@ -33,12 +33,19 @@ describe('API keys ↔ REST', () => {
     ['minimal', { description: 'x', permissions: [], namespaces: null, expiresAt: null }],
     ['scoped to no namespace', { ...fullInput, namespaces: [] }],
   ] satisfies Array<[string, CreateApiKeyInput]>)('round-trips a %s creation request', (_, input) => {
-    expect(createApiKeyInputFromRest(CreateApiKeyRequestSchema.parse(wire(createApiKeyInputToRest(input))))).toEqual(input);
+    expect(createApiKeyInputFromRest(CreateApiKeyRequestSchema.parse(wire(createApiKeyInputToRest(input))))).toEqual(
+      input,
+    );
   });
 
   it('reads absent namespaces and expiry as every namespace and never', () => {
     const body = CreateApiKeyRequestSchema.parse({ description: 'd', permissions: ['tasks:read'] });
-    expect(createApiKeyInputFromRest(body)).toEqual({ description: 'd', permissions: ['tasks:read'], namespaces: null, expiresAt: null });
+    expect(createApiKeyInputFromRest(body)).toEqual({
+      description: 'd',
+      permissions: ['tasks:read'],
+      namespaces: null,
+      expiresAt: null,
+    });
   });
 
   it('rejects unknown fields, empty descriptions and non-RFC 3339 expiries, naming each field', () => {
@@ -64,14 +71,23 @@ describe('API keys ↔ REST', () => {
     expect(apiKeyListFromRest(ApiKeyListResponseSchema.parse(wire(apiKeyListToRest([key, key]))))).toEqual([key, key]);
     expect(revokedApiKeyFromRest(RevokedApiKeyResponseSchema.parse(wire(revokedApiKeyToRest(key))))).toEqual(key);
     const created = { key: 'tsk_secret', apiKey: key };
-    expect(createdApiKeyFromRest(CreatedApiKeyResponseSchema.parse(wire(createdApiKeyToRest(created))))).toEqual(created);
+    expect(createdApiKeyFromRest(CreatedApiKeyResponseSchema.parse(wire(createdApiKeyToRest(created))))).toEqual(
+      created,
+    );
   });
 
   it('writes snake_case with null for every unset field, and never a key outside creation', () => {
     const rest = apiKeyToRest(minimalKey());
-    expect(Object.keys(rest).sort()).toEqual(
-      ['created_at', 'description', 'expires_at', 'key_uuid', 'last_used_at', 'namespaces', 'permissions', 'revoked_at'],
-    );
+    expect(Object.keys(rest).sort()).toEqual([
+      'created_at',
+      'description',
+      'expires_at',
+      'key_uuid',
+      'last_used_at',
+      'namespaces',
+      'permissions',
+      'revoked_at',
+    ]);
     expect(rest).toMatchObject({ namespaces: null, expires_at: null, revoked_at: null, last_used_at: null });
     expect(Object.keys(apiKeyListToRest([minimalKey()]))).toEqual(['api_keys']);
     expect(Object.keys(revokedApiKeyToRest(minimalKey()))).toEqual(['api_key']);

@@ -9,8 +9,16 @@ const wire = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 describe('POST /v1/tasks 201 body ↔ domain', () => {
   it.each([
     ['admitted with figures', makeCreatedTask()],
-    ['before the first count', makeCreatedTask({ backpressure: makeBackpressureStatus({ queueDepth: null, maxQueueDepth: null }) })],
-    ['active', makeCreatedTask({ backpressure: makeBackpressureStatus({ active: true, reason: 'queue_depth', retryAfterSeconds: 5 }) })],
+    [
+      'before the first count',
+      makeCreatedTask({ backpressure: makeBackpressureStatus({ queueDepth: null, maxQueueDepth: null }) }),
+    ],
+    [
+      'active',
+      makeCreatedTask({
+        backpressure: makeBackpressureStatus({ active: true, reason: 'queue_depth', retryAfterSeconds: 5 }),
+      }),
+    ],
   ])('round-trips %s', (_, created) => {
     expect(createdTaskFromRest(CreateTaskResponseSchema.parse(wire(createdTaskToRest(created))))).toEqual(created);
   });
@@ -19,7 +27,11 @@ describe('POST /v1/tasks 201 body ↔ domain', () => {
     const created = makeCreatedTask();
     const body = wire(createdTaskToRest(created));
     expect((body as { backpressure: unknown }).backpressure).toEqual({
-      active: false, reason: null, retry_after_seconds: null, queue_depth: 37, max_queue_depth: 10_000,
+      active: false,
+      reason: null,
+      retry_after_seconds: null,
+      queue_depth: 37,
+      max_queue_depth: 10_000,
     });
     expect(taskFromRest(TaskResponseSchema.parse(body))).toEqual(created.task);
   });

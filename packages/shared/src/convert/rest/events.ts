@@ -8,7 +8,10 @@ export function taskEventToRest(e: TaskStatusEvent): TaskEventResponse {
     type: e.type,
     task_uuid: e.taskUuid,
     task_state: e.taskState,
-    step: e.step === null ? null : { step_uuid: e.step.stepUuid, name: e.step.name, state: e.step.state, attempt: e.step.attempt },
+    step:
+      e.step === null
+        ? null
+        : { step_uuid: e.step.stepUuid, name: e.step.name, state: e.step.state, attempt: e.step.attempt },
     occurred_at: timestampToRest(e.occurredAt),
   };
 }
@@ -19,7 +22,10 @@ export function taskEventFromRest(r: TaskEventResponse): TaskStatusEvent {
     type: r.type,
     taskUuid: r.task_uuid,
     taskState: r.task_state,
-    step: r.step === null ? null : { stepUuid: r.step.step_uuid, name: r.step.name, state: r.step.state, attempt: r.step.attempt },
+    step:
+      r.step === null
+        ? null
+        : { stepUuid: r.step.step_uuid, name: r.step.name, state: r.step.state, attempt: r.step.attempt },
     occurredAt: timestampFromRest(r.occurred_at),
   };
 }

@@ -32,7 +32,9 @@ function queueDepthToRest(q: QueueDepthReport | null): RestInfo['queue_depth'] {
 }
 
 function queueDepthFromRest(q: RestInfo['queue_depth']): QueueDepthReport | null {
-  return q === null ? null : { measuredAt: timestampFromRest(q.measured_at), namespaces: structuredClone(q.namespaces) };
+  return q === null
+    ? null
+    : { measuredAt: timestampFromRest(q.measured_at), namespaces: structuredClone(q.namespaces) };
 }
 
 const mapValues = <A, B>(record: Record<string, A>, fn: (a: A) => B): Record<string, B> =>
@@ -62,7 +64,11 @@ export function healthReportFromRest(r: HealthResponse): HealthReport {
   return {
     status: r.status,
     timestamp: timestampFromRest(r.timestamp),
-    checks: mapValues(r.checks, (c): HealthCheck => ({ status: c.status, message: c.message, durationMs: c.duration_ms })),
+    checks: mapValues(r.checks, (c): HealthCheck => ({
+      status: c.status,
+      message: c.message,
+      durationMs: c.duration_ms,
+    })),
     info:
       r.info === null
         ? null

@@ -1,6 +1,11 @@
 // DLQ, analytics, health and task events: the smaller resources.
 import { describe, expect, it } from 'vitest';
-import { DLQ_REASONS, DLQ_RESOLUTION_STATUSES, STALENESS_HEALTH_STATUSES, type DlqListQuery } from '../../domain/dlq.js';
+import {
+  DLQ_REASONS,
+  DLQ_RESOLUTION_STATUSES,
+  STALENESS_HEALTH_STATUSES,
+  type DlqListQuery,
+} from '../../domain/dlq.js';
 import { TASK_EVENT_TYPES } from '../../domain/events.js';
 import { BottleneckAnalysisSchema, PerformanceMetricsSchema } from '../../schemas/rest/analytics.js';
 import {
@@ -53,7 +58,13 @@ const wire = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));
 
 describe('DLQ ↔ REST', () => {
   it('round-trips full and minimal entries with every reason and status', () => {
-    const minimal = makeDlqEntry({ resolutionTimestamp: null, resolutionNotes: null, resolvedBy: null, metadata: null, taskSnapshot: {} });
+    const minimal = makeDlqEntry({
+      resolutionTimestamp: null,
+      resolutionNotes: null,
+      resolvedBy: null,
+      metadata: null,
+      taskSnapshot: {},
+    });
     for (const entry of [makeDlqEntry(), minimal]) {
       expect(dlqEntryFromRest(DlqEntrySchema.parse(wire(dlqEntryToRest(entry))))).toEqual(entry);
     }
@@ -66,10 +77,21 @@ describe('DLQ ↔ REST', () => {
   });
 
   it('round-trips list queries and updates', () => {
-    const full: DlqListQuery = { limit: 10, offset: 20, resolutionStatus: 'pending', reason: 'manual_dlq', namespace: 'billing' };
+    const full: DlqListQuery = {
+      limit: 10,
+      offset: 20,
+      resolutionStatus: 'pending',
+      reason: 'manual_dlq',
+      namespace: 'billing',
+    };
     expect(dlqListQueryFromRest(DlqListQuerySchema.parse(dlqListQueryToRest(full)))).toEqual(full);
     expect(dlqListQueryFromRest(DlqListQuerySchema.parse({}))).toEqual({ limit: 50, offset: 0 });
-    const update = { resolutionStatus: 'cancelled' as const, resolutionNotes: 'n', resolvedBy: 'ops', metadata: { a: 1 } };
+    const update = {
+      resolutionStatus: 'cancelled' as const,
+      resolutionNotes: 'n',
+      resolvedBy: 'ops',
+      metadata: { a: 1 },
+    };
     expect(dlqUpdateInputFromRest(DlqUpdateRequestSchema.parse(wire(dlqUpdateInputToRest(update))))).toEqual(update);
     expect(dlqUpdateInputFromRest(DlqUpdateRequestSchema.parse({}))).toEqual({});
     expect(DlqUpdateRequestSchema.safeParse({ resolution_status: 'Pending' }).success).toBe(false);
@@ -80,19 +102,36 @@ describe('DLQ ↔ REST', () => {
     expect(dlqCreateInputFromRest(DlqCreateRequestSchema.parse(wire(dlqCreateInputToRest(input))))).toEqual(input);
     const bad = DlqCreateRequestSchema.safeParse({ performed_by: '', colour: 'red' });
     expect(bad.success).toBe(false);
-    expect(bad.error?.issues.map((i) => i.path.join('.') || i.code).sort()).toEqual(['performed_by', 'reason', 'unrecognized_keys']);
+    expect(bad.error?.issues.map((i) => i.path.join('.') || i.code).sort()).toEqual([
+      'performed_by',
+      'reason',
+      'unrecognized_keys',
+    ]);
   });
 
   it('round-trips stats, investigation items and staleness rows', () => {
-    for (const stats of [makeDlqStats(), makeDlqStats({ oldestEntry: null, newestEntry: null, avgResolutionTimeMinutes: null })]) {
+    for (const stats of [
+      makeDlqStats(),
+      makeDlqStats({ oldestEntry: null, newestEntry: null, avgResolutionTimeMinutes: null }),
+    ]) {
       expect(dlqStatsFromRest(DlqStatsSchema.parse(wire(dlqStatsToRest(stats))))).toEqual(stats);
     }
-    const minimalItem = makeDlqInvestigationItem({ namespace: null, taskName: null, currentState: null, timeInStateMinutes: null });
+    const minimalItem = makeDlqInvestigationItem({
+      namespace: null,
+      taskName: null,
+      currentState: null,
+      timeInStateMinutes: null,
+    });
     for (const item of [makeDlqInvestigationItem(), minimalItem]) {
-      expect(dlqInvestigationItemFromRest(DlqInvestigationItemSchema.parse(wire(dlqInvestigationItemToRest(item))))).toEqual(item);
+      expect(
+        dlqInvestigationItemFromRest(DlqInvestigationItemSchema.parse(wire(dlqInvestigationItemToRest(item)))),
+      ).toEqual(item);
     }
     for (const healthStatus of STALENESS_HEALTH_STATUSES) {
-      for (const item of [makeStalenessItem({ healthStatus }), makeStalenessItem({ healthStatus, namespace: null, taskName: null })]) {
+      for (const item of [
+        makeStalenessItem({ healthStatus }),
+        makeStalenessItem({ healthStatus, namespace: null, taskName: null }),
+      ]) {
         expect(stalenessItemFromRest(StalenessItemSchema.parse(wire(stalenessItemToRest(item))))).toEqual(item);
       }
     }
@@ -102,9 +141,16 @@ describe('DLQ ↔ REST', () => {
 describe('analytics ↔ REST', () => {
   it('round-trips performance metrics and bottlenecks', () => {
     const metrics = makePerformanceMetrics();
-    expect(performanceMetricsFromRest(PerformanceMetricsSchema.parse(wire(performanceMetricsToRest(metrics))))).toEqual(metrics);
-    for (const analysis of [makeBottleneckAnalysis(), makeBottleneckAnalysis({ slowSteps: [], slowTasks: [], recommendations: [] })]) {
-      expect(bottleneckAnalysisFromRest(BottleneckAnalysisSchema.parse(wire(bottleneckAnalysisToRest(analysis))))).toEqual(analysis);
+    expect(performanceMetricsFromRest(PerformanceMetricsSchema.parse(wire(performanceMetricsToRest(metrics))))).toEqual(
+      metrics,
+    );
+    for (const analysis of [
+      makeBottleneckAnalysis(),
+      makeBottleneckAnalysis({ slowSteps: [], slowTasks: [], recommendations: [] }),
+    ]) {
+      expect(
+        bottleneckAnalysisFromRest(BottleneckAnalysisSchema.parse(wire(bottleneckAnalysisToRest(analysis)))),
+      ).toEqual(analysis);
     }
   });
 });
@@ -116,7 +162,13 @@ describe('health ↔ REST', () => {
       makeHealthReport(),
       makeHealthReport({ status: 'alive', checks: {}, info: null }),
       makeHealthReport({ info: { ...info, circuitBreakerState: 'open', pools: {}, queueDepth: null } }),
-      makeHealthReport({ info: { ...info, circuitBreakerState: 'disabled', queueDepth: { measuredAt: info.queueDepth!.measuredAt, namespaces: {} } } }),
+      makeHealthReport({
+        info: {
+          ...info,
+          circuitBreakerState: 'disabled',
+          queueDepth: { measuredAt: info.queueDepth!.measuredAt, namespaces: {} },
+        },
+      }),
     ]) {
       expect(healthReportFromRest(HealthResponseSchema.parse(wire(healthReportToRest(report))))).toEqual(report);
     }

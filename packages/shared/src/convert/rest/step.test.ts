@@ -34,7 +34,10 @@ describe('step ↔ REST', () => {
     ['full', makeStep()],
     ['minimal', minimalStep()],
     ['scalar result', makeStep({ results: 'done' })],
-    ['error without type or status', makeStep({ lastError: { message: 'x', errorType: null, retryable: false, statusCode: null } })],
+    [
+      'error without type or status',
+      makeStep({ lastError: { message: 'x', errorType: null, retryable: false, statusCode: null } }),
+    ],
   ])('round-trips a %s step through the schema', (_, step) => {
     expect(stepFromRest(StepResponseSchema.parse(wire(stepToRest(step))))).toEqual(step);
   });
@@ -51,11 +54,16 @@ describe('step ↔ REST', () => {
   const actions: Array<[string, StepManualAction]> = [
     ['reset', { type: 'reset_for_retry', reason: 'fixed', performedBy: 'ops' }],
     ['resolve', { type: 'resolve_manually', reason: 'skip', performedBy: 'ops' }],
-    ['complete (full)', { type: 'complete_manually', reason: 'r', performedBy: 'ops', result: { v: 1 }, metadata: { note: 'n' } }],
+    [
+      'complete (full)',
+      { type: 'complete_manually', reason: 'r', performedBy: 'ops', result: { v: 1 }, metadata: { note: 'n' } },
+    ],
     ['complete (minimal)', { type: 'complete_manually', reason: 'r', performedBy: 'ops', result: null }],
   ];
   it.each(actions)('round-trips a %s manual action', (_, action) => {
-    expect(stepManualActionFromRest(StepManualActionRequestSchema.parse(wire(stepManualActionToRest(action))))).toEqual(action);
+    expect(stepManualActionFromRest(StepManualActionRequestSchema.parse(wire(stepManualActionToRest(action))))).toEqual(
+      action,
+    );
   });
 
   it('uses the reference field names per action', () => {
@@ -64,7 +72,10 @@ describe('step ↔ REST', () => {
       reason: 'r',
       reset_by: 'a',
     });
-    expect(stepManualActionToRest({ type: 'resolve_manually', reason: 'r', performedBy: 'a' })).toHaveProperty('resolved_by', 'a');
+    expect(stepManualActionToRest({ type: 'resolve_manually', reason: 'r', performedBy: 'a' })).toHaveProperty(
+      'resolved_by',
+      'a',
+    );
   });
 
   it.each([
@@ -98,7 +109,9 @@ describe('step ↔ REST', () => {
 
   it('carries every audit action', () => {
     for (const action of STEP_AUDIT_ACTIONS) {
-      expect(stepAuditFromRest(StepAuditSchema.parse(wire(stepAuditToRest(makeStepAudit({ action }))))).action).toBe(action);
+      expect(stepAuditFromRest(StepAuditSchema.parse(wire(stepAuditToRest(makeStepAudit({ action }))))).action).toBe(
+        action,
+      );
     }
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../../domain/states.js';
-import { EXECUTION_STATUSES, HEALTH_STATUSES, RECOMMENDED_ACTIONS, TASK_SORT_FIELDS, type TaskListQuery } from '../../domain/task.js';
+import {
+  EXECUTION_STATUSES,
+  HEALTH_STATUSES,
+  RECOMMENDED_ACTIONS,
+  TASK_SORT_FIELDS,
+  type TaskListQuery,
+} from '../../domain/task.js';
 import {
   CancelTaskRequestSchema,
   CreateTaskRequestSchema,
@@ -53,7 +59,9 @@ const wire = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));
 describe('resolve ↔ REST', () => {
   it('round-trips the body and names bad fields', () => {
     const input = { performedBy: 'ops', reason: 'accepted as is' };
-    expect(resolveTaskInputFromRest(ResolveTaskRequestSchema.parse(wire(resolveTaskInputToRest(input))))).toEqual(input);
+    expect(resolveTaskInputFromRest(ResolveTaskRequestSchema.parse(wire(resolveTaskInputToRest(input))))).toEqual(
+      input,
+    );
     const bad = ResolveTaskRequestSchema.safeParse({ performed_by: 'ops' });
     expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['reason']);
   });
@@ -76,11 +84,15 @@ describe('task ↔ REST', () => {
     }
     for (const executionStatus of EXECUTION_STATUSES) {
       const task = makeTask({ execution: makeTaskExecution({ executionStatus }) });
-      expect(taskFromRest(TaskResponseSchema.parse(wire(taskToRest(task)))).execution.executionStatus).toBe(executionStatus);
+      expect(taskFromRest(TaskResponseSchema.parse(wire(taskToRest(task)))).execution.executionStatus).toBe(
+        executionStatus,
+      );
     }
     for (const recommendedAction of RECOMMENDED_ACTIONS) {
       const task = makeTask({ execution: makeTaskExecution({ recommendedAction }) });
-      expect(taskFromRest(TaskResponseSchema.parse(wire(taskToRest(task)))).execution.recommendedAction).toBe(recommendedAction);
+      expect(taskFromRest(TaskResponseSchema.parse(wire(taskToRest(task)))).execution.recommendedAction).toBe(
+        recommendedAction,
+      );
     }
     for (const healthStatus of HEALTH_STATUSES) {
       const task = makeTask({ execution: makeTaskExecution({ healthStatus }) });
@@ -104,12 +116,26 @@ describe('task ↔ REST', () => {
   it('pages: offset/limit ↔ page/per_page with totals', () => {
     const page = { items: [makeTask(), makeTask()], total: 7, limit: 2, offset: 2 };
     const rest = TaskListResponseSchema.parse(wire(taskPageToRest(page)));
-    expect(rest.pagination).toEqual({ page: 2, per_page: 2, total_count: 7, total_pages: 4, has_next: true, has_previous: true });
+    expect(rest.pagination).toEqual({
+      page: 2,
+      per_page: 2,
+      total_count: 7,
+      total_pages: 4,
+      has_next: true,
+      has_previous: true,
+    });
     expect(taskPageFromRest(rest)).toEqual(page);
     const last = taskPageToRest({ items: [makeTask()], total: 7, limit: 2, offset: 6 });
     expect(last.pagination).toMatchObject({ page: 4, has_next: false, has_previous: true });
     const empty = taskPageToRest({ items: [], total: 0, limit: 25, offset: 0 });
-    expect(empty.pagination).toEqual({ page: 1, per_page: 25, total_count: 0, total_pages: 0, has_next: false, has_previous: false });
+    expect(empty.pagination).toEqual({
+      page: 1,
+      per_page: 25,
+      total_count: 0,
+      total_pages: 0,
+      has_next: false,
+      has_previous: false,
+    });
   });
 
   it.each([
@@ -145,7 +171,12 @@ describe('task ↔ REST', () => {
   it("accepts the reference's requested_at (naive or with an offset) and ignores it", () => {
     const input = makeCreateTaskInput();
     const body = createTaskInputToRest(input);
-    for (const requestedAt of ['2024-05-01T10:00:00', '2024-05-01T10:00:00.123456', '2024-05-01T10:00:00Z', '2024-05-01 10:00:00+02:00']) {
+    for (const requestedAt of [
+      '2024-05-01T10:00:00',
+      '2024-05-01T10:00:00.123456',
+      '2024-05-01T10:00:00Z',
+      '2024-05-01 10:00:00+02:00',
+    ]) {
       const parsed = CreateTaskRequestSchema.parse({ ...body, requested_at: requestedAt });
       expect(createTaskInputFromRest(parsed)).toEqual(input);
     }
@@ -154,7 +185,10 @@ describe('task ↔ REST', () => {
   });
 
   it('rejects unknown fields of a create request, naming them', () => {
-    const result = CreateTaskRequestSchema.safeParse({ ...createTaskInputToRest(makeCreateTaskInput()), colour: 'red' });
+    const result = CreateTaskRequestSchema.safeParse({
+      ...createTaskInputToRest(makeCreateTaskInput()),
+      colour: 'red',
+    });
     expect(result.success).toBe(false);
     expect(JSON.stringify(result.error?.issues)).toContain('colour');
   });
@@ -239,13 +273,26 @@ describe('task ↔ REST', () => {
   });
 
   it('context view both ways', () => {
-    const view = { taskUuid: makeTask().taskUuid, inputs: { a: 1 }, outputs: { s: { b: [true] } }, merged: { a: 1, s: { b: [true] } } };
+    const view = {
+      taskUuid: makeTask().taskUuid,
+      inputs: { a: 1 },
+      outputs: { s: { b: [true] } },
+      merged: { a: 1, s: { b: [true] } },
+    };
     expect(taskContextFromRest(TaskContextResponseSchema.parse(wire(taskContextToRest(view))))).toEqual(view);
   });
 
   it.each([
     ['full', makeTaskSummary()],
-    ['minimal', makeTaskSummary({ task: minimalTask(), template: { steps: [] }, steps: [], dlq: { inDlq: false, dlqReason: null, resolutionStatus: null } })],
+    [
+      'minimal',
+      makeTaskSummary({
+        task: minimalTask(),
+        template: { steps: [] },
+        steps: [],
+        dlq: { inDlq: false, dlqReason: null, resolutionStatus: null },
+      }),
+    ],
   ])('round-trips a %s summary with derived links', (_, summary) => {
     const rest = TaskSummaryResponseSchema.parse(wire(taskSummaryToRest(summary)));
     expect(rest.links.events).toBe(`/v1/tasks/${summary.task.taskUuid}/events`);

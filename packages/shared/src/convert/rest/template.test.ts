@@ -57,17 +57,23 @@ describe('template ↔ REST', () => {
     for (const type of STEP_TYPES) {
       const t = makeTemplate();
       t.definition.steps = [makeTemplateStep({ type })];
-      expect(templateFromRest(TemplateResponseSchema.parse(wire(templateToRest(t)))).definition.steps[0]?.type).toBe(type);
+      expect(templateFromRest(TemplateResponseSchema.parse(wire(templateToRest(t)))).definition.steps[0]?.type).toBe(
+        type,
+      );
     }
     for (const backoff of BACKOFF_KINDS) {
       const t = makeTemplate();
       t.definition.steps = [makeTemplateStep({ retry: { ...makeTemplateStep().retry, backoff } })];
-      expect(templateFromRest(TemplateResponseSchema.parse(wire(templateToRest(t)))).definition.steps[0]?.retry.backoff).toBe(backoff);
+      expect(
+        templateFromRest(TemplateResponseSchema.parse(wire(templateToRest(t)))).definition.steps[0]?.retry.backoff,
+      ).toBe(backoff);
     }
     for (const identityStrategy of IDENTITY_STRATEGIES) {
       const t = makeTemplate();
       t.definition.identityStrategy = identityStrategy;
-      expect(templateFromRest(TemplateResponseSchema.parse(wire(templateToRest(t)))).definition.identityStrategy).toBe(identityStrategy);
+      expect(templateFromRest(TemplateResponseSchema.parse(wire(templateToRest(t)))).definition.identityStrategy).toBe(
+        identityStrategy,
+      );
     }
   });
 
@@ -79,13 +85,32 @@ describe('template ↔ REST', () => {
     };
     expect(templateListFromRest(TemplateListResponseSchema.parse(wire(templateListToRest(list))))).toEqual(list);
     const validation = { valid: false, errors: [{ path: 'steps[0].name', message: 'required' }] };
-    expect(templateValidationFromRest(TemplateValidationResponseSchema.parse(wire(templateValidationToRest(validation))))).toEqual(validation);
+    expect(
+      templateValidationFromRest(TemplateValidationResponseSchema.parse(wire(templateValidationToRest(validation)))),
+    ).toEqual(validation);
     const regs = [
       { namespace: 'a', name: 'b', version: '1', outcome: 'created' as const, warnings: [] },
-      { namespace: 'a', name: 'c', version: '1', outcome: 'unchanged' as const, warnings: [{ path: 'steps[0].timeout_seconds', message: 'too long' }] },
-      { namespace: 'a', name: 'd', version: '1', outcome: 'updated' as const, warnings: [{ path: 'a', message: 'b' }, { path: 'c', message: 'd' }] },
+      {
+        namespace: 'a',
+        name: 'c',
+        version: '1',
+        outcome: 'unchanged' as const,
+        warnings: [{ path: 'steps[0].timeout_seconds', message: 'too long' }],
+      },
+      {
+        namespace: 'a',
+        name: 'd',
+        version: '1',
+        outcome: 'updated' as const,
+        warnings: [
+          { path: 'a', message: 'b' },
+          { path: 'c', message: 'd' },
+        ],
+      },
     ];
-    expect(templateRegistrationsFromRest(RegisterTemplatesResponseSchema.parse(wire(templateRegistrationsToRest(regs))))).toEqual(regs);
+    expect(
+      templateRegistrationsFromRest(RegisterTemplatesResponseSchema.parse(wire(templateRegistrationsToRest(regs)))),
+    ).toEqual(regs);
   });
 
   it('sends YAML text as {yaml} and objects as they are', () => {

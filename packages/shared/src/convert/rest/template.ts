@@ -1,9 +1,4 @@
-import type {
-  Template,
-  TemplateList,
-  TemplateRegistration,
-  TemplateValidation,
-} from '../../domain/template.js';
+import type { Template, TemplateList, TemplateRegistration, TemplateValidation } from '../../domain/template.js';
 import type {
   RegisterTemplatesRequest,
   RegisterTemplatesResponse,
@@ -139,7 +134,11 @@ export function templateListToRest(list: TemplateList): TemplateListResponse {
 
 export function templateListFromRest(r: TemplateListResponse): TemplateList {
   return {
-    namespaces: r.namespaces.map((n) => ({ name: n.name, description: n.description, templateCount: n.template_count })),
+    namespaces: r.namespaces.map((n) => ({
+      name: n.name,
+      description: n.description,
+      templateCount: n.template_count,
+    })),
     templates: r.templates.map((t) => ({
       namespace: t.namespace,
       name: t.name,
@@ -183,7 +182,10 @@ export function registerTemplatesFromRest(body: RegisterTemplatesRequest): Regis
   return { raws: body.templates.map(templateSourceFromRest), force: body.force };
 }
 
-export function registerTemplatesToRest(templates: Array<string | TemplateSource>, force: boolean): RegisterTemplatesRequest {
+export function registerTemplatesToRest(
+  templates: Array<string | TemplateSource>,
+  force: boolean,
+): RegisterTemplatesRequest {
   return { templates: templates.map(templateSourceToRest), force };
 }
 

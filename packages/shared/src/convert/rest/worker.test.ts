@@ -62,8 +62,13 @@ const wire = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));
 
 describe('worker protocol ↔ REST', () => {
   it('round-trips registration and worker info', () => {
-    for (const input of [makeRegisterWorkerInput(), makeRegisterWorkerInput({ namespaces: [], handlers: [], metadata: {} })]) {
-      expect(registerWorkerInputFromRest(RegisterWorkerRequestSchema.parse(wire(registerWorkerInputToRest(input))))).toEqual(input);
+    for (const input of [
+      makeRegisterWorkerInput(),
+      makeRegisterWorkerInput({ namespaces: [], handlers: [], metadata: {} }),
+    ]) {
+      expect(
+        registerWorkerInputFromRest(RegisterWorkerRequestSchema.parse(wire(registerWorkerInputToRest(input)))),
+      ).toEqual(input);
     }
     expect(RegisterWorkerRequestSchema.parse({ worker_id: 'w', hostname: 'h', version: '1' })).toEqual({
       worker_id: 'w',
@@ -94,10 +99,20 @@ describe('worker protocol ↔ REST', () => {
 
   it.each([
     ['full', makeClaimedStep()],
-    ['minimal', makeClaimedStep({ handler: { callable: 'X', method: null, initialization: {} }, context: {}, parentResults: {}, timeoutSeconds: null })],
+    [
+      'minimal',
+      makeClaimedStep({
+        handler: { callable: 'X', method: null, initialization: {} },
+        context: {},
+        parentResults: {},
+        timeoutSeconds: null,
+      }),
+    ],
   ])('round-trips a %s claimed step', (_, step) => {
     expect(claimedStepFromRest(ClaimResponseSchema.parse(wire(claimResponseToRest([step]))).steps[0]!)).toEqual(step);
-    expect(claimResponseFromRest(ClaimResponseSchema.parse(wire({ steps: [claimedStepToRest(step)] })))).toEqual([step]);
+    expect(claimResponseFromRest(ClaimResponseSchema.parse(wire({ steps: [claimedStepToRest(step)] })))).toEqual([
+      step,
+    ]);
   });
 
   it('round-trips heartbeats, releases and lease states', () => {
@@ -117,11 +132,18 @@ describe('worker protocol ↔ REST', () => {
     ['full', makeCompleteStepInput()],
     ['minimal', makeCompleteStepInput({ executionTimeMs: null, metadata: null, result: null })],
   ])('round-trips a %s completion', (_, input) => {
-    expect(completeStepInputFromRest(CompleteStepRequestSchema.parse(wire(completeStepInputToRest(input))))).toEqual(input);
+    expect(completeStepInputFromRest(CompleteStepRequestSchema.parse(wire(completeStepInputToRest(input))))).toEqual(
+      input,
+    );
   });
 
   it('defaults absent optional completion fields to null', () => {
-    const body = CompleteStepRequestSchema.parse({ worker_id: 'w', step_uuid: makeUuid(), lease_token: makeUuid(), result: 1 });
+    const body = CompleteStepRequestSchema.parse({
+      worker_id: 'w',
+      step_uuid: makeUuid(),
+      lease_token: makeUuid(),
+      result: 1,
+    });
     expect(completeStepInputFromRest(body)).toMatchObject({ executionTimeMs: null, metadata: null, result: 1 });
   });
 
@@ -131,7 +153,15 @@ describe('worker protocol ↔ REST', () => {
       'minimal',
       makeFailStepInput({
         executionTimeMs: null,
-        error: { message: 'x', errorType: null, retryable: false, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null },
+        error: {
+          message: 'x',
+          errorType: null,
+          retryable: false,
+          retryAfterSeconds: null,
+          statusCode: null,
+          backtrace: null,
+          context: null,
+        },
       }),
     ],
   ])('round-trips a %s failure', (_, input) => {
@@ -141,7 +171,12 @@ describe('worker protocol ↔ REST', () => {
   it('round-trips acks with every step and task state', () => {
     for (const stepState of STEP_STATES) {
       for (const taskState of TASK_STATES) {
-        const ack = { stepUuid: makeUuid(), stepState, taskState, nextRetryAt: stepState === 'waiting_for_retry' ? new Date(0) : null };
+        const ack = {
+          stepUuid: makeUuid(),
+          stepState,
+          taskState,
+          nextRetryAt: stepState === 'waiting_for_retry' ? new Date(0) : null,
+        };
         expect(stepResultAckFromRest(StepResultAckSchema.parse(wire(stepResultAckToRest(ack))))).toEqual(ack);
       }
     }
@@ -149,7 +184,15 @@ describe('worker protocol ↔ REST', () => {
 });
 
 describe('batched results ↔ REST', () => {
-  const minimalFailure = { message: 'x', errorType: null, retryable: false, retryAfterSeconds: null, statusCode: null, backtrace: null, context: null };
+  const minimalFailure = {
+    message: 'x',
+    errorType: null,
+    retryable: false,
+    retryAfterSeconds: null,
+    statusCode: null,
+    backtrace: null,
+    context: null,
+  };
 
   it.each([
     ['full', makeReportResultsInput()],
@@ -163,9 +206,14 @@ describe('batched results ↔ REST', () => {
         ],
       }),
     ],
-    ['a claim of nothing, from anywhere', makeMinimalReportResultsInput({ claim: { maxSteps: 0, namespaces: [], handlerNames: [] } })],
+    [
+      'a claim of nothing, from anywhere',
+      makeMinimalReportResultsInput({ claim: { maxSteps: 0, namespaces: [], handlerNames: [] } }),
+    ],
   ])('round-trips a %s request', (_, input) => {
-    expect(reportResultsInputFromRest(ReportResultsRequestSchema.parse(wire(reportResultsInputToRest(input))))).toEqual(input);
+    expect(reportResultsInputFromRest(ReportResultsRequestSchema.parse(wire(reportResultsInputToRest(input))))).toEqual(
+      input,
+    );
   });
 
   it('defaults absent optional fields: no claim, empty claim filters, null times and metadata, retryable failures', () => {
@@ -182,7 +230,13 @@ describe('batched results ↔ REST', () => {
       workerId: 'w',
       results: [
         { kind: 'completed', stepUuid, leaseToken, result: 1, executionTimeMs: null, metadata: null },
-        { kind: 'failed', stepUuid, leaseToken, error: { ...minimalFailure, message: 'm', retryable: true }, executionTimeMs: null },
+        {
+          kind: 'failed',
+          stepUuid,
+          leaseToken,
+          error: { ...minimalFailure, message: 'm', retryable: true },
+          executionTimeMs: null,
+        },
       ],
       claim: null,
     });
@@ -194,7 +248,10 @@ describe('batched results ↔ REST', () => {
     ['no status', { step_uuid: makeUuid(), lease_token: makeUuid(), result: 1 }],
     ['an unknown status', { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'done', result: 1 }],
     ['a failure without its error', { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'failed' }],
-    ['a completion carrying an error', { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'completed', result: 1, error: { message: 'm' } }],
+    [
+      'a completion carrying an error',
+      { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'completed', result: 1, error: { message: 'm' } },
+    ],
     ['a malformed lease token', { step_uuid: makeUuid(), lease_token: 'stale', status: 'completed', result: 1 }],
   ])('refuses a result with %s', (_, result) => {
     expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [result] }).success).toBe(false);
@@ -202,9 +259,16 @@ describe('batched results ↔ REST', () => {
 
   it('bounds the batch and the claim', () => {
     const result = { step_uuid: makeUuid(), lease_token: makeUuid(), status: 'completed', result: 1 };
-    expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: Array.from({ length: 1001 }, () => result) }).success).toBe(false);
-    expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [], claim: { max_steps: 1001 } }).success).toBe(false);
-    expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [], claim: { max_steps: -1 } }).success).toBe(false);
+    expect(
+      ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: Array.from({ length: 1001 }, () => result) })
+        .success,
+    ).toBe(false);
+    expect(
+      ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [], claim: { max_steps: 1001 } }).success,
+    ).toBe(false);
+    expect(
+      ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [], claim: { max_steps: -1 } }).success,
+    ).toBe(false);
     expect(ReportResultsRequestSchema.safeParse({ worker_id: 'w', results: [], claim: null }).success).toBe(true);
   });
 
@@ -213,16 +277,22 @@ describe('batched results ↔ REST', () => {
     ['minimal', makeReportResultsOutput({ outcomes: [], claimed: [] })],
     ['a minimal claimed step', makeReportResultsOutput({ claimed: [makeMinimalClaimedStep()] })],
   ])('round-trips a %s response', (_, output) => {
-    expect(reportResultsOutputFromRest(ReportResultsResponseSchema.parse(wire(reportResultsOutputToRest(output))))).toEqual(output);
+    expect(
+      reportResultsOutputFromRest(ReportResultsResponseSchema.parse(wire(reportResultsOutputToRest(output)))),
+    ).toEqual(output);
   });
 
   it.each(STEP_RESULT_OUTCOME_KINDS)('round-trips the outcome %s', (outcome) => {
     const output = { outcomes: [makeStepResultOutcome({ outcome })], claimed: [] };
-    expect(reportResultsOutputFromRest(ReportResultsResponseSchema.parse(wire(reportResultsOutputToRest(output))))).toEqual(output);
+    expect(
+      reportResultsOutputFromRest(ReportResultsResponseSchema.parse(wire(reportResultsOutputToRest(output)))),
+    ).toEqual(output);
   });
 
   it('refuses an unknown outcome', () => {
-    const body = wire(reportResultsOutputToRest({ outcomes: [makeStepResultOutcome()], claimed: [] })) as { outcomes: Array<{ outcome: string }> };
+    const body = wire(reportResultsOutputToRest({ outcomes: [makeStepResultOutcome()], claimed: [] })) as {
+      outcomes: Array<{ outcome: string }>;
+    };
     body.outcomes[0]!.outcome = 'unspecified';
     expect(ReportResultsResponseSchema.safeParse(body).success).toBe(false);
   });

@@ -280,14 +280,40 @@ export function stepResultAckFromRest(r: StepResultAckResponse): StepResultAck {
 function stepResultFromRest(r: StepResultReportBody): StepResultReport {
   const executionTimeMs = r.execution_time_ms ?? null;
   return r.status === 'completed'
-    ? { kind: 'completed', stepUuid: r.step_uuid, leaseToken: r.lease_token, result: r.result, executionTimeMs, metadata: r.metadata ?? null }
-    : { kind: 'failed', stepUuid: r.step_uuid, leaseToken: r.lease_token, error: stepFailureFromRest(r.error), executionTimeMs };
+    ? {
+        kind: 'completed',
+        stepUuid: r.step_uuid,
+        leaseToken: r.lease_token,
+        result: r.result,
+        executionTimeMs,
+        metadata: r.metadata ?? null,
+      }
+    : {
+        kind: 'failed',
+        stepUuid: r.step_uuid,
+        leaseToken: r.lease_token,
+        error: stepFailureFromRest(r.error),
+        executionTimeMs,
+      };
 }
 
 function stepResultToRest(r: StepResultReport): StepResultReportBody {
   return r.kind === 'completed'
-    ? { step_uuid: r.stepUuid, lease_token: r.leaseToken, status: 'completed', result: r.result, execution_time_ms: r.executionTimeMs, metadata: r.metadata }
-    : { step_uuid: r.stepUuid, lease_token: r.leaseToken, status: 'failed', error: stepFailureToRest(r.error), execution_time_ms: r.executionTimeMs };
+    ? {
+        step_uuid: r.stepUuid,
+        lease_token: r.leaseToken,
+        status: 'completed',
+        result: r.result,
+        execution_time_ms: r.executionTimeMs,
+        metadata: r.metadata,
+      }
+    : {
+        step_uuid: r.stepUuid,
+        lease_token: r.leaseToken,
+        status: 'failed',
+        error: stepFailureToRest(r.error),
+        execution_time_ms: r.executionTimeMs,
+      };
 }
 
 export function reportResultsInputFromRest(b: ReportResultsRequest): ReportResultsInput {

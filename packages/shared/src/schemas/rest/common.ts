@@ -91,9 +91,7 @@ export function listParam<T extends z.ZodType<string, string>>(item: T) {
 }
 
 /** A boolean query parameter: `true`/`false` (also `1`/`0`). */
-export const BooleanParamSchema = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+export const BooleanParamSchema = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** An integer query parameter within an integer rule of domain/limits.ts (no default applied). */
 export function intParam(rule: IntRule) {

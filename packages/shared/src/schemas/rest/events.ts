@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { TASK_EVENT_TYPES } from '../../domain/events.js';
 import { INT_LIMITS } from '../../domain/limits.js';
-import { BooleanParamSchema, StepStateSchema, TaskStateSchema, TimestampSchema, UuidSchema, intParam, named } from './common.js';
+import {
+  BooleanParamSchema,
+  StepStateSchema,
+  TaskStateSchema,
+  TimestampSchema,
+  UuidSchema,
+  intParam,
+  named,
+} from './common.js';
 
 /** `data:` of one Server-Sent Event of GET /v1/tasks/{task_uuid}/events (`id:` = event_id, `event:` = type). */
 export const TaskEventSchema = named(

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { TEXT_LIMITS } from '../../domain/limits.js';
 import { STEP_AUDIT_ACTIONS } from '../../domain/step.js';
-import { JsonObjectSchema, JsonValueSchema, StepStateSchema, TimestampSchema, UuidSchema, named, text } from './common.js';
+import {
+  JsonObjectSchema,
+  JsonValueSchema,
+  StepStateSchema,
+  TimestampSchema,
+  UuidSchema,
+  named,
+  text,
+} from './common.js';
 
 export const StepErrorSchema = named(
   'StepError',

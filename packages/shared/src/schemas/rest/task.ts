@@ -70,7 +70,9 @@ export const CreateTaskRequestSchema = named(
       .string()
       .regex(ISO_DATE_TIME, { error: 'must be an ISO 8601 date-time (it is accepted for compatibility and ignored)' })
       .optional()
-      .describe("Accepted for compatibility with the reference and ignored: like the reference, the server sets `requested_at` to the time the request arrived"),
+      .describe(
+        'Accepted for compatibility with the reference and ignored: like the reference, the server sets `requested_at` to the time the request arrived',
+      ),
   }),
 );
 export type CreateTaskRequest = z.infer<typeof CreateTaskRequestSchema>;
@@ -120,33 +122,37 @@ export type TaskResponse = z.infer<typeof TaskResponseSchema>;
  * GET /v1/tasks. Unknown parameters are rejected so a misspelt filter never silently matches everything.
  * `status` is the reference's name of the state filter (one of the two may be given).
  */
-export const TaskListQuerySchema = z.strictObject({
-  page: intParam(PAGE_LIMITS.taskPage).default(PAGE_LIMITS.taskPage.default),
-  per_page: intParam(PAGE_LIMITS.taskPerPage).default(PAGE_LIMITS.taskPerPage.default),
-  namespace: text(T.namespace).optional(),
-  name: text(T.name).optional(),
-  version: text(T.version).optional(),
-  state: listParam(TaskStateSchema)
-    .optional()
-    .describe(`Tasks in any of these states (${TASK_STATES.join(', ')}); repeat the parameter or separate with commas`),
-  status: listParam(StatusValueSchema)
-    .optional()
-    .describe(
-      "The reference's name of `state`, for its clients: the same state names, plus its two values with their meaning there: `completed` (= `complete`) and `pending` (every state but `complete`). Not together with `state`",
-    ),
-  initiator: text(T.initiator).optional(),
-  source_system: text(T.sourceSystem).optional(),
-  tags: listParam(z.string().min(1))
-    .optional()
-    .describe('Tasks carrying every one of these tags; repeat the parameter or separate with commas'),
-  created_after: TimestampSchema.optional(),
-  created_before: TimestampSchema.optional(),
-  sort_by: z.enum(TASK_SORT_FIELDS).optional(),
-  sort_direction: z.enum(SORT_DIRECTIONS).optional(),
-}).refine((q) => q.state === undefined || q.status === undefined, {
-  path: ['status'],
-  error: "give either state or status (the reference's name of state), not both",
-});
+export const TaskListQuerySchema = z
+  .strictObject({
+    page: intParam(PAGE_LIMITS.taskPage).default(PAGE_LIMITS.taskPage.default),
+    per_page: intParam(PAGE_LIMITS.taskPerPage).default(PAGE_LIMITS.taskPerPage.default),
+    namespace: text(T.namespace).optional(),
+    name: text(T.name).optional(),
+    version: text(T.version).optional(),
+    state: listParam(TaskStateSchema)
+      .optional()
+      .describe(
+        `Tasks in any of these states (${TASK_STATES.join(', ')}); repeat the parameter or separate with commas`,
+      ),
+    status: listParam(StatusValueSchema)
+      .optional()
+      .describe(
+        "The reference's name of `state`, for its clients: the same state names, plus its two values with their meaning there: `completed` (= `complete`) and `pending` (every state but `complete`). Not together with `state`",
+      ),
+    initiator: text(T.initiator).optional(),
+    source_system: text(T.sourceSystem).optional(),
+    tags: listParam(z.string().min(1))
+      .optional()
+      .describe('Tasks carrying every one of these tags; repeat the parameter or separate with commas'),
+    created_after: TimestampSchema.optional(),
+    created_before: TimestampSchema.optional(),
+    sort_by: z.enum(TASK_SORT_FIELDS).optional(),
+    sort_direction: z.enum(SORT_DIRECTIONS).optional(),
+  })
+  .refine((q) => q.state === undefined || q.status === undefined, {
+    path: ['status'],
+    error: "give either state or status (the reference's name of state), not both",
+  });
 export type TaskListQueryParams = z.infer<typeof TaskListQuerySchema>;
 
 export const TaskListResponseSchema = named(

@@ -127,7 +127,9 @@ export const RegisterTemplatesResponseSchema = named(
         outcome: z.enum(['created', 'unchanged', 'updated']),
         warnings: z
           .array(z.object({ path: z.string(), message: z.string() }))
-          .describe("Accepted, but worth a look (a step limit the task's maximum lifetime cuts short); judged against the server's config"),
+          .describe(
+            "Accepted, but worth a look (a step limit the task's maximum lifetime cuts short); judged against the server's config",
+          ),
       }),
     ),
   }),

@@ -56,7 +56,9 @@ export const ClaimRequestSchema = named(
     namespaces: names.default([]).describe('Empty = every namespace'),
     handler_names: names.default([]).describe('Empty = any handler'),
     max_steps: int(INT_LIMITS.claimMaxSteps).default(INT_LIMITS.claimMaxSteps.default),
-    wait_ms: int(INT_LIMITS.claimWaitMs).default(INT_LIMITS.claimWaitMs.default).describe('Long-poll budget; 0 answers at once'),
+    wait_ms: int(INT_LIMITS.claimWaitMs)
+      .default(INT_LIMITS.claimWaitMs.default)
+      .describe('Long-poll budget; 0 answers at once'),
   }),
 );
 export type ClaimRequest = z.infer<typeof ClaimRequestSchema>;
@@ -187,7 +189,10 @@ export const ReportResultsRequestSchema = named(
   'ReportResultsRequest',
   z.strictObject({
     worker_id: workerId,
-    results: z.array(StepResultReportSchema).max(COUNT_LIMITS.reportedResults).describe('Applied in one call; a step at most once'),
+    results: z
+      .array(StepResultReportSchema)
+      .max(COUNT_LIMITS.reportedResults)
+      .describe('Applied in one call; a step at most once'),
     claim: z
       .strictObject({
         max_steps: int(INT_LIMITS.batchClaimMaxSteps).describe('0 claims nothing; capped by the server'),
@@ -206,7 +211,9 @@ export const StepResultOutcomeSchema = named(
   z.object({
     step_uuid: UuidSchema,
     outcome: z.enum(STEP_RESULT_OUTCOME_KINDS).describe('ok = applied; otherwise refused and nothing changed'),
-    step_state: StepStateSchema.nullable().describe('After the result (ok) or as it stands (refused); null when not_found'),
+    step_state: StepStateSchema.nullable().describe(
+      'After the result (ok) or as it stands (refused); null when not_found',
+    ),
     task_state: TaskStateSchema.nullable(),
     next_retry_at: TimestampSchema.nullable(),
   }),

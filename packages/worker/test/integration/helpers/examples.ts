@@ -15,10 +15,30 @@ export interface ExampleWorkflow {
 const pow = (n: bigint, e: bigint) => (n ** e).toString();
 
 export const COMPLETING_EXAMPLES: ExampleWorkflow[] = [
-  { key: 'linear', namespace: 'linear_workflow', name: 'mathematical_sequence', expected: (n) => ({ linear_step_1: pow(n, 2n), linear_step_4: pow(n, 16n) }) },
-  { key: 'diamond', namespace: 'diamond_workflow', name: 'parallel_computation', expected: (n) => ({ diamond_branch_b: pow(n, 4n), diamond_end: pow(n, 8n) }) },
-  { key: 'dag', namespace: 'dag_workflow', name: 'complex_dag', expected: (n) => ({ dag_validate: pow(n, 8n), dag_finalize: pow(n, 24n) }) },
-  { key: 'tree', namespace: 'tree_workflow', name: 'hierarchical_tree', expected: (n) => ({ tree_leaf_g: pow(n, 8n), tree_final_convergence: pow(n, 32n) }) },
+  {
+    key: 'linear',
+    namespace: 'linear_workflow',
+    name: 'mathematical_sequence',
+    expected: (n) => ({ linear_step_1: pow(n, 2n), linear_step_4: pow(n, 16n) }),
+  },
+  {
+    key: 'diamond',
+    namespace: 'diamond_workflow',
+    name: 'parallel_computation',
+    expected: (n) => ({ diamond_branch_b: pow(n, 4n), diamond_end: pow(n, 8n) }),
+  },
+  {
+    key: 'dag',
+    namespace: 'dag_workflow',
+    name: 'complex_dag',
+    expected: (n) => ({ dag_validate: pow(n, 8n), dag_finalize: pow(n, 24n) }),
+  },
+  {
+    key: 'tree',
+    namespace: 'tree_workflow',
+    name: 'hierarchical_tree',
+    expected: (n) => ({ tree_leaf_g: pow(n, 8n), tree_final_convergence: pow(n, 32n) }),
+  },
 ];
 
 export const TRANSIENT = { namespace: 'retry_demo', name: 'flaky_service' };
@@ -27,7 +47,11 @@ export const RESULT_SCHEMA = { namespace: 'schema_demo', name: 'checked_results'
 
 const TERMINAL = new Set(['complete', 'error', 'cancelled', 'resolved_manually']);
 
-export function createExampleTask(client: TaskerClient, workflow: { namespace: string; name: string }, context: JsonObject): Promise<Task> {
+export function createExampleTask(
+  client: TaskerClient,
+  workflow: { namespace: string; name: string },
+  context: JsonObject,
+): Promise<Task> {
   return client.tasks.create({
     namespace: workflow.namespace,
     name: workflow.name,
@@ -42,10 +66,15 @@ export function createExampleTask(client: TaskerClient, workflow: { namespace: s
 }
 
 export function awaitTerminal(client: TaskerClient, taskUuid: string, timeoutMs = 30_000): Promise<Task> {
-  return until(async () => {
-    const task = await client.tasks.get(taskUuid);
-    return TERMINAL.has(task.state) ? task : undefined;
-  }, timeoutMs, `task ${taskUuid} to finish`, 100);
+  return until(
+    async () => {
+      const task = await client.tasks.get(taskUuid);
+      return TERMINAL.has(task.state) ? task : undefined;
+    },
+    timeoutMs,
+    `task ${taskUuid} to finish`,
+    100,
+  );
 }
 
 export async function stepsByName(client: TaskerClient, taskUuid: string): Promise<Record<string, Step>> {

@@ -26,7 +26,15 @@ steps:
 `;
 
 function fullInput(ctx: ParityContext): CreateTaskInput {
-  return { namespace: FULL_NAMESPACE, name: 'parity_one_step', version: '1.0.0', context: {}, initiator: ctx.token, sourceSystem: 'parity-suite', reason: 'fill' };
+  return {
+    namespace: FULL_NAMESPACE,
+    name: 'parity_one_step',
+    version: '1.0.0',
+    context: {},
+    initiator: ctx.token,
+    sourceSystem: 'parity-suite',
+    reason: 'fill',
+  };
 }
 
 const countedDepth = async (ctx: ParityContext): Promise<number | undefined> =>
@@ -71,14 +79,21 @@ export const ADMISSION_SCENARIOS: Scenario[] = [
     grpcCall: 'TaskService.CreateTask (backpressure)',
     expect: 'ok',
     rest: async (ctx): Promise<Outcome> => {
-      const outcome = restOutcome(await ctx.rest.call('POST', '/v1/tasks', { json: createTaskInputToRest(linearTaskInput(ctx)) }), CreateTaskResponseSchema, createdTaskFromRest);
+      const outcome = restOutcome(
+        await ctx.rest.call('POST', '/v1/tasks', { json: createTaskInputToRest(linearTaskInput(ctx)) }),
+        CreateTaskResponseSchema,
+        createdTaskFromRest,
+      );
       if (!outcome.ok) return outcome;
       const { task, backpressure } = outcome.value as ReturnType<typeof createdTaskFromRest>;
       ctx.cleanup(() => ctx.services.tasks.cancel(ctx.principal, task.taskUuid, { reason: null, performedBy: null }));
       return { ok: true, value: backpressure };
     },
     grpc: async (ctx): Promise<Outcome> => {
-      const outcome = await grpcOutcome(ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx))), createdTaskFromProto);
+      const outcome = await grpcOutcome(
+        ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx))),
+        createdTaskFromProto,
+      );
       if (!outcome.ok) return outcome;
       const { task, backpressure } = outcome.value as ReturnType<typeof createdTaskFromProto>;
       ctx.cleanup(() => ctx.services.tasks.cancel(ctx.principal, task.taskUuid, { reason: null, performedBy: null }));

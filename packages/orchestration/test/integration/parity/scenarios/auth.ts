@@ -87,13 +87,16 @@ function revokeCreatedAfterwards(ctx: ParityContext, outcome: Outcome): Outcome 
 }
 
 /** Only this run's keys: the table also holds the other transport's. */
-const ownKeys = (ctx: ParityContext) => (keys: Array<{ description: string }>) => keys.filter((k) => k.description.includes(ctx.token));
+const ownKeys = (ctx: ParityContext) => (keys: Array<{ description: string }>) =>
+  keys.filter((k) => k.description.includes(ctx.token));
 
 /** Keeps a VALIDATION_FAILED only when it names `field`; anything else stays as it was. */
-const naming = (field: string) => (outcome: Outcome): Outcome =>
-  !outcome.ok && outcome.code === 'VALIDATION_FAILED' && !outcome.message.includes(field)
-    ? { ok: false, code: 'INTERNAL', message: `VALIDATION_FAILED without naming ${field}: ${outcome.message}` }
-    : outcome;
+const naming =
+  (field: string) =>
+  (outcome: Outcome): Outcome =>
+    !outcome.ok && outcome.code === 'VALIDATION_FAILED' && !outcome.message.includes(field)
+      ? { ok: false, code: 'INTERNAL', message: `VALIDATION_FAILED without naming ${field}: ${outcome.message}` }
+      : outcome;
 
 const UNKNOWN_GRANT: Partial<CreateApiKeyInput> = { permissions: ['tasks:read', 'tasks:obliterate'] };
 
@@ -108,13 +111,20 @@ export const AUTH_SCENARIOS: Scenario[] = [
       return revokeCreatedAfterwards(ctx, restOutcome(res, CreatedApiKeyResponseSchema, createdApiKeyFromRest));
     },
     grpc: async (ctx) =>
-      revokeCreatedAfterwards(ctx, await grpcOutcome(authClientOf(ctx.grpc.channel).createApiKey(createApiKeyInputToProto(keyInput(ctx))), createdApiKeyFromProto)),
+      revokeCreatedAfterwards(
+        ctx,
+        await grpcOutcome(
+          authClientOf(ctx.grpc.channel).createApiKey(createApiKeyInputToProto(keyInput(ctx))),
+          createdApiKeyFromProto,
+        ),
+      ),
     // The plain key differs per run by design.
     normalise: (value) => ({ ...(value as object), key: '<key>' }),
     check: (value) => {
       const created = value as CreatedApiKey;
       if (!/^tsk_[A-Za-z0-9_-]{43}$/.test(created.key)) throw new Error(`unexpected key format ${created.key}`);
-      if (created.apiKey.revokedAt !== null || created.apiKey.namespaces?.[0] !== PARITY_NAMESPACE) throw new Error('key stored wrongly');
+      if (created.apiKey.revokedAt !== null || created.apiKey.namespaces?.[0] !== PARITY_NAMESPACE)
+        throw new Error('key stored wrongly');
     },
   },
   {
@@ -124,7 +134,9 @@ export const AUTH_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       await createKey(ctx, { namespaces: null, expiresAt: null });
-      return restOutcome(await ctx.rest.call('GET', '/v1/auth/keys'), ApiKeyListResponseSchema, (b) => ownKeys(ctx)(apiKeyListFromRest(b)));
+      return restOutcome(await ctx.rest.call('GET', '/v1/auth/keys'), ApiKeyListResponseSchema, (b) =>
+        ownKeys(ctx)(apiKeyListFromRest(b)),
+      );
     },
     grpc: async (ctx) => {
       await createKey(ctx, { namespaces: null, expiresAt: null });
@@ -132,7 +144,8 @@ export const AUTH_SCENARIOS: Scenario[] = [
     },
     check: (value) => {
       const keys = value as Array<Record<string, unknown>>;
-      if (keys.length !== 1 || keys[0]?.['namespaces'] !== null || 'key' in (keys[0] ?? {})) throw new Error(`unexpected list ${JSON.stringify(keys)}`);
+      if (keys.length !== 1 || keys[0]?.['namespaces'] !== null || 'key' in (keys[0] ?? {}))
+        throw new Error(`unexpected list ${JSON.stringify(keys)}`);
     },
   },
   {
@@ -147,7 +160,10 @@ export const AUTH_SCENARIOS: Scenario[] = [
     },
     grpc: async (ctx) => {
       const { apiKey } = await createKey(ctx, { namespaces: [] });
-      return grpcOutcome(authClientOf(ctx.grpc.channel).revokeApiKey(revokeApiKeyRequestToProto(apiKey.keyUuid)), revokedApiKeyFromProto);
+      return grpcOutcome(
+        authClientOf(ctx.grpc.channel).revokeApiKey(revokeApiKeyRequestToProto(apiKey.keyUuid)),
+        revokedApiKeyFromProto,
+      );
     },
     check: (value) => {
       const key = value as { revokedAt: unknown; namespaces: unknown };
@@ -161,8 +177,17 @@ export const AUTH_SCENARIOS: Scenario[] = [
     restCall: 'DELETE /v1/auth/keys/{key_uuid}',
     grpcCall: 'AuthService.RevokeApiKey',
     expect: 'NOT_FOUND',
-    rest: async (ctx) => restOutcome(await ctx.rest.call('DELETE', `/v1/auth/keys/${MISSING_UUID}`), RevokedApiKeyResponseSchema, revokedApiKeyFromRest),
-    grpc: (ctx) => grpcOutcome(authClientOf(ctx.grpc.channel).revokeApiKey(revokeApiKeyRequestToProto(MISSING_UUID)), revokedApiKeyFromProto),
+    rest: async (ctx) =>
+      restOutcome(
+        await ctx.rest.call('DELETE', `/v1/auth/keys/${MISSING_UUID}`),
+        RevokedApiKeyResponseSchema,
+        revokedApiKeyFromRest,
+      ),
+    grpc: (ctx) =>
+      grpcOutcome(
+        authClientOf(ctx.grpc.channel).revokeApiKey(revokeApiKeyRequestToProto(MISSING_UUID)),
+        revokedApiKeyFromProto,
+      ),
   },
   {
     name: 'create an API key with an unknown permission',
@@ -170,8 +195,12 @@ export const AUTH_SCENARIOS: Scenario[] = [
     grpcCall: 'AuthService.CreateApiKey',
     expect: 'VALIDATION_FAILED',
     rest: async (ctx) => {
-      const res = await ctx.rest.call('POST', '/v1/auth/keys', { json: createApiKeyInputToRest(keyInput(ctx, UNKNOWN_GRANT)) });
-      return naming('permissions[1]')(revokeCreatedAfterwards(ctx, restOutcome(res, CreatedApiKeyResponseSchema, createdApiKeyFromRest)));
+      const res = await ctx.rest.call('POST', '/v1/auth/keys', {
+        json: createApiKeyInputToRest(keyInput(ctx, UNKNOWN_GRANT)),
+      });
+      return naming('permissions[1]')(
+        revokeCreatedAfterwards(ctx, restOutcome(res, CreatedApiKeyResponseSchema, createdApiKeyFromRest)),
+      );
     },
     grpc: async (ctx) => {
       const call = authClientOf(ctx.grpc.channel).createApiKey(createApiKeyInputToProto(keyInput(ctx, UNKNOWN_GRANT)));

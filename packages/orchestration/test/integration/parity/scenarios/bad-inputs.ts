@@ -37,7 +37,9 @@ import type { Outcome, ParityContext, Scenario } from '../types.js';
 
 /** The runner compares error codes only; this also pins down that the error names each of `fields`. */
 function naming(fields: string[], outcome: Outcome): Outcome {
-  if (!outcome.ok) for (const field of fields) if (!outcome.message.includes(field)) throw new Error(`the error does not name ${field}: ${outcome.message}`);
+  if (!outcome.ok)
+    for (const field of fields)
+      if (!outcome.message.includes(field)) throw new Error(`the error does not name ${field}: ${outcome.message}`);
   return outcome;
 }
 
@@ -52,7 +54,8 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     restCall: 'GET /v1/tasks/{task_uuid}',
     grpcCall: 'TaskService.GetTask',
     expect: 'VALIDATION_FAILED',
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', '/v1/tasks/not-a-uuid'), TaskResponseSchema, taskFromRest),
+    rest: async (ctx) =>
+      restOutcome(await ctx.rest.call('GET', '/v1/tasks/not-a-uuid'), TaskResponseSchema, taskFromRest),
     grpc: (ctx) => grpcOutcome(ctx.grpc.tasks.getTask({ taskUuid: 'not-a-uuid' }), getTaskResponseFromProto),
   },
   {
@@ -60,7 +63,8 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     restCall: 'GET /v1/tasks/{task_uuid}',
     grpcCall: 'TaskService.GetTask',
     expect: 'NOT_FOUND',
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', `/v1/tasks/${MISSING_UUID}`), TaskResponseSchema, taskFromRest),
+    rest: async (ctx) =>
+      restOutcome(await ctx.rest.call('GET', `/v1/tasks/${MISSING_UUID}`), TaskResponseSchema, taskFromRest),
     grpc: (ctx) => grpcOutcome(ctx.grpc.tasks.getTask({ taskUuid: MISSING_UUID }), getTaskResponseFromProto),
   },
   {
@@ -69,7 +73,11 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     grpcCall: 'TaskService.CreateTask',
     expect: 'NOT_FOUND',
     rest: (ctx) => createVia.rest(ctx, createTaskInputToRest(linearTaskInput(ctx, { name: 'no_such_template' }))),
-    grpc: (ctx) => grpcOutcome(ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { name: 'no_such_template' }))), createTaskResponseFromProto),
+    grpc: (ctx) =>
+      grpcOutcome(
+        ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { name: 'no_such_template' }))),
+        createTaskResponseFromProto,
+      ),
   },
   {
     // An absent reason differs on purpose (REST requires it, gRPC defaults it: see "Not comparable").
@@ -78,16 +86,30 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     grpcCall: 'TaskService.CreateTask',
     expect: 'VALIDATION_FAILED',
     rest: (ctx) => createVia.rest(ctx, createTaskInputToRest(linearTaskInput(ctx, { reason: '' }))),
-    grpc: (ctx) => grpcOutcome(ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { reason: '' }))), createTaskResponseFromProto),
+    grpc: (ctx) =>
+      grpcOutcome(
+        ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { reason: '' }))),
+        createTaskResponseFromProto,
+      ),
   },
   {
     name: 'create a task with an out-of-range priority and a malformed correlation id',
     restCall: 'POST /v1/tasks',
     grpcCall: 'TaskService.CreateTask',
     expect: 'VALIDATION_FAILED',
-    rest: (ctx) => createVia.rest(ctx, { ...createTaskInputToRest(linearTaskInput(ctx, { priority: 101 })), correlation_id: 'nope' }),
+    rest: (ctx) =>
+      createVia.rest(ctx, {
+        ...createTaskInputToRest(linearTaskInput(ctx, { priority: 101 })),
+        correlation_id: 'nope',
+      }),
     grpc: (ctx) =>
-      grpcOutcome(ctx.grpc.tasks.createTask({ ...createTaskInputToProto(linearTaskInput(ctx, { priority: 101 })), correlationId: 'nope' }), createTaskResponseFromProto),
+      grpcOutcome(
+        ctx.grpc.tasks.createTask({
+          ...createTaskInputToProto(linearTaskInput(ctx, { priority: 101 })),
+          correlationId: 'nope',
+        }),
+        createTaskResponseFromProto,
+      ),
   },
   {
     name: 'create a task whose context fails the input schema',
@@ -95,7 +117,11 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     grpcCall: 'TaskService.CreateTask',
     expect: 'VALIDATION_FAILED',
     rest: (ctx) => createVia.rest(ctx, createTaskInputToRest(linearTaskInput(ctx, { context: { amount: 1 } }))),
-    grpc: (ctx) => grpcOutcome(ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { context: { amount: 1 } }))), createTaskResponseFromProto),
+    grpc: (ctx) =>
+      grpcOutcome(
+        ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { context: { amount: 1 } }))),
+        createTaskResponseFromProto,
+      ),
   },
   {
     name: 'create a duplicate of a task (same idempotency key)',
@@ -108,7 +134,10 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     },
     grpc: async (ctx) => {
       await createTask(ctx, { idempotencyKey: `dup-${ctx.token}` });
-      return grpcOutcome(ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { idempotencyKey: `dup-${ctx.token}` }))), createTaskResponseFromProto);
+      return grpcOutcome(
+        ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { idempotencyKey: `dup-${ctx.token}` }))),
+        createTaskResponseFromProto,
+      );
     },
   },
   {
@@ -116,17 +145,29 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     restCall: 'GET /v1/tasks?state=exploded',
     grpcCall: 'TaskService.ListTasks (states: [TASK_STATE_UNSPECIFIED])',
     expect: 'VALIDATION_FAILED',
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', '/v1/tasks', { query: { state: 'exploded' } }), TaskListResponseSchema, taskPageFromRest),
-    grpc: (ctx) => grpcOutcome(ctx.grpc.tasks.listTasks({ states: [TaskState.TASK_STATE_UNSPECIFIED] }), (r) => taskPageFromProto(r, 50)),
+    rest: async (ctx) =>
+      restOutcome(
+        await ctx.rest.call('GET', '/v1/tasks', { query: { state: 'exploded' } }),
+        TaskListResponseSchema,
+        taskPageFromRest,
+      ),
+    grpc: (ctx) =>
+      grpcOutcome(ctx.grpc.tasks.listTasks({ states: [TaskState.TASK_STATE_UNSPECIFIED] }), (r) =>
+        taskPageFromProto(r, 50),
+      ),
   },
   {
     name: 'list tasks with a page size of zero',
     restCall: 'GET /v1/tasks?per_page=0',
     grpcCall: 'TaskService.ListTasks (pagination.limit = 0)',
     expect: 'VALIDATION_FAILED',
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', '/v1/tasks', { query: { per_page: '0' } }), TaskListResponseSchema, taskPageFromRest),
-    grpc: (ctx) =>
-      grpcOutcome(ctx.grpc.tasks.listTasks({ pagination: { limit: 0 } }), (r) => taskPageFromProto(r, 0)),
+    rest: async (ctx) =>
+      restOutcome(
+        await ctx.rest.call('GET', '/v1/tasks', { query: { per_page: '0' } }),
+        TaskListResponseSchema,
+        taskPageFromRest,
+      ),
+    grpc: (ctx) => grpcOutcome(ctx.grpc.tasks.listTasks({ pagination: { limit: 0 } }), (r) => taskPageFromProto(r, 0)),
   },
   {
     name: 'apply an unknown manual action to a step',
@@ -144,7 +185,13 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     grpc: async (ctx) => {
       const task = await createTask(ctx);
       const [step] = await ctx.services.steps.list(ctx.principal, task.taskUuid);
-      const req = { taskUuid: task.taskUuid, stepUuid: step!.stepUuid, actionType: StepManualActionType.STEP_MANUAL_ACTION_TYPE_UNSPECIFIED, performedBy: 'ops', reason: 'x' };
+      const req = {
+        taskUuid: task.taskUuid,
+        stepUuid: step!.stepUuid,
+        actionType: StepManualActionType.STEP_MANUAL_ACTION_TYPE_UNSPECIFIED,
+        performedBy: 'ops',
+        reason: 'x',
+      };
       return grpcOutcome(ctx.grpc.steps.resolveStep(req), (r) => stepFromProto(r.step!));
     },
   },
@@ -153,8 +200,14 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     restCall: 'GET /v1/tasks/{task_uuid}/workflow_steps/{step_uuid}',
     grpcCall: 'StepService.GetStep',
     expect: 'VALIDATION_FAILED',
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', `/v1/tasks/${randomUUID()}/workflow_steps/42`), StepResponseSchema, stepFromRest),
-    grpc: (ctx) => grpcOutcome(ctx.grpc.steps.getStep({ taskUuid: randomUUID(), stepUuid: '42' }), (r) => stepFromProto(r.step!)),
+    rest: async (ctx) =>
+      restOutcome(
+        await ctx.rest.call('GET', `/v1/tasks/${randomUUID()}/workflow_steps/42`),
+        StepResponseSchema,
+        stepFromRest,
+      ),
+    grpc: (ctx) =>
+      grpcOutcome(ctx.grpc.steps.getStep({ taskUuid: randomUUID(), stepUuid: '42' }), (r) => stepFromProto(r.step!)),
   },
   {
     name: 'report a result with neither outcome and one with a malformed step uuid',
@@ -170,17 +223,27 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
         ],
       };
       const res = await ctx.rest.call('POST', '/v1/workers/results', { json: body });
-      return naming(['results[0]', 'results[1].step_uuid'], restOutcome(res, ReportResultsResponseSchema, reportResultsOutputFromRest));
+      return naming(
+        ['results[0]', 'results[1].step_uuid'],
+        restOutcome(res, ReportResultsResponseSchema, reportResultsOutputFromRest),
+      );
     },
     grpc: async (ctx) => {
       const request = {
         workerId: `w-${ctx.token}`,
         results: [
           { stepUuid: MISSING_UUID, leaseToken: MISSING_UUID, outcome: undefined },
-          { stepUuid: 'not-a-uuid', leaseToken: MISSING_UUID, outcome: { $case: 'completed' as const, value: { result: 1, metadata: undefined } } },
+          {
+            stepUuid: 'not-a-uuid',
+            leaseToken: MISSING_UUID,
+            outcome: { $case: 'completed' as const, value: { result: 1, metadata: undefined } },
+          },
         ],
       };
-      return naming(['results[0]', 'results[1].step_uuid'], await grpcOutcome(ctx.grpc.workers.reportResults(request), reportResultsOutputFromProto));
+      return naming(
+        ['results[0]', 'results[1].step_uuid'],
+        await grpcOutcome(ctx.grpc.workers.reportResults(request), reportResultsOutputFromProto),
+      );
     },
   },
   {
@@ -189,12 +252,25 @@ export const BAD_INPUT_SCENARIOS: Scenario[] = [
     grpcCall: 'WorkerService.ClaimSteps',
     expect: 'VALIDATION_FAILED',
     rest: async (ctx) => {
-      const body = claimInputToRest({ workerId: `w-${ctx.token}`, namespaces: [], handlerNames: [], maxSteps: 0, waitMs: 0 });
-      return restOutcome(await ctx.rest.call('POST', '/v1/workers/claim', { json: body }), ClaimResponseSchema, claimResponseFromRest);
+      const body = claimInputToRest({
+        workerId: `w-${ctx.token}`,
+        namespaces: [],
+        handlerNames: [],
+        maxSteps: 0,
+        waitMs: 0,
+      });
+      return restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/claim', { json: body }),
+        ClaimResponseSchema,
+        claimResponseFromRest,
+      );
     },
     grpc: (ctx) =>
-      grpcOutcome(ctx.grpc.workers.claimSteps(claimInputToProto({ workerId: `w-${ctx.token}`, namespaces: [], handlerNames: [], maxSteps: 0, waitMs: 0 })), (r) =>
-        r.steps.map((s) => claimedStepFromProto(s)),
+      grpcOutcome(
+        ctx.grpc.workers.claimSteps(
+          claimInputToProto({ workerId: `w-${ctx.token}`, namespaces: [], handlerNames: [], maxSteps: 0, waitMs: 0 }),
+        ),
+        (r) => r.steps.map((s) => claimedStepFromProto(s)),
       ),
   },
 ];

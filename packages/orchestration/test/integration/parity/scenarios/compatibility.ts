@@ -1,7 +1,13 @@
 // Requests in the reference's spelling (docs/compatibility.md): each REST form against the gRPC request that
 // means the same, so the two must select and store the same things.
 import { TASK_STATES, type CreateTaskInput, type Task } from '@tasker/shared';
-import { GRPC_CREATE_TASK_DEFAULTS, createTaskInputToProto, createTaskResponseFromProto, taskListQueryToProto, taskPageFromProto } from '@tasker/shared/convert/proto/index';
+import {
+  GRPC_CREATE_TASK_DEFAULTS,
+  createTaskInputToProto,
+  createTaskResponseFromProto,
+  taskListQueryToProto,
+  taskPageFromProto,
+} from '@tasker/shared/convert/proto/index';
 import { createTaskInputToRest, taskFromRest, taskPageFromRest } from '@tasker/shared/convert/rest/index';
 import { TaskListResponseSchema, TaskResponseSchema } from '@tasker/shared/schemas/rest/index';
 import { expect } from 'vitest';
@@ -52,7 +58,9 @@ export const COMPATIBILITY_SCENARIOS: Scenario[] = [
         tags: [ctx.token],
         states: TASK_STATES.filter((s) => s !== 'complete'),
       };
-      return grpcOutcome(ctx.grpc.tasks.listTasks(taskListQueryToProto(query)), (r) => taskPageFromProto(r, query.limit));
+      return grpcOutcome(ctx.grpc.tasks.listTasks(taskListQueryToProto(query)), (r) =>
+        taskPageFromProto(r, query.limit),
+      );
     },
   },
   {
@@ -62,9 +70,19 @@ export const COMPATIBILITY_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       const body = { ...createTaskInputToRest(linearTaskInput(ctx)), requested_at: '2020-01-01T00:00:00' };
-      return withStored(ctx, restOutcome(await ctx.rest.call('POST', '/v1/tasks', { json: body }), TaskResponseSchema, taskFromRest));
+      return withStored(
+        ctx,
+        restOutcome(await ctx.rest.call('POST', '/v1/tasks', { json: body }), TaskResponseSchema, taskFromRest),
+      );
     },
-    grpc: async (ctx) => withStored(ctx, await grpcOutcome(ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx))), createTaskResponseFromProto)),
+    grpc: async (ctx) =>
+      withStored(
+        ctx,
+        await grpcOutcome(
+          ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx))),
+          createTaskResponseFromProto,
+        ),
+      ),
   },
   {
     name: "create a task over gRPC without initiator, source_system and reason (the reference's defaults)",
@@ -76,9 +94,21 @@ export const COMPATIBILITY_SCENARIOS: Scenario[] = [
     grpcCall: 'TaskService.CreateTask (the three fields absent)',
     expect: 'ok',
     rest: async (ctx) =>
-      withStored(ctx, restOutcome(await ctx.rest.call('POST', '/v1/tasks', { json: createTaskInputToRest(referenceDefaulted(ctx)) }), TaskResponseSchema, taskFromRest)),
+      withStored(
+        ctx,
+        restOutcome(
+          await ctx.rest.call('POST', '/v1/tasks', { json: createTaskInputToRest(referenceDefaulted(ctx)) }),
+          TaskResponseSchema,
+          taskFromRest,
+        ),
+      ),
     grpc: async (ctx) => {
-      const req = { ...createTaskInputToProto(referenceDefaulted(ctx)), initiator: undefined, sourceSystem: undefined, reason: undefined };
+      const req = {
+        ...createTaskInputToProto(referenceDefaulted(ctx)),
+        initiator: undefined,
+        sourceSystem: undefined,
+        reason: undefined,
+      };
       return withStored(ctx, await grpcOutcome(ctx.grpc.tasks.createTask(req), createTaskResponseFromProto));
     },
   },

@@ -49,7 +49,10 @@ export const EVENT_SCENARIOS: Scenario[] = [
     },
     grpc: async (ctx) => {
       const task = await completeWorkerTask(ctx);
-      return grpcStreamOutcome(ctx.grpc.tasks.streamTaskStatus({ taskUuid: task.taskUuid, includeSteps: true }), fromUpdates);
+      return grpcStreamOutcome(
+        ctx.grpc.tasks.streamTaskStatus({ taskUuid: task.taskUuid, includeSteps: true }),
+        fromUpdates,
+      );
     },
   },
   {

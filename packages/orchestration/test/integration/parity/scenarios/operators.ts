@@ -1,7 +1,17 @@
 // Operator conclusions: closing a task as resolved_manually, opening a manual DLQ entry.
 import type { DlqEntry, Task } from '@tasker/shared';
-import { dlqCreateResponseFromProto, dlqCreateToProto, requiredTaskFromProto, resolveTaskRequestToProto } from '@tasker/shared/convert/proto/index';
-import { dlqCreateInputToRest, dlqEntryFromRest, resolveTaskInputToRest, taskFromRest } from '@tasker/shared/convert/rest/index';
+import {
+  dlqCreateResponseFromProto,
+  dlqCreateToProto,
+  requiredTaskFromProto,
+  resolveTaskRequestToProto,
+} from '@tasker/shared/convert/proto/index';
+import {
+  dlqCreateInputToRest,
+  dlqEntryFromRest,
+  resolveTaskInputToRest,
+  taskFromRest,
+} from '@tasker/shared/convert/rest/index';
 import { DlqEntrySchema, TaskResponseSchema } from '@tasker/shared/schemas/rest/index';
 import { expect } from 'vitest';
 import { createTask, taskInError } from '../fixtures.js';
@@ -21,14 +31,24 @@ async function withEntry(ctx: ParityContext, outcome: Outcome): Promise<Outcome>
 
 const resolveVia = {
   rest: async (ctx: ParityContext, taskUuid: string) =>
-    restOutcome(await ctx.rest.call('POST', `/v1/tasks/${taskUuid}/resolve`, { json: resolveTaskInputToRest(closing) }), TaskResponseSchema, taskFromRest),
+    restOutcome(
+      await ctx.rest.call('POST', `/v1/tasks/${taskUuid}/resolve`, { json: resolveTaskInputToRest(closing) }),
+      TaskResponseSchema,
+      taskFromRest,
+    ),
   grpc: async (ctx: ParityContext, taskUuid: string) =>
-    grpcOutcome(ctx.grpc.tasks.resolveTask(resolveTaskRequestToProto({ taskUuid, input: closing })), (r) => requiredTaskFromProto(r.task)),
+    grpcOutcome(ctx.grpc.tasks.resolveTask(resolveTaskRequestToProto({ taskUuid, input: closing })), (r) =>
+      requiredTaskFromProto(r.task),
+    ),
 };
 
 const openVia = {
   rest: async (ctx: ParityContext, taskUuid: string) =>
-    restOutcome(await ctx.rest.call('POST', `/v1/dlq/task/${taskUuid}`, { json: dlqCreateInputToRest(opening) }), DlqEntrySchema, dlqEntryFromRest),
+    restOutcome(
+      await ctx.rest.call('POST', `/v1/dlq/task/${taskUuid}`, { json: dlqCreateInputToRest(opening) }),
+      DlqEntrySchema,
+      dlqEntryFromRest,
+    ),
   grpc: async (ctx: ParityContext, taskUuid: string) =>
     grpcOutcome(ctx.grpc.dlq.createEntry(dlqCreateToProto({ taskUuid, input: opening })), dlqCreateResponseFromProto),
 };
@@ -40,7 +60,11 @@ export const OPERATOR_SCENARIOS: Scenario[] = [
       const { task, entry } = value as { task: Task; entry: DlqEntry };
       expect(task.state).toBe('resolved_manually');
       expect(task.execution).toMatchObject({ failedSteps: 1, cancelledSteps: 1 });
-      expect(entry).toMatchObject({ resolutionStatus: 'manually_resolved', resolvedBy: 'parity-ops', resolutionNotes: 'accepted as is' });
+      expect(entry).toMatchObject({
+        resolutionStatus: 'manually_resolved',
+        resolvedBy: 'parity-ops',
+        resolutionNotes: 'accepted as is',
+      });
     },
     restCall: 'POST /v1/tasks/{task_uuid}/resolve',
     grpcCall: 'TaskService.ResolveTask',
@@ -60,8 +84,14 @@ export const OPERATOR_SCENARIOS: Scenario[] = [
     name: 'open a manual DLQ entry for a running task',
     check: (value) => {
       const entry = value as DlqEntry;
-      expect(entry).toMatchObject({ reason: 'manual_dlq', originalState: 'steps_in_process', resolutionStatus: 'pending' });
-      expect(entry.taskSnapshot).toMatchObject({ manual_dlq: { opened_by: 'parity-ops', reason: 'customer says it is stuck' } });
+      expect(entry).toMatchObject({
+        reason: 'manual_dlq',
+        originalState: 'steps_in_process',
+        resolutionStatus: 'pending',
+      });
+      expect(entry.taskSnapshot).toMatchObject({
+        manual_dlq: { opened_by: 'parity-ops', reason: 'customer says it is stuck' },
+      });
     },
     restCall: 'POST /v1/dlq/task/{task_uuid}',
     grpcCall: 'DlqService.CreateEntry',

@@ -20,7 +20,12 @@ import {
   stepResultAckFromRest,
   templateRegistrationsFromRest,
 } from '@tasker/shared/convert/rest/index';
-import { RegisterTemplatesResponseSchema, ReportResultsResponseSchema, StepResponseSchema, StepResultAckSchema } from '@tasker/shared/schemas/rest/index';
+import {
+  RegisterTemplatesResponseSchema,
+  ReportResultsResponseSchema,
+  StepResponseSchema,
+  StepResultAckSchema,
+} from '@tasker/shared/schemas/rest/index';
 import { expect } from 'vitest';
 import { PARITY_NAMESPACE, createTask } from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';
@@ -81,7 +86,12 @@ export const RESULT_SCHEMA_SCENARIOS: Scenario[] = [
     check: (value) => {
       const { ack, step } = value as { ack: StepResultAck; step: Step };
       expect([ack.stepState, ack.taskState, ack.nextRetryAt]).toEqual(['error', 'error', null]);
-      expect(step).toMatchObject({ state: 'error', attempts: 1, results: null, lastError: { errorType: 'result_schema_violation', retryable: false } });
+      expect(step).toMatchObject({
+        state: 'error',
+        attempts: 1,
+        results: null,
+        lastError: { errorType: 'result_schema_violation', retryable: false },
+      });
       expect(step.lastError?.message).toBe("result does not match the step's result_schema: /total must be integer");
     },
     restCall: 'POST /v1/workers/complete',
@@ -90,18 +100,47 @@ export const RESULT_SCHEMA_SCENARIOS: Scenario[] = [
     rest: async (ctx) => {
       const { workerId, claimed } = await claimProduce(ctx, 1);
       const step = claimed[0]!;
-      const input = { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: BAD_RESULT, executionTimeMs: 7, metadata: null };
-      const ack = restOutcome(await ctx.rest.call('POST', '/v1/workers/complete', { json: completeStepInputToRest(input) }), StepResultAckSchema, stepResultAckFromRest);
+      const input = {
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: BAD_RESULT,
+        executionTimeMs: 7,
+        metadata: null,
+      };
+      const ack = restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/complete', { json: completeStepInputToRest(input) }),
+        StepResultAckSchema,
+        stepResultAckFromRest,
+      );
       return withStep(ack, async () =>
-        restOutcome(await ctx.rest.call('GET', `/v1/tasks/${step.taskUuid}/workflow_steps/${step.stepUuid}`), StepResponseSchema, stepFromRest),
+        restOutcome(
+          await ctx.rest.call('GET', `/v1/tasks/${step.taskUuid}/workflow_steps/${step.stepUuid}`),
+          StepResponseSchema,
+          stepFromRest,
+        ),
       );
     },
     grpc: async (ctx) => {
       const { workerId, claimed } = await claimProduce(ctx, 1);
       const step = claimed[0]!;
-      const input = { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: BAD_RESULT, executionTimeMs: 7, metadata: null };
-      const ack = await grpcOutcome(ctx.grpc.workers.completeStep(completeStepInputToProto(input)), completeAckFromProto);
-      return withStep(ack, () => grpcOutcome(ctx.grpc.steps.getStep({ taskUuid: step.taskUuid, stepUuid: step.stepUuid }), (r) => stepFromProto(r.step!)));
+      const input = {
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: BAD_RESULT,
+        executionTimeMs: 7,
+        metadata: null,
+      };
+      const ack = await grpcOutcome(
+        ctx.grpc.workers.completeStep(completeStepInputToProto(input)),
+        completeAckFromProto,
+      );
+      return withStep(ack, () =>
+        grpcOutcome(ctx.grpc.steps.getStep({ taskUuid: step.taskUuid, stepUuid: step.stepUuid }), (r) =>
+          stepFromProto(r.step!),
+        ),
+      );
     },
   },
   {
@@ -118,9 +157,17 @@ export const RESULT_SCHEMA_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       const body = reportResultsInputToRest(await schemaBatch(ctx));
-      return restOutcome(await ctx.rest.call('POST', '/v1/workers/results', { json: body }), ReportResultsResponseSchema, reportResultsOutputFromRest);
+      return restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/results', { json: body }),
+        ReportResultsResponseSchema,
+        reportResultsOutputFromRest,
+      );
     },
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.workers.reportResults(reportResultsInputToProto(await schemaBatch(ctx))), reportResultsOutputFromProto),
+    grpc: async (ctx) =>
+      grpcOutcome(
+        ctx.grpc.workers.reportResults(reportResultsInputToProto(await schemaBatch(ctx))),
+        reportResultsOutputFromProto,
+      ),
   },
   {
     name: 'register a template whose result_schema does not compile',
@@ -130,7 +177,9 @@ export const RESULT_SCHEMA_SCENARIOS: Scenario[] = [
     rest: async (ctx) =>
       namesThePath(
         restOutcome(
-          await ctx.rest.call('POST', '/v1/templates', { json: { templates: [BROKEN_SCHEMA_TEMPLATE()], force: false } }),
+          await ctx.rest.call('POST', '/v1/templates', {
+            json: { templates: [BROKEN_SCHEMA_TEMPLATE()], force: false },
+          }),
           RegisterTemplatesResponseSchema,
           templateRegistrationsFromRest,
         ),
@@ -138,7 +187,9 @@ export const RESULT_SCHEMA_SCENARIOS: Scenario[] = [
     grpc: async (ctx) =>
       namesThePath(
         await grpcOutcome(
-          ctx.grpc.workers.registerTemplates(registerTemplatesRequestToProto({ raws: [BROKEN_SCHEMA_TEMPLATE()], force: false })),
+          ctx.grpc.workers.registerTemplates(
+            registerTemplatesRequestToProto({ raws: [BROKEN_SCHEMA_TEMPLATE()], force: false }),
+          ),
           templateRegistrationsFromProto,
         ),
       ),
@@ -152,8 +203,22 @@ async function schemaBatch(ctx: ParityContext): Promise<ReportResultsInput> {
   return {
     workerId,
     results: [
-      { kind: 'completed', stepUuid: good.stepUuid, leaseToken: good.leaseToken, result: { total: 3 }, executionTimeMs: 5, metadata: null },
-      { kind: 'completed', stepUuid: bad.stepUuid, leaseToken: bad.leaseToken, result: BAD_RESULT, executionTimeMs: 5, metadata: null },
+      {
+        kind: 'completed',
+        stepUuid: good.stepUuid,
+        leaseToken: good.leaseToken,
+        result: { total: 3 },
+        executionTimeMs: 5,
+        metadata: null,
+      },
+      {
+        kind: 'completed',
+        stepUuid: bad.stepUuid,
+        leaseToken: bad.leaseToken,
+        result: BAD_RESULT,
+        executionTimeMs: 5,
+        metadata: null,
+      },
     ],
     claim: null,
   };

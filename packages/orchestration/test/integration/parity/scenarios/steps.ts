@@ -7,7 +7,11 @@ import {
   stepListFromProto,
 } from '@tasker/shared/convert/proto/index';
 import { stepAuditFromRest, stepFromRest, stepManualActionToRest } from '@tasker/shared/convert/rest/index';
-import { StepAuditListResponseSchema, StepListResponseSchema, StepResponseSchema } from '@tasker/shared/schemas/rest/index';
+import {
+  StepAuditListResponseSchema,
+  StepListResponseSchema,
+  StepResponseSchema,
+} from '@tasker/shared/schemas/rest/index';
 import { createTask, stepInError } from '../fixtures.js';
 import { grpcOutcome } from '../grpc-outcome.js';
 import { restOutcome } from '../rest-client.js';
@@ -28,14 +32,25 @@ type Target = (ctx: ParityContext) => Promise<{ taskUuid: string; stepUuid: stri
 function manualAction(name: string, action: StepManualAction, target: Target, expect: Scenario['expect']): Scenario {
   const rest: Run = async (ctx) => {
     const { taskUuid, stepUuid } = await target(ctx);
-    const res = await ctx.rest.call('PATCH', `/v1/tasks/${taskUuid}/workflow_steps/${stepUuid}`, { json: stepManualActionToRest(action) });
+    const res = await ctx.rest.call('PATCH', `/v1/tasks/${taskUuid}/workflow_steps/${stepUuid}`, {
+      json: stepManualActionToRest(action),
+    });
     return restOutcome(res, StepResponseSchema, restStep);
   };
   const grpc: Run = async (ctx) => {
     const { taskUuid, stepUuid } = await target(ctx);
-    return grpcOutcome(ctx.grpc.steps.resolveStep(resolveStepRequestToProto({ taskUuid, stepUuid, action })), (r) => stepFromProto(r.step!));
+    return grpcOutcome(ctx.grpc.steps.resolveStep(resolveStepRequestToProto({ taskUuid, stepUuid, action })), (r) =>
+      stepFromProto(r.step!),
+    );
   };
-  return { name, restCall: 'PATCH /v1/tasks/{task_uuid}/workflow_steps/{step_uuid}', grpcCall: 'StepService.ResolveStep', expect, rest, grpc };
+  return {
+    name,
+    restCall: 'PATCH /v1/tasks/{task_uuid}/workflow_steps/{step_uuid}',
+    grpcCall: 'StepService.ResolveStep',
+    expect,
+    rest,
+    grpc,
+  };
 }
 
 const completion: StepManualAction = {
@@ -69,7 +84,11 @@ export const STEP_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       const { taskUuid, stepUuid } = await taskStep(ctx);
-      return restOutcome(await ctx.rest.call('GET', `/v1/tasks/${taskUuid}/workflow_steps/${stepUuid}`), StepResponseSchema, restStep);
+      return restOutcome(
+        await ctx.rest.call('GET', `/v1/tasks/${taskUuid}/workflow_steps/${stepUuid}`),
+        StepResponseSchema,
+        restStep,
+      );
     },
     grpc: async (ctx) => {
       const { taskUuid, stepUuid } = await taskStep(ctx);
@@ -84,7 +103,11 @@ export const STEP_SCENARIOS: Scenario[] = [
     rest: async (ctx) => {
       const other = await createTask(ctx);
       const { stepUuid } = await taskStep(ctx);
-      return restOutcome(await ctx.rest.call('GET', `/v1/tasks/${other.taskUuid}/workflow_steps/${stepUuid}`), StepResponseSchema, restStep);
+      return restOutcome(
+        await ctx.rest.call('GET', `/v1/tasks/${other.taskUuid}/workflow_steps/${stepUuid}`),
+        StepResponseSchema,
+        restStep,
+      );
     },
     grpc: async (ctx) => {
       const other = await createTask(ctx);
@@ -92,10 +115,25 @@ export const STEP_SCENARIOS: Scenario[] = [
       return grpcOutcome(ctx.grpc.steps.getStep({ taskUuid: other.taskUuid, stepUuid }), (r) => stepFromProto(r.step!));
     },
   },
-  manualAction('resolve a pending step manually', { type: 'resolve_manually', reason: 'not needed', performedBy: 'ops' }, taskStep, 'ok'),
+  manualAction(
+    'resolve a pending step manually',
+    { type: 'resolve_manually', reason: 'not needed', performedBy: 'ops' },
+    taskStep,
+    'ok',
+  ),
   manualAction('complete a pending step manually with a result and metadata', completion, taskStep, 'ok'),
-  manualAction('reset a failed step for retry', { type: 'reset_for_retry', reason: 'upstream fixed', performedBy: 'ops' }, stepInError, 'ok'),
-  manualAction('reset a step that has not failed', { type: 'reset_for_retry', reason: 'why not', performedBy: 'ops' }, taskStep, 'INVALID_STATE'),
+  manualAction(
+    'reset a failed step for retry',
+    { type: 'reset_for_retry', reason: 'upstream fixed', performedBy: 'ops' },
+    stepInError,
+    'ok',
+  ),
+  manualAction(
+    'reset a step that has not failed',
+    { type: 'reset_for_retry', reason: 'why not', performedBy: 'ops' },
+    taskStep,
+    'INVALID_STATE',
+  ),
   {
     name: "read a step's audit trail after a manual completion",
     restCall: 'GET /v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit',
@@ -110,7 +148,9 @@ export const STEP_SCENARIOS: Scenario[] = [
     grpc: async (ctx) => {
       const { taskUuid, stepUuid } = await taskStep(ctx);
       await ctx.services.steps.applyManualAction(ctx.principal, taskUuid, stepUuid, completion);
-      return grpcOutcome(ctx.grpc.steps.getStepAudit({ taskUuid, stepUuid }), (r) => r.auditRecords.map((a, i) => stepAuditFromProto(a, `audit_records[${i}]`)));
+      return grpcOutcome(ctx.grpc.steps.getStepAudit({ taskUuid, stepUuid }), (r) =>
+        r.auditRecords.map((a, i) => stepAuditFromProto(a, `audit_records[${i}]`)),
+      );
     },
   },
 ];

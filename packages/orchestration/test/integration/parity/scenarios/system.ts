@@ -44,7 +44,12 @@ import type { Outcome, ParityContext, Scenario } from '../types.js';
 function withoutElapsedMinutes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutElapsedMinutes);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, /Minutes$|InDlq$|priorityScore/.test(k) ? '<elapsed>' : withoutElapsedMinutes(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        /Minutes$|InDlq$|priorityScore/.test(k) ? '<elapsed>' : withoutElapsedMinutes(v),
+      ]),
+    );
   }
   return value;
 }
@@ -56,8 +61,18 @@ const LIVE_CHECKS = new Set(['pool_utilization', 'queue_depth', 'circuit_breaker
 function withoutLiveFigures(value: unknown): unknown {
   const report = value as { checks?: Record<string, unknown>; info?: Record<string, unknown> | null };
   if (report === null || typeof report !== 'object') return value;
-  const checks = report.checks === undefined ? undefined : Object.fromEntries(Object.entries(report.checks).map(([k, v]) => [k, LIVE_CHECKS.has(k) ? '<live>' : v]));
-  const info = report.info == null ? report.info : { ...report.info, pools: Object.keys(report.info['pools'] as object), queueDepth: report.info['queueDepth'] === null ? null : '<live>' };
+  const checks =
+    report.checks === undefined
+      ? undefined
+      : Object.fromEntries(Object.entries(report.checks).map(([k, v]) => [k, LIVE_CHECKS.has(k) ? '<live>' : v]));
+  const info =
+    report.info == null
+      ? report.info
+      : {
+          ...report.info,
+          pools: Object.keys(report.info['pools'] as object),
+          queueDepth: report.info['queueDepth'] === null ? null : '<live>',
+        };
   return { ...report, ...(checks === undefined ? {} : { checks }), ...(info === undefined ? {} : { info }) };
 }
 
@@ -75,7 +90,13 @@ function draining(ctx: ParityContext): void {
   ctx.cleanup(async () => ctx.setOperationalState('normal'));
 }
 
-const dlqQuery = (namespace: string): DlqListQuery => ({ resolutionStatus: 'pending', reason: 'max_retries_exceeded', namespace, limit: 1, offset: 0 });
+const dlqQuery = (namespace: string): DlqListQuery => ({
+  resolutionStatus: 'pending',
+  reason: 'max_retries_exceeded',
+  namespace,
+  limit: 1,
+  offset: 0,
+});
 
 /** This run's entry (the newest pending one of its namespace), and what the same filters find in another namespace. */
 function inAndOutOfNamespace(here: Outcome, elsewhere: Outcome): Outcome {
@@ -90,7 +111,8 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     restCall: 'GET /health/live',
     grpcCall: 'HealthService.CheckLiveness',
     expect: 'ok',
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', '/health/live'), HealthResponseSchema, healthReportFromRest),
+    rest: async (ctx) =>
+      restOutcome(await ctx.rest.call('GET', '/health/live'), HealthResponseSchema, healthReportFromRest),
     grpc: async (ctx) => grpcOutcome(ctx.grpc.health.checkLiveness({}), healthReportFromProto),
   },
   {
@@ -100,14 +122,19 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     expect: 'ok',
     normalise: withoutLiveFigures,
     check: (value) => checkLiveInfo(value as HealthReport),
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', '/health/ready'), HealthResponseSchema, healthReportFromRest),
+    rest: async (ctx) =>
+      restOutcome(await ctx.rest.call('GET', '/health/ready'), HealthResponseSchema, healthReportFromRest),
     grpc: async (ctx) => grpcOutcome(ctx.grpc.health.checkReadiness({}), healthReportFromProto),
   },
   {
     name: 'readiness while draining: not ready, with the full report',
     check: (value) => {
       const { code, report } = value as { code: string; report: HealthReport };
-      expect([code, report.status, report.info?.operationalState]).toEqual(['UNAVAILABLE', 'not_ready', 'graceful_shutdown']);
+      expect([code, report.status, report.info?.operationalState]).toEqual([
+        'UNAVAILABLE',
+        'not_ready',
+        'graceful_shutdown',
+      ]);
       expect(Object.keys(report.checks).sort()).toEqual(['database', 'migrations']);
     },
     restCall: 'GET /health/ready (503 body)',
@@ -118,15 +145,27 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
       draining(ctx);
       const res = await ctx.rest.call('GET', '/health/ready');
       if (res.status !== 503) return { ok: true, value: { code: null, report: res.body } };
-      return { ok: true, value: { code: errorCodeFromHttpStatus(res.status), report: healthReportFromRest(HealthResponseSchema.parse(res.body)) } };
+      return {
+        ok: true,
+        value: {
+          code: errorCodeFromHttpStatus(res.status),
+          report: healthReportFromRest(HealthResponseSchema.parse(res.body)),
+        },
+      };
     },
     grpc: async (ctx) => {
       draining(ctx);
       try {
-        return { ok: true, value: { code: null, report: healthReportFromProto(await ctx.grpc.health.checkReadiness({})) } };
+        return {
+          ok: true,
+          value: { code: null, report: healthReportFromProto(await ctx.grpc.health.checkReadiness({})) },
+        };
       } catch (err) {
         if (!(err instanceof GrpcCallError)) throw err;
-        return { ok: true, value: { code: err.code, report: healthReportFromRest(HealthResponseSchema.parse(err.details)) } };
+        return {
+          ok: true,
+          value: { code: err.code, report: healthReportFromRest(HealthResponseSchema.parse(err.details)) },
+        };
       }
     },
   },
@@ -143,7 +182,8 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
       expect(report.checks['pool_utilization']?.message).toMatch(/^\d+\/\d+ connections busy, 0 calls waiting$/);
       expect(report.checks['queue_depth']?.message).toContain('parity_full 0/1');
     },
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', '/health/detailed'), HealthResponseSchema, healthReportFromRest),
+    rest: async (ctx) =>
+      restOutcome(await ctx.rest.call('GET', '/health/detailed'), HealthResponseSchema, healthReportFromRest),
     grpc: async (ctx) => grpcOutcome(ctx.grpc.health.checkDetailedHealth({}), healthReportFromProto),
   },
   {
@@ -166,15 +206,19 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     rest: async (ctx) => {
       await taskInError(ctx);
       const list = async (namespace: string) =>
-        restOutcome(await ctx.rest.call('GET', '/v1/dlq', { query: dlqListQueryToRest(dlqQuery(namespace)) }), DlqEntryListResponseSchema, (b) =>
-          b.map(dlqEntryFromRest),
+        restOutcome(
+          await ctx.rest.call('GET', '/v1/dlq', { query: dlqListQueryToRest(dlqQuery(namespace)) }),
+          DlqEntryListResponseSchema,
+          (b) => b.map(dlqEntryFromRest),
         );
       return inAndOutOfNamespace(await list(PARITY_NAMESPACE), await list(OTHER_NAMESPACE));
     },
     grpc: async (ctx) => {
       await taskInError(ctx);
       const list = (namespace: string) =>
-        grpcOutcome(ctx.grpc.dlq.listEntries(dlqListQueryToProto(dlqQuery(namespace))), (r) => r.entries.map((e) => dlqEntryFromProto(e)));
+        grpcOutcome(ctx.grpc.dlq.listEntries(dlqListQueryToProto(dlqQuery(namespace))), (r) =>
+          r.entries.map((e) => dlqEntryFromProto(e)),
+        );
       return inAndOutOfNamespace(await list(PARITY_NAMESPACE), await list(OTHER_NAMESPACE));
     },
   },
@@ -197,7 +241,10 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     restCall: 'GET /v1/dlq/stats',
     grpcCall: 'DlqService.GetStats',
     expect: 'ok',
-    rest: async (ctx) => restOutcome(await ctx.rest.call('GET', '/v1/dlq/stats'), DlqStatsListResponseSchema, (b) => b.map(dlqStatsFromRest)),
+    rest: async (ctx) =>
+      restOutcome(await ctx.rest.call('GET', '/v1/dlq/stats'), DlqStatsListResponseSchema, (b) =>
+        b.map(dlqStatsFromRest),
+      ),
     grpc: async (ctx) => grpcOutcome(ctx.grpc.dlq.getStats({}), (r) => r.stats.map((s) => dlqStatsFromProto(s))),
   },
   {
@@ -207,10 +254,15 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     expect: 'ok',
     normalise: withoutElapsedMinutes,
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', '/v1/dlq/investigation-queue', { query: { limit: '10' } }), DlqInvestigationQueueResponseSchema, (b) =>
-        b.map(dlqInvestigationItemFromRest),
+      restOutcome(
+        await ctx.rest.call('GET', '/v1/dlq/investigation-queue', { query: { limit: '10' } }),
+        DlqInvestigationQueueResponseSchema,
+        (b) => b.map(dlqInvestigationItemFromRest),
       ),
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.dlq.getInvestigationQueue({ limit: 10 }), (r) => r.entries.map((e) => dlqInvestigationItemFromProto(e))),
+    grpc: async (ctx) =>
+      grpcOutcome(ctx.grpc.dlq.getInvestigationQueue({ limit: 10 }), (r) =>
+        r.entries.map((e) => dlqInvestigationItemFromProto(e)),
+      ),
   },
   {
     name: 'staleness monitoring',
@@ -219,8 +271,15 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     expect: 'ok',
     normalise: withoutElapsedMinutes,
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', '/v1/dlq/staleness', { query: { limit: '10' } }), StalenessResponseSchema, (b) => b.map(stalenessItemFromRest)),
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.dlq.getStalenessMonitoring({ limit: 10 }), (r) => r.entries.map((e) => stalenessItemFromProto(e))),
+      restOutcome(
+        await ctx.rest.call('GET', '/v1/dlq/staleness', { query: { limit: '10' } }),
+        StalenessResponseSchema,
+        (b) => b.map(stalenessItemFromRest),
+      ),
+    grpc: async (ctx) =>
+      grpcOutcome(ctx.grpc.dlq.getStalenessMonitoring({ limit: 10 }), (r) =>
+        r.entries.map((e) => stalenessItemFromProto(e)),
+      ),
   },
   {
     name: 'performance metrics over all time',
@@ -228,8 +287,13 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     grpcCall: 'AnalyticsService.GetPerformanceMetrics',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', '/v1/analytics/performance', { query: { hours: '0' } }), PerformanceMetricsSchema, performanceMetricsFromRest),
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.analytics.getPerformanceMetrics({ hours: 0 }), performanceMetricsFromProto),
+      restOutcome(
+        await ctx.rest.call('GET', '/v1/analytics/performance', { query: { hours: '0' } }),
+        PerformanceMetricsSchema,
+        performanceMetricsFromRest,
+      ),
+    grpc: async (ctx) =>
+      grpcOutcome(ctx.grpc.analytics.getPerformanceMetrics({ hours: 0 }), performanceMetricsFromProto),
   },
   {
     name: 'bottleneck analysis',
@@ -237,7 +301,17 @@ export const SYSTEM_SCENARIOS: Scenario[] = [
     grpcCall: 'AnalyticsService.GetBottleneckAnalysis',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', '/v1/analytics/bottlenecks', { query: { limit: '3', min_executions: '1', hours: '24' } }), BottleneckAnalysisSchema, bottleneckAnalysisFromRest),
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.analytics.getBottleneckAnalysis({ limit: 3, minExecutions: 1, hours: 24 }), bottleneckAnalysisFromProto),
+      restOutcome(
+        await ctx.rest.call('GET', '/v1/analytics/bottlenecks', {
+          query: { limit: '3', min_executions: '1', hours: '24' },
+        }),
+        BottleneckAnalysisSchema,
+        bottleneckAnalysisFromRest,
+      ),
+    grpc: async (ctx) =>
+      grpcOutcome(
+        ctx.grpc.analytics.getBottleneckAnalysis({ limit: 3, minExecutions: 1, hours: 24 }),
+        bottleneckAnalysisFromProto,
+      ),
   },
 ];

@@ -95,7 +95,10 @@ async function listFixture(ctx: ParityContext): Promise<{ since: Date; until: Da
   await createTask(ctx, { tags, priority: 0, namespace: OTHER_NAMESPACE });
   await createTask(ctx, { tags, priority: 0, version: LINEAR_NEXT_VERSION });
   const gone = await createTask(ctx, { tags, priority: 0 });
-  await ctx.services.tasks.cancel(ctx.principal, gone.taskUuid, { reason: 'excluded by the state filter', performedBy: null });
+  await ctx.services.tasks.cancel(ctx.principal, gone.taskUuid, {
+    reason: 'excluded by the state filter',
+    performedBy: null,
+  });
   await pause(50);
   const until = new Date();
   await pause(50);
@@ -111,7 +114,10 @@ async function withCancelAudit(ctx: ParityContext, outcome: Outcome): Promise<Ou
   const task = outcome.value as Task;
   const [first] = await ctx.services.steps.list(ctx.principal, task.taskUuid);
   if (first === undefined) throw new Error('the cancelled task has no steps');
-  return { ok: true, value: { task, audit: await ctx.services.steps.audit(ctx.principal, task.taskUuid, first.stepUuid) } };
+  return {
+    ok: true,
+    value: { task, audit: await ctx.services.steps.audit(ctx.principal, task.taskUuid, first.stepUuid) },
+  };
 }
 
 export const TASK_SCENARIOS: Scenario[] = [
@@ -119,8 +125,16 @@ export const TASK_SCENARIOS: Scenario[] = [
     name: 'create a task with every field',
     check: (value, { token }) => {
       const { response, stored } = value as { response: Record<string, unknown>; stored: Record<string, unknown> };
-      expect(response).toMatchObject({ priority: 42, tags: [token, 'vip'], sourceSystem: 'parity-suite', reason: 'parity check' });
-      expect(response).toMatchObject({ idempotencyKey: `idem-${token}`, options: { channel: 'parity', mode: 'strict' } });
+      expect(response).toMatchObject({
+        priority: 42,
+        tags: [token, 'vip'],
+        sourceSystem: 'parity-suite',
+        reason: 'parity check',
+      });
+      expect(response).toMatchObject({
+        idempotencyKey: `idem-${token}`,
+        options: { channel: 'parity', mode: 'strict' },
+      });
       expect(stored).toMatchObject({ idempotencyKey: `idem-${token}`, options: { channel: 'parity', mode: 'strict' } });
       expect(response.parentCorrelationId).toEqual(expect.any(String));
     },
@@ -128,9 +142,22 @@ export const TASK_SCENARIOS: Scenario[] = [
     grpcCall: 'TaskService.CreateTask',
     expect: 'ok',
     rest: async (ctx) =>
-      withStored(ctx, restOutcome(await ctx.rest.call('POST', '/v1/tasks', { json: createTaskInputToRest(fullInput(ctx)) }), TaskResponseSchema, restTask)),
+      withStored(
+        ctx,
+        restOutcome(
+          await ctx.rest.call('POST', '/v1/tasks', { json: createTaskInputToRest(fullInput(ctx)) }),
+          TaskResponseSchema,
+          restTask,
+        ),
+      ),
     grpc: async (ctx) =>
-      withStored(ctx, await grpcOutcome(ctx.grpc.tasks.createTask(createTaskInputToProto(fullInput(ctx))), createTaskResponseFromProto)),
+      withStored(
+        ctx,
+        await grpcOutcome(
+          ctx.grpc.tasks.createTask(createTaskInputToProto(fullInput(ctx))),
+          createTaskResponseFromProto,
+        ),
+      ),
   },
   {
     name: 'create a task with only the required fields',
@@ -138,9 +165,22 @@ export const TASK_SCENARIOS: Scenario[] = [
     grpcCall: 'TaskService.CreateTask',
     expect: 'ok',
     rest: async (ctx) =>
-      withStored(ctx, restOutcome(await ctx.rest.call('POST', '/v1/tasks', { json: createTaskInputToRest(linearTaskInput(ctx, { tags: [] })) }), TaskResponseSchema, restTask)),
+      withStored(
+        ctx,
+        restOutcome(
+          await ctx.rest.call('POST', '/v1/tasks', { json: createTaskInputToRest(linearTaskInput(ctx, { tags: [] })) }),
+          TaskResponseSchema,
+          restTask,
+        ),
+      ),
     grpc: async (ctx) =>
-      withStored(ctx, await grpcOutcome(ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { tags: [] }))), createTaskResponseFromProto)),
+      withStored(
+        ctx,
+        await grpcOutcome(
+          ctx.grpc.tasks.createTask(createTaskInputToProto(linearTaskInput(ctx, { tags: [] }))),
+          createTaskResponseFromProto,
+        ),
+      ),
   },
   {
     name: 'get a task',
@@ -181,11 +221,17 @@ export const TASK_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       const task = await createTask(ctx);
-      return restOutcome(await ctx.rest.call('GET', `/v1/tasks/${task.taskUuid}/context`), TaskContextResponseSchema, taskContextFromRest);
+      return restOutcome(
+        await ctx.rest.call('GET', `/v1/tasks/${task.taskUuid}/context`),
+        TaskContextResponseSchema,
+        taskContextFromRest,
+      );
     },
     grpc: async (ctx) => {
       const task = await createTask(ctx);
-      return grpcOutcome(ctx.grpc.tasks.getTaskContext({ taskUuid: task.taskUuid }), (r) => taskContextFromProto(r.context, task.taskUuid));
+      return grpcOutcome(ctx.grpc.tasks.getTaskContext({ taskUuid: task.taskUuid }), (r) =>
+        taskContextFromProto(r.context, task.taskUuid),
+      );
     },
   },
   {
@@ -209,7 +255,8 @@ export const TASK_SCENARIOS: Scenario[] = [
       const page = value as { total: number; items: Array<{ priority: number }> };
       expect([page.total, page.items.map((t) => t.priority)]).toEqual([3, [1, 2]]);
     },
-    restCall: 'GET /v1/tasks?namespace&name&version&state&initiator&source_system&tags&created_after&created_before&sort_by&sort_direction&page&per_page',
+    restCall:
+      'GET /v1/tasks?namespace&name&version&state&initiator&source_system&tags&created_after&created_before&sort_by&sort_direction&page&per_page',
     grpcCall: 'TaskService.ListTasks',
     expect: 'ok',
     rest: async (ctx) => {
@@ -219,7 +266,9 @@ export const TASK_SCENARIOS: Scenario[] = [
     },
     grpc: async (ctx) => {
       const query = listQuery(ctx, await listFixture(ctx));
-      return grpcOutcome(ctx.grpc.tasks.listTasks(taskListQueryToProto(query)), (r) => taskPageFromProto(r, query.limit));
+      return grpcOutcome(ctx.grpc.tasks.listTasks(taskListQueryToProto(query)), (r) =>
+        taskPageFromProto(r, query.limit),
+      );
     },
   },
   {
@@ -241,7 +290,10 @@ export const TASK_SCENARIOS: Scenario[] = [
     grpc: async (ctx) => {
       const task = await createTask(ctx);
       const req = cancelTaskRequestToProto({ taskUuid: task.taskUuid, input: cancellation });
-      return withCancelAudit(ctx, await grpcOutcome(ctx.grpc.tasks.cancelTask(req), (r) => requiredTaskFromProto(r.task)));
+      return withCancelAudit(
+        ctx,
+        await grpcOutcome(ctx.grpc.tasks.cancelTask(req), (r) => requiredTaskFromProto(r.task)),
+      );
     },
   },
   {
@@ -268,11 +320,18 @@ export const TASK_SCENARIOS: Scenario[] = [
     rest: async (ctx) => {
       const task = await createTask(ctx);
       const body = resumeTaskInputToRest({ performedBy: 'ops', reason: 'parity' });
-      return restOutcome(await ctx.rest.call('POST', `/v1/tasks/${task.taskUuid}/resume`, { json: body }), TaskResponseSchema, restTask);
+      return restOutcome(
+        await ctx.rest.call('POST', `/v1/tasks/${task.taskUuid}/resume`, { json: body }),
+        TaskResponseSchema,
+        restTask,
+      );
     },
     grpc: async (ctx) => {
       const task = await createTask(ctx);
-      const req = resumeTaskRequestToProto({ taskUuid: task.taskUuid, input: { performedBy: 'ops', reason: 'parity' } });
+      const req = resumeTaskRequestToProto({
+        taskUuid: task.taskUuid,
+        input: { performedBy: 'ops', reason: 'parity' },
+      });
       return grpcOutcome(ctx.grpc.tasks.resumeTask(req), (r) => requiredTaskFromProto(r.task));
     },
   },
@@ -284,7 +343,11 @@ export const TASK_SCENARIOS: Scenario[] = [
     rest: async (ctx) => {
       const taskUuid = await erroredAndFixed(ctx);
       const body = resumeTaskInputToRest({ performedBy: 'ops', reason: 'fixed' });
-      return restOutcome(await ctx.rest.call('POST', `/v1/tasks/${taskUuid}/resume`, { json: body }), TaskResponseSchema, restTask);
+      return restOutcome(
+        await ctx.rest.call('POST', `/v1/tasks/${taskUuid}/resume`, { json: body }),
+        TaskResponseSchema,
+        restTask,
+      );
     },
     grpc: async (ctx) => {
       const taskUuid = await erroredAndFixed(ctx);
@@ -297,6 +360,10 @@ export const TASK_SCENARIOS: Scenario[] = [
 /** A task in `error` whose failed step an operator resolved: ready to be resumed. */
 async function erroredAndFixed(ctx: ParityContext): Promise<string> {
   const { taskUuid, stepUuid } = await taskInError(ctx);
-  await ctx.services.steps.applyManualAction(ctx.principal, taskUuid, stepUuid, { type: 'resolve_manually', reason: 'fixed upstream', performedBy: 'ops' });
+  await ctx.services.steps.applyManualAction(ctx.principal, taskUuid, stepUuid, {
+    type: 'resolve_manually',
+    reason: 'fixed upstream',
+    performedBy: 'ops',
+  });
   return taskUuid;
 }

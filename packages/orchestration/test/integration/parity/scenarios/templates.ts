@@ -39,7 +39,8 @@ const linearDefinition = () => parseYaml(LINEAR_TEMPLATE) as JsonObject;
 
 /** The runner compares error codes only; this also pins down that the error names `field`. */
 function naming(field: string, outcome: Outcome): Outcome {
-  if (!outcome.ok && !outcome.message.includes(field)) throw new Error(`the error does not name ${field}: ${outcome.message}`);
+  if (!outcome.ok && !outcome.message.includes(field))
+    throw new Error(`the error does not name ${field}: ${outcome.message}`);
   return outcome;
 }
 
@@ -77,8 +78,13 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     grpcCall: 'TemplateService.ListTemplates',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', '/v1/templates', { query: { namespace: PARITY_NAMESPACE } }), TemplateListResponseSchema, templateListFromRest),
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.templates.listTemplates({ namespace: PARITY_NAMESPACE }), templateListFromProto),
+      restOutcome(
+        await ctx.rest.call('GET', '/v1/templates', { query: { namespace: PARITY_NAMESPACE } }),
+        TemplateListResponseSchema,
+        templateListFromRest,
+      ),
+    grpc: async (ctx) =>
+      grpcOutcome(ctx.grpc.templates.listTemplates({ namespace: PARITY_NAMESPACE }), templateListFromProto),
   },
   {
     name: 'get a template',
@@ -86,9 +92,16 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     grpcCall: 'TemplateService.GetTemplate',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', `/v1/templates/${PARITY_NAMESPACE}/parity_linear/1.0.0`), TemplateResponseSchema, templateFromRest),
+      restOutcome(
+        await ctx.rest.call('GET', `/v1/templates/${PARITY_NAMESPACE}/parity_linear/1.0.0`),
+        TemplateResponseSchema,
+        templateFromRest,
+      ),
     grpc: async (ctx) =>
-      grpcOutcome(ctx.grpc.templates.getTemplate({ namespace: PARITY_NAMESPACE, name: 'parity_linear', version: '1.0.0' }), (r) => templateFromProto(r.template)),
+      grpcOutcome(
+        ctx.grpc.templates.getTemplate({ namespace: PARITY_NAMESPACE, name: 'parity_linear', version: '1.0.0' }),
+        (r) => templateFromProto(r.template),
+      ),
   },
   {
     name: 'get an unknown template version',
@@ -96,9 +109,16 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     grpcCall: 'TemplateService.GetTemplate',
     expect: 'NOT_FOUND',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('GET', `/v1/templates/${PARITY_NAMESPACE}/parity_linear/9.9.9`), TemplateResponseSchema, templateFromRest),
+      restOutcome(
+        await ctx.rest.call('GET', `/v1/templates/${PARITY_NAMESPACE}/parity_linear/9.9.9`),
+        TemplateResponseSchema,
+        templateFromRest,
+      ),
     grpc: async (ctx) =>
-      grpcOutcome(ctx.grpc.templates.getTemplate({ namespace: PARITY_NAMESPACE, name: 'parity_linear', version: '9.9.9' }), (r) => templateFromProto(r.template)),
+      grpcOutcome(
+        ctx.grpc.templates.getTemplate({ namespace: PARITY_NAMESPACE, name: 'parity_linear', version: '9.9.9' }),
+        (r) => templateFromProto(r.template),
+      ),
   },
   {
     name: 'validate a valid template definition',
@@ -106,8 +126,16 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     grpcCall: 'TemplateService.ValidateTemplate (definition)',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('POST', '/v1/templates/validate', { json: linearDefinition() }), TemplateValidationResponseSchema, templateValidationFromRest),
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.templates.validateTemplate(validateTemplateRequestToProto(linearDefinition())), templateValidationFromProto),
+      restOutcome(
+        await ctx.rest.call('POST', '/v1/templates/validate', { json: linearDefinition() }),
+        TemplateValidationResponseSchema,
+        templateValidationFromRest,
+      ),
+    grpc: async (ctx) =>
+      grpcOutcome(
+        ctx.grpc.templates.validateTemplate(validateTemplateRequestToProto(linearDefinition())),
+        templateValidationFromProto,
+      ),
   },
   {
     name: 'validate an invalid template given as YAML',
@@ -115,8 +143,16 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     grpcCall: 'TemplateService.ValidateTemplate (yaml)',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('POST', '/v1/templates/validate', { json: { yaml: CYCLIC_TEMPLATE } }), TemplateValidationResponseSchema, templateValidationFromRest),
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.templates.validateTemplate(validateTemplateRequestToProto(CYCLIC_TEMPLATE)), templateValidationFromProto),
+      restOutcome(
+        await ctx.rest.call('POST', '/v1/templates/validate', { json: { yaml: CYCLIC_TEMPLATE } }),
+        TemplateValidationResponseSchema,
+        templateValidationFromRest,
+      ),
+    grpc: async (ctx) =>
+      grpcOutcome(
+        ctx.grpc.templates.validateTemplate(validateTemplateRequestToProto(CYCLIC_TEMPLATE)),
+        templateValidationFromProto,
+      ),
   },
   {
     name: 'register a template whose step outlives its maximum lifetime: accepted with warnings',
@@ -125,11 +161,24 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       await ctx.services.templates.register(ctx.principal, [OUTLIVING_TEMPLATE], { force: false });
-      return warned(restOutcome(await ctx.rest.call('POST', '/v1/templates', { json: { templates: [outlivingDefinition()], force: false } }), RegisterTemplatesResponseSchema, templateRegistrationsFromRest));
+      return warned(
+        restOutcome(
+          await ctx.rest.call('POST', '/v1/templates', { json: { templates: [outlivingDefinition()], force: false } }),
+          RegisterTemplatesResponseSchema,
+          templateRegistrationsFromRest,
+        ),
+      );
     },
     grpc: async (ctx) => {
       await ctx.services.templates.register(ctx.principal, [OUTLIVING_TEMPLATE], { force: false });
-      return warned(await grpcOutcome(ctx.grpc.workers.registerTemplates(registerTemplatesRequestToProto({ raws: [outlivingDefinition()], force: false })), templateRegistrationsFromProto));
+      return warned(
+        await grpcOutcome(
+          ctx.grpc.workers.registerTemplates(
+            registerTemplatesRequestToProto({ raws: [outlivingDefinition()], force: false }),
+          ),
+          templateRegistrationsFromProto,
+        ),
+      );
     },
   },
   {
@@ -138,9 +187,26 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     grpcCall: 'WorkerService.RegisterTemplates',
     expect: 'VALIDATION_FAILED',
     rest: async (ctx) =>
-      naming('lifecycle.auto_dlq_on_timeout', restOutcome(await ctx.rest.call('POST', '/v1/templates', { json: { templates: [CONTRADICTORY_LIFECYCLE_TEMPLATE], force: false } }), RegisterTemplatesResponseSchema, templateRegistrationsFromRest)),
+      naming(
+        'lifecycle.auto_dlq_on_timeout',
+        restOutcome(
+          await ctx.rest.call('POST', '/v1/templates', {
+            json: { templates: [CONTRADICTORY_LIFECYCLE_TEMPLATE], force: false },
+          }),
+          RegisterTemplatesResponseSchema,
+          templateRegistrationsFromRest,
+        ),
+      ),
     grpc: async (ctx) =>
-      naming('lifecycle.auto_dlq_on_timeout', await grpcOutcome(ctx.grpc.workers.registerTemplates(registerTemplatesRequestToProto({ raws: [CONTRADICTORY_LIFECYCLE_TEMPLATE], force: false })), templateRegistrationsFromProto)),
+      naming(
+        'lifecycle.auto_dlq_on_timeout',
+        await grpcOutcome(
+          ctx.grpc.workers.registerTemplates(
+            registerTemplatesRequestToProto({ raws: [CONTRADICTORY_LIFECYCLE_TEMPLATE], force: false }),
+          ),
+          templateRegistrationsFromProto,
+        ),
+      ),
   },
   {
     name: 'register an unchanged template',
@@ -148,8 +214,17 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
     grpcCall: 'WorkerService.RegisterTemplates',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('POST', '/v1/templates', { json: { templates: [linearDefinition()], force: false } }), RegisterTemplatesResponseSchema, templateRegistrationsFromRest),
+      restOutcome(
+        await ctx.rest.call('POST', '/v1/templates', { json: { templates: [linearDefinition()], force: false } }),
+        RegisterTemplatesResponseSchema,
+        templateRegistrationsFromRest,
+      ),
     grpc: async (ctx) =>
-      grpcOutcome(ctx.grpc.workers.registerTemplates(registerTemplatesRequestToProto({ raws: [linearDefinition()], force: false })), templateRegistrationsFromProto),
+      grpcOutcome(
+        ctx.grpc.workers.registerTemplates(
+          registerTemplatesRequestToProto({ raws: [linearDefinition()], force: false }),
+        ),
+        templateRegistrationsFromProto,
+      ),
   },
 ];

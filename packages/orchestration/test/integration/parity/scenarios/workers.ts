@@ -74,7 +74,8 @@ const claimInput = (ctx: ParityContext) => ({
 });
 
 /** Only this run's workers: the registry also holds the other transport's. */
-const ownWorkers = (ctx: ParityContext) => (workers: Array<{ workerId: string }>) => workers.filter((w) => w.workerId.includes(ctx.token));
+const ownWorkers = (ctx: ParityContext) => (workers: Array<{ workerId: string }>) =>
+  workers.filter((w) => w.workerId.includes(ctx.token));
 
 const retryableFailure = {
   message: 'upstream timeout',
@@ -91,7 +92,13 @@ async function heldAndStaleLeases(ctx: ParityContext) {
   const { task, step, workerId } = await claimWork(ctx);
   const other = (await ctx.services.steps.list(ctx.principal, task.taskUuid)).find((s) => s.stepUuid !== step.stepUuid);
   if (other === undefined) throw new Error('the worker task has a single step');
-  return { workerId, leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }, { stepUuid: other.stepUuid, leaseToken: STALE_TOKEN }] };
+  return {
+    workerId,
+    leases: [
+      { stepUuid: step.stepUuid, leaseToken: step.leaseToken },
+      { stepUuid: other.stepUuid, leaseToken: STALE_TOKEN },
+    ],
+  };
 }
 
 /**
@@ -108,10 +115,37 @@ async function resultBatch(ctx: ParityContext): Promise<ReportResultsInput> {
   return {
     workerId,
     results: [
-      { kind: 'completed', stepUuid: done.stepUuid, leaseToken: done.leaseToken, result: { rows: [1, 2] }, executionTimeMs: 12, metadata: { host: 'h' } },
-      { kind: 'failed', stepUuid: failing.stepUuid, leaseToken: failing.leaseToken, error: retryableFailure, executionTimeMs: 30 },
-      { kind: 'completed', stepUuid: stale.stepUuid, leaseToken: STALE_TOKEN, result: null, executionTimeMs: null, metadata: null },
-      { kind: 'completed', stepUuid: MISSING_UUID, leaseToken: STALE_TOKEN, result: 1, executionTimeMs: null, metadata: null },
+      {
+        kind: 'completed',
+        stepUuid: done.stepUuid,
+        leaseToken: done.leaseToken,
+        result: { rows: [1, 2] },
+        executionTimeMs: 12,
+        metadata: { host: 'h' },
+      },
+      {
+        kind: 'failed',
+        stepUuid: failing.stepUuid,
+        leaseToken: failing.leaseToken,
+        error: retryableFailure,
+        executionTimeMs: 30,
+      },
+      {
+        kind: 'completed',
+        stepUuid: stale.stepUuid,
+        leaseToken: STALE_TOKEN,
+        result: null,
+        executionTimeMs: null,
+        metadata: null,
+      },
+      {
+        kind: 'completed',
+        stepUuid: MISSING_UUID,
+        leaseToken: STALE_TOKEN,
+        result: 1,
+        executionTimeMs: null,
+        metadata: null,
+      },
     ],
     claim: { maxSteps: 2, namespaces: [PARITY_NAMESPACE], handlerNames: [WRAP_UP_HANDLER] },
   };
@@ -124,8 +158,15 @@ export const WORKER_SCENARIOS: Scenario[] = [
     grpcCall: 'WorkerService.RegisterWorker',
     expect: 'ok',
     rest: async (ctx) =>
-      restOutcome(await ctx.rest.call('POST', '/v1/workers/register', { json: registerWorkerInputToRest(registration(ctx)) }), WorkerSchema, workerFromRest),
-    grpc: async (ctx) => grpcOutcome(ctx.grpc.workers.registerWorker(registerWorkerInputToProto(registration(ctx))), (r) => workerFromProto(r.worker)),
+      restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/register', { json: registerWorkerInputToRest(registration(ctx)) }),
+        WorkerSchema,
+        workerFromRest,
+      ),
+    grpc: async (ctx) =>
+      grpcOutcome(ctx.grpc.workers.registerWorker(registerWorkerInputToProto(registration(ctx))), (r) =>
+        workerFromProto(r.worker),
+      ),
   },
   {
     name: 'list workers',
@@ -139,7 +180,9 @@ export const WORKER_SCENARIOS: Scenario[] = [
     },
     grpc: async (ctx) => {
       await ctx.services.workers.register(ctx.principal, registration(ctx));
-      return grpcOutcome(ctx.grpc.workers.listWorkers({}), (r) => ownWorkers(ctx)(r.workers.map((w) => workerFromProto(w))));
+      return grpcOutcome(ctx.grpc.workers.listWorkers({}), (r) =>
+        ownWorkers(ctx)(r.workers.map((w) => workerFromProto(w))),
+      );
     },
   },
   {
@@ -156,7 +199,9 @@ export const WORKER_SCENARIOS: Scenario[] = [
     grpc: async (ctx) => {
       await ctx.services.workers.register(ctx.principal, registration(ctx));
       await createWorkerTask(ctx);
-      return grpcOutcome(ctx.grpc.workers.claimSteps(claimInputToProto(claimInput(ctx))), (r) => r.steps.map((s) => claimedStepFromProto(s)));
+      return grpcOutcome(ctx.grpc.workers.claimSteps(claimInputToProto(claimInput(ctx))), (r) =>
+        r.steps.map((s) => claimedStepFromProto(s)),
+      );
     },
   },
   {
@@ -166,12 +211,28 @@ export const WORKER_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }, { stepUuid: step.stepUuid, leaseToken: STALE_TOKEN }] };
-      return restOutcome(await ctx.rest.call('POST', '/v1/workers/heartbeat', { json: heartbeatInputToRest(input) }), LeaseStatesResponseSchema, leaseStatesFromRest);
+      const input = {
+        workerId,
+        leases: [
+          { stepUuid: step.stepUuid, leaseToken: step.leaseToken },
+          { stepUuid: step.stepUuid, leaseToken: STALE_TOKEN },
+        ],
+      };
+      return restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/heartbeat', { json: heartbeatInputToRest(input) }),
+        LeaseStatesResponseSchema,
+        leaseStatesFromRest,
+      );
     },
     grpc: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, leases: [{ stepUuid: step.stepUuid, leaseToken: step.leaseToken }, { stepUuid: step.stepUuid, leaseToken: STALE_TOKEN }] };
+      const input = {
+        workerId,
+        leases: [
+          { stepUuid: step.stepUuid, leaseToken: step.leaseToken },
+          { stepUuid: step.stepUuid, leaseToken: STALE_TOKEN },
+        ],
+      };
       return grpcOutcome(ctx.grpc.workers.heartbeat(heartbeatInputToProto(input)), leaseStatesFromProto);
     },
   },
@@ -182,12 +243,30 @@ export const WORKER_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: { rows: [1, 2] }, executionTimeMs: 12, metadata: { host: 'h' } };
-      return restOutcome(await ctx.rest.call('POST', '/v1/workers/complete', { json: completeStepInputToRest(input) }), StepResultAckSchema, stepResultAckFromRest);
+      const input = {
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: { rows: [1, 2] },
+        executionTimeMs: 12,
+        metadata: { host: 'h' },
+      };
+      return restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/complete', { json: completeStepInputToRest(input) }),
+        StepResultAckSchema,
+        stepResultAckFromRest,
+      );
     },
     grpc: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, result: { rows: [1, 2] }, executionTimeMs: 12, metadata: { host: 'h' } };
+      const input = {
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        result: { rows: [1, 2] },
+        executionTimeMs: 12,
+        metadata: { host: 'h' },
+      };
       return grpcOutcome(ctx.grpc.workers.completeStep(completeStepInputToProto(input)), completeAckFromProto);
     },
   },
@@ -198,12 +277,30 @@ export const WORKER_SCENARIOS: Scenario[] = [
     expect: 'INVALID_STATE',
     rest: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, stepUuid: step.stepUuid, leaseToken: STALE_TOKEN, result: null, executionTimeMs: null, metadata: null };
-      return restOutcome(await ctx.rest.call('POST', '/v1/workers/complete', { json: completeStepInputToRest(input) }), StepResultAckSchema, stepResultAckFromRest);
+      const input = {
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: STALE_TOKEN,
+        result: null,
+        executionTimeMs: null,
+        metadata: null,
+      };
+      return restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/complete', { json: completeStepInputToRest(input) }),
+        StepResultAckSchema,
+        stepResultAckFromRest,
+      );
     },
     grpc: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, stepUuid: step.stepUuid, leaseToken: STALE_TOKEN, result: null, executionTimeMs: null, metadata: null };
+      const input = {
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: STALE_TOKEN,
+        result: null,
+        executionTimeMs: null,
+        metadata: null,
+      };
       return grpcOutcome(ctx.grpc.workers.completeStep(completeStepInputToProto(input)), completeAckFromProto);
     },
   },
@@ -214,12 +311,28 @@ export const WORKER_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, error: retryableFailure, executionTimeMs: 30 };
-      return restOutcome(await ctx.rest.call('POST', '/v1/workers/fail', { json: failStepInputToRest(input) }), StepResultAckSchema, stepResultAckFromRest);
+      const input = {
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        error: retryableFailure,
+        executionTimeMs: 30,
+      };
+      return restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/fail', { json: failStepInputToRest(input) }),
+        StepResultAckSchema,
+        stepResultAckFromRest,
+      );
     },
     grpc: async (ctx) => {
       const { step, workerId } = await claimWork(ctx);
-      const input = { workerId, stepUuid: step.stepUuid, leaseToken: step.leaseToken, error: retryableFailure, executionTimeMs: 30 };
+      const input = {
+        workerId,
+        stepUuid: step.stepUuid,
+        leaseToken: step.leaseToken,
+        error: retryableFailure,
+        executionTimeMs: 30,
+      };
       return grpcOutcome(ctx.grpc.workers.failStep(failStepInputToProto(input)), failAckFromProto);
     },
   },
@@ -240,7 +353,11 @@ export const WORKER_SCENARIOS: Scenario[] = [
     expect: 'ok',
     rest: async (ctx) => {
       const body = reportResultsInputToRest(await resultBatch(ctx));
-      return restOutcome(await ctx.rest.call('POST', '/v1/workers/results', { json: body }), ReportResultsResponseSchema, reportResultsOutputFromRest);
+      return restOutcome(
+        await ctx.rest.call('POST', '/v1/workers/results', { json: body }),
+        ReportResultsResponseSchema,
+        reportResultsOutputFromRest,
+      );
     },
     grpc: async (ctx) => {
       const request = reportResultsInputToProto(await resultBatch(ctx));
@@ -250,7 +367,9 @@ export const WORKER_SCENARIOS: Scenario[] = [
   {
     name: 'release a held lease and a stale one',
     check: (value) => {
-      expect((value as Array<{ status: string; leaseExpiresAt: unknown }>).map((l) => [l.status, l.leaseExpiresAt])).toEqual([
+      expect(
+        (value as Array<{ status: string; leaseExpiresAt: unknown }>).map((l) => [l.status, l.leaseExpiresAt]),
+      ).toEqual([
         ['valid', null],
         ['lost', null],
       ]);
