@@ -1,13 +1,14 @@
 // Task event replay: task and step events of one task in event_id order after a cursor. Task events are
 // task_transitions (keyed (task_uuid, event_id)); step events come from the unified view tasker.step_events
 // (transitions, finished attempts, the dispatch cycle in flight), filtered on its cursor_event_id so every
-// branch is an index range scan.
+// branch is an index range scan. Checkpoints (migration 0024) are events without a state change: they come from
+// the history ring of steps.checkpoint, each entry keeping the event id it drew.
 import type { StepState, TaskState } from '@tasker/shared';
 import type { Db } from './tasks.js';
 
 interface TransitionEventRow {
   event_id: number;
-  kind: 'task' | 'step';
+  kind: 'task' | 'step' | 'checkpoint';
   step_uuid: string | null;
   step_name: string | null;
   to_state: string;
@@ -15,11 +16,14 @@ interface TransitionEventRow {
   created_at: Date;
 }
 
-/** One recorded event of a task's history: a task transition, or a step's (with the step and its attempt). */
+/**
+ * One recorded event of a task's history: a task transition, or a step's (with the step and its attempt): a state
+ * change, or a checkpoint of the running step (toState in_progress).
+ */
 export type TaskHistoryEvent =
   | { kind: 'task'; eventId: number; toState: TaskState; createdAt: Date }
   | {
-      kind: 'step';
+      kind: 'step' | 'checkpoint';
       eventId: number;
       stepUuid: string;
       stepName: string;
@@ -32,7 +36,7 @@ function historyEventFromRow(row: TransitionEventRow): TaskHistoryEvent {
   if (row.kind === 'task')
     return { kind: 'task', eventId: row.event_id, toState: row.to_state as TaskState, createdAt: row.created_at };
   return {
-    kind: 'step',
+    kind: row.kind,
     eventId: row.event_id,
     stepUuid: row.step_uuid as string,
     stepName: row.step_name as string,
@@ -63,6 +67,13 @@ export async function replayTaskEvents(
        FROM tasker.step_events se JOIN tasker.steps s ON s.step_uuid = se.step_uuid
        WHERE se.task_uuid = ${args.taskUuid} AND se.cursor_event_id > ${args.afterEventId} AND se.event_id > ${args.afterEventId}
        ORDER BY se.event_id LIMIT ${args.limit})
+      UNION ALL
+      (SELECT (h.e->>'event_id')::bigint, 'checkpoint', s.step_uuid, s.name, 'in_progress', (h.e->>'attempt')::integer,
+              (h.e->>'timestamp')::timestamptz
+       FROM tasker.steps s CROSS JOIN LATERAL jsonb_array_elements(s.checkpoint->'history') AS h(e)
+       WHERE s.task_uuid = ${args.taskUuid} AND s.checkpoint IS NOT NULL
+         AND (h.e->>'event_id')::bigint > ${args.afterEventId}
+       ORDER BY 1 LIMIT ${args.limit})
     ) e
     ORDER BY event_id LIMIT ${args.limit}`;
   return rows.map(historyEventFromRow);

@@ -5,6 +5,7 @@ import type {
   JsonValue,
   Step,
   StepAudit,
+  StepCheckpoint,
   StepError,
   StepState,
   Task,
@@ -114,6 +115,25 @@ export interface StepRow {
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
+  checkpoint: JsonObject | null;
+}
+
+/** steps.checkpoint as migration 0024 writes it (snake_case JSON, timestamps as text). */
+export function checkpointFromJson(value: JsonObject | null): StepCheckpoint | null {
+  if (value === null) return null;
+  const history = Array.isArray(value['history']) ? (value['history'] as JsonObject[]) : [];
+  return {
+    cursor: value['cursor'] ?? null,
+    itemsProcessed: Number(value['items_processed'] ?? 0),
+    accumulatedResults: value['accumulated_results'] ?? null,
+    attempt: Number(value['attempt'] ?? 0),
+    timestamp: new Date(String(value['timestamp'])),
+    history: history.map((h) => ({
+      cursor: h['cursor'] ?? null,
+      timestamp: new Date(String(h['timestamp'])),
+      attempt: Number(h['attempt'] ?? 0),
+    })),
+  };
 }
 
 export function stepErrorFromJson(value: JsonObject | null): StepError | null {
@@ -162,6 +182,7 @@ export function stepFromRow(row: StepRow, now: Date = new Date()): Step {
     lastAttemptedAt: row.last_attempted_at,
     backoffRequestSeconds: row.backoff_request_seconds,
     lastError: stepErrorFromJson(row.last_error),
+    checkpoint: checkpointFromJson(row.checkpoint),
   };
 }
 

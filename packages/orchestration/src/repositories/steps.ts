@@ -6,7 +6,7 @@ import type { Db } from './tasks.js';
 
 const STEP_COLUMNS = `step_uuid, task_uuid, name, state, handler_callable, retryable, max_attempts, attempts,
   total_parents, unsatisfied_parents, results, last_error, backoff_request_seconds, next_retry_at,
-  last_attempted_at, last_failure_at, created_at, updated_at, completed_at`;
+  last_attempted_at, last_failure_at, created_at, updated_at, completed_at, checkpoint`;
 
 /** Steps of a task in creation order (template order within one creation), readiness judged at `now`. */
 export async function listSteps(sql: Db, taskUuid: string, now?: Date): Promise<Step[]> {

@@ -123,10 +123,10 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
         for (const e of rows) {
           cursor = e.eventId;
           let event: TaskStatusEvent;
-          if (e.kind === 'step') {
+          if (e.kind === 'step' || e.kind === 'checkpoint') {
             event = {
               eventId: e.eventId,
-              type: 'step_state_change',
+              type: e.kind === 'step' ? 'step_state_change' : 'batch.worker_checkpointed',
               taskUuid,
               taskState,
               step: { stepUuid: e.stepUuid, name: e.stepName, state: e.toState, attempt: e.attempt },

@@ -7,6 +7,7 @@ export const TASK_EVENT_TYPES = [
   'task_error',
   'task_cancelled',
   'keepalive',
+  'batch.worker_checkpointed',
 ] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 

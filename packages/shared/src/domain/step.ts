@@ -1,3 +1,4 @@
+import type { StepCheckpoint } from './checkpoint.js';
 import type { JsonObject, JsonValue } from './json.js';
 import type { StepState } from './states.js';
 
@@ -33,6 +34,8 @@ export interface Step {
   lastAttemptedAt: Date | null;
   backoffRequestSeconds: number | null;
   lastError: StepError | null;
+  /** The worker's last checkpoint (kept across attempts); null before any. */
+  checkpoint: StepCheckpoint | null;
 }
 
 export const STEP_MANUAL_ACTION_TYPES = ['reset_for_retry', 'resolve_manually', 'complete_manually'] as const;

@@ -7,6 +7,7 @@ import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '..
 import type { TaskStatusEvent } from '../domain/events.js';
 import type { HealthReport } from '../domain/health.js';
 import { STEP_STATES, TASK_STATES, type StepState, type TaskState } from '../domain/states.js';
+import type { StepCheckpoint } from '../domain/checkpoint.js';
 import type { Step, StepAudit } from '../domain/step.js';
 import type { TaskSummary } from '../domain/summary.js';
 import type { CreateTaskInput, Task, TaskExecution } from '../domain/task.js';
@@ -100,6 +101,22 @@ export function makeCreateTaskInput(overrides: Partial<CreateTaskInput> = {}): C
   };
 }
 
+/** A checkpoint with every field set and a two-entry history. */
+export function makeStepCheckpoint(overrides: Partial<StepCheckpoint> = {}): StepCheckpoint {
+  return {
+    cursor: { offset: 200 },
+    itemsProcessed: 200,
+    accumulatedResults: { total: 1234.5 },
+    attempt: 2,
+    timestamp: makeDate(4),
+    history: [
+      { cursor: { offset: 100 }, timestamp: makeDate(3), attempt: 1 },
+      { cursor: { offset: 200 }, timestamp: makeDate(4), attempt: 2 },
+    ],
+    ...overrides,
+  };
+}
+
 export function makeStep(overrides: Partial<Step> = {}): Step {
   return {
     stepUuid: makeUuid(),
@@ -124,6 +141,7 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     lastAttemptedAt: makeDate(6),
     backoffRequestSeconds: 7,
     lastError: { message: 'upstream 503', errorType: 'http_error', retryable: true, statusCode: 503 },
+    checkpoint: makeStepCheckpoint(),
     ...overrides,
   };
 }
@@ -248,6 +266,7 @@ export function makeClaimedStep(overrides: Partial<ClaimedStep> = {}): ClaimedSt
     leaseExpiresAt: makeDate(30),
     timeoutSeconds: 30,
     correlationId: makeUuid(),
+    checkpoint: makeStepCheckpoint(),
     ...overrides,
   };
 }

@@ -162,6 +162,7 @@ export const TASK_EVENT_TYPE_ENUM = protoEnum(
     task_error: PbTaskUpdateType.TASK_UPDATE_TYPE_TASK_ERROR,
     task_cancelled: PbTaskUpdateType.TASK_UPDATE_TYPE_TASK_CANCELLED,
     keepalive: PbTaskUpdateType.TASK_UPDATE_TYPE_KEEPALIVE,
+    'batch.worker_checkpointed': PbTaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED,
   } as const satisfies Record<TaskEventType, PbTaskUpdateType>,
   { [PbTaskUpdateType.TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY]: 'task_state_change' },
 );

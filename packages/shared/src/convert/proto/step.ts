@@ -1,4 +1,5 @@
 // Step resource: domain ↔ proto, both directions side by side.
+import { optionalCheckpointFromProto, optionalCheckpointToProto } from './checkpoint.js';
 import {
   STEP_AUDIT_ACTIONS,
   type Step,
@@ -71,6 +72,7 @@ export function stepToProto(s: Step): PbStep {
             retryable: s.lastError.retryable,
             statusCode: nullableToProto(s.lastError.statusCode),
           },
+    checkpoint: optionalCheckpointToProto(s.checkpoint),
   };
 }
 
@@ -106,6 +108,7 @@ export function stepFromProto(p: PbStep, path = 'step'): Step {
             retryable: p.lastError.retryable,
             statusCode: nullableFromProto(p.lastError.statusCode),
           },
+    checkpoint: optionalCheckpointFromProto(p.checkpoint, `${path}.checkpoint`),
   };
 }
 

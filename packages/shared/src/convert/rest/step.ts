@@ -1,5 +1,6 @@
 import type { Step, StepAudit, StepManualAction } from '../../domain/step.js';
 import type { StepAuditResponse, StepManualActionRequest, StepResponse } from '../../schemas/rest/step.js';
+import { optionalCheckpointFromRest, optionalCheckpointToRest } from './checkpoint.js';
 import {
   definedEntry,
   nullableTimestampFromRest,
@@ -40,6 +41,7 @@ export function stepToRest(step: Step): StepResponse {
             retryable: step.lastError.retryable,
             status_code: step.lastError.statusCode,
           },
+    checkpoint: optionalCheckpointToRest(step.checkpoint),
   };
 }
 
@@ -75,6 +77,7 @@ export function stepFromRest(r: StepResponse): Step {
             retryable: r.last_error.retryable,
             statusCode: r.last_error.status_code,
           },
+    checkpoint: optionalCheckpointFromRest(r.checkpoint),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StepCheckpointSchema } from './checkpoint.js';
 import { TEXT_LIMITS } from '../../domain/limits.js';
 import { STEP_AUDIT_ACTIONS } from '../../domain/step.js';
 import {
@@ -48,6 +49,7 @@ export const StepResponseSchema = named(
     last_attempted_at: TimestampSchema.nullable(),
     backoff_request_seconds: z.number().nullable(),
     last_error: StepErrorSchema.nullable(),
+    checkpoint: StepCheckpointSchema.nullable().describe('The worker’s last checkpoint (kept across attempts)'),
   }),
 );
 export type StepResponse = z.infer<typeof StepResponseSchema>;

@@ -12,6 +12,7 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
 import {
   PaginationRequest,
   PaginationResponse,
+  StepCheckpoint,
   StepState,
   stepStateFromJSON,
   stepStateToJSON,
@@ -166,6 +167,8 @@ export interface Step {
     | undefined;
   /** Handler callable the step runs (the template step's `handler.callable`). */
   handlerCallable: string;
+  /** The worker's last checkpoint (kept across attempts); absent before any. */
+  checkpoint: StepCheckpoint | undefined;
 }
 
 /** One audit record of a step: a state change with its attribution. */
@@ -442,6 +445,7 @@ function createBaseStep(): Step {
     backoffRequestSeconds: undefined,
     lastError: undefined,
     handlerCallable: "",
+    checkpoint: undefined,
   };
 }
 
@@ -512,6 +516,9 @@ export const Step: MessageFns<Step> = {
     }
     if (message.handlerCallable !== "") {
       writer.uint32(178).string(message.handlerCallable);
+    }
+    if (message.checkpoint !== undefined) {
+      StepCheckpoint.encode(message.checkpoint, writer.uint32(242).fork()).join();
     }
     return writer;
   },
@@ -705,6 +712,14 @@ export const Step: MessageFns<Step> = {
             message.handlerCallable = reader.string();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.checkpoint = StepCheckpoint.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -809,6 +824,7 @@ export const Step: MessageFns<Step> = {
         : isSet(object.handler_callable)
         ? globalThis.String(object.handler_callable)
         : "",
+      checkpoint: isSet(object.checkpoint) ? StepCheckpoint.fromJSON(object.checkpoint) : undefined,
     };
   },
 
@@ -880,6 +896,9 @@ export const Step: MessageFns<Step> = {
     if (message.handlerCallable !== "") {
       obj.handlerCallable = message.handlerCallable;
     }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = StepCheckpoint.toJSON(message.checkpoint);
+    }
     return obj;
   },
 
@@ -912,6 +931,9 @@ export const Step: MessageFns<Step> = {
       ? StepError.fromPartial(object.lastError)
       : undefined;
     message.handlerCallable = object.handlerCallable ?? "";
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? StepCheckpoint.fromPartial(object.checkpoint)
+      : undefined;
     return message;
   },
 };

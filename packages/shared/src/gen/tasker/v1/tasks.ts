@@ -389,6 +389,8 @@ export enum TaskUpdateType {
   TASK_UPDATE_TYPE_KEEPALIVE = "TASK_UPDATE_TYPE_KEEPALIVE",
   /** TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY - The task was resolved manually; last message of the stream. */
   TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY = "TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY",
+  /** TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED - A running step's worker recorded a checkpoint (`step`, in_progress); only sent with include_steps. */
+  TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED = "TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -418,6 +420,9 @@ export function taskUpdateTypeFromJSON(object: any): TaskUpdateType {
     case 7:
     case "TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY":
       return TaskUpdateType.TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY;
+    case 10:
+    case "TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED":
+      return TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -443,6 +448,8 @@ export function taskUpdateTypeToJSON(object: TaskUpdateType): string {
       return "TASK_UPDATE_TYPE_KEEPALIVE";
     case TaskUpdateType.TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY:
       return "TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY";
+    case TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED:
+      return "TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED";
     case TaskUpdateType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -467,6 +474,8 @@ export function taskUpdateTypeToNumber(object: TaskUpdateType): number {
       return 6;
     case TaskUpdateType.TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY:
       return 7;
+    case TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED:
+      return 10;
     case TaskUpdateType.UNRECOGNIZED:
     default:
       return -1;
