@@ -123,7 +123,7 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
         for (const e of rows) {
           cursor = e.eventId;
           let event: TaskStatusEvent;
-          if (e.kind === 'step' || e.kind === 'checkpoint') {
+          if (e.kind !== 'task') {
             event = {
               eventId: e.eventId,
               type: e.kind === 'step' ? 'step_state_change' : 'batch.worker_checkpointed',
