@@ -6,6 +6,7 @@ export { TemplateLoadError, prepareTemplates, readTemplatesDir, validateForWorke
 export type { LoadedTemplate, TemplateSource, WorkerTemplateValidation } from './templates.js';
 export { createJsonLogger, silentLogger } from './logger.js';
 export type {
+  CheckpointInput,
   Handler,
   OrchestrationConnection,
   OrchestrationOption,

@@ -95,7 +95,9 @@ export function registerWorkerRoutes(app: ZodApp, { services, closing }: RouteDe
       response: { 200: CheckpointStepResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409) },
     },
     handler: async (request) =>
-      checkpointStepResultToRest(await workers.checkpoint(request.principal, checkpointStepInputFromRest(request.body))),
+      checkpointStepResultToRest(
+        await workers.checkpoint(request.principal, checkpointStepInputFromRest(request.body)),
+      ),
   });
 
   app.post('/v1/workers/complete', {

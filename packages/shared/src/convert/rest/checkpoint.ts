@@ -25,7 +25,11 @@ export function checkpointFromRest(r: StepCheckpointResponse): StepCheckpoint {
     accumulatedResults: r.accumulated_results,
     attempt: r.attempt,
     timestamp: timestampFromRest(r.timestamp),
-    history: r.history.map((m) => ({ cursor: m.cursor, timestamp: timestampFromRest(m.timestamp), attempt: m.attempt })),
+    history: r.history.map((m) => ({
+      cursor: m.cursor,
+      timestamp: timestampFromRest(m.timestamp),
+      attempt: m.attempt,
+    })),
   };
 }
 
