@@ -23,6 +23,7 @@
 --   0021_task_options_and_operator_close
 --   0022_result_schema_and_worker_unavailable
 --   0023_dynamic_workflows
+--   0024_checkpoints
 
 CREATE SCHEMA tasker;
 
@@ -244,6 +245,7 @@ CREATE TABLE tasker.steps (
   template_step text,
   created_by_step_uuid uuid,
   held smallint DEFAULT 0 NOT NULL,
+  checkpoint jsonb,
   CONSTRAINT steps_pkey PRIMARY KEY (step_uuid),
   CONSTRAINT steps_task_name_key UNIQUE (task_uuid, name),
   CONSTRAINT steps_task_step_key UNIQUE (task_uuid, step_uuid),
@@ -254,6 +256,7 @@ CREATE TABLE tasker.steps (
   CONSTRAINT steps_backoff_kind_check CHECK ((backoff_kind = ANY (ARRAY['none'::text, 'linear'::text, 'exponential'::text, 'fibonacci'::text]))),
   CONSTRAINT steps_backoff_max_ms_check CHECK ((backoff_max_ms >= backoff_base_ms)),
   CONSTRAINT steps_backoff_request_seconds_check CHECK ((backoff_request_seconds >= 0)),
+  CONSTRAINT steps_checkpoint_check CHECK (((checkpoint IS NULL) OR (jsonb_typeof(checkpoint) = 'object'::text))),
   CONSTRAINT steps_completed_at_check CHECK (((completed_at IS NOT NULL) = (state = ANY (ARRAY['complete'::text, 'cancelled'::text, 'resolved_manually'::text])))),
   CONSTRAINT steps_cycle_events_check CHECK ((((enqueue_event_id IS NULL) OR (state = ANY (ARRAY['enqueued'::text, 'in_progress'::text]))) AND ((claim_event_id IS NULL) OR (state = 'in_progress'::text)) AND ((enqueue_from IS NULL) OR (enqueue_event_id IS NOT NULL)))),
   CONSTRAINT steps_dispatch_requires_parents_check CHECK (((unsatisfied_parents = 0) OR (state = ANY (ARRAY['pending'::text, 'complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text])))),
@@ -271,6 +274,7 @@ CREATE TABLE tasker.steps (
   CONSTRAINT steps_step_type_check CHECK ((step_type = ANY (ARRAY['standard'::text, 'decision'::text, 'deferred_convergence'::text, 'batchable'::text, 'batch_worker'::text]))),
   CONSTRAINT steps_timeout_seconds_check CHECK ((timeout_seconds > 0))
 ) WITH (fillfactor=85);
+COMMENT ON COLUMN tasker.steps.checkpoint IS 'The last checkpoint of the step''s worker (kept across attempts) with a bounded history ring; NULL before any.';
 CREATE INDEX steps_claim_idx ON tasker.steps USING btree (namespace, priority DESC, enqueued_at, step_uuid) WHERE (state = 'enqueued'::text);
 CREATE INDEX steps_dispatched_idx ON tasker.steps USING btree (state, task_uuid) WHERE (state = ANY (ARRAY['enqueued'::text, 'in_progress'::text]));
 CREATE INDEX steps_retry_due_idx ON tasker.steps USING btree (next_retry_at) WHERE (state = 'waiting_for_retry'::text);
@@ -620,8 +624,61 @@ BEGIN
   RETURN QUERY SELECT 'ok'::text, 'cancelled'::text;
 END $function$;
 
+CREATE OR REPLACE FUNCTION tasker.checkpoint_step(p_worker text, p_step uuid, p_token uuid, p_checkpoint jsonb, p_history integer, p_history_bytes integer, p_lease_ms integer, p_namespaces text[])
+ RETURNS TABLE(outcome text, lease_expires_at timestamp with time zone, checkpoint jsonb)
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  v_task uuid;
+  s tasker.steps;
+  v_ev bigint;
+  v_hist jsonb;
+BEGIN
+  SELECT x.task_uuid INTO v_task FROM tasker.steps x
+  WHERE x.step_uuid = p_step AND (p_namespaces IS NULL OR x.namespace = ANY (p_namespaces));
+  IF v_task IS NULL THEN
+    RETURN QUERY SELECT 'not_found'::text, NULL::timestamptz, NULL::jsonb;
+    RETURN;
+  END IF;
+  PERFORM tasker.touch_worker(p_worker, NULL, NULL);
+  PERFORM 1 FROM tasker.tasks t WHERE t.task_uuid = v_task FOR NO KEY UPDATE;
+  SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = p_step FOR UPDATE;
+  IF s.state <> 'in_progress' OR s.lease_token IS DISTINCT FROM p_token THEN
+    RETURN QUERY SELECT tasker.lease_refusal(p_step, p_token), NULL::timestamptz, NULL::jsonb;
+    RETURN;
+  END IF;
+
+  v_ev := nextval('tasker.event_id_seq');
+  v_hist := coalesce(s.checkpoint->'history', '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
+    'cursor', p_checkpoint->'cursor', 'timestamp', now(), 'attempt', s.attempts, 'event_id', v_ev));
+  -- Newest first: keep entries while the count and the running size stay within the bounds (the newest always).
+  SELECT coalesce(jsonb_agg(k.e ORDER BY k.o), '[]'::jsonb) INTO v_hist FROM (
+    SELECT h.e, h.o, row_number() OVER w AS n, sum(octet_length(h.e::text)) OVER w AS bytes
+    FROM jsonb_array_elements(v_hist) WITH ORDINALITY AS h(e, o)
+    WINDOW w AS (ORDER BY h.o DESC)
+  ) k
+  WHERE k.n = 1 OR (k.n <= p_history AND k.bytes <= p_history_bytes);
+
+  RETURN QUERY
+  UPDATE tasker.steps x SET
+    checkpoint = jsonb_build_object(
+      'cursor', p_checkpoint->'cursor',
+      'items_processed', coalesce((p_checkpoint->>'items_processed')::bigint, 0),
+      'accumulated_results', coalesce(p_checkpoint->'accumulated_results', 'null'::jsonb),
+      'attempt', s.attempts, 'timestamp', now(), 'history', v_hist),
+    lease_expires_at = CASE
+        WHEN x.timeout_seconds IS NULL THEN now() + make_interval(secs => p_lease_ms / 1000.0)
+        ELSE least(now() + make_interval(secs => p_lease_ms / 1000.0),
+                   x.last_attempted_at + make_interval(secs => x.timeout_seconds)) END,
+    updated_at = now()
+  WHERE x.step_uuid = p_step
+  RETURNING 'ok'::text, x.lease_expires_at, x.checkpoint;
+  PERFORM tasker.notify_task_event(v_task);
+END $function$;
+
 CREATE OR REPLACE FUNCTION tasker.claim_steps(p_worker text, p_namespaces text[], p_handlers text[], p_max integer, p_lease_ms integer, p_skip_busy_tasks boolean DEFAULT false)
- RETURNS TABLE(task_uuid uuid, step_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamp with time zone, timeout_seconds integer, correlation_id uuid)
+ RETURNS TABLE(task_uuid uuid, step_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamp with time zone, timeout_seconds integer, correlation_id uuid, checkpoint jsonb)
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
@@ -672,7 +729,8 @@ BEGIN
          coalesce((SELECT jsonb_object_agg(p.name, p.results)
                    FROM tasker.step_edges e JOIN tasker.steps p ON p.step_uuid = e.parent_step_uuid
                    WHERE e.child_step_uuid = m.step_uuid), '{}'::jsonb),
-         m.attempts, m.max_attempts, m.lease_token, m.lease_expires_at, m.timeout_seconds, t.correlation_id
+         m.attempts, m.max_attempts, m.lease_token, m.lease_expires_at, m.timeout_seconds, t.correlation_id,
+         m.checkpoint
   FROM moved m CROSS JOIN LATERAL (SELECT * FROM tasker.tasks x WHERE x.task_uuid = m.task_uuid) t
   ORDER BY m.priority DESC, m.enqueued_at, m.step_uuid;
 
@@ -1751,7 +1809,7 @@ BEGIN
 END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.report_and_claim(p_worker text, p_results jsonb, p_multiplier double precision, p_namespaces text[], p_claim_max integer, p_claim_namespaces text[], p_claim_handlers text[], p_lease_ms integer)
- RETURNS TABLE(kind text, step_uuid uuid, outcome text, step_state text, task_state text, next_retry_at timestamp with time zone, task_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamp with time zone, timeout_seconds integer, correlation_id uuid)
+ RETURNS TABLE(kind text, step_uuid uuid, outcome text, step_state text, task_state text, next_retry_at timestamp with time zone, task_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamp with time zone, timeout_seconds integer, correlation_id uuid, checkpoint jsonb)
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
@@ -1764,7 +1822,8 @@ BEGIN
     RETURN QUERY
     SELECT 'result'::text, r.step_uuid, r.outcome, r.step_state, r.task_state, r.next_retry_at,
            NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::jsonb,
-           NULL::jsonb, NULL::integer, NULL::integer, NULL::uuid, NULL::timestamptz, NULL::integer, NULL::uuid
+           NULL::jsonb, NULL::integer, NULL::integer, NULL::uuid, NULL::timestamptz, NULL::integer, NULL::uuid,
+           NULL::jsonb
     FROM tasker.report_results(p_worker, p_results, p_multiplier, p_namespaces, false) r;
   END IF;
   IF p_claim_max > 0 THEN
@@ -1772,7 +1831,7 @@ BEGIN
     SELECT 'claim'::text, c.step_uuid, NULL::text, NULL::text, NULL::text, NULL::timestamptz,
            c.task_uuid, c.step_name, c.namespace, c.task_name, c.task_version, c.handler_callable, c.handler_method,
            c.initialization, c.context, c.parent_results, c.attempt, c.max_attempts, c.lease_token, c.lease_expires_at,
-           c.timeout_seconds, c.correlation_id
+           c.timeout_seconds, c.correlation_id, c.checkpoint
     FROM tasker.claim_steps(p_worker, p_claim_namespaces, p_claim_handlers, p_claim_max, p_lease_ms, true) c;
   END IF;
   -- Wake claimers only for what the results made claimable and this call did not take itself: those steps
