@@ -4,7 +4,7 @@ import type { BottleneckAnalysis, PerformanceMetrics } from '../domain/analytics
 import type { ApiKey, CreateApiKeyInput } from '../domain/auth.js';
 import type { BackpressureStatus, CreatedTask } from '../domain/backpressure.js';
 import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '../domain/dlq.js';
-import type { TaskStatusEvent } from '../domain/events.js';
+import type { ExpansionEventType, TaskExpansion, TaskStatusEvent } from '../domain/events.js';
 import type { HealthReport } from '../domain/health.js';
 import { STEP_STATES, TASK_STATES, type StepState, type TaskState } from '../domain/states.js';
 import type { StepCheckpoint } from '../domain/checkpoint.js';
@@ -124,6 +124,17 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     name: 'compute_tax',
     state: 'error',
     handlerCallable: 'Billing.ComputeTax',
+    stepType: 'batch_worker',
+    createdByStepUuid: makeUuid(),
+    createdByStepName: 'split_invoices',
+    batch: {
+      templateStep: 'compute_tax',
+      batchId: '002',
+      startCursor: 100,
+      endCursor: { page: 3, token: 'abc' },
+      batchSize: 100,
+      noOp: false,
+    },
     createdAt: makeDate(1),
     updatedAt: makeDate(2),
     completedAt: makeDate(3),
@@ -369,9 +380,40 @@ export function makeTaskStatusEvent(overrides: Partial<TaskStatusEvent> = {}): T
     taskUuid: makeUuid(),
     taskState: 'steps_in_process',
     step: { stepUuid: makeUuid(), name: 'compute_tax', state: 'in_progress', attempt: 1 },
+    expansion: null,
     occurredAt: makeDate(8),
     ...overrides,
   };
+}
+
+export function makeTaskExpansion(overrides: Partial<TaskExpansion> = {}): TaskExpansion {
+  return {
+    triggerStepUuid: makeUuid(),
+    triggerStepName: 'split_rows',
+    outcomeType: 'create_batches',
+    createdSteps: [
+      { stepUuid: makeUuid(), name: 'process_rows_001' },
+      { stepUuid: makeUuid(), name: 'process_rows_002' },
+    ],
+    workerTemplate: 'process_rows',
+    batchIds: ['001', '002'],
+    ...overrides,
+  };
+}
+
+/** An expansion event of `type` (a batch expansion, or a decision's branches). */
+export function makeExpansionEvent(type: ExpansionEventType, overrides: Partial<TaskStatusEvent> = {}): TaskStatusEvent {
+  const expansion =
+    type === 'batch.workers_created'
+      ? makeTaskExpansion()
+      : makeTaskExpansion({
+          triggerStepName: 'route_order',
+          outcomeType: 'create_steps',
+          createdSteps: [{ stepUuid: makeUuid(), name: 'ship_express' }],
+          workerTemplate: null,
+          batchIds: [],
+        });
+  return makeTaskStatusEvent({ type, step: null, expansion, ...overrides });
 }
 
 export function makeTaskSummary(overrides: Partial<TaskSummary> = {}): TaskSummary {

@@ -56,6 +56,10 @@ export function makeMinimalStep(overrides: Partial<Step> = {}): Step {
     lastAttemptedAt: null,
     backoffRequestSeconds: null,
     lastError: null,
+    stepType: 'standard',
+    createdByStepUuid: null,
+    createdByStepName: null,
+    batch: null,
     ...overrides,
   });
 }

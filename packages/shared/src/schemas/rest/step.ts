@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { StepCheckpointSchema } from './checkpoint.js';
 import { TEXT_LIMITS } from '../../domain/limits.js';
 import { STEP_AUDIT_ACTIONS } from '../../domain/step.js';
+import { STEP_TYPES } from '../../domain/template.js';
 import {
   JsonObjectSchema,
   JsonValueSchema,
@@ -23,6 +24,19 @@ export const StepErrorSchema = named(
   'The last failure reported for a step',
 );
 
+export const StepBatchSchema = named(
+  'StepBatch',
+  z.object({
+    template_step: z.string().describe('The batch_worker template step this worker is an instance of'),
+    batch_id: z.string(),
+    start_cursor: JsonValueSchema,
+    end_cursor: JsonValueSchema,
+    batch_size: z.number().int().min(0).nullable(),
+    no_op: z.boolean().describe('The placeholder worker of a batchable step that created no batches'),
+  }),
+  'What a batch worker was created for (from its stored inputs)',
+);
+
 /** A workflow step with its readiness fields (reference StepResponse plus handler, retry and last error). */
 export const StepResponseSchema = named(
   'Step',
@@ -32,6 +46,10 @@ export const StepResponseSchema = named(
     name: z.string(),
     current_state: StepStateSchema,
     handler_callable: z.string(),
+    step_type: z.enum(STEP_TYPES),
+    created_by_step_uuid: UuidSchema.nullable().describe('The decision or batchable step whose outcome created this step'),
+    created_by_step_name: z.string().nullable(),
+    batch: StepBatchSchema.nullable().describe('Set for batch worker instances'),
     created_at: TimestampSchema,
     updated_at: TimestampSchema,
     completed_at: TimestampSchema.nullable(),
