@@ -4,6 +4,7 @@ import { ADMISSION_SCENARIOS } from './admission.js';
 import { AUTH_SCENARIOS } from './auth.js';
 import { BAD_INPUT_SCENARIOS } from './bad-inputs.js';
 import { COMPATIBILITY_NOT_COMPARABLE, COMPATIBILITY_SCENARIOS } from './compatibility.js';
+import { DYNAMIC_SCENARIOS } from './dynamic.js';
 import { EVENT_SCENARIOS } from './events.js';
 import { OPERATOR_SCENARIOS } from './operators.js';
 import { RESULT_SCHEMA_SCENARIOS } from './result-schema.js';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...WORKER_SCENARIOS,
   ...RESULT_SCHEMA_SCENARIOS,
   ...EVENT_SCENARIOS,
+  ...DYNAMIC_SCENARIOS,
   ...BAD_INPUT_SCENARIOS,
   ...AUTH_SCENARIOS,
   ...ADMISSION_SCENARIOS,
