@@ -25,13 +25,47 @@ beforeAll(async () => {
     bundleCli('commands'),
   ]);
   sdk = createClient({ transport: 'rest', address: servers.address.rest, apiKey: TEST_API_KEY });
-  await sdk.templates.register([LINEAR_YAML]);
+  await sdk.templates.register([LINEAR_YAML, DYNAMIC_YAML]);
 });
 afterAll(async () => {
   await sdk?.close();
   await servers?.stop();
   if (script !== undefined) rmSync(script, { force: true });
 });
+
+/** A decision that picks a batch pipeline: the watch view grows as route and split create steps. */
+const DYNAMIC_YAML = `
+name: cli_pipeline
+namespace_name: cli_dyn
+version: 1.0.0
+steps:
+  - {name: start, handler: {callable: CliDyn.Start}}
+  - {name: route, type: decision, dependencies: [start], handler: {callable: CliDyn.Route}}
+  - {name: quick, dependencies: [route], handler: {callable: CliDyn.Quick}}
+  - {name: split, type: batchable, dependencies: [route], handler: {callable: CliDyn.Split}}
+  - name: chunk
+    type: batch_worker
+    dependencies: [split]
+    handler: {callable: CliDyn.Chunk}
+    batch_config: {worker_template: chunk, cursor_field: row, batch_size: 10}
+  - {name: merge, type: deferred_convergence, dependencies: [chunk], handler: {callable: CliDyn.Merge}}
+`;
+const CREATE_DYNAMIC = ['task', 'create', '--namespace', 'cli_dyn', '--name', 'cli_pipeline', '--version', '1.0.0'];
+
+/** Runs the dynamic template's steps until aborted: route picks split, split makes 3 batches of 25 rows. */
+function runDynamicWorker(signal: AbortSignal) {
+  return runWorkerLoop(servers.services, {
+    signal,
+    concurrency: 2,
+    namespaces: ['cli_dyn'],
+    waitMs: 200,
+    handlers: {
+      'CliDyn.Route': () => ({ decision_point_outcome: { type: 'create_steps', step_names: ['split'] } }),
+      'CliDyn.Split': () => ({ batch_processing_outcome: { type: 'create_batches', total_items: 25 } }),
+      '*': async () => (await sleep(50), { ok: true }),
+    },
+  });
+}
 
 const CREATE = ['task', 'create', '--namespace', LINEAR.namespace, '--name', LINEAR.name, '--version', LINEAR.version];
 
@@ -263,6 +297,67 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
       expect(finalView).toMatch(new RegExp(`✓ ${step}\\s+complete\\s+attempt 1/\\d`));
     expect(finalView).toMatch(/← compute_tax/);
   });
+
+  it('watch prints the expansions of a dynamic task as plain lines', async () => {
+    const stop = new AbortController();
+    const worker = runDynamicWorker(stop.signal);
+    const watched = await cli().run([...global(), ...CREATE_DYNAMIC, '--context', `{"run": "${tag}-plain"}`, '--watch']);
+    stop.abort();
+    await worker;
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split('\n');
+    const decision = lines.findIndex((l) => /#\d+ {2}decision\.branches_created {2}route {2}→ split$/.test(l));
+    const batch = lines.findIndex((l) =>
+      l.endsWith('batch.workers_created  split  → chunk_001, chunk_002, chunk_003, merge  batches 001, 002, 003'),
+    );
+    expect(decision).toBeGreaterThan(0);
+    expect(batch).toBeGreaterThan(decision);
+    expect(lines.findIndex((l) => l.includes('step  chunk_002  complete'))).toBeGreaterThan(batch);
+    expect(lines.at(-1)).toMatch(/task {2}complete$/);
+  });
+
+  it.runIf(existsSync('/usr/bin/script'))(
+    "watch on a terminal draws a dynamic task's steps under the steps that created them",
+    async () => {
+      const stop = new AbortController();
+      const worker = runDynamicWorker(stop.signal);
+      const command = [
+        process.execPath,
+        script,
+        ...global(),
+        ...CREATE_DYNAMIC,
+        '--context',
+        `{"run": "${tag}-tty"}`,
+        '--watch',
+      ]
+        .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+        .join(' ');
+      const tty = await runCommand('/usr/bin/script', ['-qec', command, '/dev/null'], {
+        cwd,
+        env: { TASKER_API_KEY: TEST_API_KEY, COLUMNS: '120' },
+      }).catch((e: unknown) => e);
+      stop.abort();
+      await worker;
+      expect(tty).toMatchObject({ code: 0 });
+      const out = (tty as { stdout: string }).stdout;
+      const finalView = out.slice(out.lastIndexOf('\x1b[0J')).replace(/\r/g, '');
+      const rows = finalView
+        .split('\n')
+        .slice(1)
+        .map((l) => /^( *)\S (\S+) +(\S+)/.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => `${m[1]!.length} ${m[2]} ${m[3]}`);
+      expect(rows).toEqual([
+        '2 start complete',
+        '2 route complete',
+        '4 split complete',
+        '6 chunk_001 complete',
+        '6 chunk_002 complete',
+        '6 chunk_003 complete',
+        '6 merge complete',
+      ]);
+    },
+  );
 
   it('resolves a step, cancels, and exits by outcome', async () => {
     const task = (await cli().json([...global(), ...CREATE, '--context', '{"invoice_id": 9}', '--tag', tag])) as {
