@@ -191,7 +191,8 @@ export function eventLine(event: TaskStatusEvent): string {
   const at = event.occurredAt.toISOString();
   if (event.expansion !== null) {
     const x = event.expansion;
-    const created = x.createdSteps.length === 0 ? `none (${x.outcomeType})` : x.createdSteps.map((c) => c.name).join(', ');
+    const created =
+      x.createdSteps.length === 0 ? `none (${x.outcomeType})` : x.createdSteps.map((c) => c.name).join(', ');
     const batches = x.batchIds.length === 0 ? '' : `  batches ${x.batchIds.join(', ')}`;
     return `${at}  #${event.eventId}  ${event.type}  ${x.triggerStepName}  → ${created}${batches}`;
   }

@@ -301,7 +301,13 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
   it('watch prints the expansions of a dynamic task as plain lines', async () => {
     const stop = new AbortController();
     const worker = runDynamicWorker(stop.signal);
-    const watched = await cli().run([...global(), ...CREATE_DYNAMIC, '--context', `{"run": "${tag}-plain"}`, '--watch']);
+    const watched = await cli().run([
+      ...global(),
+      ...CREATE_DYNAMIC,
+      '--context',
+      `{"run": "${tag}-plain"}`,
+      '--watch',
+    ]);
     stop.abort();
     await worker;
     expect(watched.code).toBe(0);

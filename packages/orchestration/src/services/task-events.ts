@@ -158,11 +158,7 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
           }
           yield event;
           lastSentAt = Date.now();
-          if (
-            e.kind === 'task' &&
-            isTerminalTaskState(taskState) &&
-            !(await resumedLater(taskUuid, taskState, cursor))
-          )
+          if (e.kind === 'task' && isTerminalTaskState(taskState) && !(await resumedLater(taskUuid, taskState, cursor)))
             return;
           if (stop.signal.aborted) return;
         }

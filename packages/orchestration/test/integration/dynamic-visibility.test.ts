@@ -203,9 +203,9 @@ describe('expansion events', () => {
       headers: { 'last-event-id': String(decision!.eventId) },
     });
     const resumed = (await readSse(res)).filter((m) => m.event !== 'keepalive' && m.data !== undefined);
-    expect(resumed.map((m) => m.event).filter((t) => (EXPANSION_EVENT_TYPES as readonly string[]).includes(t!))).toEqual(
-      ['batch.workers_created'],
-    );
+    expect(
+      resumed.map((m) => m.event).filter((t) => (EXPANSION_EVENT_TYPES as readonly string[]).includes(t!)),
+    ).toEqual(['batch.workers_created']);
   });
 
   it('replay reads in pages (3 events here) and yields what the tables hold, in event order', async () => {
@@ -270,7 +270,11 @@ describe('step reads of a dynamic task', () => {
         },
       }),
     );
-    expect(by.get('merge')).toMatchObject({ stepType: 'deferred_convergence', createdByStepName: 'split', batch: null });
+    expect(by.get('merge')).toMatchObject({
+      stepType: 'deferred_convergence',
+      createdByStepName: 'split',
+      batch: null,
+    });
     const one = await fetch(`${base}/v1/tasks/${taskUuid}/workflow_steps/${by.get('chunk_002')!.stepUuid}`);
     expect(await one.json()).toMatchObject({
       name: 'chunk_002',

@@ -402,7 +402,10 @@ export function makeTaskExpansion(overrides: Partial<TaskExpansion> = {}): TaskE
 }
 
 /** An expansion event of `type` (a batch expansion, or a decision's branches). */
-export function makeExpansionEvent(type: ExpansionEventType, overrides: Partial<TaskStatusEvent> = {}): TaskStatusEvent {
+export function makeExpansionEvent(
+  type: ExpansionEventType,
+  overrides: Partial<TaskStatusEvent> = {},
+): TaskStatusEvent {
   const expansion =
     type === 'batch.workers_created'
       ? makeTaskExpansion()

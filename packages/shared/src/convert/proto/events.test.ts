@@ -34,7 +34,12 @@ describe('TaskStatusUpdate', () => {
     [
       'no branches',
       makeExpansionEvent('decision.branches_created', {
-        expansion: makeTaskExpansion({ outcomeType: 'no_branches', createdSteps: [], workerTemplate: null, batchIds: [] }),
+        expansion: makeTaskExpansion({
+          outcomeType: 'no_branches',
+          createdSteps: [],
+          workerTemplate: null,
+          batchIds: [],
+        }),
       }),
     ],
   ])('round-trips an expansion payload (%s)', (_, event) => {

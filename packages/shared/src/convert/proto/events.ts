@@ -1,5 +1,10 @@
 // Task event stream (StreamTaskStatus): domain ↔ proto.
-import { EXPANSION_EVENT_TYPES, type TaskExpansion, type TaskStatusEvent, type WatchOptions } from '../../domain/events.js';
+import {
+  EXPANSION_EVENT_TYPES,
+  type TaskExpansion,
+  type TaskStatusEvent,
+  type WatchOptions,
+} from '../../domain/events.js';
 import { validationError } from '../../errors.js';
 import { TaskUpdateType as PbTaskUpdateType } from '../../gen/tasker/v1/tasks.js';
 import type {

@@ -192,7 +192,12 @@ describe('task events ↔ REST', () => {
       expect(taskEventFromRest(TaskEventSchema.parse(wire(taskEventToRest(event))))).toEqual(event);
     }
     const none = makeExpansionEvent('decision.branches_created', {
-      expansion: makeTaskExpansion({ outcomeType: 'no_branches', createdSteps: [], workerTemplate: null, batchIds: [] }),
+      expansion: makeTaskExpansion({
+        outcomeType: 'no_branches',
+        createdSteps: [],
+        workerTemplate: null,
+        batchIds: [],
+      }),
     });
     expect(taskEventFromRest(TaskEventSchema.parse(wire(taskEventToRest(none))))).toEqual(none);
     const bad = { ...taskEventToRest(makeExpansionEvent('batch.workers_created')) };

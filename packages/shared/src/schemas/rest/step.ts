@@ -47,7 +47,9 @@ export const StepResponseSchema = named(
     current_state: StepStateSchema,
     handler_callable: z.string(),
     step_type: z.enum(STEP_TYPES),
-    created_by_step_uuid: UuidSchema.nullable().describe('The decision or batchable step whose outcome created this step'),
+    created_by_step_uuid: UuidSchema.nullable().describe(
+      'The decision or batchable step whose outcome created this step',
+    ),
     created_by_step_name: z.string().nullable(),
     batch: StepBatchSchema.nullable().describe('Set for batch worker instances'),
     created_at: TimestampSchema,

@@ -42,7 +42,12 @@ const WORKERS = ['chunk_001', 'chunk_002', 'chunk_003'];
 function expansionsIn(value: unknown): unknown[] {
   return (value as TaskStatusEvent[])
     .filter(isExpansion)
-    .map((e) => [e.type, e.expansion?.triggerStepName, e.expansion?.createdSteps.map((c) => c.name), e.expansion?.batchIds]);
+    .map((e) => [
+      e.type,
+      e.expansion?.triggerStepName,
+      e.expansion?.createdSteps.map((c) => c.name),
+      e.expansion?.batchIds,
+    ]);
 }
 
 const DECISION = ['decision.branches_created', 'route', ['split'], []];
