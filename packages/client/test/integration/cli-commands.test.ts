@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWorkerLoop } from '../../../orchestration/test/integration/helpers/runtime.js';
+import { pipelineTemplate, runWorkerLoop } from '../../../orchestration/test/integration/helpers/runtime.js';
 import { createClient, type TaskerClient } from '../../src/index.js';
 import { BIN, bundleCli, cliRunner, runCommand, runNode } from './helpers/cli.js';
 import { LINEAR, LINEAR_YAML, MISSING_UUID, OUTLIVING_YAML, claimStep, completeStep } from './helpers/scenario.js';
@@ -34,23 +34,8 @@ afterAll(async () => {
 });
 
 /** A decision that picks a batch pipeline: the watch view grows as route and split create steps. */
-const DYNAMIC_YAML = `
-name: cli_pipeline
-namespace_name: cli_dyn
-version: 1.0.0
-steps:
-  - {name: start, handler: {callable: CliDyn.Start}}
-  - {name: route, type: decision, dependencies: [start], handler: {callable: CliDyn.Route}}
-  - {name: quick, dependencies: [route], handler: {callable: CliDyn.Quick}}
-  - {name: split, type: batchable, dependencies: [route], handler: {callable: CliDyn.Split}}
-  - name: chunk
-    type: batch_worker
-    dependencies: [split]
-    handler: {callable: CliDyn.Chunk}
-    batch_config: {worker_template: chunk, cursor_field: row, batch_size: 10}
-  - {name: merge, type: deferred_convergence, dependencies: [chunk], handler: {callable: CliDyn.Merge}}
-`;
-const CREATE_DYNAMIC = ['task', 'create', '--namespace', 'cli_dyn', '--name', 'cli_pipeline', '--version', '1.0.0'];
+const DYNAMIC_YAML = pipelineTemplate('cli_dyn');
+const CREATE_DYNAMIC = ['task', 'create', '--namespace', 'cli_dyn', '--name', 'pick_pipeline', '--version', '1.0.0'];
 
 /** Runs the dynamic template's steps until aborted: route picks split, split makes 3 batches of 25 rows. */
 function runDynamicWorker(signal: AbortSignal) {
@@ -60,8 +45,8 @@ function runDynamicWorker(signal: AbortSignal) {
     namespaces: ['cli_dyn'],
     waitMs: 200,
     handlers: {
-      'CliDyn.Route': () => ({ decision_point_outcome: { type: 'create_steps', step_names: ['split'] } }),
-      'CliDyn.Split': () => ({ batch_processing_outcome: { type: 'create_batches', total_items: 25 } }),
+      'Pipeline.Route': () => ({ decision_point_outcome: { type: 'create_steps', step_names: ['split'] } }),
+      'Pipeline.Split': () => ({ batch_processing_outcome: { type: 'create_batches', total_items: 25 } }),
       '*': async () => (await sleep(50), { ok: true }),
     },
   });
@@ -84,6 +69,14 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
       env: { TASKER_API_KEY: TEST_API_KEY, TASKER_TOKEN: undefined, TASKER_DATA_DIR: undefined },
     });
   const tag = `cli-${transport}`;
+  // util-linux `script` gives the CLI a pseudo-terminal (120 columns); resolves with the run or its failure.
+  const onTerminal = (args: string[]): Promise<unknown> => {
+    const command = [process.execPath, script, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    return runCommand('/usr/bin/script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: { TASKER_API_KEY: TEST_API_KEY, COLUMNS: '120' },
+    }).catch((e: unknown) => e);
+  };
 
   it('creates a task, fixes a failed step through the DLQ, resumes it and watches it complete', async () => {
     const task = (await cli().json([
@@ -270,23 +263,7 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
       waitMs: 200,
       handlers: { '*': async () => (await sleep(100), { ok: true }) },
     });
-    const command = [
-      process.execPath,
-      script,
-      ...global(),
-      ...CREATE,
-      '--context',
-      '{"invoice_id": 10}',
-      '--tag',
-      tag,
-      '--watch',
-    ]
-      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-      .join(' ');
-    const tty = await runCommand('/usr/bin/script', ['-qec', command, '/dev/null'], {
-      cwd,
-      env: { TASKER_API_KEY: TEST_API_KEY, COLUMNS: '120' },
-    }).catch((e: unknown) => e);
+    const tty = await onTerminal([...global(), ...CREATE, '--context', '{"invoice_id": 10}', '--tag', tag, '--watch']);
     stop.abort();
     await worker;
     expect(tty).toMatchObject({ code: 0 });
@@ -327,21 +304,7 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     async () => {
       const stop = new AbortController();
       const worker = runDynamicWorker(stop.signal);
-      const command = [
-        process.execPath,
-        script,
-        ...global(),
-        ...CREATE_DYNAMIC,
-        '--context',
-        `{"run": "${tag}-tty"}`,
-        '--watch',
-      ]
-        .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-        .join(' ');
-      const tty = await runCommand('/usr/bin/script', ['-qec', command, '/dev/null'], {
-        cwd,
-        env: { TASKER_API_KEY: TEST_API_KEY, COLUMNS: '120' },
-      }).catch((e: unknown) => e);
+      const tty = await onTerminal([...global(), ...CREATE_DYNAMIC, '--context', `{"run": "${tag}-tty"}`, '--watch']);
       stop.abort();
       await worker;
       expect(tty).toMatchObject({ code: 0 });

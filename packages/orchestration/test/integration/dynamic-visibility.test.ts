@@ -14,30 +14,16 @@ import { buildRestApp } from '../../src/rest/app.js';
 import { closeApp } from '../../src/rest/plumbing.js';
 import { claimByName, completeStep } from './helpers/dynamic.js';
 import { createTaskerClients, type TaskerClients } from './helpers/grpc-client.js';
-import { historyProblems, startTestRuntime, TEST_PRINCIPAL, type TestRuntime } from './helpers/runtime.js';
+import {
+  historyProblems,
+  pipelineTemplate,
+  startTestRuntime,
+  TEST_PRINCIPAL,
+  type TestRuntime,
+} from './helpers/runtime.js';
 import { readSse } from './rest-helpers.js';
 
 const NS = 'dyn_vis';
-const h = (callable: string) => ({ callable });
-const TEMPLATE = {
-  name: 'pick_pipeline',
-  namespace_name: NS,
-  version: '1.0.0',
-  steps: [
-    { name: 'start', handler: h('Start') },
-    { name: 'route', type: 'decision', dependencies: ['start'], handler: h('Route') },
-    { name: 'quick', dependencies: ['route'], handler: h('Quick') },
-    { name: 'split', type: 'batchable', dependencies: ['route'], handler: h('Split') },
-    {
-      name: 'chunk',
-      type: 'batch_worker',
-      dependencies: ['split'],
-      handler: h('Chunk'),
-      batch_config: { worker_template: 'chunk', cursor_field: 'row', batch_size: 10 },
-    },
-    { name: 'merge', type: 'deferred_convergence', dependencies: ['chunk'], handler: h('Merge') },
-  ],
-};
 const WORKERS = ['chunk_001', 'chunk_002', 'chunk_003'];
 
 let rt: TestRuntime;
@@ -49,7 +35,7 @@ let grpc: TaskerClients;
 beforeAll(async () => {
   // Replays read 3 events per query, so every replay below crosses pages.
   rt = await startTestRuntime({ task_events: { replay_batch: 3 } });
-  await rt.services.templates.register(TEST_PRINCIPAL, [TEMPLATE], { force: false });
+  await rt.services.templates.register(TEST_PRINCIPAL, [pipelineTemplate(NS)], { force: false });
   const config = { ...rt.config, auth: { ...rt.config.auth, enabled: false } } as Config;
   app = await buildRestApp(rt.services, config);
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -3,6 +3,7 @@
 // so no claimable step outlives the run that created it.
 import type { ClaimedStep, CreateTaskInput, JsonValue, Task } from '@tasker/shared';
 import type { Services } from '../../../src/services/types.js';
+import { pipelineTemplate } from '../helpers/runtime.js';
 import type { ParityContext } from './types.js';
 
 export const PARITY_NAMESPACE = 'parity';
@@ -32,31 +33,15 @@ steps:
 `;
 
 /** A decision that picks a batch pipeline: its steps appear as the task runs (dynamic scenarios). */
-export const DYNAMIC_TEMPLATE = `
-name: parity_dynamic
-namespace_name: ${PARITY_NAMESPACE}
-version: 1.0.0
-description: Parity suite decision and batch
-steps:
-  - {name: start, handler: {callable: ParityDyn.Start}}
-  - {name: route, type: decision, dependencies: [start], handler: {callable: ParityDyn.Route}}
-  - {name: quick, dependencies: [route], handler: {callable: ParityDyn.Quick}}
-  - {name: split, type: batchable, dependencies: [route], handler: {callable: ParityDyn.Split}}
-  - name: chunk
-    type: batch_worker
-    dependencies: [split]
-    handler: {callable: ParityDyn.Chunk}
-    batch_config: {worker_template: chunk, cursor_field: row, batch_size: 10}
-  - {name: merge, type: deferred_convergence, dependencies: [chunk], handler: {callable: ParityDyn.Merge}}
-`;
+export const DYNAMIC_TEMPLATE = pipelineTemplate(PARITY_NAMESPACE);
 
 /** What each step of a dynamic task answers: route picks the batch pipeline, split makes 3 batches of 25 rows. */
 const DYNAMIC_RESULTS: Record<string, JsonValue> = {
-  'ParityDyn.Start': { rows: 25 },
-  'ParityDyn.Route': { decision_point_outcome: { type: 'create_steps', step_names: ['split'] } },
-  'ParityDyn.Split': { batch_processing_outcome: { type: 'create_batches', total_items: 25 } },
-  'ParityDyn.Chunk': { processed: true },
-  'ParityDyn.Merge': { merged: true },
+  'Pipeline.Start': { rows: 25 },
+  'Pipeline.Route': { decision_point_outcome: { type: 'create_steps', step_names: ['split'] } },
+  'Pipeline.Split': { batch_processing_outcome: { type: 'create_batches', total_items: 25 } },
+  'Pipeline.Chunk': { processed: true },
+  'Pipeline.Merge': { merged: true },
 };
 
 export const WORK_HANDLER = 'ParityWorker.Work';
@@ -199,10 +184,10 @@ async function taskReaching(ctx: ParityContext, taskUuid: string, state: Task['s
  * split, then each chunk), so both transports' runs record the same history.
  */
 export async function completeDynamicTask(ctx: ParityContext): Promise<Task> {
-  const task = await createTask(ctx, { name: 'parity_dynamic', context: { order: `dyn-${ctx.token}` } });
+  const task = await createTask(ctx, { name: 'pick_pipeline', context: { order: `dyn-${ctx.token}` } });
   const workerId = `worker-${ctx.token}`;
-  const order = ['ParityDyn.Start', 'ParityDyn.Route', 'ParityDyn.Split'];
-  order.push('ParityDyn.Chunk', 'ParityDyn.Chunk', 'ParityDyn.Chunk', 'ParityDyn.Merge');
+  const order = ['Pipeline.Start', 'Pipeline.Route', 'Pipeline.Split'];
+  order.push('Pipeline.Chunk', 'Pipeline.Chunk', 'Pipeline.Chunk', 'Pipeline.Merge');
   for (const handler of order) {
     const step = await claimThroughServices(ctx, handler, workerId);
     if (step.taskUuid !== task.taskUuid) throw new Error(`claimed a ${handler} step of another task`);
