@@ -68,7 +68,8 @@ export async function listStepAudit(sql: Db, taskUuid: string, stepUuid: string)
   return rows.map(stepAuditFromRow);
 }
 
-export type StepActionOutcome = 'ok' | 'not_found' | 'invalid_state';
+/** invalid_outcome: complete_manually of a decision or batchable step whose result's outcome cannot be applied. */
+export type StepActionOutcome = 'ok' | 'not_found' | 'invalid_state' | 'invalid_outcome';
 
 /** What complete_manually stores: the result as the step's results, and an audit payload with the metadata. */
 function manualPayload(action: StepManualAction): { result: JsonValue | null; audit: JsonValue | null } {
@@ -86,17 +87,25 @@ function manualPayload(action: StepManualAction): { result: JsonValue | null; au
 export async function applyStepAction(
   sql: Db,
   args: { taskUuid: string; stepUuid: string; action: StepManualAction; namespaces: readonly string[] | null },
-): Promise<{ outcome: StepActionOutcome; stepState: StepState | null; taskState: TaskState | null }> {
+): Promise<{
+  outcome: StepActionOutcome;
+  stepState: StepState | null;
+  taskState: TaskState | null;
+  detail: string | null;
+}> {
   const { action } = args;
   const payload = manualPayload(action);
   const result = payload.result === null ? null : sql.json(payload.result as JSONValue);
   const audit = payload.audit === null ? null : sql.json(payload.audit as JSONValue);
-  const [row] = await sql<{ outcome: StepActionOutcome; step_state: StepState | null; task_state: TaskState | null }[]>`
+  const [row] = await sql<
+    { outcome: StepActionOutcome; step_state: StepState | null; task_state: TaskState | null; detail: string | null }[]
+  >`
     SELECT * FROM tasker.apply_step_action(${args.taskUuid}, ${args.stepUuid}, ${action.type}, ${action.performedBy},
       ${action.reason}, ${result}::jsonb, ${audit}::jsonb, ${args.namespaces as string[] | null}::text[])`;
   return {
     outcome: row?.outcome ?? 'not_found',
     stepState: row?.step_state ?? null,
     taskState: row?.task_state ?? null,
+    detail: row?.detail ?? null,
   };
 }
