@@ -109,3 +109,50 @@ export async function parentsOf(sql: Sql, taskUuid: string, name: string): Promi
     WHERE c.task_uuid = ${taskUuid} AND c.name = ${name} ORDER BY p.name`;
   return rows.map((r) => r.name);
 }
+
+/** Creates a task of `name` (a unique context, so identity never collides). */
+export async function startTask(
+  services: Services,
+  namespace: string,
+  name: string,
+  context: Record<string, JsonValue> = {},
+): Promise<string> {
+  const task = await services.tasks.create(TEST_PRINCIPAL, {
+    namespace,
+    name,
+    version: '1.0.0',
+    context: { ...context, nonce: Math.random() },
+    initiator: 'test',
+    sourceSystem: 'vitest',
+    reason: 'dynamic',
+  });
+  return task.taskUuid;
+}
+
+/** `n` cursor configs 001… of 10 items each. */
+export function cursorConfigs(n: number): JsonValue[] {
+  return Array.from({ length: n }, (_, i) => ({
+    batch_id: String(i + 1).padStart(3, '0'),
+    start_cursor: i * 10,
+    end_cursor: (i + 1) * 10,
+    batch_size: 10,
+  }));
+}
+
+/** Lets the step's lease lapse and runs the lease sweeper once; returns what it did to that step. */
+export async function expireLease(sql: Sql, stepUuid: string): Promise<{ step_state: string; error_type: string }> {
+  await sql`UPDATE tasker.steps SET lease_expires_at = now() - interval '1 second' WHERE step_uuid = ${stepUuid}`;
+  const rows = await sql<{ step_uuid: string; step_state: string; error_type: string }[]>`
+    SELECT step_uuid, step_state, error_type FROM tasker.sweep_expired_leases(100, 1)`;
+  const row = rows.find((r) => r.step_uuid === stepUuid);
+  if (row === undefined) throw new Error(`the sweeper did not expire ${stepUuid}`);
+  return row;
+}
+
+/** How many workers of the template run (enqueued, in_progress or waiting_for_retry) in the task. */
+export async function runningWorkers(sql: Sql, taskUuid: string, template: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM tasker.steps
+    WHERE task_uuid = ${taskUuid} AND template_step = ${template} AND state IN ('enqueued', 'in_progress', 'waiting_for_retry')`;
+  return row?.n ?? 0;
+}
