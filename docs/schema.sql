@@ -498,8 +498,63 @@ COMMENT ON VIEW tasker.step_events IS 'Every step event (transitions, finished a
 -- ----------------------------------------------------------------------------------------------------
 -- Functions
 
+CREATE OR REPLACE FUNCTION tasker.apply_failure_strategy(p_step uuid, p_actor text)
+ RETURNS text
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  w tasker.steps;
+  s tasker.steps;
+  r record;
+  v_strategy text;
+  v_counts tasker.step_counts := ROW(0, 0, 0, 0, 0, 0, 0)::tasker.step_counts;
+BEGIN
+  SELECT * INTO w FROM tasker.steps x WHERE x.step_uuid = p_step;
+  v_strategy := coalesce(w.initialization->'batch_metadata'->>'failure_strategy', 'continue_on_failure');
+  IF v_strategy = 'continue_on_failure' THEN
+    PERFORM tasker.insert_step_transition(w.task_uuid, w.step_uuid, 'error', 'complete', 'complete_manually', w.attempts,
+              p_actor, 'failure_strategy continue_on_failure', jsonb_build_object('failure_strategy', v_strategy));
+    UPDATE tasker.steps x SET state = 'complete', results = jsonb_build_object('failed', true, 'error', w.last_error),
+                              completed_at = now(), updated_at = now()
+    WHERE x.step_uuid = w.step_uuid;
+    RETURN 'complete';
+  END IF;
+  IF v_strategy = 'fail_fast' THEN
+    FOR r IN
+      SELECT * FROM tasker.steps x
+      WHERE x.task_uuid = w.task_uuid AND x.created_by_step_uuid = w.created_by_step_uuid
+        AND x.template_step = w.template_step AND x.step_uuid <> w.step_uuid
+        AND x.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry')
+      ORDER BY x.step_uuid FOR UPDATE
+    LOOP
+      SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = r.step_uuid;
+      IF r.state = 'in_progress' THEN
+        PERFORM tasker.record_attempt(s, 'cancelled', 'cancel', 'cancelled', p_actor, NULL,
+                  jsonb_build_object('message', format('fail_fast: batch worker %s failed', w.name)));
+      ELSE
+        PERFORM tasker.flush_enqueue_event(s);
+        PERFORM tasker.insert_step_transition(w.task_uuid, r.step_uuid, r.state, 'cancelled', 'cancel', r.attempts, p_actor,
+                  format('fail_fast: batch worker %s failed', w.name));
+      END IF;
+      v_counts := tasker.counts_move(v_counts, r.state, 'cancelled');
+    END LOOP;
+    UPDATE tasker.steps x SET state = 'cancelled', completed_at = now(), lease_token = NULL, lease_expires_at = NULL,
+                              leased_by = NULL, next_retry_at = NULL, enqueue_event_id = NULL, enqueue_from = NULL,
+                              claim_event_id = NULL, held = 0, unsatisfied_parents = x.unsatisfied_parents - x.held,
+                              total_parents = x.total_parents - x.held, updated_at = now()
+    WHERE x.task_uuid = w.task_uuid AND x.created_by_step_uuid = w.created_by_step_uuid
+      AND x.template_step = w.template_step AND x.step_uuid <> w.step_uuid
+      AND x.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry');
+    UPDATE tasker.tasks t SET steps_pending = t.steps_pending + (v_counts).pending, steps_active = t.steps_active + (v_counts).active,
+                              steps_waiting_for_retry = t.steps_waiting_for_retry + (v_counts).waiting_for_retry,
+                              steps_cancelled = t.steps_cancelled + (v_counts).cancelled, updated_at = now()
+    WHERE t.task_uuid = w.task_uuid AND (v_counts).cancelled > 0;
+  END IF;
+  RETURN 'error';
+END $function$;
+
 CREATE OR REPLACE FUNCTION tasker.apply_step_action(p_task uuid, p_step uuid, p_action text, p_actor text, p_reason text, p_result jsonb, p_audit jsonb, p_namespaces text[])
- RETURNS TABLE(outcome text, step_state text, task_state text)
+ RETURNS TABLE(outcome text, step_state text, task_state text, detail text)
  LANGUAGE plpgsql
 AS $function$
 #variable_conflict use_column
@@ -508,23 +563,36 @@ DECLARE
   s tasker.steps;
   c tasker.step_counts;
   rel record;
+  d record;
+  v_err jsonb;
+  v_hold boolean;
   v_to text;
   v_state text;
 BEGIN
   SELECT * INTO t FROM tasker.tasks x WHERE x.task_uuid = p_task FOR UPDATE;
   IF NOT FOUND OR (p_namespaces IS NOT NULL AND NOT (t.namespace = ANY (p_namespaces))) THEN
-    RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text;
+    RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text, NULL::text;
     RETURN;
   END IF;
   SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = p_step AND x.task_uuid = p_task FOR UPDATE;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'not_found'::text, NULL::text, t.state;
+    RETURN QUERY SELECT 'not_found'::text, NULL::text, t.state, NULL::text;
     RETURN;
   END IF;
   v_to := tasker.step_next_state(s.state, p_action);
   IF v_to IS NULL OR p_action NOT IN ('reset_for_retry', 'resolve_manually', 'complete_manually') THEN
-    RETURN QUERY SELECT 'invalid_state'::text, s.state, t.state;
+    RETURN QUERY SELECT 'invalid_state'::text, s.state, t.state, NULL::text;
     RETURN;
+  END IF;
+  IF p_action = 'complete_manually' AND s.step_type IN ('decision', 'batchable') THEN
+    -- The expansion first, as on a worker's result: its steps are created before the step completes.
+    v_err := tasker.expand_step(p_step, p_result, NULL, p_actor);
+    IF v_err IS NOT NULL THEN
+      RETURN QUERY SELECT 'invalid_outcome'::text, s.state, t.state, format('%s: %s', v_err->>'error_type', v_err->>'message');
+      RETURN;
+    END IF;
+    -- Its counters moved with the created steps.
+    SELECT * INTO t FROM tasker.tasks x WHERE x.task_uuid = p_task;
   END IF;
 
   IF s.state = 'enqueued' THEN
@@ -538,6 +606,10 @@ BEGIN
     UPDATE tasker.steps x SET state = 'pending', attempts = 0, next_retry_at = NULL, backoff_request_seconds = NULL,
                               updated_at = now()
     WHERE x.step_uuid = p_step;
+    -- Nothing is dispatched (the task waits for resume); the worker may have to wait for a slot.
+    IF s.step_type = 'batch_worker' THEN
+      PERFORM tasker.refresh_batch_slots(p_task, s.created_by_step_uuid, s.template_step);
+    END IF;
     v_state := tasker.settle_task(t, c, NULL, 0, p_actor);
   ELSE
     UPDATE tasker.steps x SET state = v_to,
@@ -545,13 +617,26 @@ BEGIN
                               completed_at = now(), next_retry_at = NULL, enqueue_event_id = NULL, enqueue_from = NULL,
                               updated_at = now()
     WHERE x.step_uuid = p_step;
-    rel := tasker.release_children(p_step, c.error > 0 OR t.state IN ('blocked_by_failures', 'error'));
+    v_hold := c.error > 0 OR t.state IN ('blocked_by_failures', 'error');
+    rel := tasker.release_children(p_step, v_hold);
     c := tasker.counts_move(c, 'pending', 'enqueued', rel.o_enqueued);
-    v_state := tasker.settle_task(t, c, 'step_completed', rel.o_enqueued, p_actor);
     IF rel.o_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(t.namespace, rel.o_handlers); END IF;
+    IF s.step_type IN ('decision', 'batchable', 'batch_worker') THEN
+      IF s.step_type = 'batch_worker' THEN
+        PERFORM tasker.refresh_batch_slots(p_task, s.created_by_step_uuid, s.template_step);
+      ELSE
+        PERFORM tasker.refresh_convergence_holds(p_task);
+      END IF;
+      d := tasker.dispatch_ready_steps(p_task, v_hold, t.state);
+      c := tasker.counts_move(c, 'pending', 'enqueued', d.o_enqueued);
+      IF d.o_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(t.namespace, d.o_handlers); END IF;
+      v_state := tasker.settle_task(t, c, 'step_completed', rel.o_enqueued + d.o_enqueued, p_actor);
+    ELSE
+      v_state := tasker.settle_task(t, c, 'step_completed', rel.o_enqueued, p_actor);
+    END IF;
   END IF;
   PERFORM tasker.notify_task_event(p_task);
-  RETURN QUERY SELECT 'ok'::text, v_to, v_state;
+  RETURN QUERY SELECT 'ok'::text, v_to, v_state, NULL::text;
 END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.backoff_delay_ms(p_kind text, p_base_ms integer, p_max_ms integer, p_jitter double precision, p_attempts integer, p_multiplier double precision)
@@ -965,6 +1050,10 @@ BEGIN
                                   lease_expires_at = NULL, leased_by = NULL, next_retry_at = NULL,
                                   enqueue_event_id = NULL, enqueue_from = NULL, claim_event_id = NULL, updated_at = now()
         WHERE x.step_uuid = ANY (v_ids);
+        -- Stopped batch workers run no more: their batches' holds follow (released ones wait for resume).
+        PERFORM tasker.refresh_batch_slots(r.tid, b.created_by_step_uuid, b.template_step)
+        FROM (SELECT DISTINCT x.created_by_step_uuid, x.template_step FROM tasker.steps x
+              WHERE x.step_uuid = ANY (v_ids) AND x.step_type = 'batch_worker') b;
         steps_stopped := cardinality(v_ids);
         -- The task's own transition last: a watcher's stream ends at it, after every step event.
         PERFORM tasker.insert_task_transition(r.tid, r.st, 'error', 'staleness_timeout', 'staleness_detector', v_reason,
@@ -1075,6 +1164,22 @@ BEGIN
     END IF;
     RETURN NEXT;
   END LOOP;
+END $function$;
+
+CREATE OR REPLACE FUNCTION tasker.dispatch_ready_steps(p_task uuid, p_hold boolean, p_state text, OUT o_enqueued integer, OUT o_handlers text[])
+ RETURNS record
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  WITH moved AS (
+    UPDATE tasker.steps x SET state = 'enqueued', enqueued_at = now(), enqueue_event_id = nextval('tasker.event_id_seq'),
+                              enqueue_from = 'pending', updated_at = now()
+    WHERE x.task_uuid = p_task AND x.state = 'pending' AND x.unsatisfied_parents = 0
+      AND (NOT p_hold OR (p_state <> 'error' AND x.step_type = 'batch_worker'
+                          AND x.initialization->'batch_metadata'->>'failure_strategy' = 'isolate'))
+    RETURNING x.handler_callable
+  )
+  SELECT count(*)::integer, coalesce(array_agg(moved.handler_callable), '{}') INTO o_enqueued, o_handlers FROM moved;
 END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.dynamic_error(p_type text, p_message text)
@@ -1718,6 +1823,38 @@ BEGIN
   RETURN v_ev;
 END $function$;
 
+CREATE OR REPLACE FUNCTION tasker.refresh_batch_slots(p_task uuid, p_batch uuid, p_template text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  v_cap integer;
+  v_released integer;
+BEGIN
+  SELECT (x.plan->'steps'->p_template->'batch'->>'parallelism')::integer INTO v_cap
+  FROM tasker.task_plans x WHERE x.task_uuid = p_task;
+  IF v_cap IS NULL THEN
+    RETURN false;
+  END IF;
+  WITH w AS (
+    SELECT x.step_uuid, x.state FROM tasker.steps x
+    WHERE x.task_uuid = p_task AND x.created_by_step_uuid = p_batch AND x.template_step = p_template
+  ), want AS (
+    SELECT w.step_uuid,
+           CASE WHEN row_number() OVER (ORDER BY w.step_uuid)
+                     <= greatest(v_cap - (SELECT count(*) FROM w WHERE w.state IN ('enqueued', 'in_progress', 'waiting_for_retry')), 0)
+                THEN 0 ELSE 1 END::smallint AS h
+    FROM w WHERE w.state = 'pending'
+  ), up AS (
+    UPDATE tasker.steps x SET held = want.h, total_parents = x.total_parents - x.held + want.h,
+                              unsatisfied_parents = x.unsatisfied_parents - x.held + want.h, updated_at = now()
+    FROM want WHERE x.step_uuid = want.step_uuid AND x.held <> want.h
+    RETURNING want.h
+  )
+  SELECT count(*) FILTER (WHERE up.h = 0) INTO v_released FROM up;
+  RETURN v_released > 0;
+END $function$;
+
 CREATE OR REPLACE FUNCTION tasker.refresh_convergence_holds(p_task uuid)
  RETURNS void
  LANGUAGE plpgsql
@@ -1888,9 +2025,7 @@ DECLARE
   v_bw_pos integer[] := '{}';
   v_finished uuid[] := '{}';
   v_sweep uuid[] := '{}';
-  v_cancel_counts tasker.step_counts;
   v_strategy text;
-  w tasker.steps;
   r record;
 BEGIN
   IF v_n = 0 THEN
@@ -2008,76 +2143,26 @@ BEGIN
     END IF;
     v_release := v_cids;
 
-    -- Batch workers that ended in error, by their batch's failure_strategy: continue_on_failure completes the
-    -- worker with its error as its result (the aggregator receives it by name); fail_fast cancels its unfinished
-    -- siblings (the task then fails like any permanent failure); isolate leaves it in error for an operator.
+    -- Batch workers that ended in error follow their batch's failure_strategy (tasker.apply_failure_strategy);
+    -- one completed by continue_on_failure releases its children like any completion.
     FOR i IN 1..cardinality(v_bw_failed) LOOP
-      SELECT * INTO w FROM tasker.steps x WHERE x.step_uuid = v_bw_failed[i];
-      v_strategy := coalesce(w.initialization->'batch_metadata'->>'failure_strategy', 'continue_on_failure');
-      v_finished := v_finished || w.step_uuid;
-      IF v_strategy = 'continue_on_failure' THEN
-        PERFORM tasker.insert_step_transition(w.task_uuid, w.step_uuid, 'error', 'complete', 'complete_manually', w.attempts,
-                  'engine', 'failure_strategy continue_on_failure', jsonb_build_object('failure_strategy', v_strategy));
-        UPDATE tasker.steps x SET state = 'complete', results = jsonb_build_object('failed', true, 'error', w.last_error),
-                                  completed_at = now(), updated_at = now()
-        WHERE x.step_uuid = w.step_uuid;
+      v_strategy := tasker.apply_failure_strategy(v_bw_failed[i], 'engine');
+      v_finished := v_finished || v_bw_failed[i];
+      IF v_strategy = 'complete' THEN
         v_move_to[v_bw_pos[i]] := 'complete';
-        v_step_state[array_position(v_ids, w.step_uuid)] := 'complete';
-        v_release := v_release || w.step_uuid;
-      ELSIF v_strategy = 'fail_fast' THEN
-        v_cancel_counts := ROW(0, 0, 0, 0, 0, 0, 0)::tasker.step_counts;
-        FOR r IN
-          SELECT * FROM tasker.steps x
-          WHERE x.task_uuid = w.task_uuid AND x.created_by_step_uuid = w.created_by_step_uuid
-            AND x.template_step = w.template_step AND x.step_uuid <> w.step_uuid
-            AND x.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry')
-          ORDER BY x.step_uuid FOR UPDATE
-        LOOP
-          IF r.state = 'in_progress' THEN
-            SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = r.step_uuid;
-            PERFORM tasker.record_attempt(s, 'cancelled', 'cancel', 'cancelled', 'engine', NULL,
-                      jsonb_build_object('message', format('fail_fast: batch worker %s failed', w.name)));
-          ELSE
-            SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = r.step_uuid;
-            PERFORM tasker.flush_enqueue_event(s);
-            PERFORM tasker.insert_step_transition(w.task_uuid, r.step_uuid, r.state, 'cancelled', 'cancel', r.attempts, 'engine',
-                      format('fail_fast: batch worker %s failed', w.name));
-          END IF;
-          v_cancel_counts := tasker.counts_move(v_cancel_counts, r.state, 'cancelled');
-        END LOOP;
-        UPDATE tasker.steps x SET state = 'cancelled', completed_at = now(), lease_token = NULL, lease_expires_at = NULL,
-                                  leased_by = NULL, next_retry_at = NULL, enqueue_event_id = NULL, enqueue_from = NULL,
-                                  claim_event_id = NULL, held = 0, unsatisfied_parents = x.unsatisfied_parents - x.held,
-                                  total_parents = x.total_parents - x.held, updated_at = now()
-        WHERE x.task_uuid = w.task_uuid AND x.created_by_step_uuid = w.created_by_step_uuid
-          AND x.template_step = w.template_step AND x.step_uuid <> w.step_uuid
-          AND x.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry');
-        UPDATE tasker.tasks t SET steps_pending = t.steps_pending + (v_cancel_counts).pending,
-                                  steps_active = t.steps_active + (v_cancel_counts).active,
-                                  steps_waiting_for_retry = t.steps_waiting_for_retry + (v_cancel_counts).waiting_for_retry,
-                                  steps_cancelled = t.steps_cancelled + (v_cancel_counts).cancelled, updated_at = now()
-        WHERE t.task_uuid = w.task_uuid AND (v_cancel_counts).cancelled > 0;
+        v_step_state[array_position(v_ids, v_bw_failed[i])] := 'complete';
+        v_release := v_release || v_bw_failed[i];
       END IF;
     END LOOP;
 
-    -- Parallelism: each batch worker that finished here frees its slot for the next waiting sibling.
+    -- Parallelism: the batches of workers that finished or failed here give their free slots to waiting siblings.
     IF cardinality(v_finished) > 0 THEN
-      WITH done AS (
-        SELECT x.task_uuid, x.created_by_step_uuid AS b, x.template_step AS tmpl, count(*)::integer AS n
-        FROM tasker.steps x WHERE x.step_uuid = ANY (v_finished) GROUP BY 1, 2, 3
-      ), nxt AS (
-        SELECT y.step_uuid FROM done
-        CROSS JOIN LATERAL (SELECT z.step_uuid FROM tasker.steps z
-                            WHERE z.task_uuid = done.task_uuid AND z.created_by_step_uuid = done.b AND z.template_step = done.tmpl
-                              AND z.state = 'pending' AND z.held > 0
-                            ORDER BY z.step_uuid LIMIT done.n) y
-      ), freed AS (
-        UPDATE tasker.steps x SET held = x.held - 1, unsatisfied_parents = x.unsatisfied_parents - 1,
-                                  total_parents = x.total_parents - 1, updated_at = now()
-        FROM nxt WHERE x.step_uuid = nxt.step_uuid
-        RETURNING x.task_uuid
-      )
-      SELECT v_sweep || coalesce(array_agg(DISTINCT freed.task_uuid), '{}') INTO v_sweep FROM freed;
+      FOR r IN SELECT DISTINCT x.task_uuid AS tid, x.created_by_step_uuid AS b, x.template_step AS tmpl
+               FROM tasker.steps x WHERE x.step_uuid = ANY (v_finished) LOOP
+        IF tasker.refresh_batch_slots(r.tid, r.b, r.tmpl) THEN
+          v_sweep := v_sweep || r.tid;
+        END IF;
+      END LOOP;
     END IF;
 
     IF cardinality(v_release) > 0 THEN
@@ -2525,6 +2610,12 @@ DECLARE
   t tasker.tasks;
   s tasker.steps;
   f record;
+  c tasker.step_counts;
+  rel record;
+  d record;
+  v_to text;
+  v_hold boolean;
+  v_n integer;
   v_timeout boolean;
 BEGIN
   FOR r IN
@@ -2545,12 +2636,33 @@ BEGIN
                              ELSE format('the lease of worker %s expired without a result or heartbeat', s.leased_by) END,
              'error_type', error_type, 'retryable', true, 'status_code', NULL),
            true, NULL, p_multiplier, 'lease_sweeper', NULL);
-    PERFORM tasker.settle_task(t, tasker.counts_move(tasker.counts_of(t), 'in_progress', f.o_state), 'step_failed', 0,
-                               'lease_sweeper');
+    v_to := f.o_state;
+    IF s.step_type = 'batch_worker' AND f.o_state = 'error' THEN
+      v_to := tasker.apply_failure_strategy(r.sid, 'lease_sweeper');
+      -- fail_fast counted its cancellations on the task row.
+      SELECT * INTO t FROM tasker.tasks x WHERE x.task_uuid = r.tid;
+      c := tasker.counts_move(tasker.counts_of(t), 'in_progress', v_to);
+      v_hold := c.error > 0 OR t.state IN ('blocked_by_failures', 'error');
+      v_n := 0;
+      IF v_to = 'complete' THEN
+        rel := tasker.release_children(r.sid, v_hold);
+        v_n := rel.o_enqueued;
+        IF rel.o_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(s.namespace, rel.o_handlers); END IF;
+      END IF;
+      PERFORM tasker.refresh_batch_slots(r.tid, s.created_by_step_uuid, s.template_step);
+      d := tasker.dispatch_ready_steps(r.tid, v_hold, t.state);
+      IF d.o_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(s.namespace, d.o_handlers); END IF;
+      v_n := v_n + d.o_enqueued;
+      PERFORM tasker.settle_task(t, tasker.counts_move(c, 'pending', 'enqueued', v_n),
+                                 CASE WHEN v_to = 'complete' THEN 'step_completed' ELSE 'step_failed' END, v_n, 'lease_sweeper');
+    ELSE
+      PERFORM tasker.settle_task(t, tasker.counts_move(tasker.counts_of(t), 'in_progress', f.o_state), 'step_failed', 0,
+                                 'lease_sweeper');
+    END IF;
     PERFORM tasker.notify_task_event(r.tid);
     step_uuid := r.sid;
     task_uuid := r.tid;
-    step_state := f.o_state;
+    step_state := v_to;
     next_retry_at := f.o_next_retry_at;
     RETURN NEXT;
   END LOOP;
@@ -2579,6 +2691,21 @@ AS $function$
     JOIN s p ON p.step_uuid = e.parent_step_uuid
     WHERE e.task_uuid = p_task_uuid
     GROUP BY e.child_step_uuid
+  ),
+  plan AS (
+    SELECT x.plan, pp.o_existing, pp.o_possible FROM tasker.task_plans x
+    CROSS JOIN LATERAL tasker.plan_possible(x.task_uuid, x.plan) pp
+    WHERE x.task_uuid = p_task_uuid
+  ),
+  batch AS (
+    SELECT s.step_uuid, s.name, s.state, s.held,
+           (plan.plan->'steps'->s.template_step->'batch'->>'parallelism')::integer AS cap,
+           count(*) FILTER (WHERE s.state IN ('enqueued', 'in_progress', 'waiting_for_retry'))
+             OVER (PARTITION BY s.created_by_step_uuid, s.template_step) AS running,
+           CASE WHEN s.state = 'pending'
+                THEN count(*) FILTER (WHERE s.state = 'pending')
+                       OVER (PARTITION BY s.created_by_step_uuid, s.template_step ORDER BY s.step_uuid) END AS queued
+    FROM s CROSS JOIN plan WHERE s.step_type = 'batch_worker'
   ),
   task_history AS (
     SELECT event_id, from_state, to_state,
@@ -2616,15 +2743,16 @@ AS $function$
   FROM s WHERE s.state IN ('enqueued_for_orchestration', 'enqueued_as_error_for_orchestration')
 
   UNION ALL
-  SELECT format('step %s: total_parents is %s, but it has %s parents', s.name, s.total_parents, coalesce(p.total, 0))
+  SELECT format('step %s: total_parents is %s, but it has %s parents and %s held', s.name, s.total_parents,
+                coalesce(p.total, 0), s.held)
   FROM s LEFT JOIN parents p USING (step_uuid)
-  WHERE s.total_parents <> coalesce(p.total, 0)
+  WHERE s.total_parents <> coalesce(p.total, 0) + s.held
 
   UNION ALL
-  SELECT format('step %s: unsatisfied_parents is %s, but %s parents are not complete/resolved_manually',
-                s.name, s.unsatisfied_parents, coalesce(p.unsatisfied, 0))
+  SELECT format('step %s: unsatisfied_parents is %s, but %s parents are not complete/resolved_manually and %s held',
+                s.name, s.unsatisfied_parents, coalesce(p.unsatisfied, 0), s.held)
   FROM s LEFT JOIN parents p USING (step_uuid)
-  WHERE s.unsatisfied_parents <> coalesce(p.unsatisfied, 0)
+  WHERE s.unsatisfied_parents <> coalesce(p.unsatisfied, 0) + s.held
 
   UNION ALL
   SELECT format('step %s: namespace/priority %s/%s differ from the task''s %s/%s',
@@ -2668,6 +2796,52 @@ AS $function$
   SELECT format('step %s is in_progress with lease %s, but attempt %s of it already ended', s.name, s.lease_token, a.attempt)
   FROM s JOIN tasker.step_attempts a ON a.lease_token = s.lease_token
   WHERE s.state = 'in_progress'
+  UNION ALL
+  SELECT format('step %s holds %s unit(s) in state %s (only pending batch_worker and deferred_convergence steps hold)',
+                s.name, s.held, s.state)
+  FROM s WHERE s.held > 0 AND (s.state NOT IN ('pending', 'cancelled') OR s.step_type NOT IN ('batch_worker', 'deferred_convergence'))
+
+  UNION ALL
+  SELECT format('step %s holds %s parallelism unit(s), but with %s of its batch running under parallelism %s it should hold %s',
+                b.name, b.held, b.running, b.cap, CASE WHEN b.queued <= greatest(b.cap - b.running, 0) THEN 0 ELSE 1 END)
+  FROM batch b
+  WHERE b.state = 'pending' AND b.held <> CASE WHEN b.queued <= greatest(b.cap - b.running, 0) THEN 0 ELSE 1 END
+
+  UNION ALL
+  SELECT DISTINCT format('the batch of %s has %s workers running, over its parallelism %s', b.name, b.running, b.cap)
+  FROM batch b WHERE b.running > b.cap
+
+  UNION ALL
+  SELECT format('step %s holds %s, but %s', s.name, s.held,
+                CASE WHEN s.held = 0 THEN 'a dependency that does not exist may still appear'
+                     ELSE 'no dependency that does not exist can still appear' END)
+  FROM s CROSS JOIN plan
+  WHERE s.step_type = 'deferred_convergence' AND s.state = 'pending'
+    AND s.held <> CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(plan.plan->'steps'->s.name->'deps') AS d(n)
+                                    WHERE d.n = ANY (plan.o_possible) AND NOT (d.n = ANY (plan.o_existing))) THEN 1 ELSE 0 END
+
+  UNION ALL
+  SELECT format('step %s is complete, but its expansion is not in tasker.task_expansions', s.name)
+  FROM s WHERE s.step_type IN ('decision', 'batchable') AND s.state = 'complete'
+    AND NOT EXISTS (SELECT 1 FROM tasker.task_expansions x WHERE x.task_uuid = p_task_uuid AND x.trigger_step_uuid = s.step_uuid)
+
+  UNION ALL
+  SELECT format('step %s expanded, but it is %s', s.name, s.state)
+  FROM s JOIN tasker.task_expansions x ON x.task_uuid = p_task_uuid AND x.trigger_step_uuid = s.step_uuid
+  WHERE s.state <> 'complete'
+
+  UNION ALL
+  SELECT format('expansion of %s lists %s, which is not a step it created', x.trigger_name, n)
+  FROM tasker.task_expansions x CROSS JOIN LATERAL unnest(x.created_steps) AS n
+  WHERE x.task_uuid = p_task_uuid
+    AND NOT EXISTS (SELECT 1 FROM s WHERE s.name = n AND s.created_by_step_uuid = x.trigger_step_uuid)
+
+  UNION ALL
+  SELECT format('step %s was created by %s, whose expansion does not list it', s.name, coalesce(c.name, s.created_by_step_uuid::text))
+  FROM s LEFT JOIN s c ON c.step_uuid = s.created_by_step_uuid
+  WHERE s.created_by_step_uuid IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM tasker.task_expansions x WHERE x.task_uuid = p_task_uuid
+                      AND x.trigger_step_uuid = s.created_by_step_uuid AND s.name = ANY (x.created_steps))
 $function$;
 COMMENT ON FUNCTION tasker.task_invariant_violations(p_task_uuid uuid) IS 'Every inconsistency among one task''s rows (counters, parents, history, leases); empty = consistent. O(task size).';
 

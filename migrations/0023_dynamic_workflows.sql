@@ -14,7 +14,12 @@
 -- 4. expand_step (validation + steps, edges, counters, ledger), plan_possible, refresh_convergence_holds;
 --    report_results calls them; create_task stores the plan. A bad outcome fails the step permanently in the
 --    same call (invalid_outcome, unknown_branch, limit_exceeded).
--- 5. Batch workers ending in error follow their batch's failure_strategy in report_results.
+-- 5. Batch workers ending in error follow their batch's failure_strategy in report_results and in the lease
+--    sweeper; parallelism holds are recomputed per batch (refresh_batch_slots) whenever a worker finishes,
+--    fails, is reset, resolved or completed by an operator, or is stopped by the staleness detector.
+-- 6. Operator actions on decision and batchable steps: complete_manually expands, resolve_manually closes
+--    without expanding (apply_step_action gains a detail column). task_invariant_violations covers holds
+--    and the ledger.
 
 CREATE TABLE tasker.task_plans (
   task_uuid uuid NOT NULL,
@@ -669,12 +674,14 @@ BEGIN
     END LOOP;
 
     -- Parallelism: the batches of workers that finished or failed here give their free slots to waiting siblings.
-    FOR r IN SELECT DISTINCT x.task_uuid AS tid, x.created_by_step_uuid AS b, x.template_step AS tmpl
-             FROM tasker.steps x WHERE x.step_uuid = ANY (v_finished) LOOP
-      IF tasker.refresh_batch_slots(r.tid, r.b, r.tmpl) THEN
-        v_sweep := v_sweep || r.tid;
-      END IF;
-    END LOOP;
+    IF cardinality(v_finished) > 0 THEN
+      FOR r IN SELECT DISTINCT x.task_uuid AS tid, x.created_by_step_uuid AS b, x.template_step AS tmpl
+               FROM tasker.steps x WHERE x.step_uuid = ANY (v_finished) LOOP
+        IF tasker.refresh_batch_slots(r.tid, r.b, r.tmpl) THEN
+          v_sweep := v_sweep || r.tid;
+        END IF;
+      END LOOP;
+    END IF;
 
     IF cardinality(v_release) > 0 THEN
       -- Their children, in one statement: each counts down its parents completed here; a pending child whose
