@@ -263,7 +263,7 @@ CREATE TABLE tasker.steps (
   CONSTRAINT steps_enqueue_from_check CHECK ((enqueue_from = ANY (ARRAY['pending'::text, 'waiting_for_retry'::text]))),
   CONSTRAINT steps_enqueued_at_check CHECK (((state <> 'enqueued'::text) OR (enqueued_at IS NOT NULL))),
   CONSTRAINT steps_handler_callable_check CHECK ((handler_callable <> ''::text)),
-  CONSTRAINT steps_held_check CHECK (((held >= 0) AND (held <= unsatisfied_parents))) NOT VALID,
+  CONSTRAINT steps_held_check CHECK (((held >= 0) AND ((held = 0) OR (held <= unsatisfied_parents)))) NOT VALID,
   CONSTRAINT steps_initialization_check CHECK ((jsonb_typeof(initialization) = 'object'::text)),
   CONSTRAINT steps_lease_check CHECK ((((state = 'in_progress'::text) = (lease_token IS NOT NULL)) AND ((state = 'in_progress'::text) = (lease_expires_at IS NOT NULL)) AND ((state = 'in_progress'::text) OR (leased_by IS NULL)))),
   CONSTRAINT steps_max_attempts_check CHECK ((max_attempts >= 0)),

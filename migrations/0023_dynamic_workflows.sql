@@ -33,9 +33,10 @@ ALTER TABLE tasker.steps
   ADD COLUMN template_step text,
   ADD COLUMN created_by_step_uuid uuid,
   ADD COLUMN held smallint NOT NULL DEFAULT 0;
--- NOT VALID: existing rows have held = 0; new and updated rows are checked.
+-- NOT VALID: existing rows have held = 0; new and updated rows are checked. A step holding nothing is left
+-- to steps_parents_check (a negative counter is reported as that).
 ALTER TABLE tasker.steps
-  ADD CONSTRAINT steps_held_check CHECK (held >= 0 AND held <= unsatisfied_parents) NOT VALID;
+  ADD CONSTRAINT steps_held_check CHECK (held >= 0 AND (held = 0 OR held <= unsatisfied_parents)) NOT VALID;
 
 CREATE TABLE tasker.task_expansions (
   task_uuid uuid NOT NULL,

@@ -2,14 +2,16 @@
 // parallelism cap, each failure strategy, and bad outcomes failing the batchable step with a classified error.
 import type { ClaimedStep, JsonValue } from '@tasker/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimReady, completeStep, expansionsOf, failStep, parentsOf, stepsOf } from './helpers/dynamic.js';
 import {
-  historyProblems,
-  invariantViolations,
-  startTestRuntime,
-  TEST_PRINCIPAL,
-  type TestRuntime,
-} from './helpers/runtime.js';
+  claimReady,
+  completeStep,
+  expansionsOf,
+  expectConsistent as expectConsistentRows,
+  failStep,
+  parentsOf,
+  stepsOf,
+} from './helpers/dynamic.js';
+import { startTestRuntime, TEST_PRINCIPAL, type TestRuntime } from './helpers/runtime.js';
 
 const NS = 'dyn_batch';
 
@@ -32,6 +34,7 @@ const batchTemplate = (name: string, batchConfig: Record<string, JsonValue>) => 
 });
 
 let rt: TestRuntime;
+const expectConsistent = (taskUuid: string): Promise<void> => expectConsistentRows(rt.sql, taskUuid);
 
 beforeAll(async () => {
   rt = await startTestRuntime({ dynamic: { max_workers_per_batch: 6 } });
@@ -81,11 +84,6 @@ const configs = (n: number) =>
     end_cursor: (i + 1) * 10,
     batch_size: 10,
   }));
-
-async function expectConsistent(taskUuid: string): Promise<void> {
-  expect(await invariantViolations(rt.sql, taskUuid)).toEqual([]);
-  expect(await historyProblems(rt.sql, taskUuid)).toEqual([]);
-}
 
 describe('worker creation', () => {
   it('creates one worker per cursor config named {template}_{batch_id}; the aggregator gets every result by name', async () => {

@@ -3,18 +3,25 @@
 // classified error, an idempotent replay, and two replicas expanding sibling decisions at once.
 import type { ClaimedStep, JsonValue } from '@tasker/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimByName, claimReady, completeStep, expansionsOf, parentsOf, stepsOf } from './helpers/dynamic.js';
 import {
-  attachTestRuntime,
-  historyProblems,
-  invariantViolations,
-  startTestRuntime,
-  TEST_PRINCIPAL,
-  type TestRuntime,
-} from './helpers/runtime.js';
+  claimByName,
+  claimReady,
+  completeStep,
+  decisionResult,
+  expansionsOf,
+  expectConsistent as expectConsistentRows,
+  parentsOf,
+  runStep,
+  stepsOf,
+} from './helpers/dynamic.js';
+import { attachTestRuntime, startTestRuntime, TEST_PRINCIPAL, type TestRuntime } from './helpers/runtime.js';
 
 const NS = 'dyn_dec';
 const h = (callable: string) => ({ callable });
+const decide = decisionResult;
+const run = (name: string, held: ClaimedStep[], result?: JsonValue): Promise<ClaimedStep> =>
+  runStep(rt.services, NS, name, held, result);
+const expectConsistent = (taskUuid: string): Promise<void> => expectConsistentRows(rt.sql, taskUuid);
 
 const ROUTING = {
   name: 'expense_routing',
@@ -105,23 +112,6 @@ async function start(name: string, context: Record<string, JsonValue> = {}): Pro
     reason: 'dynamic',
   });
   return task.taskUuid;
-}
-
-const decide = (names: string[] | null): JsonValue =>
-  names === null
-    ? { decision_point_outcome: { type: 'no_branches' }, reason: 'none' }
-    : { decision_point_outcome: { type: 'create_steps', step_names: names }, route: 'x' };
-
-async function run(name: string, held: ClaimedStep[], result: JsonValue = { ok: true }): Promise<ClaimedStep> {
-  const step = await claimByName(rt.services, NS, name, held);
-  await completeStep(rt.services, step, result);
-  held.splice(held.indexOf(step), 1);
-  return step;
-}
-
-async function expectConsistent(taskUuid: string): Promise<void> {
-  expect(await invariantViolations(rt.sql, taskUuid)).toEqual([]);
-  expect(await historyProblems(rt.sql, taskUuid)).toEqual([]);
 }
 
 describe('decision outcomes', () => {

@@ -10,19 +10,14 @@ import {
   claimReady,
   completeStep,
   cursorConfigs,
+  expectConsistent as expectConsistentRows,
   expireLease,
   failStep,
   runningWorkers,
   startTask,
   stepsOf,
 } from './helpers/dynamic.js';
-import {
-  historyProblems,
-  invariantViolations,
-  startTestRuntime,
-  TEST_PRINCIPAL,
-  type TestRuntime,
-} from './helpers/runtime.js';
+import { startTestRuntime, TEST_PRINCIPAL, type TestRuntime } from './helpers/runtime.js';
 
 const NS = 'dyn_fail';
 
@@ -45,6 +40,7 @@ const batchTemplate = (name: string, batchConfig: Record<string, JsonValue>, max
 });
 
 let rt: TestRuntime;
+const expectConsistent = (task: string): Promise<void> => expectConsistentRows(rt.sql, task);
 
 beforeAll(async () => {
   rt = await startTestRuntime({
@@ -78,11 +74,6 @@ async function startBatch(name: string, workers: number): Promise<string> {
     batch_processing_outcome: { type: 'create_batches', cursor_configs: cursorConfigs(workers) },
   });
   return task;
-}
-
-async function expectConsistent(task: string): Promise<void> {
-  expect(await invariantViolations(rt.sql, task)).toEqual([]);
-  expect(await historyProblems(rt.sql, task)).toEqual([]);
 }
 
 const statesOf = async (task: string, names: string[]): Promise<(string | undefined)[]> => {

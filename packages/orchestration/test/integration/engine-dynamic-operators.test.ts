@@ -9,22 +9,22 @@ import {
   claimReady,
   completeStep,
   cursorConfigs,
+  decisionResult,
   expansionsOf,
+  expectConsistent as expectConsistentRows,
   parentsOf,
+  runStep,
   startTask,
   stepsOf,
 } from './helpers/dynamic.js';
-import {
-  attachTestRuntime,
-  historyProblems,
-  invariantViolations,
-  startTestRuntime,
-  TEST_PRINCIPAL,
-  type TestRuntime,
-} from './helpers/runtime.js';
+import { attachTestRuntime, startTestRuntime, TEST_PRINCIPAL, type TestRuntime } from './helpers/runtime.js';
 
 const NS = 'dyn_ops';
 const h = (callable: string) => ({ callable });
+const decide = decisionResult;
+const run = (name: string, held: ClaimedStep[], result?: JsonValue): Promise<ClaimedStep> =>
+  runStep(rt.services, NS, name, held, result);
+const expectConsistent = (task: string): Promise<void> => expectConsistentRows(rt.sql, task);
 
 const STATIC_PARENT = {
   name: 'ops_static_parent',
@@ -86,22 +86,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt?.stop();
 });
-
-const decide = (names: string[] | null): JsonValue => ({
-  decision_point_outcome: names === null ? { type: 'no_branches' } : { type: 'create_steps', step_names: names },
-});
-
-async function run(name: string, held: ClaimedStep[], result: JsonValue = { ok: true }): Promise<ClaimedStep> {
-  const step = await claimByName(rt.services, NS, name, held);
-  await completeStep(rt.services, step, result);
-  held.splice(held.indexOf(step), 1);
-  return step;
-}
-
-async function expectConsistent(task: string): Promise<void> {
-  expect(await invariantViolations(rt.sql, task)).toEqual([]);
-  expect(await historyProblems(rt.sql, task)).toEqual([]);
-}
 
 const taskState = async (task: string): Promise<string> => (await rt.services.tasks.get(TEST_PRINCIPAL, task)).state;
 

@@ -2,8 +2,9 @@
 // one step by name, read a task's steps and expansion ledger straight from the tables.
 import type { ClaimedStep, JsonValue, StepResultAck } from '@tasker/shared';
 import type { Sql } from 'postgres';
+import { expect } from 'vitest';
 import type { Services } from '../../../src/services/types.js';
-import { TEST_PRINCIPAL } from './runtime.js';
+import { historyProblems, invariantViolations, TEST_PRINCIPAL } from './runtime.js';
 
 export const WORKER = 'dyn-worker';
 
@@ -155,4 +156,31 @@ export async function runningWorkers(sql: Sql, taskUuid: string, template: strin
     SELECT count(*)::int AS n FROM tasker.steps
     WHERE task_uuid = ${taskUuid} AND template_step = ${template} AND state IN ('enqueued', 'in_progress', 'waiting_for_retry')`;
   return row?.n ?? 0;
+}
+
+/** A decision's result: create_steps with `names`, or no_branches for null (plus other result data). */
+export function decisionResult(names: string[] | null): JsonValue {
+  return names === null
+    ? { decision_point_outcome: { type: 'no_branches' }, reason: 'none' }
+    : { decision_point_outcome: { type: 'create_steps', step_names: names }, route: 'x' };
+}
+
+/** Claims `name` (or takes it from `held`), completes it with `result` and drops it from `held`. */
+export async function runStep(
+  services: Services,
+  namespace: string,
+  name: string,
+  held: ClaimedStep[],
+  result: JsonValue = { ok: true },
+): Promise<ClaimedStep> {
+  const step = await claimByName(services, namespace, name, held);
+  await completeStep(services, step, result);
+  held.splice(held.indexOf(step), 1);
+  return step;
+}
+
+/** The task's rows agree with each other (tasker.task_invariant_violations) and with its history. */
+export async function expectConsistent(sql: Sql, taskUuid: string): Promise<void> {
+  expect(await invariantViolations(sql, taskUuid)).toEqual([]);
+  expect(await historyProblems(sql, taskUuid)).toEqual([]);
 }
