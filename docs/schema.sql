@@ -612,10 +612,12 @@ BEGIN
     END IF;
     v_state := tasker.settle_task(t, c, NULL, 0, p_actor);
   ELSE
+    -- A pending step closed by hand gives up its holds (a waiting worker's slot, a convergence hold).
     UPDATE tasker.steps x SET state = v_to,
                               results = CASE WHEN p_action = 'complete_manually' THEN p_result ELSE x.results END,
                               completed_at = now(), next_retry_at = NULL, enqueue_event_id = NULL, enqueue_from = NULL,
-                              updated_at = now()
+                              held = 0, total_parents = x.total_parents - x.held,
+                              unsatisfied_parents = x.unsatisfied_parents - x.held, updated_at = now()
     WHERE x.step_uuid = p_step;
     v_hold := c.error > 0 OR t.state IN ('blocked_by_failures', 'error');
     rel := tasker.release_children(p_step, v_hold);

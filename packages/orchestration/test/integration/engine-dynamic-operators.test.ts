@@ -223,6 +223,36 @@ describe('operator actions on a batch', () => {
     await expectConsistent(task);
   });
 
+  it('completing or resolving a worker that waits for a slot gives up its hold; the cap still holds', async () => {
+    const task = await startTask(rt.services, NS, 'ops_batch');
+    const held: ClaimedStep[] = [];
+    await run('side', held);
+    await run('scan', held, { batch_processing_outcome: { type: 'create_batches', cursor_configs: cursorConfigs(4) } });
+    const uuids = new Map(
+      (
+        await rt.sql<{ name: string; step_uuid: string }[]>`
+          SELECT name, step_uuid FROM tasker.steps WHERE task_uuid = ${task}`
+      ).map((r) => [r.name, r.step_uuid]),
+    );
+    expect((await stepsOf(rt.sql, task)).get('chunk_003')).toMatchObject({ state: 'pending', held: 1 });
+    await act(task, uuids.get('chunk_003') as string, { type: 'complete_manually', result: { ok: 'by hand' } });
+    await act(task, uuids.get('chunk_004') as string, { type: 'resolve_manually' });
+    expect(await stepsOf(rt.sql, task)).toSatisfy((steps: Map<string, { held: number; state: string }>) =>
+      ['chunk_003', 'chunk_004'].every((n) => steps.get(n)?.held === 0),
+    );
+    await expectConsistent(task);
+    const workers = (await claimReady(rt.services, NS)).filter((s) => s.taskUuid === task);
+    expect(workers.map((s) => s.stepName).sort()).toEqual(['chunk_001', 'chunk_002']);
+    for (const w of workers) await completeStep(rt.services, w, { ok: w.stepName });
+    const merge = await claimByName(rt.services, NS, 'merge', held);
+    // A resolved worker supplies no result; the aggregator still sees it by name.
+    expect(merge.parentResults).toMatchObject({ chunk_003: { ok: 'by hand' }, chunk_004: null });
+    expect(Object.keys(merge.parentResults)).toHaveLength(5);
+    await completeStep(rt.services, merge, {});
+    expect(await taskState(task)).toBe('complete');
+    await expectConsistent(task);
+  });
+
   it('resolve_manually of the batchable: no workers, and the aggregator waits only for what exists', async () => {
     const { task, scan } = await failedScan();
     expect((await stepsOf(rt.sql, task)).get('merge')).toMatchObject({ held: 1 });
