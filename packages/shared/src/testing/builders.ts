@@ -7,7 +7,7 @@ import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '..
 import type { ExpansionEventType, TaskExpansion, TaskStatusEvent } from '../domain/events.js';
 import type { HealthReport } from '../domain/health.js';
 import { STEP_STATES, TASK_STATES, type StepState, type TaskState } from '../domain/states.js';
-import type { StepCheckpoint } from '../domain/checkpoint.js';
+import type { CheckpointStepInput, StepCheckpoint } from '../domain/checkpoint.js';
 import type { Step, StepAudit } from '../domain/step.js';
 import type { TaskSummary } from '../domain/summary.js';
 import type { CreateTaskInput, Task, TaskExecution } from '../domain/task.js';
@@ -113,6 +113,19 @@ export function makeStepCheckpoint(overrides: Partial<StepCheckpoint> = {}): Ste
       { cursor: { offset: 100 }, timestamp: makeDate(3), attempt: 1 },
       { cursor: { offset: 200 }, timestamp: makeDate(4), attempt: 2 },
     ],
+    ...overrides,
+  };
+}
+
+/** A worker's checkpoint request with an object cursor and partial results. */
+export function makeCheckpointStepInput(overrides: Partial<CheckpointStepInput> = {}): CheckpointStepInput {
+  return {
+    workerId: 'worker-1',
+    stepUuid: makeUuid(),
+    leaseToken: makeUuid(),
+    cursor: { page: 'p-7', offsets: [1, 2.5, null] },
+    itemsProcessed: 250,
+    accumulatedResults: { sum: 10.5, rows: ['a', 'b'], ok: true },
     ...overrides,
   };
 }

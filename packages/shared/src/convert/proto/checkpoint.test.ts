@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckpointStepInput, StepCheckpoint } from '../../domain/checkpoint.js';
 import { StepCheckpoint as PbStepCheckpoint } from '../../gen/tasker/v1/common.js';
 import { Step as PbStep } from '../../gen/tasker/v1/steps.js';
 import {
@@ -7,8 +6,15 @@ import {
   CheckpointStepResponse,
   ClaimedStep as PbClaimedStep,
 } from '../../gen/tasker/v1/workers.js';
-import { makeClaimedStep, makeDate, makeStep, makeStepCheckpoint, makeUuid } from '../../testing/builders.js';
-import { distinctVariants, validationFieldsOf, wire } from '../../testing/proto-builders.js';
+import {
+  makeCheckpointStepInput,
+  makeClaimedStep,
+  makeDate,
+  makeStep,
+  makeStepCheckpoint,
+  makeUuid,
+} from '../../testing/builders.js';
+import { distinctVariants, makeMinimalStepCheckpoint, validationFieldsOf, wire } from '../../testing/proto-builders.js';
 import {
   checkpointFromProto,
   checkpointStepInputFromProto,
@@ -22,24 +28,11 @@ import {
 import { stepFromProto, stepToProto } from './step.js';
 import { claimedStepFromProto, claimedStepToProto } from './worker.js';
 
-const minimalCheckpoint = (): StepCheckpoint =>
-  makeStepCheckpoint({ cursor: 0, itemsProcessed: 0, accumulatedResults: null, attempt: 1, history: [] });
-
-const makeInput = (overrides: Partial<CheckpointStepInput> = {}): CheckpointStepInput => ({
-  workerId: 'worker-1',
-  stepUuid: makeUuid(),
-  leaseToken: makeUuid(),
-  cursor: { page: 'p-7', offsets: [1, 2.5, null] },
-  itemsProcessed: 250,
-  accumulatedResults: { sum: 10.5, rows: ['a', 'b'], ok: true },
-  ...overrides,
-});
-
 describe('step checkpoints', () => {
   it.each([
     ['fully populated', makeStepCheckpoint()],
     ...distinctVariants(makeStepCheckpoint()),
-    ['minimal', minimalCheckpoint()],
+    ['minimal', makeMinimalStepCheckpoint()],
     ['a string cursor and scalar results', makeStepCheckpoint({ cursor: 'page-3', accumulatedResults: 12 })],
     ['a cursor of false and empty results', makeStepCheckpoint({ cursor: false, accumulatedResults: [] })],
   ])('round-trip (%s)', (_, c) => {
@@ -77,10 +70,10 @@ describe('step checkpoints', () => {
 
 describe('CheckpointStep request', () => {
   it.each([
-    ['fully populated', makeInput()],
-    ['minimal', makeInput({ cursor: 0, itemsProcessed: 0, accumulatedResults: null })],
-    ['a scalar cursor and results', makeInput({ cursor: 'row-9', accumulatedResults: 'partial' })],
-    ['the largest count', makeInput({ itemsProcessed: Number.MAX_SAFE_INTEGER })],
+    ['fully populated', makeCheckpointStepInput()],
+    ['minimal', makeCheckpointStepInput({ cursor: 0, itemsProcessed: 0, accumulatedResults: null })],
+    ['a scalar cursor and results', makeCheckpointStepInput({ cursor: 'row-9', accumulatedResults: 'partial' })],
+    ['the largest count', makeCheckpointStepInput({ itemsProcessed: Number.MAX_SAFE_INTEGER })],
   ])('round-trips (%s)', (_, input) => {
     expect(checkpointStepInputFromProto(wire(CheckpointStepRequest, checkpointStepInputToProto(input)))).toEqual(input);
   });
@@ -97,7 +90,9 @@ describe('CheckpointStep request', () => {
   it('refuses malformed UUIDs and a null cursor, naming each field', () => {
     const pb = wire(
       CheckpointStepRequest,
-      checkpointStepInputToProto(makeInput({ stepUuid: 'step-1', leaseToken: 'not-a-uuid', cursor: null })),
+      checkpointStepInputToProto(
+        makeCheckpointStepInput({ stepUuid: 'step-1', leaseToken: 'not-a-uuid', cursor: null }),
+      ),
     );
     expect(pb.cursor).toBeNull();
     expect(validationFieldsOf(() => checkpointStepInputFromProto(pb))).toEqual(['cursor', 'lease_token', 'step_uuid']);
@@ -108,7 +103,7 @@ describe('CheckpointStep request', () => {
     ['past the safe integers', Number.MAX_SAFE_INTEGER + 1],
     ['fractional', 1.5],
   ])('refuses a %s items_processed', (_, itemsProcessed) => {
-    const pb = { ...checkpointStepInputToProto(makeInput()), itemsProcessed };
+    const pb = { ...checkpointStepInputToProto(makeCheckpointStepInput()), itemsProcessed };
     expect(validationFieldsOf(() => checkpointStepInputFromProto(pb))).toEqual(['items_processed']);
   });
 });
@@ -122,7 +117,7 @@ describe('CheckpointStep response', () => {
 
   it.each([
     ['fully populated', result()],
-    ['a minimal checkpoint', { ...result(), checkpoint: minimalCheckpoint() }],
+    ['a minimal checkpoint', { ...result(), checkpoint: makeMinimalStepCheckpoint() }],
   ])('round-trips (%s)', (_, r) => {
     expect(checkpointStepResultFromProto(wire(CheckpointStepResponse, checkpointStepResultToProto(r)))).toEqual(r);
   });

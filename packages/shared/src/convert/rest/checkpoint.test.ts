@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckpointStepInput, StepCheckpoint } from '../../domain/checkpoint.js';
 import {
   CheckpointStepRequestSchema,
   CheckpointStepResponseSchema,
@@ -7,7 +6,15 @@ import {
 } from '../../schemas/rest/checkpoint.js';
 import { StepResponseSchema } from '../../schemas/rest/step.js';
 import { ClaimResponseSchema } from '../../schemas/rest/worker.js';
-import { makeClaimedStep, makeDate, makeStep, makeStepCheckpoint, makeUuid } from '../../testing/builders.js';
+import {
+  makeCheckpointStepInput,
+  makeClaimedStep,
+  makeDate,
+  makeStep,
+  makeStepCheckpoint,
+  makeUuid,
+} from '../../testing/builders.js';
+import { makeMinimalStepCheckpoint } from '../../testing/proto-builders.js';
 import {
   checkpointFromRest,
   checkpointStepInputFromRest,
@@ -23,19 +30,6 @@ import { claimResponseFromRest, claimResponseToRest } from './worker.js';
 
 const wire = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));
 
-const minimalCheckpoint = (): StepCheckpoint =>
-  makeStepCheckpoint({ cursor: 0, itemsProcessed: 0, accumulatedResults: null, attempt: 1, history: [] });
-
-const makeInput = (overrides: Partial<CheckpointStepInput> = {}): CheckpointStepInput => ({
-  workerId: 'worker-1',
-  stepUuid: makeUuid(),
-  leaseToken: makeUuid(),
-  cursor: { page: 'p-7', offsets: [1, 2.5, null] },
-  itemsProcessed: 250,
-  accumulatedResults: { sum: 10.5, rows: ['a', 'b'], ok: true },
-  ...overrides,
-});
-
 /** The field paths a refused body names. */
 function refusedPaths(body: unknown): string[] {
   const parsed = CheckpointStepRequestSchema.safeParse(body);
@@ -46,7 +40,7 @@ function refusedPaths(body: unknown): string[] {
 describe('step checkpoints ↔ REST', () => {
   it.each([
     ['fully populated', makeStepCheckpoint()],
-    ['minimal', minimalCheckpoint()],
+    ['minimal', makeMinimalStepCheckpoint()],
     ['a string cursor and scalar results', makeStepCheckpoint({ cursor: 'page-3', accumulatedResults: 12 })],
     ['a cursor of false and empty results', makeStepCheckpoint({ cursor: false, accumulatedResults: [] })],
   ])('round-trip (%s)', (_, c) => {
@@ -74,10 +68,10 @@ describe('step checkpoints ↔ REST', () => {
 
 describe('CheckpointStep request ↔ REST', () => {
   it.each([
-    ['fully populated', makeInput()],
-    ['minimal', makeInput({ cursor: 0, itemsProcessed: 0, accumulatedResults: null })],
-    ['a scalar cursor and results', makeInput({ cursor: 'row-9', accumulatedResults: 'partial' })],
-    ['the largest count', makeInput({ itemsProcessed: Number.MAX_SAFE_INTEGER })],
+    ['fully populated', makeCheckpointStepInput()],
+    ['minimal', makeCheckpointStepInput({ cursor: 0, itemsProcessed: 0, accumulatedResults: null })],
+    ['a scalar cursor and results', makeCheckpointStepInput({ cursor: 'row-9', accumulatedResults: 'partial' })],
+    ['the largest count', makeCheckpointStepInput({ itemsProcessed: Number.MAX_SAFE_INTEGER })],
   ])('round-trips (%s)', (_, input) => {
     expect(
       checkpointStepInputFromRest(CheckpointStepRequestSchema.parse(wire(checkpointStepInputToRest(input)))),
@@ -103,7 +97,7 @@ describe('CheckpointStep request ↔ REST', () => {
     });
   });
 
-  const valid = () => checkpointStepInputToRest(makeInput()) as Record<string, unknown>;
+  const valid = () => checkpointStepInputToRest(makeCheckpointStepInput()) as Record<string, unknown>;
   const without = (...keys: string[]) => Object.fromEntries(Object.entries(valid()).filter(([k]) => !keys.includes(k)));
 
   it.each([
@@ -128,7 +122,7 @@ describe('CheckpointStep request ↔ REST', () => {
 describe('CheckpointStep response ↔ REST', () => {
   it.each([
     ['fully populated', makeStepCheckpoint()],
-    ['a minimal checkpoint', minimalCheckpoint()],
+    ['a minimal checkpoint', makeMinimalStepCheckpoint()],
   ])('round-trips (%s)', (_, checkpoint) => {
     const r = { stepUuid: makeUuid(), leaseExpiresAt: makeDate(60), checkpoint };
     expect(
