@@ -37,6 +37,8 @@ const STEPS_OF: Record<Shape, number> = {
   conditional: 4,
   batch1000: 7,
 };
+/** Shapes that grow while they run: their handlers return outcomes instead of nothing. */
+const DYNAMIC_SHAPES: ReadonlySet<Shape> = new Set(['conditional', 'batch1000']);
 /** The reference's published P50 range of the same shape (reference suite), as baselines of the ratio column. */
 const PUBLISHED_BASELINES: Partial<Record<Shape, string[]>> = {
   linear4: ['graphile.chain4.latency', 'floor.chain4.latency'],
@@ -139,7 +141,7 @@ async function measureShapeLatency(base: Run, transport: Transport): Promise<Fig
           unit: 'ms',
           samples,
           ...(PUBLISHED_BASELINES[shape] !== undefined ? { baseline: PUBLISHED_BASELINES[shape] } : {}),
-          notes: `one task at a time; ${transport} SDK client creates it and watches its event stream; one ${transport} worker process (concurrency ${DEFAULT_CONCURRENCY}), no-op handlers`,
+          notes: `one task at a time; ${transport} SDK client creates it and watches its event stream; one ${transport} worker process (concurrency ${DEFAULT_CONCURRENCY}), ${DYNAMIC_SHAPES.has(shape) ? 'the least handlers that grow the graph (bench/tasker/handlers.ts)' : 'no-op handlers'}`,
         });
       }
       return figures;
