@@ -40,28 +40,27 @@ const BATCH: RawStep[] = [
   { name: 'merge', type: 'deferred_convergence', handler: h('M'), dependencies: ['chunk'] },
 ];
 
+/** One batch pipeline under the decision `pick`: `{p}_scan` → `{p}_chunk` → `{p}_merge`. */
+function pipeline(p: string): RawStep[] {
+  return [
+    { name: `${p}_scan`, type: 'batchable', handler: h(`${p}.Scan`), dependencies: ['pick'] },
+    {
+      name: `${p}_chunk`,
+      type: 'batch_worker',
+      handler: h(`${p}.Chunk`),
+      dependencies: [`${p}_scan`],
+      batch_config: { worker_template: `${p}_chunk` },
+    },
+    { name: `${p}_merge`, type: 'deferred_convergence', handler: h(`${p}.Merge`), dependencies: [`${p}_chunk`] },
+  ];
+}
+
 /** A decision choosing a batch pipeline (§6c), with a convergence over both aggregators. */
 const DECISION_BATCH: RawStep[] = [
   { name: 'start', handler: h('S'), dependencies: [] },
   { name: 'pick', type: 'decision', handler: h('P'), dependencies: ['start'] },
-  { name: 'a_scan', type: 'batchable', handler: h('AS'), dependencies: ['pick'] },
-  {
-    name: 'a_chunk',
-    type: 'batch_worker',
-    handler: h('AW'),
-    dependencies: ['a_scan'],
-    batch_config: { worker_template: 'a_chunk' },
-  },
-  { name: 'a_merge', type: 'deferred_convergence', handler: h('AM'), dependencies: ['a_chunk'] },
-  { name: 'b_scan', type: 'batchable', handler: h('BS'), dependencies: ['pick'] },
-  {
-    name: 'b_chunk',
-    type: 'batch_worker',
-    handler: h('BW'),
-    dependencies: ['b_scan'],
-    batch_config: { worker_template: 'b_chunk' },
-  },
-  { name: 'b_merge', type: 'deferred_convergence', handler: h('BM'), dependencies: ['b_chunk'] },
+  ...pipeline('a'),
+  ...pipeline('b'),
   { name: 'publish', type: 'deferred_convergence', handler: h('Pub'), dependencies: ['a_merge', 'b_merge'] },
 ];
 
@@ -100,6 +99,22 @@ function edited(steps: RawStep[], name: string, edit: (s: RawStep) => void): Raw
     if (s.name === name) edit(copy);
     return copy;
   });
+}
+
+/** A rule broken alone: the template, and the one problem it must give. */
+interface RuleCase {
+  rule: string;
+  steps: RawStep[];
+  path: string;
+  message: string;
+}
+
+function itReportsOnlyItsProblem(cases: readonly RuleCase[]): void {
+  for (const c of cases) {
+    it(c.rule, () => {
+      expect(problems(c.steps)).toEqual([{ path: c.path, message: c.message }]);
+    });
+  }
 }
 
 const nodes = (d: TemplateDefinition): DynamicNode[] =>
@@ -178,7 +193,7 @@ describe('valid dynamic templates', () => {
 });
 
 describe('each dynamic rule broken alone gives one problem with its path', () => {
-  const cases: { rule: string; steps: RawStep[]; path: string; message: string }[] = [
+  const cases: RuleCase[] = [
     {
       rule: 'a decision without dependencies',
       steps: edited(DECISION, 'route', (s) => (s['dependencies'] = [])),
@@ -263,11 +278,7 @@ describe('each dynamic rule broken alone gives one problem with its path', () =>
     },
   ];
 
-  for (const c of cases) {
-    it(c.rule, () => {
-      expect(problems(c.steps)).toEqual([{ path: c.path, message: c.message }]);
-    });
-  }
+  itReportsOnlyItsProblem(cases);
 });
 
 describe('each step-type and batch_config rule broken alone gives one problem with its path', () => {
@@ -276,7 +287,7 @@ describe('each step-type and batch_config rule broken alone gives one problem wi
       if (config === null) delete s['batch_config'];
       else s['batch_config'] = config;
     });
-  const cases: { rule: string; steps: RawStep[]; path: string; message: string }[] = [
+  const cases: RuleCase[] = [
     ...['deferred', 'decision_point', 'Decision'].map((type) => ({
       rule: `the guide's spelling '${type}' is not a type`,
       steps: edited(DECISION, 'record', (s) => (s['type'] = type)),
@@ -364,11 +375,7 @@ describe('each step-type and batch_config rule broken alone gives one problem wi
     },
   ];
 
-  for (const c of cases) {
-    it(c.rule, () => {
-      expect(problems(c.steps)).toEqual([{ path: c.path, message: c.message }]);
-    });
-  }
+  itReportsOnlyItsProblem(cases);
 
   it('reports every problem of a template at once', () => {
     const steps = edited(
