@@ -1,5 +1,5 @@
 // The dynamic examples end to end with real processes (an orchestration process and a `tasker-worker` process
-// with the example handlers): the expense decision and its convergence step on each path, the 1000-row CSV in
+// per transport, with the example handlers): the expense decision and its convergence step on each path, the 1000-row CSV in
 // five batches with its aggregator, and the decision that picks a batch pipeline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awaitTerminal, createExampleTask, stepsByName } from './helpers/examples.js';
@@ -17,17 +17,22 @@ function inventoryValue(first: number, end: number): number {
 }
 
 let orchestration: Orchestration;
-let worker: WorkerProcess;
 beforeAll(async () => {
   orchestration = await startOrchestration();
-  worker = await startWorkerProcess(orchestration, 'grpc');
-}, 90_000);
+}, 60_000);
 afterAll(async () => {
-  await worker?.stop('SIGKILL');
   await orchestration?.stop();
 });
 
-describe('dynamic examples through a worker process', () => {
+describe.each(['grpc', 'rest'] as const)('dynamic examples through a %s worker process', (transport) => {
+  let worker: WorkerProcess | undefined;
+  beforeAll(async () => {
+    worker = await startWorkerProcess(orchestration, transport);
+  }, 60_000);
+  afterAll(async () => {
+    await worker?.stop('SIGKILL');
+  });
+
   it('routes expenses: the chosen branches exist, the others never do, record_outcome sees exactly them', async () => {
     const client = orchestration.client;
     const cases = [
