@@ -22,6 +22,8 @@
 --   0020_staleness_progress
 --   0021_task_options_and_operator_close
 --   0022_result_schema_and_worker_unavailable
+--   0023_dynamic_workflows
+--   0024_checkpoints
 
 CREATE SCHEMA tasker;
 
@@ -240,6 +242,10 @@ CREATE TABLE tasker.steps (
   enqueue_event_id bigint,
   enqueue_from text,
   claim_event_id bigint,
+  template_step text,
+  created_by_step_uuid uuid,
+  held smallint DEFAULT 0 NOT NULL,
+  checkpoint jsonb,
   CONSTRAINT steps_pkey PRIMARY KEY (step_uuid),
   CONSTRAINT steps_task_name_key UNIQUE (task_uuid, name),
   CONSTRAINT steps_task_step_key UNIQUE (task_uuid, step_uuid),
@@ -250,12 +256,14 @@ CREATE TABLE tasker.steps (
   CONSTRAINT steps_backoff_kind_check CHECK ((backoff_kind = ANY (ARRAY['none'::text, 'linear'::text, 'exponential'::text, 'fibonacci'::text]))),
   CONSTRAINT steps_backoff_max_ms_check CHECK ((backoff_max_ms >= backoff_base_ms)),
   CONSTRAINT steps_backoff_request_seconds_check CHECK ((backoff_request_seconds >= 0)),
+  CONSTRAINT steps_checkpoint_check CHECK (((checkpoint IS NULL) OR (jsonb_typeof(checkpoint) = 'object'::text))),
   CONSTRAINT steps_completed_at_check CHECK (((completed_at IS NOT NULL) = (state = ANY (ARRAY['complete'::text, 'cancelled'::text, 'resolved_manually'::text])))),
   CONSTRAINT steps_cycle_events_check CHECK ((((enqueue_event_id IS NULL) OR (state = ANY (ARRAY['enqueued'::text, 'in_progress'::text]))) AND ((claim_event_id IS NULL) OR (state = 'in_progress'::text)) AND ((enqueue_from IS NULL) OR (enqueue_event_id IS NOT NULL)))),
   CONSTRAINT steps_dispatch_requires_parents_check CHECK (((unsatisfied_parents = 0) OR (state = ANY (ARRAY['pending'::text, 'complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text])))),
   CONSTRAINT steps_enqueue_from_check CHECK ((enqueue_from = ANY (ARRAY['pending'::text, 'waiting_for_retry'::text]))),
   CONSTRAINT steps_enqueued_at_check CHECK (((state <> 'enqueued'::text) OR (enqueued_at IS NOT NULL))),
   CONSTRAINT steps_handler_callable_check CHECK ((handler_callable <> ''::text)),
+  CONSTRAINT steps_held_check CHECK (((held >= 0) AND ((held = 0) OR (held <= unsatisfied_parents)))) NOT VALID,
   CONSTRAINT steps_initialization_check CHECK ((jsonb_typeof(initialization) = 'object'::text)),
   CONSTRAINT steps_lease_check CHECK ((((state = 'in_progress'::text) = (lease_token IS NOT NULL)) AND ((state = 'in_progress'::text) = (lease_expires_at IS NOT NULL)) AND ((state = 'in_progress'::text) OR (leased_by IS NULL)))),
   CONSTRAINT steps_max_attempts_check CHECK ((max_attempts >= 0)),
@@ -266,9 +274,41 @@ CREATE TABLE tasker.steps (
   CONSTRAINT steps_step_type_check CHECK ((step_type = ANY (ARRAY['standard'::text, 'decision'::text, 'deferred_convergence'::text, 'batchable'::text, 'batch_worker'::text]))),
   CONSTRAINT steps_timeout_seconds_check CHECK ((timeout_seconds > 0))
 ) WITH (fillfactor=85);
+COMMENT ON COLUMN tasker.steps.checkpoint IS 'The last checkpoint of the step''s worker (kept across attempts) with a bounded history ring; NULL before any.';
 CREATE INDEX steps_claim_idx ON tasker.steps USING btree (namespace, priority DESC, enqueued_at, step_uuid) WHERE (state = 'enqueued'::text);
 CREATE INDEX steps_dispatched_idx ON tasker.steps USING btree (state, task_uuid) WHERE (state = ANY (ARRAY['enqueued'::text, 'in_progress'::text]));
 CREATE INDEX steps_retry_due_idx ON tasker.steps USING btree (next_retry_at) WHERE (state = 'waiting_for_retry'::text);
+
+CREATE TABLE tasker.task_expansions (
+  task_uuid uuid NOT NULL,
+  trigger_step_uuid uuid NOT NULL,
+  event_id bigint DEFAULT nextval('tasker.event_id_seq'::regclass) NOT NULL,
+  event text NOT NULL,
+  outcome_type text NOT NULL,
+  trigger_name text NOT NULL,
+  worker_template text,
+  created_steps text[] NOT NULL,
+  batch_ids text[],
+  depth integer NOT NULL,
+  lease_token uuid,
+  actor text,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT task_expansions_pkey PRIMARY KEY (task_uuid, trigger_step_uuid),
+  CONSTRAINT task_expansions_event_key UNIQUE (task_uuid, event_id),
+  CONSTRAINT task_expansions_step_fkey FOREIGN KEY (task_uuid, trigger_step_uuid) REFERENCES tasker.steps(task_uuid, step_uuid) ON DELETE CASCADE,
+  CONSTRAINT task_expansions_depth_check CHECK ((depth >= 1)),
+  CONSTRAINT task_expansions_event_check CHECK ((event = ANY (ARRAY['decision.branches_created'::text, 'batch.workers_created'::text]))),
+  CONSTRAINT task_expansions_outcome_type_check CHECK ((outcome_type = ANY (ARRAY['create_steps'::text, 'no_branches'::text, 'create_batches'::text, 'no_batches'::text])))
+);
+COMMENT ON TABLE tasker.task_expansions IS 'Expansion ledger: one row per decision or batchable step that created steps (or chose none); also the task event that records it.';
+
+CREATE TABLE tasker.task_plans (
+  task_uuid uuid NOT NULL,
+  plan jsonb NOT NULL,
+  CONSTRAINT task_plans_pkey PRIMARY KEY (task_uuid),
+  CONSTRAINT task_plans_task_uuid_fkey FOREIGN KEY (task_uuid) REFERENCES tasker.tasks(task_uuid) ON DELETE CASCADE,
+  CONSTRAINT task_plans_plan_check CHECK ((jsonb_typeof(plan) = 'object'::text))
+);
 
 CREATE TABLE tasker.task_transitions (
   event_id bigint DEFAULT nextval('tasker.event_id_seq'::regclass) NOT NULL,
@@ -458,8 +498,63 @@ COMMENT ON VIEW tasker.step_events IS 'Every step event (transitions, finished a
 -- ----------------------------------------------------------------------------------------------------
 -- Functions
 
+CREATE OR REPLACE FUNCTION tasker.apply_failure_strategy(p_step uuid, p_actor text)
+ RETURNS text
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  w tasker.steps;
+  s tasker.steps;
+  r record;
+  v_strategy text;
+  v_counts tasker.step_counts := ROW(0, 0, 0, 0, 0, 0, 0)::tasker.step_counts;
+BEGIN
+  SELECT * INTO w FROM tasker.steps x WHERE x.step_uuid = p_step;
+  v_strategy := coalesce(w.initialization->'batch_metadata'->>'failure_strategy', 'continue_on_failure');
+  IF v_strategy = 'continue_on_failure' THEN
+    PERFORM tasker.insert_step_transition(w.task_uuid, w.step_uuid, 'error', 'complete', 'complete_manually', w.attempts,
+              p_actor, 'failure_strategy continue_on_failure', jsonb_build_object('failure_strategy', v_strategy));
+    UPDATE tasker.steps x SET state = 'complete', results = jsonb_build_object('failed', true, 'error', w.last_error),
+                              completed_at = now(), updated_at = now()
+    WHERE x.step_uuid = w.step_uuid;
+    RETURN 'complete';
+  END IF;
+  IF v_strategy = 'fail_fast' THEN
+    FOR r IN
+      SELECT * FROM tasker.steps x
+      WHERE x.task_uuid = w.task_uuid AND x.created_by_step_uuid = w.created_by_step_uuid
+        AND x.template_step = w.template_step AND x.step_uuid <> w.step_uuid
+        AND x.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry')
+      ORDER BY x.step_uuid FOR UPDATE
+    LOOP
+      SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = r.step_uuid;
+      IF r.state = 'in_progress' THEN
+        PERFORM tasker.record_attempt(s, 'cancelled', 'cancel', 'cancelled', p_actor, NULL,
+                  jsonb_build_object('message', format('fail_fast: batch worker %s failed', w.name)));
+      ELSE
+        PERFORM tasker.flush_enqueue_event(s);
+        PERFORM tasker.insert_step_transition(w.task_uuid, r.step_uuid, r.state, 'cancelled', 'cancel', r.attempts, p_actor,
+                  format('fail_fast: batch worker %s failed', w.name));
+      END IF;
+      v_counts := tasker.counts_move(v_counts, r.state, 'cancelled');
+    END LOOP;
+    UPDATE tasker.steps x SET state = 'cancelled', completed_at = now(), lease_token = NULL, lease_expires_at = NULL,
+                              leased_by = NULL, next_retry_at = NULL, enqueue_event_id = NULL, enqueue_from = NULL,
+                              claim_event_id = NULL, held = 0, unsatisfied_parents = x.unsatisfied_parents - x.held,
+                              total_parents = x.total_parents - x.held, updated_at = now()
+    WHERE x.task_uuid = w.task_uuid AND x.created_by_step_uuid = w.created_by_step_uuid
+      AND x.template_step = w.template_step AND x.step_uuid <> w.step_uuid
+      AND x.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry');
+    UPDATE tasker.tasks t SET steps_pending = t.steps_pending + (v_counts).pending, steps_active = t.steps_active + (v_counts).active,
+                              steps_waiting_for_retry = t.steps_waiting_for_retry + (v_counts).waiting_for_retry,
+                              steps_cancelled = t.steps_cancelled + (v_counts).cancelled, updated_at = now()
+    WHERE t.task_uuid = w.task_uuid AND (v_counts).cancelled > 0;
+  END IF;
+  RETURN 'error';
+END $function$;
+
 CREATE OR REPLACE FUNCTION tasker.apply_step_action(p_task uuid, p_step uuid, p_action text, p_actor text, p_reason text, p_result jsonb, p_audit jsonb, p_namespaces text[])
- RETURNS TABLE(outcome text, step_state text, task_state text)
+ RETURNS TABLE(outcome text, step_state text, task_state text, detail text)
  LANGUAGE plpgsql
 AS $function$
 #variable_conflict use_column
@@ -468,23 +563,36 @@ DECLARE
   s tasker.steps;
   c tasker.step_counts;
   rel record;
+  d record;
+  v_err jsonb;
+  v_hold boolean;
   v_to text;
   v_state text;
 BEGIN
   SELECT * INTO t FROM tasker.tasks x WHERE x.task_uuid = p_task FOR UPDATE;
   IF NOT FOUND OR (p_namespaces IS NOT NULL AND NOT (t.namespace = ANY (p_namespaces))) THEN
-    RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text;
+    RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text, NULL::text;
     RETURN;
   END IF;
   SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = p_step AND x.task_uuid = p_task FOR UPDATE;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'not_found'::text, NULL::text, t.state;
+    RETURN QUERY SELECT 'not_found'::text, NULL::text, t.state, NULL::text;
     RETURN;
   END IF;
   v_to := tasker.step_next_state(s.state, p_action);
   IF v_to IS NULL OR p_action NOT IN ('reset_for_retry', 'resolve_manually', 'complete_manually') THEN
-    RETURN QUERY SELECT 'invalid_state'::text, s.state, t.state;
+    RETURN QUERY SELECT 'invalid_state'::text, s.state, t.state, NULL::text;
     RETURN;
+  END IF;
+  IF p_action = 'complete_manually' AND s.step_type IN ('decision', 'batchable') THEN
+    -- The expansion first, as on a worker's result: its steps are created before the step completes.
+    v_err := tasker.expand_step(p_step, p_result, NULL, p_actor);
+    IF v_err IS NOT NULL THEN
+      RETURN QUERY SELECT 'invalid_outcome'::text, s.state, t.state, format('%s: %s', v_err->>'error_type', v_err->>'message');
+      RETURN;
+    END IF;
+    -- Its counters moved with the created steps.
+    SELECT * INTO t FROM tasker.tasks x WHERE x.task_uuid = p_task;
   END IF;
 
   IF s.state = 'enqueued' THEN
@@ -498,20 +606,39 @@ BEGIN
     UPDATE tasker.steps x SET state = 'pending', attempts = 0, next_retry_at = NULL, backoff_request_seconds = NULL,
                               updated_at = now()
     WHERE x.step_uuid = p_step;
+    -- Nothing is dispatched (the task waits for resume); the worker may have to wait for a slot.
+    IF s.step_type = 'batch_worker' THEN
+      PERFORM tasker.refresh_batch_slots(p_task, s.created_by_step_uuid, s.template_step);
+    END IF;
     v_state := tasker.settle_task(t, c, NULL, 0, p_actor);
   ELSE
+    -- A pending step closed by hand gives up its holds (a waiting worker's slot, a convergence hold).
     UPDATE tasker.steps x SET state = v_to,
                               results = CASE WHEN p_action = 'complete_manually' THEN p_result ELSE x.results END,
                               completed_at = now(), next_retry_at = NULL, enqueue_event_id = NULL, enqueue_from = NULL,
-                              updated_at = now()
+                              held = 0, total_parents = x.total_parents - x.held,
+                              unsatisfied_parents = x.unsatisfied_parents - x.held, updated_at = now()
     WHERE x.step_uuid = p_step;
-    rel := tasker.release_children(p_step, c.error > 0 OR t.state IN ('blocked_by_failures', 'error'));
+    v_hold := c.error > 0 OR t.state IN ('blocked_by_failures', 'error');
+    rel := tasker.release_children(p_step, v_hold);
     c := tasker.counts_move(c, 'pending', 'enqueued', rel.o_enqueued);
-    v_state := tasker.settle_task(t, c, 'step_completed', rel.o_enqueued, p_actor);
     IF rel.o_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(t.namespace, rel.o_handlers); END IF;
+    IF s.step_type IN ('decision', 'batchable', 'batch_worker') THEN
+      IF s.step_type = 'batch_worker' THEN
+        PERFORM tasker.refresh_batch_slots(p_task, s.created_by_step_uuid, s.template_step);
+      ELSE
+        PERFORM tasker.refresh_convergence_holds(p_task);
+      END IF;
+      d := tasker.dispatch_ready_steps(p_task, v_hold, t.state);
+      c := tasker.counts_move(c, 'pending', 'enqueued', d.o_enqueued);
+      IF d.o_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(t.namespace, d.o_handlers); END IF;
+      v_state := tasker.settle_task(t, c, 'step_completed', rel.o_enqueued + d.o_enqueued, p_actor);
+    ELSE
+      v_state := tasker.settle_task(t, c, 'step_completed', rel.o_enqueued, p_actor);
+    END IF;
   END IF;
   PERFORM tasker.notify_task_event(p_task);
-  RETURN QUERY SELECT 'ok'::text, v_to, v_state;
+  RETURN QUERY SELECT 'ok'::text, v_to, v_state, NULL::text;
 END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.backoff_delay_ms(p_kind text, p_base_ms integer, p_max_ms integer, p_jitter double precision, p_attempts integer, p_multiplier double precision)
@@ -584,8 +711,61 @@ BEGIN
   RETURN QUERY SELECT 'ok'::text, 'cancelled'::text;
 END $function$;
 
+CREATE OR REPLACE FUNCTION tasker.checkpoint_step(p_worker text, p_step uuid, p_token uuid, p_checkpoint jsonb, p_history integer, p_history_bytes integer, p_lease_ms integer, p_namespaces text[])
+ RETURNS TABLE(outcome text, lease_expires_at timestamp with time zone, checkpoint jsonb)
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  v_task uuid;
+  s tasker.steps;
+  v_ev bigint;
+  v_hist jsonb;
+BEGIN
+  SELECT x.task_uuid INTO v_task FROM tasker.steps x
+  WHERE x.step_uuid = p_step AND (p_namespaces IS NULL OR x.namespace = ANY (p_namespaces));
+  IF v_task IS NULL THEN
+    RETURN QUERY SELECT 'not_found'::text, NULL::timestamptz, NULL::jsonb;
+    RETURN;
+  END IF;
+  PERFORM tasker.touch_worker(p_worker, NULL, NULL);
+  PERFORM 1 FROM tasker.tasks t WHERE t.task_uuid = v_task FOR NO KEY UPDATE;
+  SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = p_step FOR UPDATE;
+  IF s.state <> 'in_progress' OR s.lease_token IS DISTINCT FROM p_token THEN
+    RETURN QUERY SELECT tasker.lease_refusal(p_step, p_token), NULL::timestamptz, NULL::jsonb;
+    RETURN;
+  END IF;
+
+  v_ev := nextval('tasker.event_id_seq');
+  v_hist := coalesce(s.checkpoint->'history', '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
+    'cursor', p_checkpoint->'cursor', 'timestamp', now(), 'attempt', s.attempts, 'event_id', v_ev));
+  -- Newest first: keep entries while the count and the running size stay within the bounds (the newest always).
+  SELECT coalesce(jsonb_agg(k.e ORDER BY k.o), '[]'::jsonb) INTO v_hist FROM (
+    SELECT h.e, h.o, row_number() OVER w AS n, sum(octet_length(h.e::text)) OVER w AS bytes
+    FROM jsonb_array_elements(v_hist) WITH ORDINALITY AS h(e, o)
+    WINDOW w AS (ORDER BY h.o DESC)
+  ) k
+  WHERE k.n = 1 OR (k.n <= p_history AND k.bytes <= p_history_bytes);
+
+  RETURN QUERY
+  UPDATE tasker.steps x SET
+    checkpoint = jsonb_build_object(
+      'cursor', p_checkpoint->'cursor',
+      'items_processed', coalesce((p_checkpoint->>'items_processed')::bigint, 0),
+      'accumulated_results', coalesce(p_checkpoint->'accumulated_results', 'null'::jsonb),
+      'attempt', s.attempts, 'timestamp', now(), 'history', v_hist),
+    lease_expires_at = CASE
+        WHEN x.timeout_seconds IS NULL THEN now() + make_interval(secs => p_lease_ms / 1000.0)
+        ELSE least(now() + make_interval(secs => p_lease_ms / 1000.0),
+                   x.last_attempted_at + make_interval(secs => x.timeout_seconds)) END,
+    updated_at = now()
+  WHERE x.step_uuid = p_step
+  RETURNING 'ok'::text, x.lease_expires_at, x.checkpoint;
+  PERFORM tasker.notify_task_event(v_task);
+END $function$;
+
 CREATE OR REPLACE FUNCTION tasker.claim_steps(p_worker text, p_namespaces text[], p_handlers text[], p_max integer, p_lease_ms integer, p_skip_busy_tasks boolean DEFAULT false)
- RETURNS TABLE(task_uuid uuid, step_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamp with time zone, timeout_seconds integer, correlation_id uuid)
+ RETURNS TABLE(task_uuid uuid, step_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamp with time zone, timeout_seconds integer, correlation_id uuid, checkpoint jsonb)
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
@@ -636,7 +816,8 @@ BEGIN
          coalesce((SELECT jsonb_object_agg(p.name, p.results)
                    FROM tasker.step_edges e JOIN tasker.steps p ON p.step_uuid = e.parent_step_uuid
                    WHERE e.child_step_uuid = m.step_uuid), '{}'::jsonb),
-         m.attempts, m.max_attempts, m.lease_token, m.lease_expires_at, m.timeout_seconds, t.correlation_id
+         m.attempts, m.max_attempts, m.lease_token, m.lease_expires_at, m.timeout_seconds, t.correlation_id,
+         m.checkpoint
   FROM moved m CROSS JOIN LATERAL (SELECT * FROM tasker.tasks x WHERE x.task_uuid = m.task_uuid) t
   ORDER BY m.priority DESC, m.enqueued_at, m.step_uuid;
 
@@ -759,6 +940,11 @@ BEGIN
   SELECT t.task_uuid, ins.step_uuid, NULL, 'pending', 'create', 0, v_actor
   FROM ins WHERE ins.state = 'pending' ORDER BY ins.step_uuid;
 
+  IF p_task ? 'plan' THEN
+    INSERT INTO tasker.task_plans (task_uuid, plan) VALUES (t.task_uuid, p_task->'plan');
+    PERFORM tasker.refresh_convergence_holds(t.task_uuid);
+  END IF;
+
   PERFORM tasker.notify_steps_ready(t.namespace, ARRAY(
     SELECT e.value->>'handler_callable' FROM jsonb_array_elements(p_steps) AS e(value)
     WHERE jsonb_array_length(e.value->'parents') = 0));
@@ -866,6 +1052,10 @@ BEGIN
                                   lease_expires_at = NULL, leased_by = NULL, next_retry_at = NULL,
                                   enqueue_event_id = NULL, enqueue_from = NULL, claim_event_id = NULL, updated_at = now()
         WHERE x.step_uuid = ANY (v_ids);
+        -- Stopped batch workers run no more: their batches' holds follow (released ones wait for resume).
+        PERFORM tasker.refresh_batch_slots(r.tid, b.created_by_step_uuid, b.template_step)
+        FROM (SELECT DISTINCT x.created_by_step_uuid, x.template_step FROM tasker.steps x
+              WHERE x.step_uuid = ANY (v_ids) AND x.step_type = 'batch_worker') b;
         steps_stopped := cardinality(v_ids);
         -- The task's own transition last: a watcher's stream ends at it, after every step event.
         PERFORM tasker.insert_task_transition(r.tid, r.st, 'error', 'staleness_timeout', 'staleness_detector', v_reason,
@@ -978,6 +1168,30 @@ BEGIN
   END LOOP;
 END $function$;
 
+CREATE OR REPLACE FUNCTION tasker.dispatch_ready_steps(p_task uuid, p_hold boolean, p_state text, OUT o_enqueued integer, OUT o_handlers text[])
+ RETURNS record
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  WITH moved AS (
+    UPDATE tasker.steps x SET state = 'enqueued', enqueued_at = now(), enqueue_event_id = nextval('tasker.event_id_seq'),
+                              enqueue_from = 'pending', updated_at = now()
+    WHERE x.task_uuid = p_task AND x.state = 'pending' AND x.unsatisfied_parents = 0
+      AND (NOT p_hold OR (p_state <> 'error' AND x.step_type = 'batch_worker'
+                          AND x.initialization->'batch_metadata'->>'failure_strategy' = 'isolate'))
+    RETURNING x.handler_callable
+  )
+  SELECT count(*)::integer, coalesce(array_agg(moved.handler_callable), '{}') INTO o_enqueued, o_handlers FROM moved;
+END $function$;
+
+CREATE OR REPLACE FUNCTION tasker.dynamic_error(p_type text, p_message text)
+ RETURNS jsonb
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  SELECT jsonb_build_object('error_type', p_type, 'message', p_message, 'retryable', false)
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.enqueue_event_name(p_from text)
  RETURNS text
  LANGUAGE sql
@@ -985,6 +1199,283 @@ CREATE OR REPLACE FUNCTION tasker.enqueue_event_name(p_from text)
 AS $function$
   SELECT CASE p_from WHEN 'pending' THEN 'enqueue' WHEN 'waiting_for_retry' THEN 'retry' ELSE 'create>enqueue' END
 $function$;
+
+CREATE OR REPLACE FUNCTION tasker.expand_step(p_step uuid, p_result jsonb, p_token uuid, p_actor text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  s tasker.steps;
+  v_plan jsonb;
+  v_me jsonb;
+  v_limit integer;
+  v_depth integer;
+  o jsonb;
+  v_event text;
+  v_type text;
+  v_req text[];
+  v_bad text[];
+  v_existing text[];
+  v_names text[] := '{}';
+  v_templates text[] := '{}';
+  v_inits jsonb[] := '{}';
+  v_held smallint[] := '{}';
+  v_batch_ids text[];
+  v_w text;
+  v_wp jsonb;
+  v_configs jsonb;
+  v_noop boolean := false;
+  v_total numeric;
+  v_size numeric;
+  v_maxw numeric;
+  v_n integer;
+  v_name text;
+  v_changed boolean;
+  v_base uuid;
+  r record;
+BEGIN
+  SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = p_step;
+  IF EXISTS (SELECT 1 FROM tasker.task_expansions x WHERE x.task_uuid = s.task_uuid AND x.trigger_step_uuid = p_step) THEN
+    RETURN NULL;
+  END IF;
+  SELECT x.plan INTO v_plan FROM tasker.task_plans x WHERE x.task_uuid = s.task_uuid;
+  v_me := v_plan->'steps'->coalesce(s.template_step, s.name);
+  IF v_me IS NULL THEN
+    RETURN tasker.dynamic_error('invalid_outcome', format('step %s has no plan (its task was created without one)', s.name));
+  END IF;
+  v_depth := 1 + coalesce((SELECT x.depth FROM tasker.task_expansions x
+                           WHERE x.task_uuid = s.task_uuid AND x.trigger_step_uuid = s.created_by_step_uuid), 0);
+  IF v_depth > (v_plan->'limits'->>'max_expansion_depth')::integer THEN
+    RETURN tasker.dynamic_error('limit_exceeded', format('expansion depth %s exceeds max_expansion_depth %s',
+                                v_depth, v_plan->'limits'->>'max_expansion_depth'));
+  END IF;
+  v_existing := ARRAY(SELECT coalesce(x.template_step, x.name) FROM tasker.steps x WHERE x.task_uuid = s.task_uuid);
+
+  IF s.step_type = 'decision' THEN
+    v_event := 'decision.branches_created';
+    o := CASE WHEN jsonb_typeof(p_result) = 'object' THEN p_result->'decision_point_outcome' END;
+    IF o IS NULL OR jsonb_typeof(o) <> 'object' THEN
+      RETURN tasker.dynamic_error('invalid_outcome', 'a decision step''s result needs decision_point_outcome: '
+        '{"type": "create_steps", "step_names": [...]} or {"type": "no_branches"}');
+    END IF;
+    v_type := o->>'type';
+    IF v_type = 'no_branches' THEN
+      v_req := '{}';
+    ELSIF v_type = 'create_steps' THEN
+      IF jsonb_typeof(o->'step_names') IS DISTINCT FROM 'array' OR jsonb_array_length(o->'step_names') = 0
+         OR EXISTS (SELECT 1 FROM jsonb_array_elements(o->'step_names') AS e(v) WHERE jsonb_typeof(e.v) <> 'string') THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'decision_point_outcome.step_names must be a non-empty list of step names '
+          '(use {"type": "no_branches"} to create none)');
+      END IF;
+      v_req := ARRAY(SELECT DISTINCT e.n FROM jsonb_array_elements_text(o->'step_names') AS e(n));
+      IF cardinality(v_req) <> jsonb_array_length(o->'step_names') THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'decision_point_outcome.step_names names a step twice');
+      END IF;
+      v_limit := (v_plan->'limits'->>'max_steps_per_decision')::integer;
+      IF cardinality(v_req) > v_limit THEN
+        RETURN tasker.dynamic_error('limit_exceeded', format('decision %s names %s steps; max_steps_per_decision is %s',
+                                    s.name, cardinality(v_req), v_limit));
+      END IF;
+      v_bad := ARRAY(SELECT n FROM unnest(v_req) AS n
+                     WHERE NOT (v_me->'segment' ? n) ORDER BY n);
+      IF cardinality(v_bad) > 0 THEN
+        RETURN tasker.dynamic_error('unknown_branch', format('decision %s cannot create %s; its branches are: %s', s.name,
+          array_to_string(v_bad, ', '), coalesce((SELECT string_agg(b, ', ') FROM jsonb_array_elements_text(v_me->'segment') AS b), 'none')));
+      END IF;
+    ELSE
+      RETURN tasker.dynamic_error('invalid_outcome', 'decision_point_outcome.type must be create_steps or no_branches');
+    END IF;
+    FOREACH v_name IN ARRAY v_req LOOP
+      IF NOT (v_name = ANY (v_existing)) THEN
+        v_names := v_names || v_name; v_templates := v_templates || v_name; v_inits := v_inits || NULL::jsonb;
+        v_held := v_held || 0::smallint;
+      END IF;
+    END LOOP;
+    FOR r IN SELECT n, d FROM unnest(v_names) AS n CROSS JOIN LATERAL jsonb_array_elements_text(v_plan->'steps'->n->'deps') AS d
+             WHERE NOT (d = ANY (v_existing)) AND NOT (d = ANY (v_names)) LIMIT 1 LOOP
+      RETURN tasker.dynamic_error('invalid_outcome', format('%s depends on %s, which neither exists nor is created by this outcome', r.n, r.d));
+    END LOOP;
+  ELSE
+    v_event := 'batch.workers_created';
+    o := CASE WHEN jsonb_typeof(p_result) = 'object' THEN p_result->'batch_processing_outcome' END;
+    IF o IS NULL OR jsonb_typeof(o) <> 'object' OR o->>'type' IS NULL OR o->>'type' NOT IN ('create_batches', 'no_batches') THEN
+      RETURN tasker.dynamic_error('invalid_outcome', 'a batchable step''s result needs batch_processing_outcome: '
+        '{"type": "create_batches", ...} or {"type": "no_batches"}');
+    END IF;
+    v_type := o->>'type';
+    v_w := coalesce(o->>'worker_template_name', s.initialization->>'worker_template_name', v_me->>'worker_template');
+    v_wp := CASE WHEN v_w IS NOT NULL THEN v_plan->'steps'->v_w END;
+    IF v_wp IS NULL OR v_wp->>'type' <> 'batch_worker' OR v_wp->'deps'->>0 IS DISTINCT FROM coalesce(s.template_step, s.name) THEN
+      RETURN tasker.dynamic_error('invalid_outcome', format('worker_template_name %s is not a batch_worker step of %s',
+                                  coalesce(v_w, '(none given)'), s.name));
+    END IF;
+    v_limit := (v_plan->'limits'->>'max_workers_per_batch')::integer;
+    IF v_type = 'create_batches' AND (o->'cursor_configs' IS NULL OR jsonb_typeof(o->'cursor_configs') = 'null') THEN
+      -- The server-side cursor generator: ids 001…, [start, end) zero-based.
+      IF jsonb_typeof(o->'total_items') IS DISTINCT FROM 'number' OR (o->>'total_items')::numeric < 0
+         OR (o->>'total_items')::numeric <> trunc((o->>'total_items')::numeric) THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'create_batches needs cursor_configs, or total_items (an integer >= 0) '
+          'for the server to generate them');
+      END IF;
+      v_total := (o->>'total_items')::numeric;
+      v_size := CASE WHEN jsonb_typeof(coalesce(o->'batch_size', s.initialization->'batch_size')) = 'number'
+                     THEN (coalesce(o->'batch_size', s.initialization->'batch_size'))::text::numeric
+                     ELSE (v_wp->'batch'->>'batch_size')::numeric END;
+      v_maxw := CASE WHEN jsonb_typeof(coalesce(o->'max_workers', s.initialization->'max_workers')) = 'number'
+                     THEN (coalesce(o->'max_workers', s.initialization->'max_workers'))::text::numeric END;
+      IF v_size < 1 OR v_size <> trunc(v_size) OR (v_maxw IS NOT NULL AND (v_maxw < 1 OR v_maxw <> trunc(v_maxw))) THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'batch_size and max_workers must be integers >= 1');
+      END IF;
+      IF v_total = 0 THEN
+        v_noop := true;
+      ELSE
+        v_n := ceil(v_total / v_size);
+        IF v_maxw IS NOT NULL AND v_n > v_maxw THEN
+          v_size := ceil(v_total / v_maxw);
+          v_n := ceil(v_total / v_size);
+        END IF;
+        IF v_n > v_limit THEN
+          RETURN tasker.dynamic_error('limit_exceeded', format('%s workers exceed max_workers_per_batch %s', v_n, v_limit));
+        END IF;
+        v_configs := (SELECT jsonb_agg(jsonb_build_object('batch_id', lpad(i::text, 3, '0'), 'start_cursor', (i - 1) * v_size,
+                                         'end_cursor', least(i * v_size, v_total),
+                                         'batch_size', least(i * v_size, v_total) - (i - 1) * v_size) ORDER BY i)
+                      FROM generate_series(1, v_n) AS i);
+      END IF;
+    ELSIF v_type = 'create_batches' THEN
+      v_configs := o->'cursor_configs';
+      IF jsonb_typeof(v_configs) <> 'array' OR jsonb_array_length(v_configs) = 0 THEN
+        RETURN tasker.dynamic_error('invalid_outcome', 'cursor_configs must be a non-empty list (use {"type": "no_batches"} for none)');
+      END IF;
+      IF jsonb_array_length(v_configs) > v_limit THEN
+        RETURN tasker.dynamic_error('limit_exceeded', format('%s workers exceed max_workers_per_batch %s', jsonb_array_length(v_configs), v_limit));
+      END IF;
+      IF o ? 'worker_count' AND o->'worker_count' <> to_jsonb(jsonb_array_length(v_configs)) THEN
+        RETURN tasker.dynamic_error('invalid_outcome', format('worker_count %s does not match the %s cursor_configs',
+                                    o->'worker_count', jsonb_array_length(v_configs)));
+      END IF;
+      FOR r IN SELECT e.c, e.i FROM jsonb_array_elements(v_configs) WITH ORDINALITY AS e(c, i) LOOP
+        IF jsonb_typeof(r.c) <> 'object' OR jsonb_typeof(r.c->'batch_id') IS DISTINCT FROM 'string'
+           OR NOT (r.c->>'batch_id' ~ '^[A-Za-z0-9_-]{1,64}$') THEN
+          RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs[%s].batch_id must be 1-64 letters, digits, _ or -', r.i - 1));
+        END IF;
+        IF coalesce(jsonb_typeof(r.c->'start_cursor'), 'null') = 'null' OR coalesce(jsonb_typeof(r.c->'end_cursor'), 'null') = 'null' THEN
+          RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs[%s] needs start_cursor and end_cursor', r.i - 1));
+        END IF;
+        IF jsonb_typeof(r.c->'start_cursor') = 'number' AND jsonb_typeof(r.c->'end_cursor') = 'number'
+           AND ((r.c->>'start_cursor')::numeric < 0 OR (r.c->>'end_cursor')::numeric <= (r.c->>'start_cursor')::numeric) THEN
+          RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs[%s]: the range [%s, %s) is empty, reversed or negative',
+                                      r.i - 1, r.c->'start_cursor', r.c->'end_cursor'));
+        END IF;
+        IF r.c ? 'batch_size' AND (jsonb_typeof(r.c->'batch_size') <> 'number' OR (r.c->>'batch_size')::numeric < 0
+                                   OR (r.c->>'batch_size')::numeric <> trunc((r.c->>'batch_size')::numeric)) THEN
+          RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs[%s].batch_size must be an integer >= 0', r.i - 1));
+        END IF;
+      END LOOP;
+      v_bad := ARRAY(SELECT c->>'batch_id' FROM jsonb_array_elements(v_configs) AS c GROUP BY 1 HAVING count(*) > 1 ORDER BY 1);
+      IF cardinality(v_bad) > 0 THEN
+        RETURN tasker.dynamic_error('invalid_outcome', format('cursor_configs repeat batch_id %s', array_to_string(v_bad, ', ')));
+      END IF;
+    ELSE
+      v_noop := true;
+    END IF;
+    IF v_noop THEN
+      v_configs := '[{"batch_id": "000", "start_cursor": 0, "end_cursor": 0, "batch_size": 0}]';
+    END IF;
+    FOR r IN SELECT e.c, e.i FROM jsonb_array_elements(v_configs) WITH ORDINALITY AS e(c, i) LOOP
+      v_name := v_w || '_' || (r.c->>'batch_id');
+      IF v_plan->'steps' ? v_name OR EXISTS (SELECT 1 FROM tasker.steps x WHERE x.task_uuid = s.task_uuid AND x.name = v_name) THEN
+        RETURN tasker.dynamic_error('invalid_outcome', format('worker name %s is already a step of this task or template', v_name));
+      END IF;
+      v_names := v_names || v_name;
+      v_templates := v_templates || v_w;
+      v_inits := v_inits || (coalesce(v_wp->'spec'->'initialization', '{}') || jsonb_build_object(
+        'cursor', r.c,
+        'batch_metadata', jsonb_build_object('cursor_field', v_wp->'batch'->>'cursor_field',
+                                             'failure_strategy', v_wp->'batch'->>'failure_strategy'),
+        'is_no_op', v_noop, '__template_step_name', v_w));
+      -- Workers beyond the batch's parallelism wait for a slot (released as earlier workers finish).
+      v_held := v_held || (CASE WHEN r.i > (v_wp->'batch'->>'parallelism')::integer THEN 1 ELSE 0 END)::smallint;
+    END LOOP;
+    v_batch_ids := ARRAY(SELECT c->>'batch_id' FROM jsonb_array_elements(v_configs) AS c);
+  END IF;
+
+  -- The steps that come with these: a deferred_convergence step with a dependency created now, any other step
+  -- (not a batch worker) whose dependencies all exist and one of them, not a decision, is created now.
+  LOOP
+    v_changed := false;
+    FOR r IN SELECT e.key AS name, e.value AS p FROM jsonb_each(v_plan->'steps') AS e
+             WHERE NOT (e.key = ANY (v_existing)) AND NOT (e.key = ANY (v_templates)) AND e.value->>'type' <> 'batch_worker'
+             ORDER BY (e.value->>'ord')::integer LOOP
+      IF (r.p->>'type' = 'deferred_convergence'
+          AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n) WHERE d.n = ANY (v_templates)))
+         OR (r.p->>'type' <> 'deferred_convergence'
+             AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n)
+                             WHERE NOT (d.n = ANY (v_existing)) AND NOT (d.n = ANY (v_templates)))
+             AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n)
+                         WHERE d.n = ANY (v_templates) AND v_plan->'steps'->d.n->>'type' <> 'decision')) THEN
+        v_names := v_names || r.name; v_templates := v_templates || r.name; v_inits := v_inits || NULL::jsonb;
+        v_held := v_held || 0::smallint;
+        v_changed := true;
+      END IF;
+    END LOOP;
+    EXIT WHEN NOT v_changed;
+  END LOOP;
+
+  IF EXISTS (SELECT 1 FROM tasker.steps c
+             WHERE c.task_uuid = s.task_uuid AND c.step_type = 'deferred_convergence' AND c.state <> 'pending'
+               AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(v_plan->'steps'->c.name->'deps') AS d(n) WHERE d.n = ANY (v_templates))) THEN
+    RAISE EXCEPTION 'task %: a deferred_convergence step started before all of its parents appeared', s.task_uuid;
+  END IF;
+
+  v_base := tasker.uuid_generate_v7();
+  INSERT INTO tasker.steps (step_uuid, task_uuid, name, state, namespace, priority, step_type, handler_callable,
+                            handler_method, initialization, retryable, max_attempts, backoff_kind, backoff_base_ms,
+                            backoff_max_ms, backoff_jitter, timeout_seconds, total_parents, unsatisfied_parents, held,
+                            template_step, created_by_step_uuid)
+  SELECT tasker.uuid_v7_ordered(v_base, u.i::integer), s.task_uuid, u.name, 'pending', s.namespace, s.priority,
+         sp->>'step_type', sp->>'handler_callable', sp->>'handler_method', coalesce(u.init, sp->'initialization', '{}'),
+         (sp->>'retryable')::boolean, (sp->>'max_attempts')::integer, sp->>'backoff_kind', (sp->>'backoff_base_ms')::integer,
+         (sp->>'backoff_max_ms')::integer, (sp->>'backoff_jitter')::double precision, (sp->>'timeout_seconds')::integer,
+         u.held, u.held, u.held, CASE WHEN u.tmpl <> u.name THEN u.tmpl END, p_step
+  FROM unnest(v_names, v_templates, v_inits, v_held) WITH ORDINALITY AS u(name, tmpl, init, held, i)
+  CROSS JOIN LATERAL (SELECT v_plan->'steps'->u.tmpl->'spec' AS sp) x
+  ORDER BY u.i;
+
+  -- Edges into the new steps and into pending convergence steps, from every step of a declared dependency
+  -- (every instance of a batch worker template); then their parent counts from scratch (parents completing in
+  -- this call are still in_progress: report_results counts them down afterwards like any child's).
+  INSERT INTO tasker.step_edges (task_uuid, parent_step_uuid, child_step_uuid)
+  SELECT DISTINCT s.task_uuid, p.step_uuid, c.step_uuid
+  FROM tasker.steps c
+  CROSS JOIN LATERAL jsonb_array_elements_text(v_plan->'steps'->coalesce(c.template_step, c.name)->'deps') AS d(n)
+  JOIN tasker.steps p ON p.task_uuid = c.task_uuid AND coalesce(p.template_step, p.name) = d.n
+  WHERE c.task_uuid = s.task_uuid
+    AND (c.name = ANY (v_names) OR (c.step_type = 'deferred_convergence' AND c.state = 'pending' AND p.name = ANY (v_names)))
+  ON CONFLICT DO NOTHING;
+  UPDATE tasker.steps c SET total_parents = c.held + k.n, unsatisfied_parents = c.held + k.u, updated_at = now()
+  FROM (SELECT e.child_step_uuid AS sid, count(*)::integer AS n,
+               count(*) FILTER (WHERE p.state NOT IN ('complete', 'resolved_manually'))::integer AS u
+        FROM tasker.step_edges e JOIN tasker.steps p ON p.step_uuid = e.parent_step_uuid
+        WHERE e.child_step_uuid IN (SELECT x.step_uuid FROM tasker.steps x
+                                    WHERE x.task_uuid = s.task_uuid
+                                      AND (x.name = ANY (v_names) OR (x.step_type = 'deferred_convergence' AND x.state = 'pending')))
+        GROUP BY e.child_step_uuid) k
+  WHERE c.step_uuid = k.sid;
+
+  UPDATE tasker.tasks t SET steps_total = t.steps_total + cardinality(v_names), steps_pending = t.steps_pending + cardinality(v_names),
+                            updated_at = now()
+  WHERE t.task_uuid = s.task_uuid;
+  INSERT INTO tasker.step_transitions (task_uuid, step_uuid, from_state, to_state, event, attempt, actor)
+  SELECT s.task_uuid, x.step_uuid, NULL, 'pending', 'create', 0, p_actor
+  FROM tasker.steps x WHERE x.task_uuid = s.task_uuid AND x.name = ANY (v_names) ORDER BY x.step_uuid;
+  INSERT INTO tasker.task_expansions (task_uuid, trigger_step_uuid, event, outcome_type, trigger_name, worker_template,
+                                      created_steps, batch_ids, depth, lease_token, actor)
+  VALUES (s.task_uuid, p_step, v_event, v_type, s.name, v_w, v_names, v_batch_ids, v_depth, p_token, p_actor);
+  PERFORM tasker.refresh_convergence_holds(s.task_uuid);
+  RETURN NULL;
+END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.fail_running_step(s tasker.steps, p_kind text, p_error jsonb, p_retryable boolean, p_retry_after_ms bigint, p_multiplier double precision, p_actor text, p_exec_ms integer, OUT o_state text, OUT o_next_retry_at timestamp with time zone)
  RETURNS record
@@ -1229,6 +1720,50 @@ BEGIN
   RETURN QUERY SELECT 'ok'::text, v_entry;
 END $function$;
 
+CREATE OR REPLACE FUNCTION tasker.plan_possible(p_task uuid, p_plan jsonb, OUT o_existing text[], OUT o_possible text[])
+ RETURNS record
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+DECLARE
+  v_open text[];
+  v_changed boolean := true;
+  v_add boolean;
+  r record;
+BEGIN
+  o_existing := ARRAY(SELECT DISTINCT coalesce(s.template_step, s.name) FROM tasker.steps s WHERE s.task_uuid = p_task);
+  v_open := ARRAY(
+    SELECT s.name FROM tasker.steps s
+    WHERE s.task_uuid = p_task AND s.step_type IN ('decision', 'batchable')
+      AND s.state NOT IN ('complete', 'cancelled', 'resolved_manually')
+      AND NOT EXISTS (SELECT 1 FROM tasker.task_expansions x WHERE x.task_uuid = p_task AND x.trigger_step_uuid = s.step_uuid));
+  o_possible := o_existing;
+  WHILE v_changed LOOP
+    v_changed := false;
+    FOR r IN SELECT e.key AS name, e.value AS p FROM jsonb_each(p_plan->'steps') AS e WHERE NOT (e.key = ANY (o_possible)) LOOP
+      IF r.p->>'type' = 'batch_worker' THEN
+        v_add := (r.p->'deps'->>0) = ANY (v_open)
+                 OR ((r.p->'deps'->>0) = ANY (o_possible) AND NOT ((r.p->'deps'->>0) = ANY (o_existing)));
+      ELSIF r.p->>'type' = 'deferred_convergence' THEN
+        v_add := EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n)
+                         WHERE d.n = ANY (o_possible) AND NOT (d.n = ANY (o_existing)));
+      ELSE
+        v_add := NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n) WHERE NOT (d.n = ANY (o_possible)))
+          AND (EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.p->'deps') AS d(n)
+                       WHERE d.n = ANY (o_possible) AND NOT (d.n = ANY (o_existing))
+                         AND p_plan->'steps'->d.n->>'type' <> 'decision')
+               OR EXISTS (SELECT 1 FROM jsonb_each(p_plan->'steps') AS dd
+                          WHERE dd.value->>'type' = 'decision' AND dd.value->'segment' ? r.name
+                            AND (dd.key = ANY (v_open) OR (dd.key = ANY (o_possible) AND NOT (dd.key = ANY (o_existing))))));
+      END IF;
+      IF v_add THEN
+        o_possible := o_possible || r.name;
+        v_changed := true;
+      END IF;
+    END LOOP;
+  END LOOP;
+END $function$;
+
 CREATE OR REPLACE FUNCTION tasker.promote_due_retries(p_limit integer)
  RETURNS TABLE(promoted integer, next_due_at timestamp with time zone)
  LANGUAGE plpgsql
@@ -1288,6 +1823,61 @@ BEGIN
           -- claim_event_id is NULL for a claim made before this version: step_transitions holds that one.
           s.enqueue_event_id, s.enqueue_from, s.enqueued_at, s.claim_event_id, v_ev);
   RETURN v_ev;
+END $function$;
+
+CREATE OR REPLACE FUNCTION tasker.refresh_batch_slots(p_task uuid, p_batch uuid, p_template text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  v_cap integer;
+  v_released integer;
+BEGIN
+  SELECT (x.plan->'steps'->p_template->'batch'->>'parallelism')::integer INTO v_cap
+  FROM tasker.task_plans x WHERE x.task_uuid = p_task;
+  IF v_cap IS NULL THEN
+    RETURN false;
+  END IF;
+  WITH w AS (
+    SELECT x.step_uuid, x.state FROM tasker.steps x
+    WHERE x.task_uuid = p_task AND x.created_by_step_uuid = p_batch AND x.template_step = p_template
+  ), want AS (
+    SELECT w.step_uuid,
+           CASE WHEN row_number() OVER (ORDER BY w.step_uuid)
+                     <= greatest(v_cap - (SELECT count(*) FROM w WHERE w.state IN ('enqueued', 'in_progress', 'waiting_for_retry')), 0)
+                THEN 0 ELSE 1 END::smallint AS h
+    FROM w WHERE w.state = 'pending'
+  ), up AS (
+    UPDATE tasker.steps x SET held = want.h, total_parents = x.total_parents - x.held + want.h,
+                              unsatisfied_parents = x.unsatisfied_parents - x.held + want.h, updated_at = now()
+    FROM want WHERE x.step_uuid = want.step_uuid AND x.held <> want.h
+    RETURNING want.h
+  )
+  SELECT count(*) FILTER (WHERE up.h = 0) INTO v_released FROM up;
+  RETURN v_released > 0;
+END $function$;
+
+CREATE OR REPLACE FUNCTION tasker.refresh_convergence_holds(p_task uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  v_plan jsonb;
+  pp record;
+BEGIN
+  SELECT x.plan INTO v_plan FROM tasker.task_plans x WHERE x.task_uuid = p_task;
+  IF v_plan IS NULL THEN
+    RETURN;
+  END IF;
+  pp := tasker.plan_possible(p_task, v_plan);
+  UPDATE tasker.steps s SET held = w.want, total_parents = s.total_parents - s.held + w.want,
+                            unsatisfied_parents = s.unsatisfied_parents - s.held + w.want, updated_at = now()
+  FROM (SELECT c.step_uuid,
+               CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(v_plan->'steps'->c.name->'deps') AS d(n)
+                                 WHERE d.n = ANY (pp.o_possible) AND NOT (d.n = ANY (pp.o_existing))) THEN 1 ELSE 0 END AS want
+        FROM tasker.steps c
+        WHERE c.task_uuid = p_task AND c.step_type = 'deferred_convergence' AND c.state = 'pending') w
+  WHERE s.step_uuid = w.step_uuid AND s.held <> w.want;
 END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.refresh_task_watchers(p_watcher text, p_tasks uuid[], p_ttl_seconds integer)
@@ -1358,7 +1948,7 @@ BEGIN
 END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.report_and_claim(p_worker text, p_results jsonb, p_multiplier double precision, p_namespaces text[], p_claim_max integer, p_claim_namespaces text[], p_claim_handlers text[], p_lease_ms integer)
- RETURNS TABLE(kind text, step_uuid uuid, outcome text, step_state text, task_state text, next_retry_at timestamp with time zone, task_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamp with time zone, timeout_seconds integer, correlation_id uuid)
+ RETURNS TABLE(kind text, step_uuid uuid, outcome text, step_state text, task_state text, next_retry_at timestamp with time zone, task_uuid uuid, step_name text, namespace text, task_name text, task_version text, handler_callable text, handler_method text, initialization jsonb, context jsonb, parent_results jsonb, attempt integer, max_attempts integer, lease_token uuid, lease_expires_at timestamp with time zone, timeout_seconds integer, correlation_id uuid, checkpoint jsonb)
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
@@ -1371,7 +1961,8 @@ BEGIN
     RETURN QUERY
     SELECT 'result'::text, r.step_uuid, r.outcome, r.step_state, r.task_state, r.next_retry_at,
            NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::jsonb,
-           NULL::jsonb, NULL::integer, NULL::integer, NULL::uuid, NULL::timestamptz, NULL::integer, NULL::uuid
+           NULL::jsonb, NULL::integer, NULL::integer, NULL::uuid, NULL::timestamptz, NULL::integer, NULL::uuid,
+           NULL::jsonb
     FROM tasker.report_results(p_worker, p_results, p_multiplier, p_namespaces, false) r;
   END IF;
   IF p_claim_max > 0 THEN
@@ -1379,7 +1970,7 @@ BEGIN
     SELECT 'claim'::text, c.step_uuid, NULL::text, NULL::text, NULL::text, NULL::timestamptz,
            c.task_uuid, c.step_name, c.namespace, c.task_name, c.task_version, c.handler_callable, c.handler_method,
            c.initialization, c.context, c.parent_results, c.attempt, c.max_attempts, c.lease_token, c.lease_expires_at,
-           c.timeout_seconds, c.correlation_id
+           c.timeout_seconds, c.correlation_id, c.checkpoint
     FROM tasker.claim_steps(p_worker, p_claim_namespaces, p_claim_handlers, p_claim_max, p_lease_ms, true) c;
   END IF;
   -- Wake claimers only for what the results made claimable and this call did not take itself: those steps
@@ -1415,6 +2006,8 @@ DECLARE
   v_step_state text[];
   v_next timestamptz[];
   v_outcome text[];
+  v_type text[];
+  v_err jsonb;
   -- Completions, failures, and their tasks.
   v_cids uuid[] := '{}';
   v_cords integer[] := '{}';
@@ -1426,6 +2019,15 @@ DECLARE
   v_settled uuid[];
   v_settled_states text[];
   v_gave_up uuid[];
+  -- Dynamic workflows: completions whose children are released (v_cids plus batch workers completed by
+  -- continue_on_failure), batch workers that ended in error (and their place in v_move_to), tasks to sweep for
+  -- steps that became ready without a parent completing (new steps, released holds).
+  v_release uuid[];
+  v_bw_failed uuid[] := '{}';
+  v_bw_pos integer[] := '{}';
+  v_finished uuid[] := '{}';
+  v_sweep uuid[] := '{}';
+  v_strategy text;
   r record;
 BEGIN
   IF v_n = 0 THEN
@@ -1448,10 +2050,11 @@ BEGIN
            WHEN p_results->(k.ord::integer - 1)->>'status' = 'completed' THEN 'complete'
            ELSE 'fail' END ORDER BY k.ord),
          array_agg(CASE WHEN k.visible THEN k.state END ORDER BY k.ord),
-         array_agg(CASE WHEN k.visible THEN k.next_retry_at END ORDER BY k.ord)
-  INTO v_task_of, v_verdict, v_step_state, v_next
+         array_agg(CASE WHEN k.visible THEN k.next_retry_at END ORDER BY k.ord),
+         array_agg(CASE WHEN k.visible THEN k.step_type END ORDER BY k.ord)
+  INTO v_task_of, v_verdict, v_step_state, v_next, v_type
   FROM (
-    SELECT i.ord, i.tok, i.nth, x.task_uuid, x.state, x.lease_token, x.next_retry_at,
+    SELECT i.ord, i.tok, i.nth, x.task_uuid, x.state, x.lease_token, x.next_retry_at, x.step_type,
            x.step_uuid IS NOT NULL AND (p_namespaces IS NULL OR x.namespace = ANY (p_namespaces)) AS visible
     FROM (SELECT u.*, row_number() OVER (PARTITION BY u.sid ORDER BY u.ord) AS nth
           FROM unnest(v_ids, v_tokens) WITH ORDINALITY AS u(sid, tok, ord)) i
@@ -1464,8 +2067,35 @@ BEGIN
       WHEN 'not_found', 'lease_lost' THEN
         v_outcome[i] := v_verdict[i];
       WHEN 'refused' THEN
-        v_outcome[i] := tasker.lease_refusal(v_ids[i], v_tokens[i]);
+        -- A decision's or batchable's result applied before (the ledger has its lease) answers as it did.
+        IF v_type[i] IN ('decision', 'batchable') AND EXISTS (
+             SELECT 1 FROM tasker.task_expansions x
+             WHERE x.task_uuid = v_task_of[i] AND x.trigger_step_uuid = v_ids[i] AND x.lease_token = v_tokens[i]) THEN
+          v_outcome[i] := 'ok';
+        ELSE
+          v_outcome[i] := tasker.lease_refusal(v_ids[i], v_tokens[i]);
+        END IF;
       WHEN 'complete' THEN
+        v_err := CASE WHEN v_type[i] IN ('decision', 'batchable')
+                      THEN tasker.expand_step(v_ids[i], p_results->(i - 1)->'result', v_tokens[i], p_worker) END;
+        IF v_err IS NOT NULL THEN
+          -- An outcome that cannot be applied fails the step for good, in this call.
+          SELECT * INTO s FROM tasker.steps x WHERE x.step_uuid = v_ids[i];
+          f := tasker.fail_running_step(s, 'fail_result', v_err, false, NULL, p_multiplier, p_worker,
+                 (p_results->(i - 1)->>'execution_time_ms')::integer);
+          v_outcome[i] := 'ok';
+          v_step_state[i] := f.o_state;
+          v_next[i] := NULL;
+          v_move_tasks := v_move_tasks || v_task_of[i];
+          v_move_to := v_move_to || f.o_state;
+          CONTINUE;
+        END IF;
+        IF v_type[i] IN ('decision', 'batchable') THEN
+          v_sweep := v_sweep || v_task_of[i];
+        END IF;
+        IF v_type[i] = 'batch_worker' THEN
+          v_finished := v_finished || v_ids[i];
+        END IF;
         v_outcome[i] := 'ok';
         v_step_state[i] := 'complete';
         v_next[i] := NULL;
@@ -1483,6 +2113,10 @@ BEGIN
         v_next[i] := f.o_next_retry_at;
         v_move_tasks := v_move_tasks || v_task_of[i];
         v_move_to := v_move_to || f.o_state;
+        IF v_type[i] = 'batch_worker' AND f.o_state = 'error' THEN
+          v_bw_failed := v_bw_failed || v_ids[i];
+          v_bw_pos := v_bw_pos || cardinality(v_move_to);
+        END IF;
     END CASE;
   END LOOP;
 
@@ -1508,7 +2142,32 @@ BEGIN
                                 lease_expires_at = NULL, leased_by = NULL, next_retry_at = NULL, enqueue_event_id = NULL,
                                 enqueue_from = NULL, claim_event_id = NULL, updated_at = now()
       FROM c WHERE x.step_uuid = c.step_uuid AND x.step_uuid = ANY (v_cids);
+    END IF;
+    v_release := v_cids;
 
+    -- Batch workers that ended in error follow their batch's failure_strategy (tasker.apply_failure_strategy);
+    -- one completed by continue_on_failure releases its children like any completion.
+    FOR i IN 1..cardinality(v_bw_failed) LOOP
+      v_strategy := tasker.apply_failure_strategy(v_bw_failed[i], 'engine');
+      v_finished := v_finished || v_bw_failed[i];
+      IF v_strategy = 'complete' THEN
+        v_move_to[v_bw_pos[i]] := 'complete';
+        v_step_state[array_position(v_ids, v_bw_failed[i])] := 'complete';
+        v_release := v_release || v_bw_failed[i];
+      END IF;
+    END LOOP;
+
+    -- Parallelism: the batches of workers that finished or failed here give their free slots to waiting siblings.
+    IF cardinality(v_finished) > 0 THEN
+      FOR r IN SELECT DISTINCT x.task_uuid AS tid, x.created_by_step_uuid AS b, x.template_step AS tmpl
+               FROM tasker.steps x WHERE x.step_uuid = ANY (v_finished) LOOP
+        IF tasker.refresh_batch_slots(r.tid, r.b, r.tmpl) THEN
+          v_sweep := v_sweep || r.tid;
+        END IF;
+      END LOOP;
+    END IF;
+
+    IF cardinality(v_release) > 0 THEN
       -- Their children, in one statement: each counts down its parents completed here; a pending child whose
       -- last parent this was is enqueued (its enqueue event drawn now) unless its task holds children back.
       v_hold := ARRAY(
@@ -1520,7 +2179,7 @@ BEGIN
           SELECT x.step_uuid AS sid, e.n,
                  (x.unsatisfied_parents = e.n AND x.state = 'pending' AND NOT (x.task_uuid = ANY (v_hold))) AS go
           FROM (SELECT d.child_step_uuid, count(*)::integer AS n FROM tasker.step_edges d
-                WHERE d.parent_step_uuid = ANY (v_cids) GROUP BY d.child_step_uuid) e
+                WHERE d.parent_step_uuid = ANY (v_release) GROUP BY d.child_step_uuid) e
           CROSS JOIN LATERAL (SELECT * FROM tasker.steps y WHERE y.step_uuid = e.child_step_uuid LIMIT 1) x
         ), moved AS (
           UPDATE tasker.steps x SET
@@ -1545,6 +2204,33 @@ BEGIN
       END LOOP;
     END IF;
 
+    -- Steps that became ready without a parent completing here: created with every parent satisfied, a
+    -- convergence step whose last possible parent can no longer appear, a worker given a slot. A held task
+    -- dispatches nothing new, except batch workers of an isolate batch (the others finish).
+    IF cardinality(v_sweep) > 0 THEN
+      FOR r IN
+        WITH held_tasks AS (
+          SELECT t.task_uuid, t.state FROM tasker.tasks t WHERE t.task_uuid = ANY (v_sweep)
+            AND (t.state IN ('blocked_by_failures', 'error') OR t.steps_error > 0
+                 OR t.task_uuid = ANY (SELECT m.t FROM unnest(v_move_tasks, v_move_to) AS m(t, s) WHERE m.s = 'error'))
+        ), moved AS (
+          UPDATE tasker.steps x SET state = 'enqueued', enqueued_at = now(), enqueue_event_id = nextval('tasker.event_id_seq'),
+                                    enqueue_from = 'pending', updated_at = now()
+          WHERE x.task_uuid = ANY (v_sweep) AND x.state = 'pending' AND x.unsatisfied_parents = 0
+            AND (NOT EXISTS (SELECT 1 FROM held_tasks h WHERE h.task_uuid = x.task_uuid)
+                 OR (x.step_type = 'batch_worker' AND x.initialization->'batch_metadata'->>'failure_strategy' = 'isolate'
+                     AND NOT EXISTS (SELECT 1 FROM held_tasks h WHERE h.task_uuid = x.task_uuid AND h.state = 'error')))
+          RETURNING x.task_uuid, x.namespace, x.handler_callable
+        )
+        SELECT m.task_uuid, m.namespace, array_agg(m.handler_callable) AS handlers, count(*)::integer AS n
+        FROM moved m GROUP BY m.task_uuid, m.namespace
+      LOOP
+        v_enq_tasks := coalesce(v_enq_tasks, '{}') || r.task_uuid;
+        v_enq_counts := coalesce(v_enq_counts, '{}') || r.n;
+        IF p_notify THEN PERFORM tasker.notify_steps_ready(r.namespace, r.handlers); END IF;
+      END LOOP;
+    END IF;
+
     -- Every task settles once: the counters after its moves, one decision, one transition when its resting
     -- state changes, one update of its row.
     WITH m AS (
@@ -1558,7 +2244,8 @@ BEGIN
     ), d AS (
       SELECT t.task_uuid, t.state AS from_state, t.completed_at, cc.c, coalesce(q.n, 0) AS n_enq, dec.*
       FROM m CROSS JOIN LATERAL (SELECT * FROM tasker.tasks y WHERE y.task_uuid = m.task_uuid LIMIT 1) t
-      LEFT JOIN unnest(v_enq_tasks, v_enq_counts) AS q(t, n) ON q.t = m.task_uuid
+      LEFT JOIN (SELECT q0.t, sum(q0.n)::integer AS n FROM unnest(v_enq_tasks, v_enq_counts) AS q0(t, n) GROUP BY q0.t) q
+        ON q.t = m.task_uuid
       CROSS JOIN LATERAL (SELECT ROW(t.steps_pending - coalesce(q.n, 0), t.steps_active - m.n_done + coalesce(q.n, 0),
                                      t.steps_waiting_for_retry + m.n_retry, t.steps_complete + m.n_complete,
                                      t.steps_error + m.n_error, t.steps_cancelled, t.steps_resolved_manually
@@ -1925,6 +2612,12 @@ DECLARE
   t tasker.tasks;
   s tasker.steps;
   f record;
+  c tasker.step_counts;
+  rel record;
+  d record;
+  v_to text;
+  v_hold boolean;
+  v_n integer;
   v_timeout boolean;
 BEGIN
   FOR r IN
@@ -1945,12 +2638,33 @@ BEGIN
                              ELSE format('the lease of worker %s expired without a result or heartbeat', s.leased_by) END,
              'error_type', error_type, 'retryable', true, 'status_code', NULL),
            true, NULL, p_multiplier, 'lease_sweeper', NULL);
-    PERFORM tasker.settle_task(t, tasker.counts_move(tasker.counts_of(t), 'in_progress', f.o_state), 'step_failed', 0,
-                               'lease_sweeper');
+    v_to := f.o_state;
+    IF s.step_type = 'batch_worker' AND f.o_state = 'error' THEN
+      v_to := tasker.apply_failure_strategy(r.sid, 'lease_sweeper');
+      -- fail_fast counted its cancellations on the task row.
+      SELECT * INTO t FROM tasker.tasks x WHERE x.task_uuid = r.tid;
+      c := tasker.counts_move(tasker.counts_of(t), 'in_progress', v_to);
+      v_hold := c.error > 0 OR t.state IN ('blocked_by_failures', 'error');
+      v_n := 0;
+      IF v_to = 'complete' THEN
+        rel := tasker.release_children(r.sid, v_hold);
+        v_n := rel.o_enqueued;
+        IF rel.o_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(s.namespace, rel.o_handlers); END IF;
+      END IF;
+      PERFORM tasker.refresh_batch_slots(r.tid, s.created_by_step_uuid, s.template_step);
+      d := tasker.dispatch_ready_steps(r.tid, v_hold, t.state);
+      IF d.o_enqueued > 0 THEN PERFORM tasker.notify_steps_ready(s.namespace, d.o_handlers); END IF;
+      v_n := v_n + d.o_enqueued;
+      PERFORM tasker.settle_task(t, tasker.counts_move(c, 'pending', 'enqueued', v_n),
+                                 CASE WHEN v_to = 'complete' THEN 'step_completed' ELSE 'step_failed' END, v_n, 'lease_sweeper');
+    ELSE
+      PERFORM tasker.settle_task(t, tasker.counts_move(tasker.counts_of(t), 'in_progress', f.o_state), 'step_failed', 0,
+                                 'lease_sweeper');
+    END IF;
     PERFORM tasker.notify_task_event(r.tid);
     step_uuid := r.sid;
     task_uuid := r.tid;
-    step_state := f.o_state;
+    step_state := v_to;
     next_retry_at := f.o_next_retry_at;
     RETURN NEXT;
   END LOOP;
@@ -1979,6 +2693,21 @@ AS $function$
     JOIN s p ON p.step_uuid = e.parent_step_uuid
     WHERE e.task_uuid = p_task_uuid
     GROUP BY e.child_step_uuid
+  ),
+  plan AS (
+    SELECT x.plan, pp.o_existing, pp.o_possible FROM tasker.task_plans x
+    CROSS JOIN LATERAL tasker.plan_possible(x.task_uuid, x.plan) pp
+    WHERE x.task_uuid = p_task_uuid
+  ),
+  batch AS (
+    SELECT s.step_uuid, s.name, s.state, s.held,
+           (plan.plan->'steps'->s.template_step->'batch'->>'parallelism')::integer AS cap,
+           count(*) FILTER (WHERE s.state IN ('enqueued', 'in_progress', 'waiting_for_retry'))
+             OVER (PARTITION BY s.created_by_step_uuid, s.template_step) AS running,
+           CASE WHEN s.state = 'pending'
+                THEN count(*) FILTER (WHERE s.state = 'pending')
+                       OVER (PARTITION BY s.created_by_step_uuid, s.template_step ORDER BY s.step_uuid) END AS queued
+    FROM s CROSS JOIN plan WHERE s.step_type = 'batch_worker'
   ),
   task_history AS (
     SELECT event_id, from_state, to_state,
@@ -2016,15 +2745,16 @@ AS $function$
   FROM s WHERE s.state IN ('enqueued_for_orchestration', 'enqueued_as_error_for_orchestration')
 
   UNION ALL
-  SELECT format('step %s: total_parents is %s, but it has %s parents', s.name, s.total_parents, coalesce(p.total, 0))
+  SELECT format('step %s: total_parents is %s, but it has %s parents and %s held', s.name, s.total_parents,
+                coalesce(p.total, 0), s.held)
   FROM s LEFT JOIN parents p USING (step_uuid)
-  WHERE s.total_parents <> coalesce(p.total, 0)
+  WHERE s.total_parents <> coalesce(p.total, 0) + s.held
 
   UNION ALL
-  SELECT format('step %s: unsatisfied_parents is %s, but %s parents are not complete/resolved_manually',
-                s.name, s.unsatisfied_parents, coalesce(p.unsatisfied, 0))
+  SELECT format('step %s: unsatisfied_parents is %s, but %s parents are not complete/resolved_manually and %s held',
+                s.name, s.unsatisfied_parents, coalesce(p.unsatisfied, 0), s.held)
   FROM s LEFT JOIN parents p USING (step_uuid)
-  WHERE s.unsatisfied_parents <> coalesce(p.unsatisfied, 0)
+  WHERE s.unsatisfied_parents <> coalesce(p.unsatisfied, 0) + s.held
 
   UNION ALL
   SELECT format('step %s: namespace/priority %s/%s differ from the task''s %s/%s',
@@ -2068,6 +2798,52 @@ AS $function$
   SELECT format('step %s is in_progress with lease %s, but attempt %s of it already ended', s.name, s.lease_token, a.attempt)
   FROM s JOIN tasker.step_attempts a ON a.lease_token = s.lease_token
   WHERE s.state = 'in_progress'
+  UNION ALL
+  SELECT format('step %s holds %s unit(s) in state %s (only pending batch_worker and deferred_convergence steps hold)',
+                s.name, s.held, s.state)
+  FROM s WHERE s.held > 0 AND (s.state NOT IN ('pending', 'cancelled') OR s.step_type NOT IN ('batch_worker', 'deferred_convergence'))
+
+  UNION ALL
+  SELECT format('step %s holds %s parallelism unit(s), but with %s of its batch running under parallelism %s it should hold %s',
+                b.name, b.held, b.running, b.cap, CASE WHEN b.queued <= greatest(b.cap - b.running, 0) THEN 0 ELSE 1 END)
+  FROM batch b
+  WHERE b.state = 'pending' AND b.held <> CASE WHEN b.queued <= greatest(b.cap - b.running, 0) THEN 0 ELSE 1 END
+
+  UNION ALL
+  SELECT DISTINCT format('the batch of %s has %s workers running, over its parallelism %s', b.name, b.running, b.cap)
+  FROM batch b WHERE b.running > b.cap
+
+  UNION ALL
+  SELECT format('step %s holds %s, but %s', s.name, s.held,
+                CASE WHEN s.held = 0 THEN 'a dependency that does not exist may still appear'
+                     ELSE 'no dependency that does not exist can still appear' END)
+  FROM s CROSS JOIN plan
+  WHERE s.step_type = 'deferred_convergence' AND s.state = 'pending'
+    AND s.held <> CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(plan.plan->'steps'->s.name->'deps') AS d(n)
+                                    WHERE d.n = ANY (plan.o_possible) AND NOT (d.n = ANY (plan.o_existing))) THEN 1 ELSE 0 END
+
+  UNION ALL
+  SELECT format('step %s is complete, but its expansion is not in tasker.task_expansions', s.name)
+  FROM s WHERE s.step_type IN ('decision', 'batchable') AND s.state = 'complete'
+    AND NOT EXISTS (SELECT 1 FROM tasker.task_expansions x WHERE x.task_uuid = p_task_uuid AND x.trigger_step_uuid = s.step_uuid)
+
+  UNION ALL
+  SELECT format('step %s expanded, but it is %s', s.name, s.state)
+  FROM s JOIN tasker.task_expansions x ON x.task_uuid = p_task_uuid AND x.trigger_step_uuid = s.step_uuid
+  WHERE s.state <> 'complete'
+
+  UNION ALL
+  SELECT format('expansion of %s lists %s, which is not a step it created', x.trigger_name, n)
+  FROM tasker.task_expansions x CROSS JOIN LATERAL unnest(x.created_steps) AS n
+  WHERE x.task_uuid = p_task_uuid
+    AND NOT EXISTS (SELECT 1 FROM s WHERE s.name = n AND s.created_by_step_uuid = x.trigger_step_uuid)
+
+  UNION ALL
+  SELECT format('step %s was created by %s, whose expansion does not list it', s.name, coalesce(c.name, s.created_by_step_uuid::text))
+  FROM s LEFT JOIN s c ON c.step_uuid = s.created_by_step_uuid
+  WHERE s.created_by_step_uuid IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM tasker.task_expansions x WHERE x.task_uuid = p_task_uuid
+                      AND x.trigger_step_uuid = s.created_by_step_uuid AND s.name = ANY (x.created_steps))
 $function$;
 COMMENT ON FUNCTION tasker.task_invariant_violations(p_task_uuid uuid) IS 'Every inconsistency among one task''s rows (counters, parents, history, leases); empty = consistent. O(task size).';
 

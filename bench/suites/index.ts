@@ -26,13 +26,19 @@
 //
 // tasker (real orchestration + tasker-worker processes, no-op handlers, auth on, durable commits)
 //   tasker.<shape>.latency.<grpc|rest>       ms: SDK create → task_complete on its event stream, shapes linear4,
-//                                             diamond4, dag7, tree8, through a gRPC or REST worker (linear4 vs
-//                                             graphile.chain4.latency and floor.chain4.latency)
+//                                             diamond4, dag7, tree8, conditional (a decision at amount 500: 4 of
+//                                             6 steps run), batch1000 (1000 rows: analyzer, 5 workers, aggregator),
+//                                             through a gRPC or REST worker (linear4 vs graphile.chain4.latency and
+//                                             floor.chain4.latency; conditional and batch1000 vs reference.*)
 //   tasker.create.latency.<grpc|rest>.c<1|10> ms: one create call, 1 or 10 concurrent clients (grpc vs rest)
 //   tasker.events.latency.<grpc|sse>         ms: event timestamp → receipt by 100 watchers
 //   tasker.throughput.<transport>.w<n>.<single|linear4>[.tuned]   per_s: steps/s, n worker processes
 //   tasker.per_step.<same suffix>.<rows|wal_bytes|xacts|cpu_ms.*> per completed step of that run, with
 //                                             cpu_ms.orchestration and cpu_ms.workers besides bench and postgres
+//
+// reference (quoted from tasker-core's published benchmark, not measured; value = that P50 in ms)
+//   reference.conditional.p50.<low|high>     ms: conditional approval, amount 500 (251–262 ms)
+//   reference.batch1000.p50.<low|high>       ms: batch CSV 1000 rows, 5 workers + aggregator (358–368 ms)
 //
 // graphile.* and pgboss.* declare the floor's figure of the same kind as baseline (default → floor default,
 // tuned → floor batched). pgboss.per_job.default.* covers only the few jobs its 2 s poll completes in the
@@ -42,6 +48,7 @@ import type { Suite } from '../lib/suite.js';
 import { floorSuite } from './floor.js';
 import { graphileWorkerSuite } from './graphile-worker.js';
 import { pgBossSuite } from './pg-boss.js';
+import { referenceSuite } from './reference.js';
 import { taskerSuite } from './tasker.js';
 
-export const SUITES: readonly Suite[] = [floorSuite, graphileWorkerSuite, pgBossSuite, taskerSuite];
+export const SUITES: readonly Suite[] = [floorSuite, graphileWorkerSuite, pgBossSuite, referenceSuite, taskerSuite];

@@ -1,6 +1,7 @@
 // Tasker through real processes: an orchestration server and `tasker-worker` processes with a no-op handler,
 // over gRPC and REST, on a database of its own on the shared server. Figures (ids at the top of index.ts):
-// create → complete latency of four DAG shapes seen by a watcher, create latency per transport at 1 and 10
+// create → complete latency of four DAG shapes and the two dynamic ones (the reference's conditional approval
+// and 1000-row batch) seen by a watcher, create latency per transport at 1 and 10
 // concurrent clients, steps/s with 1 and 2 worker processes for single-step and 4-step tasks (defaults and
 // tuned), commit → receipt latency of task events with 100 watchers, and per completed step the rows,
 // WAL, transactions and CPU of every process.
@@ -24,9 +25,26 @@ import {
 } from '../tasker/processes.js';
 
 type Transport = 'grpc' | 'rest';
-const SHAPES = ['linear4', 'diamond4', 'dag7', 'tree8'] as const;
+const SHAPES = ['linear4', 'diamond4', 'dag7', 'tree8', 'conditional', 'batch1000'] as const;
 type Shape = (typeof SHAPES)[number] | 'single';
-const STEPS_OF: Record<Shape, number> = { single: 1, linear4: 4, diamond4: 4, dag7: 7, tree8: 8 };
+/** Steps each task runs (conditional: 4 of its 6 declared at amount 500; batch1000: analyzer, 5 workers, aggregator). */
+const STEPS_OF: Record<Shape, number> = {
+  single: 1,
+  linear4: 4,
+  diamond4: 4,
+  dag7: 7,
+  tree8: 8,
+  conditional: 4,
+  batch1000: 7,
+};
+/** Shapes that grow while they run: their handlers return outcomes instead of nothing. */
+const DYNAMIC_SHAPES: ReadonlySet<Shape> = new Set(['conditional', 'batch1000']);
+/** The reference's published P50 range of the same shape (reference suite), as baselines of the ratio column. */
+const PUBLISHED_BASELINES: Partial<Record<Shape, string[]>> = {
+  linear4: ['graphile.chain4.latency', 'floor.chain4.latency'],
+  conditional: ['reference.conditional.p50.low', 'reference.conditional.p50.high'],
+  batch1000: ['reference.batch1000.p50.low', 'reference.batch1000.p50.high'],
+};
 const DEFAULT_CONCURRENCY = 10;
 const TUNED_CONCURRENCY = 64;
 const WATCHERS = 100;
@@ -43,7 +61,8 @@ const taskInput = (shape: Shape, i: number) => ({
   namespace: 'bench',
   name: shape,
   version: '1.0.0',
-  context: { i },
+  // conditional: the reference's measured path (amount 500 → one branch).
+  context: shape === 'conditional' ? { i, amount: 500 } : { i },
   initiator: 'bench',
   sourceSystem: 'bench',
   reason: 'bench',
@@ -121,8 +140,8 @@ async function measureShapeLatency(base: Run, transport: Transport): Promise<Fig
           label: `${STEPS_OF[shape]}-step ${shape} create → complete seen by a watcher, ${transport} worker`,
           unit: 'ms',
           samples,
-          ...(shape === 'linear4' ? { baseline: ['graphile.chain4.latency', 'floor.chain4.latency'] } : {}),
-          notes: `one task at a time; ${transport} SDK client creates it and watches its event stream; one ${transport} worker process (concurrency ${DEFAULT_CONCURRENCY}), no-op handlers`,
+          ...(PUBLISHED_BASELINES[shape] !== undefined ? { baseline: PUBLISHED_BASELINES[shape] } : {}),
+          notes: `one task at a time; ${transport} SDK client creates it and watches its event stream; one ${transport} worker process (concurrency ${DEFAULT_CONCURRENCY}), ${DYNAMIC_SHAPES.has(shape) ? 'the least handlers that grow the graph (bench/tasker/handlers.ts)' : 'no-op handlers'}`,
         });
       }
       return figures;

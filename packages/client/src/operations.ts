@@ -44,6 +44,8 @@ export const OPERATIONS = {
   'workers.claim': 'once',
   // Extending a lease twice extends it once.
   'workers.heartbeat': 'idempotent',
+  // Writing the same checkpoint twice stores it once more in the history ring; the state it leaves is the same.
+  'workers.checkpoint': 'idempotent',
   'workers.complete': 'once',
   'workers.fail': 'once',
   // A repeat would answer the results it already applied as lease_lost, and claim more steps alongside.

@@ -15,6 +15,8 @@ import type {
   FailStepInput,
   HealthReport,
   HeartbeatInput,
+  CheckpointStepInput,
+  CheckpointStepResult,
   JsonObject,
   LeaseState,
   Page,
@@ -93,6 +95,11 @@ export interface WorkersApi {
   /** Long-poll for work; resolves with [] after `waitMs`, or early when `signal` aborts. */
   claim(input: ClaimInput, signal?: AbortSignal): Promise<ClaimedStep[]>;
   heartbeat(input: HeartbeatInput): Promise<LeaseState[]>;
+  /**
+   * Records how far a leased step got and extends its lease. INVALID_STATE (details.reason `lease_lost` or
+   * `cancelled`) when the lease is no longer current; VALIDATION_FAILED over the server's size limit.
+   */
+  checkpoint(input: CheckpointStepInput): Promise<CheckpointStepResult>;
   complete(input: CompleteStepInput): Promise<StepResultAck>;
   fail(input: FailStepInput): Promise<StepResultAck>;
   /**

@@ -13,6 +13,7 @@ function event(eventId: number, taskState: TaskState, step?: string): TaskStatus
     taskUuid: TASK,
     taskState,
     step: step === undefined ? null : { stepUuid: TASK, name: step, state: 'complete', attempt: 1 },
+    expansion: null,
     occurredAt: new Date(eventId * 1000),
   };
 }

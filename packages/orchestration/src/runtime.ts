@@ -102,6 +102,12 @@ function createEngine(sql: Sql, config: Config, logger: EngineLogger, metrics: E
     ttlMs: config.templates.cache_ttl_ms,
     defaults: templateDefaultsOf(config),
     environment: config.environment,
+    // Only the expansion limits travel into task plans (the checkpoint keys are the worker service's).
+    dynamicLimits: {
+      max_steps_per_decision: config.dynamic.max_steps_per_decision,
+      max_workers_per_batch: config.dynamic.max_workers_per_batch,
+      max_expansion_depth: config.dynamic.max_expansion_depth,
+    },
   });
   const engine: Engine = {
     hub: createNotificationHub(sql, logger),
@@ -209,6 +215,7 @@ function createServices(
         workerLivenessSeconds: config.engine.worker_liveness_seconds,
       },
       backoffMultiplier: config.backoff.multiplier,
+      checkpoints: { maxBytes: config.dynamic.checkpoint_max_bytes, history: config.dynamic.checkpoint_history },
       waiters: engine.waiters,
       resultSchemas,
       isStopped: lifecycle.isStopped,

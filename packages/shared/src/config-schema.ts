@@ -178,6 +178,13 @@ export const ConfigInputSchema = z.strictObject({
     }),
   }),
   templates: z.strictObject({ dir: path.nullable(), cache_ttl_ms: nonNegative }),
+  dynamic: z.strictObject({
+    max_steps_per_decision: count.max(1000),
+    max_workers_per_batch: count.max(100_000),
+    max_expansion_depth: count.max(1000),
+    checkpoint_max_bytes: count.max(16 * 1024 * 1024),
+    checkpoint_history: count.max(1000),
+  }),
   task_events: z.strictObject({ keepalive_ms: millis, replay_batch: count }),
   backpressure: z.strictObject({
     max_pending_steps: count,

@@ -4,6 +4,7 @@ export * from './domain/task.js';
 export * from './domain/task-options.js';
 export * from './domain/limits.js';
 export * from './domain/step.js';
+export * from './domain/checkpoint.js';
 export * from './domain/template.js';
 export * from './domain/dlq.js';
 export * from './domain/events.js';

@@ -2,6 +2,8 @@
 // from claim until its result is settled (the reporter passes a delivered step's slot on to the claim riding
 // along with it), so heartbeats keep the lease alive while a result waits for an unreachable orchestration.
 import type { ClaimedStep, LeaseRef, StepResultReport } from '@tasker/shared';
+import type { WorkersApi } from '@tasker/client/types';
+import { createStepCheckpointer } from './checkpoints.js';
 import type { ConcurrencyLimiter } from './concurrency.js';
 import { StepAbortError } from './errors.js';
 import { leaseDurationMs, type LeaseKeeper } from './leases.js';
@@ -20,6 +22,8 @@ export interface StepExecutorOptions {
   workerId: string;
   handlers: Readonly<Record<string, Handler>>;
   handlerTimeoutMs: number;
+  /** Where handlers' checkpoints go (the worker's orchestration client). */
+  workers: Pick<WorkersApi, 'checkpoint'>;
   leases: LeaseKeeper;
   limiter: ConcurrencyLimiter;
   reporter: ResultReporter;
@@ -106,6 +110,12 @@ export class StepExecutor {
         timeoutMs: stepTimeoutMs(step, this.o.handlerTimeoutMs),
         controller: entry.controller,
         logger: this.o.logger,
+        checkpointer: createStepCheckpointer({
+          workerId: this.o.workerId,
+          step,
+          workers: this.o.workers,
+          controller: entry.controller,
+        }),
       });
     }
     this.o.metrics.handlerDuration.observe({ handler: callable, outcome: outcome.kind }, outcome.durationMs / 1000);

@@ -2,6 +2,7 @@
 // happens into an outcome the runtime reports (or deliberately does not).
 import type { ClaimedStep, JsonValue, StepFailure } from '@tasker/shared';
 import { PermanentError, StepAbortError, timeoutFailure, toStepFailure } from './errors.js';
+import type { StepCheckpointer } from './checkpoints.js';
 import type { Handler, StepAbortReason, StepContext, WorkerLogger } from './types.js';
 
 export type StepOutcome =
@@ -16,6 +17,8 @@ export interface RunStepOptions {
   /** Aborted by the runtime on cancellation, lease loss or shutdown (reason: a StepAbortError). */
   controller: AbortController;
   logger: WorkerLogger;
+  /** Records the handler's checkpoints; absent: a checkpoint call rejects (no orchestration to send it to). */
+  checkpointer?: StepCheckpointer;
 }
 
 /** The step's own `timeout_seconds` wins over the worker-wide default: the template author knows the step. */
@@ -23,7 +26,12 @@ export function stepTimeoutMs(step: Pick<ClaimedStep, 'timeoutSeconds'>, handler
   return step.timeoutSeconds !== null && step.timeoutSeconds > 0 ? step.timeoutSeconds * 1000 : handlerTimeoutMs;
 }
 
-export function buildStepContext(step: ClaimedStep, signal: AbortSignal, logger: WorkerLogger): StepContext {
+export function buildStepContext(
+  step: ClaimedStep,
+  signal: AbortSignal,
+  logger: WorkerLogger,
+  checkpointer?: StepCheckpointer,
+): StepContext {
   // The step's logger is bound on first use: most handlers never log, and a child logger per step is work.
   let bound: WorkerLogger | undefined;
   return {
@@ -52,6 +60,13 @@ export function buildStepContext(step: ClaimedStep, signal: AbortSignal, logger:
       return bound;
     },
     signal,
+    get lastCheckpoint() {
+      return checkpointer === undefined ? step.checkpoint : checkpointer.last;
+    },
+    checkpoint(input) {
+      if (checkpointer === undefined) return Promise.reject(new Error('checkpoints need an orchestration connection'));
+      return checkpointer.save(input);
+    },
   };
 }
 
@@ -83,7 +98,7 @@ export async function runStep(step: ClaimedStep, handler: Handler, options: RunS
   const timer = setTimeout(() => {
     controller.abort(new StepAbortError('timeout', `step timed out after ${timeoutMs} ms`));
   }, timeoutMs);
-  const ctx = buildStepContext(step, controller.signal, options.logger);
+  const ctx = buildStepContext(step, controller.signal, options.logger, options.checkpointer);
 
   const aborted = new Promise<'aborted'>((resolve) => {
     if (controller.signal.aborted) resolve('aborted');

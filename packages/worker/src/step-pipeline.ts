@@ -70,6 +70,7 @@ export class StepPipeline {
       workerId,
       handlers: o.handlers,
       handlerTimeoutMs: settings.handlerTimeoutMs,
+      workers: client.workers,
       leases: this.leases,
       limiter,
       reporter: this.reporter,

@@ -1,7 +1,7 @@
 // The public shapes of the worker package: handlers, the step context they receive, and the options of
 // createWorker.
 import type { TaskerClient } from '@tasker/client/types';
-import type { JsonObject, JsonValue } from '@tasker/shared';
+import type { JsonObject, JsonValue, StepCheckpoint } from '@tasker/shared';
 
 /** pino-compatible subset: structured fields first, message second. */
 export interface WorkerLogger {
@@ -15,6 +15,16 @@ export interface WorkerLogger {
 
 /** Why a step's `signal` fired. */
 export type StepAbortReason = 'cancelled' | 'lease_lost' | 'timeout' | 'shutdown';
+
+/** What a handler records with {@link StepContext.checkpoint}. */
+export interface CheckpointInput {
+  /** Where to resume (any JSON value but null): a row offset, a page token, the last id done. */
+  cursor: JsonValue;
+  /** Items done so far. Default 0. */
+  itemsProcessed?: number;
+  /** Partial results so far, handed back on resume. Default none. */
+  accumulatedResults?: JsonValue | null;
+}
 
 /** What a handler receives for one attempt of one step. */
 export interface StepContext {
@@ -45,6 +55,18 @@ export interface StepContext {
    * (a timeout is reported as a retryable `handler_timeout` failure).
    */
   readonly signal: AbortSignal;
+  /**
+   * The step's last checkpoint: on a retried attempt, where the previous one got to (resume from its cursor);
+   * after this attempt's own {@link checkpoint} calls, the latest of those. Null when none was ever recorded.
+   */
+  readonly lastCheckpoint: StepCheckpoint | null;
+  /**
+   * Records how far this attempt got, at once (not batched) over the worker's transport; it also extends the
+   * lease. When orchestration refuses it because the lease is lost or the task was cancelled, `signal` fires and
+   * the returned promise rejects with the same {@link StepAbortError}. Rejects with the client's error when the
+   * checkpoint is over the server's size limit (VALIDATION_FAILED) or orchestration is unreachable.
+   */
+  checkpoint(input: CheckpointInput): Promise<void>;
 }
 
 /** A step handler: resolves with the step's JSON result, or throws (see RetryableError / PermanentError). */

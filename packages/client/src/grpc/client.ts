@@ -233,6 +233,12 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
         (s, o) => s.workers.heartbeat(pb.heartbeatInputToProto(input), o),
         (r) => pb.leaseStatesFromProto(r),
       ),
+    checkpoint: (input) =>
+      call(
+        'workers.checkpoint',
+        (s, o) => s.workers.checkpointStep(pb.checkpointStepInputToProto(input), o),
+        (r) => pb.checkpointStepResultFromProto(r),
+      ),
     complete: (input) =>
       call(
         'workers.complete',

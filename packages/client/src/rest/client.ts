@@ -247,6 +247,16 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
         }),
       );
     },
+    async checkpoint(input) {
+      const body = rest.checkpointStepInputToRest(input);
+      return rest.checkpointStepResultFromRest(
+        await call('workers.checkpoint', schemas.CheckpointStepResponseSchema, {
+          method: 'POST',
+          path: '/v1/workers/checkpoint',
+          body,
+        }),
+      );
+    },
     async complete(input) {
       const body = rest.completeStepInputToRest(input);
       return rest.stepResultAckFromRest(

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWorkerLoop } from '../../../orchestration/test/integration/helpers/runtime.js';
+import { pipelineTemplate, runWorkerLoop } from '../../../orchestration/test/integration/helpers/runtime.js';
 import { createClient, type TaskerClient } from '../../src/index.js';
 import { BIN, bundleCli, cliRunner, runCommand, runNode } from './helpers/cli.js';
 import { LINEAR, LINEAR_YAML, MISSING_UUID, OUTLIVING_YAML, claimStep, completeStep } from './helpers/scenario.js';
@@ -25,13 +25,32 @@ beforeAll(async () => {
     bundleCli('commands'),
   ]);
   sdk = createClient({ transport: 'rest', address: servers.address.rest, apiKey: TEST_API_KEY });
-  await sdk.templates.register([LINEAR_YAML]);
+  await sdk.templates.register([LINEAR_YAML, DYNAMIC_YAML]);
 });
 afterAll(async () => {
   await sdk?.close();
   await servers?.stop();
   if (script !== undefined) rmSync(script, { force: true });
 });
+
+/** A decision that picks a batch pipeline: the watch view grows as route and split create steps. */
+const DYNAMIC_YAML = pipelineTemplate('cli_dyn');
+const CREATE_DYNAMIC = ['task', 'create', '--namespace', 'cli_dyn', '--name', 'pick_pipeline', '--version', '1.0.0'];
+
+/** Runs the dynamic template's steps until aborted: route picks split, split makes 3 batches of 25 rows. */
+function runDynamicWorker(signal: AbortSignal) {
+  return runWorkerLoop(servers.services, {
+    signal,
+    concurrency: 2,
+    namespaces: ['cli_dyn'],
+    waitMs: 200,
+    handlers: {
+      'Pipeline.Route': () => ({ decision_point_outcome: { type: 'create_steps', step_names: ['split'] } }),
+      'Pipeline.Split': () => ({ batch_processing_outcome: { type: 'create_batches', total_items: 25 } }),
+      '*': async () => (await sleep(50), { ok: true }),
+    },
+  });
+}
 
 const CREATE = ['task', 'create', '--namespace', LINEAR.namespace, '--name', LINEAR.name, '--version', LINEAR.version];
 
@@ -50,6 +69,14 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
       env: { TASKER_API_KEY: TEST_API_KEY, TASKER_TOKEN: undefined, TASKER_DATA_DIR: undefined },
     });
   const tag = `cli-${transport}`;
+  // util-linux `script` gives the CLI a pseudo-terminal (120 columns); resolves with the run or its failure.
+  const onTerminal = (args: string[]): Promise<unknown> => {
+    const command = [process.execPath, script, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    return runCommand('/usr/bin/script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: { TASKER_API_KEY: TEST_API_KEY, COLUMNS: '120' },
+    }).catch((e: unknown) => e);
+  };
 
   it('creates a task, fixes a failed step through the DLQ, resumes it and watches it complete', async () => {
     const task = (await cli().json([
@@ -236,23 +263,7 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
       waitMs: 200,
       handlers: { '*': async () => (await sleep(100), { ok: true }) },
     });
-    const command = [
-      process.execPath,
-      script,
-      ...global(),
-      ...CREATE,
-      '--context',
-      '{"invoice_id": 10}',
-      '--tag',
-      tag,
-      '--watch',
-    ]
-      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-      .join(' ');
-    const tty = await runCommand('/usr/bin/script', ['-qec', command, '/dev/null'], {
-      cwd,
-      env: { TASKER_API_KEY: TEST_API_KEY, COLUMNS: '120' },
-    }).catch((e: unknown) => e);
+    const tty = await onTerminal([...global(), ...CREATE, '--context', '{"invoice_id": 10}', '--tag', tag, '--watch']);
     stop.abort();
     await worker;
     expect(tty).toMatchObject({ code: 0 });
@@ -263,6 +274,59 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
       expect(finalView).toMatch(new RegExp(`✓ ${step}\\s+complete\\s+attempt 1/\\d`));
     expect(finalView).toMatch(/← compute_tax/);
   });
+
+  it('watch prints the expansions of a dynamic task as plain lines', async () => {
+    const stop = new AbortController();
+    const worker = runDynamicWorker(stop.signal);
+    const watched = await cli().run([
+      ...global(),
+      ...CREATE_DYNAMIC,
+      '--context',
+      `{"run": "${tag}-plain"}`,
+      '--watch',
+    ]);
+    stop.abort();
+    await worker;
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split('\n');
+    const decision = lines.findIndex((l) => /#\d+ {2}decision\.branches_created {2}route {2}→ split$/.test(l));
+    const batch = lines.findIndex((l) =>
+      l.endsWith('batch.workers_created  split  → chunk_001, chunk_002, chunk_003, merge  batches 001, 002, 003'),
+    );
+    expect(decision).toBeGreaterThan(0);
+    expect(batch).toBeGreaterThan(decision);
+    expect(lines.findIndex((l) => l.includes('step  chunk_002  complete'))).toBeGreaterThan(batch);
+    expect(lines.at(-1)).toMatch(/task {2}complete$/);
+  });
+
+  it.runIf(existsSync('/usr/bin/script'))(
+    "watch on a terminal draws a dynamic task's steps under the steps that created them",
+    async () => {
+      const stop = new AbortController();
+      const worker = runDynamicWorker(stop.signal);
+      const tty = await onTerminal([...global(), ...CREATE_DYNAMIC, '--context', `{"run": "${tag}-tty"}`, '--watch']);
+      stop.abort();
+      await worker;
+      expect(tty).toMatchObject({ code: 0 });
+      const out = (tty as { stdout: string }).stdout;
+      const finalView = out.slice(out.lastIndexOf('\x1b[0J')).replace(/\r/g, '');
+      const rows = finalView
+        .split('\n')
+        .slice(1)
+        .map((l) => /^( *)\S (\S+) +(\S+)/.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => `${m[1]!.length} ${m[2]} ${m[3]}`);
+      expect(rows).toEqual([
+        '2 start complete',
+        '2 route complete',
+        '4 split complete',
+        '6 chunk_001 complete',
+        '6 chunk_002 complete',
+        '6 chunk_003 complete',
+        '6 merge complete',
+      ]);
+    },
+  );
 
   it('resolves a step, cancels, and exits by outcome', async () => {
     const task = (await cli().json([...global(), ...CREATE, '--context', '{"invoice_id": 9}', '--tag', tag])) as {

@@ -7,14 +7,17 @@ import { parseTemplate, type TemplateDefaults } from '@tasker/shared/domain/temp
 import { compileJsonSchema, type CompiledSchema } from '@tasker/shared/domain/template-schema';
 import type { Template, TemplateDefinition } from '@tasker/shared';
 import { stepInsertsOf, type Db, type StepInsert } from '../repositories/tasks.js';
+import { taskShapeOf, type DynamicLimits, type TaskPlan } from './dynamic-plan.js';
 import { findTemplate } from '../repositories/templates.js';
 
 export interface ResolvedTemplate {
   template: Template;
   /** The definition with this process's config defaults and environment overrides applied. */
   effective: TemplateDefinition;
-  /** The create_task step payload of `effective`, built once per cached entry. */
+  /** The steps a task starts with (all of them unless the template has dynamic steps). */
   steps: StepInsert[];
+  /** What SQL needs to create the other steps later; null without dynamic steps. */
+  plan: TaskPlan | null;
   validateInput: CompiledSchema | null;
 }
 
@@ -22,6 +25,8 @@ export interface TemplateCacheOptions {
   ttlMs: number;
   defaults: Partial<TemplateDefaults>;
   environment: string;
+  /** config.dynamic. */
+  dynamicLimits: DynamicLimits;
 }
 
 function key(namespace: string, name: string, version: string): string {
@@ -55,7 +60,8 @@ export function createTemplateCache(sql: Db, options: TemplateCacheOptions): Tem
       validateInput = compiled?.ok ? compiled.validate : null;
       validators.set(template.contentHash, validateInput);
     }
-    return { template, effective, steps: stepInsertsOf(effective), validateInput };
+    const shape = taskShapeOf(effective, stepInsertsOf(effective), options.dynamicLimits);
+    return { template, effective, steps: shape.steps, plan: shape.plan, validateInput };
   };
 
   return {

@@ -82,6 +82,7 @@ export const GRPC_METHOD_PERMISSIONS = {
   '/tasker.v1.WorkerService/ListWorkers': 'workers:read',
   '/tasker.v1.WorkerService/ClaimSteps': 'worker:claim',
   '/tasker.v1.WorkerService/Heartbeat': 'worker:claim',
+  '/tasker.v1.WorkerService/CheckpointStep': 'worker:claim',
   '/tasker.v1.WorkerService/CompleteStep': 'worker:report',
   '/tasker.v1.WorkerService/FailStep': 'worker:report',
   '/tasker.v1.WorkerService/ReportResults': 'worker:report',

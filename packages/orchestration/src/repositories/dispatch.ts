@@ -5,11 +5,13 @@ import type {
   JsonValue,
   LeaseRef,
   StepFailure,
+  StepCheckpoint,
   StepResultReport,
   StepState,
   TaskState,
 } from '@tasker/shared';
 import type { JSONValue } from 'postgres';
+import { checkpointFromJson } from './rows.js';
 import type { Db } from './tasks.js';
 
 interface ClaimRow {
@@ -30,6 +32,7 @@ interface ClaimRow {
   lease_expires_at: Date;
   timeout_seconds: number | null;
   correlation_id: string;
+  checkpoint: JsonObject | null;
 }
 
 function claimedFromRow(r: ClaimRow): ClaimedStep {
@@ -49,6 +52,7 @@ function claimedFromRow(r: ClaimRow): ClaimedStep {
     leaseExpiresAt: r.lease_expires_at,
     timeoutSeconds: r.timeout_seconds,
     correlationId: r.correlation_id,
+    checkpoint: checkpointFromJson(r.checkpoint),
   };
 }
 
@@ -80,6 +84,43 @@ export async function heartbeatLeases(
 }
 
 export type ResultOutcome = 'ok' | 'not_found' | 'lease_lost' | 'cancelled';
+
+export interface CheckpointArgs {
+  workerId: string;
+  stepUuid: string;
+  leaseToken: string;
+  cursor: JsonValue;
+  itemsProcessed: number;
+  accumulatedResults: JsonValue | null;
+  /** Bounds of the history ring: entries and bytes. */
+  historyEntries: number;
+  historyBytes: number;
+  leaseMs: number;
+  namespaces: readonly string[] | null;
+}
+
+/** One call into tasker.checkpoint_step (migration 0024): writes only when the lease token is current. */
+export async function checkpointStep(
+  sql: Db,
+  args: CheckpointArgs,
+): Promise<
+  { outcome: 'ok'; leaseExpiresAt: Date; checkpoint: StepCheckpoint } | { outcome: Exclude<ResultOutcome, 'ok'> }
+> {
+  const payload = {
+    cursor: args.cursor,
+    items_processed: args.itemsProcessed,
+    accumulated_results: args.accumulatedResults,
+  };
+  const [row] = await sql<{ outcome: ResultOutcome; lease_expires_at: Date | null; checkpoint: JsonObject | null }[]>`
+    SELECT * FROM tasker.checkpoint_step(${args.workerId}, ${args.stepUuid}, ${args.leaseToken},
+      ${sql.json(payload as JSONValue)}, ${args.historyEntries}, ${args.historyBytes}, ${args.leaseMs},
+      ${args.namespaces as string[] | null}::text[])`;
+  if (row === undefined) throw new Error('checkpoint_step returned no row');
+  if (row.outcome !== 'ok') return { outcome: row.outcome };
+  const checkpoint = checkpointFromJson(row.checkpoint);
+  if (row.lease_expires_at === null || checkpoint === null) throw new Error('checkpoint without lease or value');
+  return { outcome: 'ok', leaseExpiresAt: row.lease_expires_at, checkpoint };
+}
 
 export interface ResultRow {
   stepUuid: string;

@@ -5,8 +5,11 @@ import type {
   JsonValue,
   Step,
   StepAudit,
+  StepBatch,
+  StepCheckpoint,
   StepError,
   StepState,
+  StepType,
   Task,
   TaskState,
   Template,
@@ -114,6 +117,53 @@ export interface StepRow {
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
+  checkpoint: JsonObject | null;
+  step_type: StepType;
+  created_by_step_uuid: string | null;
+  created_by_step_name: string | null;
+  /** A batch worker instance's template; NULL otherwise. */
+  template_step: string | null;
+  /** `initialization.cursor` of a batch worker instance (the cursor config it was created with). */
+  batch_cursor: JsonValue | null;
+  batch_no_op: JsonValue | null;
+}
+
+/** steps.checkpoint as migration 0024 writes it (snake_case JSON, timestamps as text). */
+export function checkpointFromJson(value: JsonObject | null): StepCheckpoint | null {
+  if (value === null) return null;
+  const history = Array.isArray(value['history']) ? (value['history'] as JsonObject[]) : [];
+  return {
+    cursor: value['cursor'] ?? null,
+    itemsProcessed: Number(value['items_processed'] ?? 0),
+    accumulatedResults: value['accumulated_results'] ?? null,
+    attempt: Number(value['attempt'] ?? 0),
+    timestamp: new Date(String(value['timestamp'])),
+    history: history.map((h) => ({
+      cursor: h['cursor'] ?? null,
+      timestamp: new Date(String(h['timestamp'])),
+      attempt: Number(h['attempt'] ?? 0),
+    })),
+  };
+}
+
+/**
+ * A batch worker's batch from its stored cursor config (expand_step validated it: an id and non-null cursors);
+ * null for other steps.
+ */
+export function stepBatchFromRow(row: StepRow): StepBatch | null {
+  const c = row.batch_cursor;
+  if (row.template_step === null || c === null || typeof c !== 'object' || Array.isArray(c)) return null;
+  const { batch_id: batchId, start_cursor: start, end_cursor: end, batch_size: size } = c;
+  if (typeof batchId !== 'string' || start === undefined || start === null || end === undefined || end === null)
+    return null;
+  return {
+    templateStep: row.template_step,
+    batchId,
+    startCursor: start,
+    endCursor: end,
+    batchSize: typeof size === 'number' ? size : null,
+    noOp: row.batch_no_op === true,
+  };
 }
 
 export function stepErrorFromJson(value: JsonObject | null): StepError | null {
@@ -145,6 +195,10 @@ export function stepFromRow(row: StepRow, now: Date = new Date()): Step {
     name: row.name,
     state: row.state,
     handlerCallable: row.handler_callable,
+    stepType: row.step_type,
+    createdByStepUuid: row.created_by_step_uuid,
+    createdByStepName: row.created_by_step_name,
+    batch: stepBatchFromRow(row),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
@@ -162,6 +216,7 @@ export function stepFromRow(row: StepRow, now: Date = new Date()): Step {
     lastAttemptedAt: row.last_attempted_at,
     backoffRequestSeconds: row.backoff_request_seconds,
     lastError: stepErrorFromJson(row.last_error),
+    checkpoint: checkpointFromJson(row.checkpoint),
   };
 }
 

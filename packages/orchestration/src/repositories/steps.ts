@@ -4,14 +4,20 @@ import type { JSONValue } from 'postgres';
 import { stepAuditFromRow, stepFromRow, type StepAuditRow, type StepRow } from './rows.js';
 import type { Db } from './tasks.js';
 
-const STEP_COLUMNS = `step_uuid, task_uuid, name, state, handler_callable, retryable, max_attempts, attempts,
-  total_parents, unsatisfied_parents, results, last_error, backoff_request_seconds, next_retry_at,
-  last_attempted_at, last_failure_at, created_at, updated_at, completed_at`;
+// The creator's name by a self-join (steps of one task, by primary key); a batch worker's batch from its stored
+// inputs, the only part of `initialization` a read needs.
+const STEP_SELECT = `SELECT s.step_uuid, s.task_uuid, s.name, s.state, s.handler_callable, s.retryable, s.max_attempts,
+  s.attempts, s.total_parents, s.unsatisfied_parents, s.results, s.last_error, s.backoff_request_seconds,
+  s.next_retry_at, s.last_attempted_at, s.last_failure_at, s.created_at, s.updated_at, s.completed_at, s.step_type,
+  s.created_by_step_uuid, c.name AS created_by_step_name, s.template_step, s.checkpoint,
+  CASE WHEN s.template_step IS NOT NULL THEN s.initialization->'cursor' END AS batch_cursor,
+  CASE WHEN s.template_step IS NOT NULL THEN s.initialization->'is_no_op' END AS batch_no_op
+  FROM tasker.steps s LEFT JOIN tasker.steps c ON c.step_uuid = s.created_by_step_uuid`;
 
 /** Steps of a task in creation order (template order within one creation), readiness judged at `now`. */
 export async function listSteps(sql: Db, taskUuid: string, now?: Date): Promise<Step[]> {
   const rows = await sql<StepRow[]>`
-    SELECT ${sql.unsafe(STEP_COLUMNS)} FROM tasker.steps WHERE task_uuid = ${taskUuid} ORDER BY created_at, step_uuid`;
+    ${sql.unsafe(STEP_SELECT)} WHERE s.task_uuid = ${taskUuid} ORDER BY s.created_at, s.step_uuid`;
   const at = now ?? new Date();
   return rows.map((r) => stepFromRow(r, at));
 }
@@ -19,7 +25,7 @@ export async function listSteps(sql: Db, taskUuid: string, now?: Date): Promise<
 /** The step only when it belongs to `taskUuid`. */
 export async function findStep(sql: Db, taskUuid: string, stepUuid: string): Promise<Step | undefined> {
   const [row] = await sql<StepRow[]>`
-    SELECT ${sql.unsafe(STEP_COLUMNS)} FROM tasker.steps WHERE step_uuid = ${stepUuid} AND task_uuid = ${taskUuid}`;
+    ${sql.unsafe(STEP_SELECT)} WHERE s.step_uuid = ${stepUuid} AND s.task_uuid = ${taskUuid}`;
   return row === undefined ? undefined : stepFromRow(row);
 }
 
@@ -62,7 +68,8 @@ export async function listStepAudit(sql: Db, taskUuid: string, stepUuid: string)
   return rows.map(stepAuditFromRow);
 }
 
-export type StepActionOutcome = 'ok' | 'not_found' | 'invalid_state';
+/** invalid_outcome: complete_manually of a decision or batchable step whose result's outcome cannot be applied. */
+export type StepActionOutcome = 'ok' | 'not_found' | 'invalid_state' | 'invalid_outcome';
 
 /** What complete_manually stores: the result as the step's results, and an audit payload with the metadata. */
 function manualPayload(action: StepManualAction): { result: JsonValue | null; audit: JsonValue | null } {
@@ -80,17 +87,25 @@ function manualPayload(action: StepManualAction): { result: JsonValue | null; au
 export async function applyStepAction(
   sql: Db,
   args: { taskUuid: string; stepUuid: string; action: StepManualAction; namespaces: readonly string[] | null },
-): Promise<{ outcome: StepActionOutcome; stepState: StepState | null; taskState: TaskState | null }> {
+): Promise<{
+  outcome: StepActionOutcome;
+  stepState: StepState | null;
+  taskState: TaskState | null;
+  detail: string | null;
+}> {
   const { action } = args;
   const payload = manualPayload(action);
   const result = payload.result === null ? null : sql.json(payload.result as JSONValue);
   const audit = payload.audit === null ? null : sql.json(payload.audit as JSONValue);
-  const [row] = await sql<{ outcome: StepActionOutcome; step_state: StepState | null; task_state: TaskState | null }[]>`
+  const [row] = await sql<
+    { outcome: StepActionOutcome; step_state: StepState | null; task_state: TaskState | null; detail: string | null }[]
+  >`
     SELECT * FROM tasker.apply_step_action(${args.taskUuid}, ${args.stepUuid}, ${action.type}, ${action.performedBy},
       ${action.reason}, ${result}::jsonb, ${audit}::jsonb, ${args.namespaces as string[] | null}::text[])`;
   return {
     outcome: row?.outcome ?? 'not_found',
     stepState: row?.step_state ?? null,
     taskState: row?.task_state ?? null,
+    detail: row?.detail ?? null,
   };
 }

@@ -13,6 +13,8 @@ export interface NewTask extends CreateTaskInput {
   /** Content hash of the template the caller resolved; create_task refuses a mismatch (TK001). */
   templateHash: string;
   identityHash: string;
+  /** What SQL needs to create the dynamic steps later (engine/dynamic-plan.ts); absent without dynamic steps. */
+  plan?: JSONValue;
 }
 
 /** The create_task payload (snake_case keys as the SQL function reads them). */
@@ -34,6 +36,8 @@ interface TaskInsert {
   idempotency_key?: string;
   /** Absent when the request gave none (the column stays NULL). */
   options?: Record<string, string>;
+  /** The task's plan (engine/dynamic-plan.ts); absent for templates without dynamic steps. */
+  plan?: JSONValue;
 }
 
 function taskInsertOf(task: NewTask): TaskInsert {
@@ -56,6 +60,7 @@ function taskInsertOf(task: NewTask): TaskInsert {
   if (task.idempotencyKey !== undefined) insert.idempotency_key = task.idempotencyKey;
   // An empty options object leaves the column NULL, as no options do.
   if (task.options !== undefined && Object.keys(task.options).length > 0) insert.options = task.options;
+  if (task.plan !== undefined) insert.plan = task.plan;
   return insert;
 }
 

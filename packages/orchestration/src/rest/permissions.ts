@@ -30,6 +30,7 @@ export const REST_ROUTE_PERMISSIONS = {
   'GET /v1/workers': 'workers:read',
   'POST /v1/workers/claim': 'worker:claim',
   'POST /v1/workers/heartbeat': 'worker:claim',
+  'POST /v1/workers/checkpoint': 'worker:claim',
   'POST /v1/workers/complete': 'worker:report',
   'POST /v1/workers/fail': 'worker:report',
   'POST /v1/workers/results': 'worker:report',

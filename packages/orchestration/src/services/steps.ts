@@ -57,6 +57,15 @@ export function createStepService(deps: StepServiceDeps): StepService {
           },
         );
       }
+      if (outcome.outcome === 'invalid_outcome') {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `Step ${stepUuid}: ${outcome.detail ?? 'the result cannot be applied'}`,
+          {
+            details: { task_uuid: taskUuid, step_uuid: stepUuid, action: action.type },
+          },
+        );
+      }
       return loadStep(principal, taskUuid, stepUuid);
     },
 

@@ -1,4 +1,5 @@
-// Task event streams: replay a task's transitions after a cursor, then follow live ones. A `tasker_events`
+// Task event streams: replay a task's transitions (and, with steps, its expansions) after a cursor, then follow
+// live ones. A `tasker_events`
 // notification (sent by the writing transaction, payload = task uuid) only says "look again"; events always
 // come from the history tables in event_id order, so there are no gaps and no duplicates. Every writer locks
 // the task row before drawing event ids, so per task commit order is event_id order and `event_id > cursor`
@@ -123,16 +124,7 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
         for (const e of rows) {
           cursor = e.eventId;
           let event: TaskStatusEvent;
-          if (e.kind === 'step') {
-            event = {
-              eventId: e.eventId,
-              type: 'step_state_change',
-              taskUuid,
-              taskState,
-              step: { stepUuid: e.stepUuid, name: e.stepName, state: e.toState, attempt: e.attempt },
-              occurredAt: e.createdAt,
-            };
-          } else {
+          if (e.kind === 'task') {
             taskState = e.toState;
             event = {
               eventId: e.eventId,
@@ -140,16 +132,33 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
               taskUuid,
               taskState,
               step: null,
+              expansion: null,
+              occurredAt: e.createdAt,
+            };
+          } else if (e.kind === 'expansion') {
+            event = {
+              eventId: e.eventId,
+              type: e.type,
+              taskUuid,
+              taskState,
+              step: null,
+              expansion: e.expansion,
+              occurredAt: e.createdAt,
+            };
+          } else {
+            event = {
+              eventId: e.eventId,
+              type: e.kind === 'step' ? 'step_state_change' : 'batch.worker_checkpointed',
+              taskUuid,
+              taskState,
+              step: { stepUuid: e.stepUuid, name: e.stepName, state: e.toState, attempt: e.attempt },
+              expansion: null,
               occurredAt: e.createdAt,
             };
           }
           yield event;
           lastSentAt = Date.now();
-          if (
-            event.step === null &&
-            isTerminalTaskState(taskState) &&
-            !(await resumedLater(taskUuid, taskState, cursor))
-          )
+          if (e.kind === 'task' && isTerminalTaskState(taskState) && !(await resumedLater(taskUuid, taskState, cursor)))
             return;
           if (stop.signal.aborted) return;
         }
@@ -163,7 +172,15 @@ export function createTaskEventService(deps: TaskEventServiceDeps): TaskEventSer
           // Re-read first (a missed notification would show up here), then keep the connection alive.
           const more = await readEvents({ taskUuid, afterEventId: cursor, limit: 1, includeSteps });
           if (more.length > 0) continue;
-          yield { eventId: 0, type: 'keepalive', taskUuid, taskState, step: null, occurredAt: new Date() };
+          yield {
+            eventId: 0,
+            type: 'keepalive',
+            taskUuid,
+            taskState,
+            step: null,
+            expansion: null,
+            occurredAt: new Date(),
+          };
           lastSentAt = Date.now();
         }
       }

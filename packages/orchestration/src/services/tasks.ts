@@ -12,7 +12,7 @@ import { AppError, validationError, type FieldProblem } from '@tasker/shared/err
 import { computeIdentityHash } from '@tasker/shared/domain/identity';
 import { checkAgainstSchema } from '@tasker/shared/domain/template-schema';
 import { canAccessNamespace, type Principal } from '@tasker/shared/permissions';
-import type { Sql } from 'postgres';
+import type { JSONValue, Sql } from 'postgres';
 import { CONSTRAINTS, isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors.js';
 import type { ResolvedTemplate, TemplateCache } from '../engine/template-cache.js';
 import { isStaleTemplateError, retryOnDeadlock } from '../repositories/errors.js';
@@ -97,6 +97,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       templateUuid: resolved.template.templateUuid,
       templateHash: resolved.template.contentHash,
       identityHash,
+      ...(resolved.plan === null ? {} : { plan: resolved.plan as unknown as JSONValue }),
     };
   }
 

@@ -16,6 +16,8 @@ import type {
   FailStepInput,
   HealthReport,
   HeartbeatInput,
+  CheckpointStepInput,
+  CheckpointStepResult,
   JsonObject,
   LeaseState,
   Page,
@@ -94,6 +96,11 @@ export interface WorkerService {
   /** Long-poll: resolves with [] after waitMs, or early when `signal` aborts (client hung up). */
   claim(principal: Principal, input: ClaimInput, signal?: AbortSignal): Promise<ClaimedStep[]>;
   heartbeat(principal: Principal, input: HeartbeatInput): Promise<LeaseState[]>;
+  /**
+   * Records a checkpoint and extends the lease. VALIDATION_FAILED over the size limit; INVALID_STATE ("lease
+   * lost", reason lease_lost or cancelled) when the token is stale, and nothing is written then.
+   */
+  checkpoint(principal: Principal, input: CheckpointStepInput): Promise<CheckpointStepResult>;
   /** INVALID_STATE ("lease lost") when the token is stale; nothing changes then. */
   complete(principal: Principal, input: CompleteStepInput): Promise<StepResultAck>;
   fail(principal: Principal, input: FailStepInput): Promise<StepResultAck>;

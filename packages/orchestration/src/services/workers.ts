@@ -1,8 +1,10 @@
-// The worker protocol: register, long-poll claim, heartbeat, complete / fail with the lease token (one by one or
-// batched, with a claim alongside), release. Every result passes the step's result_schema first
+// The worker protocol: register, long-poll claim, heartbeat, checkpoint, complete / fail with the lease token (one
+// by one or batched, with a claim alongside), release. Every result passes the step's result_schema first
 // (engine/result-schemas.ts): a completion that fails it is applied as a permanent failure.
 import {
   COUNT_LIMITS,
+  type CheckpointStepInput,
+  type CheckpointStepResult,
   type ClaimedStep,
   type LeaseState,
   type ReportResultsInput,
@@ -17,6 +19,7 @@ import type { ClaimWaiters } from '../engine/claim-waiters.js';
 import type { ResultSchemaEnforcer } from '../engine/result-schemas.js';
 import { retryOnDeadlock } from '../repositories/errors.js';
 import {
+  checkpointStep,
   claimSteps,
   heartbeatLeases,
   releaseLeases,
@@ -39,6 +42,8 @@ export interface WorkerServiceDeps {
     workerLivenessSeconds: number;
   };
   backoffMultiplier: number;
+  /** Checkpoint bounds (config dynamic.checkpoint_max_bytes, dynamic.checkpoint_history). */
+  checkpoints: { maxBytes: number; history: number };
   waiters: ClaimWaiters;
   /** Turns completions that fail their step's result_schema into permanent failures. */
   resultSchemas: ResultSchemaEnforcer;
@@ -54,12 +59,7 @@ function toAck(stepUuid: string, result: ResultRow): StepResultAck {
   if (result.outcome === 'not_found') {
     throw new AppError('NOT_FOUND', `Step ${stepUuid} not found`, { details: { step_uuid: stepUuid } });
   }
-  if (result.outcome !== 'ok') {
-    const cancelled = result.outcome === 'cancelled';
-    throw new AppError('INVALID_STATE', cancelled ? 'lease lost: the step was cancelled' : 'lease lost', {
-      details: { step_uuid: stepUuid, reason: cancelled ? 'cancelled' : 'lease_lost' },
-    });
-  }
+  if (result.outcome !== 'ok') throw leaseLost(stepUuid, result.outcome);
   if (result.stepState === null || result.taskState === null) throw new Error('result without states');
   return { stepUuid, stepState: result.stepState, taskState: result.taskState, nextRetryAt: result.nextRetryAt };
 }
@@ -80,6 +80,32 @@ function assertReportable(input: ReportResultsInput): void {
     seen.add(key);
   });
   if (problems.length > 0) throw validationError(problems);
+}
+
+/** The lease refusal every fenced call answers: INVALID_STATE with the reason in the details. */
+function leaseLost(stepUuid: string, outcome: 'lease_lost' | 'cancelled'): AppError {
+  const cancelled = outcome === 'cancelled';
+  return new AppError('INVALID_STATE', cancelled ? 'lease lost: the step was cancelled' : 'lease lost', {
+    details: { step_uuid: stepUuid, reason: cancelled ? 'cancelled' : 'lease_lost' },
+  });
+}
+
+/**
+ * A checkpoint's size is its cursor plus its partial results as JSON (UTF-8 bytes). Over the limit the refusal
+ * names the larger of the two fields, the one to shrink.
+ */
+function assertCheckpointSize(input: CheckpointStepInput, maxBytes: number): void {
+  const cursor = Buffer.byteLength(JSON.stringify(input.cursor));
+  const results = input.accumulatedResults === null ? 0 : Buffer.byteLength(JSON.stringify(input.accumulatedResults));
+  if (cursor + results <= maxBytes) return;
+  throw validationError([
+    {
+      path: results > cursor ? 'accumulated_results' : 'cursor',
+      message:
+        `makes the checkpoint ${cursor + results} bytes (cursor ${cursor}, accumulated_results ${results}), ` +
+        `more than the limit of ${maxBytes} (dynamic.checkpoint_max_bytes)`,
+    },
+  ]);
 }
 
 function toOutcome(r: ResultRow): StepResultOutcome {
@@ -215,6 +241,28 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         leaseMs,
         namespaces: scopeOf(principal),
       });
+    },
+
+    async checkpoint(principal, input): Promise<CheckpointStepResult> {
+      if (input.cursor === null) throw validationError([{ path: 'cursor', message: 'is required' }]);
+      if (!Number.isSafeInteger(input.itemsProcessed) || input.itemsProcessed < 0)
+        throw validationError([{ path: 'items_processed', message: 'must be a non-negative integer' }]);
+      assertCheckpointSize(input, deps.checkpoints.maxBytes);
+      const row = await retryOnDeadlock(() =>
+        checkpointStep(sql, {
+          ...input,
+          historyEntries: deps.checkpoints.history,
+          historyBytes: deps.checkpoints.maxBytes,
+          leaseMs,
+          namespaces: scopeOf(principal),
+        }),
+      );
+      if (row.outcome === 'not_found')
+        throw new AppError('NOT_FOUND', `Step ${input.stepUuid} not found`, {
+          details: { step_uuid: input.stepUuid },
+        });
+      if (row.outcome !== 'ok') throw leaseLost(input.stepUuid, row.outcome);
+      return { stepUuid: input.stepUuid, leaseExpiresAt: row.leaseExpiresAt, checkpoint: row.checkpoint };
     },
 
     async complete(principal, input) {

@@ -106,7 +106,12 @@ async function stepOf(rt: TestRuntime, s: ClaimedStep) {
 describe('when no template declares a result_schema', () => {
   it('costs one small query per cache TTL and no lookup, however many results arrive from other replicas', async () => {
     // An enforcer of its own (a replica that handed out none of these steps), so its counters are this test's.
-    const cache = createTemplateCache(a.sql, { ttlMs: 60_000, defaults: {}, environment: 'test' });
+    const cache = createTemplateCache(a.sql, {
+      ttlMs: 60_000,
+      defaults: {},
+      environment: 'test',
+      dynamicLimits: a.config.dynamic,
+    });
     const enforcer = createResultSchemaEnforcer(a.sql, cache, { ttlMs: 60_000 });
     for (let i = 0; i < 4; i += 1)
       await a.services.tasks.create(TEST_PRINCIPAL, { ...LINEAR, context: { invoice_id: i + 1 } });
@@ -256,7 +261,12 @@ describe('when a template declares one', () => {
   });
 
   it('costs no query for results of steps claimed on this replica; a lookup per batch for the others', async () => {
-    const cache = createTemplateCache(a.sql, { ttlMs: 60_000, defaults: {}, environment: 'test' });
+    const cache = createTemplateCache(a.sql, {
+      ttlMs: 60_000,
+      defaults: {},
+      environment: 'test',
+      dynamicLimits: a.config.dynamic,
+    });
     const enforcer = createResultSchemaEnforcer(a.sql, cache, { ttlMs: 60_000 });
     await cache.resolve('schema_ns', 'checked', '1.0.0');
     for (let i = 0; i < 3; i += 1) await a.services.tasks.create(TEST_PRINCIPAL, CHECKED);

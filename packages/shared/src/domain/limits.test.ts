@@ -236,6 +236,26 @@ const pbCompleted = () => ({
   outcome: { $case: 'completed', value: { result: 1 } },
 });
 
+const checkpointBody = { worker_id: 'w', step_uuid: stepUuid, lease_token: taskUuid, cursor: 1 };
+const checkpointStep = (restName: string, protoName: string, cases: Case[]): Row => ({
+  name: `CheckpointStep ${restName}`,
+  cases,
+  rest: (v) => restVerdict(schemas.CheckpointStepRequestSchema, { ...checkpointBody, [restName]: v }),
+  proto: (v) =>
+    protoVerdict(() =>
+      pb.checkpointStepInputFromProto(
+        msg(workersPb.CheckpointStepRequest, {
+          workerId: 'w',
+          stepUuid,
+          leaseToken: taskUuid,
+          cursor: 1,
+          [protoName]: v,
+        }),
+      ),
+    ),
+  path: restName,
+});
+
 const ROWS: Row[] = [
   createTask('namespace', 'namespace', textCases(T.namespace)),
   createTask('name', 'name', textCases(T.name)),
@@ -472,6 +492,10 @@ const ROWS: Row[] = [
       ),
     path: 'leases[0].lease_token',
   },
+  checkpointStep('worker_id', 'workerId', textCases(T.workerId)),
+  checkpointStep('step_uuid', 'stepUuid', UUID_CASES),
+  checkpointStep('lease_token', 'leaseToken', UUID_CASES),
+  checkpointStep('items_processed', 'itemsProcessed', intCases(INT_LIMITS.checkpointItems)),
   failStep('message', 'message', textCases(T.errorMessage)),
   failStep('error_type', 'errorType', textCases(T.errorType)),
   failStep('backtrace', 'backtrace', textCases(T.backtrace)),

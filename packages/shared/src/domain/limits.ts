@@ -79,6 +79,8 @@ export const INT_LIMITS = Object.freeze({
   bottleneckMinExecutions: { min: 1, max: 1_000_000, default: 5 },
   /** A task event cursor (`after_event_id`, `Last-Event-ID`). */
   eventCursor: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  /** A checkpoint's `items_processed`. */
+  checkpointItems: { min: 0, max: Number.MAX_SAFE_INTEGER },
 } as const satisfies Record<string, IntRule>);
 
 /** Paging of list requests. */

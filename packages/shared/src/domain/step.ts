@@ -1,5 +1,7 @@
+import type { StepCheckpoint } from './checkpoint.js';
 import type { JsonObject, JsonValue } from './json.js';
 import type { StepState } from './states.js';
+import type { StepType } from './template.js';
 
 /** The last failure a worker (or the lease sweeper) reported for a step. */
 export interface StepError {
@@ -9,6 +11,23 @@ export interface StepError {
   statusCode: number | null;
 }
 
+/**
+ * What a batch worker was created for, read from its stored inputs (`cursor`, `is_no_op`): the batch's id and
+ * cursor range as the batchable step's outcome (or the server's cursor generator) gave them.
+ */
+export interface StepBatch {
+  /** The batch_worker template step this worker is an instance of. */
+  templateStep: string;
+  batchId: string;
+  /** Any JSON value except null (a number for generated cursors). */
+  startCursor: JsonValue;
+  endCursor: JsonValue;
+  /** Items in the batch when the outcome gave it. */
+  batchSize: number | null;
+  /** The placeholder worker of a batchable step that created no batches (`{template}_000`). */
+  noOp: boolean;
+}
+
 /** A workflow step with its readiness fields (docs/engine.md, *Read models*). */
 export interface Step {
   stepUuid: string;
@@ -16,6 +35,12 @@ export interface Step {
   name: string;
   state: StepState;
   handlerCallable: string;
+  stepType: StepType;
+  /** The decision or batchable step whose outcome created this step; null for the steps a task starts with. */
+  createdByStepUuid: string | null;
+  createdByStepName: string | null;
+  /** Set for batch worker instances only. */
+  batch: StepBatch | null;
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
@@ -33,6 +58,8 @@ export interface Step {
   lastAttemptedAt: Date | null;
   backoffRequestSeconds: number | null;
   lastError: StepError | null;
+  /** The worker's last checkpoint (kept across attempts); null before any. */
+  checkpoint: StepCheckpoint | null;
 }
 
 export const STEP_MANUAL_ACTION_TYPES = ['reset_for_retry', 'resolve_manually', 'complete_manually'] as const;

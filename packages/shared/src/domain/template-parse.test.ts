@@ -123,7 +123,7 @@ describe('parseTemplate', () => {
         'steps[1].timeout_seconds',
         'steps[1].name',
         'steps[1].dependencies[0]',
-        'steps[2].type',
+        'steps[2].dependencies',
       ]),
     );
     expect(errors.find((e) => e.path === 'steps[1].dependencies[0]')?.message).toMatch(/unknown step 'missing'/);

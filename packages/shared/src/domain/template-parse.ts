@@ -3,6 +3,7 @@
 // validates with the same code.
 import { parse as parseYaml } from 'yaml';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { dynamicGraphProblems } from './template-dynamic.js';
 import { findDependencyCycle } from './template-graph.js';
 import {
   aliased,
@@ -222,7 +223,7 @@ export function parseTemplate(raw: unknown, options: ParseTemplateOptions = {}):
   return { ok: true, definition, configuration };
 }
 
-/** Unique names, known dependencies, no self-dependency, no cycle (reported as its path). */
+/** Unique names, known dependencies, no self-dependency, no cycle (reported as its path), the dynamic-step rules. */
 function checkGraph(parsed: readonly { index: number; step: TemplateStep }[], p: Problems): void {
   const indexByName = new Map<string, number>();
   for (const { index, step } of parsed) {
@@ -241,4 +242,7 @@ function checkGraph(parsed: readonly { index: number; step: TemplateStep }[], p:
     parsed.map(({ step }) => ({ name: step.name, dependencies: step.dependencies.filter((d) => d !== step.name) })),
   );
   if (cycle !== null) p.add('steps', `dependency cycle (each step depends on the next): ${cycle.join(' -> ')}`);
+  const steps = parsed.map((e) => e.step);
+  for (const problem of dynamicGraphProblems(steps, (name) => indexByName.get(name) ?? -1))
+    p.add(problem.path, problem.message);
 }

@@ -5,8 +5,11 @@ import { TEXT_LIMITS } from './limits.js';
 import { compileJsonSchema } from './template-schema.js';
 import {
   BACKOFF_KINDS,
+  FAILURE_STRATEGIES,
   STEP_TYPES,
   type BackoffKind,
+  type BatchConfig,
+  type FailureStrategy,
   type StepType,
   type TemplateProblem,
   type TemplateStep,
@@ -36,10 +39,55 @@ export const TEMPLATE_LIMITS = {
   maxBackoffMs: 86_400_000,
   maxTimeoutSeconds: 86_400,
   maxLifecycleMinutes: 525_600,
+  maxBatchSize: 100_000,
+  maxParallelism: 1000,
 } as const;
 
-/** Step types this engine runs. The dynamic ones (decision, batches) need step creation at run time. */
-export const SUPPORTED_STEP_TYPES: readonly StepType[] = ['standard'];
+const BATCH_CONFIG_KEYS = ['batch_size', 'parallelism', 'cursor_field', 'worker_template', 'failure_strategy'] as const;
+
+/**
+ * A batch_worker's `batch_config`: the reference's five keys (any other is refused), defaults batch_size 1000,
+ * parallelism 10, cursor_field `id`, failure_strategy continue_on_failure; worker_template is required.
+ */
+export function parseBatchConfig(
+  raw: JsonValue | undefined,
+  stepName: string,
+  path: string,
+  p: Problems,
+): BatchConfig | null {
+  if (raw === undefined || raw === null) {
+    p.add(path, 'is required on a batch_worker step: an object with at least worker_template');
+    return null;
+  }
+  if (!isJsonObject(raw)) {
+    p.add(path, 'must be an object');
+    return null;
+  }
+  for (const key of Object.keys(raw)) {
+    if (!(BATCH_CONFIG_KEYS as readonly string[]).includes(key))
+      p.add(join(path, key), `is not a batch_config key (known: ${BATCH_CONFIG_KEYS.join(', ')})`);
+  }
+  const workerTemplate = raw['worker_template'];
+  if (typeof workerTemplate !== 'string' || workerTemplate === '' || workerTemplate.length > 255) {
+    p.add(join(path, 'worker_template'), 'is required: the name of this batch_worker step (1-255 characters)');
+  } else if (workerTemplate !== stepName) {
+    p.add(join(path, 'worker_template'), `must name this batch_worker step ('${stepName}'), not '${workerTemplate}'`);
+  }
+  const strategy = raw['failure_strategy'];
+  let failureStrategy: FailureStrategy = 'continue_on_failure';
+  if (strategy !== undefined && strategy !== null) {
+    if (typeof strategy === 'string' && (FAILURE_STRATEGIES as readonly string[]).includes(strategy))
+      failureStrategy = strategy as FailureStrategy;
+    else p.add(join(path, 'failure_strategy'), `must be one of ${FAILURE_STRATEGIES.join(', ')}`);
+  }
+  return {
+    batchSize: optionalInt(raw, 'batch_size', path, p, 1, TEMPLATE_LIMITS.maxBatchSize) ?? 1000,
+    parallelism: optionalInt(raw, 'parallelism', path, p, 1, TEMPLATE_LIMITS.maxParallelism) ?? 10,
+    cursorField: optionalString(raw, 'cursor_field', path, p, 255) ?? 'id',
+    workerTemplate: typeof workerTemplate === 'string' ? workerTemplate : stepName,
+    failureStrategy,
+  };
+}
 
 /** Collects every problem of a template, each with the path of the offending key. */
 export class Problems {
@@ -179,11 +227,6 @@ export function parseStep(raw: JsonValue, index: number, defaults: TemplateDefau
   let type: StepType = 'standard';
   if (typeof typeRaw !== 'string' || !(STEP_TYPES as readonly string[]).includes(typeRaw)) {
     p.add(join(path, 'type'), `must be one of ${STEP_TYPES.join(', ')}`);
-  } else if (!SUPPORTED_STEP_TYPES.includes(typeRaw as StepType)) {
-    p.add(
-      join(path, 'type'),
-      `step type '${typeRaw}' is not supported by this engine (only ${SUPPORTED_STEP_TYPES.join(', ')})`,
-    );
   } else {
     type = typeRaw as StepType;
   }
@@ -219,7 +262,7 @@ export function parseStep(raw: JsonValue, index: number, defaults: TemplateDefau
     });
   }
 
-  return {
+  const step: TemplateStep = {
     name: typeof name === 'string' ? name : '',
     description: optionalString(raw, 'description', path, p),
     type,
@@ -229,4 +272,12 @@ export function parseStep(raw: JsonValue, index: number, defaults: TemplateDefau
     timeoutSeconds: optionalInt(raw, 'timeout_seconds', path, p, 1, TEMPLATE_LIMITS.maxTimeoutSeconds),
     resultSchema: parseSchemaKey(raw, 'result_schema', path, p),
   };
+  const batchConfig = raw['batch_config'];
+  if (type === 'batch_worker') {
+    const parsedConfig = parseBatchConfig(batchConfig, step.name, join(path, 'batch_config'), p);
+    if (parsedConfig !== null) step.batchConfig = parsedConfig;
+  } else if (batchConfig !== undefined && batchConfig !== null) {
+    p.add(join(path, 'batch_config'), 'belongs on a batch_worker step (it configures that worker template)');
+  }
+  return step;
 }

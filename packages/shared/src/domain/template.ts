@@ -29,6 +29,23 @@ export interface StepHandlerSpec {
   initialization: JsonObject;
 }
 
+export const FAILURE_STRATEGIES = ['continue_on_failure', 'fail_fast', 'isolate'] as const;
+/** What the engine does when a batch worker ends in error (docs/dynamic-workflows.md *Failure strategies*). */
+export type FailureStrategy = (typeof FAILURE_STRATEGIES)[number];
+
+/** A `batch_worker` step's `batch_config` (the reference's keys and defaults). */
+export interface BatchConfig {
+  /** 1..100000, default 1000: the server-side cursor generator's range size when the outcome gives none. */
+  batchSize: number;
+  /** 1..1000, default 10: at most this many workers of one batch are dispatched (not finished) at a time. */
+  parallelism: number;
+  /** Default `id`; copied into each worker's `batch_metadata`. */
+  cursorField: string;
+  /** The worker template's name (the reference requires it and repeats the step's own name). */
+  workerTemplate: string;
+  failureStrategy: FailureStrategy;
+}
+
 export interface TemplateStep {
   name: string;
   description: string | null;
@@ -38,6 +55,8 @@ export interface TemplateStep {
   retry: RetryPolicy;
   timeoutSeconds: number | null;
   resultSchema: JsonObject | null;
+  /** Only on `batch_worker` steps (absent elsewhere, so the content hash of other templates is unchanged). */
+  batchConfig?: BatchConfig;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { StepCheckpoint } from './checkpoint.js';
 import type { JsonObject, JsonValue } from './json.js';
 import type { StepState, TaskState } from './states.js';
 
@@ -53,6 +54,8 @@ export interface ClaimedStep {
   leaseExpiresAt: Date;
   timeoutSeconds: number | null;
   correlationId: string;
+  /** The step's last checkpoint, written by an earlier attempt (or this step's previous run); null before any. */
+  checkpoint: StepCheckpoint | null;
 }
 
 export interface LeaseRef {

@@ -4,9 +4,10 @@ import type { BottleneckAnalysis, PerformanceMetrics } from '../domain/analytics
 import type { ApiKey, CreateApiKeyInput } from '../domain/auth.js';
 import type { BackpressureStatus, CreatedTask } from '../domain/backpressure.js';
 import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '../domain/dlq.js';
-import type { TaskStatusEvent } from '../domain/events.js';
+import type { ExpansionEventType, TaskExpansion, TaskStatusEvent } from '../domain/events.js';
 import type { HealthReport } from '../domain/health.js';
 import { STEP_STATES, TASK_STATES, type StepState, type TaskState } from '../domain/states.js';
+import type { CheckpointStepInput, StepCheckpoint } from '../domain/checkpoint.js';
 import type { Step, StepAudit } from '../domain/step.js';
 import type { TaskSummary } from '../domain/summary.js';
 import type { CreateTaskInput, Task, TaskExecution } from '../domain/task.js';
@@ -100,6 +101,35 @@ export function makeCreateTaskInput(overrides: Partial<CreateTaskInput> = {}): C
   };
 }
 
+/** A checkpoint with every field set and a two-entry history. */
+export function makeStepCheckpoint(overrides: Partial<StepCheckpoint> = {}): StepCheckpoint {
+  return {
+    cursor: { offset: 200 },
+    itemsProcessed: 200,
+    accumulatedResults: { total: 1234.5 },
+    attempt: 2,
+    timestamp: makeDate(4),
+    history: [
+      { cursor: { offset: 100 }, timestamp: makeDate(3), attempt: 1 },
+      { cursor: { offset: 200 }, timestamp: makeDate(4), attempt: 2 },
+    ],
+    ...overrides,
+  };
+}
+
+/** A worker's checkpoint request with an object cursor and partial results. */
+export function makeCheckpointStepInput(overrides: Partial<CheckpointStepInput> = {}): CheckpointStepInput {
+  return {
+    workerId: 'worker-1',
+    stepUuid: makeUuid(),
+    leaseToken: makeUuid(),
+    cursor: { page: 'p-7', offsets: [1, 2.5, null] },
+    itemsProcessed: 250,
+    accumulatedResults: { sum: 10.5, rows: ['a', 'b'], ok: true },
+    ...overrides,
+  };
+}
+
 export function makeStep(overrides: Partial<Step> = {}): Step {
   return {
     stepUuid: makeUuid(),
@@ -107,6 +137,17 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     name: 'compute_tax',
     state: 'error',
     handlerCallable: 'Billing.ComputeTax',
+    stepType: 'batch_worker',
+    createdByStepUuid: makeUuid(),
+    createdByStepName: 'split_invoices',
+    batch: {
+      templateStep: 'compute_tax',
+      batchId: '002',
+      startCursor: 100,
+      endCursor: { page: 3, token: 'abc' },
+      batchSize: 100,
+      noOp: false,
+    },
     createdAt: makeDate(1),
     updatedAt: makeDate(2),
     completedAt: makeDate(3),
@@ -124,6 +165,7 @@ export function makeStep(overrides: Partial<Step> = {}): Step {
     lastAttemptedAt: makeDate(6),
     backoffRequestSeconds: 7,
     lastError: { message: 'upstream 503', errorType: 'http_error', retryable: true, statusCode: 503 },
+    checkpoint: makeStepCheckpoint(),
     ...overrides,
   };
 }
@@ -248,6 +290,7 @@ export function makeClaimedStep(overrides: Partial<ClaimedStep> = {}): ClaimedSt
     leaseExpiresAt: makeDate(30),
     timeoutSeconds: 30,
     correlationId: makeUuid(),
+    checkpoint: makeStepCheckpoint(),
     ...overrides,
   };
 }
@@ -350,9 +393,43 @@ export function makeTaskStatusEvent(overrides: Partial<TaskStatusEvent> = {}): T
     taskUuid: makeUuid(),
     taskState: 'steps_in_process',
     step: { stepUuid: makeUuid(), name: 'compute_tax', state: 'in_progress', attempt: 1 },
+    expansion: null,
     occurredAt: makeDate(8),
     ...overrides,
   };
+}
+
+export function makeTaskExpansion(overrides: Partial<TaskExpansion> = {}): TaskExpansion {
+  return {
+    triggerStepUuid: makeUuid(),
+    triggerStepName: 'split_rows',
+    outcomeType: 'create_batches',
+    createdSteps: [
+      { stepUuid: makeUuid(), name: 'process_rows_001' },
+      { stepUuid: makeUuid(), name: 'process_rows_002' },
+    ],
+    workerTemplate: 'process_rows',
+    batchIds: ['001', '002'],
+    ...overrides,
+  };
+}
+
+/** An expansion event of `type` (a batch expansion, or a decision's branches). */
+export function makeExpansionEvent(
+  type: ExpansionEventType,
+  overrides: Partial<TaskStatusEvent> = {},
+): TaskStatusEvent {
+  const expansion =
+    type === 'batch.workers_created'
+      ? makeTaskExpansion()
+      : makeTaskExpansion({
+          triggerStepName: 'route_order',
+          outcomeType: 'create_steps',
+          createdSteps: [{ stepUuid: makeUuid(), name: 'ship_express' }],
+          workerTemplate: null,
+          batchIds: [],
+        });
+  return makeTaskStatusEvent({ type, step: null, expansion, ...overrides });
 }
 
 export function makeTaskSummary(overrides: Partial<TaskSummary> = {}): TaskSummary {

@@ -1,6 +1,7 @@
 // Test helpers for the proto converters: a real wire trip, and minimal domain fixtures (every nullable field
 // null, every list empty) to pair with the fully populated builders of ./builders.ts.
 import { AppError } from '../errors.js';
+import type { StepCheckpoint } from '../domain/checkpoint.js';
 import type { Step, StepAudit } from '../domain/step.js';
 import type { Task } from '../domain/task.js';
 import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '../domain/dlq.js';
@@ -14,6 +15,7 @@ import {
   makeStalenessItem,
   makeStep,
   makeStepAudit,
+  makeStepCheckpoint,
   makeTask,
   makeReportResultsInput,
   makeTemplate,
@@ -56,6 +58,22 @@ export function makeMinimalStep(overrides: Partial<Step> = {}): Step {
     lastAttemptedAt: null,
     backoffRequestSeconds: null,
     lastError: null,
+    stepType: 'standard',
+    createdByStepUuid: null,
+    createdByStepName: null,
+    batch: null,
+    ...overrides,
+  });
+}
+
+/** A scalar cursor, nothing processed, no partial results, no history. */
+export function makeMinimalStepCheckpoint(overrides: Partial<StepCheckpoint> = {}): StepCheckpoint {
+  return makeStepCheckpoint({
+    cursor: 0,
+    itemsProcessed: 0,
+    accumulatedResults: null,
+    attempt: 1,
+    history: [],
     ...overrides,
   });
 }

@@ -3,6 +3,7 @@
 import type { TaskerClient } from '@tasker/client/types';
 import type {
   ClaimInput,
+  CheckpointStepInput,
   ClaimedStep,
   CompleteStepInput,
   FailStepInput,
@@ -17,13 +18,15 @@ import type {
 } from '@tasker/shared';
 import { makeClaimedStep } from '@tasker/shared/testing/builders';
 
-type Operation = 'register' | 'registerTemplates' | 'claim' | 'heartbeat' | 'complete' | 'fail' | 'report' | 'release';
+type Operation =
+  'register' | 'registerTemplates' | 'claim' | 'heartbeat' | 'checkpoint' | 'complete' | 'fail' | 'report' | 'release';
 
 /** Carries a shared error code like the SDK's TaskerError. */
 export class FakeClientError extends Error {
   constructor(
     readonly code: string,
     message = code,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -35,6 +38,7 @@ export interface FakeOrchestration {
   readonly templateRegistrations: unknown[][];
   readonly claims: ClaimInput[];
   readonly heartbeats: HeartbeatInput[];
+  readonly checkpoints: CheckpointStepInput[];
   readonly completed: CompleteStepInput[];
   readonly failed: FailStepInput[];
   /** Every ReportResults call (its results also land in completed / failed). */
@@ -76,6 +80,7 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
     templateRegistrations: [],
     claims: [],
     heartbeats: [],
+    checkpoints: [],
     completed: [],
     failed: [],
     reports: [],
@@ -145,6 +150,28 @@ export function createFakeOrchestration(options: { leaseMs?: number } = {}): Fak
           ? { stepUuid: l.stepUuid, status: 'valid', leaseExpiresAt: new Date(Date.now() + leaseMs) }
           : { stepUuid: l.stepUuid, status, leaseExpiresAt: null };
       });
+    },
+    async checkpoint(input) {
+      maybeFail('checkpoint');
+      const status = ended.get(input.stepUuid);
+      if (status !== undefined)
+        throw new FakeClientError('INVALID_STATE', 'lease lost', {
+          reason: status === 'cancelled' ? 'cancelled' : 'lease_lost',
+        });
+      fake.checkpoints.push(input);
+      const timestamp = new Date();
+      return {
+        stepUuid: input.stepUuid,
+        leaseExpiresAt: new Date(Date.now() + leaseMs),
+        checkpoint: {
+          cursor: input.cursor,
+          itemsProcessed: input.itemsProcessed,
+          accumulatedResults: input.accumulatedResults,
+          attempt: 1,
+          timestamp,
+          history: [{ cursor: input.cursor, timestamp, attempt: 1 }],
+        },
+      };
     },
     async complete(input) {
       maybeFail('complete');

@@ -116,8 +116,26 @@ describe("the worker's own surfaces", () => {
       template_count: number;
       worker_capabilities: string[];
     };
-    expect(list.template_count).toBe(7);
-    expect(list.worker_capabilities).toEqual(['demo.flaky', 'demo.reject', 'math.multiply', 'math.square']);
+    expect(list.template_count).toBe(10);
+    expect(list.worker_capabilities).toEqual([
+      'catalog.merge_rollups',
+      'catalog.rollup_chunk',
+      'catalog.scan_file',
+      'demo.flaky',
+      'demo.reject',
+      'expense.approve',
+      'expense.check',
+      'expense.record',
+      'expense.route',
+      'math.multiply',
+      'math.square',
+      'pipeline.choose',
+      'pipeline.count',
+      'pipeline.merge',
+      'pipeline.publish',
+      'pipeline.scan',
+      'pipeline.sum_range',
+    ]);
     const one = await fetch(`${rest()}/v1/templates/tree_workflow/hierarchical_tree/1.0.0`, { headers });
     const body = (await one.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ handler_metadata: { handler_names: ['math.square', 'math.multiply'] } });

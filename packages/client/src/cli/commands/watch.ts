@@ -22,7 +22,8 @@ export function exitCodeOfTaskState(state: TaskState): number {
 
 /**
  * Streams the task's events. JSON / YAML output: one REST TaskEvent document per event (NDJSON / YAML
- * documents), identical on both transports. Table output: the live DAG view on a TTY, plain lines otherwise.
+ * documents), identical on both transports. Table output: the live DAG view on a TTY (growing as decision and
+ * batchable steps create steps), plain lines otherwise.
  */
 export async function runWatch(ctx: CliContext, cmd: Command, taskUuid: string, flags: WatchFlags = {}): Promise<void> {
   const client = ctx.clientFor(cmd);
@@ -40,7 +41,8 @@ export async function runWatch(ctx: CliContext, cmd: Command, taskUuid: string, 
       last = event.taskState;
     }
   } else if (ctx.io.stdout.isTTY === true) {
-    const view = new WatchView(await client.tasks.summary(taskUuid));
+    const [summary, steps] = await Promise.all([client.tasks.summary(taskUuid), client.steps.list(taskUuid)]);
+    const view = new WatchView(summary, steps);
     const renderer = new InPlaceRenderer((text) => ctx.write(text), ctx.io.stdout.columns);
     renderer.draw(view.render(new Date()));
     const timer = setInterval(() => renderer.draw(view.render(new Date())), TICK_MS);

@@ -1,5 +1,7 @@
 // WorkerService: the worker protocol. ClaimSteps hands the call's signal to the long poll.
 import {
+  checkpointStepInputFromProto,
+  checkpointStepResultToProto,
   claimInputFromProto,
   claimedStepToProto,
   completeAckToProto,
@@ -40,6 +42,10 @@ export function createWorkerHandlers(
 
     async heartbeat(req, { principal }) {
       return leaseStatesToProto(await workers.heartbeat(principal, heartbeatInputFromProto(req)));
+    },
+
+    async checkpointStep(req, { principal }) {
+      return checkpointStepResultToProto(await workers.checkpoint(principal, checkpointStepInputFromProto(req)));
     },
 
     async completeStep(req, { principal }) {

@@ -1,4 +1,6 @@
 import {
+  checkpointStepInputFromRest,
+  checkpointStepResultToRest,
   claimInputFromRest,
   claimResponseToRest,
   completeStepInputFromRest,
@@ -13,6 +15,8 @@ import {
   workerToRest,
 } from '@tasker/shared/convert/rest/index';
 import {
+  CheckpointStepRequestSchema,
+  CheckpointStepResponseSchema,
   ClaimRequestSchema,
   ClaimResponseSchema,
   CompleteStepRequestSchema,
@@ -78,6 +82,22 @@ export function registerWorkerRoutes(app: ZodApp, { services, closing }: RouteDe
     },
     handler: async (request) =>
       leaseStatesToRest(await workers.heartbeat(request.principal, heartbeatInputFromRest(request.body))),
+  });
+
+  app.post('/v1/workers/checkpoint', {
+    schema: {
+      tags,
+      summary: 'Record how far a leased step got; extends the lease like a heartbeat',
+      description:
+        'A retried attempt receives the last checkpoint with its claim. 409 "lease lost" (reason `lease_lost` or ' +
+        '`cancelled`) when the lease token is stale, and nothing is written; 400 over the size limit.',
+      body: CheckpointStepRequestSchema,
+      response: { 200: CheckpointStepResponseSchema, ...errorResponses(...PROTECTED_ERRORS, 404, 409) },
+    },
+    handler: async (request) =>
+      checkpointStepResultToRest(
+        await workers.checkpoint(request.principal, checkpointStepInputFromRest(request.body)),
+      ),
   });
 
   app.post('/v1/workers/complete', {

@@ -22,12 +22,17 @@ import { createDatabase, dropDatabase, uniqueDatabaseName, withDatabase } from '
 /** Every permission, every namespace: services do no permission checks, only namespace scoping. */
 export const TEST_PRINCIPAL: Principal = ALL_PERMISSIONS_PRINCIPAL;
 
-export const FIXTURE_TEMPLATES = ['linear', 'diamond', 'dag7', 'tree8', 'flaky', 'cyclic'] as const;
+export const FIXTURE_TEMPLATES = ['linear', 'diamond', 'dag7', 'tree8', 'flaky', 'cyclic', 'pipeline'] as const;
 export type FixtureTemplate = (typeof FIXTURE_TEMPLATES)[number];
 
 /** The YAML text of test/fixtures/templates/<name>.yaml. */
 export function readFixtureTemplate(name: FixtureTemplate): string {
   return readFileSync(new URL(`../../fixtures/templates/${name}.yaml`, import.meta.url), 'utf8');
+}
+
+/** The pipeline fixture (a decision picking a batch pipeline) in namespace `namespace`. */
+export function pipelineTemplate(namespace: string): string {
+  return readFixtureTemplate('pipeline').replace('namespace_name: pipeline', `namespace_name: ${namespace}`);
 }
 
 /** Registers a fixture template; returns its registration (namespace, name, version, outcome). */

@@ -1,8 +1,9 @@
 // Templates and setup helpers of the parity suite. Setup goes through the services (transport-neutral), so a
 // scenario's two runs differ only in the call under test. Every task a run creates is cancelled afterwards,
 // so no claimable step outlives the run that created it.
-import type { ClaimedStep, CreateTaskInput, Task } from '@tasker/shared';
+import type { ClaimedStep, CreateTaskInput, JsonValue, Task } from '@tasker/shared';
 import type { Services } from '../../../src/services/types.js';
+import { pipelineTemplate } from '../helpers/runtime.js';
 import type { ParityContext } from './types.js';
 
 export const PARITY_NAMESPACE = 'parity';
@@ -31,6 +32,18 @@ steps:
   - {name: wrap_up, handler: {callable: ParityWorker.WrapUp}, dependencies: [work]}
 `;
 
+/** A decision that picks a batch pipeline: its steps appear as the task runs (dynamic scenarios). */
+export const DYNAMIC_TEMPLATE = pipelineTemplate(PARITY_NAMESPACE);
+
+/** What each step of a dynamic task answers: route picks the batch pipeline, split makes 3 batches of 25 rows. */
+const DYNAMIC_RESULTS: Record<string, JsonValue> = {
+  'Pipeline.Start': { rows: 25 },
+  'Pipeline.Route': { decision_point_outcome: { type: 'create_steps', step_names: ['split'] } },
+  'Pipeline.Split': { batch_processing_outcome: { type: 'create_batches', total_items: 25 } },
+  'Pipeline.Chunk': { processed: true },
+  'Pipeline.Merge': { merged: true },
+};
+
 export const WORK_HANDLER = 'ParityWorker.Work';
 export const WRAP_UP_HANDLER = 'ParityWorker.WrapUp';
 
@@ -48,7 +61,9 @@ export async function registerParityTemplates(
     `namespace_name: ${OTHER_NAMESPACE}`,
   );
   const next = LINEAR_TEMPLATE.replace('version: 1.0.0', `version: ${LINEAR_NEXT_VERSION}`);
-  await services.templates.register(principal, [LINEAR_TEMPLATE, WORKER_TEMPLATE, elsewhere, next], { force: true });
+  await services.templates.register(principal, [LINEAR_TEMPLATE, WORKER_TEMPLATE, DYNAMIC_TEMPLATE, elsewhere, next], {
+    force: true,
+  });
 }
 
 export function linearTaskInput(ctx: ParityContext, overrides: Partial<CreateTaskInput> = {}): CreateTaskInput {
@@ -151,6 +166,41 @@ export async function completeWorkerTask(ctx: ParityContext): Promise<Task> {
     if (Date.now() > deadline) throw new Error(`task stuck in ${current.state}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Waits until the task reaches `state` (10 s at most). */
+async function taskReaching(ctx: ParityContext, taskUuid: string, state: Task['state']): Promise<Task> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const current = await ctx.services.tasks.get(ctx.principal, taskUuid);
+    if (current.state === state) return current;
+    if (Date.now() > deadline) throw new Error(`task stuck in ${current.state}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Drives a dynamic task to `complete` through the services, one step at a time in a fixed order (route, then
+ * split, then each chunk), so both transports' runs record the same history.
+ */
+export async function completeDynamicTask(ctx: ParityContext): Promise<Task> {
+  const task = await createTask(ctx, { name: 'pick_pipeline', context: { order: `dyn-${ctx.token}` } });
+  const workerId = `worker-${ctx.token}`;
+  const order = ['Pipeline.Start', 'Pipeline.Route', 'Pipeline.Split'];
+  order.push('Pipeline.Chunk', 'Pipeline.Chunk', 'Pipeline.Chunk', 'Pipeline.Merge');
+  for (const handler of order) {
+    const step = await claimThroughServices(ctx, handler, workerId);
+    if (step.taskUuid !== task.taskUuid) throw new Error(`claimed a ${handler} step of another task`);
+    await ctx.services.workers.complete(ctx.principal, {
+      workerId,
+      stepUuid: step.stepUuid,
+      leaseToken: step.leaseToken,
+      result: DYNAMIC_RESULTS[handler] as JsonValue,
+      executionTimeMs: 5,
+      metadata: null,
+    });
+  }
+  return taskReaching(ctx, task.taskUuid, 'complete');
 }
 
 /** A step of `task` moved to `error` by a non-retryable failure reported through the services. */

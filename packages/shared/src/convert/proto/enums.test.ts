@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DLQ_REASONS, DLQ_RESOLUTION_STATUSES, STALENESS_HEALTH_STATUSES } from '../../domain/dlq.js';
-import { TASK_EVENT_TYPES } from '../../domain/events.js';
+import { EXPANSION_OUTCOME_TYPES, TASK_EVENT_TYPES } from '../../domain/events.js';
 import { STEP_STATES, TASK_STATES } from '../../domain/states.js';
 import { STEP_MANUAL_ACTION_TYPES } from '../../domain/step.js';
 import { EXECUTION_STATUSES, HEALTH_STATUSES, RECOMMENDED_ACTIONS, TASK_SORT_FIELDS } from '../../domain/task.js';
@@ -125,6 +125,15 @@ const CASES: EnumCase[] = [
     fromMap: e.TASK_EVENT_TYPE_ENUM.fromProto,
     encode: e.taskEventTypeToProto,
     decode: e.taskEventTypeFromProto,
+  }),
+  c({
+    name: 'ExpansionOutcomeType',
+    pb: tasks.ExpansionOutcomeType,
+    domain: EXPANSION_OUTCOME_TYPES,
+    toMap: e.EXPANSION_OUTCOME_TYPE_ENUM.toProto,
+    fromMap: e.EXPANSION_OUTCOME_TYPE_ENUM.fromProto,
+    encode: e.expansionOutcomeTypeToProto,
+    decode: e.expansionOutcomeTypeFromProto,
   }),
   c({
     name: 'StepManualActionType',

@@ -3,7 +3,7 @@
 // Decoding UNSPECIFIED (or a value this build does not know, UNRECOGNIZED) throws VALIDATION_FAILED naming the
 // field.
 import type { DlqReason, DlqResolutionStatus, StalenessHealthStatus } from '../../domain/dlq.js';
-import type { TaskEventType } from '../../domain/events.js';
+import type { ExpansionOutcomeType, TaskEventType } from '../../domain/events.js';
 import type { StepState, TaskState } from '../../domain/states.js';
 import type { StepManualActionType } from '../../domain/step.js';
 import type {
@@ -33,6 +33,7 @@ import { StalenessHealthStatus as PbStalenessHealthStatus } from '../../gen/task
 import { StepManualActionType as PbStepManualActionType } from '../../gen/tasker/v1/steps.js';
 import {
   ExecutionStatus as PbExecutionStatus,
+  ExpansionOutcomeType as PbExpansionOutcomeType,
   RecommendedAction as PbRecommendedAction,
   TaskHealthStatus as PbTaskHealthStatus,
   TaskSortField as PbTaskSortField,
@@ -162,10 +163,22 @@ export const TASK_EVENT_TYPE_ENUM = protoEnum(
     task_error: PbTaskUpdateType.TASK_UPDATE_TYPE_TASK_ERROR,
     task_cancelled: PbTaskUpdateType.TASK_UPDATE_TYPE_TASK_CANCELLED,
     keepalive: PbTaskUpdateType.TASK_UPDATE_TYPE_KEEPALIVE,
+    'batch.worker_checkpointed': PbTaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED,
+    'decision.branches_created': PbTaskUpdateType.TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED,
+    'batch.workers_created': PbTaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED,
   } as const satisfies Record<TaskEventType, PbTaskUpdateType>,
   { [PbTaskUpdateType.TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY]: 'task_state_change' },
 );
 export const { encode: taskEventTypeToProto, decode: taskEventTypeFromProto } = TASK_EVENT_TYPE_ENUM;
+
+export const EXPANSION_OUTCOME_TYPE_ENUM = protoEnum('ExpansionOutcomeType', PbExpansionOutcomeType, {
+  create_steps: PbExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_CREATE_STEPS,
+  no_branches: PbExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_NO_BRANCHES,
+  create_batches: PbExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_CREATE_BATCHES,
+  no_batches: PbExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_NO_BATCHES,
+} as const satisfies Record<ExpansionOutcomeType, PbExpansionOutcomeType>);
+export const { encode: expansionOutcomeTypeToProto, decode: expansionOutcomeTypeFromProto } =
+  EXPANSION_OUTCOME_TYPE_ENUM;
 
 export const STEP_MANUAL_ACTION_TYPE_ENUM = protoEnum('StepManualActionType', PbStepManualActionType, {
   reset_for_retry: PbStepManualActionType.STEP_MANUAL_ACTION_TYPE_RESET_FOR_RETRY,

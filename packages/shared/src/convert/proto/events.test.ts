@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { TASK_EVENT_TYPES } from '../../domain/events.js';
-import { StreamTaskStatusRequest, TaskStatusUpdate, TaskUpdateType } from '../../gen/tasker/v1/tasks.js';
-import { makeTaskStatusEvent, makeUuid } from '../../testing/builders.js';
+import { EXPANSION_EVENT_TYPES, TASK_EVENT_TYPES, type ExpansionEventType } from '../../domain/events.js';
+import {
+  ExpansionOutcomeType,
+  StreamTaskStatusRequest,
+  TaskStatusUpdate,
+  TaskUpdateType,
+} from '../../gen/tasker/v1/tasks.js';
+import { makeExpansionEvent, makeTaskExpansion, makeTaskStatusEvent, makeUuid } from '../../testing/builders.js';
 import { distinctVariants, validationFieldsOf, wire } from '../../testing/proto-builders.js';
 import {
   streamTaskStatusRequestFromProto,
@@ -12,14 +17,46 @@ import {
 
 describe('TaskStatusUpdate', () => {
   it.each(TASK_EVENT_TYPES.map((type) => [type]))('round-trips a %s event over the wire', (type) => {
-    const event = makeTaskStatusEvent(
-      type === 'step_state_change' ? { type } : { type, step: null, eventId: type === 'keepalive' ? 0 : 9 },
-    );
+    const event = (EXPANSION_EVENT_TYPES as readonly string[]).includes(type)
+      ? makeExpansionEvent(type as ExpansionEventType)
+      : makeTaskStatusEvent(
+          type === 'step_state_change' ? { type } : { type, step: null, eventId: type === 'keepalive' ? 0 : 9 },
+        );
     expect(taskStatusEventFromProto(wire(TaskStatusUpdate, taskStatusEventToProto(event)))).toEqual(event);
   });
 
   it.each(distinctVariants(makeTaskStatusEvent()))('round-trips every field (%s)', (_, event) => {
     expect(taskStatusEventFromProto(wire(TaskStatusUpdate, taskStatusEventToProto(event)))).toEqual(event);
+  });
+
+  it.each([
+    ...distinctVariants(makeExpansionEvent('batch.workers_created')),
+    [
+      'no branches',
+      makeExpansionEvent('decision.branches_created', {
+        expansion: makeTaskExpansion({
+          outcomeType: 'no_branches',
+          createdSteps: [],
+          workerTemplate: null,
+          batchIds: [],
+        }),
+      }),
+    ],
+  ])('round-trips an expansion payload (%s)', (_, event) => {
+    expect(taskStatusEventFromProto(wire(TaskStatusUpdate, taskStatusEventToProto(event)))).toEqual(event);
+  });
+
+  it('rejects an expansion event without its payload or with an UNSPECIFIED outcome', () => {
+    const pb = taskStatusEventToProto(makeExpansionEvent('decision.branches_created'));
+    expect(validationFieldsOf(() => taskStatusEventFromProto({ ...pb, expansion: undefined }))).toEqual(['expansion']);
+    expect(
+      validationFieldsOf(() =>
+        taskStatusEventFromProto({
+          ...pb,
+          expansion: { ...pb.expansion!, outcomeType: ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED },
+        }),
+      ),
+    ).toEqual(['expansion.outcome_type']);
   });
 
   it('sends the resolved_manually terminal event as TASK_RESOLVED_MANUALLY and reads it back', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../errors.js';
-import { StepState } from '../../gen/tasker/v1/common.js';
+import { StepState, StepType } from '../../gen/tasker/v1/common.js';
 import {
   ListStepsRequest,
   ResolveStepRequest,
@@ -43,6 +43,13 @@ describe('Step', () => {
     ...distinctVariants(makeStep()),
     ['minimal', makeMinimalStep()],
     ['with a JSON null inside results', makeStep({ results: { value: null, list: [null, 1] } })],
+    ['decision branch', makeStep({ stepType: 'standard', batch: null })],
+    [
+      'no-op batch worker with string cursors',
+      makeStep({
+        batch: { templateStep: 'w', batchId: '000', startCursor: 'a', endCursor: 'b', batchSize: null, noOp: true },
+      }),
+    ],
   ])('round-trips every field over the wire (%s)', (_, step) => {
     expect(stepFromProto(wire(PbStep, stepToProto(step)))).toEqual(step);
   });
@@ -51,6 +58,16 @@ describe('Step', () => {
     expect(
       fieldsOf(() => stepFromProto({ ...stepToProto(makeStep()), state: StepState.STEP_STATE_UNSPECIFIED })),
     ).toEqual(['step.state']);
+  });
+
+  it('rejects an UNSPECIFIED step type and a batch without its cursors', () => {
+    const pb = stepToProto(makeStep());
+    expect(fieldsOf(() => stepFromProto({ ...pb, stepType: StepType.STEP_TYPE_UNSPECIFIED }))).toEqual([
+      'step.step_type',
+    ]);
+    expect(fieldsOf(() => stepFromProto({ ...pb, batch: { ...pb.batch!, startCursor: undefined } }))).toEqual([
+      'step.batch.start_cursor',
+    ]);
   });
 
   it('pages a step list as a window with the real total', () => {

@@ -1,9 +1,12 @@
 // Step resource: domain ↔ proto, both directions side by side.
+import { optionalCheckpointFromProto, optionalCheckpointToProto } from './checkpoint.js';
+import type { JsonValue } from '../../domain/json.js';
 import {
   STEP_AUDIT_ACTIONS,
   type Step,
   type StepAudit,
   type StepAuditAction,
+  type StepBatch,
   type StepManualAction,
 } from '../../domain/step.js';
 import { TEXT_LIMITS } from '../../domain/limits.js';
@@ -17,6 +20,7 @@ import type {
   ResolveStepRequest as PbResolveStepRequest,
   Step as PbStep,
   StepAudit as PbStepAudit,
+  StepBatch as PbStepBatch,
 } from '../../gen/tasker/v1/steps.js';
 import {
   RequestValidator,
@@ -37,7 +41,37 @@ import {
   stepManualActionTypeToProto,
   stepStateFromProto,
   stepStateToProto,
+  stepTypeFromProto,
+  stepTypeToProto,
 } from './enums.js';
+
+function stepBatchToProto(b: StepBatch): PbStepBatch {
+  return {
+    templateStep: b.templateStep,
+    batchId: b.batchId,
+    startCursor: b.startCursor,
+    endCursor: b.endCursor,
+    batchSize: nullableToProto(b.batchSize),
+    noOp: b.noOp,
+  };
+}
+
+function requiredValueFromProto(value: unknown, field: string): JsonValue {
+  const v = valueFromProto(value);
+  if (v === null) throw validationError([{ path: field, message: 'is required' }]);
+  return v;
+}
+
+function stepBatchFromProto(p: PbStepBatch, path: string): StepBatch {
+  return {
+    templateStep: p.templateStep,
+    batchId: p.batchId,
+    startCursor: requiredValueFromProto(p.startCursor, `${path}.start_cursor`),
+    endCursor: requiredValueFromProto(p.endCursor, `${path}.end_cursor`),
+    batchSize: nullableFromProto(p.batchSize),
+    noOp: p.noOp,
+  };
+}
 
 export function stepToProto(s: Step): PbStep {
   return {
@@ -46,6 +80,10 @@ export function stepToProto(s: Step): PbStep {
     name: s.name,
     state: stepStateToProto(s.state),
     handlerCallable: s.handlerCallable,
+    stepType: stepTypeToProto(s.stepType),
+    createdByStepUuid: nullableToProto(s.createdByStepUuid),
+    createdByStepName: nullableToProto(s.createdByStepName),
+    batch: s.batch === null ? undefined : stepBatchToProto(s.batch),
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
     completedAt: optionalDateToProto(s.completedAt),
@@ -71,6 +109,7 @@ export function stepToProto(s: Step): PbStep {
             retryable: s.lastError.retryable,
             statusCode: nullableToProto(s.lastError.statusCode),
           },
+    checkpoint: optionalCheckpointToProto(s.checkpoint),
   };
 }
 
@@ -81,6 +120,10 @@ export function stepFromProto(p: PbStep, path = 'step'): Step {
     name: p.name,
     state: stepStateFromProto(p.state, `${path}.state`),
     handlerCallable: p.handlerCallable,
+    stepType: stepTypeFromProto(p.stepType, `${path}.step_type`),
+    createdByStepUuid: nullableFromProto(p.createdByStepUuid),
+    createdByStepName: nullableFromProto(p.createdByStepName),
+    batch: p.batch === undefined ? null : stepBatchFromProto(p.batch, `${path}.batch`),
     createdAt: requiredDateFromProto(p.createdAt, `${path}.created_at`),
     updatedAt: requiredDateFromProto(p.updatedAt, `${path}.updated_at`),
     completedAt: optionalDateFromProto(p.completedAt),
@@ -106,6 +149,7 @@ export function stepFromProto(p: PbStep, path = 'step'): Step {
             retryable: p.lastError.retryable,
             statusCode: nullableFromProto(p.lastError.statusCode),
           },
+    checkpoint: optionalCheckpointFromProto(p.checkpoint, `${path}.checkpoint`),
   };
 }
 

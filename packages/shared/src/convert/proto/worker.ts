@@ -19,6 +19,7 @@ import {
   type WorkerInfo,
 } from '../../domain/worker.js';
 import { validationError } from '../../errors.js';
+import { optionalCheckpointFromProto, optionalCheckpointToProto } from './checkpoint.js';
 import type {
   ClaimStepsRequest as PbClaimStepsRequest,
   ClaimedStep as PbClaimedStep,
@@ -169,6 +170,7 @@ export function claimedStepToProto(s: ClaimedStep): PbClaimedStep {
     leaseExpiresAt: s.leaseExpiresAt,
     timeoutSeconds: nullableToProto(s.timeoutSeconds),
     correlationId: s.correlationId,
+    checkpoint: optionalCheckpointToProto(s.checkpoint),
   };
 }
 
@@ -194,6 +196,7 @@ export function claimedStepFromProto(p: PbClaimedStep, path = 'steps[]'): Claime
     leaseExpiresAt: requiredDateFromProto(p.leaseExpiresAt, `${path}.lease_expires_at`),
     timeoutSeconds: nullableFromProto(p.timeoutSeconds),
     correlationId: p.correlationId,
+    checkpoint: optionalCheckpointFromProto(p.checkpoint, `${path}.checkpoint`),
   };
 }
 

@@ -5,6 +5,7 @@ export * from './summary.js';
 export * from './step.js';
 export * from './template.js';
 export * from './worker.js';
+export * from './checkpoint.js';
 export * from './events.js';
 export * from './dlq.js';
 export * from './analytics.js';

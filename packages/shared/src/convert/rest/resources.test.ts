@@ -6,7 +6,7 @@ import {
   STALENESS_HEALTH_STATUSES,
   type DlqListQuery,
 } from '../../domain/dlq.js';
-import { TASK_EVENT_TYPES } from '../../domain/events.js';
+import { EXPANSION_EVENT_TYPES, TASK_EVENT_TYPES } from '../../domain/events.js';
 import { BottleneckAnalysisSchema, PerformanceMetricsSchema } from '../../schemas/rest/analytics.js';
 import {
   DlqEntrySchema,
@@ -27,6 +27,8 @@ import {
   makeHealthReport,
   makePerformanceMetrics,
   makeStalenessItem,
+  makeExpansionEvent,
+  makeTaskExpansion,
   makeTaskStatusEvent,
 } from '../../testing/builders.js';
 import {
@@ -182,5 +184,25 @@ describe('task events ↔ REST', () => {
         expect(taskEventFromRest(TaskEventSchema.parse(wire(taskEventToRest(event))))).toEqual(event);
       }
     }
+  });
+
+  it('round-trips both expansion events with their payload', () => {
+    for (const type of EXPANSION_EVENT_TYPES) {
+      const event = makeExpansionEvent(type);
+      expect(taskEventFromRest(TaskEventSchema.parse(wire(taskEventToRest(event))))).toEqual(event);
+    }
+    const none = makeExpansionEvent('decision.branches_created', {
+      expansion: makeTaskExpansion({
+        outcomeType: 'no_branches',
+        createdSteps: [],
+        workerTemplate: null,
+        batchIds: [],
+      }),
+    });
+    expect(taskEventFromRest(TaskEventSchema.parse(wire(taskEventToRest(none))))).toEqual(none);
+    const bad = { ...taskEventToRest(makeExpansionEvent('batch.workers_created')) };
+    expect(TaskEventSchema.safeParse({ ...bad, expansion: { ...bad.expansion, outcome_type: 'grow' } }).success).toBe(
+      false,
+    );
   });
 });

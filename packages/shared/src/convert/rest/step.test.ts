@@ -24,6 +24,10 @@ const minimalStep = () =>
     lastAttemptedAt: null,
     backoffRequestSeconds: null,
     lastError: null,
+    stepType: 'standard',
+    createdByStepUuid: null,
+    createdByStepName: null,
+    batch: null,
     attempts: 0,
     totalParents: 0,
     completedParents: 0,
@@ -34,6 +38,13 @@ describe('step ↔ REST', () => {
     ['full', makeStep()],
     ['minimal', minimalStep()],
     ['scalar result', makeStep({ results: 'done' })],
+    ['decision branch', makeStep({ stepType: 'standard', batch: null })],
+    [
+      'no-op batch worker',
+      makeStep({
+        batch: { templateStep: 'w', batchId: '000', startCursor: 0, endCursor: 0, batchSize: null, noOp: true },
+      }),
+    ],
     [
       'error without type or status',
       makeStep({ lastError: { message: 'x', errorType: null, retryable: false, statusCode: null } }),

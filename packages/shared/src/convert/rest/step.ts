@@ -1,5 +1,6 @@
 import type { Step, StepAudit, StepManualAction } from '../../domain/step.js';
 import type { StepAuditResponse, StepManualActionRequest, StepResponse } from '../../schemas/rest/step.js';
+import { optionalCheckpointFromRest, optionalCheckpointToRest } from './checkpoint.js';
 import {
   definedEntry,
   nullableTimestampFromRest,
@@ -15,6 +16,20 @@ export function stepToRest(step: Step): StepResponse {
     name: step.name,
     current_state: step.state,
     handler_callable: step.handlerCallable,
+    step_type: step.stepType,
+    created_by_step_uuid: step.createdByStepUuid,
+    created_by_step_name: step.createdByStepName,
+    batch:
+      step.batch === null
+        ? null
+        : {
+            template_step: step.batch.templateStep,
+            batch_id: step.batch.batchId,
+            start_cursor: step.batch.startCursor,
+            end_cursor: step.batch.endCursor,
+            batch_size: step.batch.batchSize,
+            no_op: step.batch.noOp,
+          },
     created_at: timestampToRest(step.createdAt),
     updated_at: timestampToRest(step.updatedAt),
     completed_at: nullableTimestampToRest(step.completedAt),
@@ -40,6 +55,7 @@ export function stepToRest(step: Step): StepResponse {
             retryable: step.lastError.retryable,
             status_code: step.lastError.statusCode,
           },
+    checkpoint: optionalCheckpointToRest(step.checkpoint),
   };
 }
 
@@ -50,6 +66,20 @@ export function stepFromRest(r: StepResponse): Step {
     name: r.name,
     state: r.current_state,
     handlerCallable: r.handler_callable,
+    stepType: r.step_type,
+    createdByStepUuid: r.created_by_step_uuid,
+    createdByStepName: r.created_by_step_name,
+    batch:
+      r.batch === null
+        ? null
+        : {
+            templateStep: r.batch.template_step,
+            batchId: r.batch.batch_id,
+            startCursor: r.batch.start_cursor,
+            endCursor: r.batch.end_cursor,
+            batchSize: r.batch.batch_size,
+            noOp: r.batch.no_op,
+          },
     createdAt: timestampFromRest(r.created_at),
     updatedAt: timestampFromRest(r.updated_at),
     completedAt: nullableTimestampFromRest(r.completed_at),
@@ -75,6 +105,7 @@ export function stepFromRest(r: StepResponse): Step {
             retryable: r.last_error.retryable,
             statusCode: r.last_error.status_code,
           },
+    checkpoint: optionalCheckpointFromRest(r.checkpoint),
   };
 }
 

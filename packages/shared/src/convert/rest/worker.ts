@@ -31,6 +31,7 @@ import type {
   StepResultReportBody,
   WorkerResponse,
 } from '../../schemas/rest/worker.js';
+import { optionalCheckpointFromRest, optionalCheckpointToRest } from './checkpoint.js';
 import { nullableTimestampFromRest, nullableTimestampToRest, timestampFromRest, timestampToRest } from './common.js';
 
 export function registerWorkerInputFromRest(b: RegisterWorkerRequest): RegisterWorkerInput {
@@ -120,6 +121,7 @@ export function claimedStepToRest(s: ClaimedStep): ClaimedStepResponse {
     lease_expires_at: timestampToRest(s.leaseExpiresAt),
     timeout_seconds: s.timeoutSeconds,
     correlation_id: s.correlationId,
+    checkpoint: optionalCheckpointToRest(s.checkpoint),
   };
 }
 
@@ -140,6 +142,7 @@ export function claimedStepFromRest(r: ClaimedStepResponse): ClaimedStep {
     leaseExpiresAt: timestampFromRest(r.lease_expires_at),
     timeoutSeconds: r.timeout_seconds,
     correlationId: r.correlation_id,
+    checkpoint: optionalCheckpointFromRest(r.checkpoint),
   };
 }
 

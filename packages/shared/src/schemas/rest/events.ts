@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_EVENT_TYPES } from '../../domain/events.js';
+import { EXPANSION_OUTCOME_TYPES, TASK_EVENT_TYPES } from '../../domain/events.js';
 import { INT_LIMITS } from '../../domain/limits.js';
 import {
   BooleanParamSchema,
@@ -10,6 +10,21 @@ import {
   intParam,
   named,
 } from './common.js';
+
+export const TaskExpansionSchema = named(
+  'TaskExpansion',
+  z.object({
+    trigger_step_uuid: UuidSchema.describe('The decision or batchable step'),
+    trigger_step_name: z.string(),
+    outcome_type: z.enum(EXPANSION_OUTCOME_TYPES),
+    created_steps: z
+      .array(z.object({ step_uuid: UuidSchema, name: z.string() }))
+      .describe('In creation order: the branches and the steps that came with them, or one worker per batch'),
+    worker_template: z.string().nullable().describe('The batch_worker template of a batch expansion'),
+    batch_ids: z.array(z.string()).describe('Batch ids in worker order; empty for a decision'),
+  }),
+  "A decision or batchable step's outcome applied to its task",
+);
 
 /** `data:` of one Server-Sent Event of GET /v1/tasks/{task_uuid}/events (`id:` = event_id, `event:` = type). */
 export const TaskEventSchema = named(
@@ -22,6 +37,7 @@ export const TaskEventSchema = named(
     step: z
       .object({ step_uuid: UuidSchema, name: z.string(), state: StepStateSchema, attempt: z.number().int() })
       .nullable(),
+    expansion: TaskExpansionSchema.nullable().describe('Set on decision.branches_created and batch.workers_created'),
     occurred_at: TimestampSchema,
   }),
 );

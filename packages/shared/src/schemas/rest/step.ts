@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { StepCheckpointSchema } from './checkpoint.js';
 import { TEXT_LIMITS } from '../../domain/limits.js';
 import { STEP_AUDIT_ACTIONS } from '../../domain/step.js';
+import { STEP_TYPES } from '../../domain/template.js';
 import {
   JsonObjectSchema,
   JsonValueSchema,
@@ -22,6 +24,19 @@ export const StepErrorSchema = named(
   'The last failure reported for a step',
 );
 
+export const StepBatchSchema = named(
+  'StepBatch',
+  z.object({
+    template_step: z.string().describe('The batch_worker template step this worker is an instance of'),
+    batch_id: z.string(),
+    start_cursor: JsonValueSchema,
+    end_cursor: JsonValueSchema,
+    batch_size: z.number().int().min(0).nullable(),
+    no_op: z.boolean().describe('The placeholder worker of a batchable step that created no batches'),
+  }),
+  'What a batch worker was created for (from its stored inputs)',
+);
+
 /** A workflow step with its readiness fields (reference StepResponse plus handler, retry and last error). */
 export const StepResponseSchema = named(
   'Step',
@@ -31,6 +46,12 @@ export const StepResponseSchema = named(
     name: z.string(),
     current_state: StepStateSchema,
     handler_callable: z.string(),
+    step_type: z.enum(STEP_TYPES),
+    created_by_step_uuid: UuidSchema.nullable().describe(
+      'The decision or batchable step whose outcome created this step',
+    ),
+    created_by_step_name: z.string().nullable(),
+    batch: StepBatchSchema.nullable().describe('Set for batch worker instances'),
     created_at: TimestampSchema,
     updated_at: TimestampSchema,
     completed_at: TimestampSchema.nullable(),
@@ -48,6 +69,7 @@ export const StepResponseSchema = named(
     last_attempted_at: TimestampSchema.nullable(),
     backoff_request_seconds: z.number().nullable(),
     last_error: StepErrorSchema.nullable(),
+    checkpoint: StepCheckpointSchema.nullable().describe('The worker’s last checkpoint (kept across attempts)'),
   }),
 );
 export type StepResponse = z.infer<typeof StepResponseSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COUNT_LIMITS, INT_LIMITS, TEXT_LIMITS } from '../../domain/limits.js';
 import { STEP_RESULT_OUTCOME_KINDS } from '../../domain/worker.js';
+import { StepCheckpointSchema } from './checkpoint.js';
 import {
   JsonObjectSchema,
   JsonValueSchema,
@@ -81,6 +82,7 @@ export const ClaimedStepSchema = named(
     lease_expires_at: TimestampSchema,
     timeout_seconds: z.number().nullable(),
     correlation_id: z.string(),
+    checkpoint: StepCheckpointSchema.nullable().describe('The step’s last checkpoint: resume from it'),
   }),
 );
 export type ClaimedStepResponse = z.infer<typeof ClaimedStepSchema>;

@@ -36,7 +36,7 @@ import { restOutcome } from '../rest-client.js';
 import type { Outcome, ParityContext, Scenario } from '../types.js';
 
 /** The runner compares error codes only; this also pins down that the error names each of `fields`. */
-function naming(fields: string[], outcome: Outcome): Outcome {
+export function naming(fields: string[], outcome: Outcome): Outcome {
   if (!outcome.ok)
     for (const field of fields)
       if (!outcome.message.includes(field)) throw new Error(`the error does not name ${field}: ${outcome.message}`);

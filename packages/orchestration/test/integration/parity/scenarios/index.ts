@@ -3,7 +3,9 @@ import type { Scenario } from '../types.js';
 import { ADMISSION_SCENARIOS } from './admission.js';
 import { AUTH_SCENARIOS } from './auth.js';
 import { BAD_INPUT_SCENARIOS } from './bad-inputs.js';
+import { CHECKPOINT_NOT_COMPARABLE, CHECKPOINT_SCENARIOS } from './checkpoints.js';
 import { COMPATIBILITY_NOT_COMPARABLE, COMPATIBILITY_SCENARIOS } from './compatibility.js';
+import { DYNAMIC_SCENARIOS } from './dynamic.js';
 import { EVENT_SCENARIOS } from './events.js';
 import { OPERATOR_SCENARIOS } from './operators.js';
 import { RESULT_SCHEMA_SCENARIOS } from './result-schema.js';
@@ -21,8 +23,10 @@ export const SCENARIOS: readonly Scenario[] = [
   ...STEP_SCENARIOS,
   ...TEMPLATE_SCENARIOS,
   ...WORKER_SCENARIOS,
+  ...CHECKPOINT_SCENARIOS,
   ...RESULT_SCHEMA_SCENARIOS,
   ...EVENT_SCENARIOS,
+  ...DYNAMIC_SCENARIOS,
   ...BAD_INPUT_SCENARIOS,
   ...AUTH_SCENARIOS,
   ...ADMISSION_SCENARIOS,
@@ -39,4 +43,5 @@ export const NOT_COMPARABLE: ReadonlyArray<{ what: string; why: string }> = [
     why: 'REST returns every step of a task; the gRPC window is tested in the gRPC suite.',
   },
   ...COMPATIBILITY_NOT_COMPARABLE,
+  ...CHECKPOINT_NOT_COMPARABLE,
 ];

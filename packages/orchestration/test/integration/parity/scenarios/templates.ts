@@ -71,6 +71,45 @@ const CONTRADICTORY_LIFECYCLE_TEMPLATE = {
   steps: [{ name: 'a', handler: { callable: 'Parity.A' } }],
 };
 
+/** One problem of each kind of dynamic-step rule; both transports must report exactly these. */
+const BAD_DYNAMIC_TEMPLATE = `
+name: parity_bad_dynamic
+namespace_name: ${PARITY_NAMESPACE}
+version: 1.0.0
+steps:
+  - {name: route, type: decision, handler: {callable: Parity.Route}, dependencies: []}
+  - {name: maybe, type: decision_point, handler: {callable: Parity.Maybe}, dependencies: [route]}
+  - {name: split, type: batchable, handler: {callable: Parity.Split, initialization: {worker_template_name: missing}}}
+  - name: chunk
+    type: batch_worker
+    handler: {callable: Parity.Chunk}
+    dependencies: [split]
+    batch_config: {worker_template: other, parallelism: 0}
+  - {name: after_chunk, handler: {callable: Parity.After}, dependencies: [chunk]}
+  - {name: merge, type: deferred_convergence, handler: {callable: Parity.Merge}, dependencies: [chunk]}
+`;
+const badDynamicDefinition = () => parseYaml(BAD_DYNAMIC_TEMPLATE) as JsonObject;
+const BAD_DYNAMIC_PROBLEMS = [
+  'steps[0].dependencies: a decision step needs at least one dependency',
+  'steps[1].type: must be one of standard, decision, deferred_convergence, batchable, batch_worker',
+  "steps[2].handler.initialization.worker_template_name: must name a batch_worker step that depends on 'split'",
+  "steps[3].batch_config.worker_template: must name this batch_worker step ('chunk'), not 'other'",
+  'steps[3].batch_config.parallelism: must be between 1 and 1000',
+  "steps[4].dependencies[0]: 'chunk' is a batch_worker template: only a deferred_convergence step may depend on it",
+];
+
+/** The runner compares codes only: this pins down that the error lists exactly the expected problems. */
+function listing(expected: readonly string[], outcome: Outcome): Outcome {
+  if (outcome.ok) return outcome;
+  const listed = outcome.message
+    .replace(/^Invalid template: /, '')
+    .split('; ')
+    .sort();
+  if (JSON.stringify(listed) !== JSON.stringify([...expected].sort()))
+    throw new Error(`the error lists other problems: ${outcome.message}`);
+  return outcome;
+}
+
 export const TEMPLATE_SCENARIOS: Scenario[] = [
   {
     name: 'list the templates of a namespace',
@@ -203,6 +242,33 @@ export const TEMPLATE_SCENARIOS: Scenario[] = [
         await grpcOutcome(
           ctx.grpc.workers.registerTemplates(
             registerTemplatesRequestToProto({ raws: [CONTRADICTORY_LIFECYCLE_TEMPLATE], force: false }),
+          ),
+          templateRegistrationsFromProto,
+        ),
+      ),
+  },
+  {
+    name: 'register a template breaking every dynamic-step rule: each problem reported with its path',
+    restCall: 'POST /v1/templates',
+    grpcCall: 'WorkerService.RegisterTemplates',
+    expect: 'VALIDATION_FAILED',
+    rest: async (ctx) =>
+      listing(
+        BAD_DYNAMIC_PROBLEMS,
+        restOutcome(
+          await ctx.rest.call('POST', '/v1/templates', {
+            json: { templates: [badDynamicDefinition()], force: false },
+          }),
+          RegisterTemplatesResponseSchema,
+          templateRegistrationsFromRest,
+        ),
+      ),
+    grpc: async (ctx) =>
+      listing(
+        BAD_DYNAMIC_PROBLEMS,
+        await grpcOutcome(
+          ctx.grpc.workers.registerTemplates(
+            registerTemplatesRequestToProto({ raws: [badDynamicDefinition()], force: false }),
           ),
           templateRegistrationsFromProto,
         ),

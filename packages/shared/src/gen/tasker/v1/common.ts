@@ -6,7 +6,8 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Struct } from "../../google/protobuf/struct.js";
+import { Struct, Value } from "../../google/protobuf/struct.js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
 
 export const protobufPackage = "tasker.v1";
 
@@ -765,6 +766,45 @@ export interface ErrorDetail {
   metadata: { [key: string]: any } | undefined;
 }
 
+/**
+ * How far a step's worker got, as it last reported (a checkpoint). It outlives the attempt that wrote it: the
+ * next claim of the step hands it to the retried attempt, which resumes from it.
+ */
+export interface StepCheckpoint {
+  /** Where to resume: any JSON value the handler chose. */
+  cursor:
+    | any
+    | undefined;
+  /** Items the handler reports as processed. */
+  itemsProcessed: number;
+  /** Partial results so far; absent when the handler reported none. */
+  accumulatedResults:
+    | any
+    | undefined;
+  /** The attempt that wrote it. */
+  attempt: number;
+  /** When it was recorded. */
+  timestamp:
+    | Date
+    | undefined;
+  /** The last checkpoints, oldest first, this one last (bounded by count and size). */
+  history: CheckpointMark[];
+}
+
+/** One entry of a step's checkpoint history. */
+export interface CheckpointMark {
+  /** The checkpoint's cursor. */
+  cursor:
+    | any
+    | undefined;
+  /** When it was recorded. */
+  timestamp:
+    | Date
+    | undefined;
+  /** The attempt that wrote it. */
+  attempt: number;
+}
+
 function createBasePaginationRequest(): PaginationRequest {
   return { limit: undefined, offset: undefined };
 }
@@ -1239,6 +1279,273 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
   },
 };
 
+function createBaseStepCheckpoint(): StepCheckpoint {
+  return {
+    cursor: undefined,
+    itemsProcessed: 0,
+    accumulatedResults: undefined,
+    attempt: 0,
+    timestamp: undefined,
+    history: [],
+  };
+}
+
+export const StepCheckpoint: MessageFns<StepCheckpoint> = {
+  encode(message: StepCheckpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cursor !== undefined) {
+      Value.encode(Value.wrap(message.cursor), writer.uint32(10).fork()).join();
+    }
+    if (message.itemsProcessed !== 0) {
+      writer.uint32(16).uint64(message.itemsProcessed);
+    }
+    if (message.accumulatedResults !== undefined) {
+      Value.encode(Value.wrap(message.accumulatedResults), writer.uint32(26).fork()).join();
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(32).uint32(message.attempt);
+    }
+    if (message.timestamp !== undefined) {
+      Timestamp.encode(toTimestamp(message.timestamp), writer.uint32(42).fork()).join();
+    }
+    for (const v of message.history) {
+      CheckpointMark.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepCheckpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepCheckpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cursor = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.itemsProcessed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.accumulatedResults = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.timestamp = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.history.push(CheckpointMark.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepCheckpoint {
+    return {
+      cursor: isSet(object?.cursor) ? object.cursor : undefined,
+      itemsProcessed: isSet(object.itemsProcessed)
+        ? globalThis.Number(object.itemsProcessed)
+        : isSet(object.items_processed)
+        ? globalThis.Number(object.items_processed)
+        : 0,
+      accumulatedResults: isSet(object?.accumulatedResults)
+        ? object.accumulatedResults
+        : isSet(object?.accumulated_results)
+        ? object.accumulated_results
+        : undefined,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
+      history: globalThis.Array.isArray(object?.history)
+        ? object.history.map((e: any) => CheckpointMark.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: StepCheckpoint): unknown {
+    const obj: any = {};
+    if (message.cursor !== undefined) {
+      obj.cursor = message.cursor;
+    }
+    if (message.itemsProcessed !== 0) {
+      obj.itemsProcessed = Math.round(message.itemsProcessed);
+    }
+    if (message.accumulatedResults !== undefined) {
+      obj.accumulatedResults = message.accumulatedResults;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.timestamp !== undefined) {
+      obj.timestamp = message.timestamp.toISOString();
+    }
+    if (message.history?.length) {
+      obj.history = message.history.map((e) => CheckpointMark.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepCheckpoint>): StepCheckpoint {
+    return StepCheckpoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepCheckpoint>): StepCheckpoint {
+    const message = createBaseStepCheckpoint();
+    message.cursor = object.cursor === undefined ? undefined : object.cursor;
+    message.itemsProcessed = object.itemsProcessed ?? 0;
+    message.accumulatedResults = object.accumulatedResults === undefined ? undefined : object.accumulatedResults;
+    message.attempt = object.attempt ?? 0;
+    message.timestamp = object.timestamp ?? undefined;
+    message.history = object.history?.map((e) => CheckpointMark.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCheckpointMark(): CheckpointMark {
+  return { cursor: undefined, timestamp: undefined, attempt: 0 };
+}
+
+export const CheckpointMark: MessageFns<CheckpointMark> = {
+  encode(message: CheckpointMark, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cursor !== undefined) {
+      Value.encode(Value.wrap(message.cursor), writer.uint32(10).fork()).join();
+    }
+    if (message.timestamp !== undefined) {
+      Timestamp.encode(toTimestamp(message.timestamp), writer.uint32(18).fork()).join();
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(24).uint32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointMark {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointMark();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cursor = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.timestamp = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckpointMark {
+    return {
+      cursor: isSet(object?.cursor) ? object.cursor : undefined,
+      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
+  },
+
+  toJSON(message: CheckpointMark): unknown {
+    const obj: any = {};
+    if (message.cursor !== undefined) {
+      obj.cursor = message.cursor;
+    }
+    if (message.timestamp !== undefined) {
+      obj.timestamp = message.timestamp.toISOString();
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckpointMark>): CheckpointMark {
+    return CheckpointMark.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckpointMark>): CheckpointMark {
+    const message = createBaseCheckpointMark();
+    message.cursor = object.cursor === undefined ? undefined : object.cursor;
+    message.timestamp = object.timestamp ?? undefined;
+    message.attempt = object.attempt ?? 0;
+    return message;
+  },
+};
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -1247,6 +1554,28 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());

@@ -12,10 +12,15 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
 import {
   PaginationRequest,
   PaginationResponse,
+  StepCheckpoint,
   StepState,
   stepStateFromJSON,
   stepStateToJSON,
   stepStateToNumber,
+  StepType,
+  stepTypeFromJSON,
+  stepTypeToJSON,
+  stepTypeToNumber,
 } from "./common.js";
 
 export const protobufPackage = "tasker.v1";
@@ -166,6 +171,44 @@ export interface Step {
     | undefined;
   /** Handler callable the step runs (the template step's `handler.callable`). */
   handlerCallable: string;
+  /** The worker's last checkpoint (kept across attempts); absent before any. */
+  checkpoint:
+    | StepCheckpoint
+    | undefined;
+  /** The template step's type. */
+  stepType: StepType;
+  /** The decision or batchable step whose outcome created this step; absent for the steps a task starts with. */
+  createdByStepUuid?:
+    | string
+    | undefined;
+  /** That step's name. */
+  createdByStepName?:
+    | string
+    | undefined;
+  /** The batch a batch worker instance processes; absent for other steps. */
+  batch: StepBatch | undefined;
+}
+
+/** What a batch worker was created for (from its stored inputs). */
+export interface StepBatch {
+  /** The batch_worker template step this worker is an instance of. */
+  templateStep: string;
+  /** Batch id (the worker is named `{template_step}_{batch_id}`). */
+  batchId: string;
+  /** Start of the batch's cursor range (any JSON value but null). */
+  startCursor:
+    | any
+    | undefined;
+  /** End of the batch's cursor range (any JSON value but null). */
+  endCursor:
+    | any
+    | undefined;
+  /** Items in the batch, when the outcome gave it. */
+  batchSize?:
+    | number
+    | undefined;
+  /** The placeholder worker of a batchable step that created no batches. */
+  noOp: boolean;
 }
 
 /** One audit record of a step: a state change with its attribution. */
@@ -442,6 +485,11 @@ function createBaseStep(): Step {
     backoffRequestSeconds: undefined,
     lastError: undefined,
     handlerCallable: "",
+    checkpoint: undefined,
+    stepType: StepType.STEP_TYPE_UNSPECIFIED,
+    createdByStepUuid: undefined,
+    createdByStepName: undefined,
+    batch: undefined,
   };
 }
 
@@ -512,6 +560,21 @@ export const Step: MessageFns<Step> = {
     }
     if (message.handlerCallable !== "") {
       writer.uint32(178).string(message.handlerCallable);
+    }
+    if (message.checkpoint !== undefined) {
+      StepCheckpoint.encode(message.checkpoint, writer.uint32(242).fork()).join();
+    }
+    if (message.stepType !== StepType.STEP_TYPE_UNSPECIFIED) {
+      writer.uint32(184).int32(stepTypeToNumber(message.stepType));
+    }
+    if (message.createdByStepUuid !== undefined) {
+      writer.uint32(194).string(message.createdByStepUuid);
+    }
+    if (message.createdByStepName !== undefined) {
+      writer.uint32(202).string(message.createdByStepName);
+    }
+    if (message.batch !== undefined) {
+      StepBatch.encode(message.batch, writer.uint32(210).fork()).join();
     }
     return writer;
   },
@@ -705,6 +768,46 @@ export const Step: MessageFns<Step> = {
             message.handlerCallable = reader.string();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.checkpoint = StepCheckpoint.decode(reader, reader.uint32());
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.stepType = stepTypeFromJSON(reader.int32());
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.createdByStepUuid = reader.string();
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.createdByStepName = reader.string();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.batch = StepBatch.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -809,6 +912,23 @@ export const Step: MessageFns<Step> = {
         : isSet(object.handler_callable)
         ? globalThis.String(object.handler_callable)
         : "",
+      checkpoint: isSet(object.checkpoint) ? StepCheckpoint.fromJSON(object.checkpoint) : undefined,
+      stepType: isSet(object.stepType)
+        ? stepTypeFromJSON(object.stepType)
+        : isSet(object.step_type)
+        ? stepTypeFromJSON(object.step_type)
+        : StepType.STEP_TYPE_UNSPECIFIED,
+      createdByStepUuid: isSet(object.createdByStepUuid)
+        ? globalThis.String(object.createdByStepUuid)
+        : isSet(object.created_by_step_uuid)
+        ? globalThis.String(object.created_by_step_uuid)
+        : undefined,
+      createdByStepName: isSet(object.createdByStepName)
+        ? globalThis.String(object.createdByStepName)
+        : isSet(object.created_by_step_name)
+        ? globalThis.String(object.created_by_step_name)
+        : undefined,
+      batch: isSet(object.batch) ? StepBatch.fromJSON(object.batch) : undefined,
     };
   },
 
@@ -880,6 +1000,21 @@ export const Step: MessageFns<Step> = {
     if (message.handlerCallable !== "") {
       obj.handlerCallable = message.handlerCallable;
     }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = StepCheckpoint.toJSON(message.checkpoint);
+    }
+    if (message.stepType !== StepType.STEP_TYPE_UNSPECIFIED) {
+      obj.stepType = stepTypeToJSON(message.stepType);
+    }
+    if (message.createdByStepUuid !== undefined) {
+      obj.createdByStepUuid = message.createdByStepUuid;
+    }
+    if (message.createdByStepName !== undefined) {
+      obj.createdByStepName = message.createdByStepName;
+    }
+    if (message.batch !== undefined) {
+      obj.batch = StepBatch.toJSON(message.batch);
+    }
     return obj;
   },
 
@@ -912,6 +1047,195 @@ export const Step: MessageFns<Step> = {
       ? StepError.fromPartial(object.lastError)
       : undefined;
     message.handlerCallable = object.handlerCallable ?? "";
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? StepCheckpoint.fromPartial(object.checkpoint)
+      : undefined;
+    message.stepType = object.stepType ?? StepType.STEP_TYPE_UNSPECIFIED;
+    message.createdByStepUuid = object.createdByStepUuid ?? undefined;
+    message.createdByStepName = object.createdByStepName ?? undefined;
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? StepBatch.fromPartial(object.batch)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStepBatch(): StepBatch {
+  return {
+    templateStep: "",
+    batchId: "",
+    startCursor: undefined,
+    endCursor: undefined,
+    batchSize: undefined,
+    noOp: false,
+  };
+}
+
+export const StepBatch: MessageFns<StepBatch> = {
+  encode(message: StepBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.templateStep !== "") {
+      writer.uint32(10).string(message.templateStep);
+    }
+    if (message.batchId !== "") {
+      writer.uint32(18).string(message.batchId);
+    }
+    if (message.startCursor !== undefined) {
+      Value.encode(Value.wrap(message.startCursor), writer.uint32(26).fork()).join();
+    }
+    if (message.endCursor !== undefined) {
+      Value.encode(Value.wrap(message.endCursor), writer.uint32(34).fork()).join();
+    }
+    if (message.batchSize !== undefined) {
+      writer.uint32(40).uint64(message.batchSize);
+    }
+    if (message.noOp !== false) {
+      writer.uint32(48).bool(message.noOp);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.templateStep = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.batchId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.startCursor = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.endCursor = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.batchSize = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.noOp = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepBatch {
+    return {
+      templateStep: isSet(object.templateStep)
+        ? globalThis.String(object.templateStep)
+        : isSet(object.template_step)
+        ? globalThis.String(object.template_step)
+        : "",
+      batchId: isSet(object.batchId)
+        ? globalThis.String(object.batchId)
+        : isSet(object.batch_id)
+        ? globalThis.String(object.batch_id)
+        : "",
+      startCursor: isSet(object?.startCursor)
+        ? object.startCursor
+        : isSet(object?.start_cursor)
+        ? object.start_cursor
+        : undefined,
+      endCursor: isSet(object?.endCursor)
+        ? object.endCursor
+        : isSet(object?.end_cursor)
+        ? object.end_cursor
+        : undefined,
+      batchSize: isSet(object.batchSize)
+        ? globalThis.Number(object.batchSize)
+        : isSet(object.batch_size)
+        ? globalThis.Number(object.batch_size)
+        : undefined,
+      noOp: isSet(object.noOp)
+        ? globalThis.Boolean(object.noOp)
+        : isSet(object.no_op)
+        ? globalThis.Boolean(object.no_op)
+        : false,
+    };
+  },
+
+  toJSON(message: StepBatch): unknown {
+    const obj: any = {};
+    if (message.templateStep !== "") {
+      obj.templateStep = message.templateStep;
+    }
+    if (message.batchId !== "") {
+      obj.batchId = message.batchId;
+    }
+    if (message.startCursor !== undefined) {
+      obj.startCursor = message.startCursor;
+    }
+    if (message.endCursor !== undefined) {
+      obj.endCursor = message.endCursor;
+    }
+    if (message.batchSize !== undefined) {
+      obj.batchSize = Math.round(message.batchSize);
+    }
+    if (message.noOp !== false) {
+      obj.noOp = message.noOp;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepBatch>): StepBatch {
+    return StepBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepBatch>): StepBatch {
+    const message = createBaseStepBatch();
+    message.templateStep = object.templateStep ?? "";
+    message.batchId = object.batchId ?? "";
+    message.startCursor = object.startCursor === undefined ? undefined : object.startCursor;
+    message.endCursor = object.endCursor === undefined ? undefined : object.endCursor;
+    message.batchSize = object.batchSize ?? undefined;
+    message.noOp = object.noOp ?? false;
     return message;
   },
 };

@@ -389,6 +389,12 @@ export enum TaskUpdateType {
   TASK_UPDATE_TYPE_KEEPALIVE = "TASK_UPDATE_TYPE_KEEPALIVE",
   /** TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY - The task was resolved manually; last message of the stream. */
   TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY = "TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY",
+  /** TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED - A running step's worker recorded a checkpoint (`step`, in_progress); only sent with include_steps. */
+  TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED = "TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED",
+  /** TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED - A decision step's outcome created its branches (`expansion`); only sent with include_steps. */
+  TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED = "TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED",
+  /** TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED - A batchable step's outcome created its batch workers (`expansion`); only sent with include_steps. */
+  TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED = "TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -418,6 +424,15 @@ export function taskUpdateTypeFromJSON(object: any): TaskUpdateType {
     case 7:
     case "TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY":
       return TaskUpdateType.TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY;
+    case 10:
+    case "TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED":
+      return TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED;
+    case 8:
+    case "TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED":
+      return TaskUpdateType.TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED;
+    case 9:
+    case "TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED":
+      return TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -443,6 +458,12 @@ export function taskUpdateTypeToJSON(object: TaskUpdateType): string {
       return "TASK_UPDATE_TYPE_KEEPALIVE";
     case TaskUpdateType.TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY:
       return "TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY";
+    case TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED:
+      return "TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED";
+    case TaskUpdateType.TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED:
+      return "TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED";
+    case TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED:
+      return "TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED";
     case TaskUpdateType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -467,7 +488,88 @@ export function taskUpdateTypeToNumber(object: TaskUpdateType): number {
       return 6;
     case TaskUpdateType.TASK_UPDATE_TYPE_TASK_RESOLVED_MANUALLY:
       return 7;
+    case TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKER_CHECKPOINTED:
+      return 10;
+    case TaskUpdateType.TASK_UPDATE_TYPE_DECISION_BRANCHES_CREATED:
+      return 8;
+    case TaskUpdateType.TASK_UPDATE_TYPE_BATCH_WORKERS_CREATED:
+      return 9;
     case TaskUpdateType.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
+/** Kind of outcome a TaskExpansion applied. */
+export enum ExpansionOutcomeType {
+  /** EXPANSION_OUTCOME_TYPE_UNSPECIFIED - Never sent by the server. */
+  EXPANSION_OUTCOME_TYPE_UNSPECIFIED = "EXPANSION_OUTCOME_TYPE_UNSPECIFIED",
+  /** EXPANSION_OUTCOME_TYPE_CREATE_STEPS - A decision created the branches it named. */
+  EXPANSION_OUTCOME_TYPE_CREATE_STEPS = "EXPANSION_OUTCOME_TYPE_CREATE_STEPS",
+  /** EXPANSION_OUTCOME_TYPE_NO_BRANCHES - A decision created no branches. */
+  EXPANSION_OUTCOME_TYPE_NO_BRANCHES = "EXPANSION_OUTCOME_TYPE_NO_BRANCHES",
+  /** EXPANSION_OUTCOME_TYPE_CREATE_BATCHES - A batchable step created one worker per batch. */
+  EXPANSION_OUTCOME_TYPE_CREATE_BATCHES = "EXPANSION_OUTCOME_TYPE_CREATE_BATCHES",
+  /** EXPANSION_OUTCOME_TYPE_NO_BATCHES - A batchable step created no batches (one no-op worker). */
+  EXPANSION_OUTCOME_TYPE_NO_BATCHES = "EXPANSION_OUTCOME_TYPE_NO_BATCHES",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function expansionOutcomeTypeFromJSON(object: any): ExpansionOutcomeType {
+  switch (object) {
+    case 0:
+    case "EXPANSION_OUTCOME_TYPE_UNSPECIFIED":
+      return ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED;
+    case 1:
+    case "EXPANSION_OUTCOME_TYPE_CREATE_STEPS":
+      return ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_CREATE_STEPS;
+    case 2:
+    case "EXPANSION_OUTCOME_TYPE_NO_BRANCHES":
+      return ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_NO_BRANCHES;
+    case 3:
+    case "EXPANSION_OUTCOME_TYPE_CREATE_BATCHES":
+      return ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_CREATE_BATCHES;
+    case 4:
+    case "EXPANSION_OUTCOME_TYPE_NO_BATCHES":
+      return ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_NO_BATCHES;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ExpansionOutcomeType.UNRECOGNIZED;
+  }
+}
+
+export function expansionOutcomeTypeToJSON(object: ExpansionOutcomeType): string {
+  switch (object) {
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED:
+      return "EXPANSION_OUTCOME_TYPE_UNSPECIFIED";
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_CREATE_STEPS:
+      return "EXPANSION_OUTCOME_TYPE_CREATE_STEPS";
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_NO_BRANCHES:
+      return "EXPANSION_OUTCOME_TYPE_NO_BRANCHES";
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_CREATE_BATCHES:
+      return "EXPANSION_OUTCOME_TYPE_CREATE_BATCHES";
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_NO_BATCHES:
+      return "EXPANSION_OUTCOME_TYPE_NO_BATCHES";
+    case ExpansionOutcomeType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function expansionOutcomeTypeToNumber(object: ExpansionOutcomeType): number {
+  switch (object) {
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED:
+      return 0;
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_CREATE_STEPS:
+      return 1;
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_NO_BRANCHES:
+      return 2;
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_CREATE_BATCHES:
+      return 3;
+    case ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_NO_BATCHES:
+      return 4;
+    case ExpansionOutcomeType.UNRECOGNIZED:
     default:
       return -1;
   }
@@ -948,7 +1050,37 @@ export interface TaskStatusUpdate {
   /** The task's state after the event. */
   taskState: TaskState;
   /** The step transition, for STEP_STATE_CHANGE. */
-  step: StepUpdate | undefined;
+  step:
+    | StepUpdate
+    | undefined;
+  /** The steps an outcome created, for DECISION_BRANCHES_CREATED and BATCH_WORKERS_CREATED. */
+  expansion: TaskExpansion | undefined;
+}
+
+/** A step created by an outcome, inside a TaskExpansion. */
+export interface CreatedStep {
+  /** Step id. */
+  stepUuid: string;
+  /** Step name. */
+  name: string;
+}
+
+/** A decision or batchable step's outcome applied to its task. */
+export interface TaskExpansion {
+  /** The decision or batchable step. */
+  triggerStepUuid: string;
+  /** Its name. */
+  triggerStepName: string;
+  /** The outcome kind. */
+  outcomeType: ExpansionOutcomeType;
+  /** The steps created, in creation order (branches and the steps that came with them; or one worker per batch). */
+  createdSteps: CreatedStep[];
+  /** The batch_worker template of a batch expansion. */
+  workerTemplate?:
+    | string
+    | undefined;
+  /** Batch ids in worker order (empty for a decision). */
+  batchIds: string[];
 }
 
 function createBaseTask(): Task {
@@ -5090,6 +5222,7 @@ function createBaseTaskStatusUpdate(): TaskStatusUpdate {
     taskUuid: "",
     taskState: TaskState.TASK_STATE_UNSPECIFIED,
     step: undefined,
+    expansion: undefined,
   };
 }
 
@@ -5112,6 +5245,9 @@ export const TaskStatusUpdate: MessageFns<TaskStatusUpdate> = {
     }
     if (message.step !== undefined) {
       StepUpdate.encode(message.step, writer.uint32(50).fork()).join();
+    }
+    if (message.expansion !== undefined) {
+      TaskExpansion.encode(message.expansion, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -5177,6 +5313,14 @@ export const TaskStatusUpdate: MessageFns<TaskStatusUpdate> = {
             message.step = StepUpdate.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.expansion = TaskExpansion.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5213,6 +5357,7 @@ export const TaskStatusUpdate: MessageFns<TaskStatusUpdate> = {
         ? taskStateFromJSON(object.task_state)
         : TaskState.TASK_STATE_UNSPECIFIED,
       step: isSet(object.step) ? StepUpdate.fromJSON(object.step) : undefined,
+      expansion: isSet(object.expansion) ? TaskExpansion.fromJSON(object.expansion) : undefined,
     };
   },
 
@@ -5236,6 +5381,9 @@ export const TaskStatusUpdate: MessageFns<TaskStatusUpdate> = {
     if (message.step !== undefined) {
       obj.step = StepUpdate.toJSON(message.step);
     }
+    if (message.expansion !== undefined) {
+      obj.expansion = TaskExpansion.toJSON(message.expansion);
+    }
     return obj;
   },
 
@@ -5252,6 +5400,278 @@ export const TaskStatusUpdate: MessageFns<TaskStatusUpdate> = {
     message.step = (object.step !== undefined && object.step !== null)
       ? StepUpdate.fromPartial(object.step)
       : undefined;
+    message.expansion = (object.expansion !== undefined && object.expansion !== null)
+      ? TaskExpansion.fromPartial(object.expansion)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreatedStep(): CreatedStep {
+  return { stepUuid: "", name: "" };
+}
+
+export const CreatedStep: MessageFns<CreatedStep> = {
+  encode(message: CreatedStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stepUuid !== "") {
+      writer.uint32(10).string(message.stepUuid);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatedStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatedStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stepUuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreatedStep {
+    return {
+      stepUuid: isSet(object.stepUuid)
+        ? globalThis.String(object.stepUuid)
+        : isSet(object.step_uuid)
+        ? globalThis.String(object.step_uuid)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: CreatedStep): unknown {
+    const obj: any = {};
+    if (message.stepUuid !== "") {
+      obj.stepUuid = message.stepUuid;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreatedStep>): CreatedStep {
+    return CreatedStep.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreatedStep>): CreatedStep {
+    const message = createBaseCreatedStep();
+    message.stepUuid = object.stepUuid ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseTaskExpansion(): TaskExpansion {
+  return {
+    triggerStepUuid: "",
+    triggerStepName: "",
+    outcomeType: ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED,
+    createdSteps: [],
+    workerTemplate: undefined,
+    batchIds: [],
+  };
+}
+
+export const TaskExpansion: MessageFns<TaskExpansion> = {
+  encode(message: TaskExpansion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.triggerStepUuid !== "") {
+      writer.uint32(10).string(message.triggerStepUuid);
+    }
+    if (message.triggerStepName !== "") {
+      writer.uint32(18).string(message.triggerStepName);
+    }
+    if (message.outcomeType !== ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED) {
+      writer.uint32(24).int32(expansionOutcomeTypeToNumber(message.outcomeType));
+    }
+    for (const v of message.createdSteps) {
+      CreatedStep.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.workerTemplate !== undefined) {
+      writer.uint32(42).string(message.workerTemplate);
+    }
+    for (const v of message.batchIds) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskExpansion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskExpansion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.triggerStepUuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.triggerStepName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.outcomeType = expansionOutcomeTypeFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdSteps.push(CreatedStep.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.workerTemplate = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.batchIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskExpansion {
+    return {
+      triggerStepUuid: isSet(object.triggerStepUuid)
+        ? globalThis.String(object.triggerStepUuid)
+        : isSet(object.trigger_step_uuid)
+        ? globalThis.String(object.trigger_step_uuid)
+        : "",
+      triggerStepName: isSet(object.triggerStepName)
+        ? globalThis.String(object.triggerStepName)
+        : isSet(object.trigger_step_name)
+        ? globalThis.String(object.trigger_step_name)
+        : "",
+      outcomeType: isSet(object.outcomeType)
+        ? expansionOutcomeTypeFromJSON(object.outcomeType)
+        : isSet(object.outcome_type)
+        ? expansionOutcomeTypeFromJSON(object.outcome_type)
+        : ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED,
+      createdSteps: globalThis.Array.isArray(object?.createdSteps)
+        ? object.createdSteps.map((e: any) => CreatedStep.fromJSON(e))
+        : globalThis.Array.isArray(object?.created_steps)
+        ? object.created_steps.map((e: any) => CreatedStep.fromJSON(e))
+        : [],
+      workerTemplate: isSet(object.workerTemplate)
+        ? globalThis.String(object.workerTemplate)
+        : isSet(object.worker_template)
+        ? globalThis.String(object.worker_template)
+        : undefined,
+      batchIds: globalThis.Array.isArray(object?.batchIds)
+        ? object.batchIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.batch_ids)
+        ? object.batch_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: TaskExpansion): unknown {
+    const obj: any = {};
+    if (message.triggerStepUuid !== "") {
+      obj.triggerStepUuid = message.triggerStepUuid;
+    }
+    if (message.triggerStepName !== "") {
+      obj.triggerStepName = message.triggerStepName;
+    }
+    if (message.outcomeType !== ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED) {
+      obj.outcomeType = expansionOutcomeTypeToJSON(message.outcomeType);
+    }
+    if (message.createdSteps?.length) {
+      obj.createdSteps = message.createdSteps.map((e) => CreatedStep.toJSON(e));
+    }
+    if (message.workerTemplate !== undefined) {
+      obj.workerTemplate = message.workerTemplate;
+    }
+    if (message.batchIds?.length) {
+      obj.batchIds = message.batchIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskExpansion>): TaskExpansion {
+    return TaskExpansion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskExpansion>): TaskExpansion {
+    const message = createBaseTaskExpansion();
+    message.triggerStepUuid = object.triggerStepUuid ?? "";
+    message.triggerStepName = object.triggerStepName ?? "";
+    message.outcomeType = object.outcomeType ?? ExpansionOutcomeType.EXPANSION_OUTCOME_TYPE_UNSPECIFIED;
+    message.createdSteps = object.createdSteps?.map((e) => CreatedStep.fromPartial(e)) || [];
+    message.workerTemplate = object.workerTemplate ?? undefined;
+    message.batchIds = object.batchIds?.map((e) => e) || [];
     return message;
   },
 };

@@ -10,6 +10,7 @@ import type { CallContext, CallOptions } from "nice-grpc-common";
 import { Struct, Value } from "../../google/protobuf/struct.js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
 import {
+  StepCheckpoint,
   StepState,
   stepStateFromJSON,
   stepStateToJSON,
@@ -357,6 +358,8 @@ export interface ClaimedStep {
     | undefined;
   /** The task's correlation id. */
   correlationId: string;
+  /** The step's last checkpoint, written by an earlier attempt; absent before any. Resume from it. */
+  checkpoint: StepCheckpoint | undefined;
 }
 
 export interface ClaimedStep_ParentResultsEntry {
@@ -400,6 +403,36 @@ export interface HeartbeatRequest {
 export interface HeartbeatResponse {
   /** One result per requested lease. */
   leases: LeaseHeartbeatResult[];
+}
+
+/** Request of WorkerService.CheckpointStep. */
+export interface CheckpointStepRequest {
+  /** Worker id; the checkpoint also refreshes the worker's last_seen_at. */
+  workerId: string;
+  /** Step id. */
+  stepUuid: string;
+  /** The claim's lease token. */
+  leaseToken: string;
+  /** Where to resume (any JSON value but null); required. */
+  cursor:
+    | any
+    | undefined;
+  /** Items processed so far. */
+  itemsProcessed: number;
+  /** Partial results so far; absent for none. */
+  accumulatedResults: any | undefined;
+}
+
+/** Response of WorkerService.CheckpointStep. */
+export interface CheckpointStepResponse {
+  /** Step id. */
+  stepUuid: string;
+  /** The lease's new expiry. */
+  leaseExpiresAt:
+    | Date
+    | undefined;
+  /** The checkpoint as stored. */
+  checkpoint: StepCheckpoint | undefined;
 }
 
 /** Request of WorkerService.CompleteStep. */
@@ -1459,6 +1492,7 @@ function createBaseClaimedStep(): ClaimedStep {
     leaseExpiresAt: undefined,
     timeoutSeconds: undefined,
     correlationId: "",
+    checkpoint: undefined,
   };
 }
 
@@ -1510,6 +1544,9 @@ export const ClaimedStep: MessageFns<ClaimedStep> = {
     }
     if (message.correlationId !== "") {
       writer.uint32(122).string(message.correlationId);
+    }
+    if (message.checkpoint !== undefined) {
+      StepCheckpoint.encode(message.checkpoint, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -1650,6 +1687,14 @@ export const ClaimedStep: MessageFns<ClaimedStep> = {
             message.correlationId = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.checkpoint = StepCheckpoint.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1745,6 +1790,7 @@ export const ClaimedStep: MessageFns<ClaimedStep> = {
         : isSet(object.correlation_id)
         ? globalThis.String(object.correlation_id)
         : "",
+      checkpoint: isSet(object.checkpoint) ? StepCheckpoint.fromJSON(object.checkpoint) : undefined,
     };
   },
 
@@ -1801,6 +1847,9 @@ export const ClaimedStep: MessageFns<ClaimedStep> = {
     if (message.correlationId !== "") {
       obj.correlationId = message.correlationId;
     }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = StepCheckpoint.toJSON(message.checkpoint);
+    }
     return obj;
   },
 
@@ -1832,6 +1881,9 @@ export const ClaimedStep: MessageFns<ClaimedStep> = {
     message.leaseExpiresAt = object.leaseExpiresAt ?? undefined;
     message.timeoutSeconds = object.timeoutSeconds ?? undefined;
     message.correlationId = object.correlationId ?? "";
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? StepCheckpoint.fromPartial(object.checkpoint)
+      : undefined;
     return message;
   },
 };
@@ -2348,6 +2400,293 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
   fromPartial(object: DeepPartial<HeartbeatResponse>): HeartbeatResponse {
     const message = createBaseHeartbeatResponse();
     message.leases = object.leases?.map((e) => LeaseHeartbeatResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCheckpointStepRequest(): CheckpointStepRequest {
+  return {
+    workerId: "",
+    stepUuid: "",
+    leaseToken: "",
+    cursor: undefined,
+    itemsProcessed: 0,
+    accumulatedResults: undefined,
+  };
+}
+
+export const CheckpointStepRequest: MessageFns<CheckpointStepRequest> = {
+  encode(message: CheckpointStepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workerId !== "") {
+      writer.uint32(10).string(message.workerId);
+    }
+    if (message.stepUuid !== "") {
+      writer.uint32(18).string(message.stepUuid);
+    }
+    if (message.leaseToken !== "") {
+      writer.uint32(26).string(message.leaseToken);
+    }
+    if (message.cursor !== undefined) {
+      Value.encode(Value.wrap(message.cursor), writer.uint32(34).fork()).join();
+    }
+    if (message.itemsProcessed !== 0) {
+      writer.uint32(40).uint64(message.itemsProcessed);
+    }
+    if (message.accumulatedResults !== undefined) {
+      Value.encode(Value.wrap(message.accumulatedResults), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointStepRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointStepRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stepUuid = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leaseToken = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cursor = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.itemsProcessed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.accumulatedResults = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckpointStepRequest {
+    return {
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      stepUuid: isSet(object.stepUuid)
+        ? globalThis.String(object.stepUuid)
+        : isSet(object.step_uuid)
+        ? globalThis.String(object.step_uuid)
+        : "",
+      leaseToken: isSet(object.leaseToken)
+        ? globalThis.String(object.leaseToken)
+        : isSet(object.lease_token)
+        ? globalThis.String(object.lease_token)
+        : "",
+      cursor: isSet(object?.cursor) ? object.cursor : undefined,
+      itemsProcessed: isSet(object.itemsProcessed)
+        ? globalThis.Number(object.itemsProcessed)
+        : isSet(object.items_processed)
+        ? globalThis.Number(object.items_processed)
+        : 0,
+      accumulatedResults: isSet(object?.accumulatedResults)
+        ? object.accumulatedResults
+        : isSet(object?.accumulated_results)
+        ? object.accumulated_results
+        : undefined,
+    };
+  },
+
+  toJSON(message: CheckpointStepRequest): unknown {
+    const obj: any = {};
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.stepUuid !== "") {
+      obj.stepUuid = message.stepUuid;
+    }
+    if (message.leaseToken !== "") {
+      obj.leaseToken = message.leaseToken;
+    }
+    if (message.cursor !== undefined) {
+      obj.cursor = message.cursor;
+    }
+    if (message.itemsProcessed !== 0) {
+      obj.itemsProcessed = Math.round(message.itemsProcessed);
+    }
+    if (message.accumulatedResults !== undefined) {
+      obj.accumulatedResults = message.accumulatedResults;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckpointStepRequest>): CheckpointStepRequest {
+    return CheckpointStepRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckpointStepRequest>): CheckpointStepRequest {
+    const message = createBaseCheckpointStepRequest();
+    message.workerId = object.workerId ?? "";
+    message.stepUuid = object.stepUuid ?? "";
+    message.leaseToken = object.leaseToken ?? "";
+    message.cursor = object.cursor === undefined ? undefined : object.cursor;
+    message.itemsProcessed = object.itemsProcessed ?? 0;
+    message.accumulatedResults = object.accumulatedResults === undefined ? undefined : object.accumulatedResults;
+    return message;
+  },
+};
+
+function createBaseCheckpointStepResponse(): CheckpointStepResponse {
+  return { stepUuid: "", leaseExpiresAt: undefined, checkpoint: undefined };
+}
+
+export const CheckpointStepResponse: MessageFns<CheckpointStepResponse> = {
+  encode(message: CheckpointStepResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stepUuid !== "") {
+      writer.uint32(10).string(message.stepUuid);
+    }
+    if (message.leaseExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.leaseExpiresAt), writer.uint32(18).fork()).join();
+    }
+    if (message.checkpoint !== undefined) {
+      StepCheckpoint.encode(message.checkpoint, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointStepResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointStepResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stepUuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leaseExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.checkpoint = StepCheckpoint.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckpointStepResponse {
+    return {
+      stepUuid: isSet(object.stepUuid)
+        ? globalThis.String(object.stepUuid)
+        : isSet(object.step_uuid)
+        ? globalThis.String(object.step_uuid)
+        : "",
+      leaseExpiresAt: isSet(object.leaseExpiresAt)
+        ? fromJsonTimestamp(object.leaseExpiresAt)
+        : isSet(object.lease_expires_at)
+        ? fromJsonTimestamp(object.lease_expires_at)
+        : undefined,
+      checkpoint: isSet(object.checkpoint) ? StepCheckpoint.fromJSON(object.checkpoint) : undefined,
+    };
+  },
+
+  toJSON(message: CheckpointStepResponse): unknown {
+    const obj: any = {};
+    if (message.stepUuid !== "") {
+      obj.stepUuid = message.stepUuid;
+    }
+    if (message.leaseExpiresAt !== undefined) {
+      obj.leaseExpiresAt = message.leaseExpiresAt.toISOString();
+    }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = StepCheckpoint.toJSON(message.checkpoint);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckpointStepResponse>): CheckpointStepResponse {
+    return CheckpointStepResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckpointStepResponse>): CheckpointStepResponse {
+    const message = createBaseCheckpointStepResponse();
+    message.stepUuid = object.stepUuid ?? "";
+    message.leaseExpiresAt = object.leaseExpiresAt ?? undefined;
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? StepCheckpoint.fromPartial(object.checkpoint)
+      : undefined;
     return message;
   },
 };
@@ -4455,6 +4794,20 @@ export const WorkerServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Records how far a leased step got (cursor, items processed, partial results) and extends its lease like a
+     * heartbeat. A retried attempt receives the last checkpoint with its claim. A stale lease token is
+     * FAILED_PRECONDITION ("lease lost", or cancelled) and writes nothing; a checkpoint over the server's size limit
+     * is INVALID_ARGUMENT. Permission: worker:claim.
+     */
+    checkpointStep: {
+      name: "CheckpointStep",
+      requestType: CheckpointStepRequest as typeof CheckpointStepRequest,
+      requestStream: false,
+      responseType: CheckpointStepResponse as typeof CheckpointStepResponse,
+      responseStream: false,
+      options: {},
+    },
     /** Reports a successful run of a leased step. */
     completeStep: {
       name: "CompleteStep",
@@ -4532,6 +4885,16 @@ export interface WorkerServiceImplementation<CallContextExt = {}> {
   ): Promise<DeepPartial<ClaimStepsResponse>>;
   /** Extends the given leases and tells the worker which ones it must stop working on. */
   heartbeat(request: HeartbeatRequest, context: CallContext & CallContextExt): Promise<DeepPartial<HeartbeatResponse>>;
+  /**
+   * Records how far a leased step got (cursor, items processed, partial results) and extends its lease like a
+   * heartbeat. A retried attempt receives the last checkpoint with its claim. A stale lease token is
+   * FAILED_PRECONDITION ("lease lost", or cancelled) and writes nothing; a checkpoint over the server's size limit
+   * is INVALID_ARGUMENT. Permission: worker:claim.
+   */
+  checkpointStep(
+    request: CheckpointStepRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<CheckpointStepResponse>>;
   /** Reports a successful run of a leased step. */
   completeStep(
     request: CompleteStepRequest,
@@ -4585,6 +4948,16 @@ export interface WorkerServiceClient<CallOptionsExt = {}> {
   ): Promise<ClaimStepsResponse>;
   /** Extends the given leases and tells the worker which ones it must stop working on. */
   heartbeat(request: DeepPartial<HeartbeatRequest>, options?: CallOptions & CallOptionsExt): Promise<HeartbeatResponse>;
+  /**
+   * Records how far a leased step got (cursor, items processed, partial results) and extends its lease like a
+   * heartbeat. A retried attempt receives the last checkpoint with its claim. A stale lease token is
+   * FAILED_PRECONDITION ("lease lost", or cancelled) and writes nothing; a checkpoint over the server's size limit
+   * is INVALID_ARGUMENT. Permission: worker:claim.
+   */
+  checkpointStep(
+    request: DeepPartial<CheckpointStepRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<CheckpointStepResponse>;
   /** Reports a successful run of a leased step. */
   completeStep(
     request: DeepPartial<CompleteStepRequest>,
