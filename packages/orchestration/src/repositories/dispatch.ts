@@ -1,5 +1,6 @@
 // Dispatch and results: one call into the engine's SQL functions (migrations 0013–0014) each.
 import type {
+  CheckpointStepInput,
   ClaimedStep,
   JsonObject,
   JsonValue,
@@ -85,13 +86,7 @@ export async function heartbeatLeases(
 
 export type ResultOutcome = 'ok' | 'not_found' | 'lease_lost' | 'cancelled';
 
-export interface CheckpointArgs {
-  workerId: string;
-  stepUuid: string;
-  leaseToken: string;
-  cursor: JsonValue;
-  itemsProcessed: number;
-  accumulatedResults: JsonValue | null;
+export interface CheckpointArgs extends CheckpointStepInput {
   /** Bounds of the history ring: entries and bytes. */
   historyEntries: number;
   historyBytes: number;
