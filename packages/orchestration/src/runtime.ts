@@ -196,6 +196,8 @@ function createServices(
       sql,
       cache,
       backpressure: { queueDepths: loops.queueDepths, retryAfterSeconds: config.backpressure.retry_after_seconds },
+      maxStartDelayDays: config.engine.max_start_delay_days,
+      onStartScheduled: (at) => loops.starter.wake(at),
     }),
     steps: createStepService({ sql }),
     templates: createTemplateService({
@@ -392,6 +394,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
       idleTimeoutSeconds: config.database.idle_timeout_s,
       maxLifetimeSeconds: config.database.max_lifetime_s,
       statementTimeoutMs: config.database.statement_timeout_ms,
+      priorityAgingMs: config.engine.priority_aging_ms,
       circuitBreaker: circuitBreakerOptionsOf(config.database.circuit_breaker),
     });
     undo.push(() => sql.end({ timeout: 5 }));

@@ -149,6 +149,8 @@ export const ConfigInputSchema = z.strictObject({
     max_claim_wait_ms: millis,
     max_claim_batch: count,
     worker_liveness_seconds: seconds,
+    priority_aging_ms: millis,
+    max_start_delay_days: count,
   }),
   backoff: z.strictObject({
     default_base_ms: millis,

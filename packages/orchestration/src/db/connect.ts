@@ -16,6 +16,8 @@ export interface SqlOptions {
   maxLifetimeSeconds?: number | null;
   /** `statement_timeout` of every connection; 0 = none. Default 0. */
   statementTimeoutMs?: number;
+  /** The session's `tasker.priority_aging_ms` (steps enqueued by this pool age by it); unset = the SQL default, 60 s. */
+  priorityAgingMs?: number;
   /** Shown in `pg_stat_activity`. Default `tasker`. */
   applicationName?: string;
   /** Default: notices are dropped (migrations raise "already exists, skipping" ones on purpose). */
@@ -46,6 +48,7 @@ const int8AsNumber = {
  */
 export function createSql(url: string, options: SqlOptions = {}): Sql {
   const connection: Partial<ConnectionParameters> = { application_name: options.applicationName ?? 'tasker' };
+  if (options.priorityAgingMs !== undefined) connection['tasker.priority_aging_ms'] = options.priorityAgingMs;
   if (options.statementTimeoutMs !== undefined && options.statementTimeoutMs > 0) {
     connection['statement_timeout'] = options.statementTimeoutMs;
   }

@@ -5,6 +5,8 @@
 //                   at once while it finds full batches
 //   retry promoter  sleeps until the earliest backoff it knows of; the pulse and results handled in this process
 //                   wake it for their next_retry_at
+//   task starter    sleeps until the earliest delayed start (run_at) it knows of; the pulse and tasks created in
+//                   this process wake it for their run_at, and it starts every due task in one call per batch
 //   staleness       every staleness.interval_ms (when enabled): tasks without progress → what their template's
 //                   lifecycle says (DLQ entry and/or error, stopping their steps), or only reported (dry run)
 //   worker_unavailable  every dlq.worker_unavailable.interval_ms (when enabled): tasks waiting in a namespace
@@ -12,7 +14,7 @@
 // An idle replica therefore costs one pulse per interval, plus one staleness run per staleness interval and one worker_unavailable run per its interval.
 import type { Config } from '@tasker/shared/config';
 import type { Sql } from 'postgres';
-import { promoteDueRetries, sweepExpiredLeases } from '../repositories/dispatch.js';
+import { promoteDueRetries, startDueTasks, sweepExpiredLeases } from '../repositories/dispatch.js';
 import { readEnginePulse } from '../repositories/pulse.js';
 import { detectStaleTasks } from '../repositories/staleness.js';
 import { detectWorkerUnavailable } from '../repositories/worker-availability.js';
@@ -23,6 +25,7 @@ import { createQueueDepths, type QueueDepths } from './queue-depth.js';
 
 const SWEEP_BATCH = 100;
 const PROMOTE_BATCH = 200;
+const START_BATCH = 200;
 /** A due retry whose task was locked by someone else is looked at again this soon. */
 const BUSY_RETRY_MS = 20;
 /** The sweeper compares with the database's clock: waking a little after the lapse never finds it not yet due. */
@@ -31,6 +34,7 @@ const SWEEP_SLACK_MS = 10;
 export interface BackgroundLoops {
   sweeper: Loop;
   promoter: Loop;
+  starter: Loop;
   staleness: Loop | null;
   workerUnavailable: Loop | null;
   /** Unclaimed ready steps per namespace as the last pulse counted them. */
@@ -60,6 +64,19 @@ export function createBackgroundLoops(
     run: async () => {
       const { promoted, nextDueAt } = await promoteDueRetries(sql, PROMOTE_BATCH);
       if (promoted >= PROMOTE_BATCH) return 0;
+      if (nextDueAt === null) return undefined;
+      const wait = nextDueAt.getTime() - Date.now();
+      return wait <= 0 ? BUSY_RETRY_MS : wait;
+    },
+  });
+
+  const starter = createLoop({
+    name: 'task_starter',
+    intervalMs: null,
+    logger,
+    run: async () => {
+      const { started, nextDueAt } = await startDueTasks(sql, START_BATCH);
+      if (started >= START_BATCH) return 0;
       if (nextDueAt === null) return undefined;
       const wait = nextDueAt.getTime() - Date.now();
       return wait <= 0 ? BUSY_RETRY_MS : wait;
@@ -153,6 +170,7 @@ export function createBackgroundLoops(
   return {
     sweeper,
     promoter,
+    starter,
     staleness,
     workerUnavailable,
     queueDepths,
@@ -163,9 +181,14 @@ export function createBackgroundLoops(
       const horizon = now.getTime() + intervalMs;
       wakeBefore(sweeper, pulse.nextLeaseExpiry && new Date(pulse.nextLeaseExpiry.getTime() + SWEEP_SLACK_MS), horizon);
       wakeBefore(promoter, pulse.nextRetryAt, horizon);
+      wakeBefore(starter, pulse.nextRunAt, horizon);
     },
     all() {
-      const loops: Record<string, Loop> = { lease_sweeper: sweeper, retry_promoter: promoter };
+      const loops: Record<string, Loop> = {
+        lease_sweeper: sweeper,
+        retry_promoter: promoter,
+        task_starter: starter,
+      };
       if (staleness !== null) loops['staleness_detector'] = staleness;
       if (workerUnavailable !== null) loops['worker_unavailable_detector'] = workerUnavailable;
       return loops;

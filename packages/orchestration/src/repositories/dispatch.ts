@@ -259,6 +259,13 @@ export async function sweepExpiredLeases(sql: Db, args: { limit: number; multipl
   }));
 }
 
+/** Starts pending tasks whose run_at has come (tasker.start_due_tasks); nextDueAt: the earliest still ahead. */
+export async function startDueTasks(sql: Db, limit: number): Promise<{ started: number; nextDueAt: Date | null }> {
+  const [row] = await sql<{ started: number; next_due_at: Date | null }[]>`
+    SELECT * FROM tasker.start_due_tasks(${limit})`;
+  return { started: row?.started ?? 0, nextDueAt: row?.next_due_at ?? null };
+}
+
 export async function promoteDueRetries(sql: Db, limit: number): Promise<{ promoted: number; nextDueAt: Date | null }> {
   const [row] = await sql<{ promoted: number; next_due_at: Date | null }[]>`
     SELECT * FROM tasker.promote_due_retries(${limit})`;

@@ -39,6 +39,7 @@ export interface TaskRow {
   /** NULL when the request gave none. */
   options: Record<string, string> | null;
   requested_at: Date;
+  run_at: Date | null;
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
@@ -90,6 +91,7 @@ export function taskFromRow(row: TaskRow): Task {
     idempotencyKey: row.idempotency_key,
     options: row.options ?? {},
     requestedAt: row.requested_at,
+    runAt: row.run_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,

@@ -38,6 +38,8 @@ interface TaskInsert {
   options?: Record<string, string>;
   /** The task's plan (engine/dynamic-plan.ts); absent for templates without dynamic steps. */
   plan?: JSONValue;
+  /** ISO timestamp; absent = start at once. */
+  run_at?: string;
 }
 
 function taskInsertOf(task: NewTask): TaskInsert {
@@ -61,6 +63,7 @@ function taskInsertOf(task: NewTask): TaskInsert {
   // An empty options object leaves the column NULL, as no options do.
   if (task.options !== undefined && Object.keys(task.options).length > 0) insert.options = task.options;
   if (task.plan !== undefined) insert.plan = task.plan;
+  if (task.runAt !== undefined) insert.run_at = task.runAt.toISOString();
   return insert;
 }
 

@@ -38,6 +38,10 @@ export interface TaskServiceDeps {
   cache: TemplateCache;
   /** Per-namespace queue depths and limits, and the Retry-After of a refusal. */
   backpressure: AdmissionDeps;
+  /** Latest run_at accepted, in days from now (engine.max_start_delay_days). Default 366. */
+  maxStartDelayDays?: number;
+  /** A task was created to start at this time (the task starter wakes for it). */
+  onStartScheduled?: (at: Date) => void;
 }
 
 /**
@@ -46,8 +50,15 @@ export interface TaskServiceDeps {
  * (domain/limits.ts); CHECK constraints of the tasks table back the lengths of initiator, source_system, reason
  * and idempotency_key.
  */
-function checkCreateInput(input: CreateTaskInput): FieldProblem[] {
+function checkCreateInput(input: CreateTaskInput, maxStartDelayDays: number): FieldProblem[] {
   const problems: FieldProblem[] = [];
+  if (input.runAt !== undefined) {
+    const at = input.runAt.getTime();
+    if (Number.isNaN(at)) problems.push({ path: 'run_at', message: 'must be a valid date-time' });
+    else if (at > Date.now() + maxStartDelayDays * 86_400_000) {
+      problems.push({ path: 'run_at', message: `must be at most ${maxStartDelayDays} days ahead` });
+    }
+  }
   if (input.correlationId !== undefined && !isUuid(input.correlationId)) {
     problems.push({ path: 'correlation_id', message: 'must be a UUID' });
   }
@@ -111,14 +122,16 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     async createWithAdmission(principal, input): Promise<CreatedTask> {
       if (!canAccessNamespace(principal, input.namespace))
         throw templateNotFound(input.namespace, input.name, input.version);
-      const problems = checkCreateInput(input);
+      const problems = checkCreateInput(input, deps.maxStartDelayDays ?? 366);
       if (problems.length > 0) throw validationError(problems);
       const backpressure = admitTask(deps.backpressure, input.namespace);
       let resolved = await resolveTemplate(input);
       for (let attempt = 1; ; attempt += 1) {
         const task = buildNewTask(input, resolved);
         try {
-          return { task: await insertTask(sql, task, resolved.steps), backpressure };
+          const created = await insertTask(sql, task, resolved.steps);
+          if (created.state === 'pending' && created.runAt !== null) deps.onStartScheduled?.(created.runAt);
+          return { task: created, backpressure };
         } catch (err) {
           if (isUniqueViolation(err, CONSTRAINTS.taskIdentityHash)) {
             const existing = await findTaskUuidByIdentityHash(sql, task.identityHash);

@@ -69,6 +69,8 @@ export interface Task {
   /** Request options given at creation; empty when none were given. */
   options: Record<string, string>;
   requestedAt: Date;
+  /** The start time the task was created with (a past one: the creation time); null = started at creation. */
+  runAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
@@ -100,6 +102,11 @@ export interface CreateTaskInput {
   idempotencyKey?: string;
   /** Stored with the task and returned as `Task.options`; bounds in `TASK_OPTIONS_LIMITS`. */
   options?: Record<string, string>;
+  /**
+   * Start no earlier than this (delayed start): until then the task is `pending` and none of its steps is
+   * dispatchable. A time not in the future starts it at once. At most `engine.max_start_delay_days` ahead.
+   */
+  runAt?: Date;
 }
 
 export const TASK_SORT_FIELDS = ['created_at', 'updated_at', 'priority', 'completed_at'] as const;

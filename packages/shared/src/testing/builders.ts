@@ -74,6 +74,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     idempotencyKey: 'idem-1',
     options: { channel: 'web', notes: 'a "quoted" é' },
     requestedAt: makeDate(0),
+    runAt: null,
     createdAt: makeDate(1),
     updatedAt: makeDate(2),
     completedAt: makeDate(3),

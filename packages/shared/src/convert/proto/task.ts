@@ -83,6 +83,7 @@ export function taskToProto(t: Task): PbTask {
     idempotencyKey: nullableToProto(t.idempotencyKey),
     options: t.options,
     requestedAt: t.requestedAt,
+    runAt: optionalDateToProto(t.runAt),
     waitingForRetrySteps: e.waitingForRetrySteps,
     cancelledSteps: e.cancelledSteps,
   };
@@ -106,6 +107,7 @@ export function taskFromProto(p: PbTask, path = 'task'): Task {
     idempotencyKey: nullableFromProto(p.idempotencyKey),
     options: p.options,
     requestedAt: requiredDateFromProto(p.requestedAt, `${path}.requested_at`),
+    runAt: optionalDateFromProto(p.runAt),
     createdAt: requiredDateFromProto(p.createdAt, `${path}.created_at`),
     updatedAt: requiredDateFromProto(p.updatedAt, `${path}.updated_at`),
     completedAt: optionalDateFromProto(p.completedAt),
@@ -168,6 +170,7 @@ export function createTaskInputFromProto(req: PbCreateTaskRequest): CreateTaskIn
   if (req.tags.length > 0) input.tags = req.tags;
   // Proto maps and repeated fields cannot be absent: empty means "not given", as on REST.
   if (Object.keys(req.options).length > 0) input.options = req.options;
+  if (req.runAt !== undefined) input.runAt = req.runAt;
   v.done();
   return input;
 }
@@ -187,6 +190,7 @@ export function createTaskInputToProto(i: CreateTaskInput): PbCreateTaskRequest 
     parentCorrelationId: i.parentCorrelationId,
     idempotencyKey: i.idempotencyKey,
     options: i.options ?? {},
+    runAt: i.runAt,
   };
 }
 

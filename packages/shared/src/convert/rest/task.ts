@@ -40,6 +40,7 @@ export function taskToRest(task: Task): TaskResponse {
     idempotency_key: task.idempotencyKey,
     options: task.options,
     requested_at: timestampToRest(task.requestedAt),
+    run_at: nullableTimestampToRest(task.runAt),
     created_at: timestampToRest(task.createdAt),
     updated_at: timestampToRest(task.updatedAt),
     completed_at: nullableTimestampToRest(task.completedAt),
@@ -77,6 +78,7 @@ export function taskFromRest(r: TaskResponse): Task {
     idempotencyKey: r.idempotency_key,
     options: r.options,
     requestedAt: timestampFromRest(r.requested_at),
+    runAt: nullableTimestampFromRest(r.run_at),
     createdAt: timestampFromRest(r.created_at),
     updatedAt: timestampFromRest(r.updated_at),
     completedAt: nullableTimestampFromRest(r.completed_at),
@@ -108,10 +110,30 @@ export function taskWithStepsFromRest(r: TaskResponse): TaskWithSteps {
 }
 
 /**
- * `requested_at` is read and deliberately not carried over: the reference accepts it and overwrites it with the
- * arrival time (docs/compatibility.md §5), which is what `Task.requestedAt` is here too.
+ * The reference's `requested_at` (naive = UTC, or with an offset) as a date: ISO 8601 forms the regex of the
+ * schema admits, normalised for `Date.parse` (`T`, `Z` for no offset, `+hh:mm`).
  */
-export function createTaskInputFromRest(body: CreateTaskRequest): CreateTaskInput {
+function referenceTimestampFromRest(value: string): Date {
+  const m = /^(.*?\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(value.replace(' ', 'T'));
+  const local = m?.[1] ?? value;
+  const zone = m?.[2] ?? 'Z';
+  const offset = /^[+-]\d{2}$/.test(zone) ? `${zone}:00` : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  return new Date(Date.parse(`${local}${offset}`));
+}
+
+/**
+ * `run_at` is the start time. The reference's `requested_at` means the same when it lies in the future; a past
+ * one is read and dropped, as the reference overwrites it with the arrival time (docs/compatibility.md §5),
+ * which is what `Task.requestedAt` is here too.
+ */
+export function createTaskInputFromRest(body: CreateTaskRequest, now: Date = new Date()): CreateTaskInput {
+  const requested = body.requested_at === undefined ? undefined : referenceTimestampFromRest(body.requested_at);
+  const runAt =
+    body.run_at !== undefined
+      ? timestampFromRest(body.run_at)
+      : requested !== undefined && requested.getTime() > now.getTime()
+        ? requested
+        : undefined;
   return {
     namespace: body.namespace,
     name: body.name,
@@ -126,6 +148,7 @@ export function createTaskInputFromRest(body: CreateTaskRequest): CreateTaskInpu
     ...definedEntry('parentCorrelationId', body.parent_correlation_id),
     ...definedEntry('idempotencyKey', body.idempotency_key),
     ...definedEntry('options', body.options),
+    ...definedEntry('runAt', runAt),
   };
 }
 
@@ -144,13 +167,14 @@ export function createTaskInputToRest(input: CreateTaskInput): CreateTaskRequest
     ...definedEntry('parent_correlation_id', input.parentCorrelationId),
     ...definedEntry('idempotency_key', input.idempotencyKey),
     ...definedEntry('options', input.options),
+    ...definedEntry('run_at', input.runAt === undefined ? undefined : timestampToRest(input.runAt)),
   };
 }
 
 /**
  * The states a `?status=` list selects. Our state names mean themselves; the reference's two values keep their
- * meaning there: `completed` = complete, `pending` = not complete (every other state; our tasks never rest in
- * `pending`, so the state itself would select nothing).
+ * meaning there: `completed` = complete, `pending` = not complete (every other state, the delayed tasks waiting in
+ * `pending` included).
  */
 export function statesOfStatusParam(values: readonly string[]): TaskState[] {
   const states = new Set<TaskState>();

@@ -68,11 +68,14 @@ export const CreateTaskRequestSchema = named(
     options: OptionsSchema.optional(),
     requested_at: z
       .string()
-      .regex(ISO_DATE_TIME, { error: 'must be an ISO 8601 date-time (it is accepted for compatibility and ignored)' })
+      .regex(ISO_DATE_TIME, { error: 'must be an ISO 8601 date-time' })
       .optional()
       .describe(
-        'Accepted for compatibility with the reference and ignored: like the reference, the server sets `requested_at` to the time the request arrived',
+        "The reference's field, for its clients: a time in the future (UTC when it has no offset) means `run_at`; a past one is ignored, as the reference does (the response's `requested_at` is when the request arrived). `run_at` wins when both are given",
       ),
+    run_at: TimestampSchema.optional().describe(
+      'Delayed start: the task stays `pending`, none of its steps dispatchable, until this time; a time not in the future starts it at once. At most `engine.max_start_delay_days` ahead',
+    ),
   }),
 );
 export type CreateTaskRequest = z.infer<typeof CreateTaskRequestSchema>;
@@ -97,6 +100,9 @@ export const TaskResponseSchema = named(
     idempotency_key: z.string().nullable(),
     options: z.record(z.string(), z.string()).describe('Request options given at creation; `{}` when none were given'),
     requested_at: TimestampSchema,
+    run_at: TimestampSchema.nullable().describe(
+      'The start time the task was created with (a past one: the creation time); null = started at creation',
+    ),
     created_at: TimestampSchema,
     updated_at: TimestampSchema,
     completed_at: TimestampSchema.nullable(),

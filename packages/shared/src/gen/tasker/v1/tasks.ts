@@ -657,6 +657,8 @@ export interface Task {
   cancelledSteps: number;
   /** Request options given at creation (empty when none were given). */
   options: { [key: string]: string };
+  /** The start time the task was created with (a past one: the creation time); absent = started at creation. */
+  runAt?: Date | undefined;
 }
 
 export interface Task_OptionsEntry {
@@ -711,6 +713,11 @@ export interface CreateTaskRequest {
    * entries, keys 1-128 chars, values up to 4096 chars, 16 KiB in all.
    */
   options: { [key: string]: string };
+  /**
+   * Delayed start: the task stays `pending`, nothing dispatchable, until this time; a time not in the future
+   * starts it at once. At most engine.max_start_delay_days ahead.
+   */
+  runAt?: Date | undefined;
 }
 
 export interface CreateTaskRequest_OptionsEntry {
@@ -1117,6 +1124,7 @@ function createBaseTask(): Task {
     waitingForRetrySteps: 0,
     cancelledSteps: 0,
     options: {},
+    runAt: undefined,
   };
 }
 
@@ -1218,6 +1226,9 @@ export const Task: MessageFns<Task> = {
     globalThis.Object.entries(message.options).forEach(([key, value]: [string, string]) => {
       Task_OptionsEntry.encode({ key: key as any, value }, writer.uint32(258).fork()).join();
     });
+    if (message.runAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.runAt), writer.uint32(266).fork()).join();
+    }
     return writer;
   },
 
@@ -1493,6 +1504,14 @@ export const Task: MessageFns<Task> = {
             }
             continue;
           }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.runAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1642,6 +1661,11 @@ export const Task: MessageFns<Task> = {
           {},
         )
         : {},
+      runAt: isSet(object.runAt)
+        ? fromJsonTimestamp(object.runAt)
+        : isSet(object.run_at)
+        ? fromJsonTimestamp(object.run_at)
+        : undefined,
     };
   },
 
@@ -1749,6 +1773,9 @@ export const Task: MessageFns<Task> = {
         });
       }
     }
+    if (message.runAt !== undefined) {
+      obj.runAt = message.runAt.toISOString();
+    }
     return obj;
   },
 
@@ -1797,6 +1824,7 @@ export const Task: MessageFns<Task> = {
       },
       {},
     );
+    message.runAt = object.runAt ?? undefined;
     return message;
   },
 };
@@ -1901,6 +1929,7 @@ function createBaseCreateTaskRequest(): CreateTaskRequest {
     parentCorrelationId: undefined,
     idempotencyKey: undefined,
     options: {},
+    runAt: undefined,
   };
 }
 
@@ -1945,6 +1974,9 @@ export const CreateTaskRequest: MessageFns<CreateTaskRequest> = {
     globalThis.Object.entries(message.options).forEach(([key, value]: [string, string]) => {
       CreateTaskRequest_OptionsEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
     });
+    if (message.runAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.runAt), writer.uint32(114).fork()).join();
+    }
     return writer;
   },
 
@@ -2068,6 +2100,14 @@ export const CreateTaskRequest: MessageFns<CreateTaskRequest> = {
             }
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.runAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2124,6 +2164,11 @@ export const CreateTaskRequest: MessageFns<CreateTaskRequest> = {
           {},
         )
         : {},
+      runAt: isSet(object.runAt)
+        ? fromJsonTimestamp(object.runAt)
+        : isSet(object.run_at)
+        ? fromJsonTimestamp(object.run_at)
+        : undefined,
     };
   },
 
@@ -2174,6 +2219,9 @@ export const CreateTaskRequest: MessageFns<CreateTaskRequest> = {
         });
       }
     }
+    if (message.runAt !== undefined) {
+      obj.runAt = message.runAt.toISOString();
+    }
     return obj;
   },
 
@@ -2203,6 +2251,7 @@ export const CreateTaskRequest: MessageFns<CreateTaskRequest> = {
       },
       {},
     );
+    message.runAt = object.runAt ?? undefined;
     return message;
   },
 };
