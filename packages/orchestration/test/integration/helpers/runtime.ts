@@ -78,6 +78,7 @@ async function startOn(
   const config = testConfig(overrides);
   const sql = createSql(url, {
     max: options.poolMax ?? config.database.pool_max,
+    priorityAgingMs: config.engine.priority_aging_ms,
     circuitBreaker: circuitBreakerOptionsOf(config.database.circuit_breaker),
     ...(options.onStatement === undefined ? {} : { onStatement: options.onStatement }),
   });

@@ -46,12 +46,14 @@ function fieldsOf(run: () => unknown): string[] {
 }
 
 describe('Task', () => {
-  it.each([['fully populated', makeTask()], ...distinctVariants(makeTask()), ['minimal', makeMinimalTask()]])(
-    'round-trips every field over the wire (%s)',
-    (_, task) => {
-      expect(taskFromProto(wire(PbTask, taskToProto(task)))).toEqual(task);
-    },
-  );
+  it.each([
+    ['fully populated', makeTask()],
+    ...distinctVariants(makeTask()),
+    ['with a start time', makeTask({ state: 'pending', runAt: new Date('2030-01-02T03:04:05.678Z') })],
+    ['minimal', makeMinimalTask()],
+  ])('round-trips every field over the wire (%s)', (_, task) => {
+    expect(taskFromProto(wire(PbTask, taskToProto(task)))).toEqual(task);
+  });
 
   it('rejects a task without its request time', () => {
     const pb = { ...taskToProto(makeTask()), requestedAt: undefined };
@@ -68,6 +70,7 @@ describe('CreateTaskRequest', () => {
   it.each([
     ['fully populated', makeCreateTaskInput()],
     ...distinctVariants(makeCreateTaskInput({ priority: 7 })),
+    ['with a start time', makeCreateTaskInput({ runAt: new Date('2030-01-02T03:04:05.678Z') })],
     [
       'minimal',
       { namespace: 'n', name: 'x', version: '1', context: {}, initiator: 'i', sourceSystem: 's', reason: 'r' },

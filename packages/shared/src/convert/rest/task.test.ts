@@ -70,6 +70,7 @@ describe('resolve ↔ REST', () => {
 describe('task ↔ REST', () => {
   it.each([
     ['full', makeTask()],
+    ['delayed', makeTask({ state: 'pending', runAt: new Date('2030-01-02T03:04:05.678Z') })],
     ['minimal', minimalTask()],
   ])('round-trips a %s task through the schema', (_, task) => {
     const rest = TaskResponseSchema.parse(wire(taskToRest(task)));
@@ -166,6 +167,35 @@ describe('task ↔ REST', () => {
     const result = CreateTaskRequestSchema.safeParse({ ...createTaskInputToRest(makeCreateTaskInput()), options });
     expect(result.success).toBe(false);
     expect(result.error?.issues.every((i) => i.path[0] === 'options')).toBe(true);
+  });
+
+  it('carries run_at both ways and prefers it to requested_at', () => {
+    const runAt = new Date('2030-01-02T03:04:05.678Z');
+    const input = makeCreateTaskInput({ runAt });
+    const body = CreateTaskRequestSchema.parse(createTaskInputToRest(input));
+    expect(body.run_at).toBe('2030-01-02T03:04:05.678Z');
+    expect(createTaskInputFromRest(body)).toEqual(input);
+    const both = CreateTaskRequestSchema.parse({ ...body, requested_at: '2031-01-01T00:00:00' });
+    expect(createTaskInputFromRest(both).runAt).toEqual(runAt);
+    const bad = CreateTaskRequestSchema.safeParse({ ...body, run_at: '2030-01-02T03:04:05' });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['run_at']);
+  });
+
+  it("reads the reference's requested_at in the future as run_at (naive = UTC, or with an offset)", () => {
+    const input = makeCreateTaskInput();
+    const body = createTaskInputToRest(input);
+    const now = new Date('2030-01-01T00:00:00Z');
+    for (const [requestedAt, expected] of [
+      ['2030-05-01T10:00:00', '2030-05-01T10:00:00.000Z'],
+      ['2030-05-01T10:00', '2030-05-01T10:00:00.000Z'],
+      ['2030-05-01T10:00:00.123456', '2030-05-01T10:00:00.123Z'],
+      ['2030-05-01 10:00:00+02:00', '2030-05-01T08:00:00.000Z'],
+      ['2030-05-01T10:00:00-0130', '2030-05-01T11:30:00.000Z'],
+      ['2030-05-01T10:00:00+05', '2030-05-01T05:00:00.000Z'],
+    ] as const) {
+      const parsed = CreateTaskRequestSchema.parse({ ...body, requested_at: requestedAt });
+      expect(createTaskInputFromRest(parsed, now).runAt?.toISOString()).toBe(expected);
+    }
   });
 
   it("accepts the reference's requested_at (naive or with an offset) and ignores it", () => {
