@@ -78,6 +78,20 @@ describe.each(['rest', 'grpc'] as const)('tasker over %s', { timeout: 240_000 },
     }).catch((e: unknown) => e);
   };
 
+  it('creates a task with --run-at that waits pending for its start time, and refuses a malformed one', async () => {
+    const runAt = new Date(Date.now() + 3_600_000).toISOString();
+    const task = (await cli().json([...global(), ...CREATE, '--context', '{"invoice_id": 8}', '--run-at', runAt])) as {
+      task_uuid: string;
+      status: string;
+      run_at: string;
+      enqueued_steps: number;
+    };
+    expect([task.status, task.run_at, task.enqueued_steps]).toEqual(['pending', runAt, 0]);
+    await sdk.tasks.cancel(task.task_uuid, { reason: 'cli test' });
+    const bad = await cli().run([...global(), ...CREATE, '--context', '{"invoice_id": 8}', '--run-at', 'tomorrow']);
+    expect([bad.code, bad.stderr.includes('--run-at must be an ISO 8601 date-time')]).toEqual([2, true]);
+  });
+
   it('creates a task, fixes a failed step through the DLQ, resumes it and watches it complete', async () => {
     const task = (await cli().json([
       ...global(),

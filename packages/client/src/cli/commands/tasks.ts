@@ -54,6 +54,7 @@ interface CreateFlags {
   idempotencyKey?: string;
   correlationId?: string;
   options?: string;
+  runAt?: string;
   watch?: boolean;
 }
 
@@ -78,6 +79,16 @@ function taskOptions(json: string | undefined): Record<string, string> | undefin
   const bad = Object.keys(value).filter((k) => typeof value[k] !== 'string');
   if (bad.length > 0) throw new UsageError(`--options values must be strings (JSON-encode others): ${bad.join(', ')}`);
   return value as Record<string, string>;
+}
+
+/** `--run-at`: an ISO 8601 date-time with an offset (`Z` or `+02:00`), as REST's run_at. */
+function runAtOption(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const at = /(Z|[+-]\d{2}:\d{2})$/i.test(value) ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(at.getTime())) {
+    throw new UsageError(`--run-at must be an ISO 8601 date-time with an offset (2030-01-02T03:04:05Z): ${value}`);
+  }
+  return at;
 }
 
 function taskStates(values: string[] | undefined): TaskState[] | undefined {
@@ -106,11 +117,13 @@ export function registerTaskCommands(task: Command, ctx: CliContext): void {
     .option('--idempotency-key <key>', 'deduplication key (makes retries of the create safe)')
     .option('--correlation-id <uuid>', 'correlation id (generated when absent)')
     .option('--options <json>', 'request options stored with the task, as a JSON object of strings')
+    .option('--run-at <time>', 'delayed start: keep the task pending until this ISO 8601 time (with offset)')
     .option('--watch', 'follow the task live until it finishes; exit 0 only when it completes')
     .action(
       action<CreateFlags>(ctx, async ({ opts, cmd }) => {
         const context = (readJsonObject(opts.context, opts.contextFile, 'context') ?? {}) as JsonObject;
         const options = taskOptions(opts.options);
+        const runAt = runAtOption(opts.runAt);
         const input: CreateTaskInput = {
           namespace: opts.namespace,
           name: opts.name,
@@ -124,6 +137,7 @@ export function registerTaskCommands(task: Command, ctx: CliContext): void {
           ...(opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey }),
           ...(opts.correlationId === undefined ? {} : { correlationId: opts.correlationId }),
           ...(options === undefined ? {} : { options }),
+          ...(runAt === undefined ? {} : { runAt }),
         };
         const created = await ctx.clientFor(cmd).tasks.create(input);
         if (opts.watch !== true) return taskResult(rest.taskToRest(created));
