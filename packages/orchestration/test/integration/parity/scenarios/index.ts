@@ -5,6 +5,7 @@ import { AUTH_SCENARIOS } from './auth.js';
 import { BAD_INPUT_SCENARIOS } from './bad-inputs.js';
 import { CHECKPOINT_NOT_COMPARABLE, CHECKPOINT_SCENARIOS } from './checkpoints.js';
 import { COMPATIBILITY_NOT_COMPARABLE, COMPATIBILITY_SCENARIOS } from './compatibility.js';
+import { DELAYED_START_SCENARIOS } from './delayed-start.js';
 import { DYNAMIC_SCENARIOS } from './dynamic.js';
 import { EVENT_SCENARIOS } from './events.js';
 import { OPERATOR_SCENARIOS } from './operators.js';
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...BAD_INPUT_SCENARIOS,
   ...AUTH_SCENARIOS,
   ...ADMISSION_SCENARIOS,
+  ...DELAYED_START_SCENARIOS,
 ];
 
 /** Request properties only one transport can express, with the reason; listed in docs/parity.md. */
