@@ -58,8 +58,27 @@ describe("what the reference's clients send", () => {
     const res = await h.api('POST', '/v1/tasks', { json: linearTaskBody({ requested_at: '2020-01-01T00:00:00' }) });
     expect(res.status).toBe(201);
     expect(Date.parse(res.body.requested_at)).toBeGreaterThanOrEqual(before - 1000);
+    expect([res.body.status, res.body.run_at]).toEqual(['steps_in_process', null]);
     const bad = await h.api('POST', '/v1/tasks', { json: linearTaskBody({ requested_at: 'last tuesday' }) });
     expect([bad.status, fieldPaths(bad.body)]).toEqual([400, ['body.requested_at']]);
+  });
+
+  it('reads a requested_at in the future as run_at: the task waits pending for it', async () => {
+    const later = new Date(Date.now() + 3_600_000);
+    const naive = later.toISOString().slice(0, 19);
+    const res = await h.api('POST', '/v1/tasks', { json: linearTaskBody({ requested_at: naive }) });
+    expect([res.status, res.body.status, res.body.run_at, res.body.enqueued_steps]).toEqual([
+      201,
+      'pending',
+      `${naive}.000Z`,
+      0,
+    ]);
+    const tooFar = await h.api('POST', '/v1/tasks', { json: linearTaskBody({ run_at: '2999-01-01T00:00:00Z' }) });
+    expect([tooFar.status, tooFar.body.error.code, fieldPaths(tooFar.body)]).toEqual([
+      400,
+      'VALIDATION_FAILED',
+      ['run_at'],
+    ]);
   });
 
   it("requires initiator, source_system and reason, as the reference's JSON TaskRequest does (gRPC defaults them)", async () => {
