@@ -261,7 +261,6 @@ CREATE TABLE tasker.steps (
   CONSTRAINT steps_checkpoint_check CHECK (((checkpoint IS NULL) OR (jsonb_typeof(checkpoint) = 'object'::text))),
   CONSTRAINT steps_completed_at_check CHECK (((completed_at IS NOT NULL) = (state = ANY (ARRAY['complete'::text, 'cancelled'::text, 'resolved_manually'::text])))),
   CONSTRAINT steps_cycle_events_check CHECK ((((enqueue_event_id IS NULL) OR (state = ANY (ARRAY['enqueued'::text, 'in_progress'::text]))) AND ((claim_event_id IS NULL) OR (state = 'in_progress'::text)) AND ((enqueue_from IS NULL) OR (enqueue_event_id IS NOT NULL)))),
-  CONSTRAINT steps_dispatch_key_check CHECK (((state <> 'enqueued'::text) OR (dispatch_key IS NOT NULL))),
   CONSTRAINT steps_dispatch_requires_parents_check CHECK (((unsatisfied_parents = 0) OR (state = ANY (ARRAY['pending'::text, 'complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text])))),
   CONSTRAINT steps_enqueue_from_check CHECK ((enqueue_from = ANY (ARRAY['pending'::text, 'waiting_for_retry'::text]))),
   CONSTRAINT steps_enqueued_at_check CHECK (((state <> 'enqueued'::text) OR (enqueued_at IS NOT NULL))),

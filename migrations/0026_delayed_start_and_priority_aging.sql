@@ -36,15 +36,14 @@ BEGIN
   RETURN NEW;
 END $$;
 
--- Only rows that become enqueued (or are enqueued again with a new enqueued_at) run the function.
+-- Only rows that become enqueued (or are enqueued again with a new enqueued_at) run the function; an enqueued step
+-- has an enqueued_at (steps_enqueued_at_check), so it has a key.
 CREATE TRIGGER steps_dispatch_key_insert BEFORE INSERT ON tasker.steps
   FOR EACH ROW WHEN (NEW.state = 'enqueued') EXECUTE FUNCTION tasker.set_dispatch_key();
 CREATE TRIGGER steps_dispatch_key_update BEFORE UPDATE OF state, enqueued_at ON tasker.steps
   FOR EACH ROW WHEN (NEW.state = 'enqueued' AND (OLD.state <> 'enqueued' OR NEW.enqueued_at IS DISTINCT FROM OLD.enqueued_at
                                                OR OLD.dispatch_key IS NULL))
   EXECUTE FUNCTION tasker.set_dispatch_key();
-
-ALTER TABLE tasker.steps ADD CONSTRAINT steps_dispatch_key_check CHECK (state <> 'enqueued' OR dispatch_key IS NOT NULL);
 
 -- Same name, new order: the claim walks it per namespace.
 DROP INDEX tasker.steps_claim_idx;

@@ -454,7 +454,7 @@ describe('the hot path the schema is built for', () => {
           EXPLAIN (FORMAT JSON)
           SELECT step_uuid FROM tasker.steps
           WHERE state = 'enqueued' AND namespace = ${namespace}
-          ORDER BY priority DESC, enqueued_at, step_uuid
+          ORDER BY dispatch_key, step_uuid
           LIMIT 32 FOR UPDATE SKIP LOCKED`,
       );
     // The index both finds the namespace's rows and yields them in claim order: no sort, LIMIT stops early.
