@@ -31,6 +31,11 @@ const BUSY_RETRY_MS = 20;
 /** The sweeper compares with the database's clock: waking a little after the lapse never finds it not yet due. */
 const SWEEP_SLACK_MS = 10;
 
+interface DueBatch {
+  done: number;
+  nextDueAt: Date | null;
+}
+
 export interface BackgroundLoops {
   sweeper: Loop;
   promoter: Loop;
@@ -57,30 +62,32 @@ export function createBackgroundLoops(
     perNamespace: config.backpressure.namespaces,
   });
 
-  const promoter = createLoop({
-    name: 'retry_promoter',
-    intervalMs: null,
-    logger,
-    run: async () => {
-      const { promoted, nextDueAt } = await promoteDueRetries(sql, PROMOTE_BATCH);
-      if (promoted >= PROMOTE_BATCH) return 0;
-      if (nextDueAt === null) return undefined;
-      const wait = nextDueAt.getTime() - Date.now();
-      return wait <= 0 ? BUSY_RETRY_MS : wait;
-    },
+  /**
+   * A loop that sleeps until the earliest due time its batch call reports (a full batch runs again at once; a due
+   * row another transaction held, soon again).
+   */
+  const dueTimeLoop = (name: string, batch: number, call: (limit: number) => Promise<DueBatch>): Loop =>
+    createLoop({
+      name,
+      intervalMs: null,
+      logger,
+      run: async () => {
+        const { done, nextDueAt } = await call(batch);
+        if (done >= batch) return 0;
+        if (nextDueAt === null) return undefined;
+        const wait = nextDueAt.getTime() - Date.now();
+        return wait <= 0 ? BUSY_RETRY_MS : wait;
+      },
+    });
+
+  const promoter = dueTimeLoop('retry_promoter', PROMOTE_BATCH, async (limit) => {
+    const { promoted, nextDueAt } = await promoteDueRetries(sql, limit);
+    return { done: promoted, nextDueAt };
   });
 
-  const starter = createLoop({
-    name: 'task_starter',
-    intervalMs: null,
-    logger,
-    run: async () => {
-      const { started, nextDueAt } = await startDueTasks(sql, START_BATCH);
-      if (started >= START_BATCH) return 0;
-      if (nextDueAt === null) return undefined;
-      const wait = nextDueAt.getTime() - Date.now();
-      return wait <= 0 ? BUSY_RETRY_MS : wait;
-    },
+  const starter = dueTimeLoop('task_starter', START_BATCH, async (limit) => {
+    const { started, nextDueAt } = await startDueTasks(sql, limit);
+    return { done: started, nextDueAt };
   });
 
   const sweeper = createLoop({
