@@ -990,7 +990,7 @@ BEGIN
   FOR r IN
     SELECT t.task_uuid AS tid, t.namespace AS ns, t.name AS tname, t.state AS st,
            extract(epoch FROM now() - t.state_entered_at) / 60 AS in_state,
-           extract(epoch FROM now() - t.created_at) / 60 AS age,
+           extract(epoch FROM now() - greatest(t.created_at, coalesce(t.run_at, t.created_at))) / 60 AS age,
            lim.state_limit, lim.age_limit, lim.fails, lim.entry
     FROM tasker.tasks t
     JOIN tasker.templates tp ON tp.template_uuid = t.template_uuid
@@ -1003,7 +1003,7 @@ BEGIN
     ) lim
     WHERE t.state IN ('waiting_for_dependencies', 'waiting_for_retry', 'steps_in_process')
       AND (lim.fails OR lim.entry)
-      AND (t.created_at <= now() - lim.age_limit * interval '1 minute'
+      AND (greatest(t.created_at, coalesce(t.run_at, t.created_at)) <= now() - lim.age_limit * interval '1 minute'
            OR (t.state_entered_at <= now() - lim.state_limit * interval '1 minute'
                AND tasker.task_progress_at(t.task_uuid) <= now() - lim.state_limit * interval '1 minute'))
       AND NOT EXISTS (SELECT 1 FROM tasker.dlq_entries d

@@ -253,3 +253,128 @@ BEGIN
   SELECT min(t.run_at) INTO next_due_at FROM tasker.tasks t WHERE t.state = 'pending' AND t.run_at IS NOT NULL;
   RETURN NEXT;
 END $$;
+
+-- A delayed task's lifetime counts from its start (run_at), not from its creation: otherwise a task created to
+-- start later than its maximum lifetime would be closed as stale the moment it starts. Only the age changes.
+CREATE OR REPLACE FUNCTION tasker.detect_stale_tasks(p_limit integer, p_dry_run boolean, p_dependencies_minutes integer, p_retry_minutes integer, p_in_process_minutes integer, p_lifetime_hours integer)
+ RETURNS TABLE(task_uuid uuid, namespace text, name text, state text, minutes_in_state double precision, minutes_without_progress double precision, task_age_minutes double precision, threshold_minutes double precision, cause text, action text, moved boolean, entry_opened boolean, steps_stopped integer)
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  r record;
+  s tasker.steps;
+  v_progress timestamptz;
+  v_quiet double precision;
+  v_ids uuid[];
+  v_reason text;
+  v_error jsonb;
+  v_inserted integer;
+  c_running constant text[] := ARRAY['enqueued', 'in_progress', 'waiting_for_retry'];
+BEGIN
+  FOR r IN
+    SELECT t.task_uuid AS tid, t.namespace AS ns, t.name AS tname, t.state AS st,
+           extract(epoch FROM now() - t.state_entered_at) / 60 AS in_state,
+           extract(epoch FROM now() - greatest(t.created_at, coalesce(t.run_at, t.created_at))) / 60 AS age,
+           lim.state_limit, lim.age_limit, lim.fails, lim.entry
+    FROM tasker.tasks t
+    JOIN tasker.templates tp ON tp.template_uuid = t.template_uuid
+    CROSS JOIN LATERAL (
+      SELECT tasker.staleness_threshold_minutes(t.state, tp.definition, p_dependencies_minutes, p_retry_minutes,
+                                                p_in_process_minutes) AS state_limit,
+             tasker.task_max_lifetime_minutes(tp.definition, p_lifetime_hours) AS age_limit,
+             tasker.staleness_fails_task(tp.definition) AS fails,
+             tasker.staleness_opens_entry(tp.definition) AS entry
+    ) lim
+    WHERE t.state IN ('waiting_for_dependencies', 'waiting_for_retry', 'steps_in_process')
+      AND (lim.fails OR lim.entry)
+      AND (greatest(t.created_at, coalesce(t.run_at, t.created_at)) <= now() - lim.age_limit * interval '1 minute'
+           OR (t.state_entered_at <= now() - lim.state_limit * interval '1 minute'
+               AND tasker.task_progress_at(t.task_uuid) <= now() - lim.state_limit * interval '1 minute'))
+      AND NOT EXISTS (SELECT 1 FROM tasker.dlq_entries d
+                      WHERE d.task_uuid = t.task_uuid AND d.resolution_status = 'pending')
+    ORDER BY t.state_entered_at
+    LIMIT p_limit
+    FOR UPDATE OF t SKIP LOCKED
+  LOOP
+    v_ids := '{}';
+    IF r.fails AND NOT p_dry_run THEN
+      v_ids := ARRAY(SELECT x.step_uuid FROM tasker.steps x
+                     WHERE x.task_uuid = r.tid AND x.state = ANY (c_running)
+                     ORDER BY x.step_uuid FOR UPDATE SKIP LOCKED);
+      CONTINUE WHEN cardinality(v_ids) <> (SELECT count(*) FROM tasker.steps x
+                                           WHERE x.task_uuid = r.tid AND x.state = ANY (c_running));
+    END IF;
+    -- Measured again now that the task (and its running steps) are ours: a heartbeat or result that committed
+    -- since the candidates were read counts.
+    v_progress := tasker.task_progress_at(r.tid);
+    v_quiet := greatest(extract(epoch FROM now() - v_progress) / 60, 0);
+    CONTINUE WHEN v_quiet < r.state_limit AND r.age < r.age_limit;
+
+    task_uuid := r.tid;
+    namespace := r.ns;
+    name := r.tname;
+    state := r.st;
+    minutes_in_state := r.in_state;
+    minutes_without_progress := v_quiet;
+    task_age_minutes := r.age;
+    cause := CASE WHEN v_quiet >= r.state_limit THEN 'no_progress' ELSE 'max_lifetime' END;
+    threshold_minutes := CASE WHEN cause = 'no_progress' THEN r.state_limit ELSE r.age_limit END;
+    action := CASE WHEN r.fails AND r.entry THEN 'dlq' WHEN r.fails THEN 'error' ELSE 'entry_only' END;
+    moved := false;
+    entry_opened := false;
+    steps_stopped := 0;
+    IF NOT p_dry_run THEN
+      v_reason := CASE WHEN cause = 'no_progress'
+                    THEN format('no progress for %s min in %s (limit %s min)', round(v_quiet::numeric, 1), r.st, threshold_minutes)
+                    ELSE format('alive for %s min (limit %s min)', round(r.age::numeric, 1), threshold_minutes) END;
+      IF r.entry THEN
+        INSERT INTO tasker.dlq_entries (task_uuid, original_state, reason, task_snapshot)
+        VALUES (r.tid, r.st, 'staleness_timeout', tasker.task_snapshot(r.tid, jsonb_build_object('staleness', jsonb_build_object(
+                  'state', r.st, 'cause', cause, 'action', action, 'minutes_in_state', round(r.in_state::numeric, 2),
+                  'minutes_without_progress', round(v_quiet::numeric, 2), 'last_progress_at', v_progress,
+                  'task_age_minutes', round(r.age::numeric, 2), 'threshold_minutes', threshold_minutes,
+                  'detected_at', now()))))
+        ON CONFLICT (task_uuid) WHERE resolution_status = 'pending' DO NOTHING;
+        GET DIAGNOSTICS v_inserted = ROW_COUNT;
+        entry_opened := v_inserted > 0;
+        -- Entry only, and another replica opened it first: nothing left to do or report.
+        CONTINUE WHEN NOT r.fails AND NOT entry_opened;
+      END IF;
+      IF r.fails THEN
+        v_error := jsonb_build_object('message', 'stopped: the staleness detector closed the task (' || v_reason || ')',
+                                      'error_type', 'staleness_timeout', 'retryable', false, 'status_code', NULL);
+        FOR s IN SELECT * FROM tasker.steps x WHERE x.step_uuid = ANY (v_ids) ORDER BY x.step_uuid LOOP
+          IF s.state = 'in_progress' THEN
+            PERFORM tasker.record_attempt(s, 'cancelled', 'staleness_timeout', 'error', 'staleness_detector', NULL, v_error);
+          ELSE
+            PERFORM tasker.flush_enqueue_event(s);
+            PERFORM tasker.insert_step_transition(r.tid, s.step_uuid, s.state, 'error', 'staleness_timeout', s.attempts,
+                                                  'staleness_detector', v_reason);
+          END IF;
+        END LOOP;
+        UPDATE tasker.steps x SET state = 'error', last_error = v_error, last_failure_at = now(), lease_token = NULL,
+                                  lease_expires_at = NULL, leased_by = NULL, next_retry_at = NULL,
+                                  enqueue_event_id = NULL, enqueue_from = NULL, claim_event_id = NULL, updated_at = now()
+        WHERE x.step_uuid = ANY (v_ids);
+        -- Stopped batch workers run no more: their batches' holds follow (released ones wait for resume).
+        PERFORM tasker.refresh_batch_slots(r.tid, b.created_by_step_uuid, b.template_step)
+        FROM (SELECT DISTINCT x.created_by_step_uuid, x.template_step FROM tasker.steps x
+              WHERE x.step_uuid = ANY (v_ids) AND x.step_type = 'batch_worker') b;
+        steps_stopped := cardinality(v_ids);
+        -- The task's own transition last: a watcher's stream ends at it, after every step event.
+        PERFORM tasker.insert_task_transition(r.tid, r.st, 'error', 'staleness_timeout', 'staleness_detector', v_reason,
+                  jsonb_build_object('cause', cause, 'threshold_minutes', threshold_minutes, 'steps_stopped', steps_stopped,
+                                     'dlq_entry', entry_opened));
+        -- Every step that could run was stopped: none is active or backing off any more.
+        UPDATE tasker.tasks x SET state = 'error', state_entered_at = now(), completed_at = now(), updated_at = now(),
+                                  steps_error = x.steps_error + x.steps_active + x.steps_waiting_for_retry,
+                                  steps_active = 0, steps_waiting_for_retry = 0
+        WHERE x.task_uuid = r.tid;
+        PERFORM tasker.notify_task_event(r.tid);
+        moved := true;
+      END IF;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+END $function$;

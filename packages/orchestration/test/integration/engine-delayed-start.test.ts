@@ -15,6 +15,7 @@ import {
   waitForTaskState,
   type TestRuntime,
 } from './helpers/runtime.js';
+import { detectStaleTasks } from '../../src/repositories/staleness.js';
 
 let a: TestRuntime;
 let b: TestRuntime;
@@ -150,6 +151,34 @@ describe('delayed start', () => {
     const task = await a.services.tasks.create(TEST_PRINCIPAL, input({ runAt: new Date(Date.now() - 3_600_000) }));
     expect(task.state).toBe('steps_in_process');
     expect(task.runAt?.getTime()).toBe(task.createdAt.getTime());
+  });
+
+  it('counts the lifetime of a delayed task from its start, not its creation', async () => {
+    const runAt = new Date(Date.now() + 200);
+    const task = await a.services.tasks.create(TEST_PRINCIPAL, input({ runAt }));
+    await waitStarted(task.taskUuid, 5000);
+    // As if it had been created two days before it started: a lifetime of one day counted from creation has run
+    // out, one counted from the start has not.
+    await a.sql`UPDATE tasker.tasks SET created_at = created_at - interval '2 days' WHERE task_uuid = ${task.taskUuid}`;
+    const stale = await detectStaleTasks(a.sql, {
+      limit: 100,
+      dryRun: true,
+      dependenciesMinutes: 60,
+      retryMinutes: 60,
+      inProcessMinutes: 60,
+      lifetimeHours: 24,
+    });
+    expect(stale.filter((r) => r.taskUuid === task.taskUuid)).toEqual([]);
+    await a.sql`UPDATE tasker.tasks SET run_at = run_at - interval '2 days' WHERE task_uuid = ${task.taskUuid}`;
+    const late = await detectStaleTasks(a.sql, {
+      limit: 100,
+      dryRun: true,
+      dependenciesMinutes: 60,
+      retryMinutes: 60,
+      inProcessMinutes: 60,
+      lifetimeHours: 24,
+    });
+    expect(late.filter((r) => r.taskUuid === task.taskUuid).map((r) => r.cause)).toEqual(['max_lifetime']);
   });
 
   it('refuses a start time beyond engine.max_start_delay_days, naming run_at', async () => {
