@@ -23,9 +23,10 @@ import { migrate, pendingMigrations, readMigrations, type Migration } from './db
 import { createBackgroundLoops, type BackgroundLoops } from './engine/background.js';
 import { createClaimWaiters, type ClaimWaiters } from './engine/claim-waiters.js';
 import { silentLogger, type EngineLogger } from './engine/logger.js';
-import type { LoopStatus } from './engine/loop.js';
+import type { Loop, LoopStatus } from './engine/loop.js';
 import type { EngineMetrics } from './engine/metrics.js';
 import { createNotificationHub, type NotificationHub } from './engine/notification-hub.js';
+import { createScheduler } from './engine/scheduler.js';
 import { createResultSchemaEnforcer, type ResultSchemaEnforcer } from './engine/result-schemas.js';
 import { createTaskWatchRegistry, type TaskWatchRegistry } from './engine/task-watch-registry.js';
 import { createTemplateCache, type TemplateCache } from './engine/template-cache.js';
@@ -42,6 +43,7 @@ import { createApiKeyService, ensureDevApiKey } from './services/api-keys.js';
 import { createConfigService } from './services/config.js';
 import { createDlqService } from './services/dlq-investigations.js';
 import { createHealthService, type HealthController } from './services/health.js';
+import { createScheduleService } from './services/schedules.js';
 import { createStepService } from './services/steps.js';
 import { createTaskEventService } from './services/task-events.js';
 import { createTaskService } from './services/tasks.js';
@@ -179,7 +181,12 @@ function createServices(
   sql: Sql,
   options: RuntimeOptions,
   engine: Engine,
-  lifecycle: { health: HealthController; isStopped: () => boolean; shutdown: AbortSignal },
+  lifecycle: {
+    health: HealthController;
+    isStopped: () => boolean;
+    shutdown: AbortSignal;
+    wakeScheduler: (at: Date) => void;
+  },
 ): Services {
   const { config } = options;
   const { cache, resultSchemas, loops } = engine;
@@ -236,6 +243,7 @@ function createServices(
     dlq: createDlqService({ sql, config }),
     analytics: createAnalyticsService({ sql, config, ...(options.poolStats ? { poolStats: options.poolStats } : {}) }),
     apiKeys: createApiKeyService({ sql }),
+    schedules: createScheduleService({ sql, cache, onNextFireAt: lifecycle.wakeScheduler }),
   };
 }
 
@@ -250,14 +258,27 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const engine = createEngine(sql, config, logger, options.metrics);
   const { hub, waiters, loops, watches } = engine;
   const templatesStatus: LoopStatus = { running: false, lastRunAt: null, lastError: null };
-  const health = createHealth(sql, options, engine, () =>
-    config.templates.dir !== null ? { templates_dir: templatesStatus } : {},
-  );
+  let scheduler: Loop | null = null;
+  const health = createHealth(sql, options, engine, () => ({
+    ...(config.templates.dir !== null ? { templates_dir: templatesStatus } : {}),
+    ...(scheduler !== null ? { scheduler: scheduler.status() } : {}),
+  }));
   const services = createServices(sql, options, engine, {
     health,
     isStopped: () => stopped,
     shutdown: shutdown.signal,
+    wakeScheduler: (at) => scheduler?.wake(at),
   });
+  if (config.schedules.enabled) {
+    scheduler = createScheduler({
+      sql,
+      tasks: services.tasks,
+      logger,
+      misfireGraceMs: config.schedules.misfire_grace_ms,
+      pollIntervalMs: config.schedules.poll_interval_ms,
+    });
+  }
+  const allLoops = (): Loop[] => [...Object.values(loops.all()), ...(scheduler === null ? [] : [scheduler])];
 
   return {
     services,
@@ -276,7 +297,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         templatesStatus.lastError =
           result.failed.length === 0 ? null : result.failed.map((f) => `${f.file}: ${f.error}`).join('; ');
       }
-      for (const loop of Object.values(loops.all())) loop.start();
+      for (const loop of allLoops()) loop.start();
       watches.loop.start();
       await health.start();
       health.setOperationalState('normal');
@@ -288,7 +309,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         stopped = true;
         shutdown.abort();
         waiters.stop();
-        await Promise.all([...Object.values(loops.all()), watches.loop].map((loop) => loop.stop()));
+        await Promise.all([...allLoops(), watches.loop].map((loop) => loop.stop()));
         await watches.clear();
         await hub.stop();
         health.stop();

@@ -179,6 +179,11 @@ export const ConfigInputSchema = z.strictObject({
       dry_run: z.boolean(),
     }),
   }),
+  schedules: z.strictObject({
+    enabled: z.boolean(),
+    misfire_grace_ms: nonNegative,
+    poll_interval_ms: millis,
+  }),
   templates: z.strictObject({ dir: path.nullable(), cache_ttl_ms: nonNegative }),
   dynamic: z.strictObject({
     max_steps_per_decision: count.max(1000),

@@ -7,6 +7,7 @@ export * from './domain/step.js';
 export * from './domain/checkpoint.js';
 export * from './domain/template.js';
 export * from './domain/dlq.js';
+export * from './domain/schedule.js';
 export * from './domain/events.js';
 export * from './domain/worker.js';
 export * from './domain/summary.js';

@@ -27,6 +27,7 @@ import {
   listTasks,
   resolveTask,
   resumeTask,
+  type Db,
   type NewTask,
 } from '../repositories/tasks.js';
 import { assertUuid, scopeOf, taskNotFound, templateNotFound } from './access.js';
@@ -118,34 +119,61 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     return resolved;
   }
 
+  /** Scope, the service's own input rules and admission; the backpressure state on success. */
+  function admit(principal: Principal, input: CreateTaskInput): CreatedTask['backpressure'] {
+    if (!canAccessNamespace(principal, input.namespace))
+      throw templateNotFound(input.namespace, input.name, input.version);
+    const problems = checkCreateInput(input, deps.maxStartDelayDays ?? 366);
+    if (problems.length > 0) throw validationError(problems);
+    return admitTask(deps.backpressure, input.namespace);
+  }
+
+  /** One create_task call; the identity and template foreign-key violations become AppErrors. */
+  async function insertResolved(db: Db, input: CreateTaskInput, resolved: ResolvedTemplate): Promise<Task> {
+    const task = buildNewTask(input, resolved);
+    try {
+      const created = await insertTask(db, task, resolved.steps);
+      if (created.state === 'pending' && created.runAt !== null) deps.onStartScheduled?.(created.runAt);
+      return created;
+    } catch (err) {
+      if (isUniqueViolation(err, CONSTRAINTS.taskIdentityHash)) {
+        // Inside a caller's transaction the lookup would fail too (the transaction is aborted).
+        const existing = db === sql ? await findTaskUuidByIdentityHash(sql, task.identityHash) : undefined;
+        throw new AppError('ALREADY_EXISTS', 'A task with the same identity already exists', {
+          details: existing === undefined ? {} : { task_uuid: existing },
+        });
+      }
+      if (isForeignKeyViolation(err, CONSTRAINTS.taskTemplate)) {
+        throw templateNotFound(input.namespace, input.name, input.version);
+      }
+      throw err;
+    }
+  }
+
   const service: TaskService = {
     async createWithAdmission(principal, input): Promise<CreatedTask> {
-      if (!canAccessNamespace(principal, input.namespace))
-        throw templateNotFound(input.namespace, input.name, input.version);
-      const problems = checkCreateInput(input, deps.maxStartDelayDays ?? 366);
-      if (problems.length > 0) throw validationError(problems);
-      const backpressure = admitTask(deps.backpressure, input.namespace);
+      const backpressure = admit(principal, input);
       let resolved = await resolveTemplate(input);
       for (let attempt = 1; ; attempt += 1) {
-        const task = buildNewTask(input, resolved);
         try {
-          const created = await insertTask(sql, task, resolved.steps);
-          if (created.state === 'pending' && created.runAt !== null) deps.onStartScheduled?.(created.runAt);
-          return { task: created, backpressure };
+          return { task: await insertResolved(sql, input, resolved), backpressure };
         } catch (err) {
-          if (isUniqueViolation(err, CONSTRAINTS.taskIdentityHash)) {
-            const existing = await findTaskUuidByIdentityHash(sql, task.identityHash);
-            throw new AppError('ALREADY_EXISTS', 'A task with the same identity already exists', {
-              details: existing === undefined ? {} : { task_uuid: existing },
-            });
-          }
-          if (isForeignKeyViolation(err, CONSTRAINTS.taskTemplate)) {
-            throw templateNotFound(input.namespace, input.name, input.version);
-          }
           if (!isStaleTemplateError(err) || attempt >= 2) throw err;
           cache.invalidate(input.namespace, input.name, input.version);
           resolved = await resolveTemplate(input);
         }
+      }
+    },
+
+    async createInTransaction(tx, principal, input) {
+      admit(principal, input);
+      const resolved = await resolveTemplate(input);
+      try {
+        return await insertResolved(tx, input, resolved);
+      } catch (err) {
+        // The transaction is lost; the next attempt resolves the template afresh.
+        if (isStaleTemplateError(err)) cache.invalidate(input.namespace, input.name, input.version);
+        throw err;
       }
     },
 

@@ -22,6 +22,12 @@ import type {
   LeaseState,
   Page,
   RegisterWorkerInput,
+  Schedule,
+  ScheduleCreateInput,
+  ScheduleFiring,
+  ScheduleFiringListQuery,
+  ScheduleListQuery,
+  ScheduleUpdateInput,
   ReleaseLeasesInput,
   ReportResultsInput,
   ReportResultsOutput,
@@ -46,12 +52,18 @@ import type {
 import type { PerformanceMetrics, BottleneckAnalysis } from '@tasker/shared';
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from '@tasker/shared';
 import type { Principal } from '@tasker/shared/permissions';
+import type { Db } from '../repositories/tasks.js';
 
 export interface TaskService {
   /** One transaction: template, input schema, identity, task + steps + edges + transitions + first enqueue. */
   create(principal: Principal, input: CreateTaskInput): Promise<Task>;
   /** `create`, with the admission state of the task's namespace it was created under (what transports answer). */
   createWithAdmission(principal: Principal, input: CreateTaskInput): Promise<CreatedTask>;
+  /**
+   * `create` inside the caller's transaction `tx` (the scheduler's firing): same rules, admission included. A
+   * stale template cache entry is dropped and the error rethrown; the caller retries with a new transaction.
+   */
+  createInTransaction(tx: Db, principal: Principal, input: CreateTaskInput): Promise<Task>;
   get(principal: Principal, taskUuid: string): Promise<Task>;
   getWithSteps(principal: Principal, taskUuid: string): Promise<TaskWithSteps>;
   list(principal: Principal, query: TaskListQuery): Promise<Page<Task>>;
@@ -165,6 +177,24 @@ export interface ApiKeyService {
   revoke(principal: Principal, keyUuid: string): Promise<ApiKey>;
 }
 
+export interface ScheduleService {
+  /** VALIDATION_FAILED naming the field for a bad trigger or policy; NOT_FOUND for an unknown template. */
+  create(principal: Principal, input: ScheduleCreateInput): Promise<Schedule>;
+  /** Oldest first. */
+  list(principal: Principal, query: ScheduleListQuery): Promise<Schedule[]>;
+  get(principal: Principal, scheduleUuid: string): Promise<Schedule>;
+  /** Only the given fields change; a trigger change recomputes next_fire_at from now. */
+  update(principal: Principal, scheduleUuid: string, input: ScheduleUpdateInput): Promise<Schedule>;
+  /** No tick fires while paused (next_fire_at null); idempotent. */
+  pause(principal: Principal, scheduleUuid: string): Promise<Schedule>;
+  /** Continues with the first tick after now (ticks while paused are not caught up); idempotent. */
+  resume(principal: Principal, scheduleUuid: string): Promise<Schedule>;
+  /** The schedule and its firings; the tasks it created stay. */
+  delete(principal: Principal, scheduleUuid: string): Promise<void>;
+  /** Newest tick first, each with the task it created (if any). */
+  listFirings(principal: Principal, scheduleUuid: string, query: ScheduleFiringListQuery): Promise<ScheduleFiring[]>;
+}
+
 /** Everything the transports are handed. Optional members arrive with their issues. */
 export interface Services {
   tasks: TaskService;
@@ -177,4 +207,5 @@ export interface Services {
   dlq?: DlqService;
   analytics?: AnalyticsService;
   apiKeys: ApiKeyService;
+  schedules?: ScheduleService;
 }

@@ -62,6 +62,10 @@ export const TEXT_LIMITS = Object.freeze({
   apiKeyDescription: LABEL,
   /** One grant of an API key: a permission or `<resource>:*`. */
   apiKeyPermission: { min: 1, max: 100 },
+  /** A schedule's cron expression (5 or 6 fields, checked by the service). */
+  cronExpression: { min: 1, max: 255 },
+  /** An IANA time zone name (checked by the service). */
+  timeZone: { min: 1, max: 64 },
 } as const satisfies Record<string, LengthRule>);
 
 /** Integer ranges, with the default a transport fills in for an absent field. */
@@ -81,6 +85,10 @@ export const INT_LIMITS = Object.freeze({
   eventCursor: { min: 0, max: Number.MAX_SAFE_INTEGER },
   /** A checkpoint's `items_processed`. */
   checkpointItems: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  /** A schedule's fixed interval in seconds (1 s to 366 days). */
+  scheduleIntervalSeconds: { min: 1, max: 366 * 24 * 3600 },
+  /** Most missed ticks a `run_all` schedule catches up on. */
+  scheduleCatchUpCap: { min: 1, max: 10_000, default: 100 },
 } as const satisfies Record<string, IntRule>);
 
 /** Paging of list requests. */
@@ -96,6 +104,9 @@ export const PAGE_LIMITS = Object.freeze({
   dlqOffset: { min: 0, max: 1_000_000_000, default: 0 },
   /** DLQ investigation queue and staleness monitoring. */
   dlqQueueLimit: { min: 1, max: 1000, default: 100 },
+  /** Schedule lists and a schedule's firings on both transports. */
+  scheduleLimit: { min: 1, max: 1000, default: 50 },
+  scheduleOffset: { min: 0, max: 1_000_000_000, default: 0 },
 } as const satisfies Record<string, IntRule>);
 
 /** Most items of a list field. */
