@@ -14,7 +14,7 @@
 //   buffer_one   firing recorded as buffered (one at most; a later tick while one waits is skipped) and its task
 //                created once the previous task finishes
 import { ALL_PERMISSIONS_PRINCIPAL, type Principal } from '@tasker/shared/permissions';
-import type { CreateTaskInput } from '@tasker/shared';
+import type { CreateTaskInput, Task } from '@tasker/shared';
 import type { Sql, TransactionSql } from 'postgres';
 import { AppError } from '@tasker/shared/errors';
 import { isStaleTemplateError } from '../repositories/errors.js';
@@ -28,7 +28,6 @@ import {
   type ScheduleRow,
 } from '../repositories/schedules.js';
 import type { Db } from '../repositories/tasks.js';
-import type { TaskService } from '../services/types.js';
 import type { EngineLogger } from './logger.js';
 import { createLoop, type Loop } from './loop.js';
 import { dueTicks, fireTimesOf } from './schedule-times.js';
@@ -39,7 +38,8 @@ const TICKS_PER_RUN = 50;
 
 export interface SchedulerOptions {
   sql: Sql;
-  tasks: Pick<TaskService, 'createInTransaction'>;
+  /** The tasks service's createInTransaction: the API's create path inside the firing's transaction. */
+  tasks: { createInTransaction(tx: Db, principal: Principal, input: CreateTaskInput): Promise<Task> };
   logger: EngineLogger;
   misfireGraceMs: number;
   pollIntervalMs: number;

@@ -6,6 +6,7 @@ import { AnalyticsServiceDefinition } from '@tasker/shared/gen/tasker/v1/analyti
 import { AuthServiceDefinition } from '@tasker/shared/gen/tasker/v1/auth';
 import { ConfigServiceDefinition } from '@tasker/shared/gen/tasker/v1/config';
 import { DlqServiceDefinition } from '@tasker/shared/gen/tasker/v1/dlq';
+import { ScheduleServiceDefinition } from '@tasker/shared/gen/tasker/v1/schedules';
 import { HealthServiceDefinition } from '@tasker/shared/gen/tasker/v1/health';
 import { StepServiceDefinition } from '@tasker/shared/gen/tasker/v1/steps';
 import { TaskServiceDefinition } from '@tasker/shared/gen/tasker/v1/tasks';
@@ -28,6 +29,7 @@ export const SERVED_DEFINITIONS = [
   TemplateServiceDefinition,
   AnalyticsServiceDefinition,
   DlqServiceDefinition,
+  ScheduleServiceDefinition,
   HealthServiceDefinition,
   ConfigServiceDefinition,
   WorkerServiceDefinition,
@@ -73,6 +75,14 @@ export const GRPC_METHOD_PERMISSIONS = {
   '/tasker.v1.DlqService/GetStats': 'dlq:stats',
   '/tasker.v1.DlqService/GetInvestigationQueue': 'dlq:read',
   '/tasker.v1.DlqService/GetStalenessMonitoring': 'dlq:read',
+  '/tasker.v1.ScheduleService/CreateSchedule': 'schedules:create',
+  '/tasker.v1.ScheduleService/ListSchedules': 'schedules:read',
+  '/tasker.v1.ScheduleService/GetSchedule': 'schedules:read',
+  '/tasker.v1.ScheduleService/UpdateSchedule': 'schedules:update',
+  '/tasker.v1.ScheduleService/PauseSchedule': 'schedules:update',
+  '/tasker.v1.ScheduleService/ResumeSchedule': 'schedules:update',
+  '/tasker.v1.ScheduleService/DeleteSchedule': 'schedules:delete',
+  '/tasker.v1.ScheduleService/ListScheduleFirings': 'schedules:read',
   '/tasker.v1.HealthService/CheckHealth': 'public',
   '/tasker.v1.HealthService/CheckLiveness': 'public',
   '/tasker.v1.HealthService/CheckReadiness': 'public',

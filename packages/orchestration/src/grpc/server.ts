@@ -9,6 +9,7 @@ import { AnalyticsServiceDefinition } from '@tasker/shared/gen/tasker/v1/analyti
 import { AuthServiceDefinition } from '@tasker/shared/gen/tasker/v1/auth';
 import { ConfigServiceDefinition } from '@tasker/shared/gen/tasker/v1/config';
 import { DlqServiceDefinition } from '@tasker/shared/gen/tasker/v1/dlq';
+import { ScheduleServiceDefinition } from '@tasker/shared/gen/tasker/v1/schedules';
 import { HealthServiceDefinition } from '@tasker/shared/gen/tasker/v1/health';
 import { StepServiceDefinition } from '@tasker/shared/gen/tasker/v1/steps';
 import { TaskServiceDefinition } from '@tasker/shared/gen/tasker/v1/tasks';
@@ -25,6 +26,7 @@ import { createAnalyticsHandlers } from './handlers/analytics.js';
 import { createAuthHandlers } from './handlers/auth.js';
 import { createConfigHandlers } from './handlers/config.js';
 import { createDlqHandlers } from './handlers/dlq.js';
+import { createScheduleHandlers } from './handlers/schedules.js';
 import { createHealthHandlers } from './handlers/health.js';
 import { createStepHandlers } from './handlers/steps.js';
 import { createTaskHandlers } from './handlers/tasks.js';
@@ -89,10 +91,12 @@ export function createGrpcServer(services: Services, config: Config, opts: GrpcS
   add(TemplateServiceDefinition, (d) => server.add(guardDefinition(d), createTemplateHandlers(services.templates)));
   // Optional services are registered only when the runtime has them: reflection and health then show
   // their absence, and calls get UNIMPLEMENTED instead of a stand-in.
-  const { analytics, dlq } = services;
+  const { analytics, dlq, schedules } = services;
   if (analytics !== undefined)
     add(AnalyticsServiceDefinition, (d) => server.add(guardDefinition(d), createAnalyticsHandlers(analytics)));
   if (dlq !== undefined) add(DlqServiceDefinition, (d) => server.add(guardDefinition(d), createDlqHandlers(dlq)));
+  if (schedules !== undefined)
+    add(ScheduleServiceDefinition, (d) => server.add(guardDefinition(d), createScheduleHandlers(schedules)));
   add(HealthServiceDefinition, (d) => server.add(guardDefinition(d), createHealthHandlers(services.health)));
   add(ConfigServiceDefinition, (d) => server.add(guardDefinition(d), createConfigHandlers(services.config)));
   add(WorkerServiceDefinition, (d) => server.add(guardDefinition(d), createWorkerHandlers(services)));

@@ -30,6 +30,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerConfigRoutes } from './routes/config.js';
 import type { RouteDeps } from './routes/deps.js';
 import { registerDlqRoutes } from './routes/dlq.js';
+import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerStepRoutes } from './routes/steps.js';
 import { registerTaskEventRoutes } from './routes/task-events.js';
@@ -176,6 +177,7 @@ export async function buildRestApp(
   registerConfigRoutes(zapp, deps);
   registerAuthRoutes(zapp, deps);
   if (services.dlq !== undefined) registerDlqRoutes(zapp, services.dlq);
+  if (services.schedules !== undefined) registerScheduleRoutes(zapp, services.schedules);
   if (services.analytics !== undefined) registerAnalyticsRoutes(zapp, services.analytics);
   if (opts.metrics !== undefined) registerMetrics(app, opts.metrics);
   return app;

@@ -17,6 +17,7 @@ const SERVICE_NAMES = [
   'dlq',
   'analytics',
   'apiKeys',
+  'schedules',
 ] as const;
 
 /** Services whose every method throws UNAVAILABLE: enough to register (and document) every route. */

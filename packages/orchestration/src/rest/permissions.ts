@@ -44,6 +44,15 @@ export const REST_ROUTE_PERMISSIONS = {
   'GET /v1/dlq/investigation-queue': 'dlq:read',
   'GET /v1/dlq/staleness': 'dlq:read',
 
+  'POST /v1/schedules': 'schedules:create',
+  'GET /v1/schedules': 'schedules:read',
+  'GET /v1/schedules/:schedule_uuid': 'schedules:read',
+  'PATCH /v1/schedules/:schedule_uuid': 'schedules:update',
+  'POST /v1/schedules/:schedule_uuid/pause': 'schedules:update',
+  'POST /v1/schedules/:schedule_uuid/resume': 'schedules:update',
+  'DELETE /v1/schedules/:schedule_uuid': 'schedules:delete',
+  'GET /v1/schedules/:schedule_uuid/firings': 'schedules:read',
+
   'GET /v1/analytics/performance': 'system:analytics_read',
   'GET /v1/analytics/bottlenecks': 'system:analytics_read',
 

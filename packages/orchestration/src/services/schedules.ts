@@ -274,8 +274,9 @@ export function createScheduleService({ sql, cache, onNextFireAt }: ScheduleServ
     },
 
     async delete(principal, scheduleUuid) {
-      await service.get(principal, scheduleUuid);
+      const schedule = await service.get(principal, scheduleUuid);
       await deleteSchedule(sql, scheduleUuid);
+      return schedule;
     },
 
     async listFirings(principal, scheduleUuid, query) {

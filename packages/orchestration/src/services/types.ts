@@ -189,8 +189,8 @@ export interface ScheduleService {
   pause(principal: Principal, scheduleUuid: string): Promise<Schedule>;
   /** Continues with the first tick after now (ticks while paused are not caught up); idempotent. */
   resume(principal: Principal, scheduleUuid: string): Promise<Schedule>;
-  /** The schedule and its firings; the tasks it created stay. */
-  delete(principal: Principal, scheduleUuid: string): Promise<void>;
+  /** Deletes the schedule and its firings (the tasks it created stay); returns it as it was. */
+  delete(principal: Principal, scheduleUuid: string): Promise<Schedule>;
   /** Newest tick first, each with the task it created (if any). */
   listFirings(principal: Principal, scheduleUuid: string, query: ScheduleFiringListQuery): Promise<ScheduleFiring[]>;
 }

@@ -5,6 +5,7 @@ import { ERROR_CODE_TRAILER, RETRY_AFTER_TRAILER, errorCodeFromGrpc, type ErrorC
 import { AnalyticsServiceDefinition } from '@tasker/shared/gen/tasker/v1/analytics';
 import { ConfigServiceDefinition } from '@tasker/shared/gen/tasker/v1/config';
 import { DlqServiceDefinition } from '@tasker/shared/gen/tasker/v1/dlq';
+import { ScheduleServiceDefinition } from '@tasker/shared/gen/tasker/v1/schedules';
 import { HealthServiceDefinition } from '@tasker/shared/gen/tasker/v1/health';
 import { StepServiceDefinition } from '@tasker/shared/gen/tasker/v1/steps';
 import { TaskServiceDefinition } from '@tasker/shared/gen/tasker/v1/tasks';
@@ -87,6 +88,7 @@ export function createTaskerClients(address: string, options: TaskerClientOption
     templates: factory.create(TemplateServiceDefinition, channel, defaults),
     analytics: factory.create(AnalyticsServiceDefinition, channel, defaults),
     dlq: factory.create(DlqServiceDefinition, channel, defaults),
+    schedules: factory.create(ScheduleServiceDefinition, channel, defaults),
     health: factory.create(HealthServiceDefinition, channel, defaults),
     config: factory.create(ConfigServiceDefinition, channel, defaults),
     workers: factory.create(WorkerServiceDefinition, channel, defaults),

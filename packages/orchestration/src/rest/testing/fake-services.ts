@@ -15,6 +15,7 @@ const SERVICE_NAMES = [
   'dlq',
   'analytics',
   'apiKeys',
+  'schedules',
 ] as const;
 
 export function makeFakeServices(overrides: ServiceOverrides = {}): Services {

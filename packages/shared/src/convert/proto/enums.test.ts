@@ -1,3 +1,9 @@
+import * as schedules from '../../gen/tasker/v1/schedules.js';
+import {
+  SCHEDULE_CATCH_UP_POLICIES,
+  SCHEDULE_FIRING_OUTCOMES,
+  SCHEDULE_OVERLAP_POLICIES,
+} from '../../domain/schedule.js';
 import { describe, expect, it } from 'vitest';
 import { DLQ_REASONS, DLQ_RESOLUTION_STATUSES, STALENESS_HEALTH_STATUSES } from '../../domain/dlq.js';
 import { EXPANSION_OUTCOME_TYPES, TASK_EVENT_TYPES } from '../../domain/events.js';
@@ -27,6 +33,33 @@ interface EnumCase {
 
 const c = (x: EnumCase) => x;
 const CASES: EnumCase[] = [
+  c({
+    name: 'ScheduleOverlapPolicy',
+    pb: schedules.ScheduleOverlapPolicy,
+    domain: SCHEDULE_OVERLAP_POLICIES,
+    toMap: e.SCHEDULE_OVERLAP_POLICY_ENUM.toProto,
+    fromMap: e.SCHEDULE_OVERLAP_POLICY_ENUM.fromProto,
+    encode: e.scheduleOverlapPolicyToProto,
+    decode: e.scheduleOverlapPolicyFromProto,
+  }),
+  c({
+    name: 'ScheduleCatchUpPolicy',
+    pb: schedules.ScheduleCatchUpPolicy,
+    domain: SCHEDULE_CATCH_UP_POLICIES,
+    toMap: e.SCHEDULE_CATCH_UP_POLICY_ENUM.toProto,
+    fromMap: e.SCHEDULE_CATCH_UP_POLICY_ENUM.fromProto,
+    encode: e.scheduleCatchUpPolicyToProto,
+    decode: e.scheduleCatchUpPolicyFromProto,
+  }),
+  c({
+    name: 'ScheduleFiringOutcome',
+    pb: schedules.ScheduleFiringOutcome,
+    domain: SCHEDULE_FIRING_OUTCOMES,
+    toMap: e.SCHEDULE_FIRING_OUTCOME_ENUM.toProto,
+    fromMap: e.SCHEDULE_FIRING_OUTCOME_ENUM.fromProto,
+    encode: e.scheduleFiringOutcomeToProto,
+    decode: e.scheduleFiringOutcomeFromProto,
+  }),
   c({
     name: 'TaskState',
     pb: common.TaskState,

@@ -4,6 +4,7 @@
 // field.
 import type { DlqReason, DlqResolutionStatus, StalenessHealthStatus } from '../../domain/dlq.js';
 import type { ExpansionOutcomeType, TaskEventType } from '../../domain/events.js';
+import type { ScheduleCatchUpPolicy, ScheduleFiringOutcome, ScheduleOverlapPolicy } from '../../domain/schedule.js';
 import type { StepState, TaskState } from '../../domain/states.js';
 import type { StepManualActionType } from '../../domain/step.js';
 import type {
@@ -30,6 +31,11 @@ import {
   TaskState as PbTaskState,
 } from '../../gen/tasker/v1/common.js';
 import { StalenessHealthStatus as PbStalenessHealthStatus } from '../../gen/tasker/v1/dlq.js';
+import {
+  ScheduleCatchUpPolicy as PbScheduleCatchUpPolicy,
+  ScheduleFiringOutcome as PbScheduleFiringOutcome,
+  ScheduleOverlapPolicy as PbScheduleOverlapPolicy,
+} from '../../gen/tasker/v1/schedules.js';
 import { StepManualActionType as PbStepManualActionType } from '../../gen/tasker/v1/steps.js';
 import {
   ExecutionStatus as PbExecutionStatus,
@@ -244,3 +250,28 @@ export const STALENESS_ACTION_ENUM = protoEnum('StalenessAction', PbStalenessAct
   none: PbStalenessAction.STALENESS_ACTION_NONE,
 } as const satisfies Record<StalenessAction, PbStalenessAction>);
 export const { encode: stalenessActionToProto, decode: stalenessActionFromProto } = STALENESS_ACTION_ENUM;
+
+export const SCHEDULE_OVERLAP_POLICY_ENUM = protoEnum('ScheduleOverlapPolicy', PbScheduleOverlapPolicy, {
+  allow: PbScheduleOverlapPolicy.SCHEDULE_OVERLAP_POLICY_ALLOW,
+  skip: PbScheduleOverlapPolicy.SCHEDULE_OVERLAP_POLICY_SKIP,
+  buffer_one: PbScheduleOverlapPolicy.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
+} as const satisfies Record<ScheduleOverlapPolicy, PbScheduleOverlapPolicy>);
+export const { encode: scheduleOverlapPolicyToProto, decode: scheduleOverlapPolicyFromProto } =
+  SCHEDULE_OVERLAP_POLICY_ENUM;
+
+export const SCHEDULE_CATCH_UP_POLICY_ENUM = protoEnum('ScheduleCatchUpPolicy', PbScheduleCatchUpPolicy, {
+  skip_missed: PbScheduleCatchUpPolicy.SCHEDULE_CATCH_UP_POLICY_SKIP_MISSED,
+  run_once: PbScheduleCatchUpPolicy.SCHEDULE_CATCH_UP_POLICY_RUN_ONCE,
+  run_all: PbScheduleCatchUpPolicy.SCHEDULE_CATCH_UP_POLICY_RUN_ALL,
+} as const satisfies Record<ScheduleCatchUpPolicy, PbScheduleCatchUpPolicy>);
+export const { encode: scheduleCatchUpPolicyToProto, decode: scheduleCatchUpPolicyFromProto } =
+  SCHEDULE_CATCH_UP_POLICY_ENUM;
+
+export const SCHEDULE_FIRING_OUTCOME_ENUM = protoEnum('ScheduleFiringOutcome', PbScheduleFiringOutcome, {
+  created: PbScheduleFiringOutcome.SCHEDULE_FIRING_OUTCOME_CREATED,
+  skipped: PbScheduleFiringOutcome.SCHEDULE_FIRING_OUTCOME_SKIPPED,
+  buffered: PbScheduleFiringOutcome.SCHEDULE_FIRING_OUTCOME_BUFFERED,
+  failed: PbScheduleFiringOutcome.SCHEDULE_FIRING_OUTCOME_FAILED,
+} as const satisfies Record<ScheduleFiringOutcome, PbScheduleFiringOutcome>);
+export const { encode: scheduleFiringOutcomeToProto, decode: scheduleFiringOutcomeFromProto } =
+  SCHEDULE_FIRING_OUTCOME_ENUM;

@@ -11,3 +11,4 @@ export * from './analytics.js';
 export * from './health.js';
 export * from './config.js';
 export * from './auth.js';
+export * from './schedule.js';
