@@ -63,6 +63,17 @@ export const OPERATIONS = {
   'dlq.stats': 'idempotent',
   'dlq.investigationQueue': 'idempotent',
   'dlq.staleness': 'idempotent',
+  // A repeat after a lost answer would create a second schedule.
+  'schedules.create': 'once',
+  'schedules.list': 'idempotent',
+  'schedules.get': 'idempotent',
+  // Sets absolute values.
+  'schedules.update': 'idempotent',
+  'schedules.pause': 'idempotent',
+  'schedules.resume': 'idempotent',
+  // A repeat finds nothing (NOT_FOUND) rather than deleting twice.
+  'schedules.delete': 'once',
+  'schedules.firings': 'idempotent',
   'analytics.performance': 'idempotent',
   'analytics.bottlenecks': 'idempotent',
   'health.live': 'idempotent',

@@ -12,6 +12,12 @@ import type {
   DlqListQuery,
   DlqStats,
   DlqUpdateInput,
+  Schedule,
+  ScheduleCreateInput,
+  ScheduleFiring,
+  ScheduleFiringListQuery,
+  ScheduleListQuery,
+  ScheduleUpdateInput,
   FailStepInput,
   HealthReport,
   HeartbeatInput,
@@ -152,6 +158,22 @@ export interface ApiKeysApi {
   revoke(keyUuid: string): Promise<ApiKey>;
 }
 
+/** Schedules: recurring task creation. Permissions `schedules:create|read|update|delete`. */
+export interface SchedulesApi {
+  /** Never retried by the SDK (a repeat after a lost answer would create a second schedule). */
+  create(input: ScheduleCreateInput): Promise<Schedule>;
+  /** Oldest first; limit 50, offset 0 by default. */
+  list(query?: Partial<ScheduleListQuery>): Promise<Schedule[]>;
+  get(scheduleUuid: string): Promise<Schedule>;
+  update(scheduleUuid: string, input: ScheduleUpdateInput): Promise<Schedule>;
+  pause(scheduleUuid: string): Promise<Schedule>;
+  resume(scheduleUuid: string): Promise<Schedule>;
+  /** Returns the schedule as it was; the tasks it created stay. */
+  delete(scheduleUuid: string): Promise<Schedule>;
+  /** Newest tick first, with the task each created; limit 50, offset 0 by default. */
+  firings(scheduleUuid: string, query?: Partial<ScheduleFiringListQuery>): Promise<ScheduleFiring[]>;
+}
+
 /** A connected client. Call `close()` to release channels. */
 export interface TaskerClient {
   readonly transport: Transport;
@@ -160,6 +182,7 @@ export interface TaskerClient {
   readonly templates: TemplatesApi;
   readonly workers: WorkersApi;
   readonly dlq: DlqApi;
+  readonly schedules: SchedulesApi;
   readonly analytics: AnalyticsApi;
   readonly health: HealthApi;
   readonly config: ConfigApi;

@@ -4,6 +4,7 @@ import { TaskerError } from '../errors.js';
 import { registerApiKeyCommands } from './commands/api-keys.js';
 import { registerAuthCommands } from './commands/auth.js';
 import { registerDlqCommands } from './commands/dlq.js';
+import { registerScheduleCommands } from './commands/schedules.js';
 import { registerStepCommands } from './commands/steps.js';
 import { registerAnalyticsCommands, registerSystemCommands, registerWorkerCommands } from './commands/system.js';
 import { registerTaskCommands } from './commands/tasks.js';
@@ -50,6 +51,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerStepCommands(task, ctx);
   registerTemplateCommands(group('template', 'Task templates: list, show, validate, register'), ctx);
   registerDlqCommands(group('dlq', 'Dead letter queue: investigate stuck and failed tasks'), ctx);
+  registerScheduleCommands(group('schedule', 'Schedules: recurring tasks on a cron expression or an interval'), ctx);
   registerAnalyticsCommands(group('analytics', 'Performance and bottleneck analysis'), ctx);
   registerWorkerCommands(group('worker', 'Registered workers'), ctx);
   registerSystemCommands(program, ctx);

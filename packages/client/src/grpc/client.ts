@@ -286,6 +286,61 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
       ),
   };
 
+  const schedules: TaskerClient['schedules'] = {
+    create: (input) =>
+      call(
+        'schedules.create',
+        (s, o) => s.schedules.createSchedule(pb.scheduleCreateInputToProto(input), o),
+        (r) => pb.scheduleFromProto(r.schedule),
+      ),
+    list: (query = {}) =>
+      call(
+        'schedules.list',
+        (s, o) => s.schedules.listSchedules(pb.scheduleListQueryToProto({ limit: 50, offset: 0, ...query }), o),
+        (r) => r.schedules.map((x) => pb.scheduleFromProto(x)),
+      ),
+    get: (scheduleUuid) =>
+      call(
+        'schedules.get',
+        (s, o) => s.schedules.getSchedule({ scheduleUuid }, o),
+        (r) => pb.scheduleFromProto(r.schedule),
+      ),
+    update: (scheduleUuid, input) =>
+      call(
+        'schedules.update',
+        (s, o) => s.schedules.updateSchedule(pb.scheduleUpdateToProto({ scheduleUuid, input }), o),
+        (r) => pb.scheduleFromProto(r.schedule),
+      ),
+    pause: (scheduleUuid) =>
+      call(
+        'schedules.pause',
+        (s, o) => s.schedules.pauseSchedule({ scheduleUuid }, o),
+        (r) => pb.scheduleFromProto(r.schedule),
+      ),
+    resume: (scheduleUuid) =>
+      call(
+        'schedules.resume',
+        (s, o) => s.schedules.resumeSchedule({ scheduleUuid }, o),
+        (r) => pb.scheduleFromProto(r.schedule),
+      ),
+    delete: (scheduleUuid) =>
+      call(
+        'schedules.delete',
+        (s, o) => s.schedules.deleteSchedule({ scheduleUuid }, o),
+        (r) => pb.scheduleFromProto(r.schedule),
+      ),
+    firings: (scheduleUuid, query = {}) =>
+      call(
+        'schedules.firings',
+        (s, o) =>
+          s.schedules.listScheduleFirings(
+            pb.scheduleFiringsQueryToProto({ scheduleUuid, query: { limit: 50, offset: 0, ...query } }),
+            o,
+          ),
+        (r) => r.firings.map((f) => pb.scheduleFiringFromProto(f)),
+      ),
+  };
+
   const dlq: TaskerClient['dlq'] = {
     async list(query = {}) {
       const q = { limit: 50, offset: 0, ...query };
@@ -394,6 +449,7 @@ export function createGrpcClient(options: ResolvedOptions): TaskerClient {
     templates,
     workers,
     dlq,
+    schedules,
     apiKeys,
     analytics,
     health,

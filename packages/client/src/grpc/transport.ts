@@ -4,6 +4,7 @@ import { AnalyticsServiceDefinition } from '@tasker/shared/gen/tasker/v1/analyti
 import { ConfigServiceDefinition } from '@tasker/shared/gen/tasker/v1/config';
 import { AuthServiceDefinition } from '@tasker/shared/gen/tasker/v1/auth';
 import { DlqServiceDefinition } from '@tasker/shared/gen/tasker/v1/dlq';
+import { ScheduleServiceDefinition } from '@tasker/shared/gen/tasker/v1/schedules';
 import { HealthServiceDefinition } from '@tasker/shared/gen/tasker/v1/health';
 import { StepServiceDefinition } from '@tasker/shared/gen/tasker/v1/steps';
 import { TaskServiceDefinition } from '@tasker/shared/gen/tasker/v1/tasks';
@@ -31,6 +32,7 @@ export interface GrpcServices {
   templates: Client<typeof TemplateServiceDefinition>;
   workers: Client<typeof WorkerServiceDefinition>;
   dlq: Client<typeof DlqServiceDefinition>;
+  schedules: Client<typeof ScheduleServiceDefinition>;
   analytics: Client<typeof AnalyticsServiceDefinition>;
   health: Client<typeof HealthServiceDefinition>;
   config: Client<typeof ConfigServiceDefinition>;
@@ -78,6 +80,7 @@ export class GrpcTransport {
           templates: createClient(TemplateServiceDefinition, channel),
           workers: createClient(WorkerServiceDefinition, channel),
           dlq: createClient(DlqServiceDefinition, channel),
+          schedules: createClient(ScheduleServiceDefinition, channel),
           analytics: createClient(AnalyticsServiceDefinition, channel),
           health: createClient(HealthServiceDefinition, channel),
           config: createClient(ConfigServiceDefinition, channel),

@@ -320,6 +320,62 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
     },
   };
 
+  const schedulePath = (uuid: string, tail = ''): string => `/v1/schedules/${seg(uuid)}${tail}`;
+  const schedules: TaskerClient['schedules'] = {
+    async create(input) {
+      const body = rest.scheduleCreateInputToRest(input);
+      return rest.scheduleFromRest(
+        await call('schedules.create', schemas.ScheduleSchema, { method: 'POST', path: '/v1/schedules', body }),
+      );
+    },
+    async list(query = {}) {
+      const params = rest.scheduleListQueryToRest({ limit: 50, offset: 0, ...query });
+      return (
+        await call('schedules.list', schemas.ScheduleListResponseSchema, {
+          method: 'GET',
+          path: '/v1/schedules',
+          query: params,
+        })
+      ).map(rest.scheduleFromRest);
+    },
+    async get(uuid) {
+      return rest.scheduleFromRest(
+        await call('schedules.get', schemas.ScheduleSchema, { method: 'GET', path: schedulePath(uuid) }),
+      );
+    },
+    async update(uuid, input) {
+      const body = rest.scheduleUpdateInputToRest(input);
+      return rest.scheduleFromRest(
+        await call('schedules.update', schemas.ScheduleSchema, { method: 'PATCH', path: schedulePath(uuid), body }),
+      );
+    },
+    async pause(uuid) {
+      return rest.scheduleFromRest(
+        await call('schedules.pause', schemas.ScheduleSchema, { method: 'POST', path: schedulePath(uuid, '/pause') }),
+      );
+    },
+    async resume(uuid) {
+      return rest.scheduleFromRest(
+        await call('schedules.resume', schemas.ScheduleSchema, { method: 'POST', path: schedulePath(uuid, '/resume') }),
+      );
+    },
+    async delete(uuid) {
+      return rest.scheduleFromRest(
+        await call('schedules.delete', schemas.ScheduleSchema, { method: 'DELETE', path: schedulePath(uuid) }),
+      );
+    },
+    async firings(uuid, query = {}) {
+      const q = { limit: 50, offset: 0, ...query };
+      return (
+        await call('schedules.firings', schemas.ScheduleFiringListResponseSchema, {
+          method: 'GET',
+          path: schedulePath(uuid, '/firings'),
+          query: { limit: String(q.limit), offset: String(q.offset) },
+        })
+      ).map(rest.scheduleFiringFromRest);
+    },
+  };
+
   const dlq: TaskerClient['dlq'] = {
     async list(query = {}) {
       const params = rest.dlqListQueryToRest({ limit: 50, offset: 0, ...query });
@@ -439,6 +495,7 @@ export function createRestClient(options: ResolvedOptions): TaskerClient {
     templates,
     workers,
     dlq,
+    schedules,
     apiKeys,
     analytics,
     health,
