@@ -10,6 +10,7 @@ import { DYNAMIC_SCENARIOS } from './dynamic.js';
 import { EVENT_SCENARIOS } from './events.js';
 import { OPERATOR_SCENARIOS } from './operators.js';
 import { RESULT_SCHEMA_SCENARIOS } from './result-schema.js';
+import { SCHEDULE_SCENARIOS } from './schedules.js';
 import { STEP_SCENARIOS } from './steps.js';
 import { SYSTEM_SCENARIOS } from './system.js';
 import { TASK_SCENARIOS } from './tasks.js';
@@ -32,6 +33,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...AUTH_SCENARIOS,
   ...ADMISSION_SCENARIOS,
   ...DELAYED_START_SCENARIOS,
+  ...SCHEDULE_SCENARIOS,
 ];
 
 /** Request properties only one transport can express, with the reason; listed in docs/parity.md. */
