@@ -6,6 +6,7 @@ import type { BackpressureStatus, CreatedTask } from '../domain/backpressure.js'
 import type { DlqEntry, DlqInvestigationItem, DlqStats, StalenessItem } from '../domain/dlq.js';
 import type { ExpansionEventType, TaskExpansion, TaskStatusEvent } from '../domain/events.js';
 import type { HealthReport } from '../domain/health.js';
+import type { Schedule, ScheduleFiring } from '../domain/schedule.js';
 import { STEP_STATES, TASK_STATES, type StepState, type TaskState } from '../domain/states.js';
 import type { CheckpointStepInput, StepCheckpoint } from '../domain/checkpoint.js';
 import type { Step, StepAudit } from '../domain/step.js';
@@ -666,4 +667,40 @@ export function makeBackpressureStatus(overrides: Partial<BackpressureStatus> = 
 
 export function makeCreatedTask(overrides: Partial<CreatedTask> = {}): CreatedTask {
   return { task: makeTask(), backpressure: makeBackpressureStatus(), ...overrides };
+}
+
+export function makeSchedule(overrides: Partial<Schedule> = {}): Schedule {
+  return {
+    scheduleUuid: makeUuid(),
+    namespace: 'billing',
+    name: 'invoice_settlement',
+    version: '1.0.0',
+    context: { invoice_id: 7, nested: { ok: true } },
+    cronExpression: '0 9 * * 1-5',
+    timeZone: 'Europe/Berlin',
+    intervalSeconds: null,
+    overlapPolicy: 'buffer_one',
+    catchUpPolicy: 'run_all',
+    catchUpCap: 12,
+    paused: false,
+    nextFireAt: makeDate(3),
+    lastFireAt: makeDate(2),
+    createdBy: 'alice',
+    updatedBy: 'bob',
+    createdAt: makeDate(1),
+    updatedAt: makeDate(2),
+    ...overrides,
+  };
+}
+
+export function makeScheduleFiring(overrides: Partial<ScheduleFiring> = {}): ScheduleFiring {
+  return {
+    scheduleUuid: makeUuid(),
+    fireAt: makeDate(2),
+    outcome: 'created',
+    taskUuid: makeUuid(),
+    error: null,
+    createdAt: makeDate(2),
+    ...overrides,
+  };
 }
