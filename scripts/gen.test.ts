@@ -19,6 +19,7 @@ const expectedServices = [
   'tasker.v1.ConfigService',
   'tasker.v1.DlqService',
   'tasker.v1.HealthService',
+  'tasker.v1.ScheduleService',
   'tasker.v1.StepService',
   'tasker.v1.TaskService',
   'tasker.v1.TemplateService',

@@ -275,8 +275,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       tasks: services.tasks,
       logger,
       misfireGraceMs: config.schedules.misfire_grace_ms,
-      pollIntervalMs: config.schedules.poll_interval_ms,
     });
+    loops.attachScheduler(scheduler);
   }
   const allLoops = (): Loop[] => [...Object.values(loops.all()), ...(scheduler === null ? [] : [scheduler])];
 

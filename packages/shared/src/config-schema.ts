@@ -182,7 +182,6 @@ export const ConfigInputSchema = z.strictObject({
   schedules: z.strictObject({
     enabled: z.boolean(),
     misfire_grace_ms: nonNegative,
-    poll_interval_ms: millis,
   }),
   templates: z.strictObject({ dir: path.nullable(), cache_ttl_ms: nonNegative }),
   dynamic: z.strictObject({

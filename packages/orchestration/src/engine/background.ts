@@ -11,6 +11,9 @@
 //                   lifecycle says (DLQ entry and/or error, stopping their steps), or only reported (dry run)
 //   worker_unavailable  every dlq.worker_unavailable.interval_ms (when enabled): tasks waiting in a namespace
 //                   no live worker serves → DLQ entry worker_unavailable (task unchanged); closed when it clears
+//   scheduler       (engine/scheduler.ts) sleeps until the next tick it knows of; the pulse wakes it for the
+//                   earliest next_fire_at of any schedule (one created on another replica) and while a firing
+//                   is buffered
 // An idle replica therefore costs one pulse per interval, plus one staleness run per staleness interval and one worker_unavailable run per its interval.
 import type { Config } from '@tasker/shared/config';
 import type { Sql } from 'postgres';
@@ -46,6 +49,8 @@ export interface BackgroundLoops {
   queueDepths: QueueDepths;
   /** One pulse: reads the deadlines and queue depths and wakes the loops that have work before the next one. */
   pulse(): Promise<void>;
+  /** The scheduler (built after the services it creates tasks with): woken by the pulse for its next tick. */
+  attachScheduler(loop: Loop): void;
   all(): Record<string, Loop>;
 }
 
@@ -174,6 +179,8 @@ export function createBackgroundLoops(
     if (at !== null && at.getTime() <= horizon) loop.wake(at);
   };
 
+  let scheduler: Loop | null = null;
+
   return {
     sweeper,
     promoter,
@@ -189,6 +196,10 @@ export function createBackgroundLoops(
       wakeBefore(sweeper, pulse.nextLeaseExpiry && new Date(pulse.nextLeaseExpiry.getTime() + SWEEP_SLACK_MS), horizon);
       wakeBefore(promoter, pulse.nextRetryAt, horizon);
       wakeBefore(starter, pulse.nextRunAt, horizon);
+      if (scheduler !== null) wakeBefore(scheduler, pulse.nextScheduleAt, horizon);
+    },
+    attachScheduler(loop) {
+      scheduler = loop;
     },
     all() {
       const loops: Record<string, Loop> = {

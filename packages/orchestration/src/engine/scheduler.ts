@@ -1,8 +1,9 @@
 // The scheduler loop: turns due schedule ticks into tasks. Safe on every replica at once: each run claims one due
 // schedule with FOR UPDATE SKIP LOCKED and handles one tick in one transaction (insert the firing, create the task
 // through the tasks service, advance next_fire_at), so replicas share the due schedules and a tick, keyed by
-// (schedule_uuid, fire_at), creates its task exactly once. It sleeps until the earliest next_fire_at, at most
-// schedules.poll_interval_ms (a schedule created on another replica), or while a firing is buffered.
+// (schedule_uuid, fire_at), creates its task exactly once. It sleeps until the earliest next_fire_at; the engine
+// pulse wakes it for a schedule created or resumed on another replica and while a firing is buffered, so an idle
+// replica pays nothing beyond the pulse.
 //
 // A tick later than schedules.misfire_grace_ms is missed (the replicas were down); the catch-up policy decides:
 //   skip_missed  no task; next_fire_at moves to the first tick within the grace (or the future)
@@ -35,6 +36,8 @@ import { triggerOf } from './schedule-trigger.js';
 
 /** Ticks handled per run before the loop yields (it runs again at once while there is more). */
 const TICKS_PER_RUN = 50;
+/** Shortest sleep between runs that found nothing due (the next tick may be a moment away by the DB's clock). */
+const BUSY_WAIT_MS = 20;
 
 export interface SchedulerOptions {
   sql: Sql;
@@ -42,14 +45,13 @@ export interface SchedulerOptions {
   tasks: { createInTransaction(tx: Db, principal: Principal, input: CreateTaskInput): Promise<Task> };
   logger: EngineLogger;
   misfireGraceMs: number;
-  pollIntervalMs: number;
 }
 
 /** What one transaction did to a schedule. */
 type TickResult = 'none' | 'handled';
 
 export function createScheduler(options: SchedulerOptions): Loop {
-  const { sql, tasks, logger, misfireGraceMs, pollIntervalMs } = options;
+  const { sql, tasks, logger, misfireGraceMs } = options;
 
   const handleOne = (): Promise<TickResult> =>
     sql.begin(async (tx) => {
@@ -144,21 +146,23 @@ export function createScheduler(options: SchedulerOptions): Loop {
 
   return createLoop({
     name: 'scheduler',
-    intervalMs: pollIntervalMs,
+    intervalMs: null,
     logger,
     run: async () => {
       for (let i = 0; i < TICKS_PER_RUN; i += 1) {
-        if ((await handleOne()) === 'none') return untilNextWork(sql, pollIntervalMs);
+        if ((await handleOne()) === 'none') return untilNextTick(sql);
       }
       return 0;
     },
   });
 }
 
-async function untilNextWork(sql: Sql, pollIntervalMs: number): Promise<number> {
+/** The delay to the earliest next_fire_at; undefined (sleep until woken) when there is none. */
+async function untilNextTick(sql: Sql): Promise<number | undefined> {
   const next = await findNextScheduleWork(sql);
-  if (next.nextFireAt === null) return pollIntervalMs;
-  return Math.max(0, Math.min(pollIntervalMs, next.nextFireAt.getTime() - Date.now()));
+  if (next.nextFireAt === null) return undefined;
+  // At least a little: a buffered firing whose previous task is unfinished must not spin the loop.
+  return Math.max(BUSY_WAIT_MS, next.nextFireAt.getTime() - Date.now());
 }
 
 /** Tasks a schedule creates are the scheduler's, in the schedule's namespace only. */

@@ -14,6 +14,8 @@ export interface EnginePulse {
   nextRunAt: Date | null;
   /** Unclaimed ready steps by namespace (namespaces with none are absent). */
   queueDepth: Record<string, number>;
+  /** Earliest next_fire_at of an unpaused schedule; now while one holds a buffered firing (schedules_due_idx). */
+  nextScheduleAt: Date | null;
 }
 
 export async function readEnginePulse(sql: Db): Promise<EnginePulse> {
@@ -23,6 +25,7 @@ export async function readEnginePulse(sql: Db): Promise<EnginePulse> {
       next_retry_at: Date | null;
       next_run_at: Date | null;
       queue_depth: Record<string, number>;
+      next_schedule_at: Date | null;
     }[]
   >`
     SELECT
@@ -30,11 +33,14 @@ export async function readEnginePulse(sql: Db): Promise<EnginePulse> {
       (SELECT min(next_retry_at) FROM tasker.steps WHERE state = 'waiting_for_retry') AS next_retry_at,
       (SELECT min(run_at) FROM tasker.tasks WHERE state = 'pending') AS next_run_at,
       (SELECT coalesce(jsonb_object_agg(q.namespace, q.n), '{}'::jsonb)
-         FROM (SELECT namespace, count(*)::int AS n FROM tasker.steps WHERE state = 'enqueued' GROUP BY namespace) q) AS queue_depth`;
+         FROM (SELECT namespace, count(*)::int AS n FROM tasker.steps WHERE state = 'enqueued' GROUP BY namespace) q) AS queue_depth,
+      (SELECT min(least(next_fire_at, CASE WHEN buffered_fire_at IS NOT NULL THEN now() END))
+         FROM tasker.schedules WHERE NOT paused) AS next_schedule_at`;
   return {
     nextLeaseExpiry: row?.next_lease_expiry ?? null,
     nextRetryAt: row?.next_retry_at ?? null,
     nextRunAt: row?.next_run_at ?? null,
     queueDepth: row?.queue_depth ?? {},
+    nextScheduleAt: row?.next_schedule_at ?? null,
   };
 }

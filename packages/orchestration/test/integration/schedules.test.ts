@@ -13,7 +13,7 @@ import {
 } from './helpers/runtime.js';
 
 const TEMPLATE = { namespace: 'billing', name: 'invoice_settlement', version: '1.0.0' } as const;
-const REPLICA = { schedules: { misfire_grace_ms: 2000, poll_interval_ms: 200 } };
+const REPLICA = { schedules: { misfire_grace_ms: 2000 }, engine: { pulse_interval_ms: 200 } };
 
 let base: TestRuntime;
 let replicas: TestRuntime[] = [];
@@ -29,7 +29,7 @@ async function stopReplicas(): Promise<void> {
 
 beforeAll(async () => {
   // The database owner runs no scheduler: only the two replicas do, and they can be stopped together.
-  base = await startTestRuntime({ schedules: { enabled: false, misfire_grace_ms: 2000, poll_interval_ms: 200 } });
+  base = await startTestRuntime({ schedules: { enabled: false, misfire_grace_ms: 2000 } });
   await registerFixtureTemplate(base.services, 'linear');
   await startReplicas();
 });

@@ -144,18 +144,25 @@ export function scheduleCreateInputFromProto(req: PbCreateScheduleRequest): Sche
   return input;
 }
 
-export function scheduleCreateInputToProto(i: ScheduleCreateInput): PbCreateScheduleRequest {
+/** The trigger and policy fields of a create or update request. */
+function triggerToProto(i: ScheduleUpdateInput) {
   return {
-    namespace: i.namespace,
-    name: i.name,
-    version: i.version,
-    context: i.context,
     cronExpression: i.cronExpression,
     timeZone: i.timeZone,
     intervalSeconds: i.intervalSeconds,
     overlapPolicy: i.overlapPolicy === undefined ? undefined : scheduleOverlapPolicyToProto(i.overlapPolicy),
     catchUpPolicy: i.catchUpPolicy === undefined ? undefined : scheduleCatchUpPolicyToProto(i.catchUpPolicy),
     catchUpCap: i.catchUpCap,
+  };
+}
+
+export function scheduleCreateInputToProto(i: ScheduleCreateInput): PbCreateScheduleRequest {
+  return {
+    namespace: i.namespace,
+    name: i.name,
+    version: i.version,
+    context: i.context,
+    ...triggerToProto(i),
     paused: i.paused,
   };
 }
@@ -179,17 +186,7 @@ export function scheduleUpdateFromProto(req: PbUpdateScheduleRequest): ScheduleU
 
 export function scheduleUpdateToProto(c: ScheduleUpdateCommand): PbUpdateScheduleRequest {
   const i = c.input;
-  return {
-    scheduleUuid: c.scheduleUuid,
-    version: i.version,
-    context: i.context,
-    cronExpression: i.cronExpression,
-    timeZone: i.timeZone,
-    intervalSeconds: i.intervalSeconds,
-    overlapPolicy: i.overlapPolicy === undefined ? undefined : scheduleOverlapPolicyToProto(i.overlapPolicy),
-    catchUpPolicy: i.catchUpPolicy === undefined ? undefined : scheduleCatchUpPolicyToProto(i.catchUpPolicy),
-    catchUpCap: i.catchUpCap,
-  };
+  return { scheduleUuid: c.scheduleUuid, version: i.version, context: i.context, ...triggerToProto(i) };
 }
 
 function pageFromProto(v: RequestValidator, req: { limit?: number | undefined; offset?: number | undefined }) {

@@ -88,18 +88,39 @@ export function scheduleFiringFromRest(r: ScheduleFiringResponse): ScheduleFirin
   };
 }
 
-export function scheduleCreateInputFromRest(b: ScheduleCreateRequest): ScheduleCreateInput {
+type TriggerInput = Omit<ScheduleUpdateInput, 'version' | 'context'>;
+type TriggerBody = Omit<ScheduleUpdateRequest, 'version' | 'context'>;
+
+/** The trigger and policy fields, which create and update share. */
+function triggerFromRest(b: TriggerBody): TriggerInput {
   return {
-    namespace: b.namespace,
-    name: b.name,
-    version: b.version,
-    ...definedEntry('context', b.context),
     ...definedEntry('cronExpression', b.cron_expression),
     ...definedEntry('timeZone', b.time_zone),
     ...definedEntry('intervalSeconds', b.interval_seconds),
     ...definedEntry('overlapPolicy', b.overlap_policy),
     ...definedEntry('catchUpPolicy', b.catch_up_policy),
     ...definedEntry('catchUpCap', b.catch_up_cap),
+  };
+}
+
+function triggerToRest(i: TriggerInput): TriggerBody {
+  return {
+    ...definedEntry('cron_expression', i.cronExpression),
+    ...definedEntry('time_zone', i.timeZone),
+    ...definedEntry('interval_seconds', i.intervalSeconds),
+    ...definedEntry('overlap_policy', i.overlapPolicy),
+    ...definedEntry('catch_up_policy', i.catchUpPolicy),
+    ...definedEntry('catch_up_cap', i.catchUpCap),
+  };
+}
+
+export function scheduleCreateInputFromRest(b: ScheduleCreateRequest): ScheduleCreateInput {
+  return {
+    namespace: b.namespace,
+    name: b.name,
+    version: b.version,
+    ...definedEntry('context', b.context),
+    ...triggerFromRest(b),
     ...definedEntry('paused', b.paused),
   };
 }
@@ -110,40 +131,17 @@ export function scheduleCreateInputToRest(i: ScheduleCreateInput): ScheduleCreat
     name: i.name,
     version: i.version,
     ...definedEntry('context', i.context),
-    ...definedEntry('cron_expression', i.cronExpression),
-    ...definedEntry('time_zone', i.timeZone),
-    ...definedEntry('interval_seconds', i.intervalSeconds),
-    ...definedEntry('overlap_policy', i.overlapPolicy),
-    ...definedEntry('catch_up_policy', i.catchUpPolicy),
-    ...definedEntry('catch_up_cap', i.catchUpCap),
+    ...triggerToRest(i),
     ...definedEntry('paused', i.paused),
   };
 }
 
 export function scheduleUpdateInputFromRest(b: ScheduleUpdateRequest): ScheduleUpdateInput {
-  return {
-    ...definedEntry('version', b.version),
-    ...definedEntry('context', b.context),
-    ...definedEntry('cronExpression', b.cron_expression),
-    ...definedEntry('timeZone', b.time_zone),
-    ...definedEntry('intervalSeconds', b.interval_seconds),
-    ...definedEntry('overlapPolicy', b.overlap_policy),
-    ...definedEntry('catchUpPolicy', b.catch_up_policy),
-    ...definedEntry('catchUpCap', b.catch_up_cap),
-  };
+  return { ...definedEntry('version', b.version), ...definedEntry('context', b.context), ...triggerFromRest(b) };
 }
 
 export function scheduleUpdateInputToRest(i: ScheduleUpdateInput): ScheduleUpdateRequest {
-  return {
-    ...definedEntry('version', i.version),
-    ...definedEntry('context', i.context),
-    ...definedEntry('cron_expression', i.cronExpression),
-    ...definedEntry('time_zone', i.timeZone),
-    ...definedEntry('interval_seconds', i.intervalSeconds),
-    ...definedEntry('overlap_policy', i.overlapPolicy),
-    ...definedEntry('catch_up_policy', i.catchUpPolicy),
-    ...definedEntry('catch_up_cap', i.catchUpCap),
-  };
+  return { ...definedEntry('version', i.version), ...definedEntry('context', i.context), ...triggerToRest(i) };
 }
 
 export function scheduleListQueryFromRest(q: ScheduleListQueryParams): ScheduleListQuery {
