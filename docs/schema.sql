@@ -25,6 +25,7 @@
 --   0023_dynamic_workflows
 --   0024_checkpoints
 --   0025_schedules
+--   0026_delayed_start_and_priority_aging
 
 CREATE SCHEMA tasker;
 
@@ -297,6 +298,7 @@ CREATE TABLE tasker.steps (
   created_by_step_uuid uuid,
   held smallint DEFAULT 0 NOT NULL,
   checkpoint jsonb,
+  dispatch_key timestamp with time zone,
   CONSTRAINT steps_pkey PRIMARY KEY (step_uuid),
   CONSTRAINT steps_task_name_key UNIQUE (task_uuid, name),
   CONSTRAINT steps_task_step_key UNIQUE (task_uuid, step_uuid),
@@ -326,7 +328,8 @@ CREATE TABLE tasker.steps (
   CONSTRAINT steps_timeout_seconds_check CHECK ((timeout_seconds > 0))
 ) WITH (fillfactor=85);
 COMMENT ON COLUMN tasker.steps.checkpoint IS 'The last checkpoint of the step''s worker (kept across attempts) with a bounded history ring; NULL before any.';
-CREATE INDEX steps_claim_idx ON tasker.steps USING btree (namespace, priority DESC, enqueued_at, step_uuid) WHERE (state = 'enqueued'::text);
+COMMENT ON COLUMN tasker.steps.dispatch_key IS 'Claim order of an enqueued step: enqueued_at - priority × the aging interval (ascending = first).';
+CREATE INDEX steps_claim_idx ON tasker.steps USING btree (namespace, dispatch_key, step_uuid) WHERE (state = 'enqueued'::text);
 CREATE INDEX steps_dispatched_idx ON tasker.steps USING btree (state, task_uuid) WHERE (state = ANY (ARRAY['enqueued'::text, 'in_progress'::text]));
 CREATE INDEX steps_retry_due_idx ON tasker.steps USING btree (next_retry_at) WHERE (state = 'waiting_for_retry'::text);
 
@@ -420,6 +423,7 @@ CREATE TABLE tasker.tasks (
   steps_resolved_manually integer DEFAULT 0 NOT NULL,
   steps_active integer DEFAULT 0 NOT NULL,
   options jsonb,
+  run_at timestamp with time zone,
   CONSTRAINT tasks_pkey PRIMARY KEY (task_uuid),
   CONSTRAINT tasks_identity_hash_key UNIQUE (identity_hash),
   CONSTRAINT tasks_template_fkey FOREIGN KEY (template_uuid, namespace, name, version) REFERENCES tasker.templates(template_uuid, namespace, name, version),
@@ -438,11 +442,13 @@ CREATE TABLE tasker.tasks (
   CONSTRAINT tasks_step_counts_sum CHECK ((((((((steps_pending + steps_active) + steps_waiting_for_retry) + steps_complete) + steps_error) + steps_cancelled) + steps_resolved_manually) = steps_total)),
   CONSTRAINT tasks_tags_check CHECK ((array_position(tags, NULL::text) IS NULL))
 ) WITH (fillfactor=80);
+COMMENT ON COLUMN tasker.tasks.run_at IS 'When the task was asked to start (NULL: at creation); a pending task with run_at in the future waits for it.';
 CREATE INDEX tasks_active_created_at_idx ON tasker.tasks USING btree (created_at) WHERE (state <> ALL (ARRAY['complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text]));
 CREATE INDEX tasks_active_state_idx ON tasker.tasks USING btree (state, state_entered_at) WHERE (state <> ALL (ARRAY['complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text]));
 CREATE INDEX tasks_correlation_id_idx ON tasker.tasks USING btree (correlation_id);
 CREATE INDEX tasks_created_at_idx ON tasker.tasks USING btree (created_at DESC);
 CREATE INDEX tasks_namespace_created_at_idx ON tasker.tasks USING btree (namespace, created_at DESC);
+CREATE INDEX tasks_pending_run_at_idx ON tasker.tasks USING btree (run_at) WHERE (state = 'pending'::text);
 CREATE INDEX tasks_state_created_at_idx ON tasker.tasks USING btree (state, created_at DESC);
 CREATE INDEX tasks_tags_idx ON tasker.tasks USING gin (tags);
 
@@ -830,12 +836,12 @@ BEGIN
   SELECT array_agg(x.step_uuid), array_agg(DISTINCT x.task_uuid) INTO v_ids, v_tasks FROM (
     SELECT c.step_uuid, c.task_uuid FROM unnest(coalesce(p_namespaces, tasker.namespaces_with_enqueued_steps())) AS ns(name)
     CROSS JOIN LATERAL (
-      SELECT s.step_uuid, s.task_uuid, s.priority, s.enqueued_at FROM tasker.steps s
+      SELECT s.step_uuid, s.task_uuid, s.dispatch_key FROM tasker.steps s
       WHERE s.state = 'enqueued' AND s.namespace = ns.name
         AND (p_handlers IS NULL OR s.handler_callable = ANY (p_handlers))
-      ORDER BY s.priority DESC, s.enqueued_at, s.step_uuid
+      ORDER BY s.dispatch_key, s.step_uuid
       LIMIT p_max FOR UPDATE SKIP LOCKED) c
-    ORDER BY c.priority DESC, c.enqueued_at, c.step_uuid
+    ORDER BY c.dispatch_key, c.step_uuid
     LIMIT p_max) x;
   IF v_ids IS NULL THEN
     RETURN;
@@ -870,7 +876,7 @@ BEGIN
          m.attempts, m.max_attempts, m.lease_token, m.lease_expires_at, m.timeout_seconds, t.correlation_id,
          m.checkpoint
   FROM moved m CROSS JOIN LATERAL (SELECT * FROM tasker.tasks x WHERE x.task_uuid = m.task_uuid) t
-  ORDER BY m.priority DESC, m.enqueued_at, m.step_uuid;
+  ORDER BY m.dispatch_key, m.step_uuid;
 
   PERFORM tasker.notify_task_event(x) FROM unnest(v_tasks) AS x;
 END $function$;
@@ -934,6 +940,8 @@ DECLARE
   v_roots integer;
   v_actor text := p_task->>'initiator';
   v_base uuid := tasker.uuid_generate_v7();
+  v_run_at timestamptz := (p_task->>'run_at')::timestamptz;
+  v_later boolean := v_run_at IS NOT NULL AND v_run_at > now();
 BEGIN
   IF p_task ? 'template_hash' AND NOT EXISTS (
        SELECT 1 FROM tasker.templates
@@ -941,25 +949,35 @@ BEGIN
     RAISE EXCEPTION 'template % changed since it was cached', p_task->>'template_uuid' USING ERRCODE = 'TK001';
   END IF;
   SELECT count(*) INTO v_roots FROM jsonb_array_elements(p_steps) AS e(value) WHERE jsonb_array_length(e.value->'parents') = 0;
+  IF v_run_at IS NOT NULL AND NOT v_later THEN
+    v_run_at := now();
+  END IF;
 
   INSERT INTO tasker.tasks (template_uuid, namespace, name, version, state, context, initiator, source_system, reason,
                             priority, tags, correlation_id, parent_correlation_id, identity_hash, idempotency_key,
-                            options, steps_total, steps_pending, steps_active)
-  VALUES ((p_task->>'template_uuid')::uuid, p_task->>'namespace', p_task->>'name', p_task->>'version', 'steps_in_process',
+                            options, steps_total, steps_pending, steps_active, run_at)
+  VALUES ((p_task->>'template_uuid')::uuid, p_task->>'namespace', p_task->>'name', p_task->>'version',
+          CASE WHEN v_later THEN 'pending' ELSE 'steps_in_process' END,
           p_task->'context', p_task->>'initiator', p_task->>'source_system', p_task->>'reason',
           coalesce((p_task->>'priority')::integer, 0),
           coalesce(ARRAY(SELECT jsonb_array_elements_text(p_task->'tags')), '{}'),
           coalesce((p_task->>'correlation_id')::uuid, tasker.uuid_generate_v7()),
           (p_task->>'parent_correlation_id')::uuid, p_task->>'identity_hash', p_task->>'idempotency_key',
-          p_task->'options', v_n, v_n - v_roots, v_roots)
+          p_task->'options', v_n, CASE WHEN v_later THEN v_n ELSE v_n - v_roots END,
+          CASE WHEN v_later THEN 0 ELSE v_roots END, v_run_at)
   RETURNING * INTO t;
 
   -- The task's event first: a watcher replaying from the start sees the task before its steps.
-  PERFORM tasker.insert_task_transition(t.task_uuid, NULL, 'steps_in_process', 'create>start>ready_steps_found>steps_enqueued',
-            v_actor, t.reason, jsonb_build_object('count', v_roots));
+  IF v_later THEN
+    PERFORM tasker.insert_task_transition(t.task_uuid, NULL, 'pending', 'create', v_actor, t.reason,
+              jsonb_build_object('run_at', v_run_at));
+  ELSE
+    PERFORM tasker.insert_task_transition(t.task_uuid, NULL, 'steps_in_process', 'create>start>ready_steps_found>steps_enqueued',
+              v_actor, t.reason, jsonb_build_object('count', v_roots));
+  END IF;
 
   WITH spec AS (
-    SELECT s.*, o.ord, jsonb_array_length(s.parents) AS np
+    SELECT s.*, o.ord, jsonb_array_length(s.parents) AS np, (NOT v_later AND jsonb_array_length(s.parents) = 0) AS go
     FROM jsonb_array_elements(p_steps) WITH ORDINALITY AS o(value, ord)
     CROSS JOIN LATERAL jsonb_to_record(o.value) AS s(
       name text, step_type text, handler_callable text, handler_method text, initialization jsonb,
@@ -971,12 +989,12 @@ BEGIN
                               backoff_max_ms, backoff_jitter, timeout_seconds, total_parents, unsatisfied_parents,
                               enqueued_at, enqueue_event_id)
     SELECT tasker.uuid_v7_ordered(v_base, spec.ord::integer), t.task_uuid, spec.name,
-           CASE WHEN spec.np = 0 THEN 'enqueued' ELSE 'pending' END, t.namespace, t.priority, spec.step_type,
+           CASE WHEN spec.go THEN 'enqueued' ELSE 'pending' END, t.namespace, t.priority, spec.step_type,
            spec.handler_callable, spec.handler_method, coalesce(spec.initialization, '{}'), spec.retryable,
            spec.max_attempts, spec.backoff_kind, spec.backoff_base_ms, spec.backoff_max_ms, spec.backoff_jitter,
            spec.timeout_seconds, spec.np, spec.np,
-           CASE WHEN spec.np = 0 THEN now() END,
-           CASE WHEN spec.np = 0 THEN nextval('tasker.event_id_seq') END
+           CASE WHEN spec.go THEN now() END,
+           CASE WHEN spec.go THEN nextval('tasker.event_id_seq') END
     FROM spec ORDER BY spec.ord
     RETURNING step_uuid, name, state
   ), edges AS (
@@ -996,9 +1014,11 @@ BEGIN
     PERFORM tasker.refresh_convergence_holds(t.task_uuid);
   END IF;
 
-  PERFORM tasker.notify_steps_ready(t.namespace, ARRAY(
-    SELECT e.value->>'handler_callable' FROM jsonb_array_elements(p_steps) AS e(value)
-    WHERE jsonb_array_length(e.value->'parents') = 0));
+  IF NOT v_later THEN
+    PERFORM tasker.notify_steps_ready(t.namespace, ARRAY(
+      SELECT e.value->>'handler_callable' FROM jsonb_array_elements(p_steps) AS e(value)
+      WHERE jsonb_array_length(e.value->'parents') = 0));
+  END IF;
   RETURN t;
 END $function$;
 
@@ -1021,7 +1041,7 @@ BEGIN
   FOR r IN
     SELECT t.task_uuid AS tid, t.namespace AS ns, t.name AS tname, t.state AS st,
            extract(epoch FROM now() - t.state_entered_at) / 60 AS in_state,
-           extract(epoch FROM now() - t.created_at) / 60 AS age,
+           extract(epoch FROM now() - greatest(t.created_at, coalesce(t.run_at, t.created_at))) / 60 AS age,
            lim.state_limit, lim.age_limit, lim.fails, lim.entry
     FROM tasker.tasks t
     JOIN tasker.templates tp ON tp.template_uuid = t.template_uuid
@@ -1034,7 +1054,7 @@ BEGIN
     ) lim
     WHERE t.state IN ('waiting_for_dependencies', 'waiting_for_retry', 'steps_in_process')
       AND (lim.fails OR lim.entry)
-      AND (t.created_at <= now() - lim.age_limit * interval '1 minute'
+      AND (greatest(t.created_at, coalesce(t.run_at, t.created_at)) <= now() - lim.age_limit * interval '1 minute'
            OR (t.state_entered_at <= now() - lim.state_limit * interval '1 minute'
                AND tasker.task_progress_at(t.task_uuid) <= now() - lim.state_limit * interval '1 minute'))
       AND NOT EXISTS (SELECT 1 FROM tasker.dlq_entries d
@@ -1815,6 +1835,14 @@ BEGIN
   END LOOP;
 END $function$;
 
+CREATE OR REPLACE FUNCTION tasker.priority_aging()
+ RETURNS interval
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  SELECT make_interval(secs => coalesce(nullif(current_setting('tasker.priority_aging_ms', true), '')::bigint, 60000) / 1000.0)
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.promote_due_retries(p_limit integer)
  RETURNS TABLE(promoted integer, next_due_at timestamp with time zone)
  LANGUAGE plpgsql
@@ -2462,6 +2490,15 @@ AS $function$
     LIMIT 1), false)
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.set_dispatch_key()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  NEW.dispatch_key := NEW.enqueued_at - NEW.priority * tasker.priority_aging();
+  RETURN NEW;
+END $function$;
+
 CREATE OR REPLACE FUNCTION tasker.settle_decision(p_state text, c tasker.step_counts, p_total integer, p_entry text, p_enqueued integer, p_reason text DEFAULT NULL::text, OUT o_state text, OUT o_path text, OUT o_reason text)
  RETURNS record
  LANGUAGE plpgsql
@@ -2577,6 +2614,47 @@ AS $function$
   END
 $function$;
 COMMENT ON FUNCTION tasker.staleness_threshold_minutes(p_state text, p_definition jsonb, p_waiting_for_dependencies_minutes integer, p_waiting_for_retry_minutes integer, p_steps_in_process_minutes integer) IS 'Staleness threshold of a task state: config default, overridden by the template''s lifecycle. Shared by detection and monitoring.';
+
+CREATE OR REPLACE FUNCTION tasker.start_due_tasks(p_limit integer)
+ RETURNS TABLE(started integer, next_due_at timestamp with time zone)
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  v_tasks uuid[];
+BEGIN
+  v_tasks := ARRAY(SELECT t.task_uuid FROM tasker.tasks t WHERE t.state = 'pending' AND t.run_at <= now()
+                   ORDER BY t.run_at, t.task_uuid LIMIT p_limit FOR NO KEY UPDATE SKIP LOCKED);
+  IF cardinality(v_tasks) > 0 THEN
+    -- The task's event first, as in create_task.
+    PERFORM tasker.insert_task_transition(r.task_uuid, 'pending', 'steps_in_process', 'start>ready_steps_found>steps_enqueued',
+              'task_starter', NULL, jsonb_build_object('count', r.n))
+    FROM (SELECT s.task_uuid, count(*) AS n FROM tasker.steps s
+          WHERE s.task_uuid = ANY (v_tasks) AND s.state = 'pending' AND s.unsatisfied_parents = 0
+          GROUP BY s.task_uuid ORDER BY s.task_uuid) r;
+    WITH moved AS (
+      UPDATE tasker.steps x SET state = 'enqueued', enqueued_at = now(), enqueue_event_id = nextval('tasker.event_id_seq'),
+                                enqueue_from = 'pending', updated_at = now()
+      WHERE x.task_uuid = ANY (v_tasks) AND x.state = 'pending' AND x.unsatisfied_parents = 0
+      RETURNING x.task_uuid, x.namespace, x.handler_callable
+    ), per_task AS (
+      SELECT m.task_uuid, count(*)::integer AS n FROM moved m GROUP BY m.task_uuid
+    ), tasks AS (
+      UPDATE tasker.tasks x SET state = 'steps_in_process', state_entered_at = now(), updated_at = now(),
+                                steps_pending = x.steps_pending - p.n, steps_active = x.steps_active + p.n
+      FROM (SELECT u.id, coalesce(p.n, 0) AS n FROM unnest(v_tasks) AS u(id) LEFT JOIN per_task p ON p.task_uuid = u.id) p
+      WHERE x.task_uuid = p.id
+    )
+    -- One notification per namespace (started counts the namespaces here; it is set below).
+    SELECT count(*) FROM (
+      SELECT tasker.notify_steps_ready(m.namespace, array_agg(DISTINCT m.handler_callable)) FROM moved m GROUP BY m.namespace
+    ) n INTO started;
+    PERFORM tasker.notify_task_event(x) FROM unnest(v_tasks) AS x;
+  END IF;
+  started := cardinality(v_tasks);
+  SELECT min(t.run_at) INTO next_due_at FROM tasker.tasks t WHERE t.state = 'pending' AND t.run_at IS NOT NULL;
+  RETURN NEXT;
+END $function$;
 
 CREATE OR REPLACE FUNCTION tasker.step_next_state(p_from text, p_event text)
  RETURNS text
@@ -3089,3 +3167,10 @@ BEGIN
   ON CONFLICT (task_uuid, watcher) DO UPDATE SET expires_at = excluded.expires_at;
   RETURN true;
 END $function$;
+
+-- ----------------------------------------------------------------------------------------------------
+-- Triggers
+
+CREATE TRIGGER steps_dispatch_key_insert BEFORE INSERT ON tasker.steps FOR EACH ROW WHEN ((new.state = 'enqueued'::text)) EXECUTE FUNCTION tasker.set_dispatch_key();
+
+CREATE TRIGGER steps_dispatch_key_update BEFORE UPDATE OF state, enqueued_at ON tasker.steps FOR EACH ROW WHEN (((new.state = 'enqueued'::text) AND ((old.state <> 'enqueued'::text) OR (new.enqueued_at IS DISTINCT FROM old.enqueued_at) OR (old.dispatch_key IS NULL)))) EXECUTE FUNCTION tasker.set_dispatch_key();
