@@ -67,6 +67,13 @@ export async function insertApiKey(
   return apiKeyFromRow(r as ApiKeyRow);
 }
 
+/** Replaces the grants of an active key (the dev admin key gains the resources a newer version added). */
+export async function setApiKeyPermissions(sql: Sql, keyUuid: string, permissions: string[]): Promise<void> {
+  await sql`
+    update tasker.api_keys set permissions = ${permissions}
+    where key_uuid = ${keyUuid} and revoked_at is null`;
+}
+
 export async function revokeApiKey(sql: Sql, keyUuid: string): Promise<ApiKey | undefined> {
   const [r] = await sql<ApiKeyRow[]>`
     update tasker.api_keys set revoked_at = coalesce(revoked_at, now()) where key_uuid = ${keyUuid} returning *`;

@@ -19,7 +19,7 @@ import { isValidGrant, type Principal } from '@tasker/shared/permissions';
 import type { Sql } from 'postgres';
 import { ADMIN_GRANTS } from '../auth/api-keys.js';
 import { sha256 } from '../auth/authenticate.js';
-import { insertApiKey, listApiKeys, revokeApiKey } from '../repositories/api-keys.js';
+import { insertApiKey, listApiKeys, revokeApiKey, setApiKeyPermissions } from '../repositories/api-keys.js';
 import { assertUuid } from './access.js';
 import type { ApiKeyService } from './types.js';
 
@@ -52,13 +52,18 @@ export async function ensureDevApiKey(sql: Sql, file: string): Promise<{ key: st
   let key = readDevKeyFile(file);
   const created = key === undefined;
   key ??= generateApiKey();
-  await insertApiKey(sql, {
+  const stored = await insertApiKey(sql, {
     digest: sha256(key),
     description: 'dev admin key',
     permissions: [...ADMIN_GRANTS],
     namespaces: null,
     expiresAt: null,
   });
+  // A key written by an older version lacks the resources added since: the dev admin key holds every one.
+  const missing = ADMIN_GRANTS.filter((g) => !stored.permissions.includes(g));
+  if (stored.revokedAt === null && missing.length > 0) {
+    await setApiKeyPermissions(sql, stored.keyUuid, [...stored.permissions, ...missing]);
+  }
   if (created) {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, `${key}\n`, { mode: 0o600 });

@@ -102,4 +102,25 @@ describe('dev admin key', () => {
     expect(second).toEqual({ key: first.key, created: false });
     expect((await authenticator()({ apiKey: first.key })).subject).toBe('dev admin key');
   });
+
+  it('gains the resources a newer version added when an older one wrote it, unless it was revoked', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tasker-devkey-'));
+    const file = path.join(dir, 'dev-api-key');
+    const { key } = await ensureDevApiKey(db.sql, file);
+    // As an older version left it: no schedules:* grant.
+    await db.sql`update tasker.api_keys set permissions = array_remove(permissions, 'schedules:*')
+                 where description = 'dev admin key'`;
+    expect((await authenticator()({ apiKey: key })).permissions).not.toContain('schedules:*');
+    await ensureDevApiKey(db.sql, file);
+    expect((await authenticator()({ apiKey: key })).permissions).toEqual(
+      expect.arrayContaining(['schedules:*', 'tasks:*']),
+    );
+
+    await db.sql`update tasker.api_keys set permissions = array_remove(permissions, 'schedules:*'), revoked_at = now()
+                 where description = 'dev admin key'`;
+    await ensureDevApiKey(db.sql, file);
+    const [row] = await db.sql<{ permissions: string[] }[]>`
+      select permissions from tasker.api_keys where description = 'dev admin key'`;
+    expect(row?.permissions).not.toContain('schedules:*');
+  });
 });
