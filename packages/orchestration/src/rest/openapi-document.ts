@@ -2,23 +2,9 @@
 // call (describing routes never calls them), with every optional service present so all routes appear.
 import { loadConfig, type Config } from '@tasker/shared/config';
 import { AppError } from '@tasker/shared/errors';
-import type { Services } from '../services/types.js';
+import { SERVICE_NAMES, type Services } from '../services/types.js';
 import { buildRestApp } from './app.js';
 import { OPENAPI_JSON_PATH } from './openapi.js';
-
-const SERVICE_NAMES = [
-  'tasks',
-  'steps',
-  'templates',
-  'workers',
-  'taskEvents',
-  'health',
-  'config',
-  'dlq',
-  'analytics',
-  'apiKeys',
-  'schedules',
-] as const;
 
 /** Services whose every method throws UNAVAILABLE: enough to register (and document) every route. */
 export function createDocumentationServices(): Services {

@@ -209,3 +209,22 @@ export interface Services {
   apiKeys: ApiKeyService;
   schedules?: ScheduleService;
 }
+
+/** Every service of {@link Services}, optional ones included (test doubles and the OpenAPI build use all). */
+export const SERVICE_NAMES = [
+  'tasks',
+  'steps',
+  'templates',
+  'workers',
+  'taskEvents',
+  'health',
+  'config',
+  'dlq',
+  'analytics',
+  'apiKeys',
+  'schedules',
+] as const satisfies readonly (keyof Services)[];
+
+// A service added to Services but not to SERVICE_NAMES fails to compile here.
+const allServicesNamed: [Exclude<keyof Services, (typeof SERVICE_NAMES)[number]>] extends [never] ? true : never = true;
+void allServicesNamed;

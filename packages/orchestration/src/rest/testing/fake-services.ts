@@ -1,22 +1,8 @@
 // Services for transport unit tests: each method is whatever the test passes, and any other call fails
 // loudly naming the method, so a test never passes by accident through an unexpected call.
-import type { Services } from '../../services/types.js';
+import { SERVICE_NAMES, type Services } from '../../services/types.js';
 
 type ServiceOverrides = { [K in keyof Services]?: Partial<NonNullable<Services[K]>> };
-
-const SERVICE_NAMES = [
-  'tasks',
-  'steps',
-  'templates',
-  'workers',
-  'taskEvents',
-  'health',
-  'config',
-  'dlq',
-  'analytics',
-  'apiKeys',
-  'schedules',
-] as const;
 
 export function makeFakeServices(overrides: ServiceOverrides = {}): Services {
   const entries = SERVICE_NAMES.map((service) => {
